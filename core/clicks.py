@@ -1,0 +1,110 @@
+"""Clicks are recorded after the redirect is answered: the request thread only appends to
+an in-memory queue; a background thread writes batches, and `close()` drains the queue on a
+clean shutdown so no click is lost."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert
+
+from core.db import Database
+from core.models import Click
+
+log = logging.getLogger(__name__)
+
+_BOTS = re.compile(
+    r"bot|crawl|spider|slurp|preview|facebookexternalhit|whatsapp|telegram|skype|slack|"
+    r"discord|curl|wget|python-requests|httpx|go-http-client|headless",
+    re.IGNORECASE,
+)
+
+
+def is_bot(user_agent: str) -> bool:
+    """Link unfurlers and scripts, counted but flagged so KPIs can leave them out."""
+    return not user_agent or bool(_BOTS.search(user_agent))
+
+
+@dataclass(frozen=True)
+class PendingClick:
+    code_id: int
+    shop_id: int
+    channel: str
+    ip_hash: str | None
+    user_agent: str
+    is_bot: bool
+    created_at: datetime
+
+
+class ClickRecorder:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        flush_interval: float = 0.5,
+        batch_size: int = 500,
+        background: bool = True,
+        on_flush: Callable[[int], None] | None = None,
+    ) -> None:
+        self._db = db
+        self._queue: deque[PendingClick] = deque()
+        self._interval = flush_interval
+        self._batch = batch_size
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._flush_lock = threading.Lock()
+        self._on_flush = on_flush
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(target=self._run, name="click-flusher", daemon=True)
+            self._thread.start()
+
+    def record(self, click: PendingClick) -> None:
+        """O(1) and lock-free for the request thread (deque.append is atomic)."""
+        self._queue.append(click)
+        if len(self._queue) >= self._batch:
+            self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def flush(self) -> int:
+        """Write everything queued so far; a failed batch goes back to the queue."""
+        written = 0
+        with self._flush_lock:
+            while self._queue:
+                batch: list[PendingClick] = []
+                while self._queue and len(batch) < self._batch:
+                    batch.append(self._queue.popleft())
+                try:
+                    with self._db.session() as session:
+                        session.execute(insert(Click), [c.__dict__ for c in batch])
+                except Exception:
+                    log.exception("click batch of %d not written; will retry", len(batch))
+                    self._queue.extendleft(reversed(batch))
+                    break
+                written += len(batch)
+        if written and self._on_flush:
+            self._on_flush(written)
+        return written
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            if self._queue:
+                self.flush()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self.flush()

@@ -1,0 +1,80 @@
+"""Engine and unit of work. The service layer owns the transaction: one `with db.session()`
+per request or job, committed on success, rolled back on any error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """SQLite gets the settings that make it a good embedded default (WAL, FKs, waiting
+    for the writer lock instead of failing); an in-memory URL shares one connection."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        return create_engine(url, **kwargs)
+    connect_args = kwargs.pop("connect_args", {})
+    connect_args.setdefault("check_same_thread", False)
+    connect_args.setdefault("timeout", 30)
+    if url in {"sqlite://", "sqlite:///:memory:", "sqlite+pysqlite:///:memory:"}:
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        # pysqlite's own BEGIN handling breaks SAVEPOINT; take over (SQLAlchemy docs), and
+        # take the write lock up front so a read-then-write never fails with BUSY.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        if ":memory:" not in url and url != "sqlite://":
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Database:
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commit if the block finishes, roll back if it raises."""
+        with self.sessionmaker() as session, session.begin():
+            yield session
+
+    def create_all(self) -> None:
+        from core.models import Base
+
+        Base.metadata.create_all(self.engine)
+
+    def ping(self) -> bool:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+
+    def dispose(self) -> None:
+        self.engine.dispose()

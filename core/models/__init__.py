@@ -1,0 +1,24 @@
+"""Every table, imported in one place so metadata and Alembic see them all."""
+
+from core.models.base import Base
+from core.models.customers import Customer, PairingChallenge, VoiceIdentity
+from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
+from core.models.messaging import Message
+from core.models.shops import Program, Shop, ShopCredential, StaffUser
+
+__all__ = [
+    "ASSISTANTS",
+    "CHANNELS",
+    "Base",
+    "Click",
+    "Customer",
+    "Message",
+    "PairingChallenge",
+    "Program",
+    "ReferralCode",
+    "Share",
+    "Shop",
+    "ShopCredential",
+    "StaffUser",
+    "VoiceIdentity",
+]

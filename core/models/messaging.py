@@ -1,0 +1,45 @@
+"""The transactional outbox: a message row is written in the same transaction as the share
+or pairing that causes it, and only a worker ever sends it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.clock import utcnow
+from core.models.base import Base, CreatedMixin, IdMixin
+
+MESSAGE_STATUSES = ("created", "sending", "sent", "delivered", "failed", "dead", "suppressed")
+MESSAGE_KINDS = ("invite_self", "invite_friend", "pairing_code", "reward_notice")
+
+
+class Message(IdMixin, CreatedMixin, Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_due", "status", "next_attempt_at"),
+        Index("ix_messages_shop_created", "shop_id", "created_at"),
+    )
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(16))  # email | sms | whatsapp | telegram
+    recipient: Mapped[str] = mapped_column(String(320))
+    recipient_hash: Mapped[str] = mapped_column(String(64), index=True)
+    locale: Mapped[str] = mapped_column(String(16), default="en-US")
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Consent evidence: who asked, on which assistant, when, with which words.
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="created")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    provider_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
