@@ -9,7 +9,7 @@ import qrcode
 import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
-DEFAULT_BOX = 10
+DEFAULT_BOX = 12
 MIN_BOX, MAX_BOX = 2, 40
 
 

@@ -1,0 +1,49 @@
+# Two commands matter: `make run` and `make test`. Everything else is what they use.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint system-deps bench migrate demo clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+## Set up and serve the product on SQLite with the embedded worker and sandbox messaging.
+run: $(STAMP)
+	$(PY) -m fulfillment db upgrade
+	$(PY) -m fulfillment demo
+	$(PY) -m fulfillment serve
+
+## Set up and run the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
+test: $(STAMP) system-deps
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+## Debian packages the tests use: zbar (QR decoding), Chromium (console), wrk (bench).
+system-deps:
+	@missing=""; \
+	for pkg in libzbar0 chromium wrk; do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Please install:$$missing (sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
+
+migrate: $(STAMP)
+	$(PY) -m fulfillment db upgrade
+
+demo: migrate
+	$(PY) -m fulfillment demo --json
+
+bench: $(STAMP) system-deps
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

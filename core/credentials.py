@@ -1,0 +1,88 @@
+"""Shop credentials: API keys (hashed, shown once) and webhook secrets (sealed, because
+HMAC needs the secret itself). Two webhook secrets are live while one is rotated."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.clock import Clock, as_utc, utcnow
+from core.hashing import token_hash
+from core.models import Shop, ShopCredential
+from core.secrets_box import SecretBox
+
+API_KEY = "api_key"
+WEBHOOK_SECRET = "webhook_secret"
+ROTATION_OVERLAP = timedelta(days=7)
+
+
+def new_api_key() -> str:
+    return "rk_" + secrets.token_urlsafe(32)
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def _live(query, clock: Clock):  # type: ignore[no-untyped-def]
+    now = clock()
+    return [
+        c for c in query
+        if c.revoked_at is None and (c.expires_at is None or as_utc(c.expires_at) > now)
+    ]
+
+
+def add_api_key(session: Session, shop: Shop, key: str | None = None) -> str:
+    key = key or new_api_key()
+    session.add(ShopCredential(shop_id=shop.id, kind=API_KEY, key_hash=token_hash(key),
+                               prefix=key[:8]))
+    return key
+
+
+def shop_for_api_key(session: Session, key: str, clock: Clock = utcnow) -> Shop | None:
+    cred = session.scalar(select(ShopCredential).where(ShopCredential.key_hash == token_hash(key),
+                                                       ShopCredential.kind == API_KEY))
+    if cred is None or not _live([cred], clock):
+        return None
+    return session.get(Shop, cred.shop_id)
+
+
+def rotate_api_key(session: Session, shop: Shop, clock: Clock = utcnow) -> str:
+    """The old keys stop at once: an API key is rotated because it may have leaked."""
+    for cred in _live(_creds(session, shop, API_KEY), clock):
+        cred.revoked_at = clock()
+    return add_api_key(session, shop)
+
+
+def add_webhook_secret(session: Session, shop: Shop, box: SecretBox,
+                       secret: str | None = None) -> str:
+    secret = secret or new_webhook_secret()
+    session.add(ShopCredential(shop_id=shop.id, kind=WEBHOOK_SECRET,
+                               secret_encrypted=box.seal(secret), prefix=secret[:10]))
+    return secret
+
+
+def webhook_secrets(session: Session, shop: Shop, box: SecretBox,
+                    clock: Clock = utcnow) -> list[str]:
+    opened = (box.open(c.secret_encrypted or "") for c in _live(_creds(session, shop,
+                                                                        WEBHOOK_SECRET), clock))
+    return [s for s in opened if s]
+
+
+def rotate_webhook_secret(session: Session, shop: Shop, box: SecretBox,
+                          clock: Clock = utcnow) -> str:
+    """The old secret keeps working for ROTATION_OVERLAP so the shop can switch over."""
+    for cred in _live(_creds(session, shop, WEBHOOK_SECRET), clock):
+        if cred.expires_at is None:
+            cred.expires_at = clock() + ROTATION_OVERLAP
+    return add_webhook_secret(session, shop, box)
+
+
+def _creds(session: Session, shop: Shop, kind: str) -> list[ShopCredential]:
+    query = select(ShopCredential).where(
+        ShopCredential.shop_id == shop.id, ShopCredential.kind == kind
+    )
+    return list(session.scalars(query.order_by(ShopCredential.id)))

@@ -1,0 +1,172 @@
+"""The demo shop, seeded idempotently: running it twice changes nothing but what the
+current server base URL implies. Demo secrets are derived from SECRET_KEY so they can be
+printed again (a real shop's API key is shown once and only its hash kept)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import credentials, referrals
+from core.contacts import canonical_email, normalize_email, normalize_phone
+from core.hashing import token_hash
+from core.models import Customer, Program, Shop, ShopCredential, StaffUser, VoiceIdentity
+from core.passwords import hash_password, verify_password
+from core.services import Services
+
+SLUG = "demo"
+VOICE_USERS = {
+    "alexa": "amzn1.ask.account.DEMO-ALEX",
+    "google": "demo-google-user-alex",
+    "alice": "DEMO-ALICE-USER-ALEX",
+}
+VOICE_USERS_UNLINKED = {
+    "alexa": "amzn1.ask.account.DEMO-NEW-VISITOR",
+    "google": "demo-google-user-new",
+    "alice": "DEMO-ALICE-USER-NEW",
+}
+SKILL_IDS = {
+    "alexa": "amzn1.ask.skill.00000000-0000-4000-8000-0000000000de",
+    "alice": "00000000-0000-4000-8000-00000000a11c",
+}
+STAFF_EMAIL = "support@demo-shop.example"
+TERMS = {
+    "en": "Your friend gets 10% off their first order; you get $10 when they order.",
+    "de": "Ihr Freund erhält 10 % Rabatt auf die erste Bestellung, Sie 10 $ nach seinem Kauf.",
+    "ru": "Друг получит скидку 10% на первый заказ, а вы — 10 $, когда он его оформит.",
+}
+
+
+def _derived(services: Services, purpose: str, prefix: str) -> str:
+    key = services.settings.secret_key.encode()
+    return prefix + hmac.new(key, f"demo:{purpose}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def demo_secrets(services: Services) -> dict[str, str]:
+    return {
+        "api_key": _derived(services, "api-key", "rk_demo_"),
+        "webhook_secret": _derived(services, "webhook-secret", "whsec_demo_"),
+        "staff_password": _derived(services, "staff", "")[:16],
+        "dialogflow_es_secret": _derived(services, "dialogflow-es", ""),
+        "alice_oauth_token": _derived(services, "alice-oauth", "y0_demo_"),
+    }
+
+
+def _upsert_shop(session: Session, services: Services) -> Shop:
+    shop = session.scalar(select(Shop).where(Shop.slug == SLUG))
+    if shop is None:
+        shop = Shop(slug=SLUG, name="Demo Shop", landing_url="")
+        session.add(shop)
+    shop.name = "Demo Shop"
+    shop.invocation_name = "demo shop"
+    shop.locale, shop.timezone, shop.currency = "en-US", "America/New_York", "USD"
+    shop.landing_url = f"{services.base_url}/demo/landing"
+    secrets = demo_secrets(services)
+    shop.settings = {
+        **(shop.settings or {}),
+        "alexa_skill_id": SKILL_IDS["alexa"],
+        "alice_skill_id": SKILL_IDS["alice"],
+        "dialogflow_audience": f"{services.base_url}/dialogflow/{SLUG}",
+        "dialogflow_service_agent": (
+            "service-123456789012@gcp-sa-dialogflow.iam.gserviceaccount.com"
+        ),
+        "dialogflow_es_header": "X-Dialogflow-Secret",
+        "dialogflow_es_secret_hash": token_hash(secrets["dialogflow_es_secret"]),
+        "invocation_names": {"ru": "магазин демо", "de": "demo laden", "en": "demo shop"},
+    }
+    session.flush()
+    return shop
+
+
+def _ensure_program(session: Session, shop: Shop) -> Program:
+    program = session.scalar(select(Program).where(Program.shop_id == shop.id,
+                                                   Program.active.is_(True)))
+    if program is None:
+        program = Program(
+            shop_id=shop.id, version=1, active=True,
+            referrer_reward_kind="fixed_discount", referrer_reward_amount=1000,
+            friend_reward_kind="percent_discount", friend_reward_amount=10,
+            currency="USD", min_order_amount=2000, hold_days=14, terms=TERMS,
+        )
+        session.add(program)
+    return program
+
+
+def _ensure_alex(session: Session, shop: Shop, services: Services) -> Customer:
+    alex = session.scalar(select(Customer).where(Customer.shop_id == shop.id,
+                                                 Customer.external_id == "alex"))
+    if alex is None:
+        now = services.clock()
+        email = normalize_email("alex@example.com")
+        alex = Customer(
+            shop_id=shop.id, external_id="alex", name="Alex", email=email,
+            email_canonical=canonical_email(email),
+            phone=normalize_phone("+15555550100", allow_fictional=True),
+            locale="en-US", timezone="America/New_York",
+            email_confirmed_at=now, phone_confirmed_at=now,
+            consent_email=True, consent_sms=True, signed_up_at=now,
+        )
+        session.add(alex)
+        session.flush()
+    for assistant, user_id in VOICE_USERS.items():
+        found = session.scalar(select(VoiceIdentity).where(
+            VoiceIdentity.shop_id == shop.id, VoiceIdentity.assistant == assistant,
+            VoiceIdentity.assistant_user_id == user_id))
+        if found is None:
+            session.add(VoiceIdentity(shop_id=shop.id, assistant=assistant,
+                                      assistant_user_id=user_id, customer_id=alex.id,
+                                      linked_at=services.clock()))
+    return alex
+
+
+def _ensure_credentials(session: Session, shop: Shop, services: Services) -> None:
+    secrets = demo_secrets(services)
+    if session.scalar(select(ShopCredential).where(
+            ShopCredential.key_hash == token_hash(secrets["api_key"]))) is None:
+        credentials.add_api_key(session, shop, secrets["api_key"])
+    if secrets["webhook_secret"] not in credentials.webhook_secrets(session, shop, services.box):
+        credentials.add_webhook_secret(session, shop, services.box, secrets["webhook_secret"])
+    staff = session.scalar(select(StaffUser).where(StaffUser.email == STAFF_EMAIL))
+    if staff is None:
+        session.add(StaffUser(shop_id=shop.id, email=STAFF_EMAIL, display_name="Demo Support",
+                              password_hash=hash_password(secrets["staff_password"])))
+    elif not verify_password(secrets["staff_password"], staff.password_hash):
+        staff.password_hash = hash_password(secrets["staff_password"])
+
+
+def seed(services: Services) -> dict[str, Any]:
+    with services.db.session() as session:
+        shop = _upsert_shop(session, services)
+        _ensure_program(session, shop)
+        alex = _ensure_alex(session, shop, services)
+        _ensure_credentials(session, shop, services)
+        code = referrals.ensure_code(session, alex)
+        invite = referrals.invite_for(shop, code, services.base_url, channel="voice")
+        secrets = demo_secrets(services)
+        return {
+            "shop": shop.slug,
+            "shop_name": shop.name,
+            "customer": {"external_id": alex.external_id, "name": alex.name,
+                         "email": alex.email, "phone": alex.phone},
+            "code": invite.display,
+            "link": invite.link,
+            "qr_png": invite.qr_png,
+            "qr_svg": invite.qr_svg,
+            "api_key": secrets["api_key"],
+            "webhook_secret": secrets["webhook_secret"],
+            "voice_users": dict(VOICE_USERS),
+            "voice_users_unlinked": dict(VOICE_USERS_UNLINKED),
+            "skill_ids": dict(SKILL_IDS),
+            "dialogflow": {
+                "es_header": shop.setting("dialogflow_es_header"),
+                "es_secret": secrets["dialogflow_es_secret"],
+                "audience": shop.setting("dialogflow_audience"),
+                "service_agent": shop.setting("dialogflow_service_agent"),
+            },
+            "staff": {"email": STAFF_EMAIL, "password": secrets["staff_password"]},
+            "console": f"{services.base_url}/console",
+        }

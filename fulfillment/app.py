@@ -1,0 +1,44 @@
+"""The Flask app factory: HTTP only. Everything the routes need comes from `Services`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from core.config import Settings
+from core.referrals import CodeDirectory
+from core.services import Services, bootstrap
+from fulfillment.errors import register_error_handlers
+
+log = logging.getLogger(__name__)
+
+
+def _blueprints() -> list[Any]:
+    """Each surface is one blueprint; imported here so nothing is built at import time."""
+    from fulfillment import health, links
+
+    return [health.bp, links.bp]
+
+
+def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
+    """`config` overrides Settings fields (tests pass `database_url`, `base_url`, ...)."""
+    if services is None:
+        settings = Settings.from_env().with_(**(config or {}))
+        services = bootstrap(settings)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = services.settings.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["referrals.services"] = services
+    services.extras.setdefault("code_directory", CodeDirectory(services))
+    for bp in _blueprints():
+        app.register_blueprint(bp)
+    register_error_handlers(app)
+    if not services.settings.verify_requests:
+        log.warning(
+            "!!! VERIFY_REQUESTS=0: assistant request verification is OFF. "
+            "Anyone can call the voice webhooks. Local development only. !!!"
+        )
+    return app

@@ -1,0 +1,47 @@
+"""One mapping from failures to answers: JSON `{"error": {"code", "message"}}` for machine
+routes, a friendly page for people. Never a bare 500."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from core.errors import DomainError
+
+log = logging.getLogger(__name__)
+BROWSER_PREFIXES = ("/r/", "/console", "/dashboard", "/demo", "/unsubscribe")
+
+
+def wants_html() -> bool:
+    path = request.path
+    return path.startswith(BROWSER_PREFIXES) or path == "/"
+
+
+def error_response(status: int, code: str, message: str, details: object = None) -> Response:
+    if wants_html():
+        page = render_template("error.html", status=status, code=code, message=message)
+        return Response(page, status=status, mimetype="text/html")
+    body: dict = {"error": {"code": code, "message": message}}
+    if details is not None:
+        body["error"]["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 400, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong on our side.")

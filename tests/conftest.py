@@ -1,0 +1,105 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
+services with a frozen clock, the Flask app and the demo shop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.clock import FrozenClock
+from core.config import Settings
+from core.db import Database
+from core.services import Services, bootstrap
+from tests.support.databases import postgres_configured, private_postgres, truncate_all
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+BASE_URL = "https://refer.test"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    if not postgres_configured():
+        yield None
+        return
+    with private_postgres() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_url: str | None) -> Iterator[Database | None]:
+    if postgres_url is None:
+        yield None
+        return
+    database = Database(postgres_url)
+    database.create_all()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_database: Database | None
+) -> Iterator[Database]:
+    """Every test that takes this runs once per database engine."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'test.db'}")
+        db.create_all()
+        yield db
+        db.dispose()
+        return
+    if postgres_database is None:
+        pytest.skip("PostgreSQL: set TEST_DATABASE_URL to run")
+    yield postgres_database
+    truncate_all(postgres_database)
+
+
+@pytest.fixture
+def pg_database(postgres_database: Database | None) -> Iterator[Database]:
+    """For tests that only mean something on PostgreSQL (row locks, real concurrency)."""
+    if postgres_database is None:
+        pytest.skip("PostgreSQL: set TEST_DATABASE_URL to run")
+    yield postgres_database
+    truncate_all(postgres_database)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def settings(database: Database) -> Settings:
+    return Settings(database_url=database.url, base_url=BASE_URL, secret_key="test-secret",
+                    hash_key="test-hash-key", verify_requests=True, embedded_worker=False)
+
+
+@pytest.fixture
+def services(settings: Settings, database: Database, clock: FrozenClock) -> Iterator[Services]:
+    svc = bootstrap(settings, db=database, clock=clock, background_clicks=False)
+    yield svc
+    svc.clicks.close()
+
+
+@pytest.fixture
+def app(services: Services):  # type: ignore[no-untyped-def]
+    from fulfillment.app import create_app
+
+    app = create_app(services=services)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(services: Services) -> dict[str, Any]:
+    from core import demo as demo_seed
+
+    return demo_seed.seed(services)
