@@ -1,0 +1,106 @@
+"""The platform-neutral conversation contract: every adapter turns its platform's request
+into a Turn and renders a Reply back; `voice.dialog` maps Turn -> Reply and knows no platform.
+
+Speech is kept structured (segments), not as a string, so each platform renders it its own
+way: SSML for Alexa and Dialogflow (voice.speech.to_ssml), Alice's TTS markup
+(voice.speech.to_alice_tts), plain text for screens and logs (to_plain below)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Assistant = Literal["alexa", "google", "alice", "console"]
+
+# Pseudo-intents for requests that are not intents.
+LAUNCH = "Launch"
+SESSION_ENDED = "SessionEnded"
+
+
+@dataclass(frozen=True)
+class Say:
+    """Text to speak; may contain untrusted values (shop and customer names): renderers
+    escape it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Digits:
+    """Digits read one by one (a code's digits, a phone number), in the given groups."""
+
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Spell:
+    """Characters spelled one by one (an email read back, a letters-only code)."""
+
+    chars: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    ms: int = 300
+
+
+Segment = Say | Digits | Spell | Pause
+
+
+@dataclass(frozen=True)
+class Speech:
+    segments: tuple[Segment, ...] = ()
+
+    def __add__(self, other: Speech) -> Speech:
+        return Speech(self.segments + other.segments)
+
+    @classmethod
+    def of(cls, *parts: Segment | str) -> Speech:
+        return cls(tuple(Say(p) if isinstance(p, str) else p for p in parts))
+
+    def to_plain(self) -> str:
+        out: list[str] = []
+        for seg in self.segments:
+            if isinstance(seg, Say):
+                out.append(seg.text)
+            elif isinstance(seg, Digits):
+                out.append(" ".join(seg.groups))
+            elif isinstance(seg, Spell):
+                out.append(seg.chars)
+        return " ".join(p.strip() for p in out if p.strip())
+
+    def __bool__(self) -> bool:
+        return bool(self.segments)
+
+
+@dataclass
+class Turn:
+    assistant: Assistant
+    locale: str  # BCP 47, e.g. en-US, de-DE, ru-RU
+    shop_slug: str
+    voice_user_id: str | None
+    intent: str  # neutral intent name from voice/model, or LAUNCH / SESSION_ENDED
+    slots: dict[str, str] = field(default_factory=dict)
+    utterance: str = ""
+    session: dict[str, Any] = field(default_factory=dict)  # attributes carried between turns
+    new_session: bool = False
+    has_screen: bool = False
+    # Platform facts the dialog may use without knowing the platform (e.g. Alexa's
+    # Customer Profile API endpoint and token): {"profile_api": {...}}.
+    platform: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Reply:
+    speech: Speech
+    reprompt: Speech | None = None
+    card_title: str | None = None
+    card_text: str | None = None
+    image_url: str | None = None  # the QR as PNG, for screens
+    link_url: str | None = None  # the invite link (Alice button, Dialogflow card button)
+    end_session: bool = False
+    elicit_slot: str | None = None
+    session: dict[str, Any] = field(default_factory=dict)
+    ask_permissions: tuple[str, ...] = ()  # e.g. Alexa profile permissions to request
+    message_ids: list[int] = field(default_factory=list)  # outbox rows this turn queued
+    intent: str = ""  # what the dialog handled (for logs and the console)
