@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 03:39:15.052109
+Create Date: 2026-11-24 03:41:28.660596
 """
 from alembic import op
 import sqlalchemy as sa
