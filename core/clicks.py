@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import insert
 
 from core.db import Database
+from core.hashing import keyed_hash
 from core.models import Click
 
 log = logging.getLogger(__name__)
@@ -31,15 +32,28 @@ def is_bot(user_agent: str) -> bool:
     return not user_agent or bool(_BOTS.search(user_agent))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PendingClick:
+    """What the request thread knows; hashing and bot detection happen at flush time, off
+    the request path. The raw IP lives only in memory until then."""
+
     code_id: int
     shop_id: int
     channel: str
-    ip_hash: str | None
+    ip: str | None
     user_agent: str
-    is_bot: bool
     created_at: datetime
+
+    def row(self, hash_key: str) -> dict[str, object]:
+        return {
+            "code_id": self.code_id,
+            "shop_id": self.shop_id,
+            "channel": self.channel,
+            "ip_hash": keyed_hash(hash_key, self.ip) if self.ip else None,
+            "user_agent": self.user_agent[:300],
+            "is_bot": is_bot(self.user_agent),
+            "created_at": self.created_at,
+        }
 
 
 class ClickRecorder:
@@ -47,12 +61,14 @@ class ClickRecorder:
         self,
         db: Database,
         *,
+        hash_key: str = "",
         flush_interval: float = 0.5,
         batch_size: int = 500,
         background: bool = True,
         on_flush: Callable[[int], None] | None = None,
     ) -> None:
         self._db = db
+        self._hash_key = hash_key
         self._queue: deque[PendingClick] = deque()
         self._interval = flush_interval
         self._batch = batch_size
@@ -85,7 +101,7 @@ class ClickRecorder:
                     batch.append(self._queue.popleft())
                 try:
                     with self._db.session() as session:
-                        session.execute(insert(Click), [c.__dict__ for c in batch])
+                        session.execute(insert(Click), [c.row(self._hash_key) for c in batch])
                 except Exception:
                     log.exception("click batch of %d not written; will retry", len(batch))
                     self._queue.extendleft(reversed(batch))

@@ -4,7 +4,7 @@ an open session; the caller's unit of work decides the transaction."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import codes, links
-from core.clicks import PendingClick, is_bot
+from core.clicks import PendingClick
 from core.errors import NotFound
 from core.hashing import keyed_hash
 from core.models import Customer, ReferralCode, Share, Shop
@@ -135,6 +135,14 @@ class CodeTarget:
     code: str
     landing_url: str
     link: str
+    _landings: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def landing_for(self, channel: str) -> str:
+        """The redirect target per channel, built once."""
+        url = self._landings.get(channel)
+        if url is None:
+            url = self._landings[channel] = links.landing_url(self.landing_url, self.code, channel)
+        return url
 
 
 class CodeDirectory:
@@ -145,6 +153,12 @@ class CodeDirectory:
         self._services = services
         self._maxsize = maxsize
         self._cache: dict[str, CodeTarget] = {}
+
+    def resolve_fast(self, text: str) -> CodeTarget:
+        """The hot path: a code seen before, in the exact spelling seen before, skips even
+        the checksum."""
+        target = self._cache.get(text)
+        return target if target is not None else self.resolve(text)
 
     def lookup(self, compact: str) -> CodeTarget | None:
         target = self._cache.get(compact)
@@ -189,16 +203,14 @@ def record_click(
     user_agent: str | None,
     at: datetime | None = None,
 ) -> None:
-    ua = (user_agent or "")[:300]
     services.clicks.record(
         PendingClick(
-            code_id=target.code_id,
-            shop_id=target.shop_id,
-            channel=links.channel_or_default(channel),
-            ip_hash=keyed_hash(services.settings.hash_key, ip) if ip else None,
-            user_agent=ua,
-            is_bot=is_bot(ua),
-            created_at=at or services.clock(),
+            target.code_id,
+            target.shop_id,
+            links.channel_or_default(channel),
+            ip or None,
+            user_agent or "",
+            at or services.clock(),
         )
     )
 

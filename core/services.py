@@ -42,7 +42,7 @@ def bootstrap(
     return Services(
         settings=settings,
         db=db,
-        clicks=ClickRecorder(db, background=background_clicks),
+        clicks=ClickRecorder(db, hash_key=settings.hash_key, background=background_clicks),
         box=SecretBox(settings.secret_key),
         clock=clock,
     )

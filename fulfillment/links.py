@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
-from flask import Blueprint, Response, abort, redirect, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from core import links, qr, referrals
 from core.codes import CodeChecksumError, InvalidCode
@@ -13,6 +14,7 @@ from fulfillment.context import services
 
 bp = Blueprint("links", __name__)
 QR_MAX_AGE = 86_400
+QR_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
 def _directory() -> referrals.CodeDirectory:
@@ -27,39 +29,47 @@ def _not_found(exc: InvalidCode | NotFound) -> Response:
 
 @bp.get("/r/<code>")
 def follow(code: str) -> Response:
+    """Hot path: memory only. The click is queued and written after the answer."""
     try:
-        target = _directory().resolve(code)
+        target = _directory().resolve_fast(code)
     except (InvalidCode, NotFound) as exc:
         return _not_found(exc)
     channel = links.channel_or_default(request.args.get("c"))
+    forwarded = request.headers.get("X-Forwarded-For")
     referrals.record_click(
         services(), target, channel=channel,
-        ip=request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip(),
-        user_agent=request.user_agent.string,
+        ip=forwarded.split(",")[0].strip() if forwarded else request.remote_addr,
+        user_agent=request.headers.get("User-Agent", ""),
     )
-    response = redirect(links.landing_url(target.landing_url, target.code, channel), 302)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return Response(status=302, headers={
+        "Location": target.landing_for(channel),
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+    })
+
+
+@lru_cache(maxsize=4096)
+def _rendered(link: str, box: int, fmt: str) -> tuple[bytes, str]:
+    """Image bytes and their ETag, computed once per link, size and format."""
+    body = qr.png(link, box) if fmt == "png" else qr.svg(link, box)
+    return body, '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest() + '"'
 
 
 @bp.get("/qr/<code>.<fmt>")
 def qr_image(code: str, fmt: str) -> Response:
-    if fmt not in {"png", "svg"}:
+    if fmt not in QR_TYPES:
         abort(404)
     try:
-        target = _directory().resolve(code)
+        target = _directory().resolve_fast(code)
     except (InvalidCode, NotFound):
         abort(404, description="No invite with this code.")
-    box = qr.clamp_box(request.args.get("size", qr.DEFAULT_BOX))
-    body = qr.png(target.link, box) if fmt == "png" else qr.svg(target.link, box)
-    etag = hashlib.sha1(body, usedforsecurity=False).hexdigest()
-    if request.if_none_match.contains(etag):
-        return Response(status=304, headers={"ETag": f'"{etag}"'})
-    response = Response(body, mimetype="image/png" if fmt == "png" else "image/svg+xml")
-    response.headers["Cache-Control"] = f"public, max-age={QR_MAX_AGE}"
-    response.set_etag(etag)
-    return response
+    size = request.args.get("size")
+    box = qr.clamp_box(size) if size else qr.DEFAULT_BOX
+    body, etag = _rendered(target.link, box, fmt)
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={QR_MAX_AGE}"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=headers)
+    return Response(body, headers=headers, content_type=QR_TYPES[fmt])
 
 
 @bp.get("/demo/landing")
