@@ -1,0 +1,45 @@
+"""Exports of the language model for each platform's console or CLI. Each exporter writes
+files under `out` for one shop and returns the paths it wrote."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ShopVoiceInfo:
+    """What an export needs to know about a shop (no database objects cross this line)."""
+
+    slug: str
+    name: str
+    base_url: str  # public base of our webhooks, e.g. https://refer.example
+    invocation_names: dict[str, str] = field(default_factory=dict)  # language -> name
+    skill_ids: dict[str, str] = field(default_factory=dict)  # assistant -> id
+    default_locale: str = "en-US"
+
+    def invocation_for(self, locale: str) -> str:
+        language = locale.split("-")[0]
+        return self.invocation_names.get(language) or self.name.lower()
+
+    def webhook(self, path: str) -> str:
+        return f"{self.base_url.rstrip('/')}/{path.strip('/')}/{self.slug}"
+
+
+Exporter = Callable[[ShopVoiceInfo, Path], list[Path]]
+
+# platform name -> "module:function"; modules are imported on use.
+EXPORTERS: dict[str, str] = {
+    "alexa": "voice.exports.alexa:export",
+}
+
+
+def exporter(platform: str) -> Exporter:
+    try:
+        target = EXPORTERS[platform]
+    except KeyError:
+        raise ValueError(f"unknown platform {platform!r}; choose from {sorted(EXPORTERS)}") from None
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]

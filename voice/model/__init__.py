@@ -1,0 +1,129 @@
+"""The language model, read from YAML: intents.yaml (intents, slots, platform names) plus one
+file of sample utterances and slot values per locale. Exports and the local NLU read this, so
+a sample added here reaches Alexa, Dialogflow, Alice and the console alike."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MODEL_DIR = Path(__file__).resolve().parent
+SLOT_RE = re.compile(r"\{(\w+)\}")
+LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
+
+
+@dataclass(frozen=True)
+class SlotType:
+    name: str
+    kind: str  # custom | builtin
+    platform_names: dict[str, str] = field(default_factory=dict)
+
+    def name_on(self, platform: str) -> str:
+        return self.platform_names.get(platform, self.name)
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    description: str = ""
+    slots: dict[str, str] = field(default_factory=dict)  # slot name -> slot type name
+    builtin: dict[str, str] = field(default_factory=dict)  # platform -> built-in intent name
+    platforms_excluded: tuple[str, ...] = ()
+    has_samples: bool = True
+
+    def name_on(self, platform: str) -> str:
+        return self.builtin.get(platform, self.name)
+
+    def on(self, platform: str) -> bool:
+        return platform not in self.platforms_excluded
+
+
+@dataclass(frozen=True)
+class SlotValue:
+    id: str
+    synonyms: tuple[str, ...]  # the first one is the canonical spoken value
+
+
+@dataclass(frozen=True)
+class LocaleModel:
+    locale: str
+    invocation_name: str
+    samples: dict[str, tuple[str, ...]]
+    slot_values: dict[str, tuple[SlotValue, ...]]
+
+    @property
+    def language(self) -> str:
+        return self.locale.split("-")[0]
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    intents: dict[str, Intent]
+    slot_types: dict[str, SlotType]
+    locales: dict[str, LocaleModel]
+
+    def locale(self, locale: str) -> LocaleModel:
+        """Exact locale, else the first one of the same language (en-AU -> en-US)."""
+        if locale in self.locales:
+            return self.locales[locale]
+        language = locale.split("-")[0].lower()
+        for name, model in self.locales.items():
+            if name.split("-")[0].lower() == language:
+                return model
+        return self.locales["en-US"]
+
+    def slot_type_of(self, intent: str, slot: str) -> SlotType:
+        return self.slot_types[self.intents[intent].slots[slot]]
+
+
+def _read(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def _intent(name: str, spec: dict[str, Any] | None) -> Intent:
+    spec = spec or {}
+    excluded = tuple(p for p in ("alexa", "dialogflow", "alice") if spec.get(p) is False)
+    return Intent(
+        name=name,
+        description=spec.get("description", ""),
+        slots=dict(spec.get("slots") or {}),
+        builtin=dict(spec.get("builtin") or {}),
+        platforms_excluded=excluded,
+        has_samples=spec.get("samples", True) is not False,
+    )
+
+
+def _locale(name: str, raw: dict[str, Any], all_raw: dict[str, dict[str, Any]]) -> LocaleModel:
+    if raw.get("inherits"):
+        base = all_raw[raw["inherits"]]
+        raw = {**base, **{k: v for k, v in raw.items() if k != "inherits"}}
+    samples = {intent: tuple(str(s) for s in lines) for intent, lines in raw["intents"].items()}
+    values = {
+        type_name: tuple(SlotValue(vid, tuple(str(s) for s in syns)) for vid, syns in vals.items())
+        for type_name, vals in (raw.get("slot_values") or {}).items()
+    }
+    return LocaleModel(name, raw.get("invocation_name", ""), samples, values)
+
+
+@lru_cache(maxsize=1)
+def load() -> LanguageModel:
+    spec = _read(MODEL_DIR / "intents.yaml")
+    slot_types = {
+        name: SlotType(name, t.get("kind", "custom"),
+                       {k: v for k, v in t.items() if k != "kind"})
+        for name, t in spec["slot_types"].items()
+    }
+    intents = {name: _intent(name, s) for name, s in spec["intents"].items()}
+    raw = {p.stem: _read(p) for p in sorted((MODEL_DIR / "locales").glob("*.yaml"))}
+    locales = {name: _locale(name, raw[name], raw) for name in LOCALES if name in raw}
+    return LanguageModel(intents, slot_types, locales)
+
+
+def slots_in(sample: str) -> list[str]:
+    return SLOT_RE.findall(sample)
