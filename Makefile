@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint system-deps bench migrate demo clean
+.PHONY: run test lint system-deps bench migrate demo clean i18n
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ demo: migrate
 
 bench: $(STAMP) system-deps
 	$(PY) bench/run_all.py
+
+## Re-extract the dialog's strings and merge them into the en/de/ru catalogs.
+i18n: $(STAMP)
+	$(VENV)/bin/pybabel extract -F voice/babel.cfg --no-location --omit-header -o voice/locale/messages.pot .
+	$(VENV)/bin/pybabel update -i voice/locale/messages.pot -d voice/locale --no-location --width 100
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

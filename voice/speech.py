@@ -42,11 +42,12 @@ def _ssml_segment(seg: object) -> str:
 
 
 def _join(parts: list[str]) -> str:
+    """Segments joined by a space, except before punctuation."""
     out = ""
     for part in parts:
         if not part:
             continue
-        if out and not out.endswith((" ", ">")) and not part.startswith((" ", "<", ",", ".")):
+        if out and not part.startswith((",", ".", "!", "?", ";", ":")):
             out += " "
         out += part
     return out

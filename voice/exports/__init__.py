@@ -40,6 +40,7 @@ def exporter(platform: str) -> Exporter:
     try:
         target = EXPORTERS[platform]
     except KeyError:
-        raise ValueError(f"unknown platform {platform!r}; choose from {sorted(EXPORTERS)}") from None
+        choices = sorted(EXPORTERS)
+        raise ValueError(f"unknown platform {platform!r}; choose from {choices}") from None
     module, func = target.split(":")
     return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]

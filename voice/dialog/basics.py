@@ -1,0 +1,58 @@
+"""Flow 6: launch, help, stop, cancel, fallback, repeat, home — what certification checks."""
+
+from __future__ import annotations
+
+from voice.dialog.context import DialogContext
+from voice.dialog.state import load_speech
+from voice.turn import Reply, Speech
+
+
+def options(ctx: DialogContext) -> str:
+    return ctx._("You can say: share the referral program, send my invite to a friend, how "
+                 "does it work, or how many friends joined.")
+
+
+def launch(ctx: DialogContext) -> Reply:
+    ctx.state.clear()
+    question = ctx._("What would you like to do?")
+    greeting = ctx._("Welcome to the %(shop)s referral program.", shop=ctx.shop.name)
+    return ctx.ask(Speech.of(greeting, options(ctx), question), Speech.of(options(ctx)))
+
+
+def help_(ctx: DialogContext) -> Reply:
+    ctx.state.clear()
+    intro = ctx._("Invite friends to %(shop)s and you both get a reward.", shop=ctx.shop.name)
+    question = ctx._("What would you like to do?")
+    return ctx.ask(Speech.of(intro, options(ctx), question), Speech.of(options(ctx)))
+
+
+def stop(ctx: DialogContext) -> Reply:
+    return ctx.tell(Speech.of(ctx._("Goodbye!")))
+
+
+def cancel(ctx: DialogContext) -> Reply:
+    if ctx.state.awaiting:
+        return ctx.tell(Speech.of(ctx._("Okay, cancelled. Nothing was sent.")))
+    return ctx.tell(Speech.of(ctx._("Okay. Goodbye!")))
+
+
+def fallback(ctx: DialogContext) -> Reply:
+    return ctx.ask(Speech.of(ctx._("Sorry, I didn't get that."), options(ctx)),
+                   Speech.of(options(ctx)))
+
+
+def repeat(ctx: DialogContext) -> Reply:
+    last = load_speech(ctx.state.last)
+    if not last:
+        return launch(ctx)
+    return ctx.ask(last)
+
+
+def session_ended(ctx: DialogContext) -> Reply:
+    """No speech: the platform closed the session (user silence, error, or exit)."""
+    ctx.state.clear()
+    return Reply(speech=Speech(), end_session=True, intent=ctx.turn.intent)
+
+
+def apology(ctx: DialogContext) -> Reply:
+    return ctx.ask(Speech.of(ctx._("Sorry, something went wrong on my side. Please try again.")))

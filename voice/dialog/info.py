@@ -1,0 +1,62 @@
+"""Flows 3 and 4: how the program works, and my referrals and balance from the ledger."""
+
+from __future__ import annotations
+
+from core.models import Customer
+from voice.dialog.context import DialogContext
+from voice.dialog.terms import terms_sentences
+from voice.turn import Reply, Speech
+
+
+def explain(ctx: DialogContext) -> Reply:
+    if ctx.program is None:
+        return ctx.ask(Speech.of(ctx._("%(shop)s has no referral program running right now.",
+                                       shop=ctx.shop.name)))
+    speech = Speech.of(terms_sentences(ctx.t, ctx.program),
+                       ctx._("To get your invite, say: share the referral program."))
+    return ctx.ask(speech)
+
+
+def _stats(ctx: DialogContext, customer: Customer):  # type: ignore[no-untyped-def]
+    from core.rewards import referral_stats
+
+    return referral_stats(ctx.session, ctx.shop.id, customer.id)
+
+
+def my_referrals(ctx: DialogContext, customer: Customer) -> Reply:
+    stats = _stats(ctx, customer)
+    if stats.joined == 0:
+        return ctx.ask(Speech.of(ctx._("No friends have joined with your code yet. Say: share "
+                                       "the referral program, to get your invite.")))
+    parts = [ctx.ngettext("%(num)s friend has joined with your code.",
+                          "%(num)s friends have joined with your code.", stats.joined)]
+    if stats.converted:
+        parts.append(ctx.ngettext("%(num)s of them has placed an order.",
+                                  "%(num)s of them have placed an order.", stats.converted))
+    parts.append(_balance_sentence(ctx, stats))
+    return ctx.ask(Speech.of(*[p for p in parts if p]))
+
+
+def balance(ctx: DialogContext, customer: Customer) -> Reply:
+    stats = _stats(ctx, customer)
+    sentence = _balance_sentence(ctx, stats) or ctx._("You have no rewards yet. Each friend "
+                                                      "who orders earns you one.")
+    return ctx.ask(Speech.of(sentence))
+
+
+def _balance_sentence(ctx: DialogContext, stats) -> str:  # type: ignore[no-untyped-def]
+    on_hold = stats.pending_minor + stats.held_minor
+    parts = []
+    if stats.approved_minor:
+        parts.append(ctx._("%(money)s is ready to use.",
+                           money=ctx.t.money(stats.approved_minor, stats.currency)))
+    if on_hold:
+        parts.append(ctx._("%(money)s is on hold until the refund window ends.",
+                           money=ctx.t.money(on_hold, stats.currency)))
+    if stats.points_approved:
+        parts.append(ctx.ngettext("You have %(num)s point to spend.",
+                                  "You have %(num)s points to spend.", stats.points_approved))
+    if stats.points_pending:
+        parts.append(ctx.ngettext("%(num)s point is on hold.", "%(num)s points are on hold.",
+                                  stats.points_pending))
+    return " ".join(parts)

@@ -1,0 +1,91 @@
+"""What the dialog carries between turns in the platform's session attributes.
+
+Everything is plain JSON (Alexa session attributes, Dialogflow context parameters, Alice
+session_state all take JSON objects), and small: one pending question and the last speech."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from voice.turn import Digits, Pause, Say, Segment, Speech, Spell
+
+# Pending questions the next answer is about.
+AWAIT_FRIEND_CONTACT = "friend_contact"
+AWAIT_FRIEND_CONFIRM = "friend_confirm"
+AWAIT_PAIR_CONTACT = "pair_contact"
+AWAIT_PAIR_CODE = "pair_code"
+AWAIT_OFFER_FRIEND = "offer_friend"
+
+
+@dataclass
+class DialogState:
+    awaiting: str | None = None
+    after_pairing: str | None = None  # the intent to resume once the speaker is linked
+    contact: dict[str, str] = field(default_factory=dict)  # {"kind": "phone"|"email", "value"}
+    heard: str = ""  # the words the contact came from (consent evidence)
+    retries: int = 0
+    channel: str | None = None
+    last: list[list[Any]] = field(default_factory=list)  # the last speech, for Repeat
+
+    @classmethod
+    def from_session(cls, attributes: dict[str, Any] | None) -> DialogState:
+        raw = (attributes or {}).get("dialog") or {}
+        if not isinstance(raw, dict):
+            return cls()
+        return cls(
+            awaiting=_str_or_none(raw.get("awaiting")),
+            after_pairing=_str_or_none(raw.get("after_pairing")),
+            contact={k: str(v) for k, v in (raw.get("contact") or {}).items()}
+            if isinstance(raw.get("contact"), dict) else {},
+            heard=str(raw.get("heard") or "")[:500],
+            retries=int(raw.get("retries") or 0) if str(raw.get("retries") or 0).isdigit() else 0,
+            channel=_str_or_none(raw.get("channel")),
+            last=raw.get("last") if isinstance(raw.get("last"), list) else [],
+        )
+
+    def to_session(self) -> dict[str, Any]:
+        return {"dialog": {
+            "awaiting": self.awaiting, "after_pairing": self.after_pairing,
+            "contact": self.contact, "heard": self.heard, "retries": self.retries,
+            "channel": self.channel, "last": self.last,
+        }}
+
+    def clear(self) -> None:
+        self.awaiting = self.after_pairing = self.channel = None
+        self.contact, self.heard, self.retries = {}, "", 0
+
+
+def _str_or_none(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+def dump_speech(speech: Speech) -> list[list[Any]]:
+    out: list[list[Any]] = []
+    for seg in speech.segments:
+        if isinstance(seg, Say):
+            out.append(["say", seg.text])
+        elif isinstance(seg, Digits):
+            out.append(["digits", list(seg.groups)])
+        elif isinstance(seg, Spell):
+            out.append(["spell", seg.chars])
+        elif isinstance(seg, Pause):
+            out.append(["pause", seg.ms])
+    return out
+
+
+def load_speech(raw: list[list[Any]]) -> Speech:
+    segments: list[Segment] = []
+    for item in raw or []:
+        if not isinstance(item, list) or len(item) != 2:
+            continue
+        kind, value = item
+        if kind == "say":
+            segments.append(Say(str(value)))
+        elif kind == "digits" and isinstance(value, list):
+            segments.append(Digits(tuple(str(v) for v in value)))
+        elif kind == "spell":
+            segments.append(Spell(str(value)))
+        elif kind == "pause" and isinstance(value, int):
+            segments.append(Pause(value))
+    return Speech(tuple(segments))

@@ -1,0 +1,42 @@
+"""The program's terms in one or two sentences, built from its configuration so they can
+never drift from what the shop actually pays."""
+
+from __future__ import annotations
+
+from babel.numbers import format_percent
+
+from core.models import Program
+from voice.i18n import Translator
+
+
+def reward_phrase(t: Translator, kind: str, amount: int, currency: str) -> str:
+    if kind == "points":
+        return t.ngettext("%(num)s point", "%(num)s points", amount)
+    if kind == "percent_discount":
+        return t._("%(percent)s off", percent=format_percent(amount / 100, locale=t.babel_locale))
+    if kind == "fixed_discount":
+        return t._("%(money)s off", money=t.money(amount, currency))
+    if kind == "gift_card":
+        return t._("a %(money)s gift card", money=t.money(amount, currency))
+    if kind == "cash":
+        return t._("%(money)s in cash", money=t.money(amount, currency))
+    return t.money(amount, currency)
+
+
+def terms_sentences(t: Translator, program: Program) -> str:
+    friend = reward_phrase(t, program.friend_reward_kind, program.friend_reward_amount,
+                           program.currency)
+    referrer = reward_phrase(t, program.referrer_reward_kind, program.referrer_reward_amount,
+                             program.currency)
+    if program.min_order_amount:
+        first = t._("Your friend gets %(friend)s on a first order of %(minimum)s or more, and "
+                    "you get %(referrer)s when they order.", friend=friend, referrer=referrer,
+                    minimum=t.money(program.min_order_amount, program.currency))
+    else:
+        first = t._("Your friend gets %(friend)s on their first order, and you get "
+                    "%(referrer)s when they order.", friend=friend, referrer=referrer)
+    if program.hold_days:
+        first += " " + t.ngettext(
+            "Your reward is confirmed %(num)s day after their order.",
+            "Your reward is confirmed %(num)s days after their order.", program.hold_days)
+    return first
