@@ -1,0 +1,105 @@
+"""POST /alexa/<shop>: the Alexa skill endpoint.
+
+Order of checks: JSON shape (400), the shop (404), Amazon's verification (400 with the
+reason), then flask-ask-sdk's SkillAdapter dispatches to the ask-sdk-core skill whose
+handlers call the neutral dialog. Verification runs here rather than inside the adapter so a
+refused request is answered with *why*, and a wrong skill id is a 400, never the SDK's 500."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from core import referrals
+from core.services import Services
+from fulfillment import sandbox_keys
+from fulfillment.alexa_verify import AlexaVerifier, VerificationFailed, fetch_over_https
+from fulfillment.ask_sdk_compat import skill_adapter_class
+from fulfillment.context import services as current_services
+from voice.platforms import alexa as alexa_platform
+from voice.platforms.alexa_profile import ProfileClient
+
+log = logging.getLogger(__name__)
+bp = Blueprint("alexa", __name__)
+EXT = "referrals.alexa"
+SHOP_TTL_SECONDS = 30.0
+
+
+class ShopSkillIds:
+    """slug -> Alexa skill id, cached briefly so a turn does not pay a lookup for it."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._cache: dict[str, tuple[float, str | None]] = {}
+
+    def get(self, slug: str) -> str | None:
+        hit = self._cache.get(slug)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < SHOP_TTL_SECONDS:
+            return hit[1]
+        with self._services.db.session() as session:
+            shop = referrals.shop_by_slug(session, slug)  # NotFound -> 404
+            skill_id = shop.setting("alexa_skill_id")
+        self._cache[slug] = (now, skill_id)
+        return skill_id
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    app: Flask = state.app
+    services: Services = app.extensions["referrals.services"]
+    verifier = services.extras.get("alexa_verifier")
+    if verifier is None:
+        verifier = AlexaVerifier(fetch=services.extras.get("alexa_cert_fetcher")
+                                 or fetch_over_https)
+        services.extras["alexa_verifier"] = verifier
+    if services.settings.messaging_mode == "sandbox" and "sandbox_keys" not in services.extras:
+        sandbox_keys.install(services, verifier)
+    app.config["ASK_SDK_VERIFY_SIGNATURE"] = False  # verified above, with reasons
+    app.config["ASK_SDK_VERIFY_TIMESTAMP"] = False
+    adapter = skill_adapter_class()(skill=alexa_platform.build_skill(), skill_id="referrals",
+                                    verifiers=[], app=app)
+    profile = services.extras.get("alexa_profile_client") or ProfileClient()
+    app.extensions[EXT] = {"adapter": adapter, "verifier": verifier, "profile": profile,
+                           "skill_ids": ShopSkillIds(services)}
+
+
+def _bad_request(code: str, message: str) -> ResponseReturnValue:
+    return jsonify({"error": {"code": code, "message": message}}), 400
+
+
+@bp.post("/alexa/<shop>")
+def webhook(shop: str) -> ResponseReturnValue:
+    services = current_services()
+    ext = current_app.extensions[EXT]
+    body = request.get_data(cache=True)
+    try:
+        envelope = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _bad_request("malformed_json", "The body is not JSON.")
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict) \
+            or not envelope["request"].get("type"):
+        return _bad_request("not_an_alexa_request", "Expected an Alexa request envelope.")
+    skill_id = ext["skill_ids"].get(shop)
+    if services.settings.verify_requests:
+        try:
+            ext["verifier"].verify(request.headers, body, envelope, skill_id=skill_id,
+                                   now=services.clock())
+        except VerificationFailed as exc:
+            log.warning("refused Alexa request for %s: %s", shop, exc)
+            return _bad_request("verification_failed", str(exc))
+    call = alexa_platform.AlexaCall(shop_slug=shop, services=services, profile=ext["profile"])
+    token = alexa_platform.current_call.set(call)
+    try:
+        response = ext["adapter"].dispatch_request()
+    finally:
+        alexa_platform.current_call.reset(token)
+    sink = services.extras.get("reply_sink")  # the simulator collects neutral Replies here
+    if sink is not None:
+        sink.extend(call.replies)
+    return response

@@ -1,0 +1,244 @@
+"""Alexa adapter: ask-sdk-core request handlers that translate and nothing else.
+
+HandlerInput -> Turn (intent names and slots through the language model), voice.dialog ->
+Reply, Reply -> ResponseBuilder (SSML, reprompt, card, APL with the QR on screens,
+permissions card). The shop and the services for this call come through a ContextVar the
+HTTP layer sets, so the skill object is built once and shared by every shop."""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import SkillBuilder
+from ask_sdk_model import Response
+from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard, StandardCard
+from ask_sdk_model.ui.image import Image
+
+from core.services import Services
+from voice import model as language_model
+from voice.dialog import handle
+from voice.platforms.alexa_profile import ProfileClient
+from voice.speech import ALEXA_MAX_SPEECH, to_ssml
+from voice.turn import LAUNCH, SESSION_ENDED, Reply, Speech, Turn
+
+log = logging.getLogger(__name__)
+APL_INTERFACE = "Alexa.Presentation.APL"
+
+
+@dataclass
+class AlexaCall:
+    shop_slug: str
+    services: Services
+    profile: ProfileClient | None = None
+    replies: list[Reply] = field(default_factory=list)  # for the console and tests
+
+
+current_call: ContextVar[AlexaCall] = ContextVar("alexa_call")
+
+
+@lru_cache(maxsize=1)
+def _intent_names() -> dict[str, str]:
+    """Alexa intent name -> neutral name (AMAZON.HelpIntent -> Help)."""
+    lm = language_model.load()
+    return {intent.name_on("alexa"): intent.name for intent in lm.intents.values()}
+
+
+def _slot_value(slot: Any) -> str | None:
+    """The entity-resolved id for custom types (text -> sms), else what was heard."""
+    resolutions = getattr(slot, "resolutions", None)
+    for authority in getattr(resolutions, "resolutions_per_authority", None) or []:
+        status = getattr(getattr(authority, "status", None), "code", None)
+        if getattr(status, "value", status) == "ER_SUCCESS_MATCH" and authority.values:
+            return str(authority.values[0].value.id or authority.values[0].value.name)
+    return slot.value if getattr(slot, "value", None) else None
+
+
+def _channel_id(value: str, locale: str) -> str | None:
+    """Spoken channel words to a channel id, when Alexa gave no resolution."""
+    lm = language_model.load()
+    needle = value.strip().lower()
+    for item in lm.locale(locale).slot_values.get("CHANNEL", ()):
+        if needle == item.id or needle in (s.lower() for s in item.synonyms):
+            return item.id
+    return None
+
+
+def to_turn(handler_input: HandlerInput, shop_slug: str) -> Turn:
+    envelope = handler_input.request_envelope
+    request = envelope.request
+    system = envelope.context.system if envelope.context else None
+    session = envelope.session
+    kind = request.object_type
+    intent, slots, utterance = LAUNCH, {}, ""
+    if kind == "IntentRequest":
+        intent = _intent_names().get(request.intent.name, "Fallback")
+        for name, slot in (request.intent.slots or {}).items():
+            value = _slot_value(slot)
+            if value:
+                slots[name] = value
+        if "channel" in slots:
+            resolved = _channel_id(slots["channel"], request.locale or "en-US")
+            if resolved:
+                slots["channel"] = resolved
+            elif slots["channel"] not in ("sms", "email", "whatsapp", "telegram"):
+                slots.pop("channel")
+        utterance = " ".join(slots.values())
+    elif kind == "SessionEndedRequest":
+        intent = SESSION_ENDED
+    user = (system.user.user_id if system and system.user else None) or (
+        session.user.user_id if session and session.user else None)
+    interfaces = system.device.supported_interfaces if system and system.device else None
+    has_screen = bool(interfaces and getattr(interfaces, "alexa_presentation_apl", None))
+    platform: dict[str, Any] = {"request_id": request.request_id}
+    call = current_call.get()
+    if call.profile is not None and system is not None and system.api_access_token:
+        platform["profile_lookup"] = call.profile.lookup_for(system.api_endpoint,
+                                                             system.api_access_token)
+    return Turn(
+        assistant="alexa",
+        locale=request.locale or "en-US",
+        shop_slug=shop_slug,
+        voice_user_id=user,
+        intent=intent,
+        slots=slots,
+        utterance=utterance,
+        session=dict(handler_input.attributes_manager.session_attributes or {}),
+        new_session=bool(session and session.new),
+        has_screen=has_screen,
+        platform=platform,
+    )
+
+
+def _ssml_inner(speech: Speech) -> str:
+    """ResponseBuilder.speak() adds <speak> itself (and escapes nothing: we already did)."""
+    return to_ssml(speech, ALEXA_MAX_SPEECH)[len("<speak>"):-len("</speak>")]
+
+
+def _apl_document(reply: Reply) -> dict[str, Any]:
+    return {
+        "type": "APL", "version": "2023.3",
+        "mainTemplate": {"parameters": ["payload"], "items": [{
+            "type": "Container", "width": "100vw", "height": "100vh",
+            "alignItems": "center", "justifyContent": "center",
+            "items": [
+                {"type": "Text", "text": "${payload.data.title}", "fontSize": "32dp",
+                 "textAlign": "center"},
+                {"type": "Image", "source": "${payload.data.qr}", "width": "50vh",
+                 "height": "50vh", "scale": "best-fit"},
+                {"type": "Text", "text": "${payload.data.link}", "fontSize": "20dp",
+                 "textAlign": "center"},
+            ],
+        }]},
+    }
+
+
+def render(handler_input: HandlerInput, reply: Reply) -> Response:
+    builder = handler_input.response_builder
+    if reply.speech:
+        builder.speak(_ssml_inner(reply.speech))
+    if not reply.end_session and reply.reprompt:
+        builder.ask(_ssml_inner(reply.reprompt))
+    if reply.ask_permissions:
+        builder.set_card(AskForPermissionsConsentCard(permissions=list(reply.ask_permissions)))
+    elif reply.card_title and reply.image_url and reply.image_url.startswith("https://"):
+        builder.set_card(StandardCard(title=reply.card_title, text=reply.card_text or "",
+                                      image=Image(small_image_url=reply.image_url,
+                                                  large_image_url=reply.image_url)))
+    elif reply.card_title:
+        builder.set_card(SimpleCard(title=reply.card_title, content=reply.card_text or ""))
+    envelope = handler_input.request_envelope
+    interfaces = envelope.context.system.device.supported_interfaces if (
+        envelope.context and envelope.context.system and envelope.context.system.device) else None
+    if reply.image_url and interfaces and getattr(interfaces, "alexa_presentation_apl", None):
+        builder.add_directive(RenderDocumentDirective(
+            token="invite-qr", document=_apl_document(reply),
+            datasources={"data": {"title": reply.card_title or "", "qr": reply.image_url,
+                                  "link": reply.link_url or ""}}))
+    if reply.end_session:
+        builder.set_should_end_session(True)
+    elif envelope.request.object_type != "SessionEndedRequest":
+        builder.set_should_end_session(False)
+    handler_input.attributes_manager.session_attributes = dict(reply.session)
+    return builder.response
+
+
+class DialogHandler(AbstractRequestHandler):
+    """Every Launch, Intent and SessionEnded request goes to the neutral dialog."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return handler_input.request_envelope.request.object_type in (
+            "LaunchRequest", "IntentRequest", "SessionEndedRequest")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        call = current_call.get()
+        turn = to_turn(handler_input, call.shop_slug)
+        reply = handle(turn, call.services)
+        call.replies.append(reply)
+        if turn.intent == SESSION_ENDED:
+            # No speech on SessionEndedRequest; an error object in it is only logged.
+            error = getattr(handler_input.request_envelope.request, "error", None)
+            if error is not None:
+                log.info("Alexa ended the session with an error: %s", error)
+            return handler_input.response_builder.response
+        return render(handler_input, reply)
+
+
+class SystemExceptionHandler(AbstractRequestHandler):
+    """System.ExceptionEncountered (a directive we sent failed) must get no speech."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return handler_input.request_envelope.request.object_type == (
+            "System.ExceptionEncountered")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        log.warning("Alexa reported: %s", handler_input.request_envelope.request.error)
+        return handler_input.response_builder.response
+
+
+class OtherRequestHandler(AbstractRequestHandler):
+    """Requests we do not use (playback, skill events, ...): acknowledged silently."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return handler_input.response_builder.response
+
+
+class ApologyHandler(AbstractExceptionHandler):
+    """A bug must still answer: the customer hears a short apology, not a skill error."""
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        log.exception("Alexa turn failed", exc_info=exception)
+        call = current_call.get(None)
+        locale = handler_input.request_envelope.request.locale or "en-US"
+        from voice.i18n import translator
+
+        text = translator(locale)._("Sorry, something went wrong on my side. Please try again.")
+        builder = handler_input.response_builder
+        builder.speak(_ssml_inner(Speech.of(text))).set_should_end_session(False)
+        if call is not None:
+            call.replies.append(Reply(Speech.of(text), intent="Error"))
+        return builder.response
+
+
+def build_skill() -> CustomSkill:
+    """No skill id in the SDK config: each shop's id is checked by the HTTP layer, where a
+    mismatch becomes a 400 instead of the SDK's exception and a 500."""
+    builder = SkillBuilder()
+    builder.add_request_handler(SystemExceptionHandler())
+    builder.add_request_handler(DialogHandler())
+    builder.add_request_handler(OtherRequestHandler())
+    builder.add_exception_handler(ApologyHandler())
+    return builder.create()
