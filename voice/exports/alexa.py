@@ -1,0 +1,167 @@
+"""The Alexa skill package for one shop, in the ASK CLI layout:
+skill-package/skill.json and skill-package/interactionModels/custom/<locale>.json.
+
+`validate()` applies Amazon's documented interaction-model rules so a shop finds a bad
+invocation name or a duplicate utterance here, not in the developer console."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from voice import model as language_model
+from voice.exports import ShopVoiceInfo
+
+ALEXA_LOCALES = ("en-US", "en-GB", "de-DE")
+REQUIRED_BUILTINS = ("AMAZON.CancelIntent", "AMAZON.HelpIntent", "AMAZON.StopIntent",
+                     "AMAZON.NavigateHomeIntent", "AMAZON.FallbackIntent")
+PERMISSIONS = ("alexa::profile:mobile_number:read", "alexa::profile:email:read")
+# Invocation name rules (Amazon, "Choose the invocation name for a custom skill").
+LAUNCH_WORDS = {"launch", "ask", "tell", "load", "begin", "enable", "open", "start", "play",
+                "resume", "run", "use"}
+CONNECTING_WORDS = {"to", "from", "in", "using", "with", "about", "for", "that", "by", "if",
+                    "and", "whether"}
+WAKE_WORDS = {"alexa", "amazon", "echo", "computer", "skill", "app"}
+INVOCATION_RE = re.compile(r"^[a-zäöüß][a-zäöüß .']*[a-zäöüß.]$")
+SAMPLE_RE = re.compile(r"^[\w' .\-{}äöüß]+$")
+NAME_RE = re.compile(r"^[A-Za-z_]+$")
+
+
+def interaction_model(locale: str, invocation_name: str) -> dict[str, Any]:
+    lm = language_model.load()
+    loc = lm.locale(locale)
+    intents = []
+    for intent in lm.intents.values():
+        if not intent.on("alexa"):
+            continue
+        entry: dict[str, Any] = {"name": intent.name_on("alexa"), "samples": []}
+        if intent.slots:
+            entry["slots"] = [{"name": slot, "type": lm.slot_types[t].name_on("alexa")}
+                              for slot, t in intent.slots.items()]
+        if not intent.builtin.get("alexa"):  # Amazon's own samples cover its built-ins
+            entry["samples"] = list(dict.fromkeys(loc.samples.get(intent.name, ())))
+        intents.append(entry)
+    types = []
+    for name, slot_type in lm.slot_types.items():
+        if slot_type.kind != "custom":
+            continue
+        types.append({"name": name, "values": [
+            {"id": value.id, "name": {"value": value.synonyms[0],
+                                      "synonyms": list(value.synonyms[1:])}}
+            for value in loc.slot_values.get(name, ())]})
+    return {"interactionModel": {"languageModel": {
+        "invocationName": invocation_name, "intents": intents, "types": types}}}
+
+
+def manifest(shop: ShopVoiceInfo) -> dict[str, Any]:
+    locales = {}
+    for locale in ALEXA_LOCALES:
+        invocation = shop.invocation_for(locale)
+        german = locale.startswith("de")
+        locales[locale] = {
+            "name": f"{shop.name} Empfehlungen" if german else f"{shop.name} Referrals",
+            "summary": (f"Empfehlen Sie {shop.name} weiter." if german
+                        else f"Share {shop.name}'s referral program with friends."),
+            "description": (f"Teilen Sie Ihren Einladungslink von {shop.name} per Sprache."
+                            if german else f"Get your personal {shop.name} invite link and QR "
+                            "code by voice, or send it straight to a friend."),
+            "examplePhrases": (
+                [f"Alexa, öffne {invocation}", f"Alexa, frage {invocation} nach meinem "
+                 "Empfehlungscode", "wie funktioniert das"] if german else
+                [f"Alexa, open {invocation}", f"Alexa, ask {invocation} to share the "
+                 "referral program", "how does it work"]),
+            "keywords": ["referral", "invite", shop.name.lower()],
+        }
+    return {"manifest": {
+        "manifestVersion": "1.0",
+        "publishingInformation": {
+            "locales": locales, "isAvailableWorldwide": False,
+            "distributionCountries": ["US", "GB", "DE"], "category": "SHOPPING",
+            "testingInstructions": "Say: share the referral program.",
+        },
+        "apis": {"custom": {
+            "endpoint": {"uri": shop.webhook("alexa"), "sslCertificateType": "Wildcard"},
+            "interfaces": [{"type": "ALEXA_PRESENTATION_APL", "supportedViewports": [
+                {"mode": "HUB", "shape": "RECTANGLE", "minWidth": 1024, "maxWidth": 1280,
+                 "minHeight": 600, "maxHeight": 800}]}],
+        }},
+        "permissions": [{"name": p} for p in PERMISSIONS],
+        "privacyAndCompliance": {"allowsPurchases": False, "usesPersonalInfo": True,
+                                 "isChildDirected": False, "isExportCompliant": True,
+                                 "containsAds": False},
+    }}
+
+
+def validate(model: dict[str, Any]) -> list[str]:
+    """Amazon's documented rules; returns the problems found (empty when importable)."""
+    problems: list[str] = []
+    lm_json = model["interactionModel"]["languageModel"]
+    invocation = lm_json.get("invocationName", "")
+    words = invocation.split()
+    if not 2 <= len(invocation) <= 50:
+        problems.append("invocation name must be 2 to 50 characters")
+    if not INVOCATION_RE.match(invocation):
+        problems.append("invocation name may hold only lower-case letters, spaces, "
+                        "apostrophes and periods")
+    if words and (words[0] in LAUNCH_WORDS or words[-1] in CONNECTING_WORDS):
+        problems.append("invocation name must not start with a launch word or end with a "
+                        "connecting word")
+    if WAKE_WORDS & set(words):
+        problems.append("invocation name must not contain a wake word, 'skill' or 'app'")
+    declared = {t["name"] for t in lm_json.get("types", [])}
+    names = {i["name"] for i in lm_json["intents"]}
+    for required in REQUIRED_BUILTINS:
+        if required not in names:
+            problems.append(f"required built-in intent {required} is missing")
+    seen: dict[str, str] = {}
+    for intent in lm_json["intents"]:
+        name = intent["name"]
+        if not name.startswith("AMAZON.") and not NAME_RE.match(name):
+            problems.append(f"intent name {name!r} may hold only letters and underscores")
+        if not name.startswith("AMAZON.") and not intent.get("samples"):
+            problems.append(f"custom intent {name} has no sample utterances")
+        slots = {s["name"]: s["type"] for s in intent.get("slots", [])}
+        for slot, slot_type in slots.items():
+            if not NAME_RE.match(slot):
+                problems.append(f"slot name {slot!r} in {name} is invalid")
+            if not slot_type.startswith("AMAZON.") and slot_type not in declared:
+                problems.append(f"slot {slot} in {name} uses undeclared type {slot_type}")
+        for sample in intent.get("samples", []):
+            key = sample.lower().strip()
+            if key in seen:
+                problems.append(f"duplicate utterance {sample!r} in {name} and {seen[key]}")
+            seen[key] = name
+            if not SAMPLE_RE.match(sample) or re.search(r"\d", sample):
+                problems.append(f"utterance {sample!r} in {name} has characters Alexa refuses")
+            used = language_model.slots_in(sample)
+            for slot in used:
+                if slot not in slots:
+                    problems.append(f"utterance {sample!r} uses slot {{{slot}}} that {name} "
+                                    "does not declare")
+            search = [s for s in used if slots.get(s) == "AMAZON.SearchQuery"]
+            if search and (len(used) > 1 or sample.strip() == f"{{{search[0]}}}"):
+                problems.append(f"utterance {sample!r}: an AMAZON.SearchQuery slot needs a "
+                                "carrier phrase and no other slot")
+    return problems
+
+
+def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
+    package = out / "skill-package"
+    models = package / "interactionModels" / "custom"
+    models.mkdir(parents=True, exist_ok=True)
+    written = []
+    skill = package / "skill.json"
+    skill.write_text(json.dumps(manifest(shop), indent=2, ensure_ascii=False) + "\n",
+                     encoding="utf-8")
+    written.append(skill)
+    for locale in ALEXA_LOCALES:
+        built = interaction_model(locale, shop.invocation_for(locale))
+        problems = validate(built)
+        if problems:
+            raise ValueError(f"{locale}: " + "; ".join(problems))
+        path = models / f"{locale}.json"
+        path.write_text(json.dumps(built, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
