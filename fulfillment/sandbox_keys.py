@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
@@ -41,7 +42,7 @@ def make_ca(cn: str = "Sandbox Test Root", *, key: rsa.RSAPrivateKey | None = No
     cert = (
         x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn))
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=7300))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
                                      content_commitment=False, key_encipherment=False,
@@ -119,13 +120,24 @@ class SandboxKeys:
         return {header: secret} if secret else {}
 
 
-def create(services: Services) -> SandboxKeys:
-    ca, ca_key = make_ca("Voice Referrals Sandbox Root (not Amazon)")
-    leaf, leaf_key = make_leaf(ca, ca_key)
+@lru_cache(maxsize=1)
+def _material() -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivateKey,
+                         rsa.RSAPrivateKey, x509.Certificate]:
+    """Generated once per process: three RSA keys cost a noticeable fraction of a second."""
+    long_ago = datetime.now(UTC) - timedelta(days=3650)  # tests run on frozen clocks
+    far = datetime.now(UTC) + timedelta(days=3650)
+    ca, ca_key = make_ca("Voice Referrals Sandbox Root (not Amazon)", now=long_ago)
+    leaf, leaf_key = make_leaf(ca, ca_key, not_before=long_ago, not_after=far)
     google_key = new_key()
-    google_cert, _ = make_leaf(ca, ca_key, san="sandbox.google.invalid", key=google_key)
+    google_cert, _ = make_leaf(ca, ca_key, san="sandbox.google.invalid", key=google_key,
+                               not_before=long_ago, not_after=far)
+    return ca, leaf, leaf_key, google_key, google_cert
+
+
+def create(services: Services) -> SandboxKeys:
     from core.demo import demo_secrets
 
+    ca, leaf, leaf_key, google_key, google_cert = _material()
     es = {"X-Dialogflow-Secret": demo_secrets(services)["dialogflow_es_secret"]}
     return SandboxKeys(ca, leaf, leaf_key, google_key, google_cert, es)
 
