@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
+from core.config import Settings
 from core.hashing import keyed_hash
-from core.models import Message
+from core.models import Customer, Message
 
 
 def enqueue(
@@ -55,3 +56,16 @@ def enqueue(
             raise
         return found
     return message
+
+
+def choose_channel(customer: Customer, settings: Settings) -> tuple[str, str] | None:
+    """Where a customer's own invite goes: the confirmed phone by SMS when SMS can be sent
+    (Twilio configured, or the sandbox), else the confirmed email; None without either."""
+    sms_possible = bool(settings.twilio) or settings.messaging_mode == "sandbox"
+    if customer.phone and customer.phone_confirmed_at and sms_possible:
+        return "sms", customer.phone
+    if customer.email and customer.email_confirmed_at:
+        return "email", customer.email
+    if customer.phone and customer.phone_confirmed_at:
+        return "sms", customer.phone
+    return None
