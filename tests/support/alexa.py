@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -88,8 +89,13 @@ class AlexaConversation:
         return self.send("IntentRequest", intent, **slots)
 
     @property
-    def speech(self) -> str:
+    def ssml(self) -> str:
         return (self.last.get("response", {}).get("outputSpeech") or {}).get("ssml", "")
+
+    @property
+    def speech(self) -> str:
+        """The SSML with entities decoded and no-break spaces as spaces, for reading."""
+        return html.unescape(self.ssml).replace("\xa0", " ")
 
     @property
     def ends(self) -> bool:

@@ -50,6 +50,8 @@ def handle(turn: Turn, services: Services) -> Reply:
 
 def route(ctx: DialogContext) -> Reply:
     intent = ctx.turn.intent
+    if intent == "Cancel":  # says whether something pending was dropped
+        return basics.cancel(ctx)
     if ctx.state.awaiting and intent not in ESCAPES and intent in ANSWERS:
         reply = _answer(ctx, ctx.state.awaiting, intent)
         if reply is not None:
