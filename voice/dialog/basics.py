@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from voice.dialog.context import DialogContext
 from voice.dialog.state import load_speech
-from voice.turn import Reply, Speech
+from voice.i18n import translator
+from voice.turn import Reply, Speech, Turn
 
 
 def options(ctx: DialogContext) -> str:
@@ -54,5 +55,10 @@ def session_ended(ctx: DialogContext) -> Reply:
     return Reply(speech=Speech(), end_session=True, intent=ctx.turn.intent)
 
 
-def apology(ctx: DialogContext) -> Reply:
-    return ctx.ask(Speech.of(ctx._("Sorry, something went wrong on my side. Please try again.")))
+def apology_without_context(turn: Turn) -> Reply:
+    """After a rollback: no database, the carried session unchanged so the customer can
+    simply try again."""
+    t = translator(turn.locale)
+    return Reply(Speech.of(t._("Sorry, something went wrong on my side. Please try again.")),
+                 reprompt=Speech.of(t._("What would you like to do?")), end_session=False,
+                 session=dict(turn.session), intent=turn.intent)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from core.errors import NotFound
 from core.models import Customer, Program, Shop, VoiceIdentity
 from core.services import Services
 from voice.dialog.state import DialogState, dump_speech
@@ -62,10 +63,16 @@ class DialogContext:
         return reply
 
 
-def load_context(turn: Turn, services: Services, session: Session, shop: Shop) -> DialogContext:
-    program = session.scalar(
-        select(Program).where(Program.shop_id == shop.id, Program.active.is_(True))
-    )
+def load_context(turn: Turn, services: Services, session: Session) -> DialogContext:
+    """The shop and its active program in one query; an unknown shop is a NotFound."""
+    row = session.execute(
+        select(Shop, Program)
+        .outerjoin(Program, and_(Program.shop_id == Shop.id, Program.active.is_(True)))
+        .where(Shop.slug == turn.shop_slug)
+    ).first()
+    if row is None:
+        raise NotFound(f"No shop {turn.shop_slug!r}.", code="unknown_shop")
+    shop, program = row
     return DialogContext(
         turn=turn,
         services=services,

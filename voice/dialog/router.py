@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from core import referrals
 from core.errors import DomainError
 from core.models import Customer
 from core.services import Services
@@ -35,17 +34,19 @@ ANSWERS = {"ProvideContact", "ProvideCode", "SendInvite", "Fallback", "Yes", "No
 
 
 def handle(turn: Turn, services: Services) -> Reply:
-    with services.db.session() as session:
-        shop = referrals.shop_by_slug(session, turn.shop_slug)
-        ctx = load_context(turn, services, session, shop)
-        try:
-            with session.begin_nested():
-                reply = route(ctx)
-        except DomainError as exc:
-            log.info("dialog turn failed softly: %s %s", exc.code, exc)
-            reply = basics.apology(ctx)
-        reply.intent = reply.intent or turn.intent
-        return reply
+    """One transaction per turn: a domain error rolls back everything the turn wrote and
+    the customer hears a short apology instead."""
+    try:
+        with services.db.session() as session:
+            ctx = load_context(turn, services, session)
+            reply = route(ctx)
+    except DomainError as exc:
+        if exc.code == "unknown_shop":
+            raise
+        log.info("dialog turn failed softly: %s %s", exc.code, exc)
+        reply = basics.apology_without_context(turn)
+    reply.intent = reply.intent or turn.intent
+    return reply
 
 
 def route(ctx: DialogContext) -> Reply:

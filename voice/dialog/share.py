@@ -17,7 +17,7 @@ from core.contacts import mask_email
 from core.errors import DomainError
 from core.hashing import keyed_hash
 from core.messaging import outbox
-from core.models import Customer, Message
+from core.models import Customer, Message, ReferralCode
 from core.referrals import Invite
 from voice.dialog.context import DialogContext
 from voice.dialog.slots import Contact, parse_contact
@@ -53,9 +53,10 @@ def address_speech(ctx: DialogContext, contact: Contact) -> Speech:
     return Speech.of(Spell(local), ctx._("at"), domain)
 
 
-def _invite(ctx: DialogContext, customer: Customer, channel: str) -> tuple[Invite, str]:
+def _invite(ctx: DialogContext, customer: Customer,
+            channel: str) -> tuple[Invite, ReferralCode]:
     code = referrals.ensure_code(ctx.session, customer)
-    return referrals.invite_for(ctx.shop, code, ctx.services.base_url, channel=channel), code.code
+    return referrals.invite_for(ctx.shop, code, ctx.services.base_url, channel=channel), code
 
 
 def _self_address(ctx: DialogContext, customer: Customer) -> tuple[str, str] | None:
@@ -103,7 +104,7 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
     channel = found[0] if found else "voice"
     invite, code = _invite(ctx, customer, channel)
     speech = Speech.of(terms_sentences(ctx.t, ctx.program)) if ctx.program else Speech()
-    speech += Speech.of(ctx._("Your code is")) + code_speech(ctx, code, invite.spoken_name)
+    speech += Speech.of(ctx._("Your code is")) + code_speech(ctx, code.code, invite.spoken_name)
     message_ids: list[int] = []
     if found is None:
         speech += Speech.of(Pause(), ctx._("I don't have a confirmed phone number or email "
@@ -125,7 +126,7 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
             message = None
         if message is not None and already is None:
             referrals.record_share(ctx.session, ctx.services, shop=ctx.shop, customer=customer,
-                                   code=referrals.find_code(ctx.session, code), channel=channel,
+                                   code=code, channel=channel,
                                    assistant=ctx.assistant, recipient=address)
             ctx.session.flush()
             message_ids.append(message.id)
@@ -190,7 +191,7 @@ def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:
         return ctx.ask(Speech.of(ctx._("That's your own address. To get your invite yourself, "
                                        "say: share the referral program.")))
     channel = "sms" if contact.kind == "phone" else "email"
-    invite, _code = _invite(ctx, customer, channel)
+    invite, code = _invite(ctx, customer, channel)
     hash_key = ctx.services.settings.hash_key
     recipient_hash = keyed_hash(hash_key, contact.value)
     since = ctx.services.clock() - FRIEND_INVITE_WINDOW
@@ -216,7 +217,7 @@ def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:
         return ctx.tell(Speech.of(ctx._("Sorry, I can't send that invite right now.")),
                         intent=f"SendInvite:{exc.code}")
     referrals.record_share(ctx.session, ctx.services, shop=ctx.shop, customer=customer,
-                           code=referrals.find_code(ctx.session, invite.code), channel=channel,
+                           code=code, channel=channel,
                            assistant=ctx.assistant, recipient=contact.value,
                            recipient_kind="friend")
     ctx.session.flush()
