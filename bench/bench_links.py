@@ -17,8 +17,8 @@ from bench.harness import REPO, gunicorn, wrk
 TARGETS = {"redirect": 0.60, "qr": 0.70}
 
 
-def seeded_env(tmp: str) -> tuple[dict[str, str], dict]:
-    env = {"DATABASE_URL": f"sqlite:///{tmp}/bench.db", "EMBEDDED_WORKER": "0",
+def seeded_env(tmp: str, database_url: str = "") -> tuple[dict[str, str], dict]:
+    env = {"DATABASE_URL": database_url or f"sqlite:///{tmp}/bench.db", "EMBEDDED_WORKER": "0",
            "BASE_URL": "http://127.0.0.1:1"}
     full = {**os.environ, **env}
     subprocess.run([sys.executable, "-m", "fulfillment", "db", "upgrade"], cwd=REPO, env=full,

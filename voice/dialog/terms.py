@@ -3,10 +3,24 @@ never drift from what the shop actually pays."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 from babel.numbers import format_percent
 
 from core.models import Program
-from voice.i18n import Translator
+from voice.i18n import Translator, translator
+
+
+@dataclass(frozen=True)
+class _Terms:
+    friend_reward_kind: str
+    friend_reward_amount: int
+    referrer_reward_kind: str
+    referrer_reward_amount: int
+    currency: str
+    min_order_amount: int
+    hold_days: int
 
 
 def reward_phrase(t: Translator, kind: str, amount: int, currency: str) -> str:
@@ -24,6 +38,19 @@ def reward_phrase(t: Translator, kind: str, amount: int, currency: str) -> str:
 
 
 def terms_sentences(t: Translator, program: Program) -> str:
+    return _terms(t.locale, program.friend_reward_kind, program.friend_reward_amount,
+                  program.referrer_reward_kind, program.referrer_reward_amount,
+                  program.currency, program.min_order_amount, program.hold_days)
+
+
+@lru_cache(maxsize=1024)
+def _terms(locale: str, friend_kind: str, friend_amount: int, referrer_kind: str,
+           referrer_amount: int, currency: str, minimum: int, hold_days: int) -> str:
+    """Cached by the values that make the sentence: Babel formatting is not free and every
+    share turn says it."""
+    t = translator(locale)
+    program = _Terms(friend_kind, friend_amount, referrer_kind, referrer_amount, currency,
+                     minimum, hold_days)
     friend = reward_phrase(t, program.friend_reward_kind, program.friend_reward_amount,
                            program.currency)
     referrer = reward_phrase(t, program.referrer_reward_kind, program.referrer_reward_amount,
