@@ -44,3 +44,9 @@ class Forbidden(DomainError):
 class RateLimited(DomainError):
     code = "rate_limited"
     status = 429
+
+
+class MalformedRequest(DomainError):
+    """The body could not be read at all (not JSON, not an object)."""
+
+    status = 400

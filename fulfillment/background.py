@@ -17,7 +17,9 @@ class Stoppable(Protocol):
 
 
 def starters() -> list[Callable[[Services], Stoppable]]:
-    return []
+    from fulfillment import rewards_cli
+
+    return [rewards_cli.start]
 
 
 def start_all(services: Services) -> list[Stoppable]:

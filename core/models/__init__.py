@@ -4,6 +4,13 @@ from core.models.base import Base
 from core.models.customers import Customer, PairingChallenge, VoiceIdentity
 from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
 from core.models.messaging import Message
+from core.models.rewards import (
+    Conversion,
+    LedgerEntry,
+    OutboundWebhook,
+    Referral,
+    ShopEvent,
+)
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
 
 __all__ = [
@@ -11,14 +18,19 @@ __all__ = [
     "CHANNELS",
     "Base",
     "Click",
+    "Conversion",
     "Customer",
+    "LedgerEntry",
     "Message",
+    "OutboundWebhook",
     "PairingChallenge",
     "Program",
+    "Referral",
     "ReferralCode",
     "Share",
     "Shop",
     "ShopCredential",
+    "ShopEvent",
     "StaffUser",
     "VoiceIdentity",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 03:41:28.660596
+Create Date: 2026-11-24 04:26:09.373606
 """
 from alembic import op
 import sqlalchemy as sa
@@ -57,6 +57,25 @@ def upgrade() -> None:
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.create_index('ix_customers_shop_email_canonical', ['shop_id', 'email_canonical'], unique=False)
         batch_op.create_index('ix_customers_shop_phone', ['shop_id', 'phone'], unique=False)
+
+    op.create_table('outbound_webhooks',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('event_type', sa.String(length=32), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=128), nullable=False),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('delivered_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_outbound_webhooks_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_webhooks')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbound_webhooks_idempotency_key'))
+    )
+    with op.batch_alter_table('outbound_webhooks', schema=None) as batch_op:
+        batch_op.create_index('ix_outbound_due', ['status', 'next_attempt_at'], unique=False)
 
     op.create_table('pairing_challenges',
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -118,6 +137,20 @@ def upgrade() -> None:
     with op.batch_alter_table('shop_credentials', schema=None) as batch_op:
         batch_op.create_index('ix_shop_credentials_shop_kind', ['shop_id', 'kind'], unique=False)
 
+    op.create_table('shop_events',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('event_id', sa.String(length=128), nullable=False),
+    sa.Column('type', sa.String(length=32), nullable=False),
+    sa.Column('order_id', sa.String(length=128), nullable=True),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('result', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('received_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_shop_events_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shop_events')),
+    sa.UniqueConstraint('shop_id', 'event_id', name=op.f('uq_shop_events_shop_id_event_id')),
+    sa.UniqueConstraint('shop_id', 'type', 'order_id', name=op.f('uq_shop_events_shop_id_type_order_id'))
+    )
     op.create_table('staff_users',
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
     sa.Column('email', sa.String(length=320), nullable=False),
@@ -209,6 +242,32 @@ def upgrade() -> None:
         batch_op.create_index('ix_clicks_code_created', ['code_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_clicks_shop_id'), ['shop_id'], unique=False)
 
+    op.create_table('referrals',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('program_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('code_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('referrer_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('friend_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reasons', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('ip_hash', sa.String(length=64), nullable=True),
+    sa.Column('reviewed_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reviewed_by', sa.String(length=200), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['code_id'], ['referral_codes.id'], name=op.f('fk_referrals_code_id_referral_codes')),
+    sa.ForeignKeyConstraint(['friend_id'], ['customers.id'], name=op.f('fk_referrals_friend_id_customers')),
+    sa.ForeignKeyConstraint(['program_id'], ['programs.id'], name=op.f('fk_referrals_program_id_programs')),
+    sa.ForeignKeyConstraint(['referrer_id'], ['customers.id'], name=op.f('fk_referrals_referrer_id_customers')),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_referrals_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_referrals')),
+    sa.UniqueConstraint('shop_id', 'friend_id', name=op.f('uq_referrals_shop_id_friend_id'))
+    )
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.create_index('ix_referrals_code_created', ['code_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referrals_ip_hash'), ['ip_hash'], unique=False)
+        batch_op.create_index('ix_referrals_shop_status', ['shop_id', 'status'], unique=False)
+
     op.create_table('shares',
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -227,15 +286,70 @@ def upgrade() -> None:
     with op.batch_alter_table('shares', schema=None) as batch_op:
         batch_op.create_index('ix_shares_shop_created', ['shop_id', 'created_at'], unique=False)
 
+    op.create_table('conversions',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('referral_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('order_id', sa.String(length=128), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('refunded_amount', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_conversions_referral_id_referrals')),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_conversions_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_conversions')),
+    sa.UniqueConstraint('referral_id', name=op.f('uq_conversions_referral_id')),
+    sa.UniqueConstraint('shop_id', 'order_id', name=op.f('uq_conversions_shop_id_order_id'))
+    )
+    op.create_table('ledger_entries',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('referral_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('conversion_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('side', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('entry_type', sa.String(length=16), nullable=False),
+    sa.Column('reverses_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('hold_until', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approved_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['conversion_id'], ['conversions.id'], name=op.f('fk_ledger_entries_conversion_id_conversions')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_ledger_entries_customer_id_customers')),
+    sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_ledger_entries_referral_id_referrals')),
+    sa.ForeignKeyConstraint(['reverses_id'], ['ledger_entries.id'], name=op.f('fk_ledger_entries_reverses_id_ledger_entries')),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_ledger_entries_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entries'))
+    )
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_ledger_customer', ['customer_id', 'id'], unique=False)
+        batch_op.create_index('ix_ledger_status_hold', ['status', 'hold_until'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_status_hold')
+        batch_op.drop_index('ix_ledger_customer')
+
+    op.drop_table('ledger_entries')
+    op.drop_table('conversions')
     with op.batch_alter_table('shares', schema=None) as batch_op:
         batch_op.drop_index('ix_shares_shop_created')
 
     op.drop_table('shares')
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.drop_index('ix_referrals_shop_status')
+        batch_op.drop_index(batch_op.f('ix_referrals_ip_hash'))
+        batch_op.drop_index('ix_referrals_code_created')
+
+    op.drop_table('referrals')
     with op.batch_alter_table('clicks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_clicks_shop_id'))
         batch_op.drop_index('ix_clicks_code_created')
@@ -255,6 +369,7 @@ def downgrade() -> None:
 
     op.drop_table('messages')
     op.drop_table('staff_users')
+    op.drop_table('shop_events')
     with op.batch_alter_table('shop_credentials', schema=None) as batch_op:
         batch_op.drop_index('ix_shop_credentials_shop_kind')
 
@@ -267,6 +382,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_pairing_voice_user')
 
     op.drop_table('pairing_challenges')
+    with op.batch_alter_table('outbound_webhooks', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbound_due')
+
+    op.drop_table('outbound_webhooks')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index('ix_customers_shop_phone')
         batch_op.drop_index('ix_customers_shop_email_canonical')

@@ -1,0 +1,174 @@
+"""The two-sided reward ledger: entries are written at the friend's first qualifying order
+(pending), the release job moves them to held for the refund window and then approves them;
+a refund writes reversal entries. Balances are sums over entries, never stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import as_utc
+from core.models import Conversion, Customer, LedgerEntry, OutboundWebhook, Program, Referral
+
+MONEY_KINDS = ("fixed_discount", "gift_card", "cash")
+
+
+@dataclass(frozen=True)
+class ReferralStats:
+    joined: int
+    converted: int
+    pending_minor: int
+    held_minor: int
+    approved_minor: int
+    points_pending: int
+    points_approved: int
+    currency: str
+
+
+def referral_stats(session: Session, shop_id: int, customer_id: int) -> ReferralStats:
+    joined = session.scalar(select(func.count(Referral.id)).where(
+        Referral.shop_id == shop_id, Referral.referrer_id == customer_id,
+        Referral.status.in_(("pending", "flagged", "converted")))) or 0
+    converted = session.scalar(select(func.count(Referral.id)).where(
+        Referral.shop_id == shop_id, Referral.referrer_id == customer_id,
+        Referral.status == "converted")) or 0
+    sums: dict[tuple[str, str], int] = {}
+    currency = "USD"
+    rows = session.execute(
+        select(LedgerEntry.kind, LedgerEntry.status, LedgerEntry.currency,
+               func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.shop_id == shop_id, LedgerEntry.customer_id == customer_id,
+               LedgerEntry.entry_type == "reward", LedgerEntry.status != "reversed")
+        .group_by(LedgerEntry.kind, LedgerEntry.status, LedgerEntry.currency))
+    for kind, status, cur, total in rows:
+        group = "points" if kind == "points" else "money" if kind in MONEY_KINDS else "other"
+        sums[(group, status)] = sums.get((group, status), 0) + int(total or 0)
+        if group == "money":
+            currency = cur
+    return ReferralStats(
+        joined=joined, converted=converted,
+        pending_minor=sums.get(("money", "pending"), 0),
+        held_minor=sums.get(("money", "held"), 0),
+        approved_minor=sums.get(("money", "approved"), 0),
+        points_pending=sums.get(("points", "pending"), 0) + sums.get(("points", "held"), 0),
+        points_approved=sums.get(("points", "approved"), 0),
+        currency=currency,
+    )
+
+
+def _month_start(now: datetime) -> datetime:
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _referrer_rewards_since(session: Session, program: Program, customer_id: int | None,
+                            since: datetime | None) -> int:
+    query = (select(func.count(LedgerEntry.id))
+             .join(Referral, Referral.id == LedgerEntry.referral_id)
+             .where(Referral.program_id == program.id, LedgerEntry.side == "referrer",
+                    LedgerEntry.entry_type == "reward", LedgerEntry.status != "reversed"))
+    if customer_id is not None:
+        query = query.where(LedgerEntry.customer_id == customer_id)
+    if since is not None:
+        query = query.where(LedgerEntry.created_at >= since)
+    return session.scalar(query) or 0
+
+
+def grant(session: Session, *, program: Program, referral: Referral, conversion: Conversion,
+          now: datetime) -> tuple[list[LedgerEntry], list[str]]:
+    """Both sides' entries (and level two), minus what the caps forbid; returns the
+    entries and the caps that applied."""
+    capped: list[str] = []
+    entries = [LedgerEntry(
+        shop_id=referral.shop_id, customer_id=referral.friend_id, referral_id=referral.id,
+        conversion_id=conversion.id, side="friend", kind=program.friend_reward_kind,
+        amount=program.friend_reward_amount, currency=program.currency, created_at=now)]
+    if program.cap_per_referrer_month is not None and _referrer_rewards_since(
+            session, program, referral.referrer_id, _month_start(now)) \
+            >= program.cap_per_referrer_month:
+        capped.append("cap_per_referrer_month")
+    if program.cap_total is not None and _referrer_rewards_since(
+            session, program, None, None) >= program.cap_total:
+        capped.append("cap_total")
+    if not capped:
+        entries.append(LedgerEntry(
+            shop_id=referral.shop_id, customer_id=referral.referrer_id,
+            referral_id=referral.id, conversion_id=conversion.id, side="referrer",
+            kind=program.referrer_reward_kind, amount=program.referrer_reward_amount,
+            currency=program.currency, created_at=now))
+        upstream = _referrer_of(session, referral.shop_id, referral.referrer_id)
+        if program.level2_percent and upstream is not None:
+            entries.append(LedgerEntry(
+                shop_id=referral.shop_id, customer_id=upstream.referrer_id,
+                referral_id=referral.id, conversion_id=conversion.id, side="level2",
+                kind=program.referrer_reward_kind,
+                amount=program.referrer_reward_amount * program.level2_percent // 100,
+                currency=program.currency, created_at=now))
+    session.add_all(entries)
+    return entries, capped
+
+
+def _referrer_of(session: Session, shop_id: int, customer_id: int) -> Referral | None:
+    return session.scalar(select(Referral).where(
+        Referral.shop_id == shop_id, Referral.friend_id == customer_id,
+        Referral.status.in_(("pending", "converted"))))
+
+
+def reverse(session: Session, conversion: Conversion, now: datetime, note: str) -> int:
+    """A reversal entry for every live reward of this conversion; returns how many."""
+    count = 0
+    live = session.scalars(select(LedgerEntry).where(
+        LedgerEntry.conversion_id == conversion.id, LedgerEntry.entry_type == "reward",
+        LedgerEntry.status != "reversed").with_for_update()).all()
+    for entry in live:
+        session.add(LedgerEntry(
+            shop_id=entry.shop_id, customer_id=entry.customer_id, referral_id=entry.referral_id,
+            conversion_id=entry.conversion_id, side=entry.side, kind=entry.kind,
+            amount=-entry.amount, currency=entry.currency, status="approved",
+            entry_type="reversal", reverses_id=entry.id, approved_at=now, note=note,
+            created_at=now))
+        entry.status = "reversed"
+        count += 1
+    return count
+
+
+@dataclass
+class ReleaseResult:
+    held: int = 0
+    approved: int = 0
+
+
+def release(session: Session, now: datetime, *, batch: int = 500) -> ReleaseResult:
+    """pending -> held (the refund window starts at the order) -> approved when it ends.
+    Rewards of a referral waiting for review stay pending."""
+    result = ReleaseResult()
+    pending = session.execute(
+        select(LedgerEntry, Conversion.created_at, Program.hold_days)
+        .join(Conversion, Conversion.id == LedgerEntry.conversion_id)
+        .join(Referral, Referral.id == LedgerEntry.referral_id)
+        .join(Program, Program.id == Referral.program_id)
+        .where(LedgerEntry.status == "pending", LedgerEntry.entry_type == "reward",
+               Referral.status.in_(("pending", "converted")))
+        .limit(batch).with_for_update(of=LedgerEntry, skip_locked=True)).all()
+    for entry, ordered_at, hold_days in pending:
+        entry.status = "held"
+        entry.hold_until = as_utc(ordered_at) + timedelta(days=hold_days)
+        result.held += 1
+    session.flush()
+    due = session.scalars(
+        select(LedgerEntry).where(LedgerEntry.status == "held", LedgerEntry.hold_until <= now)
+        .limit(batch).with_for_update(skip_locked=True)).all()
+    for entry in due:
+        entry.status, entry.approved_at = "approved", now
+        customer = session.get(Customer, entry.customer_id)
+        session.add(OutboundWebhook(
+            shop_id=entry.shop_id, event_type="reward.approved",
+            idempotency_key=f"reward.approved:{entry.id}", next_attempt_at=now,
+            payload={"type": "reward.approved", "id": f"rwd_{entry.id}",
+                     "customer_id": customer.external_id if customer else None,
+                     "side": entry.side, "kind": entry.kind, "amount": entry.amount,
+                     "currency": entry.currency, "referral_id": entry.referral_id}))
+        result.approved += 1
+    return result

@@ -1,0 +1,381 @@
+"""The shop API (JSON, Bearer API key) and the signed event webhook.
+
+Each route is declared once with its schemas; the same declaration validates requests and
+generates /api/v1/openapi.json, so the document cannot drift from the code."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from flask import Blueprint, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+
+from core import credentials, events, programs
+from core.errors import InvalidInput, MalformedRequest, NotFound, Unauthorized
+from core.models import (
+    Click,
+    Conversion,
+    Customer,
+    LedgerEntry,
+    Referral,
+    Share,
+    Shop,
+)
+from core.rewards import reverse
+from core.webhook_signing import HEADER
+from fulfillment.context import services
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_LIMIT = 200
+
+
+@dataclass
+class ApiRoute:
+    method: str
+    path: str  # OpenAPI style: /customers/{external_id}
+    summary: str
+    auth: str  # api_key | signature | none
+    body: dict[str, Any] | None = None
+    response: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    query: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+ROUTES: list[ApiRoute] = []
+ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+    "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}
+PAGE = {"limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        "after": {"type": "integer", "minimum": 0}}
+
+
+def _authenticate() -> None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise Unauthorized("Send the shop's API key as `Authorization: Bearer <key>`.",
+                           code="missing_api_key")
+    svc = services()
+    with svc.db.session() as session:
+        shop = credentials.shop_for_api_key(session, header[7:].strip(), svc.clock)
+        if shop is None:
+            raise Unauthorized("Unknown or revoked API key.", code="bad_api_key")
+        g.shop_id, g.shop_slug = shop.id, shop.slug
+
+
+def api(method: str, path: str, summary: str, *, auth: str = "api_key",
+        body: dict[str, Any] | None = None, response: dict[str, Any] | None = None,
+        query: dict[str, dict[str, Any]] | None = None) -> Callable[[Callable[..., Any]],
+                                                                    Callable[..., Any]]:
+    route = ApiRoute(method, path, summary, auth, body, response or {"type": "object"},
+                     query or {})
+    ROUTES.append(route)
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(**kwargs: Any) -> Any:
+            if auth == "api_key":
+                _authenticate()
+            if body is not None:
+                data = request.get_json(silent=True)
+                if not isinstance(data, dict):
+                    raise MalformedRequest("The body must be a JSON object.", code="malformed_json")
+                _check(body, data)
+                kwargs["data"] = data
+            return view(**kwargs)
+
+        bp.add_url_rule(re.sub(r"\{(\w+)\}", r"<\1>", path), endpoint=view.__name__,
+                        view_func=wrapper, methods=[method])
+        return wrapper
+
+    return decorate
+
+
+def _check(schema: dict[str, Any], data: dict[str, Any]) -> None:
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if errors:
+        fields = sorted({events._field_of(e) for e in errors})
+        raise InvalidInput("Invalid fields: " + ", ".join(fields) + ".", code="schema",
+                           details={"fields": fields})
+
+
+def _page() -> tuple[int, int]:
+    try:
+        limit = min(int(request.args.get("limit", 50)), MAX_LIMIT)
+        after = int(request.args.get("after", 0))
+    except ValueError as exc:
+        raise InvalidInput("limit and after must be integers.", code="schema",
+                           details={"fields": ["limit", "after"]}) from exc
+    return max(limit, 1), max(after, 0)
+
+
+def _paged(rows: list[Any], limit: int, render: Callable[[Any], dict[str, Any]]) -> Any:
+    page = rows[:limit]
+    return jsonify({"data": [render(r) for r in page],
+                    "next": page[-1].id if len(rows) > limit and page else None})
+
+
+def _shop(session: Any) -> Shop:
+    return session.get(Shop, g.shop_id)
+
+
+# --- events ---------------------------------------------------------------------------
+
+@api("POST", "/events", "Receive a signed shop event (customer.signup, order.completed, "
+     "order.refunded). Header X-Referral-Signature: t=<unix>,v1=<hmac-sha256 hex of "
+     "'{t}.{body}'>.", auth="signature",
+     response={"type": "object", "properties": {"event": {"type": "string"},
+                                                "type": {"type": "string"},
+                                                "replayed": {"type": "boolean"},
+                                                "result": {"type": "object"}}})
+def receive_event() -> ResponseReturnValue:
+    outcome = events.receive(services(), request.get_data(cache=False), request.headers.get(HEADER))
+    return jsonify(outcome.as_dict())
+
+
+# --- program ----------------------------------------------------------------------------
+
+PROGRAM = {"type": "object", "additionalProperties": False, "properties": {
+    "referrer_reward_kind": {"type": "string", "enum": list(programs.REWARD_KINDS)},
+    "referrer_reward_amount": {"type": "integer", "minimum": 0},
+    "friend_reward_kind": {"type": "string", "enum": list(programs.REWARD_KINDS)},
+    "friend_reward_amount": {"type": "integer", "minimum": 0},
+    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+    "min_order_amount": {"type": "integer", "minimum": 0},
+    "hold_days": {"type": "integer", "enum": list(programs.ALLOWED_HOLD_DAYS)},
+    "cap_per_referrer_month": {"type": ["integer", "null"], "minimum": 0},
+    "cap_total": {"type": ["integer", "null"], "minimum": 0},
+    "level2_percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
+    "terms": {"type": "object", "additionalProperties": {"type": "string"}},
+    "fraud_rules": {"type": "object"}}}
+
+
+@api("GET", "/program", "The active program.", response=PROGRAM)
+def get_program() -> ResponseReturnValue:
+    with services().db.session() as session:
+        return jsonify(programs.as_dict(programs.active(session, _shop(session))))
+
+
+@api("PUT", "/program", "Create a new active version of the program (history is kept).",
+     body=PROGRAM, response=PROGRAM)
+def put_program(data: dict[str, Any]) -> ResponseReturnValue:
+    with services().db.session() as session:
+        program = programs.save_version(session, _shop(session), data)
+        return jsonify(programs.as_dict(program)), 201
+
+
+@api("GET", "/program/history", "Every version of the program, newest first.")
+def program_history() -> ResponseReturnValue:
+    with services().db.session() as session:
+        return jsonify({"data": [programs.as_dict(p)
+                                 for p in programs.history(session, _shop(session))]})
+
+
+# --- customers and ledger ---------------------------------------------------------------
+
+CUSTOMER = {"type": "object", "additionalProperties": False, "properties": {
+    "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
+    "name": {"type": ["string", "null"], "maxLength": 200},
+    "locale": {"type": ["string", "null"], "maxLength": 16},
+    "consent_email": {"type": "boolean"}, "consent_sms": {"type": "boolean"}}}
+
+
+@api("PUT", "/customers/{external_id}", "Create or update a customer by the shop's id.",
+     body=CUSTOMER)
+def upsert_customer(external_id: str, data: dict[str, Any]) -> ResponseReturnValue:
+    svc = services()
+    with svc.db.session() as session:
+        shop = _shop(session)
+        customer, _ = events.upsert_customer(session, shop.id, {**data, "id": external_id},
+                                             shop.locale.split("-")[-1], svc.clock(),
+                                             signing_up=False)
+        for flag in ("consent_email", "consent_sms"):
+            if flag in data:
+                setattr(customer, flag, data[flag])
+        return jsonify({"id": customer.external_id, "name": customer.name,
+                        "email": customer.email, "phone": customer.phone,
+                        "locale": customer.locale})
+
+
+def _entry(e: LedgerEntry) -> dict[str, Any]:
+    return {"id": e.id, "side": e.side, "kind": e.kind, "amount": e.amount,
+            "currency": e.currency, "status": e.status, "type": e.entry_type,
+            "reverses": e.reverses_id, "referral": e.referral_id,
+            "hold_until": e.hold_until.isoformat() if e.hold_until else None,
+            "created_at": e.created_at.isoformat()}
+
+
+@api("GET", "/customers/{external_id}/ledger", "A customer's reward entries, oldest first.",
+     query=PAGE)
+def customer_ledger(external_id: str) -> ResponseReturnValue:
+    limit, after = _page()
+    with services().db.session() as session:
+        customer = session.scalar(select(Customer).where(Customer.shop_id == g.shop_id,
+                                                         Customer.external_id == external_id))
+        if customer is None:
+            raise NotFound("No such customer.", code="unknown_customer")
+        rows = list(session.scalars(select(LedgerEntry).where(
+            LedgerEntry.customer_id == customer.id, LedgerEntry.id > after)
+            .order_by(LedgerEntry.id).limit(limit + 1)))
+        return _paged(rows, limit, _entry)
+
+
+def _referral(r: Referral) -> dict[str, Any]:
+    return {"id": r.id, "status": r.status, "reasons": r.reasons, "code_id": r.code_id,
+            "referrer_id": r.referrer_id, "friend_id": r.friend_id,
+            "created_at": r.created_at.isoformat()}
+
+
+@api("GET", "/referrals", "Referrals, oldest first; filter with ?status=.",
+     query={**PAGE, "status": {"type": "string"}})
+def list_referrals() -> ResponseReturnValue:
+    limit, after = _page()
+    with services().db.session() as session:
+        query = select(Referral).where(Referral.shop_id == g.shop_id, Referral.id > after)
+        if request.args.get("status"):
+            query = query.where(Referral.status == request.args["status"])
+        rows = list(session.scalars(query.order_by(Referral.id).limit(limit + 1)))
+        return _paged(rows, limit, _referral)
+
+
+# --- review queue -----------------------------------------------------------------------
+
+@api("GET", "/review", "Flagged referrals waiting for a person.", query=PAGE)
+def review_queue() -> ResponseReturnValue:
+    limit, after = _page()
+    with services().db.session() as session:
+        rows = list(session.scalars(select(Referral).where(
+            Referral.shop_id == g.shop_id, Referral.status == "flagged", Referral.id > after)
+            .order_by(Referral.id).limit(limit + 1)))
+        return _paged(rows, limit, _referral)
+
+
+def _flagged(session: Any, referral_id: int) -> Referral:
+    referral = session.scalar(select(Referral).where(
+        Referral.id == referral_id, Referral.shop_id == g.shop_id).with_for_update())
+    if referral is None or referral.status != "flagged":
+        raise NotFound("No flagged referral with this id.", code="not_in_review")
+    return referral
+
+
+@api("POST", "/review/{referral_id}/approve", "Approve a flagged referral: its rewards "
+     "continue through the hold period.")
+def approve_referral(referral_id: str) -> ResponseReturnValue:
+    svc = services()
+    with svc.db.session() as session:
+        referral = _flagged(session, _int(referral_id))
+        converted = session.scalar(select(Conversion.id).where(
+            Conversion.referral_id == referral.id)) is not None
+        referral.status = "converted" if converted else "pending"
+        referral.reviewed_at, referral.reviewed_by = svc.clock(), "api"
+        return jsonify(_referral(referral))
+
+
+@api("POST", "/review/{referral_id}/reject", "Reject a flagged referral: any rewards are "
+     "reversed.")
+def reject_referral(referral_id: str) -> ResponseReturnValue:
+    svc = services()
+    with svc.db.session() as session:
+        referral = _flagged(session, _int(referral_id))
+        referral.status = "rejected"
+        referral.reviewed_at, referral.reviewed_by = svc.clock(), "api"
+        conversion = session.scalar(select(Conversion).where(
+            Conversion.referral_id == referral.id))
+        if conversion is not None:
+            reverse(session, conversion, svc.clock(), note="rejected in review")
+        return jsonify(_referral(referral))
+
+
+def _int(value: str) -> int:
+    if not value.isdigit():
+        raise NotFound("No such id.", code="not_found")
+    return int(value)
+
+
+# --- keys and KPIs -----------------------------------------------------------------------
+
+@api("POST", "/keys/rotate", "Issue a new API key (shown once); the old one stops working.")
+def rotate_key() -> ResponseReturnValue:
+    svc = services()
+    with svc.db.session() as session:
+        return jsonify({"api_key": credentials.rotate_api_key(session, _shop(session),
+                                                              svc.clock)})
+
+
+@api("POST", "/webhook-secrets/rotate", "Issue a new webhook secret (shown once); the old "
+     "one keeps working for 7 days.")
+def rotate_webhook_secret() -> ResponseReturnValue:
+    svc = services()
+    with svc.db.session() as session:
+        return jsonify({"webhook_secret": credentials.rotate_webhook_secret(
+            session, _shop(session), svc.box, svc.clock)})
+
+
+@api("GET", "/kpis", "Shares by channel, clicks, signups, conversions, conversion rate, "
+     "revenue and rewards.")
+def kpis() -> ResponseReturnValue:
+    with services().db.session() as session:
+        sid = g.shop_id
+        shares = dict(session.execute(select(Share.channel, func.count(Share.id))
+                                      .where(Share.shop_id == sid).group_by(Share.channel)).all())
+        clicks = session.scalar(select(func.count(Click.id)).where(Click.shop_id == sid)) or 0
+        signups = session.scalar(select(func.count(Referral.id)).where(
+            Referral.shop_id == sid)) or 0
+        conversions, revenue = session.execute(select(
+            func.count(Conversion.id), func.coalesce(func.sum(Conversion.amount), 0))
+            .where(Conversion.shop_id == sid)).one()
+        rewards = dict(session.execute(select(LedgerEntry.status, func.sum(LedgerEntry.amount))
+                                       .where(LedgerEntry.shop_id == sid,
+                                              LedgerEntry.kind != "percent_discount")
+                                       .group_by(LedgerEntry.status)).all())
+        return jsonify({"shares": shares, "clicks": clicks, "signups": signups,
+                        "conversions": conversions, "revenue_minor": int(revenue),
+                        "conversion_rate": round(conversions / clicks, 4) if clicks else None,
+                        "rewards_minor_by_status": {k: int(v or 0) for k, v in rewards.items()}})
+
+
+# --- the document -------------------------------------------------------------------------
+
+@api("GET", "/openapi.json", "This document.", auth="none")
+def openapi() -> ResponseReturnValue:
+    return jsonify(openapi_document())
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for route in ROUTES:
+        op: dict[str, Any] = {
+            "summary": route.summary, "operationId": f"{route.method.lower()}{route.path}",
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {
+                    "schema": route.response}}},
+                **{str(code): {"description": text, "content": {"application/json": {
+                    "schema": ERROR}}} for code, text in (
+                    (400, "Malformed request"), (401, "Not authenticated"),
+                    (404, "Not found"), (422, "Invalid fields"))}},
+        }
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"\{(\w+)\}", route.path)]
+        params += [{"name": name, "in": "query", "required": False, "schema": schema}
+                   for name, schema in route.query.items()]
+        if params:
+            op["parameters"] = params
+        if route.body is not None:
+            op["requestBody"] = {"required": True, "content": {"application/json": {
+                "schema": route.body}}}
+        if route.auth == "api_key":
+            op["security"] = [{"apiKey": []}]
+        elif route.auth == "signature":
+            op["security"] = [{"signature": []}]
+        paths.setdefault("/api/v1" + route.path, {})[route.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Voice referrals shop API", "version": "1"},
+        "paths": paths,
+        "components": {"securitySchemes": {
+            "apiKey": {"type": "http", "scheme": "bearer"},
+            "signature": {"type": "apiKey", "in": "header", "name": HEADER}}},
+    }
