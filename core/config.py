@@ -61,6 +61,9 @@ class Settings:
                 "from_number": env.get("TWILIO_FROM", ""),
                 "base_url": env.get("TWILIO_BASE_URL", ""),
             }
+        extra = {key.lower(): env[key] for key in (
+            "WHATSAPP_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_BASE_URL",
+            "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "TELEGRAM_BASE_URL") if env.get(key)}
         return cls(
             database_url=env.get("DATABASE_URL") or cls.database_url,
             port=port,
@@ -70,7 +73,8 @@ class Settings:
             hash_key=env.get("HASH_KEY", cls.hash_key),
             verify_requests=_flag(env.get("VERIFY_REQUESTS"), True),
             embedded_worker=_flag(env.get("EMBEDDED_WORKER"), True),
-            messaging_mode="smtp" if smtp else env.get("MESSAGING_MODE", "sandbox"),
+            messaging_mode=("live" if smtp or twilio else env.get("MESSAGING_MODE", "sandbox")),
             smtp=smtp,
             twilio=twilio,
+            extra=extra,
         )

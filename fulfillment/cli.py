@@ -77,7 +77,7 @@ def db_upgrade(revision: str) -> None:
 
 
 def _command_modules() -> list[str]:
-    return ["fulfillment.export_cli", "fulfillment.rewards_cli"]
+    return ["fulfillment.export_cli", "fulfillment.rewards_cli", "fulfillment.worker_cli"]
 
 
 for _name in _command_modules():

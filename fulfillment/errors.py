@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
-BROWSER_PREFIXES = ("/r/", "/console", "/dashboard", "/demo", "/unsubscribe")
+BROWSER_PREFIXES = ("/r/", "/console", "/dashboard", "/demo", "/unsubscribe", "/u/")
 
 
 def wants_html() -> bool:

@@ -3,14 +3,16 @@ message commit or vanish together; the idempotency key makes a retried turn harm
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
+from core.clock import as_utc, utcnow
 from core.config import Settings
+from core.errors import RateLimited
 from core.hashing import keyed_hash
 from core.models import Customer, Message
 
@@ -29,10 +31,19 @@ def enqueue(
     context: dict[str, Any] | None = None,
     evidence: dict[str, Any] | None = None,
     not_before: Any = None,
+    now: datetime | None = None,
 ) -> Message:
+    """Add the message to the caller's transaction; the same key returns the first row.
+
+    A friend invite over the caps raises RateLimited (the dialog says so): one invite per
+    recipient per shop per 30 days, FRIEND_INVITES_PER_DAY per referrer per day. Consent,
+    opt-outs and quiet hours are checked by the worker just before sending."""
     existing = session.scalar(select(Message).where(Message.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
+    if kind == "invite_friend":
+        _check_friend_caps(session, shop_id, customer_id, keyed_hash(hash_key, recipient),
+                           as_utc(now or utcnow()))
     message = Message(
         shop_id=shop_id,
         customer_id=customer_id,
@@ -44,7 +55,8 @@ def enqueue(
         context=context or {},
         evidence=evidence or {},
         idempotency_key=idempotency_key,
-        next_attempt_at=not_before or utcnow(),
+        next_attempt_at=not_before or now or utcnow(),
+        created_at=now or utcnow(),
     )
     try:
         with session.begin_nested():
@@ -56,6 +68,25 @@ def enqueue(
             raise
         return found
     return message
+
+
+FRIEND_INVITES_PER_DAY = 5
+FRIEND_WINDOW = timedelta(days=30)
+
+
+def _check_friend_caps(session: Session, shop_id: int, customer_id: int | None,
+                       recipient_hash: str, now: datetime) -> None:
+    recent_to_friend = session.scalar(select(func.count(Message.id)).where(
+        Message.shop_id == shop_id, Message.kind == "invite_friend",
+        Message.recipient_hash == recipient_hash, Message.created_at >= now - FRIEND_WINDOW))
+    if recent_to_friend:
+        raise RateLimited("This friend was invited in the last 30 days.",
+                          code="friend_recently_invited")
+    today = session.scalar(select(func.count(Message.id)).where(
+        Message.shop_id == shop_id, Message.kind == "invite_friend",
+        Message.customer_id == customer_id, Message.created_at >= now - timedelta(days=1)))
+    if (today or 0) >= FRIEND_INVITES_PER_DAY:
+        raise RateLimited("Too many friend invites today.", code="friend_invites_per_day")
 
 
 def choose_channel(customer: Customer, settings: Settings) -> tuple[str, str] | None:

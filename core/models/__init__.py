@@ -3,7 +3,7 @@
 from core.models.base import Base
 from core.models.customers import Customer, PairingChallenge, VoiceIdentity
 from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
-from core.models.messaging import Message
+from core.models.messaging import Message, Suppression
 from core.models.rewards import (
     Conversion,
     LedgerEntry,
@@ -32,5 +32,6 @@ __all__ = [
     "ShopCredential",
     "ShopEvent",
     "StaffUser",
+    "Suppression",
     "VoiceIdentity",
 ]

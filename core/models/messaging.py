@@ -43,3 +43,19 @@ class Message(IdMixin, CreatedMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    # What was (or would be) sent, kept for the console and for audits.
+    rendered: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Suppression(IdMixin, CreatedMixin, Base):
+    """An opt-out: nothing more on this channel to this address (for one shop, or for every
+    shop when it came through the operator's own number). Lifted, never deleted."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (Index("ix_suppressions_lookup", "channel", "recipient_hash"),)
+
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient_hash: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(64))
+    lifted_at: Mapped[datetime | None]

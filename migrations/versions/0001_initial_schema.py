@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 04:26:09.373606
+Create Date: 2026-11-24 04:33:13.833917
 """
 from alembic import op
 import sqlalchemy as sa
@@ -162,6 +162,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_users')),
     sa.UniqueConstraint('email', name=op.f('uq_staff_users_email'))
     )
+    op.create_table('suppressions',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('recipient_hash', sa.String(length=64), nullable=False),
+    sa.Column('reason', sa.String(length=64), nullable=False),
+    sa.Column('lifted_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_suppressions_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_suppressions'))
+    )
+    with op.batch_alter_table('suppressions', schema=None) as batch_op:
+        batch_op.create_index('ix_suppressions_lookup', ['channel', 'recipient_hash'], unique=False)
+
     op.create_table('messages',
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
@@ -182,6 +196,7 @@ def upgrade() -> None:
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('sent_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('rendered', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_messages_customer_id_customers'), ondelete='SET NULL'),
@@ -368,6 +383,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_messages_due')
 
     op.drop_table('messages')
+    with op.batch_alter_table('suppressions', schema=None) as batch_op:
+        batch_op.drop_index('ix_suppressions_lookup')
+
+    op.drop_table('suppressions')
     op.drop_table('staff_users')
     op.drop_table('shop_events')
     with op.batch_alter_table('shop_credentials', schema=None) as batch_op:

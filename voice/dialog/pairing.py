@@ -92,6 +92,7 @@ def _send_code(ctx: DialogContext, contact: Contact, from_profile: bool) -> Repl
     challenge.code_hash = _code_hash(ctx, str(challenge.id), pin)
     message = outbox.enqueue(
         ctx.session, hash_key=ctx.services.settings.hash_key, shop_id=ctx.shop.id,
+                now=ctx.services.clock(),
         kind="pairing_code", channel=channel, recipient=contact.value,
         idempotency_key=f"pairing:{challenge.id}", locale=ctx.turn.locale,
         context={"pairing_code": pin, "shop_name": ctx.shop.name},

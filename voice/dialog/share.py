@@ -117,6 +117,7 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
         try:
             message = outbox.enqueue(
                 ctx.session, hash_key=ctx.services.settings.hash_key, shop_id=ctx.shop.id,
+                now=ctx.services.clock(),
                 kind="invite_self", channel=channel, recipient=address, idempotency_key=key,
                 customer_id=customer.id, locale=ctx.turn.locale,
                 context=_message_context(ctx, customer, invite),
@@ -206,6 +207,7 @@ def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:
     try:
         message = outbox.enqueue(
             ctx.session, hash_key=hash_key, shop_id=ctx.shop.id, kind="invite_friend",
+            now=ctx.services.clock(),
             channel=channel, recipient=contact.value,
             idempotency_key=f"invite_friend:{ctx.shop.id}:{customer.id}:{recipient_hash}",
             customer_id=customer.id, locale=ctx.turn.locale,

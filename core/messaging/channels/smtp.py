@@ -1,0 +1,78 @@
+"""Email over SMTP (STARTTLS + AUTH): text and HTML alternatives, the QR inline (cid) and
+attached, List-Unsubscribe with one-click POST (RFC 8058). The Message-ID is derived from
+the outbox key, so a retry after a crash is recognisable as the same message."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from core.messaging.channels.base import ChannelError, Outgoing
+
+PERMANENT_SMTP = range(500, 600)
+
+
+class SmtpChannel:
+    name = "email"
+
+    def __init__(self, host: str, port: int, *, user: str = "", password: str = "",
+                 starttls: bool = True, mail_from: str = "invites@localhost",
+                 sender_name: str = "", ssl_context: ssl.SSLContext | None = None,
+                 timeout: float = 10.0) -> None:
+        self.host, self.port, self.user, self.password = host, port, user, password
+        self.starttls, self.mail_from, self.sender_name = starttls, mail_from, sender_name
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.timeout = timeout
+
+    def build(self, message: Outgoing) -> EmailMessage:
+        email = EmailMessage()
+        email["Subject"] = message.rendered.subject
+        email["From"] = formataddr((message.context.get("shop_name") or self.sender_name,
+                                    self.mail_from))
+        email["To"] = message.recipient
+        domain = self.mail_from.rpartition("@")[2] or "localhost"
+        email["Message-ID"] = make_msgid(idstring=message.idempotency_key.replace(":", "."),
+                                         domain=domain)
+        email["X-Referral-Message"] = message.idempotency_key
+        if message.unsubscribe_url:
+            email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        email.set_content(message.rendered.text)
+        if message.rendered.html:
+            email.add_alternative(message.rendered.html, subtype="html")
+            if message.qr_png:
+                html_part = email.get_payload()[1]
+                html_part.add_related(message.qr_png, maintype="image", subtype="png",
+                                      cid="<qr>", filename="invite-qr.png")
+        if message.qr_png:
+            email.add_attachment(message.qr_png, maintype="image", subtype="png",
+                                 filename="invite-qr.png")
+        return email
+
+    def send(self, message: Outgoing) -> str:
+        email = self.build(message)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                smtp.ehlo()
+                if self.starttls:
+                    smtp.starttls(context=self.ssl_context)
+                    smtp.ehlo()
+                if self.user:
+                    smtp.login(self.user, self.password)
+                refused = smtp.send_message(email)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise ChannelError(f"recipient refused: {exc.recipients}", retryable=False,
+                               code="recipient_refused") from exc
+        except smtplib.SMTPResponseException as exc:
+            raise ChannelError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}",
+                               retryable=exc.smtp_code not in PERMANENT_SMTP,
+                               code=f"smtp_{exc.smtp_code}") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ChannelError(f"SMTP unavailable: {exc}", retryable=True,
+                               code="smtp_unavailable") from exc
+        if refused:
+            raise ChannelError(f"recipient refused: {refused}", retryable=False,
+                               code="recipient_refused")
+        return str(email["Message-ID"])

@@ -1,0 +1,71 @@
+"""SMS through Twilio's Messages API with the official `twilio` package. The QR goes as a
+link (MMS reaches only the US and Canada). `base_url` points the SDK's own HTTP client at
+another host (tests run a local server speaking the same API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from core.messaging.channels.base import ChannelError, Outgoing
+
+TWILIO_API = "https://api.twilio.com"
+# Twilio error codes that no retry can fix.
+PERMANENT = {21211, 21408, 21610, 21612, 21614, 21617, 63016}
+
+
+class RedirectingHttpClient(TwilioHttpClient):
+    """The SDK's HTTP client, sending to `base_url` instead of api.twilio.com."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if self.base_url and url.startswith(TWILIO_API):
+            url = self.base_url + url[len(TWILIO_API):]
+        return super().request(method, url, *args, **kwargs)
+
+
+def twilio_client(account_sid: str, auth_token: str, base_url: str = "") -> Client:
+    http = RedirectingHttpClient(base_url, timeout=10) if base_url else TwilioHttpClient(
+        timeout=10)
+    return Client(account_sid, auth_token, http_client=http)
+
+
+class TwilioSmsChannel:
+    name = "sms"
+    prefix = ""
+
+    def __init__(self, client: Client, from_number: str, status_callback: str = "") -> None:
+        self.client, self.from_number, self.status_callback = client, from_number, status_callback
+
+    def body(self, message: Outgoing) -> str:
+        return message.rendered.sms
+
+    def send(self, message: Outgoing) -> str:
+        kwargs: dict[str, Any] = {"to": self.prefix + message.recipient,
+                                  "from_": self.prefix + self.from_number,
+                                  "body": self.body(message)}
+        if self.status_callback:
+            kwargs["status_callback"] = self.status_callback
+        try:
+            created = self.client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            permanent = exc.code in PERMANENT or (400 <= exc.status < 500 and exc.status != 429)
+            raise ChannelError(f"Twilio {exc.status} / {exc.code}: {exc.msg}",
+                               retryable=not permanent, code=f"twilio_{exc.code}") from exc
+        except OSError as exc:
+            raise ChannelError(f"Twilio unreachable: {exc}", retryable=True,
+                               code="twilio_unreachable") from exc
+        return str(created.sid)
+
+
+class TwilioWhatsAppChannel(TwilioSmsChannel):
+    """WhatsApp through Twilio: the same Messages API with whatsapp: addresses."""
+
+    name = "whatsapp"
+    prefix = "whatsapp:"

@@ -1,0 +1,102 @@
+"""Inbound messaging webhooks: Twilio replies (STOP / START) and delivery status callbacks,
+both signature-checked with Twilio's RequestValidator, and the email unsubscribe link
+(GET shows a confirmation, POST unsubscribes: one-click per RFC 8058)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select, update
+from twilio.request_validator import RequestValidator
+
+from core.contacts import normalize_phone
+from core.errors import InvalidInput, Unauthorized
+from core.hashing import keyed_hash
+from core.messaging.unsubscribe import read_token
+from core.models import Message, Shop, Suppression
+from fulfillment.context import services
+
+bp = Blueprint("messaging_hooks", __name__)
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
+              "CANCEL"}
+START_WORDS = {"START", "UNSTOP", "YES"}
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _check_twilio_signature() -> None:
+    svc = services()
+    token = (svc.settings.twilio or {}).get("auth_token")
+    if not svc.settings.verify_requests:
+        return
+    if not token:
+        raise Unauthorized("Twilio is not configured.", code="twilio_not_configured")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = svc.settings.public_base_url + request.full_path.rstrip("?")
+    if not RequestValidator(token).validate(url, request.form.to_dict(), signature):
+        raise Unauthorized("Bad X-Twilio-Signature.", code="bad_signature")
+
+
+@bp.post("/hooks/twilio/inbound")
+def twilio_inbound() -> ResponseReturnValue:
+    _check_twilio_signature()
+    svc = services()
+    word = " ".join((request.form.get("Body") or "").upper().split())
+    sender = request.form.get("From", "").removeprefix("whatsapp:")
+    channel = "whatsapp" if request.form.get("From", "").startswith("whatsapp:") else "sms"
+    try:
+        phone = normalize_phone(sender, allow_fictional=True)
+    except InvalidInput:
+        return Response(EMPTY_TWIML, mimetype="text/xml")
+    recipient_hash = keyed_hash(svc.settings.hash_key, phone)
+    now = svc.clock()
+    with svc.db.session() as session:
+        active = session.scalars(select(Suppression).where(
+            Suppression.channel == channel, Suppression.recipient_hash == recipient_hash,
+            Suppression.shop_id.is_(None), Suppression.lifted_at.is_(None))).all()
+        if word in STOP_WORDS and not active:
+            # Our number serves every shop: a STOP to it stops every shop's texts.
+            session.add(Suppression(shop_id=None, channel=channel, recipient_hash=recipient_hash,
+                                    reason=f"inbound {word}", created_at=now))
+        elif word in START_WORDS:
+            for row in active:
+                row.lifted_at = now
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+@bp.post("/hooks/twilio/status")
+def twilio_status() -> ResponseReturnValue:
+    _check_twilio_signature()
+    svc = services()
+    sid, status = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
+    values: dict[str, object] = {}
+    if status == "delivered":
+        values = {"status": "delivered", "delivered_at": svc.clock()}
+    elif status in ("failed", "undelivered"):
+        values = {"status": "failed" if status == "undelivered" else "dead",
+                  "last_error": f"Twilio {status} {request.form.get('ErrorCode', '')}".strip()}
+    if values and sid:
+        with svc.db.session() as session:
+            session.execute(update(Message).where(Message.provider_message_id == sid,
+                                                  Message.status.in_(("sent", "delivered")))
+                            .values(**values))
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+@bp.route("/u/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str) -> ResponseReturnValue:
+    svc = services()
+    shop_id, channel, recipient_hash = read_token(svc.settings.secret_key, token)
+    with svc.db.session() as session:
+        shop = session.get(Shop, shop_id)
+        shop_name = shop.name if shop else ""
+        if request.method == "POST":
+            exists = session.scalar(select(Suppression.id).where(
+                Suppression.shop_id == shop_id, Suppression.channel == channel,
+                Suppression.recipient_hash == recipient_hash,
+                Suppression.lifted_at.is_(None)))
+            if exists is None:
+                session.add(Suppression(shop_id=shop_id, channel=channel,
+                                        recipient_hash=recipient_hash, reason="unsubscribe link",
+                                        created_at=svc.clock()))
+    return render_template("unsubscribe.html", shop_name=shop_name, token=token,
+                           done=request.method == "POST")

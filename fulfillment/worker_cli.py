@@ -1,0 +1,62 @@
+"""`python -m fulfillment worker`: deliver the outbox until SIGTERM / Ctrl-C (the batch in
+hand is finished first). The embedded server runs the same loop in a thread."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+
+from core.messaging.worker import Worker
+from core.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedWorker:
+    """One worker thread inside `make run` (SQLite takes one writer at a time anyway)."""
+
+    def __init__(self, services: Services) -> None:
+        self._stop = threading.Event()
+        self._worker = Worker(services)
+        self._thread = threading.Thread(target=self._worker.run, args=(self._stop,),
+                                        name="outbox-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+
+def start(services: Services) -> EmbeddedWorker:
+    return EmbeddedWorker(services)
+
+
+def register(main: click.Group) -> None:
+    @main.command("worker")
+    @click.option("--once", is_flag=True, help="Process what is due now, then exit.")
+    @click.option("--batch", default=50, show_default=True, help="Rows claimed per pass.")
+    @click.option("--idle", default=0.5, show_default=True, help="Seconds to wait when idle.")
+    def worker(once: bool, batch: int, idle: float) -> None:
+        """Deliver queued messages (any number of workers may run against PostgreSQL)."""
+        from fulfillment.cli import make_services
+
+        services = make_services()
+        runner = Worker(services, batch=batch)
+        try:
+            if once:
+                total = 0
+                while (done := runner.run_once().total()) > 0:
+                    total += done
+                click.echo(f"processed {total}")
+                return
+            stop = threading.Event()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: stop.set())
+            log.warning("worker %s started", runner.id)
+            runner.run(stop, idle=idle)
+            log.warning("worker %s stopped cleanly", runner.id)
+        finally:
+            services.close()
