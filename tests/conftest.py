@@ -4,6 +4,7 @@ services with a frozen clock, the Flask app and the demo shop."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,8 @@ def pg_database(postgres_database: Database | None) -> Iterator[Database]:
 
 @pytest.fixture
 def clock() -> FrozenClock:
-    return FrozenClock()
+    """Mid-afternoon in Europe, morning in New York: inside everyone's texting hours."""
+    return FrozenClock(datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import random
 import socket
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -90,25 +90,23 @@ class Worker:
 
     def _process(self, message_id: int, outcome: Outcome) -> None:
         now = self.services.clock()
-        with self.services.db.session() as session:
-            message = session.get(Message, message_id)
-            if message is None or message.locked_by != self.id:
-                return
-            if policy.is_suppressed(session, message):
-                self._finish(message_id, status="suppressed", last_error="opted out")
-                outcome.suppressed += 1
-                return
-            if not policy.has_consent(session, message):
-                self._finish(message_id, status="dead", last_error="no consent on record")
-                outcome.dead += 1
-                return
-            later = policy.quiet_until(session, message, now)
-            if later is not None:
-                self._finish(message_id, status="created", next_attempt_at=later,
-                             attempts=message.attempts - 1, last_error="quiet hours")
-                outcome.deferred += 1
-                return
-            outgoing = self._outgoing(message)
+        verdict, later, outgoing = self._check(message_id, now)
+        if verdict == "gone":
+            return
+        if verdict == "suppressed":
+            self._finish(message_id, status="suppressed", last_error="opted out")
+            outcome.suppressed += 1
+            return
+        if verdict == "no_consent":
+            self._finish(message_id, status="dead", last_error="no consent on record")
+            outcome.dead += 1
+            return
+        if verdict == "quiet":
+            self._finish(message_id, status="created", next_attempt_at=later,
+                         attempts=self._attempts(message_id) - 1, last_error="quiet hours")
+            outcome.deferred += 1
+            return
+        assert outgoing is not None
         channel = self.channels.get(outgoing.channel)
         if channel is None:
             self._finish(message_id, status="dead", last_error="channel not configured")
@@ -136,6 +134,22 @@ class Worker:
                      sent_at=self.services.clock(), last_error=None,
                      rendered=outgoing.rendered.as_dict())
         outcome.sent += 1
+
+    def _check(self, message_id: int,
+               now: datetime) -> tuple[str, datetime | None, Outgoing | None]:
+        """The policy verdict, read in one short transaction (SQLite allows one writer)."""
+        with self.services.db.session() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.locked_by != self.id:
+                return "gone", None, None
+            if policy.is_suppressed(session, message):
+                return "suppressed", None, None
+            if not policy.has_consent(session, message):
+                return "no_consent", None, None
+            later = policy.quiet_until(session, message, now)
+            if later is not None:
+                return "quiet", later, None
+            return "send", None, self._outgoing(message)
 
     def _outgoing(self, message: Message) -> Outgoing:
         context: dict[str, Any] = dict(message.context or {})

@@ -29,7 +29,8 @@ class TelegramChannel:
         try:
             response = self.session.post(self.url, timeout=10, json={
                 "chat_id": message.recipient, "text": message.rendered.text,
-                "disable_web_page_preview": False})
+                "disable_web_page_preview": False},
+                headers={"Idempotency-Key": message.idempotency_key})
         except requests.RequestException as exc:
             raise ChannelError(f"Telegram unreachable: {exc}", retryable=True,
                                code="telegram_unreachable") from exc
