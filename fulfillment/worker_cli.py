@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import timedelta
 
 import click
 
@@ -39,12 +40,14 @@ def register(main: click.Group) -> None:
     @click.option("--once", is_flag=True, help="Process what is due now, then exit.")
     @click.option("--batch", default=50, show_default=True, help="Rows claimed per pass.")
     @click.option("--idle", default=0.5, show_default=True, help="Seconds to wait when idle.")
-    def worker(once: bool, batch: int, idle: float) -> None:
+    @click.option("--lease", default=120, show_default=True,
+                  help="Seconds a claimed row stays ours before another worker may retry it.")
+    def worker(once: bool, batch: int, idle: float, lease: int) -> None:
         """Deliver queued messages (any number of workers may run against PostgreSQL)."""
         from fulfillment.cli import make_services
 
         services = make_services()
-        runner = Worker(services, batch=batch)
+        runner = Worker(services, batch=batch, lease=timedelta(seconds=lease))
         try:
             if once:
                 total = 0

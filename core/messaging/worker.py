@@ -15,11 +15,13 @@ import os
 import random
 import socket
 import threading
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from core import qr
 from core.messaging import policy, rendering, unsubscribe
@@ -38,6 +40,15 @@ QR_KINDS = ("invite_self", "invite_friend")
 def backoff(attempts: int) -> timedelta:
     delay = min(BASE_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY)
     return delay * random.uniform(0.5, 1.5)  # jitter spreads retries after an outage
+
+
+@dataclass
+class Claimed:
+    id: int
+    attempts: int
+    verdict: str  # send | suppressed | no_consent | quiet
+    outgoing: Outgoing | None = None
+    later: datetime | None = None
 
 
 @dataclass
@@ -62,9 +73,25 @@ class Worker:
         self.batch, self.lease = batch, lease
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:64]
 
-    # --- claiming -------------------------------------------------------------------
+    # --- one pass: claim and check in one transaction, send, record in one more ---------
 
-    def claim(self) -> list[int]:
+    def run_once(self) -> Outcome:
+        outcome = Outcome()
+        claimed = self._claim_and_check()
+        results: list[tuple[int, dict[str, Any]]] = []
+        with ExitStack() as stack:
+            opened: set[int] = set()
+            for item in claimed:
+                channel = self.channels.get(item.outgoing.channel) if item.outgoing else None
+                if channel is not None and id(channel) not in opened and hasattr(
+                        channel, "connection"):
+                    stack.enter_context(channel.connection())  # e.g. one SMTP session
+                    opened.add(id(channel))
+                results.append((item.id, self._deliver(item, channel, outcome)))
+        self._finish_many(results)
+        return outcome
+
+    def _claim_and_check(self) -> list[Claimed]:
         now = self.services.clock()
         with self.services.db.session() as session:
             query = (select(Message).where(or_(
@@ -74,82 +101,70 @@ class Worker:
             if self.services.db.is_postgres:
                 query = query.with_for_update(skip_locked=True)
             rows = session.scalars(query).all()
+            claimed = []
             for row in rows:
                 row.status, row.locked_by = "sending", self.id
                 row.lease_until = now + self.lease
                 row.attempts += 1
-            return [row.id for row in rows]
+                claimed.append(self._check(session, row, now))
+            return claimed
 
-    # --- sending --------------------------------------------------------------------
+    def _check(self, session: Session, message: Message, now: datetime) -> Claimed:
+        if policy.is_suppressed(session, message):
+            return Claimed(message.id, message.attempts, "suppressed")
+        if not policy.has_consent(session, message):
+            return Claimed(message.id, message.attempts, "no_consent")
+        later = policy.quiet_until(session, message, now)
+        if later is not None:
+            return Claimed(message.id, message.attempts, "quiet", later=later)
+        return Claimed(message.id, message.attempts, "send", outgoing=self._outgoing(message))
 
-    def run_once(self) -> Outcome:
-        outcome = Outcome()
-        for message_id in self.claim():
-            self._process(message_id, outcome)
-        return outcome
-
-    def _process(self, message_id: int, outcome: Outcome) -> None:
+    def _deliver(self, item: Claimed, channel: Channel | None,
+                 outcome: Outcome) -> dict[str, Any]:
         now = self.services.clock()
-        verdict, later, outgoing = self._check(message_id, now)
-        if verdict == "gone":
-            return
-        if verdict == "suppressed":
-            self._finish(message_id, status="suppressed", last_error="opted out")
+        if item.verdict == "suppressed":
             outcome.suppressed += 1
-            return
-        if verdict == "no_consent":
-            self._finish(message_id, status="dead", last_error="no consent on record")
+            return {"status": "suppressed", "last_error": "opted out"}
+        if item.verdict == "no_consent":
             outcome.dead += 1
-            return
-        if verdict == "quiet":
-            self._finish(message_id, status="created", next_attempt_at=later,
-                         attempts=self._attempts(message_id) - 1, last_error="quiet hours")
+            return {"status": "dead", "last_error": "no consent on record"}
+        if item.verdict == "quiet":
             outcome.deferred += 1
-            return
-        assert outgoing is not None
-        channel = self.channels.get(outgoing.channel)
+            return {"status": "created", "next_attempt_at": item.later,
+                    "attempts": item.attempts - 1, "last_error": "quiet hours"}
+        assert item.outgoing is not None
         if channel is None:
-            self._finish(message_id, status="dead", last_error="channel not configured")
             outcome.dead += 1
-            return
+            return {"status": "dead", "last_error": "channel not configured"}
         try:
-            provider_id = channel.send(outgoing)
+            provider_id = channel.send(item.outgoing)
         except ChannelError as exc:
-            attempts = self._attempts(message_id)
-            if exc.retryable and attempts < MAX_ATTEMPTS:
-                self._finish(message_id, status="failed", last_error=str(exc)[:1000],
-                             next_attempt_at=now + backoff(attempts))
+            if exc.retryable and item.attempts < MAX_ATTEMPTS:
                 outcome.retried += 1
-            else:
-                self._finish(message_id, status="dead", last_error=str(exc)[:1000])
-                outcome.dead += 1
-            return
+                return {"status": "failed", "last_error": str(exc)[:1000],
+                        "next_attempt_at": now + backoff(item.attempts)}
+            outcome.dead += 1
+            return {"status": "dead", "last_error": str(exc)[:1000]}
         except Exception as exc:  # a bug in a channel must not kill the worker
-            log.exception("channel %s crashed", outgoing.channel)
-            self._finish(message_id, status="failed", last_error=repr(exc)[:1000],
-                         next_attempt_at=now + backoff(self._attempts(message_id)))
+            log.exception("channel %s crashed", item.outgoing.channel)
             outcome.retried += 1
-            return
-        self._finish(message_id, status="sent", provider_message_id=provider_id[:128],
-                     sent_at=self.services.clock(), last_error=None,
-                     rendered=outgoing.rendered.as_dict())
+            return {"status": "failed", "last_error": repr(exc)[:1000],
+                    "next_attempt_at": now + backoff(item.attempts)}
         outcome.sent += 1
+        return {"status": "sent", "provider_message_id": provider_id[:128], "sent_at": now,
+                "last_error": None, "rendered": item.outgoing.rendered.as_dict()}
 
-    def _check(self, message_id: int,
-               now: datetime) -> tuple[str, datetime | None, Outgoing | None]:
-        """The policy verdict, read in one short transaction (SQLite allows one writer)."""
+    def _finish_many(self, results: list[tuple[int, dict[str, Any]]]) -> None:
+        """Record outcomes only for rows we still hold (a lease that ran out means another
+        worker owns the row now)."""
+        if not results:
+            return
         with self.services.db.session() as session:
-            message = session.get(Message, message_id)
-            if message is None or message.locked_by != self.id:
-                return "gone", None, None
-            if policy.is_suppressed(session, message):
-                return "suppressed", None, None
-            if not policy.has_consent(session, message):
-                return "no_consent", None, None
-            later = policy.quiet_until(session, message, now)
-            if later is not None:
-                return "quiet", later, None
-            return "send", None, self._outgoing(message)
+            for message_id, values in results:
+                session.execute(update(Message).where(
+                    Message.id == message_id, Message.locked_by == self.id,
+                    Message.status == "sending").values(lease_until=None, locked_by=None,
+                                                        **values))
 
     def _outgoing(self, message: Message) -> Outgoing:
         context: dict[str, Any] = dict(message.context or {})
@@ -163,20 +178,6 @@ class Worker:
         return Outgoing(message.id, message.idempotency_key, message.channel, message.recipient,
                         message.kind, message.locale, rendered, context, qr_png,
                         unsubscribe_url)
-
-    def _attempts(self, message_id: int) -> int:
-        with self.services.db.session() as session:
-            return session.scalar(select(Message.attempts).where(Message.id == message_id)) or 0
-
-    def _finish(self, message_id: int, **values: Any) -> bool:
-        """Record the outcome only while we still hold the lease."""
-        values.setdefault("lease_until", None)
-        values.setdefault("locked_by", None)
-        with self.services.db.session() as session:
-            result = session.execute(update(Message).where(
-                Message.id == message_id, Message.locked_by == self.id,
-                Message.status == "sending").values(**values))
-            return bool(result.rowcount)
 
     # --- running ----------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
@@ -25,6 +27,7 @@ class SmtpChannel:
         self.starttls, self.mail_from, self.sender_name = starttls, mail_from, sender_name
         self.ssl_context = ssl_context or ssl.create_default_context()
         self.timeout = timeout
+        self._open: smtplib.SMTP | None = None  # reused within connection()
 
     def build(self, message: Outgoing) -> EmailMessage:
         email = EmailMessage()
@@ -51,28 +54,56 @@ class SmtpChannel:
                                  filename="invite-qr.png")
         return email
 
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        smtp.ehlo()
+        if self.starttls:
+            smtp.starttls(context=self.ssl_context)
+            smtp.ehlo()
+        if self.user:
+            smtp.login(self.user, self.password)
+        return smtp
+
+    @contextmanager
+    def connection(self) -> Iterator[None]:
+        """One SMTP session (TLS handshake, AUTH) for a whole batch of messages."""
+        try:
+            yield
+        finally:
+            if self._open is not None:
+                with suppress(smtplib.SMTPException, OSError):
+                    self._open.quit()
+                self._open = None
+
     def send(self, message: Outgoing) -> str:
         email = self.build(message)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                smtp.ehlo()
-                if self.starttls:
-                    smtp.starttls(context=self.ssl_context)
-                    smtp.ehlo()
-                if self.user:
-                    smtp.login(self.user, self.password)
-                refused = smtp.send_message(email)
+            if self._open is None:
+                self._open = self._connect()
+            try:
+                refused = self._open.send_message(email)
+            except smtplib.SMTPServerDisconnected:
+                self._open = self._connect()  # the server closed an idle session: once more
+                refused = self._open.send_message(email)
         except smtplib.SMTPRecipientsRefused as exc:
             raise ChannelError(f"recipient refused: {exc.recipients}", retryable=False,
                                code="recipient_refused") from exc
         except smtplib.SMTPResponseException as exc:
+            self._drop()
             raise ChannelError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}",
                                retryable=exc.smtp_code not in PERMANENT_SMTP,
                                code=f"smtp_{exc.smtp_code}") from exc
         except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
             raise ChannelError(f"SMTP unavailable: {exc}", retryable=True,
                                code="smtp_unavailable") from exc
         if refused:
             raise ChannelError(f"recipient refused: {refused}", retryable=False,
                                code="recipient_refused")
         return str(email["Message-ID"])
+
+    def _drop(self) -> None:
+        if self._open is not None:
+            with suppress(Exception):
+                self._open.close()
+        self._open = None
