@@ -8,7 +8,11 @@ import smtplib
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formataddr, make_msgid
 
 from core.messaging.channels.base import ChannelError, Outgoing
@@ -29,11 +33,31 @@ class SmtpChannel:
         self.timeout = timeout
         self._open: smtplib.SMTP | None = None  # reused within connection()
 
-    def build(self, message: Outgoing) -> EmailMessage:
-        email = EmailMessage()
-        email["Subject"] = message.rendered.subject
-        email["From"] = formataddr((message.context.get("shop_name") or self.sender_name,
-                                    self.mail_from))
+    def build(self, message: Outgoing) -> Message:
+        """multipart/mixed[related[alternative[text, html], inline QR], QR attachment].
+        Built with the compat32 MIME classes: several times cheaper per message than
+        EmailMessage's header objects, which matters at hundreds of messages a second."""
+        body = MIMEMultipart("alternative")
+        body.attach(MIMEText(message.rendered.text, "plain", "utf-8"))
+        if message.rendered.html:
+            body.attach(MIMEText(message.rendered.html, "html", "utf-8"))
+        if message.qr_png:
+            related = MIMEMultipart("related")
+            related.attach(body)
+            inline = MIMEImage(message.qr_png, "png")
+            inline.add_header("Content-ID", "<qr>")
+            inline.add_header("Content-Disposition", "inline", filename="invite-qr.png")
+            related.attach(inline)
+            email: Message = MIMEMultipart("mixed")
+            email.attach(related)
+            attached = MIMEImage(message.qr_png, "png")
+            attached.add_header("Content-Disposition", "attachment", filename="invite-qr.png")
+            email.attach(attached)
+        else:
+            email = body
+        email["Subject"] = Header(message.rendered.subject, "utf-8")
+        email["From"] = formataddr((str(Header(message.context.get("shop_name")
+                                               or self.sender_name, "utf-8")), self.mail_from))
         email["To"] = message.recipient
         domain = self.mail_from.rpartition("@")[2] or "localhost"
         email["Message-ID"] = make_msgid(idstring=message.idempotency_key.replace(":", "."),
@@ -42,16 +66,6 @@ class SmtpChannel:
         if message.unsubscribe_url:
             email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
             email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        email.set_content(message.rendered.text)
-        if message.rendered.html:
-            email.add_alternative(message.rendered.html, subtype="html")
-            if message.qr_png:
-                html_part = email.get_payload()[1]
-                html_part.add_related(message.qr_png, maintype="image", subtype="png",
-                                      cid="<qr>", filename="invite-qr.png")
-        if message.qr_png:
-            email.add_attachment(message.qr_png, maintype="image", subtype="png",
-                                 filename="invite-qr.png")
         return email
 
     def _connect(self) -> smtplib.SMTP:
@@ -81,7 +95,7 @@ class SmtpChannel:
             if self._open is None:
                 self._open = self._connect()
             try:
-                refused = self._open.send_message(email)
+                refused = self._open.send_message(email)  # CRLF line ends, dot-stuffing
             except smtplib.SMTPServerDisconnected:
                 self._open = self._connect()  # the server closed an idle session: once more
                 refused = self._open.send_message(email)
