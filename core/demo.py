@@ -78,6 +78,9 @@ def _upsert_shop(session: Session, services: Services) -> Shop:
         "dialogflow_es_secret_hash": token_hash(secrets["dialogflow_es_secret"]),
         "invocation_names": {"ru": "магазин демо", "de": "demo laden", "en": "demo shop"},
     }
+    if not services.box.open(shop.settings.get("alice_oauth_token") or ""):
+        shop.settings = {**shop.settings,
+                         "alice_oauth_token": services.box.seal(secrets["alice_oauth_token"])}
     session.flush()
     return shop
 

@@ -17,9 +17,9 @@ class Stoppable(Protocol):
 
 
 def starters() -> list[Callable[[Services], Stoppable]]:
-    from fulfillment import rewards_cli, worker_cli
+    from fulfillment import alice, rewards_cli, worker_cli
 
-    return [worker_cli.start, rewards_cli.start]
+    return [worker_cli.start, rewards_cli.start, alice.start]
 
 
 def start_all(services: Services) -> list[Stoppable]:

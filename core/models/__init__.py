@@ -2,6 +2,7 @@
 
 from core.models.base import Base
 from core.models.customers import Customer, PairingChallenge, VoiceIdentity
+from core.models.images import ExternalImage
 from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
 from core.models.messaging import Message, Suppression
 from core.models.rewards import (
@@ -20,6 +21,7 @@ __all__ = [
     "Click",
     "Conversion",
     "Customer",
+    "ExternalImage",
     "LedgerEntry",
     "Message",
     "OutboundWebhook",

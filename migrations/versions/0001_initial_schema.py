@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 04:33:13.833917
+Create Date: 2026-11-24 05:04:32.756927
 """
 from alembic import op
 import sqlalchemy as sa
@@ -57,6 +57,24 @@ def upgrade() -> None:
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.create_index('ix_customers_shop_email_canonical', ['shop_id', 'email_canonical'], unique=False)
         batch_op.create_index('ix_customers_shop_phone', ['shop_id', 'phone'], unique=False)
+
+    op.create_table('external_images',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('image_id', sa.String(length=128), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_external_images_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_external_images')),
+    sa.UniqueConstraint('shop_id', 'platform', 'code', name=op.f('uq_external_images_shop_id_platform_code'))
+    )
+    with op.batch_alter_table('external_images', schema=None) as batch_op:
+        batch_op.create_index('ix_external_images_due', ['status', 'next_attempt_at'], unique=False)
 
     op.create_table('outbound_webhooks',
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -405,6 +423,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbound_due')
 
     op.drop_table('outbound_webhooks')
+    with op.batch_alter_table('external_images', schema=None) as batch_op:
+        batch_op.drop_index('ix_external_images_due')
+
+    op.drop_table('external_images')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index('ix_customers_shop_phone')
         batch_op.drop_index('ix_customers_shop_email_canonical')

@@ -1,0 +1,27 @@
+"""Images an assistant must host itself (Alice shows only images uploaded to Yandex):
+one row per shop, platform and code, with the platform's image id once uploaded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.clock import utcnow
+from core.models.base import Base, CreatedMixin, IdMixin
+
+
+class ExternalImage(IdMixin, CreatedMixin, Base):
+    __tablename__ = "external_images"
+    __table_args__ = (UniqueConstraint("shop_id", "platform", "code"),
+                      Index("ix_external_images_due", "status", "next_attempt_at"))
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))  # alice
+    code: Mapped[str] = mapped_column(String(32))
+    image_id: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|ready|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,94 @@
+"""POST /alice/<shop>: the Yandex Dialogs webhook.
+
+Alice signs nothing: the request must name this shop's skill id (else 403) and the URL is
+kept secret. Malformed bodies get 400, unknown shops 404; pings are answered at once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from core import alice_images, codes, referrals
+from core.models import ReferralCode
+from core.services import Services
+from fulfillment.context import services as current_services
+from voice.dialog import handle
+from voice.platforms import alice
+
+log = logging.getLogger(__name__)
+bp = Blueprint("alice", __name__)
+
+
+def _error(status: int, code: str, message: str) -> ResponseReturnValue:
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+@bp.post("/alice/<shop>")
+def webhook(shop: str) -> ResponseReturnValue:
+    services = current_services()
+    try:
+        body = json.loads(request.get_data())
+        alice.check_shape(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _error(400, "unrecognized_request", str(exc) or "The body is not JSON.")
+    with services.db.session() as session:
+        found = referrals.shop_by_slug(session, shop)  # NotFound -> 404
+        skill_id, shop_id = found.setting("alice_skill_id"), found.id
+    if services.settings.verify_requests and (not skill_id or
+                                              body["session"].get("skill_id") != skill_id):
+        log.warning("refused Alice request for %s: skill id mismatch", shop)
+        return _error(403, "wrong_skill", "This request is for another skill.")
+    if alice.is_ping(body):
+        return jsonify(alice.pong(body))
+    turn = alice.to_turn(body, shop)
+    reply = handle(turn, services)
+    image_id = None
+    if reply.image_url and turn.has_screen:
+        image_id = _image_id(services, shop_id, reply.image_url)
+    sink = services.extras.get("reply_sink")
+    if sink is not None:
+        sink.append(reply)
+    return jsonify(alice.to_response(reply, turn, body, image_id))
+
+
+def _image_id(services: Services, shop_id: int, qr_url: str) -> str | None:
+    code = qr_url.rsplit("/", 1)[-1].split(".")[0]
+    try:
+        code = codes.validate(code)
+    except codes.InvalidCode:
+        return None
+    with services.db.session() as session:
+        if session.query(ReferralCode.id).filter_by(code=code).first() is None:
+            return None
+        return alice_images.image_for(session, shop_id, code)
+
+
+class ImageUploadJob:
+    """Uploads queued QR images every few seconds in the embedded server."""
+
+    def __init__(self, services: Services, interval: float = 5.0) -> None:
+        self._services, self._interval = services, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="alice-images", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                alice_images.upload_pending(self._services)
+            except Exception:  # an outage must not end the job
+                log.exception("image upload pass failed")
+            self._stop.wait(self._interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def start(services: Services) -> Any:
+    return ImageUploadJob(services)

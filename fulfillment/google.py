@@ -1,0 +1,82 @@
+"""POST /dialogflow/<shop>: Dialogflow ES and CX webhooks on the neutral dialog.
+
+Authentication first (any failure: 401, nothing processed), then the shape (400 with the
+reason), then the dialog."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from core import referrals
+from core.services import Services
+from fulfillment.context import services as current_services
+from fulfillment.google_verify import (
+    AuthFailed,
+    CachingCertsRequest,
+    check_es_secret,
+    fetch_over_https,
+    verify_service_agent,
+)
+from voice.dialog import handle
+from voice.platforms import dialogflow
+
+log = logging.getLogger(__name__)
+bp = Blueprint("dialogflow", __name__)
+EXT = "referrals.google"
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    app: Flask = state.app
+    services: Services = app.extensions["referrals.services"]
+    extra = services.extras.setdefault("google_extra_certs", {})
+    app.extensions[EXT] = CachingCertsRequest(
+        services.extras.get("google_certs_fetcher") or fetch_over_https, extra_certs=extra)
+
+
+def _error(status: int, code: str, message: str) -> ResponseReturnValue:
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def _shop_settings(slug: str) -> tuple[dict[str, Any], str]:
+    with current_services().db.session() as session:
+        shop = referrals.shop_by_slug(session, slug)
+        return dict(shop.settings or {}), shop.locale
+
+
+def authenticate(settings: dict[str, Any]) -> None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        verify_service_agent(header[7:].strip(), current_app.extensions[EXT],
+                             audience=settings.get("dialogflow_audience"),
+                             service_agent=settings.get("dialogflow_service_agent"))
+        return
+    if not check_es_secret(request.headers, settings):
+        raise AuthFailed("no valid ID token, header secret or basic auth")
+
+
+@bp.post("/dialogflow/<shop>")
+def webhook(shop: str) -> ResponseReturnValue:
+    services = current_services()
+    settings, default_locale = _shop_settings(shop)  # NotFound -> 404
+    if services.settings.verify_requests:
+        try:
+            authenticate(settings)
+        except AuthFailed as exc:
+            log.warning("refused Dialogflow request for %s: %s", shop, exc)
+            return _error(401, "unauthenticated", str(exc))
+    try:
+        body = json.loads(request.get_data())
+        turn = dialogflow.to_turn(body, shop, default_locale)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _error(400, "unrecognized_request", str(exc) or "The body is not JSON.")
+    reply = handle(turn, services)
+    sink = services.extras.get("reply_sink")
+    if sink is not None:
+        sink.append(reply)
+    return jsonify(dialogflow.to_response(reply, turn))
