@@ -77,7 +77,12 @@ def db_upgrade(revision: str) -> None:
 
 
 def _command_modules() -> list[str]:
-    return ["fulfillment.export_cli", "fulfillment.rewards_cli", "fulfillment.worker_cli"]
+    return [
+        "fulfillment.export_cli",
+        "fulfillment.rewards_cli",
+        "fulfillment.worker_cli",
+        "fulfillment.simulate_cli",
+    ]
 
 
 for _name in _command_modules():

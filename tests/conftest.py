@@ -19,6 +19,8 @@ from tests.support.databases import postgres_configured, private_postgres, trunc
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 BASE_URL = "https://refer.test"
+# Mid-afternoon in Europe, morning in New York: inside everyone's texting hours.
+CLOCK_START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -69,8 +71,7 @@ def pg_database(postgres_database: Database | None) -> Iterator[Database]:
 
 @pytest.fixture
 def clock() -> FrozenClock:
-    """Mid-afternoon in Europe, morning in New York: inside everyone's texting hours."""
-    return FrozenClock(datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
+    return FrozenClock(CLOCK_START)
 
 
 @pytest.fixture
