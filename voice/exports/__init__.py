@@ -33,6 +33,9 @@ Exporter = Callable[[ShopVoiceInfo, Path], list[Path]]
 # platform name -> "module:function"; modules are imported on use.
 EXPORTERS: dict[str, str] = {
     "alexa": "voice.exports.alexa:export",
+    "dialogflow-es": "voice.exports.dialogflow_es:export",
+    "dialogflow-cx": "voice.exports.dialogflow_cx:export",
+    "alice": "voice.exports.alice:export",
 }
 
 

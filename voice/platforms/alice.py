@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from voice import model as language_model
-from voice.nlu import understand
+from voice.nlu import parse_slot, understand
 from voice.speech import ALICE_MAX_TEXT, to_alice_tts, truncate
 from voice.turn import LAUNCH, Reply, Turn
 
@@ -77,6 +77,11 @@ def _from_alice_nlu(nlu: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
         slots = {slot: str(value.get("value")) for slot, value in
                  ((found or {}).get("slots") or {}).items()
                  if isinstance(value, dict) and value.get("value") is not None}
+        if "channel" in slots:  # grammar slots carry the words said; we want the id
+            channel = parse_slot("CHANNEL", slots["channel"], "ru-RU")
+            slots.pop("channel")
+            if channel:
+                slots["channel"] = channel
         return neutral, slots
     return None, {}
 

@@ -1,0 +1,62 @@
+"""The exports a shop imports: a Dialogflow ES agent zip, a CX agent package and Alice
+grammars, built from the one language model in English and Russian."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from voice import model as language_model
+from voice.exports import ShopVoiceInfo, exporter
+
+SHOP = ShopVoiceInfo(slug="demo", name="Demo Shop", base_url="https://refer.test",
+                     invocation_names={"en": "demo shop", "ru": "магазин демо"},
+                     skill_ids={"alice": "skill-1"})
+
+
+def test_the_es_zip_has_every_intent_with_english_and_russian_phrases(tmp_path: Path):
+    [zip_path] = exporter("dialogflow-es")(SHOP, tmp_path)
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        agent = json.loads(archive.read("agent.json"))
+        share = json.loads(archive.read("intents/ShareProgram.json"))
+        phrases_ru = json.loads(archive.read("intents/ShareProgram_usersays_ru.json"))
+        invite_en = json.loads(archive.read("intents/SendInvite_usersays_en.json"))
+    assert agent["webhook"]["url"] == "https://refer.test/dialogflow/demo"
+    assert agent["language"] == "en" and agent["supportedLanguages"] == ["ru"]
+    assert {"package.json", "entities/channel.json", "entities/channel_entries_ru.json",
+            "intents/Default Welcome Intent.json"} <= names
+    assert share["webhookUsed"] is True
+    assert share["responses"][0]["parameters"][0]["dataType"] == "@channel"
+    texts = ["".join(d["text"] for d in p["data"]) for p in phrases_ru]
+    assert "поделись реферальной программой" in texts
+    tagged = [d for p in invite_en for d in p["data"] if d.get("alias") == "phone"]
+    assert tagged and tagged[0]["meta"] == "@sys.phone-number"
+
+
+def test_the_cx_package_routes_every_intent_to_the_webhook_by_tag(tmp_path: Path):
+    folder, zip_path = exporter("dialogflow-cx")(SHOP, tmp_path)
+    flow = json.loads((folder / "flows/Default Start Flow/Default Start Flow.json").read_text())
+    tags = {r["triggerFulfillment"]["tag"] for r in flow["transitionRoutes"]}
+    lm = language_model.load()
+    assert {"ShareProgram", "SendInvite", "ExplainProgram", "MyReferrals", "Help",
+            "Stop"} <= tags
+    assert tags <= set(lm.intents)
+    webhook = json.loads((folder / "webhooks/referrals/referrals.json").read_text())
+    assert webhook["genericWebService"]["uri"] == "https://refer.test/dialogflow/demo"
+    phrases = json.loads((folder / "intents/SendInvite/trainingPhrases/ru.json").read_text())
+    assert any(part.get("parameterId") == "phone" for p in phrases["trainingPhrases"]
+               for part in p["parts"])
+    assert zipfile.ZipFile(zip_path).testzip() is None
+
+
+def test_alice_grammars_cover_the_custom_intents_and_leave_builtins_to_yandex(tmp_path):
+    written = exporter("alice")(SHOP, tmp_path)
+    names = {p.name for p in written}
+    assert "ShareProgram.grammar" in names and "Help.grammar" not in names
+    share = (tmp_path / "demo-alice/intents/ShareProgram.grammar").read_text()
+    assert share.startswith("root:\n    поделись реферальной программой")
+    assert "source: $Channel" in share and "    телеграм\n" in share
+    readme = (tmp_path / "demo-alice/README.md").read_text()
+    assert "https://refer.test/alice/demo" in readme and "YANDEX.WHAT_CAN_YOU_DO" in readme

@@ -1,0 +1,76 @@
+"""Alice intents in Yandex's grammar syntax, one file per intent to paste into the skill's
+"Интенты" tab (the id is the file name), plus the Channel entity and a README. The webhook
+also understands utterances without a matched grammar (local NLU), so these grammars make
+recognition better, not possible."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from voice import model as language_model
+from voice.exports import ShopVoiceInfo
+
+SLOT_SOURCES = {"CHANNEL": "$Channel", "PHONE": "$Phone", "EMAIL": "$Email",
+                "NUMBER": "$YANDEX.NUMBER"}
+FILLERS = {"PHONE": "$Phone:\n    .+\n", "EMAIL": "$Email:\n    .+\n"}
+
+
+def grammar(name: str, locale: str = "ru-RU") -> str:
+    lm = language_model.load()
+    intent = lm.intents[name]
+    lines = ["root:"]
+    for sample in lm.locale(locale).samples.get(name, ()):
+        lines.append("    " + re.sub(r"\{(\w+)\}", lambda m: SLOT_SOURCES[
+            intent.slots[m.group(1)]], sample))
+    text = "\n".join(lines) + "\n"
+    if intent.slots:
+        text += "slots:\n"
+        for slot, slot_type in intent.slots.items():
+            text += f"    {slot}:\n        source: {SLOT_SOURCES[slot_type]}\n"
+        for slot_type in sorted(set(intent.slots.values())):
+            if slot_type == "CHANNEL":
+                text += "$Channel:\n" + "".join(f"    {synonym}\n" for synonym in _synonyms())
+            text += FILLERS.get(slot_type, "")
+    return text
+
+
+def _synonyms(locale: str = "ru-RU") -> list[str]:
+    lm = language_model.load()
+    return [s for v in lm.locale(locale).slot_values.get("CHANNEL", ()) for s in v.synonyms]
+
+
+def channel_entity(locale: str = "ru-RU") -> str:
+    lm = language_model.load()
+    lines = ["entity Channel:", "    values:"]
+    for value in lm.locale(locale).slot_values.get("CHANNEL", ()):
+        lines.append(f"        {value.id}:")
+        lines += [f"            {synonym}" for synonym in value.synonyms]
+    return "\n".join(lines) + "\n"
+
+
+def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
+    folder = out / f"{shop.slug}-alice"
+    (folder / "intents").mkdir(parents=True, exist_ok=True)
+    written = []
+    lm = language_model.load()
+    for name, intent in lm.intents.items():
+        if intent.builtin.get("alice") or not intent.has_samples or not intent.on("alice"):
+            continue  # YANDEX.HELP and friends are built in
+        path = folder / "intents" / f"{name}.grammar"
+        path.write_text(grammar(name), encoding="utf-8")
+        written.append(path)
+    entity = folder / "entities" / "Channel.txt"
+    entity.parent.mkdir(exist_ok=True)
+    entity.write_text(channel_entity(), encoding="utf-8")
+    readme = folder / "README.md"
+    readme.write_text(
+        f"# {shop.name}: Alice skill settings\n\n"
+        f"- Webhook URL: {shop.webhook('alice')}\n"
+        f"- Skill id in our settings: {shop.skill_ids.get('alice', '(set alice_skill_id)')}\n"
+        f"- Activation name: {shop.invocation_for('ru-RU')}\n\n"
+        "Create the entity from `entities/Channel.txt` first, then one intent per file in "
+        "`intents/` (intent id = file name without `.grammar`). YANDEX.HELP, "
+        "YANDEX.WHAT_CAN_YOU_DO, YANDEX.CONFIRM, YANDEX.REJECT and YANDEX.REPEAT are built "
+        "in and already answered.\n", encoding="utf-8")
+    return [*written, entity, readme]

@@ -1,0 +1,35 @@
+"""Helpers the Dialogflow and Alice exports share: stable ids and sample parts."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from voice import model as language_model
+
+NAMESPACE = uuid.UUID("6f1c6f0e-2b3a-4a8e-9a55-7e0d0c0ffee1")
+EXAMPLE_VALUES = {"PHONE": {"en": "555 555 0123", "ru": "+7 912 345 67 89"},
+                  "EMAIL": {"en": "sam@example.org", "ru": "ivan@example.ru"},
+                  "NUMBER": {"en": "123456", "ru": "123456"}}
+EXPORT_LOCALES = {"en": "en-US", "ru": "ru-RU"}
+
+
+def stable_id(*parts: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
+
+def sample_parts(sample: str) -> list[tuple[str, str | None]]:
+    """'send my invite to {phone}' -> [('send my invite to ', None), ('{phone}', 'phone')]."""
+    out: list[tuple[str, str | None]] = []
+    for piece in re.split(r"(\{\w+\})", sample):
+        if not piece:
+            continue
+        out.append((piece, piece[1:-1]) if piece.startswith("{") else (piece, None))
+    return out
+
+
+def example_for(slot_type: str, language: str, locale: str) -> str:
+    if slot_type in EXAMPLE_VALUES:
+        return EXAMPLE_VALUES[slot_type][language]
+    values = language_model.load().locale(locale).slot_values.get(slot_type, ())
+    return values[0].synonyms[0] if values else slot_type.lower()

@@ -1,0 +1,87 @@
+"""A Dialogflow CX agent in CX's JSON package layout (Agent settings > Restore from a zip of
+this folder): agent.json, intents/<name>/<name>.json with trainingPhrases/<lang>.json,
+entityTypes/channel, webhooks/referrals, and the Default Start Flow routing every intent to
+the webhook with the intent's name as the fulfillment tag."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from voice import model as language_model
+from voice.exports import ShopVoiceInfo
+from voice.exports.common import EXPORT_LOCALES, example_for, sample_parts, stable_id
+
+START_FLOW = "Default Start Flow"
+
+
+def agent_files(shop: ShopVoiceInfo) -> dict[str, Any]:
+    lm = language_model.load()
+    files: dict[str, Any] = {
+        "agent.json": {"displayName": f"{shop.name} referrals", "defaultLanguageCode": "en",
+                       "supportedLanguageCodes": ["ru"], "timeZone": "Europe/Moscow",
+                       "startFlow": START_FLOW, "enableStackdriverLogging": False},
+        "webhooks/referrals/referrals.json": {
+            "name": stable_id(shop.slug, "webhook"), "displayName": "referrals",
+            "genericWebService": {"uri": shop.webhook("dialogflow")}, "timeout": "5s"},
+        "entityTypes/channel/channel.json": {
+            "name": stable_id(shop.slug, "channel"), "displayName": "channel",
+            "kind": "KIND_MAP", "autoExpansionMode": "AUTO_EXPANSION_MODE_UNSPECIFIED"},
+    }
+    routes = []
+    for language, locale in EXPORT_LOCALES.items():
+        files[f"entityTypes/channel/entities/{language}.json"] = {"entities": [
+            {"value": v.id, "synonyms": [v.id, *v.synonyms]}
+            for v in lm.locale(locale).slot_values.get("CHANNEL", ())]}
+    for name, intent in lm.intents.items():
+        if not intent.on("dialogflow") or not intent.has_samples:
+            continue
+        params = [{"id": slot, "entityType": "@channel" if t == "CHANNEL"
+                   else lm.slot_types[t].name_on("dialogflow")}
+                  for slot, t in intent.slots.items()]
+        files[f"intents/{name}/{name}.json"] = {"name": stable_id(shop.slug, "intent", name),
+                                                "displayName": name, "priority": 500000,
+                                                "parameters": params}
+        for language, locale in EXPORT_LOCALES.items():
+            phrases = []
+            for sample in lm.locale(locale).samples.get(name, ()):
+                parts = [{"text": text} if slot is None else
+                         {"text": example_for(intent.slots[slot], language, locale),
+                          "parameterId": slot} for text, slot in sample_parts(sample)]
+                phrases.append({"id": stable_id(shop.slug, name, language, sample),
+                                "parts": parts, "repeatCount": 1, "languageCode": language})
+            files[f"intents/{name}/trainingPhrases/{language}.json"] = {
+                "trainingPhrases": phrases}
+        routes.append({"intent": name, "triggerFulfillment": {"webhook": "referrals",
+                                                              "tag": name}})
+    files[f"flows/{START_FLOW}/{START_FLOW}.json"] = {
+        "name": "00000000-0000-0000-0000-000000000000", "displayName": START_FLOW,
+        "transitionRoutes": routes,
+        "eventHandlers": [
+            {"event": "sys.no-match-default", "triggerFulfillment": {
+                "webhook": "referrals", "tag": "Fallback"}},
+            {"event": "sys.no-input-default", "triggerFulfillment": {
+                "webhook": "referrals", "tag": "Fallback"}},
+            {"event": "WELCOME", "triggerFulfillment": {"webhook": "referrals",
+                                                        "tag": "Default Welcome Intent"}}],
+        "nluSettings": {"modelType": "MODEL_TYPE_STANDARD", "classificationThreshold": 0.3}}
+    return files
+
+
+def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
+    folder = out / f"{shop.slug}-dialogflow-cx-agent"
+    written = []
+    files = agent_files(shop)
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+    target = out / f"{shop.slug}-dialogflow-cx-agent.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in sorted(files.items()):
+            archive.writestr(name, json.dumps(content, indent=2, ensure_ascii=False))
+    written += [folder, target]
+    return written

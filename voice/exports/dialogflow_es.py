@@ -1,0 +1,99 @@
+"""A Dialogflow ES agent zip (Settings > Export and Import > Import from zip): agent.json,
+package.json, intents/<name>.json with <name>_usersays_<lang>.json, entities/channel.json
+with channel_entries_<lang>.json. English is the default language, Russian supported."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from voice import model as language_model
+from voice.exports import ShopVoiceInfo
+from voice.exports.common import EXPORT_LOCALES, example_for, sample_parts, stable_id
+
+SPECIAL = {"Launch": "Default Welcome Intent", "Fallback": "Default Fallback Intent"}
+
+
+def _intent(shop: ShopVoiceInfo, name: str) -> dict[str, Any]:
+    lm = language_model.load()
+    intent = lm.intents.get(name)
+    display = SPECIAL.get(name, name)
+    parameters = [{"id": stable_id(shop.slug, name, slot), "required": False,
+                   "dataType": lm.slot_types[t].name_on("dialogflow") if t != "CHANNEL"
+                   else "@channel", "name": slot, "value": f"${slot}", "isList": False}
+                  for slot, t in (intent.slots.items() if intent else [])]
+    return {"id": stable_id(shop.slug, "intent", name), "name": display, "auto": True,
+            "contexts": [], "responses": [{"resetContexts": False, "action": name,
+                                           "affectedContexts": [], "parameters": parameters,
+                                           "messages": [], "speech": []}],
+            "priority": 500000, "webhookUsed": True, "webhookForSlotFilling": False,
+            "fallbackIntent": name == "Fallback",
+            "events": [{"name": "WELCOME"}] if name == "Launch" else []}
+
+
+def _usersays(shop: ShopVoiceInfo, name: str, language: str) -> list[dict[str, Any]]:
+    lm = language_model.load()
+    locale = EXPORT_LOCALES[language]
+    intent = lm.intents[name]
+    out = []
+    for n, sample in enumerate(lm.locale(locale).samples.get(name, ())):
+        data = []
+        for text, slot in sample_parts(sample):
+            if slot is None:
+                data.append({"text": text, "userDefined": False})
+            else:
+                slot_type = intent.slots[slot]
+                meta = "@channel" if slot_type == "CHANNEL" else \
+                    lm.slot_types[slot_type].name_on("dialogflow")
+                data.append({"text": example_for(slot_type, language, locale), "alias": slot,
+                             "meta": meta, "userDefined": True})
+        out.append({"id": stable_id(shop.slug, name, language, str(n)), "data": data,
+                    "isTemplate": False, "count": 0, "lang": language, "updated": 0})
+    return out
+
+
+def agent_files(shop: ShopVoiceInfo, es_header: str = "X-Dialogflow-Secret"
+                ) -> dict[str, Any]:
+    lm = language_model.load()
+    files: dict[str, Any] = {
+        "package.json": {"version": "1.0.0"},
+        "agent.json": {
+            "description": f"{shop.name} referral program", "language": "en",
+            "supportedLanguages": ["ru"], "defaultTimezone": "Europe/Moscow",
+            "webhook": {"url": shop.webhook("dialogflow"),
+                        "headers": {es_header: "<paste the shop's Dialogflow ES secret>"},
+                        "available": True, "useForDomains": False,
+                        "cloudFunctionsEnabled": False, "cloudFunctionsInitialized": False},
+            "isPrivate": True, "mlMinConfidence": 0.3, "apiVersion": "v2",
+            "enableOnePlatformResponses": True, "enableSpellCorrection": False},
+        "entities/channel.json": {"id": stable_id(shop.slug, "entity", "channel"),
+                                  "name": "channel", "isOverridable": True, "isEnum": False,
+                                  "isRegexp": False, "automatedExpansion": False,
+                                  "allowFuzzyExtraction": False},
+    }
+    for language, locale in EXPORT_LOCALES.items():
+        files[f"entities/channel_entries_{language}.json"] = [
+            {"value": v.id, "synonyms": [v.id, *v.synonyms]}
+            for v in lm.locale(locale).slot_values.get("CHANNEL", ())]
+    for name in [*lm.intents, "Launch"]:
+        intent = lm.intents.get(name)
+        if intent is not None and not intent.on("dialogflow"):
+            continue
+        display = SPECIAL.get(name, name)
+        files[f"intents/{display}.json"] = _intent(shop, name)
+        if intent is not None and intent.has_samples:
+            for language in EXPORT_LOCALES:
+                files[f"intents/{display}_usersays_{language}.json"] = _usersays(
+                    shop, name, language)
+    return files
+
+
+def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"{shop.slug}-dialogflow-es-agent.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in sorted(agent_files(shop).items()):
+            archive.writestr(name, json.dumps(content, indent=2, ensure_ascii=False))
+    return [target]
