@@ -1,0 +1,252 @@
+"""The support console at /console: staff sign in with their own accounts (scrypt hashes,
+signed session cookie, CSRF token on every POST), pick shop, assistant, locale and customer,
+and talk to the real webhooks through the simulator. A shop's staff see only their shop."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from typing import Any
+
+import yaml
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from core.models import Customer, Message, Shop, StaffUser
+from core.passwords import verify_password
+from fulfillment import conversations
+from fulfillment.context import services
+from fulfillment.simulate import SimulationResult, Simulator
+from voice.simulation.requests import PLATFORMS, Conversation
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
+IDLE_SECONDS = 3600
+
+
+class Sessions:
+    """Console conversations, server-side: platform state can outgrow a cookie."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[float, Conversation, list[SimulationResult], str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[Conversation, list[SimulationResult], str] | None:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None or time.monotonic() - hit[0] > IDLE_SECONDS:
+                return None
+            return hit[1], hit[2], hit[3]
+
+    def put(self, key: str, conv: Conversation, results: list[SimulationResult],
+            user: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._data = {k: v for k, v in self._data.items() if now - v[0] < IDLE_SECONDS}
+            self._data[key] = (now, conv, results, user)
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+
+def _sessions() -> Sessions:
+    return current_app.extensions.setdefault("referrals.console", Sessions())
+
+
+def _csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return str(session["csrf"])
+
+
+@bp.app_context_processor
+def _inject() -> dict[str, Any]:
+    return {"csrf_token": _csrf_token}
+
+
+@bp.before_request
+def _guard() -> ResponseReturnValue | None:
+    if request.endpoint in ("console.static",):
+        return None
+    if request.method == "POST":
+        sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+        if not hmac.compare_digest(sent, session.get("csrf", "")):
+            return jsonify({"error": {"code": "csrf", "message": "Missing or bad CSRF token; "
+                                      "reload the page."}}), 400
+    if request.endpoint not in ("console.login",) and "staff_id" not in session:
+        if request.path.startswith("/console/api/"):
+            return jsonify({"error": {"code": "signed_out", "message": "Sign in first."}}), 401
+        return redirect(url_for("console.login"))
+    return None
+
+
+def _staff() -> StaffUser:
+    with services().db.session() as db:
+        staff = db.get(StaffUser, session["staff_id"])
+        if staff is None:
+            session.clear()
+            abort(401)
+        db.expunge(staff)
+        return staff
+
+
+def _shops(staff: StaffUser) -> list[tuple[str, str]]:
+    with services().db.session() as db:
+        query = select(Shop.slug, Shop.name).order_by(Shop.name)
+        if staff.shop_id is not None:
+            query = query.where(Shop.id == staff.shop_id)
+        return [(slug, name) for slug, name in db.execute(query)]
+
+
+def _allowed_shop(staff: StaffUser, slug: str) -> int:
+    with services().db.session() as db:
+        shop = db.scalar(select(Shop).where(Shop.slug == slug))
+        if shop is None or (staff.shop_id is not None and shop.id != staff.shop_id):
+            abort(403)
+        return shop.id
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    error = None
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip().lower()
+        with services().db.session() as db:
+            staff = db.scalar(select(StaffUser).where(StaffUser.email == email))
+            ok = staff is not None and verify_password(request.form.get("password") or "",
+                                                       staff.password_hash)
+            staff_id = staff.id if staff is not None else None
+        if ok:
+            session.clear()
+            session["staff_id"] = staff_id
+            session["csrf"] = secrets.token_urlsafe(32)
+            return redirect(url_for("console.index"))
+        error = "Wrong email or password."
+    return render_template("console/login.html", error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+@bp.get("")
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    staff = _staff()
+    shops = _shops(staff)
+    with services().db.session() as db:
+        customers = {slug: [c for c in db.scalars(
+            select(Customer.external_id).join(Shop, Shop.id == Customer.shop_id)
+            .where(Shop.slug == slug, Customer.external_id.is_not(None))
+            .order_by(Customer.external_id).limit(50))] for slug, _ in shops}
+    return render_template("console/index.html", staff=staff, shops=shops,
+                           customers=customers, platforms=PLATFORMS, locales=LOCALES)
+
+
+def _simulator() -> Simulator:
+    return Simulator(current_app._get_current_object(), services())  # type: ignore[attr-defined]
+
+
+def _key() -> str:
+    if "console_key" not in session:
+        session["console_key"] = secrets.token_urlsafe(16)
+    return str(session["console_key"])
+
+
+@bp.post("/api/say")
+def say() -> ResponseReturnValue:
+    staff = _staff()
+    data = request.get_json(silent=True) or {}
+    shop, platform = str(data.get("shop") or ""), str(data.get("platform") or "alexa")
+    locale, user = str(data.get("locale") or "en-US"), str(data.get("user") or "alex")
+    if platform not in PLATFORMS or locale not in LOCALES:
+        return jsonify({"error": {"code": "schema", "message": "Unknown platform or locale."}
+                        }), 422
+    _allowed_shop(staff, shop)
+    simulator = _simulator()
+    stored = _sessions().get(_key())
+    fresh = bool(data.get("new")) or stored is None or (
+        stored[0].platform, stored[0].shop, stored[0].locale, stored[2]) != (
+        platform, shop, locale, user)
+    if fresh:
+        conv = simulator.start(platform, shop, locale, user=user,
+                               screen=bool(data.get("screen")))
+        results: list[SimulationResult] = []
+    else:
+        conv, results, _ = stored  # type: ignore[misc]
+    result = simulator.say(conv, str(data.get("text") or ""))
+    results.append(result)
+    if result.end_session:
+        conv = simulator.start(platform, shop, locale, user=user, screen=conv.screen)
+    _sessions().put(_key(), conv, results, user)
+    return jsonify(result.as_dict())
+
+
+@bp.post("/api/reset")
+def reset() -> ResponseReturnValue:
+    _sessions().drop(_key())
+    return jsonify({"ok": True})
+
+
+@bp.get("/api/outbox")
+def outbox() -> ResponseReturnValue:
+    staff = _staff()
+    shop_id = _allowed_shop(staff, request.args.get("shop", ""))
+    with services().db.session() as db:
+        rows = db.scalars(select(Message).where(Message.shop_id == shop_id)
+                          .order_by(Message.id.desc()).limit(20)).all()
+        return jsonify([{"id": m.id, "kind": m.kind, "channel": m.channel, "to": m.recipient,
+                         "status": m.status, "created_at": m.created_at.isoformat(),
+                         "text": (m.rendered or {}).get("sms") or m.context.get("link", "")}
+                        for m in rows])
+
+
+@bp.get("/api/save")
+def save() -> ResponseReturnValue:
+    stored = _sessions().get(_key())
+    if stored is None or not stored[1]:
+        return jsonify({"error": {"code": "empty", "message": "Nothing said yet."}}), 404
+    conv, results, user = stored
+    text = conversations.to_yaml(conv.shop, conv.platform, conv.locale, user, results)
+    return Response(text, mimetype="application/x-yaml", headers={
+        "Content-Disposition": f"attachment; filename=conversation-{conv.platform}.yaml"})
+
+
+@bp.post("/api/replay")
+def replay() -> ResponseReturnValue:
+    staff = _staff()
+    upload = request.files.get("file")
+    try:
+        spec = yaml.safe_load(upload.read().decode("utf-8")) if upload else None
+        assert isinstance(spec, dict) and "shop" in spec and "turns" in spec
+    except (AssertionError, UnicodeDecodeError, yaml.YAMLError):
+        return jsonify({"error": {"code": "schema", "message": "Upload a conversation YAML "
+                                  "file with shop and turns."}}), 422
+    _allowed_shop(staff, str(spec["shop"]))
+    simulator = _simulator()
+    outcomes = []
+    for assistant in spec.get("assistants") or ["alexa"]:
+        outcome = conversations.run_case(simulator, f"replay[{assistant}]", spec, assistant)
+        outcomes.append({"name": outcome.name, "passed": outcome.passed,
+                         "failures": outcome.failures,
+                         "turns": [{"said": t.said, "speech": t.result.speech,
+                                    "failures": t.failures} for t in outcome.turns]})
+    return jsonify(outcomes)

@@ -1,0 +1,117 @@
+// The console's only script: talk to /console/api/* and render bubbles. No dependencies.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const controls = $("controls");
+  const csrf = controls.dataset.csrf;
+  const customers = JSON.parse(controls.dataset.customers);
+
+  function fillCustomers() {
+    const list = customers[$("shop").value] || [];
+    $("user").innerHTML = "";
+    for (const id of [...list, "new"]) {
+      const option = document.createElement("option");
+      option.value = id;
+      option.textContent = id === "new" ? "new voice user" : id;
+      $("user").appendChild(option);
+    }
+  }
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function details(summary, body) {
+    const d = el("details");
+    d.appendChild(el("summary", null, summary));
+    d.appendChild(el("pre", null, body));
+    return d;
+  }
+
+  async function post(url, body) {
+    const response = await fetch(url, {method: "POST", headers: {
+      "Content-Type": "application/json", "X-CSRF-Token": csrf}, body: JSON.stringify(body)});
+    return [response.status, await response.json()];
+  }
+
+  async function refreshOutbox() {
+    const response = await fetch("/console/api/outbox?shop=" + encodeURIComponent($("shop").value));
+    const rows = await response.json();
+    const list = $("outbox");
+    list.innerHTML = "";
+    for (const m of rows) {
+      const item = el("li", "message");
+      item.textContent = `${m.kind} via ${m.channel} to ${m.to} — ${m.status}`;
+      item.title = m.text;
+      list.appendChild(item);
+    }
+  }
+
+  async function say(text, fresh) {
+    $("bubbles").appendChild(el("div", "bubble you", text || "(launch)"));
+    const [status, r] = await post("/console/api/say", {
+      shop: $("shop").value, platform: $("platform").value, locale: $("locale").value,
+      user: $("user").value, screen: $("screen").checked, text: text, new: fresh});
+    const bubble = el("div", "bubble them");
+    if (status !== 200) {
+      bubble.textContent = (r.error && r.error.message) || "Error " + status;
+    } else {
+      bubble.appendChild(el("div", "speech", r.speech || "(no speech)"));
+      const slots = Object.entries(r.slots).map(([k, v]) => `${k}=${v}`).join(", ");
+      const near = r.near_misses.map(([i, s]) => `${i} ${s}`).join(", ");
+      bubble.appendChild(el("div", "meta intent",
+        `intent ${r.intent} (score ${r.score})${slots ? " · " + slots : ""}` +
+        `${near ? " · near: " + near : ""}${r.end_session ? " · session ended" : ""}`));
+      if (r.qr) {
+        const img = el("img", "qr");
+        img.src = r.qr;
+        img.alt = "QR code";
+        bubble.appendChild(img);
+      }
+      if (r.link) {
+        const a = el("a", "link", r.link);
+        a.href = r.link;
+        bubble.appendChild(a);
+      }
+      bubble.appendChild(details("SSML / TTS", r.ssml));
+      if (r.card) bubble.appendChild(details("Card", JSON.stringify(r.card, null, 2)));
+      bubble.appendChild(details("Request", JSON.stringify(r.request, null, 2)));
+      bubble.appendChild(details("Response", JSON.stringify(r.response, null, 2)));
+    }
+    $("bubbles").appendChild(bubble);
+    await refreshOutbox();
+  }
+
+  let fresh = true;
+  for (const id of ["shop", "platform", "locale", "user", "screen"]) {
+    $(id).addEventListener("change", () => { fresh = true; if (id === "shop") fillCustomers(); });
+  }
+  $("say-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = $("text").value;
+    $("text").value = "";
+    await say(text, fresh);
+    fresh = false;
+  });
+  $("reset").addEventListener("click", async () => {
+    await post("/console/api/reset", {});
+    $("bubbles").innerHTML = "";
+    fresh = true;
+  });
+  $("replay").addEventListener("change", async () => {
+    const form = new FormData();
+    form.append("file", $("replay").files[0]);
+    const response = await fetch("/console/api/replay", {method: "POST", body: form,
+                                                        headers: {"X-CSRF-Token": csrf}});
+    const outcomes = await response.json();
+    $("replay-result").textContent = Array.isArray(outcomes)
+      ? outcomes.map((o) => `${o.passed ? "PASS" : "FAIL"} ${o.name}` +
+          (o.failures.length ? ": " + o.failures.join("; ") : "")).join("\n")
+      : (outcomes.error && outcomes.error.message);
+  });
+  fillCustomers();
+  refreshOutbox();
+})();
