@@ -56,14 +56,21 @@ def add_customers(url: str, n: int) -> list[str]:
     return users
 
 
-def lua_script(path: Path, bodies: list[bytes], headers: list[dict[str, str]]) -> None:
+def lua_quote(data: bytes) -> str:
+    """A Lua string literal for any bytes (LuaJIT has no \\u escapes): decimal escapes."""
+    return '"' + "".join(chr(b) if 32 <= b < 127 and b not in (34, 92) else f"\\{b:03d}"
+                         for b in data) + '"'
+
+
+def lua_script(path: Path, bodies: list[bytes], headers: list[dict[str, str]],
+               target: str = "/alexa/demo") -> None:
     """wrk walks the pre-signed requests in order, one customer per request."""
     lines = ["local reqs = {}"]
     for body, head in zip(bodies, headers, strict=True):
         hdrs = {**head, "Content-Type": "application/json"}
-        lines.append("reqs[#reqs+1] = wrk.format('POST', '/alexa/demo', {"
+        lines.append(f"reqs[#reqs+1] = wrk.format('POST', '{target}', {{"
                      + ", ".join(f"[{json.dumps(k)}]={json.dumps(v)}" for k, v in hdrs.items())
-                     + "}, " + json.dumps(body.decode()) + ")")
+                     + "}, " + lua_quote(body) + ")")
     lines += ["local i = 0", "request = function()", "  i = i % #reqs + 1",
               "  return reqs[i]", "end"]
     path.write_text("\n".join(lines))
@@ -81,6 +88,7 @@ def main() -> int:
         pki.mkdir()
         (pki / "ca.pem").write_bytes(pem(ca))
         (pki / "chain.pem").write_bytes(pem(leaf, ca))
+        (pki / "google_certs.json").write_text("{}")
         now = datetime.now(UTC)
         bodies = [json.dumps(envelope(skill_id=demo["skill_ids"]["alexa"], user_id=u,
                                       intent="ShareProgram", now=now)).encode() for u in users]
@@ -93,7 +101,7 @@ def main() -> int:
             wrk("warm-up", base + "/hello", seconds=2)
             hello = wrk("bare Flask hello", base + "/hello", seconds=seconds)
         app_env = {**env, "BENCH_PKI_DIR": str(pki), "VERIFY_REQUESTS": "1"}
-        with gunicorn("bench.alexa_app:app", app_env) as base:
+        with gunicorn("bench.voice_app:app", app_env) as base:
             wrk("warm-up", base + "/alexa/demo", seconds=2, script=str(Path(tmp) / "warm.lua"))
             share = wrk("verified Alexa share turn", base + "/alexa/demo", seconds=seconds,
                         script=str(Path(tmp) / "share.lua"))

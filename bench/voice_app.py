@@ -1,8 +1,9 @@
-"""The product's WSGI app, with the Alexa verifier trusting the bench's own CA (written by
-bench_alexa.py to BENCH_PKI_DIR) exactly as it would trust Amazon's: same code path, the
-chain served from the verifier's cache after the first request."""
+"""The product's WSGI app for voice benchmarks: the Alexa verifier trusts the bench CA and
+the Google token verifier the bench key (files in BENCH_PKI_DIR), through the same code paths
+as Amazon's and Google's; certificates are cached after the first request."""
 
 import atexit
+import json
 import os
 from pathlib import Path
 
@@ -18,7 +19,10 @@ services = bootstrap(Settings.from_env())
 chain = (pki / "chain.pem").read_bytes()
 services.extras["alexa_verifier"] = AlexaVerifier(
     roots=[x509.load_pem_x509_certificate((pki / "ca.pem").read_bytes())],
-    fetch=lambda url: chain,
-)
+    fetch=lambda url: chain)
+google_certs = (pki / "google_certs.json").read_bytes()
+services.extras["google_certs_fetcher"] = lambda url: (
+    200, {"Cache-Control": "max-age=3600"}, google_certs)
+services.extras["google_extra_certs"] = json.loads(google_certs)
 app = create_app(services=services)
 atexit.register(services.close)
