@@ -26,5 +26,5 @@ def start_all(services: Services) -> list[Stoppable]:
     running = []
     for start in starters():
         running.append(start(services))
-        log.info("started %s", getattr(start, "__name__", start))
+        log.info("started %s.%s", start.__module__, getattr(start, "__name__", start))
     return running

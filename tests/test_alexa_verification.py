@@ -23,7 +23,7 @@ CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
 SAMPLES = SHARED / "protocol-samples" / "alexa"
 
 
-class TestPKI:
+class LocalPKI:
     """A root, and a leaf for echo-api.amazon.com, made for this test run."""
 
     def __init__(self, now: datetime) -> None:
@@ -44,12 +44,12 @@ class TestPKI:
 
 
 @pytest.fixture
-def pki(clock: FrozenClock) -> TestPKI:
-    return TestPKI(clock())
+def pki(clock: FrozenClock) -> LocalPKI:
+    return LocalPKI(clock())
 
 
 @pytest.fixture
-def alexa_client(services: Services, pki: TestPKI, demo: dict[str, Any]):  # type: ignore[no-untyped-def]
+def alexa_client(services: Services, pki: LocalPKI, demo: dict[str, Any]):  # type: ignore[no-untyped-def]
     services.extras["alexa_verifier"] = AlexaVerifier(roots=[pki.ca], fetch=pki.fetch)
     return create_app(services=services).test_client()
 

@@ -1,0 +1,25 @@
+"""Run every benchmark in bench/ and print their ratio tables (`make bench`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHES = ["bench_links.py", "bench_alexa.py", "bench_google_alice.py", "bench_worker.py"]
+
+
+def main() -> int:
+    here = Path(__file__).resolve().parent
+    failed = []
+    for name in BENCHES:
+        print(f"\n== {name}", flush=True)
+        if subprocess.run([sys.executable, str(here / name)], cwd=here.parent).returncode:
+            failed.append(name)
+    print(f"\n{len(BENCHES) - len(failed)} benchmarks met their targets; missed: "
+          f"{', '.join(failed) or 'none'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
