@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -68,27 +67,8 @@ def _image_id(services: Services, shop_id: int, qr_url: str) -> str | None:
         return alice_images.image_for(session, shop_id, code)
 
 
-class ImageUploadJob:
-    """Uploads queued QR images every few seconds in the embedded server."""
-
-    def __init__(self, services: Services, interval: float = 5.0) -> None:
-        self._services, self._interval = services, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="alice-images", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                alice_images.upload_pending(self._services)
-            except Exception:  # an outage must not end the job
-                log.exception("image upload pass failed")
-            self._stop.wait(self._interval)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
 def start(services: Services) -> Any:
-    return ImageUploadJob(services)
+    """Uploads queued QR images every few seconds in the embedded server."""
+    from fulfillment.background import every
+
+    return every("alice-images", 5.0, lambda: alice_images.upload_pending(services))

@@ -4,7 +4,7 @@ reward.approved webhooks. The embedded server runs the same every minute."""
 from __future__ import annotations
 
 import logging
-import threading
+from typing import Any
 
 import click
 
@@ -20,30 +20,11 @@ def release_once(services: Services) -> tuple[rewards.ReleaseResult, int]:
     return result, outbound.deliver_due(services)
 
 
-class RewardsJob:
-    """A daemon thread for the embedded server; stop() ends it within a second."""
+def start(services: Services) -> Any:
+    """Release and webhook delivery every minute in the embedded server."""
+    from fulfillment.background import every
 
-    def __init__(self, services: Services, interval: float = 60.0) -> None:
-        self._services, self._interval = services, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rewards-job", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                release_once(self._services)
-            except Exception:  # a bad pass must not end the job
-                log.exception("rewards job pass failed")
-            self._stop.wait(self._interval)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
-def start(services: Services) -> RewardsJob:
-    return RewardsJob(services)
+    return every("rewards-job", 60.0, lambda: release_once(services))
 
 
 def register(main: click.Group) -> None:

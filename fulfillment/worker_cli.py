@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 from datetime import timedelta
+from typing import Any
 
 import click
 
@@ -16,23 +17,11 @@ from core.services import Services
 log = logging.getLogger(__name__)
 
 
-class EmbeddedWorker:
+def start(services: Services) -> Any:
     """One worker thread inside `make run` (SQLite takes one writer at a time anyway)."""
+    from fulfillment.background import BackgroundThread
 
-    def __init__(self, services: Services) -> None:
-        self._stop = threading.Event()
-        self._worker = Worker(services)
-        self._thread = threading.Thread(target=self._worker.run, args=(self._stop,),
-                                        name="outbox-worker", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=15)
-
-
-def start(services: Services) -> EmbeddedWorker:
-    return EmbeddedWorker(services)
+    return BackgroundThread("outbox-worker", Worker(services).run)
 
 
 def register(main: click.Group) -> None:
