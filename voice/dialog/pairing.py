@@ -43,7 +43,9 @@ def start(ctx: DialogContext, resume_intent: str) -> Reply:
     if lookup is not None:
         profile = lookup()
         if profile and (profile.get("phone") or profile.get("email")):
-            ctx.turn.slots = {k: v for k, v in profile.items() if k in ("phone", "email")}
+            # A mobile number first: texts reach the speaker's owner sooner than email.
+            key = "phone" if profile.get("phone") else "email"
+            ctx.turn.slots = {key: profile[key]}
             ctx.turn.utterance = ""
             return contact_heard(ctx, from_profile=True)
         permissions = PROFILE_PERMISSIONS
