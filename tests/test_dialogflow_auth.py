@@ -114,3 +114,15 @@ def test_an_unrecognized_shape_is_a_400_with_the_reason(google_client, demo):
                                            demo["dialogflow"]["es_secret"]})
     assert response.status_code == 400
     assert "queryResult" in response.get_json()["error"]["message"]
+
+
+def test_when_googles_certificates_cannot_be_fetched_requests_are_refused_not_crashed(
+        services, keys, demo):
+    def offline(url: str) -> tuple[int, dict[str, str], bytes]:
+        raise OSError("network unreachable")
+
+    services.extras["google_certs_fetcher"] = offline
+    client = create_app(services=services).test_client()
+    response = post(client, keys.token(audience=demo["dialogflow"]["audience"]))
+    assert response.status_code == 401
+    assert nothing_sent(services)
