@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     app = Flask(__name__)
     app.config["SECRET_KEY"] = services.settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"  # the console's cookie; CSRF tokens too
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["referrals.services"] = services
     services.extras.setdefault("code_directory", CodeDirectory(services))

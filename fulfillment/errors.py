@@ -16,6 +16,8 @@ BROWSER_PREFIXES = ("/r/", "/console", "/dashboard", "/demo", "/unsubscribe", "/
 
 def wants_html() -> bool:
     path = request.path
+    if path.startswith("/console/api/"):
+        return False  # the console's script reads JSON errors
     return path.startswith(BROWSER_PREFIXES) or path == "/"
 
 
