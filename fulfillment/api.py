@@ -14,17 +14,15 @@ from typing import Any
 import jsonschema
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from core import credentials, events, programs
+from core import analytics, credentials, events, programs
 from core.errors import InvalidInput, MalformedRequest, NotFound, Unauthorized
 from core.models import (
-    Click,
     Conversion,
     Customer,
     LedgerEntry,
     Referral,
-    Share,
     Shop,
 )
 from core.rewards import reverse
@@ -318,23 +316,7 @@ def rotate_webhook_secret() -> ResponseReturnValue:
      "revenue and rewards.")
 def kpis() -> ResponseReturnValue:
     with services().db.session() as session:
-        sid = g.shop_id
-        shares = dict(session.execute(select(Share.channel, func.count(Share.id))
-                                      .where(Share.shop_id == sid).group_by(Share.channel)).all())
-        clicks = session.scalar(select(func.count(Click.id)).where(Click.shop_id == sid)) or 0
-        signups = session.scalar(select(func.count(Referral.id)).where(
-            Referral.shop_id == sid)) or 0
-        conversions, revenue = session.execute(select(
-            func.count(Conversion.id), func.coalesce(func.sum(Conversion.amount), 0))
-            .where(Conversion.shop_id == sid)).one()
-        rewards = dict(session.execute(select(LedgerEntry.status, func.sum(LedgerEntry.amount))
-                                       .where(LedgerEntry.shop_id == sid,
-                                              LedgerEntry.kind != "percent_discount")
-                                       .group_by(LedgerEntry.status)).all())
-        return jsonify({"shares": shares, "clicks": clicks, "signups": signups,
-                        "conversions": conversions, "revenue_minor": int(revenue),
-                        "conversion_rate": round(conversions / clicks, 4) if clicks else None,
-                        "rewards_minor_by_status": {k: int(v or 0) for k, v in rewards.items()}})
+        return jsonify(analytics.kpis(session, g.shop_id).as_dict())
 
 
 # --- the document -------------------------------------------------------------------------

@@ -17,10 +17,20 @@ log = logging.getLogger(__name__)
 
 def _blueprints() -> list[Any]:
     """Each surface is one blueprint; imported here so nothing is built at import time."""
-    from fulfillment import alexa, alice, api, console, google, health, links, messaging_hooks
+    from fulfillment import (
+        alexa,
+        alice,
+        api,
+        console,
+        dashboard,
+        google,
+        health,
+        links,
+        messaging_hooks,
+    )
 
     return [health.bp, links.bp, alexa.bp, google.bp, alice.bp, api.bp, messaging_hooks.bp,
-            console.bp]
+            console.bp, dashboard.bp]
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:

@@ -1,0 +1,97 @@
+"""The shop's page at /dashboard (same staff accounts as the console): KPIs, the review
+queue size, CSV export, and downloads of the shop's Alexa, Dialogflow and Alice packages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from core import analytics
+from core.models import Shop
+from fulfillment.context import services
+from fulfillment.export_cli import shop_voice_info
+from voice.exports import EXPORTERS, exporter
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
+
+
+def _visible_shops() -> list[Shop]:
+    from fulfillment.console import _staff
+
+    staff = _staff()
+    with services().db.session() as db:
+        query = select(Shop).order_by(Shop.name)
+        if staff.shop_id is not None:
+            query = query.where(Shop.id == staff.shop_id)
+        shops = list(db.scalars(query))
+        db.expunge_all()
+        return shops
+
+
+def _shop(slug: str) -> Shop:
+    for shop in _visible_shops():
+        if shop.slug == slug:
+            return shop
+    abort(403)
+
+
+@bp.before_request
+def _signed_in() -> ResponseReturnValue | None:
+    if "staff_id" not in session:
+        return redirect(url_for("console.login"))
+    return None
+
+
+@bp.get("")
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    rows = []
+    with services().db.session() as db:
+        for shop in _visible_shops():
+            rows.append((shop, analytics.kpis(db, shop.id)))
+    return render_template("dashboard/index.html", rows=rows, platforms=sorted(EXPORTERS))
+
+
+@bp.get("/<slug>/kpis.csv")
+def kpis_csv(slug: str) -> ResponseReturnValue:
+    shop = _shop(slug)
+    with services().db.session() as db:
+        data = analytics.kpis(db, shop.id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["metric", "value"])
+    for channel, count in sorted(data.shares.items()):
+        writer.writerow([f"shares.{channel}", count])
+    for key in ("clicks", "signups", "flagged", "conversions", "revenue_minor"):
+        writer.writerow([key, getattr(data, key)])
+    writer.writerow(["conversion_rate", data.conversion_rate if data.conversion_rate is not None
+                     else ""])
+    for status, amount in sorted(data.rewards_minor_by_status.items()):
+        writer.writerow([f"rewards_minor.{status}", amount])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename={slug}-kpis.csv"})
+
+
+@bp.get("/<slug>/export/<platform>.zip")
+def export(slug: str, platform: str) -> ResponseReturnValue:
+    shop = _shop(slug)
+    if platform not in EXPORTERS:
+        abort(404)
+    info = shop_voice_info(services(), shop.slug)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        exporter(platform)(info, root)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(root))
+    return Response(buffer.getvalue(), mimetype="application/zip", headers={
+        "Content-Disposition": f"attachment; filename={slug}-{platform}.zip"})
