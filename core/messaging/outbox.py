@@ -17,7 +17,12 @@ from core.hashing import keyed_hash
 from core.models import Customer, Message
 
 
-def enqueue(
+def enqueue(session: Session, **fields: Any) -> Message:
+    """Add a message (see `enqueue_new`); the same idempotency key returns the first row."""
+    return enqueue_new(session, **fields)[0]
+
+
+def enqueue_new(
     session: Session,
     *,
     hash_key: str,
@@ -32,15 +37,16 @@ def enqueue(
     evidence: dict[str, Any] | None = None,
     not_before: Any = None,
     now: datetime | None = None,
-) -> Message:
-    """Add the message to the caller's transaction; the same key returns the first row.
+) -> tuple[Message, bool]:
+    """Add the message to the caller's transaction; returns it and whether it is new (the
+    same idempotency key returns the first row, not new).
 
     A friend invite over the caps raises RateLimited (the dialog says so): one invite per
     recipient per shop per 30 days, FRIEND_INVITES_PER_DAY per referrer per day. Consent,
     opt-outs and quiet hours are checked by the worker just before sending."""
     existing = session.scalar(select(Message).where(Message.idempotency_key == idempotency_key))
     if existing is not None:
-        return existing
+        return existing, False
     if kind == "invite_friend":
         _check_friend_caps(session, shop_id, customer_id, keyed_hash(hash_key, recipient),
                            as_utc(now or utcnow()))
@@ -66,8 +72,8 @@ def enqueue(
         found = session.scalar(select(Message).where(Message.idempotency_key == idempotency_key))
         if found is None:
             raise
-        return found
-    return message
+        return found, False
+    return message, True
 
 
 FRIEND_INVITES_PER_DAY = 5

@@ -3,6 +3,7 @@ customer behind this voice user (if linked), the translator and the carried stat
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import and_, select
@@ -63,16 +64,37 @@ class DialogContext:
         return reply
 
 
-def load_context(turn: Turn, services: Services, session: Session) -> DialogContext:
-    """The shop and its active program in one query; an unknown shop is a NotFound."""
+SHOP_TTL_SECONDS = 5.0
+
+
+def _shop_and_program(services: Services, session: Session,
+                      slug: str) -> tuple[Shop, Program | None]:
+    """Read from a per-process cache for a few seconds (every turn needs them, they change
+    rarely); the objects are detached snapshots, never written through."""
+    cache: dict[str, tuple[float, Shop, Program | None]] = services.extras.setdefault(
+        "dialog_shop_cache", {})
+    hit = cache.get(slug)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < SHOP_TTL_SECONDS:
+        return hit[1], hit[2]
     row = session.execute(
         select(Shop, Program)
         .outerjoin(Program, and_(Program.shop_id == Shop.id, Program.active.is_(True)))
-        .where(Shop.slug == turn.shop_slug)
+        .where(Shop.slug == slug)
     ).first()
     if row is None:
-        raise NotFound(f"No shop {turn.shop_slug!r}.", code="unknown_shop")
+        raise NotFound(f"No shop {slug!r}.", code="unknown_shop")
     shop, program = row
+    session.expunge(shop)
+    if program is not None:
+        session.expunge(program)
+    cache[slug] = (now, shop, program)
+    return shop, program
+
+
+def load_context(turn: Turn, services: Services, session: Session) -> DialogContext:
+    """The shop and its active program (cached briefly); an unknown shop is a NotFound."""
+    shop, program = _shop_and_program(services, session, turn.shop_slug)
     return DialogContext(
         turn=turn,
         services=services,

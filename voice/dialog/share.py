@@ -113,9 +113,8 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
         channel, address = found
         today = ctx.services.clock().date().isoformat()
         key = f"invite_self:{ctx.shop.id}:{customer.id}:{channel}:{today}"
-        already = ctx.session.scalar(select(Message.id).where(Message.idempotency_key == key))
         try:
-            message = outbox.enqueue(
+            message, new = outbox.enqueue_new(
                 ctx.session, hash_key=ctx.services.settings.hash_key, shop_id=ctx.shop.id,
                 now=ctx.services.clock(),
                 kind="invite_self", channel=channel, recipient=address, idempotency_key=key,
@@ -124,8 +123,8 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
                 evidence=_evidence(ctx, confirmed=True, recipient="self"),
             )
         except DomainError:
-            message = None
-        if message is not None and already is None:
+            message, new = None, False
+        if message is not None and new:
             referrals.record_share(ctx.session, ctx.services, shop=ctx.shop, customer=customer,
                                    code=code, channel=channel,
                                    assistant=ctx.assistant, recipient=address)
