@@ -8,7 +8,6 @@ certificate is added to the trusted Google token keys. Nothing here is written t
 from __future__ import annotations
 
 import base64
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -154,7 +153,3 @@ def install(services: Services, verifier: AlexaVerifier) -> SandboxKeys:
 
 def sandbox_keys(services: Services) -> SandboxKeys | None:
     return services.extras.get("sandbox_keys")
-
-
-def dumps(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()

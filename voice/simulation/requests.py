@@ -5,7 +5,6 @@ all of them exercise the same webhook code the assistants call."""
 from __future__ import annotations
 
 import html
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -202,7 +201,3 @@ def _plain(ssml: str) -> str:
 def _link_in(text: str) -> str | None:
     match = re.search(r"https?://\S+", text)
     return match.group(0) if match else None
-
-
-def dumps(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False).encode()
