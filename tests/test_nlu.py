@@ -1,0 +1,91 @@
+"""The local NLU reads what the language model says people say: templates with typed slots,
+numbers and contacts said as words, a fuzzy score for near phrasings and Fallback for the
+rest. Alice relies on it when her own grammar found nothing, the console and the YAML tests
+always do."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice import model as language_model
+from voice.nlu import THRESHOLD, normalize, parse_slot, spoken_number, understand
+
+
+def test_every_sample_without_slots_is_read_back_as_its_own_intent_with_full_score():
+    lm = language_model.load()
+    for locale in ("en-US", "ru-RU", "de-DE"):
+        for intent, samples in lm.locale(locale).samples.items():
+            for sample in samples:
+                if "{" in sample:
+                    continue
+                got = understand(sample, locale)
+                assert (got.intent, got.score) == (intent, 1.0), (locale, sample, got)
+
+
+@pytest.mark.parametrize(("said", "locale", "intent", "slots"), [
+    ("Share the referral program, by email!", "en-US", "ShareProgram", {"channel": "email"}),
+    ("поделись реферальной программой через телеграм", "ru-RU", "ShareProgram",
+     {"channel": "telegram"}),
+    ("send my invite to 555 555 0123", "en-US", "SendInvite", {"phone": "+15555550123"}),
+    ("отправь приглашение на номер 8 912 345-67-89", "ru-RU", "SendInvite",
+     {"phone": "+79123456789"}),
+    ("мой номер восемь девятьсот двенадцать триста сорок пять шестьдесят семь восемьдесят "
+     "девять", "ru-RU", "ProvideContact", {"phone": "+79123456789"}),
+    ("my number is five five five, five five five, oh one two three", "en-US",
+     "ProvideContact", {"phone": "+15555550123"}),
+    ("alex at example dot com", "en-US", "ProvideContact", {"email": "alex@example.com"}),
+    ("моя почта саша собака пример точка ру", "ru-RU", "ProvideContact",
+     {"email": "саша@пример.ру"}),
+    ("code one two three four five six", "en-US", "ProvideCode", {"pin": "123456"}),
+    ("четыре два семь один ноль девять", "ru-RU", "ProvideCode", {"pin": "427109"}),
+])
+def test_slots_are_read_from_templates_and_spoken_forms(said, locale, intent, slots):
+    got = understand(said, locale)
+    assert (got.intent, got.slots, got.score) == (intent, slots, 1.0), got
+
+
+def test_a_slot_that_does_not_parse_as_its_type_does_not_match_the_template():
+    got = understand("send my invite to my neighbour", "en-US")
+    assert "phone" not in got.slots and "email" not in got.slots
+    assert parse_slot("PHONE", "my neighbour", "en-US") is None
+    assert parse_slot("EMAIL", "alex at example", "en-US") is None
+    assert parse_slot("CHANNEL", "carrier pigeon", "en-US") is None
+
+
+def test_a_national_number_is_read_for_the_shops_region():
+    assert parse_slot("PHONE", "030 1234 5678", "en-US", region="DE") == "+493012345678"
+    assert parse_slot("PHONE", "030 1234 5678", "de-DE") == "+493012345678"
+    assert parse_slot("PHONE", "212 555 0199", "en-US") == "+12125550199"
+
+
+@pytest.mark.parametrize(("said", "digits"), [
+    ("five five five oh one two three", "5550123"),
+    ("twenty three", "23"),
+    ("three hundred twelve", "312"),
+    ("двадцать два", "22"),
+    ("два двадцать", "220"),
+    ("девятьсот двенадцать", "912"),
+    ("плюс семь 912", "+7912"),
+    ("dreiundzwanzig null acht", "2308"),
+])
+def test_numbers_said_as_words_become_digits(said, digits):
+    assert spoken_number(said) == digits
+
+
+def test_a_near_phrasing_scores_below_one_and_still_finds_the_intent():
+    got = understand("please share my referral programme", "en-US")
+    assert got.intent == "ShareProgram" and THRESHOLD <= got.score < 1.0
+    assert all(score <= got.score for _, score in got.near_misses)
+
+
+def test_unrelated_speech_is_fallback_with_its_near_misses():
+    got = understand("order me a large pizza with olives", "en-US")
+    assert got.intent == "Fallback" and got.score < THRESHOLD and got.slots == {}
+    assert got.near_misses and len(got.near_misses) <= 3
+    assert understand("   ", "ru-RU").intent == "Fallback"
+
+
+def test_case_punctuation_and_yo_do_not_matter():
+    assert normalize("  Её НОМЕР: ") == "ее номер"
+    assert understand("КАК работает реферальная программа???", "ru-RU").intent == \
+        "ExplainProgram"
