@@ -6,10 +6,8 @@ The Customer Profile API is a local server speaking Amazon's documented paths.""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from sqlalchemy import select
@@ -18,12 +16,13 @@ from core.models import Message
 from fulfillment.app import create_app
 from fulfillment.sandbox_keys import sandbox_keys
 from tests.support.alexa import envelope
+from tests.support.http_servers import JsonHandler, serve
 from voice.platforms.alexa_profile import EMAIL, MOBILE, ProfileClient
 
 
 @contextmanager
 def profile_api(granted: bool) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             if self.headers.get("Authorization") != "Bearer test-token" or not granted:
                 body, status = {"code": "ACCESS_DENIED", "message": "no consent"}, 403
@@ -33,23 +32,10 @@ def profile_api(granted: bool) -> Iterator[str]:
                 body, status = "owner@example.de", 200
             else:
                 body, status = {"message": "not found"}, 404
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.reply(status, body)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(Handler) as url:
+        yield url
 
 
 def share_as_new_visitor(services, demo, clock, endpoint: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]

@@ -11,9 +11,10 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.support.http_servers import JsonHandler, serve
 
 
 @dataclass
@@ -41,12 +42,9 @@ TELEGRAM = re.compile(r"^/bot([^/]+)/sendMessage$")
 def fake_providers() -> Iterator[FakeProviders]:
     state = FakeProviders()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go in two writes
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            raw = self.body()
             if TWILIO.match(self.path):
                 api, data = "twilio", {k: v[0] for k, v in parse_qs(raw.decode()).items()}
             elif META.match(self.path):
@@ -54,46 +52,28 @@ def fake_providers() -> Iterator[FakeProviders]:
             elif TELEGRAM.match(self.path):
                 api, data = "telegram", json.loads(raw)
             else:
-                return self._reply(404, {"error": "unknown path"})
+                return self.reply(404, {"error": "unknown path"})
             with state.lock:
                 scripted = state.script.get(api) or []
                 if scripted:
-                    return self._reply(*scripted.pop(0))
+                    return self.reply(*scripted.pop(0))
                 n = len(state.received) + 1
                 state.received.append({"api": api, "data": data, "headers": dict(self.headers)})
                 key = self.headers.get("Idempotency-Key")
                 if key:
                     state.keys[key] += 1
             if api == "twilio":
-                self._reply(201, {"sid": f"SM{n:032d}", "status": "queued", "to": data.get("To"),
+                self.reply(201, {"sid": f"SM{n:032d}", "status": "queued", "to": data.get("To"),
                                   "from": data.get("From"), "body": data.get("Body")})
             elif api == "whatsapp":
-                self._reply(200, {"messaging_product": "whatsapp",
+                self.reply(200, {"messaging_product": "whatsapp",
                                   "messages": [{"id": f"wamid.{n}"}]})
             else:
-                self._reply(200, {"ok": True, "result": {"message_id": n}})
+                self.reply(200, {"ok": True, "result": {"message_id": n}})
 
-        def _reply(self, status: int, body: dict[str, Any]) -> None:
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.block_on_close = False  # keep-alive clients must not hold the test up
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serve(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def twilio_error(status: int, code: int, message: str) -> tuple[int, dict[str, Any]]:
