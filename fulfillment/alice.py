@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -21,6 +22,7 @@ from voice.platforms import alice
 
 log = logging.getLogger(__name__)
 bp = Blueprint("alice", __name__)
+BUDGET_SECONDS = 1.5  # of Alice's 4.5 s: anything slower (image uploads) runs in a job
 
 
 def _error(status: int, code: str, message: str) -> ResponseReturnValue:
@@ -29,9 +31,13 @@ def _error(status: int, code: str, message: str) -> ResponseReturnValue:
 
 @bp.post("/alice/<shop>")
 def webhook(shop: str) -> ResponseReturnValue:
+    started = time.perf_counter()
     services = current_services()
     try:
         body = json.loads(request.get_data())
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _error(400, "malformed_json", f"The body is not JSON: {exc}")
+    try:
         alice.check_shape(body)
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, "unrecognized_request", str(exc) or "The body is not JSON.")
@@ -52,7 +58,11 @@ def webhook(shop: str) -> ResponseReturnValue:
     sink = services.extras.get("reply_sink")
     if sink is not None:
         sink.append(reply)
-    return jsonify(alice.to_response(reply, turn, body, image_id))
+    response = jsonify(alice.to_response(reply, turn, body, image_id))
+    elapsed = time.perf_counter() - started
+    (log.warning if elapsed > BUDGET_SECONDS else log.info)(
+        "alice %s %s -> %s in %.1f ms", shop, turn.intent, reply.intent, elapsed * 1000)
+    return response
 
 
 def _image_id(services: Services, shop_id: int, qr_url: str) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -28,6 +29,7 @@ from voice.platforms import dialogflow
 log = logging.getLogger(__name__)
 bp = Blueprint("dialogflow", __name__)
 EXT = "referrals.google"
+BUDGET_SECONDS = 2.5  # half of Dialogflow's 5 s webhook timeout
 
 
 @bp.record_once
@@ -62,6 +64,7 @@ def authenticate(settings: dict[str, Any]) -> None:
 
 @bp.post("/dialogflow/<shop>")
 def webhook(shop: str) -> ResponseReturnValue:
+    started = time.perf_counter()
     services = current_services()
     settings, default_locale = _shop_settings(shop)  # NotFound -> 404
     if services.settings.verify_requests:
@@ -72,6 +75,9 @@ def webhook(shop: str) -> ResponseReturnValue:
             return _error(401, "unauthenticated", str(exc))
     try:
         body = json.loads(request.get_data())
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _error(400, "malformed_json", f"The body is not JSON: {exc}")
+    try:
         turn = dialogflow.to_turn(body, shop, default_locale)
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, "unrecognized_request", str(exc) or "The body is not JSON.")
@@ -79,4 +85,9 @@ def webhook(shop: str) -> ResponseReturnValue:
     sink = services.extras.get("reply_sink")
     if sink is not None:
         sink.append(reply)
-    return jsonify(dialogflow.to_response(reply, turn))
+    response = jsonify(dialogflow.to_response(reply, turn))
+    elapsed = time.perf_counter() - started
+    (log.warning if elapsed > BUDGET_SECONDS else log.info)(
+        "dialogflow-%s %s %s -> %s in %.1f ms", turn.platform.get("kind"), shop, turn.intent,
+        reply.intent, elapsed * 1000)
+    return response

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from voice import model as language_model
-from voice.nlu import parse_slot, understand
+from voice.nlu import parse_phone, parse_slot, understand
 from voice.speech import ALICE_MAX_TEXT, to_alice_tts, truncate
 from voice.turn import LAUNCH, Reply, Turn
 
@@ -24,6 +24,15 @@ class UnrecognizedRequest(ValueError):
     pass
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """Yandex adds fields over the years; a field of the wrong type reads as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def check_shape(body: Any) -> None:
     if not isinstance(body, dict) or not isinstance(body.get("request"), dict) or \
             not isinstance(body.get("session"), dict):
@@ -31,52 +40,52 @@ def check_shape(body: Any) -> None:
 
 
 def user_of(session: dict[str, Any]) -> str | None:
-    user = session.get("user") or {}
-    application = session.get("application") or {}
-    return (user.get("user_id") or session.get("user_id")
-            or application.get("application_id") or None)
+    return (_str(_dict(session.get("user")).get("user_id")) or _str(session.get("user_id"))
+            or _str(_dict(session.get("application")).get("application_id")) or None)
 
 
 def is_ping(body: dict[str, Any]) -> bool:
-    return str(body["request"].get("original_utterance") or "").strip().lower() == "ping"
+    return _str(body["request"].get("original_utterance")).strip().lower() == "ping"
 
 
 def to_turn(body: dict[str, Any], shop_slug: str) -> Turn:
     check_shape(body)
     request, session = body["request"], body["session"]
-    meta = body.get("meta") or {}
-    locale = str(meta.get("locale") or "ru-RU")
-    command = str(request.get("command") or "")
-    utterance = str(request.get("original_utterance") or command)
-    intent, slots = _from_alice_nlu(request.get("nlu") or {})
+    meta = _dict(body.get("meta"))
+    locale = _str(meta.get("locale")) or "ru-RU"
+    command = _str(request.get("command"))
+    utterance = _str(request.get("original_utterance")) or command
+    nlu = _dict(request.get("nlu"))
+    intent, slots = _from_alice_nlu(nlu)
     if intent is None:
         if session.get("new") and not command.strip():
             intent, slots = LAUNCH, {}
         else:
-            understood = understand(utterance or command, locale)
+            understood = understand(command or utterance, locale)
             intent, slots = understood.intent, understood.slots
-    payload = request.get("payload") if request.get("type") == "ButtonPressed" else None
-    if isinstance(payload, dict) and payload.get("intent"):
-        intent = str(payload["intent"])
-    state = ((body.get("state") or {}).get("session")) or {}
+    entities = nlu.get("entities") if isinstance(nlu.get("entities"), list) else []
+    intent, slots = _with_entities(intent, slots, entities, locale)
+    payload = _dict(request.get("payload")) if request.get("type") == "ButtonPressed" else {}
+    if _str(payload.get("intent")) in language_model.load().intents:
+        intent = payload["intent"]
+    state = _dict(body.get("state")).get("session") or {}
     return Turn(assistant="alice", locale=locale, shop_slug=shop_slug,
                 voice_user_id=user_of(session), intent=intent, slots=slots,
                 utterance=utterance, session=state if isinstance(state, dict) else {},
                 new_session=bool(session.get("new")),
-                has_screen="screen" in (meta.get("interfaces") or {}),
+                has_screen="screen" in _dict(meta.get("interfaces")),
                 platform={"request_id": session.get("message_id")})
 
 
 def _from_alice_nlu(nlu: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
-    intents = nlu.get("intents") or {}
     known = language_model.load().intents
-    for name, found in intents.items():
+    for name, found in _dict(nlu.get("intents")).items():
         neutral = BUILTINS.get(name) or (name if name in known else None)
         if neutral is None:
             continue
         slots = {slot: str(value.get("value")) for slot, value in
-                 ((found or {}).get("slots") or {}).items()
-                 if isinstance(value, dict) and value.get("value") is not None}
+                 _dict(_dict(found).get("slots")).items()
+                 if isinstance(value, dict) and isinstance(value.get("value"), (str, int))}
         if "channel" in slots:  # grammar slots carry the words said; we want the id
             channel = parse_slot("CHANNEL", slots["channel"], "ru-RU")
             slots.pop("channel")
@@ -84,6 +93,37 @@ def _from_alice_nlu(nlu: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
                 slots["channel"] = channel
         return neutral, slots
     return None, {}
+
+
+NUMBER_INTENTS = {"ProvideCode", "ProvideContact", "SendInvite", "Fallback"}
+
+
+def _with_entities(intent: str, slots: dict[str, str], entities: list[Any],
+                   locale: str) -> tuple[str, dict[str, str]]:
+    """Alice's YANDEX.NUMBER entities (numbers said in groups, already as values) fill a
+    missing phone or one-time code; YANDEX.FIO gives a `name`."""
+    numbers: list[tuple[int, str]] = []
+    for entity in entities:
+        if not isinstance(entity, dict):
+            continue
+        value, start = entity.get("value"), _dict(entity.get("tokens")).get("start")
+        if entity.get("type") == "YANDEX.NUMBER" and isinstance(value, int) and value >= 0:
+            numbers.append((start if isinstance(start, int) else 0, str(value)))
+        elif entity.get("type") == "YANDEX.FIO" and isinstance(value, dict) and \
+                "name" not in slots:
+            name = " ".join(str(value[k]) for k in ("first_name", "patronymic_name",
+                                                    "last_name") if value.get(k))
+            if name:
+                slots = {**slots, "name": name}
+    if not numbers or intent not in NUMBER_INTENTS or slots.keys() & {"phone", "email", "pin"}:
+        return intent, slots
+    digits = "".join(v for _, v in sorted(numbers))
+    if intent in ("ProvideCode", "Fallback") and 4 <= len(digits) <= 6:
+        return "ProvideCode", {**slots, "pin": digits}
+    phone = parse_phone(digits, (locale.split("-", 1)[1:] or ["RU"])[0])
+    if phone and intent != "ProvideCode":
+        return ("ProvideContact" if intent == "Fallback" else intent), {**slots, "phone": phone}
+    return intent, slots
 
 
 def to_response(reply: Reply, turn: Turn, body: dict[str, Any],
@@ -99,7 +139,7 @@ def to_response(reply: Reply, turn: Turn, body: dict[str, Any],
         response["card"] = {"type": "BigImage", "image_id": image_id,
                             "title": truncate(reply.card_title or "", MAX_TITLE),
                             "description": truncate(reply.card_text or text, ALICE_MAX_TEXT)}
-    session = body.get("session") or {}
+    session = _dict(body.get("session"))
     return {"response": response, "session_state": reply.session,
             "session": {"session_id": session.get("session_id"),
                         "message_id": session.get("message_id"),

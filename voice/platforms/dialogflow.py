@@ -19,12 +19,26 @@ STATE_PARAM = "referral_state"
 ES_MAX_TEXT = 4000
 WELCOME = {"Default Welcome Intent", "Welcome", "WELCOME", "sys.welcome"}
 FALLBACK = {"Default Fallback Intent", "sys.no-match-default", "sys.no-match"}
+OPEN = {"en": "Open", "de": "Öffnen", "ru": "Открыть"}
 SLOT_ALIASES = {"phone-number": "phone", "phone_number": "phone", "email": "email",
                 "channel": "channel", "pin": "pin", "number": "pin"}
 
 
 class UnrecognizedRequest(ValueError):
     """Neither an ES nor a CX WebhookRequest."""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """Platforms add and drop fields; a field of the wrong type reads as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def kind_of(body: Any) -> str:
@@ -40,7 +54,7 @@ def kind_of(body: Any) -> str:
 
 
 def _locale(language_code: str | None, default: str) -> str:
-    code = (language_code or "").replace("_", "-")
+    code = _str(language_code).replace("_", "-")
     if not code:
         return default
     if "-" in code:
@@ -62,12 +76,14 @@ def _intent(name: str | None) -> str:
 
 def _slots(parameters: dict[str, Any] | None) -> dict[str, str]:
     slots: dict[str, str] = {}
-    for key, value in (parameters or {}).items():
+    for key, value in _dict(parameters).items():
         name = SLOT_ALIASES.get(key)
         if isinstance(value, dict):  # CX intentInfo parameters: {"resolvedValue": ...}
             value = value.get("resolvedValue", value.get("originalValue"))
-        if name and value not in (None, "", []):
-            slots[name] = str(value[0] if isinstance(value, list) else value)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if name and isinstance(value, (str, int, float)) and value != "":
+            slots[name] = str(value)
     return slots
 
 
@@ -88,21 +104,20 @@ def to_turn(body: dict[str, Any], shop_slug: str, default_locale: str = "en-US")
 
 def _es_turn(body: dict[str, Any], shop_slug: str, default_locale: str) -> Turn:
     query = body["queryResult"]
-    session_path = str(body.get("session") or "")
+    session_path = _str(body.get("session"))
     state: dict[str, Any] = {}
-    for context in query.get("outputContexts") or []:
-        if str(context.get("name", "")).endswith(f"/contexts/{STATE_CONTEXT}"):
-            state = _state((context.get("parameters") or {}).get("state"))
-    original = body.get("originalDetectIntentRequest") or {}
-    payload = original.get("payload") or {}
-    user = ((payload.get("user") or {}).get("userId") or payload.get("userId")
+    for context in map(_dict, _list(query.get("outputContexts"))):
+        if _str(context.get("name")).endswith(f"/contexts/{STATE_CONTEXT}"):
+            state = _state(_dict(context.get("parameters")).get("state"))
+    payload = _dict(_dict(body.get("originalDetectIntentRequest")).get("payload"))
+    user = (_str(_dict(payload.get("user")).get("userId")) or _str(payload.get("userId"))
             or session_path.rsplit("/", 1)[-1] or None)
-    capabilities = [c.get("name") for c in ((payload.get("surface") or {})
-                                            .get("capabilities") or []) if isinstance(c, dict)]
-    intent = _intent((query.get("intent") or {}).get("displayName"))
+    capabilities = [c.get("name") for c in _list(_dict(payload.get("surface"))
+                                                 .get("capabilities")) if isinstance(c, dict)]
+    intent = _intent(_str(_dict(query.get("intent")).get("displayName")))
     return Turn(assistant="google", locale=_locale(query.get("languageCode"), default_locale),
                 shop_slug=shop_slug, voice_user_id=user, intent=intent,
-                slots=_slots(query.get("parameters")), utterance=str(query.get("queryText") or ""),
+                slots=_slots(query.get("parameters")), utterance=_str(query.get("queryText")),
                 session=state, new_session=not state,
                 has_screen="actions.capability.SCREEN_OUTPUT" in capabilities or bool(
                     payload.get("hasScreen")),
@@ -111,20 +126,24 @@ def _es_turn(body: dict[str, Any], shop_slug: str, default_locale: str) -> Turn:
 
 
 def _cx_turn(body: dict[str, Any], shop_slug: str, default_locale: str) -> Turn:
-    session_info = body.get("sessionInfo") or {}
-    parameters = dict(session_info.get("parameters") or {})
-    intent_info = body.get("intentInfo") or {}
-    tag = (body.get("fulfillmentInfo") or {}).get("tag") or intent_info.get("displayName")
-    session_path = str(session_info.get("session") or "")
-    payload = body.get("payload") or {}
+    session_info = _dict(body.get("sessionInfo"))
+    parameters = _dict(session_info.get("parameters"))
+    intent_info = _dict(body.get("intentInfo"))
+    tag = _str(_dict(body.get("fulfillmentInfo")).get("tag")) or _str(
+        intent_info.get("displayName"))
+    session_path = _str(session_info.get("session"))
+    payload = _dict(body.get("payload"))
     slots = _slots(parameters)
+    form = _list(_dict(_dict(body.get("pageInfo")).get("formInfo")).get("parameterInfo"))
+    slots.update(_slots({str(p.get("displayName")): p.get("value") for p in form
+                         if isinstance(p, dict) and not isinstance(p.get("value"), dict)}))
     slots.update(_slots(intent_info.get("parameters")))
     return Turn(assistant="google", locale=_locale(body.get("languageCode"), default_locale),
                 shop_slug=shop_slug,
-                voice_user_id=str(payload.get("userId") or session_path.rsplit("/", 1)[-1]
-                                  or "") or None,
+                voice_user_id=_str(payload.get("userId")) or session_path.rsplit("/", 1)[-1]
+                or None,
                 intent=_intent(tag), slots=slots,
-                utterance=str(body.get("text") or body.get("transcript") or ""),
+                utterance=_str(body.get("text")) or _str(body.get("transcript")),
                 session=_state(parameters.get(STATE_PARAM)),
                 new_session=STATE_PARAM not in parameters,
                 has_screen=bool(payload.get("hasScreen")),
@@ -145,7 +164,8 @@ def es_response(reply: Reply, turn: Turn) -> dict[str, Any]:
         if reply.image_url:
             card["imageUri"] = reply.image_url
         if reply.link_url:
-            card["buttons"] = [{"text": "Open", "postback": reply.link_url}]
+            card["buttons"] = [{"text": OPEN.get(turn.locale[:2], "Open"),
+                                "postback": reply.link_url}]
         messages.append({"card": card})
     out: dict[str, Any] = {
         "fulfillmentText": text, "fulfillmentMessages": messages,
