@@ -62,3 +62,48 @@ def test_a_wrong_oauth_token_is_a_permanent_failure():
         with pytest.raises(UploadError) as info:
             DialogsImageClient("wrong", yandex.url).upload("skill", b"x" * 2048)
         assert not info.value.retryable
+
+
+def test_the_uploaded_image_is_the_qr_of_the_invite_link(simulator, services):
+    from tests.support.qr_decode import decode_png
+
+    with fake_dialogs(demo_secrets(services)["alice_oauth_token"]) as yandex:
+        services.extras["yandex_dialogs_url"] = yandex.url
+        shared = simulator.say(simulator.start("alice", "demo", "ru-RU", screen=True),
+                               "поделись реферальной программой")
+        assert alice_images.upload_pending(services) == 1
+        [link] = decode_png(yandex.images[0])
+        assert link.split("?")[0] == shared.link.split("?")[0]
+
+
+def test_a_full_skill_quota_is_refused_without_uploading():
+    with fake_dialogs("t") as yandex:
+        yandex.used = 100 * 1024 * 1024 - 1000
+        with pytest.raises(UploadError) as info:
+            DialogsImageClient("t", yandex.url).upload("skill", b"x" * 2048)
+        assert not info.value.retryable and "quota" in str(info.value)
+        assert yandex.uploads == []
+
+
+def test_an_upload_that_keeps_failing_stops_after_its_attempts_and_the_link_still_works(
+        simulator, services, clock):
+    from sqlalchemy import select
+
+    from core.models import ExternalImage
+
+    with fake_dialogs(demo_secrets(services)["alice_oauth_token"]) as yandex:
+        services.extras["yandex_dialogs_url"] = yandex.url
+        yandex.failures = [500] * alice_images.MAX_ATTEMPTS
+        simulator.say(simulator.start("alice", "demo", "ru-RU", screen=True),
+                      "поделись реферальной программой")
+        for _ in range(alice_images.MAX_ATTEMPTS + 2):
+            assert alice_images.upload_pending(services) == 0
+            clock.advance(hours=2)
+        with services.db.session() as session:
+            row = session.scalar(select(ExternalImage))
+            assert (row.status, row.attempts) == ("failed", alice_images.MAX_ATTEMPTS)
+            assert "500" in (row.last_error or "")
+        again = simulator.say(simulator.start("alice", "demo", "ru-RU", screen=True),
+                              "поделись реферальной программой")
+        assert "card" not in again.response["response"]
+        assert again.response["response"]["buttons"][0]["url"] == again.link

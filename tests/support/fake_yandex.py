@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 
 from tests.support.http_servers import JsonHandler, serve
 
@@ -17,7 +19,19 @@ class FakeDialogs:
     token: str = ""
     failures: list[int] = field(default_factory=list)
     uploads: list[int] = field(default_factory=list)  # sizes
+    images: list[bytes] = field(default_factory=list)  # the `file` parts, as sent
     used: int = 0
+
+
+def file_part(content_type: str, body: bytes) -> bytes | None:
+    """The multipart/form-data part named `file`, as Yandex reads it, or None."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    for part in message.iter_parts() if message.is_multipart() else ():
+        if part.get_param("name", header="content-disposition") == "file":
+            payload = part.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else None
+    return None
 
 
 @contextmanager
@@ -44,10 +58,14 @@ def fake_dialogs(token: str) -> Iterator[FakeDialogs]:
                 return self.reply(404, {"message": "not found"})
             if state.failures:
                 return self.reply(state.failures.pop(0), {"message": "try later"})
-            state.uploads.append(len(body))
-            state.used += len(body)
+            image = file_part(self.headers.get("Content-Type", ""), body)
+            if image is None:
+                return self.reply(400, {"message": "multipart field 'file' is required"})
+            state.uploads.append(len(image))
+            state.images.append(image)
+            state.used += len(image)
             self.reply(201, {"image": {"id": f"1027858/img{len(state.uploads)}",
-                                        "origUrl": None, "size": len(body),
+                                        "origUrl": None, "size": len(image),
                                         "createdAt": "2026-11-24T12:00:00.000Z"}})
 
     with serve(Handler) as url:
