@@ -48,7 +48,7 @@ bench: $(STAMP) system-deps
 ## Re-extract the dialog's strings and merge them into the en/de/ru catalogs.
 i18n: $(STAMP)
 	$(VENV)/bin/pybabel extract -F voice/babel.cfg --no-location --omit-header -o voice/locale/messages.pot .
-	$(VENV)/bin/pybabel update -i voice/locale/messages.pot -d voice/locale --no-location --width 100
+	$(VENV)/bin/pybabel update -i voice/locale/messages.pot -d voice/locale --width 100 --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

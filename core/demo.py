@@ -77,6 +77,7 @@ def _upsert_shop(session: Session, services: Services) -> Shop:
         "dialogflow_es_header": "X-Dialogflow-Secret",
         "dialogflow_es_secret_hash": token_hash(secrets["dialogflow_es_secret"]),
         "invocation_names": {"ru": "магазин демо", "de": "demo laden", "en": "demo shop"},
+        "telegram_bot": "DemoShopReferralsBot",
     }
     if not services.box.open(shop.settings.get("alice_oauth_token") or ""):
         shop.settings = {**shop.settings,

@@ -161,3 +161,16 @@ def test_messages_are_written_in_the_customers_language(services, demo, locale, 
     assert reply.message_ids
     Worker(services, {"sms": sandbox}).run_once()
     assert fragment in sandbox.sent[0].rendered.sms
+
+
+def test_asking_for_telegram_sends_a_deep_link_since_a_bot_cannot_write_first(services,
+                                                                              demo):
+    sandbox = SandboxChannel()
+    reply = handle(Turn("alexa", "en-US", "demo", demo["voice_users"]["alexa"],
+                        "ShareProgram", slots={"channel": "telegram"}), services)
+    assert "opens your invite in Telegram" in reply.speech.to_plain()
+    Worker(services, {"sms": sandbox}).run_once()
+    [sent] = sandbox.sent
+    code = demo["code"].replace("-", "")
+    assert sent.channel == "sms"
+    assert f"https://t.me/DemoShopReferralsBot?start={code}" in sent.rendered.sms

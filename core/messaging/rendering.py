@@ -50,6 +50,7 @@ def render(kind: str, locale: str, context: dict[str, Any]) -> Rendered:
     path = f"{_language(locale)}/{kind}.j2"
     values = {"referrer_name": "", "terms": "", "shop_name": "", "unsubscribe_url": "",
               "qr_cid": "qr", "code": "", "link": "", "pairing_code": "", "reward": "",
+              "telegram_link": "",
               **context}
     plain, html = _env(False).get_template(path), _env(True).get_template(path)
     sms = _block(plain, "sms", values)

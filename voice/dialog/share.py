@@ -17,6 +17,7 @@ from core.contacts import mask_email
 from core.errors import DomainError
 from core.hashing import keyed_hash
 from core.messaging import outbox
+from core.messaging.channels.telegram import deep_link
 from core.models import Customer, Message, ReferralCode
 from core.referrals import Invite
 from voice.dialog.context import DialogContext
@@ -29,7 +30,7 @@ from voice.dialog.state import (
 from voice.dialog.terms import terms_sentences
 from voice.turn import Digits, Pause, Reply, Speech, Spell
 
-PHONE_CHANNELS = ("sms", "whatsapp", "telegram")
+PHONE_CHANNELS = ("sms", "whatsapp")
 FRIEND_INVITE_WINDOW = timedelta(days=30)
 
 
@@ -70,8 +71,18 @@ def _self_address(ctx: DialogContext, customer: Customer) -> tuple[str, str] | N
     return outbox.choose_channel(customer, ctx.services.settings)
 
 
+def _telegram_link(ctx: DialogContext, code: str) -> str:
+    """A bot cannot write first: the customer gets a t.me deep link that starts the shop's
+    bot with their code (empty when the shop has no Telegram bot)."""
+    bot = ctx.shop.setting("telegram_bot") or ctx.services.settings.extra.get(
+        "telegram_bot_username")
+    return deep_link(str(bot), code) if bot else ""
+
+
 def _message_context(ctx: DialogContext, customer: Customer, invite: Invite) -> dict[str, str]:
+    wanted = ctx.turn.slots.get("channel") or ctx.state.channel
     return {
+        "telegram_link": _telegram_link(ctx, invite.code) if wanted == "telegram" else "",
         "code": invite.display, "link": invite.link, "qr_png": invite.qr_png,
         "shop_name": ctx.shop.name, "referrer_name": customer.name or "",
         "terms": terms_sentences(ctx.t, ctx.program) if ctx.program else "",
@@ -92,9 +103,6 @@ def where_speech(ctx: DialogContext, channel: str, address: str) -> str:
     if channel == "whatsapp":
         return ctx._("I've sent your link and QR code on WhatsApp to the number ending in "
                      "%(digits)s.", digits=tail)
-    if channel == "telegram":
-        return ctx._("I've sent you a Telegram link to the number ending in %(digits)s; open "
-                     "it to get your invite.", digits=tail)
     return ctx._("I've texted your link and QR code to the number ending in %(digits)s.",
                  digits=tail)
 
@@ -131,6 +139,9 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
             ctx.session.flush()
             message_ids.append(message.id)
             speech += Speech.of(Pause(), where_speech(ctx, channel, address))
+            if message.context.get("telegram_link"):
+                speech += Speech.of(ctx._("The message includes a link that opens your invite "
+                                          "in Telegram."))
         elif message is not None:
             speech += Speech.of(Pause(), ctx._("I already sent it to you today."))
         else:
