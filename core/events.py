@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from core import codes, credentials, fraud, links, referrals, rewards
 from core.contacts import canonical_email, normalize_email, normalize_phone
-from core.errors import DomainError, InvalidInput, MalformedRequest, NotFound
+from core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
 from core.hashing import keyed_hash
 from core.models import Conversion, Customer, Program, Referral, ShopEvent
 from core.services import Services
@@ -113,26 +113,39 @@ def receive(services: Services, body: bytes, signature_header: str | None) -> Ev
 
 
 def _record(services: Services, shop_id: int, data: dict[str, Any]) -> EventOutcome:
+    """Insert-first under the unique constraints. A conflict on the event row is a replay;
+    a conflict elsewhere (the same friend signing up in two events at once, a second order
+    of one referral racing the first) rolls the whole event back, and processing it again
+    sees the winner's rows and answers accordingly."""
     kind = data["type"]
     order_key = data.get("order_id") if kind == "order.completed" else None
-    try:
-        with services.db.session() as session:
-            event = ShopEvent(shop_id=shop_id, event_id=data["id"], type=kind, order_id=order_key,
-                              payload=data, received_at=services.clock())
-            session.add(event)
-            session.flush()  # the unique constraints decide here, before any work
-            event.result = _process(session, services, shop_id, data)
-            return EventOutcome(event.event_id, kind, event.result, replayed=False)
-    except IntegrityError:
-        pass  # a replay, or a concurrent duplicate that committed first
+    for _attempt in range(3):
+        try:
+            with services.db.session() as session:
+                event = ShopEvent(shop_id=shop_id, event_id=data["id"], type=kind,
+                                  order_id=order_key, payload=data, received_at=services.clock())
+                session.add(event)
+                session.flush()  # the unique constraints decide here, before any work
+                event.result = _process(session, services, shop_id, data)
+                return EventOutcome(event.event_id, kind, event.result, replayed=False)
+        except IntegrityError:
+            pass  # a replay, or a concurrent duplicate that committed first
+        first = _first_delivery(services, shop_id, data["id"], kind, order_key)
+        if first is not None:
+            return first
+    raise Conflict("The event collided with concurrent events; send it again.", code="retry")
+
+
+def _first_delivery(services: Services, shop_id: int, event_id: str, kind: str,
+                    order_key: str | None) -> EventOutcome | None:
+    same = ShopEvent.event_id == event_id
+    if order_key:
+        same = or_(same, (ShopEvent.type == kind) & (ShopEvent.order_id == order_key))
     with services.db.session() as session:
-        first = session.scalar(select(ShopEvent).where(
-            ShopEvent.shop_id == shop_id,
-            or_(ShopEvent.event_id == data["id"],
-                (ShopEvent.type == kind) & (ShopEvent.order_id == order_key)
-                if order_key else ShopEvent.event_id == data["id"])))
+        first = session.scalar(select(ShopEvent).where(ShopEvent.shop_id == shop_id, same)
+                               .order_by(ShopEvent.id).limit(1))
         if first is None:
-            raise DomainError("The event could not be recorded; retry it.", code="retry")
+            return None
         return EventOutcome(first.event_id, first.type, dict(first.result), replayed=True)
 
 
