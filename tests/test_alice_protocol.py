@@ -216,3 +216,12 @@ def test_numbers_fill_a_code_or_a_phone_only_where_one_is_expected():
                            nlu={"entities": number_entities(8, 912, 345, 67, 89)})
     turn = alice.to_turn(body, "demo")
     assert turn.intent == "ShareProgram" and "phone" not in turn.slots
+
+
+def test_a_grammar_match_carries_the_channel_entity_value_id():
+    body = json.loads(SAMPLE.read_text())
+    body["request"].update(command="пришли ссылку на почту", nlu={"intents": {"ShareProgram": {
+        "slots": {"channel": {"type": "Channel", "value": "email",
+                              "tokens": {"start": 3, "end": 4}}}}}})
+    turn = alice.to_turn(body, "demo")
+    assert (turn.intent, turn.slots) == ("ShareProgram", {"channel": "email"})

@@ -41,10 +41,17 @@ def test_the_cx_package_routes_every_intent_to_the_webhook_by_tag(tmp_path: Path
     tags = {r["triggerFulfillment"]["tag"] for r in flow["transitionRoutes"]}
     lm = language_model.load()
     assert {"ShareProgram", "SendInvite", "ExplainProgram", "MyReferrals", "Help",
-            "Stop"} <= tags
-    assert tags <= set(lm.intents)
-    webhook = json.loads((folder / "webhooks/referrals/referrals.json").read_text())
+            "Stop", "Default Welcome Intent"} <= tags
+    assert tags <= {*lm.intents, "Default Welcome Intent"}
+    for route in flow["transitionRoutes"]:  # every routed intent is in the package
+        name = route["intent"]
+        assert (folder / f"intents/{name}/{name}.json").exists(), name
+        assert (folder / f"intents/{name}/trainingPhrases/ru.json").exists(), name
+    assert {h["event"] for h in flow["eventHandlers"]} == {"sys.no-match-default",
+                                                          "sys.no-input-default"}
+    webhook = json.loads((folder / "webhooks/referrals.json").read_text())
     assert webhook["genericWebService"]["uri"] == "https://refer.test/dialogflow/demo"
+    assert webhook["timeout"] == {"seconds": 5}
     phrases = json.loads((folder / "intents/SendInvite/trainingPhrases/ru.json").read_text())
     assert any(part.get("parameterId") == "phone" for p in phrases["trainingPhrases"]
                for part in p["parts"])
@@ -57,6 +64,11 @@ def test_alice_grammars_cover_the_custom_intents_and_leave_builtins_to_yandex(tm
     assert "ShareProgram.grammar" in names and "Help.grammar" not in names
     share = (tmp_path / "demo-alice/intents/ShareProgram.grammar").read_text()
     assert share.startswith("root:\n    поделись реферальной программой")
-    assert "source: $Channel" in share and "    телеграм\n" in share
+    assert "source: $Channel\n        type: Channel" in share
+    code = (tmp_path / "demo-alice/intents/ProvideCode.grammar").read_text()
+    assert "type: YANDEX.NUMBER" in code and "$Pin:\n    $YANDEX.NUMBER" in code
+    entity = (tmp_path / "demo-alice/entities/Channel.txt").read_text()
+    assert entity.startswith("entity Channel:\n    values:\n")
+    assert "        telegram:\n            телеграм\n" in entity
     readme = (tmp_path / "demo-alice/README.md").read_text()
     assert "https://refer.test/alice/demo" in readme and "YANDEX.WHAT_CAN_YOU_DO" in readme

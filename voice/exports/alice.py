@@ -11,9 +11,13 @@ from pathlib import Path
 from voice import model as language_model
 from voice.exports import ShopVoiceInfo
 
-SLOT_SOURCES = {"CHANNEL": "$Channel", "PHONE": "$Phone", "EMAIL": "$Email",
-                "NUMBER": "$YANDEX.NUMBER"}
-FILLERS = {"PHONE": "$Phone:\n    .+\n", "EMAIL": "$Email:\n    .+\n"}
+# Slot source non-terminal and type per slot type. The channel is the custom entity Channel
+# (entities/Channel.txt, created first), so Alice sends its value id ("sms"), not the word.
+SLOT_SOURCES = {"CHANNEL": "$Channel", "PHONE": "$Phone", "EMAIL": "$Email", "NUMBER": "$Pin"}
+SLOT_TYPES = {"CHANNEL": "Channel", "PHONE": "YANDEX.STRING", "EMAIL": "YANDEX.STRING",
+              "NUMBER": "YANDEX.NUMBER"}
+FILLERS = {"PHONE": "$Phone:\n    .+\n", "EMAIL": "$Email:\n    .+\n",
+           "NUMBER": "$Pin:\n    $YANDEX.NUMBER\n"}
 
 
 def grammar(name: str, locale: str = "ru-RU") -> str:
@@ -27,17 +31,11 @@ def grammar(name: str, locale: str = "ru-RU") -> str:
     if intent.slots:
         text += "slots:\n"
         for slot, slot_type in intent.slots.items():
-            text += f"    {slot}:\n        source: {SLOT_SOURCES[slot_type]}\n"
+            text += (f"    {slot}:\n        source: {SLOT_SOURCES[slot_type]}\n"
+                     f"        type: {SLOT_TYPES[slot_type]}\n")
         for slot_type in sorted(set(intent.slots.values())):
-            if slot_type == "CHANNEL":
-                text += "$Channel:\n" + "".join(f"    {synonym}\n" for synonym in _synonyms())
             text += FILLERS.get(slot_type, "")
     return text
-
-
-def _synonyms(locale: str = "ru-RU") -> list[str]:
-    lm = language_model.load()
-    return [s for v in lm.locale(locale).slot_values.get("CHANNEL", ()) for s in v.synonyms]
 
 
 def channel_entity(locale: str = "ru-RU") -> str:

@@ -1,7 +1,8 @@
 """A Dialogflow CX agent in CX's JSON package layout (Agent settings > Restore from a zip of
 this folder): agent.json, intents/<name>/<name>.json with trainingPhrases/<lang>.json,
-entityTypes/channel, webhooks/referrals, and the Default Start Flow routing every intent to
-the webhook with the intent's name as the fulfillment tag."""
+entityTypes/channel, webhooks/referrals.json, and the Default Start Flow routing the Default
+Welcome Intent and every intent of ours to the webhook with the intent's name as the
+fulfillment tag (the layout of agents exported from the CX console)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from voice.exports import ShopVoiceInfo
 from voice.exports.common import EXPORT_LOCALES, example_for, sample_parts, stable_id
 
 START_FLOW = "Default Start Flow"
+WELCOME = "Default Welcome Intent"
+WELCOME_ID = "00000000-0000-0000-0000-000000000000"  # CX's fixed id for it
+WELCOME_PHRASES = {"en": ["hi", "hello", "hey", "start"],
+                   "ru": ["привет", "здравствуй", "начать", "запусти навык"]}
 
 
 def agent_files(shop: ShopVoiceInfo) -> dict[str, Any]:
@@ -23,14 +28,22 @@ def agent_files(shop: ShopVoiceInfo) -> dict[str, Any]:
         "agent.json": {"displayName": f"{shop.name} referrals", "defaultLanguageCode": "en",
                        "supportedLanguageCodes": ["ru"], "timeZone": "Europe/Moscow",
                        "startFlow": START_FLOW, "enableStackdriverLogging": False},
-        "webhooks/referrals/referrals.json": {
+        "webhooks/referrals.json": {
             "name": stable_id(shop.slug, "webhook"), "displayName": "referrals",
-            "genericWebService": {"uri": shop.webhook("dialogflow")}, "timeout": "5s"},
+            "genericWebService": {"uri": shop.webhook("dialogflow")},
+            "timeout": {"seconds": 5}},
+        f"intents/{WELCOME}/{WELCOME}.json": {"name": WELCOME_ID, "displayName": WELCOME,
+                                              "priority": 500000},
         "entityTypes/channel/channel.json": {
             "name": stable_id(shop.slug, "channel"), "displayName": "channel",
             "kind": "KIND_MAP", "autoExpansionMode": "AUTO_EXPANSION_MODE_UNSPECIFIED"},
     }
-    routes = []
+    routes = [{"intent": WELCOME, "triggerFulfillment": {"webhook": "referrals",
+                                                         "tag": WELCOME}}]
+    for language in EXPORT_LOCALES:
+        files[f"intents/{WELCOME}/trainingPhrases/{language}.json"] = {"trainingPhrases": [
+            {"id": stable_id(shop.slug, WELCOME, language, text), "parts": [{"text": text}],
+             "repeatCount": 1, "languageCode": language} for text in WELCOME_PHRASES[language]]}
     for language, locale in EXPORT_LOCALES.items():
         files[f"entityTypes/channel/entities/{language}.json"] = {"entities": [
             {"value": v.id, "synonyms": [v.id, *v.synonyms]}
@@ -63,9 +76,7 @@ def agent_files(shop: ShopVoiceInfo) -> dict[str, Any]:
             {"event": "sys.no-match-default", "triggerFulfillment": {
                 "webhook": "referrals", "tag": "Fallback"}},
             {"event": "sys.no-input-default", "triggerFulfillment": {
-                "webhook": "referrals", "tag": "Fallback"}},
-            {"event": "WELCOME", "triggerFulfillment": {"webhook": "referrals",
-                                                        "tag": "Default Welcome Intent"}}],
+                "webhook": "referrals", "tag": "Fallback"}}],
         "nluSettings": {"modelType": "MODEL_TYPE_STANDARD", "classificationThreshold": 0.3}}
     return files
 
