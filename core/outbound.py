@@ -1,5 +1,10 @@
-"""Delivering signed webhooks to shops (reward.approved), retried with backoff until the
-shop answers 2xx. Sent by a job, never inside a request."""
+"""Delivering signed webhooks to shops (reward.approved, reward.reversed), retried with
+backoff until the shop answers 2xx. Sent by a job, never inside a request.
+
+A pass claims due rows in one short transaction (a lease: the row is not due again until
+the lease ends, so a second worker skips it and a crashed worker's rows come back), posts
+outside any transaction (a slow shop must not hold a database lock, which on SQLite would
+stop every writer), and records the outcomes in a second short transaction."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import json
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
@@ -19,11 +25,14 @@ from core.webhook_signing import HEADER, sign_header
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
+LEASE = timedelta(minutes=2)
+TIMEOUT_SECONDS = 5.0
 Poster = Callable[[str, bytes, dict[str, str]], int]
 
 
 def post_over_http(url: str, body: bytes, headers: dict[str, str]) -> int:
-    return requests.post(url, data=body, headers=headers, timeout=5).status_code
+    return requests.post(url, data=body, headers=headers, timeout=TIMEOUT_SECONDS,
+                         allow_redirects=False).status_code
 
 
 def backoff(attempts: int) -> timedelta:
@@ -31,35 +40,73 @@ def backoff(attempts: int) -> timedelta:
     return base * (0.75 + random.random() / 2)  # jitter: shops recover without a stampede
 
 
-def deliver_due(services: Services, post: Poster = post_over_http, batch: int = 50) -> int:
-    """One pass: returns how many were delivered."""
+@dataclass
+class Claimed:
+    id: int
+    attempts: int
+    url: str | None
+    body: bytes
+    headers: dict[str, str]
+
+
+def _claim(services: Services, batch: int) -> list[Claimed]:
     now = services.clock()
-    delivered = 0
+    claimed = []
     with services.db.session() as session:
         due = session.scalars(select(OutboundWebhook).where(
             OutboundWebhook.status == "pending", OutboundWebhook.next_attempt_at <= now)
             .order_by(OutboundWebhook.id).limit(batch).with_for_update(skip_locked=True)).all()
         for hook in due:
             shop = session.get(Shop, hook.shop_id)
-            url = shop.setting("webhook_url") if shop else None
             hook.attempts += 1
-            if not url:
-                hook.last_error = "the shop has no webhook_url configured"
-                hook.next_attempt_at = now + backoff(hook.attempts)
-                continue
+            hook.next_attempt_at = now + LEASE
             body = json.dumps(hook.payload, separators=(",", ":")).encode()
+            # Every live secret signs (one v1 each): during a rotation the shop may verify
+            # with either the old or the new one.
             secrets = credentials.webhook_secrets(session, shop, services.box, services.clock)
             headers = {"Content-Type": "application/json",
-                       HEADER: sign_header(secrets[-1:], int(now.timestamp()), body),
+                       HEADER: sign_header(secrets, int(now.timestamp()), body),
                        "Idempotency-Key": hook.idempotency_key}
-            try:
-                status = post(url, body, headers)
-            except requests.RequestException as exc:
-                status, hook.last_error = 0, f"{type(exc).__name__}: {exc}"[:500]
-            if 200 <= status < 300:
-                hook.status, hook.delivered_at, hook.last_error = "delivered", now, None
-                delivered += 1
-            else:
-                hook.last_error = hook.last_error if status == 0 else f"HTTP {status}"
-                hook.next_attempt_at = now + backoff(hook.attempts)
-    return delivered
+            url = shop.setting("webhook_url") if shop else None
+            claimed.append(Claimed(hook.id, hook.attempts, url, body, headers))
+    return claimed
+
+
+def _send(item: Claimed, post: Poster) -> str | None:
+    """None when the shop acknowledged; otherwise why not."""
+    if not item.url:
+        return "the shop has no webhook_url configured"
+    if not secrets_present(item.headers):
+        return "the shop has no live webhook secret to sign with"
+    try:
+        status = post(item.url, item.body, item.headers)
+    except requests.RequestException as exc:
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return None if 200 <= status < 300 else f"HTTP {status}"
+
+
+def secrets_present(headers: dict[str, str]) -> bool:
+    return "v1=" in headers.get(HEADER, "")
+
+
+def deliver_due(services: Services, post: Poster = post_over_http, batch: int = 50) -> int:
+    """Passes until nothing is due; returns how many were delivered."""
+    delivered = 0
+    while True:
+        claimed = _claim(services, batch)
+        outcomes = [(item, _send(item, post)) for item in claimed]
+        now = services.clock()
+        with services.db.session() as session:
+            for item, error in outcomes:
+                hook = session.get(OutboundWebhook, item.id)
+                if hook is None:
+                    continue
+                if error is None:
+                    hook.status, hook.delivered_at, hook.last_error = "delivered", now, None
+                    delivered += 1
+                else:
+                    hook.last_error = error
+                    hook.next_attempt_at = now + backoff(item.attempts)
+                    log.info("webhook %s attempt %s failed: %s", item.id, item.attempts, error)
+        if len(claimed) < batch:
+            return delivered

@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import as_utc
-from core.models import Conversion, Customer, LedgerEntry, OutboundWebhook, Program, Referral
+from core.models import (
+    Conversion,
+    Customer,
+    LedgerEntry,
+    OutboundWebhook,
+    Program,
+    Referral,
+    Shop,
+)
 
 MONEY_KINDS = ("fixed_discount", "gift_card", "cash")
 
@@ -63,12 +71,13 @@ def _month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def _referrer_rewards_since(session: Session, program: Program, customer_id: int | None,
+def _referrer_rewards_since(session: Session, shop_id: int, customer_id: int | None,
                             since: datetime | None) -> int:
-    query = (select(func.count(LedgerEntry.id))
-             .join(Referral, Referral.id == LedgerEntry.referral_id)
-             .where(Referral.program_id == program.id, LedgerEntry.side == "referrer",
-                    LedgerEntry.entry_type == "reward", LedgerEntry.status != "reversed"))
+    """Counted over the shop, not the program version: editing the terms must not reset
+    a cap. Reversed rewards give their place back."""
+    query = select(func.count(LedgerEntry.id)).where(
+        LedgerEntry.shop_id == shop_id, LedgerEntry.side == "referrer",
+        LedgerEntry.entry_type == "reward", LedgerEntry.status != "reversed")
     if customer_id is not None:
         query = query.where(LedgerEntry.customer_id == customer_id)
     if since is not None:
@@ -76,22 +85,36 @@ def _referrer_rewards_since(session: Session, program: Program, customer_id: int
     return session.scalar(query) or 0
 
 
+def _caps_reached(session: Session, program: Program, referrer_id: int,
+                  now: datetime) -> list[str]:
+    """Caps count rewards (not money). Counting and granting must not interleave between
+    two orders, so the row a cap belongs to is locked first (FOR NO KEY UPDATE: inserts
+    that merely reference it are not blocked); SQLite serializes writers anyway."""
+    capped = []
+    if program.cap_total is not None:
+        session.execute(select(Shop.id).where(Shop.id == program.shop_id)
+                        .with_for_update(key_share=True))
+        if _referrer_rewards_since(session, program.shop_id, None, None) >= program.cap_total:
+            capped.append("cap_total")
+    if program.cap_per_referrer_month is not None:
+        session.execute(select(Customer.id).where(Customer.id == referrer_id)
+                        .with_for_update(key_share=True))
+        if _referrer_rewards_since(session, program.shop_id, referrer_id, _month_start(now)) \
+                >= program.cap_per_referrer_month:
+            capped.append("cap_per_referrer_month")
+    return capped
+
+
 def grant(session: Session, *, program: Program, referral: Referral, conversion: Conversion,
           now: datetime) -> tuple[list[LedgerEntry], list[str]]:
     """Both sides' entries (and level two), minus what the caps forbid; returns the
-    entries and the caps that applied."""
-    capped: list[str] = []
+    entries and the caps that applied. The friend's reward is never capped: the friend
+    was promised it when they signed up."""
     entries = [LedgerEntry(
         shop_id=referral.shop_id, customer_id=referral.friend_id, referral_id=referral.id,
         conversion_id=conversion.id, side="friend", kind=program.friend_reward_kind,
         amount=program.friend_reward_amount, currency=program.currency, created_at=now)]
-    if program.cap_per_referrer_month is not None and _referrer_rewards_since(
-            session, program, referral.referrer_id, _month_start(now)) \
-            >= program.cap_per_referrer_month:
-        capped.append("cap_per_referrer_month")
-    if program.cap_total is not None and _referrer_rewards_since(
-            session, program, None, None) >= program.cap_total:
-        capped.append("cap_total")
+    capped = _caps_reached(session, program, referral.referrer_id, now)
     if not capped:
         entries.append(LedgerEntry(
             shop_id=referral.shop_id, customer_id=referral.referrer_id,
@@ -117,21 +140,44 @@ def _referrer_of(session: Session, shop_id: int, customer_id: int) -> Referral |
 
 
 def reverse(session: Session, conversion: Conversion, now: datetime, note: str) -> int:
-    """A reversal entry for every live reward of this conversion; returns how many."""
+    """A reversal entry for every live reward of this conversion; returns how many. A
+    reward the shop was already told about (approved) is taken back with reward.reversed."""
     count = 0
     live = session.scalars(select(LedgerEntry).where(
         LedgerEntry.conversion_id == conversion.id, LedgerEntry.entry_type == "reward",
-        LedgerEntry.status != "reversed").with_for_update()).all()
+        LedgerEntry.status != "reversed").order_by(LedgerEntry.id).with_for_update()).all()
     for entry in live:
-        session.add(LedgerEntry(
+        reversal = LedgerEntry(
             shop_id=entry.shop_id, customer_id=entry.customer_id, referral_id=entry.referral_id,
             conversion_id=entry.conversion_id, side=entry.side, kind=entry.kind,
             amount=-entry.amount, currency=entry.currency, status="approved",
             entry_type="reversal", reverses_id=entry.id, approved_at=now, note=note,
-            created_at=now))
+            created_at=now)
+        session.add(reversal)
+        if entry.status == "approved":
+            session.flush()
+            notify(session, entry, "reward.reversed", now, reversal=reversal)
         entry.status = "reversed"
         count += 1
     return count
+
+
+def notify(session: Session, entry: LedgerEntry, event_type: str, now: datetime,
+           reversal: LedgerEntry | None = None) -> OutboundWebhook:
+    """Queue a signed webhook for the shop (core.outbound delivers it). The payload names
+    the customer by the shop's own id and carries a stable id for the shop's dedupe."""
+    customer = session.get(Customer, entry.customer_id)
+    payload = {"type": event_type, "id": f"rwd_{entry.id}",
+               "customer_id": customer.external_id if customer else None,
+               "side": entry.side, "kind": entry.kind, "amount": entry.amount,
+               "currency": entry.currency, "referral_id": entry.referral_id}
+    if reversal is not None:
+        payload["reversal_id"] = f"rev_{reversal.id}"
+    hook = OutboundWebhook(shop_id=entry.shop_id, event_type=event_type,
+                           idempotency_key=f"{event_type}:{entry.id}", next_attempt_at=now,
+                           payload=payload)
+    session.add(hook)
+    return hook
 
 
 @dataclass
@@ -142,7 +188,8 @@ class ReleaseResult:
 
 def release(session: Session, now: datetime, *, batch: int = 500) -> ReleaseResult:
     """pending -> held (the refund window starts at the order) -> approved when it ends.
-    Rewards of a referral waiting for review stay pending."""
+    Rewards of a referral waiting for review stay pending. At most `batch` of each per
+    call; release_all repeats until nothing is left."""
     result = ReleaseResult()
     pending = session.execute(
         select(LedgerEntry, Conversion.created_at, Program.hold_days)
@@ -151,6 +198,7 @@ def release(session: Session, now: datetime, *, batch: int = 500) -> ReleaseResu
         .join(Program, Program.id == Referral.program_id)
         .where(LedgerEntry.status == "pending", LedgerEntry.entry_type == "reward",
                Referral.status.in_(("pending", "converted")))
+        .order_by(LedgerEntry.id)
         .limit(batch).with_for_update(of=LedgerEntry, skip_locked=True)).all()
     for entry, ordered_at, hold_days in pending:
         entry.status = "held"
@@ -159,16 +207,9 @@ def release(session: Session, now: datetime, *, batch: int = 500) -> ReleaseResu
     session.flush()
     due = session.scalars(
         select(LedgerEntry).where(LedgerEntry.status == "held", LedgerEntry.hold_until <= now)
-        .limit(batch).with_for_update(skip_locked=True)).all()
+        .order_by(LedgerEntry.id).limit(batch).with_for_update(skip_locked=True)).all()
     for entry in due:
         entry.status, entry.approved_at = "approved", now
-        customer = session.get(Customer, entry.customer_id)
-        session.add(OutboundWebhook(
-            shop_id=entry.shop_id, event_type="reward.approved",
-            idempotency_key=f"reward.approved:{entry.id}", next_attempt_at=now,
-            payload={"type": "reward.approved", "id": f"rwd_{entry.id}",
-                     "customer_id": customer.external_id if customer else None,
-                     "side": entry.side, "kind": entry.kind, "amount": entry.amount,
-                     "currency": entry.currency, "referral_id": entry.referral_id}))
+        notify(session, entry, "reward.approved", now)
         result.approved += 1
     return result

@@ -14,10 +14,17 @@ from core.services import Services
 log = logging.getLogger(__name__)
 
 
-def release_once(services: Services) -> tuple[rewards.ReleaseResult, int]:
-    with services.db.session() as session:
-        result = rewards.release(session, services.clock())
-    return result, outbound.deliver_due(services)
+def release_once(services: Services, batch: int = 500) -> tuple[rewards.ReleaseResult, int]:
+    """Every due reward in transactions of `batch`, then every due webhook."""
+    total = rewards.ReleaseResult()
+    while True:
+        with services.db.session() as session:
+            step = rewards.release(session, services.clock(), batch=batch)
+        total.held += step.held
+        total.approved += step.approved
+        if step.held < batch and step.approved < batch:
+            break
+    return total, outbound.deliver_due(services)
 
 
 def start(services: Services) -> Any:

@@ -119,3 +119,24 @@ def test_two_orders_of_one_friend_racing_convert_the_referral_once(live):
     with live.services.db.session() as session:
         assert session.scalar(select(func.count(Conversion.id))) == 1
         assert sorted(session.scalars(select(LedgerEntry.side))) == ["friend", "referrer"]
+
+
+def test_racing_orders_of_many_friends_respect_the_referrers_monthly_cap(live):
+    from core import programs
+    from core.models import Shop
+
+    with live.services.db.session() as session:
+        shop = session.scalar(select(Shop).where(Shop.slug == "demo"))
+        programs.save_version(session, shop, {"cap_per_referrer_month": 2})
+    for n in range(20):
+        live.post({"id": f"evt_signup_{n}", "type": "customer.signup", "shop": "demo",
+                   "customer": {"id": f"friend-{n}", "email": f"f{n}@example.org"},
+                   "ref": live.demo["code"]})
+    events = [{"id": f"evt_order_{n}", "type": "order.completed", "shop": "demo",
+               "customer_id": f"friend-{n}", "order_id": f"order-{n}", "amount": 6000,
+               "currency": "USD"} for n in range(20)]
+    results, _ = deliver_concurrently(live, events, workers=20)
+    assert Counter(status for status, _ in results) == {200: 20}
+    with live.services.db.session() as session:
+        sides = Counter(session.scalars(select(LedgerEntry.side)))
+    assert sides == {"friend": 20, "referrer": 2}
