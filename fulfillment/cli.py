@@ -82,6 +82,7 @@ def _command_modules() -> list[str]:
         "fulfillment.rewards_cli",
         "fulfillment.worker_cli",
         "fulfillment.simulate_cli",
+        "fulfillment.alice_cli",
     ]
 
 

@@ -107,3 +107,21 @@ def test_an_upload_that_keeps_failing_stops_after_its_attempts_and_the_link_stil
                               "поделись реферальной программой")
         assert "card" not in again.response["response"]
         assert again.response["response"]["buttons"][0]["url"] == again.link
+
+
+def test_the_alice_images_job_command_uploads_what_the_webhook_queued(simulator, services):
+    from click.testing import CliRunner
+
+    from fulfillment.cli import main
+
+    with fake_dialogs(demo_secrets(services)["alice_oauth_token"]) as yandex:
+        simulator.say(simulator.start("alice", "demo", "ru-RU", screen=True),
+                      "поделись реферальной программой")
+        env = {"DATABASE_URL": services.settings.database_url,
+               "SECRET_KEY": services.settings.secret_key,
+               "HASH_KEY": services.settings.hash_key, "BASE_URL": services.base_url,
+               "YANDEX_DIALOGS_URL": yandex.url}
+        result = CliRunner().invoke(main, ["alice-images", "--once"], env=env,
+                                    catch_exceptions=False)
+        assert result.exit_code == 0 and "uploaded 1" in result.output, result.output
+        assert len(yandex.images) == 1
