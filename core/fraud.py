@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from disposable_email_domains import blocklist
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.contacts import canonical_email
@@ -53,7 +53,21 @@ def self_referral(f: SignupFacts) -> bool:
 
 
 def existing_customer(f: SignupFacts) -> bool:
-    return f.friend_existed_before
+    """The friend had signed up before, or a second account of someone who had: another
+    signed-up customer with the same canonical email or phone (the referrer excepted;
+    that is self-referral)."""
+    if f.friend_existed_before:
+        return True
+    same_person = []
+    if f.friend.email_canonical:
+        same_person.append(Customer.email_canonical == f.friend.email_canonical)
+    if f.friend.phone:
+        same_person.append(Customer.phone == f.friend.phone)
+    if not same_person:
+        return False
+    return f.session.scalar(select(Customer.id).where(
+        Customer.shop_id == f.friend.shop_id, Customer.id.not_in((f.friend.id, f.referrer.id)),
+        Customer.signed_up_at.is_not(None), or_(*same_person)).limit(1)) is not None
 
 
 def already_referred(f: SignupFacts) -> bool:

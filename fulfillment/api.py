@@ -9,22 +9,27 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import jsonschema
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from core import analytics, credentials, events, programs
+from core.clock import as_utc
 from core.errors import InvalidInput, MalformedRequest, NotFound, Unauthorized
 from core.models import (
     Conversion,
     Customer,
     LedgerEntry,
     Referral,
+    ReferralCode,
     Shop,
 )
+from core.models.rewards import ENTRY_STATUSES, REFERRAL_STATUSES
 from core.rewards import reverse
 from core.webhook_signing import HEADER
 from fulfillment.context import services
@@ -42,11 +47,19 @@ class ApiRoute:
     body: dict[str, Any] | None = None
     response: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     query: dict[str, dict[str, Any]] = field(default_factory=dict)
+    status: int = 200
+    # Documented only: a body the view validates itself (the raw bytes are signed).
+    documented_body: dict[str, Any] | None = None
+    errors: tuple[int, ...] = (400, 401, 404, 422)
+    operation_id: str = ""
 
 
 ROUTES: list[ApiRoute] = []
 ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
     "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}
+ERROR_TEXT = {400: "Malformed request", 401: "Not authenticated (the reason is in the error)",
+              404: "Not found", 409: "Collided with concurrent events; send it again",
+              422: "Invalid fields (named in error.details.fields)"}
 PAGE = {"limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
         "after": {"type": "integer", "minimum": 0}}
 
@@ -66,13 +79,18 @@ def _authenticate() -> None:
 
 def api(method: str, path: str, summary: str, *, auth: str = "api_key",
         body: dict[str, Any] | None = None, response: dict[str, Any] | None = None,
-        query: dict[str, dict[str, Any]] | None = None) -> Callable[[Callable[..., Any]],
-                                                                    Callable[..., Any]]:
+        query: dict[str, dict[str, Any]] | None = None, status: int = 200,
+        documented_body: dict[str, Any] | None = None,
+        errors: tuple[int, ...] = (400, 401, 404, 422)) -> Callable[[Callable[..., Any]],
+                                                                   Callable[..., Any]]:
+    """Declare a route once: the declaration authenticates, validates the body, checks the
+    answer under test, and is what openapi_document() publishes."""
     route = ApiRoute(method, path, summary, auth, body, response or {"type": "object"},
-                     query or {})
+                     query or {}, status, documented_body, errors)
     ROUTES.append(route)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        route.operation_id = view.__name__
         @functools.wraps(view)
         def wrapper(**kwargs: Any) -> Any:
             if auth == "api_key":
@@ -83,7 +101,10 @@ def api(method: str, path: str, summary: str, *, auth: str = "api_key",
                     raise MalformedRequest("The body must be a JSON object.", code="malformed_json")
                 _check(body, data)
                 kwargs["data"] = data
-            return view(**kwargs)
+            answer = make_response(view(**kwargs))
+            if current_app.testing:
+                _check_response(route, answer.status_code, answer.get_json())
+            return answer
 
         bp.add_url_rule(re.sub(r"\{(\w+)\}", r"<\1>", path), endpoint=view.__name__,
                         view_func=wrapper, methods=[method])
@@ -100,6 +121,36 @@ def _check(schema: dict[str, Any], data: dict[str, Any]) -> None:
                            details={"fields": fields})
 
 
+def _check_response(route: ApiRoute, status: int, data: Any) -> None:
+    """Under test every answer is checked against the status and schema the document
+    publishes, so a view that drifts from its declaration fails the tests that call it."""
+    if status != route.status:
+        raise AssertionError(f"{route.method} {route.path} answered {status}, documented "
+                             f"{route.status}")
+    errors = list(jsonschema.Draft202012Validator(route.response).iter_errors(data))
+    if errors:
+        raise AssertionError(f"{route.method} {route.path} answered outside its documented "
+                             f"schema: {[e.message for e in errors]}")
+
+
+def page_of(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": ["data", "next"], "additionalProperties": False,
+            "properties": {"data": {"type": "array", "items": item},
+                           "next": {"type": ["integer", "null"],
+                                    "description": "Pass as ?after= for the next page."}}}
+
+
+def _obj(required: list[str], **props: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "additionalProperties": False,
+            "properties": props}
+
+
+STR, INT, NULL_STR = {"type": "string"}, {"type": "integer"}, {"type": ["string", "null"]}
+NULL_INT = {"type": ["integer", "null"]}
+TIME = {"type": "string", "format": "date-time"}
+NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
 def _page() -> tuple[int, int]:
     try:
         limit = min(int(request.args.get("limit", 50)), MAX_LIMIT)
@@ -110,10 +161,12 @@ def _page() -> tuple[int, int]:
     return max(limit, 1), max(after, 0)
 
 
-def _paged(rows: list[Any], limit: int, render: Callable[[Any], dict[str, Any]]) -> Any:
+def _paged(rows: list[Any], limit: int, render: Callable[[Any], dict[str, Any]],
+           key: Callable[[Any], int] = lambda row: row.id) -> Any:
+    """Keyset pagination: `next` is the last id of this page, to pass as ?after=."""
     page = rows[:limit]
     return jsonify({"data": [render(r) for r in page],
-                    "next": page[-1].id if len(rows) > limit and page else None})
+                    "next": key(page[-1]) if len(rows) > limit and page else None})
 
 
 def _shop(session: Any) -> Shop:
@@ -124,11 +177,12 @@ def _shop(session: Any) -> Shop:
 
 @api("POST", "/events", "Receive a signed shop event (customer.signup, order.completed, "
      "order.refunded). Header X-Referral-Signature: t=<unix>,v1=<hmac-sha256 hex of "
-     "'{t}.{body}'>.", auth="signature",
-     response={"type": "object", "properties": {"event": {"type": "string"},
-                                                "type": {"type": "string"},
-                                                "replayed": {"type": "boolean"},
-                                                "result": {"type": "object"}}})
+     "'{t}.{body}'>.", auth="signature", errors=(400, 401, 404, 409, 422),
+     documented_body={"oneOf": list(events.SCHEMAS.values())},
+     response=_obj(["event", "type", "replayed", "result"], event=STR, type=STR,
+                   replayed={"type": "boolean", "description": "true: the answer the first "
+                             "delivery of this event (or of this order) got"},
+                   result={"type": "object"}))
 def receive_event() -> ResponseReturnValue:
     outcome = events.receive(services(), request.get_data(cache=False), request.headers.get(HEADER))
     return jsonify(outcome.as_dict())
@@ -148,24 +202,29 @@ PROGRAM = {"type": "object", "additionalProperties": False, "properties": {
     "cap_total": {"type": ["integer", "null"], "minimum": 0},
     "level2_percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
     "terms": {"type": "object", "additionalProperties": {"type": "string"}},
-    "fraud_rules": {"type": "object"}}}
+    "fraud_rules": {"type": "object", "description": "rule -> block|flag|off, or a limit: "
+                    "velocity_code_per_hour, velocity_ip_per_day"}}}
+PROGRAM_OUT = {**PROGRAM, "required": [*programs.FIELDS, "version", "active", "created_at"],
+               "properties": {**PROGRAM["properties"], "version": INT,
+                              "active": {"type": "boolean"}, "created_at": NULL_TIME}}
 
 
-@api("GET", "/program", "The active program.", response=PROGRAM)
+@api("GET", "/program", "The active program.", response=PROGRAM_OUT)
 def get_program() -> ResponseReturnValue:
     with services().db.session() as session:
         return jsonify(programs.as_dict(programs.active(session, _shop(session))))
 
 
 @api("PUT", "/program", "Create a new active version of the program (history is kept).",
-     body=PROGRAM, response=PROGRAM)
+     body=PROGRAM, response=PROGRAM_OUT, status=201)
 def put_program(data: dict[str, Any]) -> ResponseReturnValue:
     with services().db.session() as session:
         program = programs.save_version(session, _shop(session), data)
         return jsonify(programs.as_dict(program)), 201
 
 
-@api("GET", "/program/history", "Every version of the program, newest first.")
+@api("GET", "/program/history", "Every version of the program, newest first.",
+     response=_obj(["data"], data={"type": "array", "items": PROGRAM_OUT}))
 def program_history() -> ResponseReturnValue:
     with services().db.session() as session:
         return jsonify({"data": [programs.as_dict(p)
@@ -181,8 +240,12 @@ CUSTOMER = {"type": "object", "additionalProperties": False, "properties": {
     "consent_email": {"type": "boolean"}, "consent_sms": {"type": "boolean"}}}
 
 
+CUSTOMER_OUT = _obj(["id", "name", "email", "phone", "locale"], id=STR, name=STR,
+                    email=NULL_STR, phone={**NULL_STR, "description": "E.164"}, locale=STR)
+
+
 @api("PUT", "/customers/{external_id}", "Create or update a customer by the shop's id.",
-     body=CUSTOMER)
+     body=CUSTOMER, response=CUSTOMER_OUT)
 def upsert_customer(external_id: str, data: dict[str, Any]) -> ResponseReturnValue:
     svc = services()
     with svc.db.session() as session:
@@ -198,16 +261,32 @@ def upsert_customer(external_id: str, data: dict[str, Any]) -> ResponseReturnVal
                         "locale": customer.locale})
 
 
+def _iso(value: datetime | None) -> str | None:
+    return as_utc(value).isoformat() if value else None
+
+
+LEDGER_ENTRY = _obj(
+    ["id", "side", "kind", "amount", "currency", "status", "type", "reverses", "referral",
+     "hold_until", "approved_at", "created_at", "note"],
+    id=INT, side={"enum": ["friend", "referrer", "level2"]},
+    kind={"enum": list(programs.REWARD_KINDS)},
+    amount={**INT, "description": "minor units for money kinds, points for points, whole "
+            "percent for percent_discount; negative on a reversal"},
+    currency=STR, status={"enum": list(ENTRY_STATUSES)}, type={"enum": ["reward", "reversal"]},
+    reverses=NULL_INT, referral=INT, hold_until=NULL_TIME, approved_at=NULL_TIME,
+    created_at=TIME, note=STR)
+
+
 def _entry(e: LedgerEntry) -> dict[str, Any]:
     return {"id": e.id, "side": e.side, "kind": e.kind, "amount": e.amount,
             "currency": e.currency, "status": e.status, "type": e.entry_type,
             "reverses": e.reverses_id, "referral": e.referral_id,
-            "hold_until": e.hold_until.isoformat() if e.hold_until else None,
-            "created_at": e.created_at.isoformat()}
+            "hold_until": _iso(e.hold_until), "approved_at": _iso(e.approved_at),
+            "created_at": _iso(e.created_at), "note": e.note}
 
 
 @api("GET", "/customers/{external_id}/ledger", "A customer's reward entries, oldest first.",
-     query=PAGE)
+     query=PAGE, response=page_of(LEDGER_ENTRY))
 def customer_ledger(external_id: str) -> ResponseReturnValue:
     limit, after = _page()
     with services().db.session() as session:
@@ -221,34 +300,62 @@ def customer_ledger(external_id: str) -> ResponseReturnValue:
         return _paged(rows, limit, _entry)
 
 
-def _referral(r: Referral) -> dict[str, Any]:
-    return {"id": r.id, "status": r.status, "reasons": r.reasons, "code_id": r.code_id,
-            "referrer_id": r.referrer_id, "friend_id": r.friend_id,
-            "created_at": r.created_at.isoformat()}
+REFERRAL = _obj(
+    ["id", "status", "reasons", "referrer", "friend", "code", "created_at", "reviewed_at"],
+    id=INT, status={"enum": list(REFERRAL_STATUSES)},
+    reasons={"type": "array", "items": STR, "description": "fraud rule reason codes"},
+    referrer={**NULL_STR, "description": "the shop's customer id"}, friend=NULL_STR,
+    code=STR, created_at=TIME, reviewed_at=NULL_TIME)
+_REFERRER, _FRIEND = aliased(Customer), aliased(Customer)
+
+
+def _referral_rows(session: Any, *where: Any, limit: int = 1) -> list[Any]:
+    """Referrals with the shop's ids for both people and the code, in one query."""
+    return list(session.execute(
+        select(Referral, _REFERRER.external_id, _FRIEND.external_id, ReferralCode.code)
+        .join(_REFERRER, _REFERRER.id == Referral.referrer_id)
+        .join(_FRIEND, _FRIEND.id == Referral.friend_id)
+        .join(ReferralCode, ReferralCode.id == Referral.code_id)
+        .where(Referral.shop_id == g.shop_id, *where)
+        .order_by(Referral.id).limit(limit)))
+
+
+def _referral(row: Any) -> dict[str, Any]:
+    r, referrer, friend, code = row
+    return {"id": r.id, "status": r.status, "reasons": list(r.reasons or []),
+            "referrer": referrer, "friend": friend, "code": code,
+            "created_at": _iso(r.created_at), "reviewed_at": _iso(r.reviewed_at)}
+
+
+def _status_filter() -> str | None:
+    status = request.args.get("status") or None
+    if status is not None and status not in REFERRAL_STATUSES:
+        raise InvalidInput(f"status must be one of {list(REFERRAL_STATUSES)}.", code="schema",
+                           details={"fields": ["status"]})
+    return status
 
 
 @api("GET", "/referrals", "Referrals, oldest first; filter with ?status=.",
-     query={**PAGE, "status": {"type": "string"}})
+     query={**PAGE, "status": {"enum": list(REFERRAL_STATUSES)}}, response=page_of(REFERRAL))
 def list_referrals() -> ResponseReturnValue:
     limit, after = _page()
+    status = _status_filter()
     with services().db.session() as session:
-        query = select(Referral).where(Referral.shop_id == g.shop_id, Referral.id > after)
-        if request.args.get("status"):
-            query = query.where(Referral.status == request.args["status"])
-        rows = list(session.scalars(query.order_by(Referral.id).limit(limit + 1)))
-        return _paged(rows, limit, _referral)
+        where = [Referral.id > after] + ([Referral.status == status] if status else [])
+        rows = _referral_rows(session, *where, limit=limit + 1)
+        return _paged(rows, limit, _referral, key=lambda row: row[0].id)
 
 
 # --- review queue -----------------------------------------------------------------------
 
-@api("GET", "/review", "Flagged referrals waiting for a person.", query=PAGE)
+@api("GET", "/review", "Flagged referrals waiting for a person.", query=PAGE,
+     response=page_of(REFERRAL))
 def review_queue() -> ResponseReturnValue:
     limit, after = _page()
     with services().db.session() as session:
-        rows = list(session.scalars(select(Referral).where(
-            Referral.shop_id == g.shop_id, Referral.status == "flagged", Referral.id > after)
-            .order_by(Referral.id).limit(limit + 1)))
-        return _paged(rows, limit, _referral)
+        rows = _referral_rows(session, Referral.status == "flagged", Referral.id > after,
+                              limit=limit + 1)
+        return _paged(rows, limit, _referral, key=lambda row: row[0].id)
 
 
 def _flagged(session: Any, referral_id: int) -> Referral:
@@ -260,7 +367,7 @@ def _flagged(session: Any, referral_id: int) -> Referral:
 
 
 @api("POST", "/review/{referral_id}/approve", "Approve a flagged referral: its rewards "
-     "continue through the hold period.")
+     "continue through the hold period.", response=REFERRAL)
 def approve_referral(referral_id: str) -> ResponseReturnValue:
     svc = services()
     with svc.db.session() as session:
@@ -269,11 +376,12 @@ def approve_referral(referral_id: str) -> ResponseReturnValue:
             Conversion.referral_id == referral.id)) is not None
         referral.status = "converted" if converted else "pending"
         referral.reviewed_at, referral.reviewed_by = svc.clock(), "api"
-        return jsonify(_referral(referral))
+        session.flush()
+        return jsonify(_referral(_referral_rows(session, Referral.id == referral.id)[0]))
 
 
 @api("POST", "/review/{referral_id}/reject", "Reject a flagged referral: any rewards are "
-     "reversed.")
+     "reversed.", response=REFERRAL)
 def reject_referral(referral_id: str) -> ResponseReturnValue:
     svc = services()
     with svc.db.session() as session:
@@ -284,7 +392,8 @@ def reject_referral(referral_id: str) -> ResponseReturnValue:
             Conversion.referral_id == referral.id))
         if conversion is not None:
             reverse(session, conversion, svc.clock(), note="rejected in review")
-        return jsonify(_referral(referral))
+        session.flush()
+        return jsonify(_referral(_referral_rows(session, Referral.id == referral.id)[0]))
 
 
 def _int(value: str) -> int:
@@ -295,7 +404,8 @@ def _int(value: str) -> int:
 
 # --- keys and KPIs -----------------------------------------------------------------------
 
-@api("POST", "/keys/rotate", "Issue a new API key (shown once); the old one stops working.")
+@api("POST", "/keys/rotate", "Issue a new API key (shown once); the old one stops working.",
+     response=_obj(["api_key"], api_key=STR))
 def rotate_key() -> ResponseReturnValue:
     svc = services()
     with svc.db.session() as session:
@@ -304,7 +414,7 @@ def rotate_key() -> ResponseReturnValue:
 
 
 @api("POST", "/webhook-secrets/rotate", "Issue a new webhook secret (shown once); the old "
-     "one keeps working for 7 days.")
+     "one keeps working for 7 days.", response=_obj(["webhook_secret"], webhook_secret=STR))
 def rotate_webhook_secret() -> ResponseReturnValue:
     svc = services()
     with svc.db.session() as session:
@@ -330,14 +440,12 @@ def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for route in ROUTES:
         op: dict[str, Any] = {
-            "summary": route.summary, "operationId": f"{route.method.lower()}{route.path}",
+            "summary": route.summary, "operationId": route.operation_id,
             "responses": {
-                "200": {"description": "OK", "content": {"application/json": {
+                str(route.status): {"description": "OK", "content": {"application/json": {
                     "schema": route.response}}},
-                **{str(code): {"description": text, "content": {"application/json": {
-                    "schema": ERROR}}} for code, text in (
-                    (400, "Malformed request"), (401, "Not authenticated"),
-                    (404, "Not found"), (422, "Invalid fields"))}},
+                **{str(code): {"description": ERROR_TEXT[code], "content": {
+                    "application/json": {"schema": ERROR}}} for code in route.errors}},
         }
         params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in re.findall(r"\{(\w+)\}", route.path)]
@@ -345,9 +453,9 @@ def openapi_document() -> dict[str, Any]:
                    for name, schema in route.query.items()]
         if params:
             op["parameters"] = params
-        if route.body is not None:
+        if route.body is not None or route.documented_body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": route.body}}}
+                "schema": route.body or route.documented_body}}}
         if route.auth == "api_key":
             op["security"] = [{"apiKey": []}]
         elif route.auth == "signature":

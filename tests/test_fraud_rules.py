@@ -45,6 +45,12 @@ def test_an_existing_customer_cannot_be_referred(shop, demo):
     assert out["status"] == "blocked" and "existing_customer" in out["fraud"]
 
 
+def test_a_second_account_of_an_existing_customer_is_not_a_new_friend(shop, demo):
+    result(shop.signup("kim-2019", None, email="kim.lee@gmail.com"))
+    out = result(shop.signup("kim-new", demo["code"], email="KimLee+new@gmail.com"))
+    assert out["status"] == "blocked" and out["fraud"] == ["existing_customer"]
+
+
 def test_a_friend_is_referred_only_once(shop, demo, services):
     first = result(shop.signup("sam", demo["code"], email="sam@example.org"))
     assert first["status"] == "pending"

@@ -123,3 +123,37 @@ def test_approved_rewards_reach_the_shop_signed_and_retried_until_acknowledged(
         sent_at, _ = parse_header(last.headers[HEADER])
         verify(last.headers[HEADER], last.body, [demo["webhook_secret"]], sent_at)
         assert last.json()["type"] == "reward.approved"
+
+
+def test_referrals_name_both_people_by_the_shops_ids_and_filter_by_status(client, auth, demo,
+                                                                          clock):
+    shop = ShopBackend(client, demo["webhook_secret"], clock)
+    shop.signup("sam", demo["code"], email="sam@example.org")
+    shop.signup("temp", demo["code"], email="x@mailinator.com")
+    flagged = client.get("/api/v1/referrals?status=flagged", headers=auth).get_json()["data"]
+    assert [(r["referrer"], r["friend"], r["code"], r["reasons"]) for r in flagged] == [
+        ("alex", "temp", demo["code"].replace("-", ""), ["disposable_email"])]
+    bad = client.get("/api/v1/referrals?status=maybe", headers=auth)
+    assert bad.status_code == 422 and bad.get_json()["error"]["details"]["fields"] == ["status"]
+
+
+def test_the_event_body_is_documented_from_the_schemas_that_validate_it(client):
+    from core.events import SCHEMAS
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+    post = doc["paths"]["/api/v1/events"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert [s["properties"]["type"]["const"] for s in body["oneOf"]] == list(SCHEMAS)
+    assert {"401", "409", "422"} <= set(post["responses"])
+    assert "201" in doc["paths"]["/api/v1/program"]["put"]["responses"]
+
+
+def test_an_answer_outside_its_documented_schema_fails_under_test():
+    from fulfillment.api import ROUTES, _check_response
+
+    referrals = next(r for r in ROUTES if r.path == "/referrals")
+    _check_response(referrals, 200, {"data": [], "next": None})
+    with pytest.raises(AssertionError, match="outside its documented schema"):
+        _check_response(referrals, 200, {"data": [{"id": 1, "referrer_id": 3}], "next": None})
+    with pytest.raises(AssertionError, match="documented 200"):
+        _check_response(referrals, 201, {"data": [], "next": None})
