@@ -14,7 +14,6 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from core import alice_images, codes, referrals
-from core.models import ReferralCode
 from core.services import Services
 from fulfillment.context import services as current_services
 from voice.dialog import handle
@@ -65,16 +64,29 @@ def webhook(shop: str) -> ResponseReturnValue:
     return response
 
 
+READY_CACHE = "alice_ready_images"  # Services.extras: (shop id, code) -> Yandex image id
+_READY_MAX = 50_000
+
+
 def _image_id(services: Services, shop_id: int, qr_url: str) -> str | None:
+    """The uploaded image for the reply's QR (our own dialog made the URL, so the code is
+    ours), from memory once known; otherwise the database, queueing the upload if new."""
     code = qr_url.rsplit("/", 1)[-1].split(".")[0]
     try:
         code = codes.validate(code)
     except codes.InvalidCode:
         return None
+    ready: dict[tuple[int, str], str] = services.extras.setdefault(READY_CACHE, {})
+    known = ready.get((shop_id, code))  # an uploaded image's id never changes
+    if known is not None:
+        return known
     with services.db.session() as session:
-        if session.query(ReferralCode.id).filter_by(code=code).first() is None:
-            return None
-        return alice_images.image_for(session, shop_id, code)
+        image_id = alice_images.image_for(session, shop_id, code)
+    if image_id is not None:
+        if len(ready) >= _READY_MAX:
+            ready.clear()
+        ready[(shop_id, code)] = image_id
+    return image_id
 
 
 def start(services: Services) -> Any:
