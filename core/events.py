@@ -55,6 +55,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+_VALIDATORS = {kind: jsonschema.Draft202012Validator(schema) for kind, schema in SCHEMAS.items()}
+
+
 @dataclass(frozen=True)
 class EventOutcome:
     event_id: str
@@ -83,7 +86,7 @@ def validate(data: dict[str, Any]) -> None:
     if schema is None:
         raise InvalidInput(f"Unknown event type {data.get('type')!r}; expected one of "
                            f"{sorted(SCHEMAS)}.", code="schema", details={"fields": ["type"]})
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data),
+    errors = sorted(_VALIDATORS[data["type"]].iter_errors(data),
                     key=lambda e: list(e.path))
     if errors:
         fields = [_field_of(e) for e in errors]
@@ -100,53 +103,49 @@ def _field_of(error: jsonschema.ValidationError) -> str:
 
 
 def receive(services: Services, body: bytes, signature_header: str | None) -> EventOutcome:
+    """One transaction per event: the shop and its secrets are read, the signature checked,
+    a replay answered, or the event recorded and processed, all in it. A conflict on the
+    event row is a replay; a conflict elsewhere (the same friend signing up in two events at
+    once) rolls the whole event back, and processing it again sees the winner's rows."""
     data = parse(body)
     slug = data.get("shop")
     if not isinstance(slug, str):
         raise InvalidInput("Invalid fields: shop.", code="schema", details={"fields": ["shop"]})
-    with services.db.session() as session:
-        shop = referrals.shop_by_slug(session, slug)
-        secrets = credentials.webhook_secrets(session, shop, services.box, services.clock)
-    verify(signature_header, body, secrets, services.clock().timestamp())
-    validate(data)
-    return _record(services, shop.id, data)
-
-
-def _record(services: Services, shop_id: int, data: dict[str, Any]) -> EventOutcome:
-    """Insert-first under the unique constraints. A conflict on the event row is a replay;
-    a conflict elsewhere (the same friend signing up in two events at once, a second order
-    of one referral racing the first) rolls the whole event back, and processing it again
-    sees the winner's rows and answers accordingly."""
-    kind = data["type"]
+    kind = data.get("type")
     order_key = data.get("order_id") if kind == "order.completed" else None
     for _attempt in range(3):
         try:
             with services.db.session() as session:
-                event = ShopEvent(shop_id=shop_id, event_id=data["id"], type=kind,
+                shop = referrals.shop_by_slug(session, slug)
+                secrets = credentials.webhook_secrets(session, shop, services.box,
+                                                      services.clock)
+                verify(signature_header, body, secrets, services.clock().timestamp())
+                validate(data)
+                # A fast path for re-deliveries; the unique constraints still decide.
+                first = _first_delivery(session, shop.id, data["id"], kind, order_key)
+                if first is not None:
+                    return first
+                event = ShopEvent(shop_id=shop.id, event_id=data["id"], type=kind,
                                   order_id=order_key, payload=data, received_at=services.clock())
                 session.add(event)
                 session.flush()  # the unique constraints decide here, before any work
-                event.result = _process(session, services, shop_id, data)
+                event.result = _process(session, services, shop.id, data)
                 return EventOutcome(event.event_id, kind, event.result, replayed=False)
         except IntegrityError:
-            pass  # a replay, or a concurrent duplicate that committed first
-        first = _first_delivery(services, shop_id, data["id"], kind, order_key)
-        if first is not None:
-            return first
+            continue  # the next attempt finds the winner's event, or sees its rows
     raise Conflict("The event collided with concurrent events; send it again.", code="retry")
 
 
-def _first_delivery(services: Services, shop_id: int, event_id: str, kind: str,
+def _first_delivery(session: Session, shop_id: int, event_id: str, kind: str,
                     order_key: str | None) -> EventOutcome | None:
     same = ShopEvent.event_id == event_id
     if order_key:
         same = or_(same, (ShopEvent.type == kind) & (ShopEvent.order_id == order_key))
-    with services.db.session() as session:
-        first = session.scalar(select(ShopEvent).where(ShopEvent.shop_id == shop_id, same)
-                               .order_by(ShopEvent.id).limit(1))
-        if first is None:
-            return None
-        return EventOutcome(first.event_id, first.type, dict(first.result), replayed=True)
+    first = session.scalar(select(ShopEvent).where(ShopEvent.shop_id == shop_id, same)
+                           .order_by(ShopEvent.id).limit(1))
+    if first is None:
+        return None
+    return EventOutcome(first.event_id, first.type, dict(first.result), replayed=True)
 
 
 def _process(session: Session, services: Services, shop_id: int,
