@@ -29,7 +29,7 @@ def parse_header(header: str | None) -> tuple[int, list[str]]:
     timestamp, candidates = None, []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
             timestamp = int(value)
         elif key == "v1" and value:
             candidates.append(value.strip())
@@ -48,6 +48,7 @@ def verify(header: str | None, body: bytes, secrets: Iterable[str], now: float) 
     matched = False
     for want in expected:
         for got in candidates:
-            matched |= hmac.compare_digest(want, got)
+            # Bytes: compare_digest refuses non-ASCII str, and a header may carry anything.
+            matched |= hmac.compare_digest(want.encode(), got.encode("utf-8", "replace"))
     if not matched:
         raise Unauthorized("Signature does not match the body.", code="bad_signature")

@@ -58,6 +58,16 @@ def test_stale_and_future_timestamps_are_refused(client, demo, event, clock, ser
     assert nothing_recorded(services)
 
 
+@pytest.mark.parametrize("header", [
+    "t=1,v1=\u00e9\u00e9", "t=\u00b2\u00b3,v1=abc", "t=" + "9" * 5000 + ",v1=ab",
+    "v1=abc", "t=1", "garbage", "t=1,v1="])
+def test_a_malformed_signature_header_is_a_401_with_the_reason(client, event, header):
+    response = client.post("/api/v1/events", json=event,
+                           headers={"X-Referral-Signature": header.encode().decode("latin-1")})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] in {"bad_signature", "stale_signature"}
+
+
 def test_a_missing_signature_is_refused_with_the_reason(client, event):
     response = client.post("/api/v1/events", json=event)
     assert response.status_code == 401
