@@ -32,6 +32,7 @@ _CUSTOMER = {"type": "object", "required": ["id"], "properties": {
     "name": {"type": ["string", "null"], "maxLength": 200},
     "ip": {"type": ["string", "null"], "maxLength": 64},
     "locale": {"type": ["string", "null"], "maxLength": 16}}}
+MAX_MINOR = 10**15  # minor units; far above any order, far below BIGINT
 _BASE = {"id": {"type": "string", "minLength": 1, "maxLength": 128},
          "shop": {"type": "string", "minLength": 1}}
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -46,12 +47,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                        "order_id": {"type": "string", "minLength": 1,
                                                     "maxLength": 128},
                                        "customer_id": {"type": "string", "minLength": 1},
-                                       "amount": {"type": "integer", "minimum": 0},
+                                       "amount": {"type": "integer", "minimum": 0,
+                                                  "maximum": MAX_MINOR},
                                        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}},
     "order.refunded": {"type": "object", "required": ["id", "shop", "type", "order_id", "amount"],
                        "properties": {**_BASE, "type": {"const": "order.refunded"},
                                       "order_id": {"type": "string", "minLength": 1},
-                                      "amount": {"type": "integer", "minimum": 1}}},
+                                      "amount": {"type": "integer", "minimum": 1,
+                                                 "maximum": MAX_MINOR}}},
 }
 
 

@@ -49,7 +49,8 @@ def check(values: dict[str, Any]) -> None:
         bad.append("level2_percent")
     for rule, action in (values.get("fraud_rules") or {}).items():
         known_action = rule in DEFAULT_ACTIONS and action in ("block", "flag", "off")
-        known_limit = rule in DEFAULT_LIMITS and isinstance(action, int) and action > 0
+        known_limit = (rule in DEFAULT_LIMITS and isinstance(action, int)
+                       and not isinstance(action, bool) and 0 < action < 10**6)
         if not (known_action or known_limit):
             bad.append(f"fraud_rules.{rule}")
     if bad:

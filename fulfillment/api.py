@@ -154,7 +154,7 @@ NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
 def _page() -> tuple[int, int]:
     try:
         limit = min(int(request.args.get("limit", 50)), MAX_LIMIT)
-        after = int(request.args.get("after", 0))
+        after = min(int(request.args.get("after", 0)), 2**62)
     except ValueError as exc:
         raise InvalidInput("limit and after must be integers.", code="schema",
                            details={"fields": ["limit", "after"]}) from exc
@@ -192,14 +192,14 @@ def receive_event() -> ResponseReturnValue:
 
 PROGRAM = {"type": "object", "additionalProperties": False, "properties": {
     "referrer_reward_kind": {"type": "string", "enum": list(programs.REWARD_KINDS)},
-    "referrer_reward_amount": {"type": "integer", "minimum": 0},
+    "referrer_reward_amount": {"type": "integer", "minimum": 0, "maximum": events.MAX_MINOR},
     "friend_reward_kind": {"type": "string", "enum": list(programs.REWARD_KINDS)},
-    "friend_reward_amount": {"type": "integer", "minimum": 0},
+    "friend_reward_amount": {"type": "integer", "minimum": 0, "maximum": events.MAX_MINOR},
     "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-    "min_order_amount": {"type": "integer", "minimum": 0},
+    "min_order_amount": {"type": "integer", "minimum": 0, "maximum": events.MAX_MINOR},
     "hold_days": {"type": "integer", "enum": list(programs.ALLOWED_HOLD_DAYS)},
-    "cap_per_referrer_month": {"type": ["integer", "null"], "minimum": 0},
-    "cap_total": {"type": ["integer", "null"], "minimum": 0},
+    "cap_per_referrer_month": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
+    "cap_total": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
     "level2_percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
     "terms": {"type": "object", "additionalProperties": {"type": "string"}},
     "fraud_rules": {"type": "object", "description": "rule -> block|flag|off, or a limit: "
@@ -247,6 +247,9 @@ CUSTOMER_OUT = _obj(["id", "name", "email", "phone", "locale"], id=STR, name=STR
 @api("PUT", "/customers/{external_id}", "Create or update a customer by the shop's id.",
      body=CUSTOMER, response=CUSTOMER_OUT)
 def upsert_customer(external_id: str, data: dict[str, Any]) -> ResponseReturnValue:
+    if len(external_id) > 128:
+        raise InvalidInput("The customer id is longer than 128 characters.", code="schema",
+                           details={"fields": ["external_id"]})
     svc = services()
     with svc.db.session() as session:
         shop = _shop(session)

@@ -157,3 +157,26 @@ def test_an_answer_outside_its_documented_schema_fails_under_test():
         _check_response(referrals, 200, {"data": [{"id": 1, "referrer_id": 3}], "next": None})
     with pytest.raises(AssertionError, match="documented 200"):
         _check_response(referrals, 201, {"data": [], "next": None})
+
+
+@pytest.mark.parametrize("method, path, body, field", [
+    ("PUT", "/api/v1/program", {"referrer_reward_amount": 10**20}, "referrer_reward_amount"),
+    ("PUT", "/api/v1/program", {"cap_total": 2**40}, "cap_total"),
+    ("PUT", "/api/v1/program", {"fraud_rules": {"velocity_ip_per_day": True}},
+     "fraud_rules.velocity_ip_per_day"),
+    ("PUT", "/api/v1/customers/" + "c" * 300, {"name": "Long"}, "external_id"),
+])
+def test_values_beyond_what_the_database_holds_are_a_422_not_a_500(client, auth, method, path,
+                                                                   body, field):
+    response = client.open(path, method=method, headers=auth, json=body)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["error"]["details"]["fields"] == [field]
+
+
+def test_an_order_amount_beyond_what_the_database_holds_is_a_422(client, demo, clock):
+    shop = ShopBackend(client, demo["webhook_secret"], clock)
+    response = shop.order("sam", "o-1", 10**20)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"]["fields"] == ["amount"]
+    assert client.get("/api/v1/referrals?after=" + "9" * 40, headers={
+        "Authorization": f"Bearer {demo['api_key']}"}).status_code == 200
