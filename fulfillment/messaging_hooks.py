@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select
 from twilio.request_validator import RequestValidator
 
 from core.contacts import normalize_phone
 from core.errors import InvalidInput, Unauthorized
 from core.hashing import keyed_hash
 from core.messaging.unsubscribe import read_token
+from core.messaging.worker import MAX_ATTEMPTS, backoff
 from core.models import Message, Shop, Suppression
 from fulfillment.context import services
 
@@ -20,6 +21,8 @@ bp = Blueprint("messaging_hooks", __name__)
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
               "CANCEL"}
 START_WORDS = {"START", "UNSTOP", "YES"}
+# Carrier errors worth another try later: queue overflow, handset unreachable, unknown.
+RETRYABLE_CARRIER = {"30001", "30003", "30008"}
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -65,20 +68,38 @@ def twilio_inbound() -> ResponseReturnValue:
 
 @bp.post("/hooks/twilio/status")
 def twilio_status() -> ResponseReturnValue:
+    """delivered -> delivered; failed / undelivered -> dead, or retried later when the carrier
+    said the handset was only unreachable. The report is kept on the row even when it beats
+    the worker's own `sent` (the worker applies it then)."""
     _check_twilio_signature()
     svc = services()
     sid, status = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
-    values: dict[str, object] = {}
-    if status == "delivered":
-        values = {"status": "delivered", "delivered_at": svc.clock()}
-    elif status in ("failed", "undelivered"):
-        values = {"status": "failed" if status == "undelivered" else "dead",
-                  "last_error": f"Twilio {status} {request.form.get('ErrorCode', '')}".strip()}
-    if values and sid:
-        with svc.db.session() as session:
-            session.execute(update(Message).where(Message.provider_message_id == sid,
-                                                  Message.status.in_(("sent", "delivered")))
-                            .values(**values))
+    if not sid or status not in ("delivered", "failed", "undelivered"):
+        return Response(EMPTY_TWIML, mimetype="text/xml")
+    target = Message.provider_message_id == sid
+    ours = request.args.get("m", "")
+    if ours.isascii() and ours.isdigit() and len(ours) <= 18:
+        target = or_(target, and_(Message.id == int(ours), or_(
+            Message.provider_message_id.is_(None), Message.provider_message_id == sid)))
+    now = svc.clock()
+    code = request.form.get("ErrorCode", "")[:16]
+    with svc.db.session() as session:
+        row = session.scalar(select(Message).where(target).limit(1).with_for_update())
+        if row is None:
+            return Response(EMPTY_TWIML, mimetype="text/xml")
+        row.provider_status = status
+        if status == "delivered":
+            row.delivered_at = now
+            if row.status == "sent":
+                row.status = "delivered"
+        else:
+            row.last_error = f"Twilio {status} {code}".strip()
+            if row.status == "sent":
+                if code in RETRYABLE_CARRIER and row.attempts < MAX_ATTEMPTS:
+                    row.status, row.provider_status = "failed", None
+                    row.next_attempt_at = now + backoff(row.attempts)
+                else:
+                    row.status = "dead"
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
 

@@ -15,12 +15,13 @@ import os
 import random
 import socket
 import threading
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import qr
@@ -47,6 +48,7 @@ class Claimed:
     id: int
     attempts: int
     verdict: str  # send | suppressed | no_consent | quiet
+    previous: str = "created"  # the status before this claim, restored if we give it back
     outgoing: Outgoing | None = None
     later: datetime | None = None
 
@@ -71,17 +73,24 @@ class Worker:
         self.channels = channels or services.extras.get("channels") or build_channels(
             services.settings)
         self.batch, self.lease = batch, lease
+        self.timer = time.monotonic  # replaceable in tests
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:64]
 
     # --- one pass: claim and check in one transaction, send, record in one more ---------
 
     def run_once(self) -> Outcome:
         outcome = Outcome()
+        # Stop starting sends at half the lease: a slow provider must not let the lease run
+        # out under us, or another worker would claim (and send) the same rows again.
         claimed = self._claim_and_check()
+        deadline = self.timer() + self.lease.total_seconds() / 2
         results: list[tuple[int, dict[str, Any]]] = []
         with ExitStack() as stack:
             opened: set[int] = set()
             for item in claimed:
+                if self.timer() > deadline:
+                    results.append((item.id, self._give_back(item)))
+                    continue
                 channel = self.channels.get(item.outgoing.channel) if item.outgoing else None
                 if channel is not None and id(channel) not in opened and hasattr(
                         channel, "connection"):
@@ -103,10 +112,13 @@ class Worker:
             rows = session.scalars(query).all()
             claimed = []
             for row in rows:
+                previous = row.status if row.status != "sending" else "failed"
                 row.status, row.locked_by = "sending", self.id
                 row.lease_until = now + self.lease
                 row.attempts += 1
-                claimed.append(self._check(session, row, now))
+                item = self._check(session, row, now)
+                item.previous = previous
+                claimed.append(item)
             return claimed
 
     def _check(self, session: Session, message: Message, now: datetime) -> Claimed:
@@ -154,13 +166,25 @@ class Worker:
         return {"status": "sent", "provider_message_id": provider_id[:128], "sent_at": now,
                 "last_error": None, "rendered": item.outgoing.rendered.as_dict()}
 
+    def _give_back(self, item: Claimed) -> dict[str, Any]:
+        """Not attempted in this pass: due again at once, and the attempt not counted."""
+        return {"status": item.previous, "attempts": item.attempts - 1,
+                "next_attempt_at": self.services.clock()}
+
     def _finish_many(self, results: list[tuple[int, dict[str, Any]]]) -> None:
         """Record outcomes only for rows we still hold (a lease that ran out means another
-        worker owns the row now)."""
+        worker owns the row now). A delivery report that beat us here (see
+        `Message.provider_status`) decides the final status of a sent row."""
         if not results:
             return
         with self.services.db.session() as session:
             for message_id, values in results:
+                if values.get("status") == "sent":
+                    failed = Message.provider_status.in_(("failed", "undelivered"))
+                    values = {**values, "status": case(
+                        (Message.provider_status == "delivered", "delivered"),
+                        (failed, "dead"), else_="sent"),
+                        "last_error": case((failed, Message.last_error), else_=None)}
                 session.execute(update(Message).where(
                     Message.id == message_id, Message.locked_by == self.id,
                     Message.status == "sending").values(lease_until=None, locked_by=None,

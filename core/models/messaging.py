@@ -40,6 +40,9 @@ class Message(IdMixin, CreatedMixin, Base):
     lease_until: Mapped[datetime | None]
     locked_by: Mapped[str | None] = mapped_column(String(64))
     provider_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # The provider's last delivery report (Twilio: delivered / undelivered / failed). Kept
+    # apart from `status` because a report can arrive before the worker recorded `sent`.
+    provider_status: Mapped[str | None] = mapped_column(String(24))
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]

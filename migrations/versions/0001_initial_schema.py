@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 05:04:32.756927
+Create Date: 2026-11-24 06:19:41.984098
 """
 from alembic import op
 import sqlalchemy as sa
@@ -211,6 +211,7 @@ def upgrade() -> None:
     sa.Column('lease_until', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('locked_by', sa.String(length=64), nullable=True),
     sa.Column('provider_message_id', sa.String(length=128), nullable=True),
+    sa.Column('provider_status', sa.String(length=24), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('sent_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', core.models.base.UTCDateTime(timezone=True), nullable=True),

@@ -23,6 +23,12 @@ class TelegramChannel:
                  session: requests.Session | None = None) -> None:
         self.url = f"{base_url.rstrip('/')}/bot{token}/sendMessage"
         self.session = session or requests.Session()
+        self._token = token
+
+    def _redact(self, text: object) -> str:
+        """The token is part of the URL, and requests' errors quote the URL: never let it
+        reach last_error or a log line."""
+        return str(text).replace(self._token, "<token>") if self._token else str(text)
 
     def send(self, message: Outgoing) -> str:
         """`recipient` is the chat id the bot learned from the customer's /start."""
@@ -32,11 +38,16 @@ class TelegramChannel:
                 "disable_web_page_preview": False},
                 headers={"Idempotency-Key": message.idempotency_key})
         except requests.RequestException as exc:
-            raise ChannelError(f"Telegram unreachable: {exc}", retryable=True,
+            raise ChannelError(f"Telegram unreachable: {self._redact(exc)}", retryable=True,
                                code="telegram_unreachable") from exc
-        data = response.json() if response.content else {}
-        if not data.get("ok"):
+        try:
+            data = response.json() if response.content else {}
+        except ValueError:
+            data = {"description": "not JSON"}
+        if not isinstance(data, dict) or not data.get("ok"):
+            data = data if isinstance(data, dict) else {}
             retry = response.status_code == 429 or response.status_code >= 500
-            raise ChannelError(f"Telegram {response.status_code}: {data.get('description')}",
-                               retryable=retry, code=f"telegram_{response.status_code}")
+            raise ChannelError(
+                f"Telegram {response.status_code}: {self._redact(data.get('description'))}",
+                retryable=retry, code=f"telegram_{response.status_code}")
         return str(data["result"]["message_id"])

@@ -51,7 +51,8 @@ class TwilioSmsChannel:
                                   "from_": self.prefix + self.from_number,
                                   "body": self.body(message)}
         if self.status_callback:
-            kwargs["status_callback"] = self.status_callback
+            # Our row id rides along: a fast report can arrive before we recorded the SID.
+            kwargs["status_callback"] = f"{self.status_callback}?m={message.message_id}"
         try:
             created = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
