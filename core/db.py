@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Mapper, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+from core.clock import Clock, utcnow
+
+# Column.info key for "defaults to now": filled from the session's clock at flush (see
+# Database), never from the wall clock, so rows made under a test's frozen clock are due
+# when that clock says they are.
+DEFAULT_NOW = "default_now"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -48,11 +56,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def session_now(session: Session) -> datetime:
+    """The current time by the clock of the Database that made this session."""
+    database = session.info.get("database")
+    return (database.clock if database is not None else utcnow)()
+
+
+def _now_columns(mapper: Mapper[Any]) -> tuple[str, ...]:
+    return tuple(attr.key for attr in mapper.column_attrs
+                 if any(col.info.get(DEFAULT_NOW) for col in attr.columns))
+
+
+def _fill_now_columns(session: Session, _context: Any, _instances: Any) -> None:
+    now: datetime | None = None
+    for obj in session.new:
+        for key in _now_columns(inspect(obj).mapper):
+            if getattr(obj, key) is None:
+                now = now or session_now(session)
+                setattr(obj, key, now)
+
+
 class Database:
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, clock: Clock = utcnow, **engine_kwargs: Any) -> None:
         self.url = url
+        self.clock = clock  # bootstrap() sets the services' clock; models' "now" uses it
         self.engine = make_engine(url, **engine_kwargs)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False,
+                                         info={"database": self})
+        event.listen(self.sessionmaker, "before_flush", _fill_now_columns)
 
     @property
     def is_postgres(self) -> bool:

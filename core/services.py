@@ -39,6 +39,7 @@ def bootstrap(
 ) -> Services:
     settings = settings or Settings.from_env()
     db = db or Database(settings.database_url)
+    db.clock = clock  # rows' default timestamps come from the same clock as everything else
     return Services(
         settings=settings,
         db=db,

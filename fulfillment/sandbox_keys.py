@@ -56,9 +56,11 @@ def make_ca(cn: str = "Sandbox Test Root", *, key: rsa.RSAPrivateKey | None = No
 
 def make_leaf(ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, san: str = ECHO_SAN,
               not_before: datetime | None = None, not_after: datetime | None = None,
-              key: rsa.RSAPrivateKey | None = None) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+              key: rsa.RSAPrivateKey | None = None, now: datetime | None = None,
+              ) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """Valid from a day before `now` (the caller's clock; the wall clock if not given)."""
     key = key or new_key()
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     cert = (
         x509.CertificateBuilder().subject_name(_name(san)).issuer_name(ca.subject)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())

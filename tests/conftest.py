@@ -3,8 +3,9 @@ services with a frozen clock, the Flask app and the demo shop."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 BASE_URL = "https://refer.test"
 # Mid-afternoon in Europe, morning in New York: inside everyone's texting hours.
-CLOCK_START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+# TEST_CLOCK_SHIFT_DAYS moves it (tests/test_any_date.py runs the date-dependent tests a year
+# ahead and a year behind): nothing may depend on the frozen date being near the wall clock.
+CLOCK_START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC) + timedelta(
+    days=int(os.environ.get("TEST_CLOCK_SHIFT_DAYS") or 0))
 
 
 @pytest.fixture(scope="session")

@@ -141,7 +141,7 @@ def test_an_expired_certificate_is_refused(services, pki, demo, clock):
 
 
 def test_a_certificate_for_another_name_is_refused(alexa_client, pki, demo, clock):
-    leaf, key = make_leaf(pki.ca, pki.ca_key, san="evil.example.com")
+    leaf, key = make_leaf(pki.ca, pki.ca_key, san="evil.example.com", now=clock())
     pki.served[CERT_URL], pki.key = pem(leaf, pki.ca), key
     body = launch_body(demo, clock)
     assert "chain" in refusal(alexa_client.post("/alexa/demo", data=body,
@@ -150,7 +150,7 @@ def test_a_certificate_for_another_name_is_refused(alexa_client, pki, demo, cloc
 
 def test_a_chain_to_an_untrusted_root_is_refused(alexa_client, pki, demo, clock):
     rogue_ca, rogue_key = make_ca("Rogue Root", now=clock() - timedelta(days=30))
-    leaf, key = make_leaf(rogue_ca, rogue_key)
+    leaf, key = make_leaf(rogue_ca, rogue_key, now=clock())
     pki.served[CERT_URL], pki.key = pem(leaf, rogue_ca), key
     body = launch_body(demo, clock)
     assert "chain" in refusal(alexa_client.post("/alexa/demo", data=body,

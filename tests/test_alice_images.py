@@ -4,6 +4,8 @@ and later answers carry a BigImage card."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from core import alice_images
@@ -109,11 +111,13 @@ def test_an_upload_that_keeps_failing_stops_after_its_attempts_and_the_link_stil
         assert again.response["response"]["buttons"][0]["url"] == again.link
 
 
-def test_the_alice_images_job_command_uploads_what_the_webhook_queued(simulator, services):
+def test_the_alice_images_job_command_uploads_what_the_webhook_queued(simulator, services,
+                                                                      clock):
     from click.testing import CliRunner
 
     from fulfillment.cli import main
 
+    clock.now = datetime.now(UTC)  # the command runs on the real clock: queue on it too
     with fake_dialogs(demo_secrets(services)["alice_oauth_token"]) as yandex:
         simulator.say(simulator.start("alice", "demo", "ru-RU", screen=True),
                       "поделись реферальной программой")

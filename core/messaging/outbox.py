@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.clock import as_utc, utcnow
+from core.clock import as_utc
 from core.config import Settings
+from core.db import session_now
 from core.errors import RateLimited
 from core.hashing import keyed_hash
 from core.models import Customer, Message
@@ -47,9 +48,10 @@ def enqueue_new(
     existing = session.scalar(select(Message).where(Message.idempotency_key == idempotency_key))
     if existing is not None:
         return existing, False
+    now = now or session_now(session)
     if kind == "invite_friend":
         _check_friend_caps(session, shop_id, customer_id, keyed_hash(hash_key, recipient),
-                           as_utc(now or utcnow()))
+                           as_utc(now))
     message = Message(
         shop_id=shop_id,
         customer_id=customer_id,
@@ -61,8 +63,8 @@ def enqueue_new(
         context=context or {},
         evidence=evidence or {},
         idempotency_key=idempotency_key,
-        next_attempt_at=not_before or now or utcnow(),
-        created_at=now or utcnow(),
+        next_attempt_at=not_before or now,
+        created_at=now,
     )
     try:
         with session.begin_nested():

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, TypeDecora
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from core.clock import utcnow
+from core.db import DEFAULT_NOW
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
 BigIntPK = BigInteger().with_variant(sqlite.INTEGER(), "sqlite")
@@ -58,8 +58,15 @@ class IdMixin:
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
 
 
+def now_column(**kwargs: Any) -> Any:
+    """A timestamp that defaults to the session's clock at flush (core.db), so the injected
+    clock, not the wall clock, stamps every row."""
+    return mapped_column(info={DEFAULT_NOW: True}, **kwargs)
+
+
 class CreatedMixin:
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=False)
+    created_at: Mapped[datetime] = now_column(index=False)
 
 
-__all__ = ["Base", "BigIntPK", "CreatedMixin", "IdMixin", "Integer", "JSONType", "UTCDateTime"]
+__all__ = ["Base", "BigIntPK", "CreatedMixin", "IdMixin", "Integer", "JSONType", "UTCDateTime",
+           "now_column"]

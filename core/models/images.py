@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.clock import utcnow
-from core.models.base import Base, CreatedMixin, IdMixin
+from core.models.base import Base, CreatedMixin, IdMixin, now_column
 
 
 class ExternalImage(IdMixin, CreatedMixin, Base):
@@ -23,5 +22,5 @@ class ExternalImage(IdMixin, CreatedMixin, Base):
     image_id: Mapped[str | None] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|ready|failed
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = now_column()
     last_error: Mapped[str | None] = mapped_column(Text)

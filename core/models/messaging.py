@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.clock import utcnow
-from core.models.base import Base, CreatedMixin, IdMixin
+from core.models.base import Base, CreatedMixin, IdMixin, now_column
 
 MESSAGE_STATUSES = ("created", "sending", "sent", "delivered", "failed", "dead", "suppressed")
 MESSAGE_KINDS = ("invite_self", "invite_friend", "pairing_code", "reward_notice")
@@ -36,7 +35,7 @@ class Message(IdMixin, CreatedMixin, Base):
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="created")
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = now_column()
     lease_until: Mapped[datetime | None]
     locked_by: Mapped[str | None] = mapped_column(String(64))
     provider_message_id: Mapped[str | None] = mapped_column(String(128), index=True)

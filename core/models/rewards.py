@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.clock import utcnow
-from core.models.base import Base, CreatedMixin, IdMixin, JSONType
+from core.models.base import Base, CreatedMixin, IdMixin, JSONType, now_column
 
 REFERRAL_STATUSES = ("pending", "flagged", "blocked", "rejected", "converted")
 ENTRY_STATUSES = ("pending", "held", "approved", "reversed")
@@ -95,7 +94,7 @@ class ShopEvent(IdMixin, Base):
     order_id: Mapped[str | None] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = now_column()
 
 
 class OutboundWebhook(IdMixin, CreatedMixin, Base):
@@ -110,6 +109,6 @@ class OutboundWebhook(IdMixin, CreatedMixin, Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|delivered
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = now_column()
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
