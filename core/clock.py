@@ -7,6 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
 
+# Column.info key for "defaults to now" (core.models.base.now_column): core.db fills such
+# columns from the session's clock at flush, never from the wall clock, so rows made under a
+# test's frozen clock are due when that clock says they are.
+DEFAULT_NOW = "default_now"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

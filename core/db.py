@@ -12,12 +12,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Mapper, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from core.clock import Clock, utcnow
-
-# Column.info key for "defaults to now": filled from the session's clock at flush (see
-# Database), never from the wall clock, so rows made under a test's frozen clock are due
-# when that clock says they are.
-DEFAULT_NOW = "default_now"
+from core.clock import DEFAULT_NOW, Clock, utcnow
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
