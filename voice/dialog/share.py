@@ -7,19 +7,13 @@ customer said yes; the words they said are stored with the message as consent ev
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import phonenumbers
-from sqlalchemy import select
 
-from core import codes, referrals
+from core import codes, sharing
 from core.contacts import mask_email
-from core.errors import DomainError
-from core.hashing import keyed_hash
-from core.messaging import outbox
-from core.messaging.channels.telegram import deep_link
-from core.models import Customer, Message, ReferralCode
-from core.referrals import Invite
+from core.models import Customer
+from core.sharing import FriendInviteStatus, ShareStatus
 from voice.dialog.context import DialogContext
 from voice.dialog.slots import Contact, parse_contact
 from voice.dialog.state import (
@@ -29,9 +23,6 @@ from voice.dialog.state import (
 )
 from voice.dialog.terms import terms_sentences
 from voice.turn import Digits, Pause, Reply, Speech, Spell
-
-PHONE_CHANNELS = ("sms", "whatsapp")
-FRIEND_INVITE_WINDOW = timedelta(days=30)
 
 
 def code_speech(ctx: DialogContext, code: str, spoken_name: str) -> Speech:
@@ -54,45 +45,13 @@ def address_speech(ctx: DialogContext, contact: Contact) -> Speech:
     return Speech.of(Spell(local), ctx._("at"), domain)
 
 
-def _invite(ctx: DialogContext, customer: Customer,
-            channel: str) -> tuple[Invite, ReferralCode]:
-    code = referrals.ensure_code(ctx.session, customer)
-    return referrals.invite_for(ctx.shop, code, ctx.services.base_url, channel=channel), code
+def _said(ctx: DialogContext) -> sharing.Said:
+    return sharing.Said(assistant=ctx.assistant, voice_user=ctx.turn.voice_user_id,
+                        utterance=ctx.turn.utterance, locale=ctx.turn.locale)
 
 
-def _self_address(ctx: DialogContext, customer: Customer) -> tuple[str, str] | None:
-    """The channel the customer asked for if we have that address confirmed, else the
-    outbox's choice (confirmed phone or email)."""
-    wanted = ctx.turn.slots.get("channel") or ctx.state.channel
-    if wanted in PHONE_CHANNELS and customer.phone and customer.phone_confirmed_at:
-        return wanted, customer.phone
-    if wanted == "email" and customer.email and customer.email_confirmed_at:
-        return "email", customer.email
-    return outbox.choose_channel(customer, ctx.services.settings)
-
-
-def _telegram_link(ctx: DialogContext, code: str) -> str:
-    """A bot cannot write first: the customer gets a t.me deep link that starts the shop's
-    bot with their code (empty when the shop has no Telegram bot)."""
-    bot = ctx.shop.setting("telegram_bot") or ctx.services.settings.extra.get(
-        "telegram_bot_username")
-    return deep_link(str(bot), code) if bot else ""
-
-
-def _message_context(ctx: DialogContext, customer: Customer, invite: Invite) -> dict[str, str]:
-    wanted = ctx.turn.slots.get("channel") or ctx.state.channel
-    return {
-        "telegram_link": _telegram_link(ctx, invite.code) if wanted == "telegram" else "",
-        "code": invite.display, "link": invite.link, "qr_png": invite.qr_png,
-        "shop_name": ctx.shop.name, "referrer_name": customer.name or "",
-        "terms": terms_sentences(ctx.t, ctx.program) if ctx.program else "",
-    }
-
-
-def _evidence(ctx: DialogContext, **extra: object) -> dict[str, object]:
-    return {"assistant": ctx.assistant, "shop": ctx.shop.slug,
-            "at": ctx.services.clock().isoformat(), "voice_user": ctx.turn.voice_user_id,
-            "utterance": ctx.turn.utterance, **extra}
+def _terms(ctx: DialogContext) -> str:
+    return terms_sentences(ctx.t, ctx.program) if ctx.program else ""
 
 
 def where_speech(ctx: DialogContext, channel: str, address: str) -> str:
@@ -108,45 +67,26 @@ def where_speech(ctx: DialogContext, channel: str, address: str) -> str:
 
 
 def share_program(ctx: DialogContext, customer: Customer) -> Reply:
-    found = _self_address(ctx, customer)
-    channel = found[0] if found else "voice"
-    invite, code = _invite(ctx, customer, channel)
+    outcome = sharing.share_with_me(
+        ctx.session, ctx.services, shop=ctx.shop, customer=customer, said=_said(ctx),
+        wanted_channel=ctx.turn.slots.get("channel") or ctx.state.channel, terms=_terms(ctx))
+    invite = outcome.invite
     speech = Speech.of(terms_sentences(ctx.t, ctx.program)) if ctx.program else Speech()
-    speech += Speech.of(ctx._("Your code is")) + code_speech(ctx, code.code, invite.spoken_name)
-    message_ids: list[int] = []
-    if found is None:
+    speech += Speech.of(ctx._("Your code is")) + code_speech(ctx, invite.code,
+                                                              invite.spoken_name)
+    if outcome.status is ShareStatus.NO_ADDRESS:
         speech += Speech.of(Pause(), ctx._("I don't have a confirmed phone number or email "
                                            "for you, so write the code down."))
+    elif outcome.status is ShareStatus.QUEUED:
+        speech += Speech.of(Pause(), where_speech(ctx, outcome.channel, outcome.address or ""))
+        if outcome.telegram_link:
+            speech += Speech.of(ctx._("The message includes a link that opens your invite "
+                                      "in Telegram."))
+    elif outcome.status is ShareStatus.ALREADY_SENT:
+        speech += Speech.of(Pause(), ctx._("I already sent it to you today."))
     else:
-        channel, address = found
-        today = ctx.services.clock().date().isoformat()
-        key = f"invite_self:{ctx.shop.id}:{customer.id}:{channel}:{today}"
-        try:
-            message, new = outbox.enqueue_new(
-                ctx.session, hash_key=ctx.services.settings.hash_key, shop_id=ctx.shop.id,
-                now=ctx.services.clock(),
-                kind="invite_self", channel=channel, recipient=address, idempotency_key=key,
-                customer_id=customer.id, locale=ctx.turn.locale,
-                context=_message_context(ctx, customer, invite),
-                evidence=_evidence(ctx, confirmed=True, recipient="self"),
-            )
-        except DomainError:
-            message, new = None, False
-        if message is not None and new:
-            referrals.record_share(ctx.session, ctx.services, shop=ctx.shop, customer=customer,
-                                   code=code, channel=channel,
-                                   assistant=ctx.assistant, recipient=address)
-            ctx.session.flush()
-            message_ids.append(message.id)
-            speech += Speech.of(Pause(), where_speech(ctx, channel, address))
-            if message.context.get("telegram_link"):
-                speech += Speech.of(ctx._("The message includes a link that opens your invite "
-                                          "in Telegram."))
-        elif message is not None:
-            speech += Speech.of(Pause(), ctx._("I already sent it to you today."))
-        else:
-            speech += Speech.of(Pause(), ctx._("I can't send messages to you right now, so "
-                                               "write the code down."))
+        speech += Speech.of(Pause(), ctx._("I can't send messages to you right now, so "
+                                           "write the code down."))
     if ctx.turn.has_screen:
         speech += Speech.of(ctx._("Your QR code is on the screen."))
     ctx.state.awaiting = AWAIT_OFFER_FRIEND
@@ -157,7 +97,7 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
         card_text=ctx._("Code: %(code)s\nLink: %(link)s", code=invite.display, link=invite.link),
         image_url=invite.qr_png if ctx.turn.has_screen else None, link_url=invite.link,
     )
-    reply.message_ids = message_ids
+    reply.message_ids = list(outcome.message_ids)
     return reply
 
 
@@ -194,51 +134,29 @@ def friend_contact_heard(ctx: DialogContext) -> Reply:
 
 def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:
     contact = Contact(ctx.state.contact.get("kind", ""), ctx.state.contact.get("value", ""))
-    if contact.kind not in ("phone", "email") or not contact.value:
+    outcome = sharing.invite_friend(
+        ctx.session, ctx.services, shop=ctx.shop, customer=customer, said=_said(ctx),
+        contact_kind=contact.kind, contact_value=contact.value, heard=ctx.state.heard,
+        terms=_terms(ctx))
+    if outcome.status is FriendInviteStatus.NEEDS_CONTACT:
         return ask_friend_contact(ctx)
-    own = {customer.phone, (customer.email or "").lower()}
-    if contact.value.lower() in own:
-        ctx.state.clear()
+    ctx.state.clear()
+    if outcome.status is FriendInviteStatus.OWN_ADDRESS:
         return ctx.ask(Speech.of(ctx._("That's your own address. To get your invite yourself, "
                                        "say: share the referral program.")))
-    channel = "sms" if contact.kind == "phone" else "email"
-    invite, code = _invite(ctx, customer, channel)
-    hash_key = ctx.services.settings.hash_key
-    recipient_hash = keyed_hash(hash_key, contact.value)
-    since = ctx.services.clock() - FRIEND_INVITE_WINDOW
-    recent = ctx.session.scalar(select(Message.id).where(
-        Message.shop_id == ctx.shop.id, Message.kind == "invite_friend",
-        Message.recipient_hash == recipient_hash, Message.created_at >= since))
-    if recent is not None:
-        ctx.state.clear()
+    if outcome.status is FriendInviteStatus.RECENTLY_INVITED:
         return ctx.tell(Speech.of(ctx._("This friend already got an invite from %(shop)s "
                                         "recently, so I won't send another one.",
                                         shop=ctx.shop.name)))
-    try:
-        message = outbox.enqueue(
-            ctx.session, hash_key=hash_key, shop_id=ctx.shop.id, kind="invite_friend",
-            now=ctx.services.clock(),
-            channel=channel, recipient=contact.value,
-            idempotency_key=f"invite_friend:{ctx.shop.id}:{customer.id}:{recipient_hash}",
-            customer_id=customer.id, locale=ctx.turn.locale,
-            context=_message_context(ctx, customer, invite),
-            evidence=_evidence(ctx, confirmed=True, recipient="friend", heard=ctx.state.heard),
-        )
-    except DomainError as exc:
-        ctx.state.clear()
+    if outcome.status is FriendInviteStatus.REFUSED or outcome.invite is None:
         return ctx.tell(Speech.of(ctx._("Sorry, I can't send that invite right now.")),
-                        intent=f"SendInvite:{exc.code}")
-    referrals.record_share(ctx.session, ctx.services, shop=ctx.shop, customer=customer,
-                           code=code, channel=channel,
-                           assistant=ctx.assistant, recipient=contact.value,
-                           recipient_kind="friend")
-    ctx.session.flush()
-    ctx.state.clear()
+                        intent=f"SendInvite:{outcome.reason}")
+    invite = outcome.invite
     where = (" ".join(contact.value[-4:]) if contact.kind == "phone"
              else mask_email(contact.value))
     reply = ctx.tell(
         Speech.of(ctx._("Done. Your invite is on its way to %(where)s. Thanks for spreading "
                         "the word!", where=where)),
         card_title=ctx._("Invite sent"), card_text=invite.link, link_url=invite.link)
-    reply.message_ids = [message.id]
+    reply.message_ids = list(outcome.message_ids)
     return reply
