@@ -18,11 +18,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from core import analytics, credentials, events, programs
+from core import analytics, credentials, events, programs, review
 from core.clock import as_utc
 from core.errors import InvalidInput, MalformedRequest, NotFound, Unauthorized
 from core.models import (
-    Conversion,
     Customer,
     LedgerEntry,
     Referral,
@@ -30,7 +29,6 @@ from core.models import (
     Shop,
 )
 from core.models.rewards import ENTRY_STATUSES, REFERRAL_STATUSES
-from core.rewards import reverse
 from core.webhook_signing import HEADER
 from fulfillment.context import services
 
@@ -361,42 +359,24 @@ def review_queue() -> ResponseReturnValue:
         return _paged(rows, limit, _referral, key=lambda row: row[0].id)
 
 
-def _flagged(session: Any, referral_id: int) -> Referral:
-    referral = session.scalar(select(Referral).where(
-        Referral.id == referral_id, Referral.shop_id == g.shop_id).with_for_update())
-    if referral is None or referral.status != "flagged":
-        raise NotFound("No flagged referral with this id.", code="not_in_review")
-    return referral
+def _decide(referral_id: str, decision: review.Decision) -> ResponseReturnValue:
+    svc = services()
+    with svc.db.session() as session:
+        referral = review.decide(session, svc, shop_id=g.shop_id, referral_id=_int(referral_id),
+                                 decision=decision, reviewer="api")
+        return jsonify(_referral(_referral_rows(session, Referral.id == referral.id)[0]))
 
 
 @api("POST", "/review/{referral_id}/approve", "Approve a flagged referral: its rewards "
      "continue through the hold period.", response=REFERRAL)
 def approve_referral(referral_id: str) -> ResponseReturnValue:
-    svc = services()
-    with svc.db.session() as session:
-        referral = _flagged(session, _int(referral_id))
-        converted = session.scalar(select(Conversion.id).where(
-            Conversion.referral_id == referral.id)) is not None
-        referral.status = "converted" if converted else "pending"
-        referral.reviewed_at, referral.reviewed_by = svc.clock(), "api"
-        session.flush()
-        return jsonify(_referral(_referral_rows(session, Referral.id == referral.id)[0]))
+    return _decide(referral_id, review.Decision.APPROVE)
 
 
 @api("POST", "/review/{referral_id}/reject", "Reject a flagged referral: any rewards are "
      "reversed.", response=REFERRAL)
 def reject_referral(referral_id: str) -> ResponseReturnValue:
-    svc = services()
-    with svc.db.session() as session:
-        referral = _flagged(session, _int(referral_id))
-        referral.status = "rejected"
-        referral.reviewed_at, referral.reviewed_by = svc.clock(), "api"
-        conversion = session.scalar(select(Conversion).where(
-            Conversion.referral_id == referral.id))
-        if conversion is not None:
-            reverse(session, conversion, svc.clock(), note="rejected in review")
-        session.flush()
-        return jsonify(_referral(_referral_rows(session, Referral.id == referral.id)[0]))
+    return _decide(referral_id, review.Decision.REJECT)
 
 
 def _int(value: str) -> int:
