@@ -14,6 +14,10 @@ from sqlalchemy.pool import StaticPool
 
 from core.clock import DEFAULT_NOW, Clock, utcnow
 
+# What a use case runs in: one open transaction (see Database.session). The name lets the
+# layers above hold one without importing SQLAlchemy.
+UnitOfWork = Session
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """SQLite gets the settings that make it a good embedded default (WAL, FKs, waiting

@@ -165,3 +165,15 @@ def _link(session: Session, shop: Shop, voice: Voice, challenge: PairingChalleng
     identity.customer_id, identity.linked_at = customer.id, now
     session.flush()
     return customer
+
+
+def customer_for_voice(session: Session, shop_id: int, assistant: str,
+                       voice_user_id: str | None) -> Customer | None:
+    """The customer this voice user was linked to at this shop, if any."""
+    if not voice_user_id:
+        return None
+    return session.scalar(
+        select(Customer)
+        .join(VoiceIdentity, VoiceIdentity.customer_id == Customer.id)
+        .where(VoiceIdentity.shop_id == shop_id, VoiceIdentity.assistant == assistant,
+               VoiceIdentity.assistant_user_id == voice_user_id))

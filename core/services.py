@@ -10,6 +10,7 @@ from core.clock import Clock, utcnow
 from core.config import Settings
 from core.db import Database
 from core.secrets_box import SecretBox
+from core.shop_snapshots import ShopSnapshots
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Services:
     clicks: ClickRecorder
     box: SecretBox
     clock: Clock = utcnow
+    shops: ShopSnapshots = field(default_factory=ShopSnapshots)  # what every turn reads
     # Room for adapters other parts register (channels, uploaders, verifiers' fetchers).
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -13,7 +13,6 @@ from core.errors import InvalidInput, Unauthorized
 from core.messaging import delivery_reports, suppressions
 from core.messaging.delivery_reports import ReportStatus
 from core.messaging.unsubscribe import read_token
-from core.models import Shop
 from fulfillment.context import services
 
 bp = Blueprint("messaging_hooks", __name__)
@@ -73,8 +72,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     svc = services()
     shop_id, channel, recipient_hash = read_token(svc.settings.secret_key, token)
     with svc.db.session() as session:
-        shop = session.get(Shop, shop_id)
-        shop_name = shop.name if shop else ""
+        shop_name = suppressions.shop_name(session, shop_id)
         if request.method == "POST":
             suppressions.unsubscribe(session, svc, shop_id=shop_id, channel=channel,
                                      recipient_hash=recipient_hash)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.hashing import keyed_hash
-from core.models import Suppression
+from core.models import Shop, Suppression
 from core.services import Services
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
@@ -54,3 +54,8 @@ def unsubscribe(session: Session, services: Services, *, shop_id: int, channel: 
     session.add(Suppression(shop_id=shop_id, channel=channel, recipient_hash=recipient_hash,
                             reason=reason, created_at=services.clock()))
     return True
+
+
+def shop_name(session: Session, shop_id: int) -> str:
+    """For the unsubscribe page: whose messages these were ("" for a shop since deleted)."""
+    return session.scalar(select(Shop.name).where(Shop.id == shop_id)) or ""

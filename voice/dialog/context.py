@@ -3,14 +3,11 @@ customer behind this voice user (if linked), the translator and the carried stat
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
-
-from core.errors import NotFound
-from core.models import Customer, Program, Shop, VoiceIdentity
+from core.db import UnitOfWork
+from core.models import Customer, Program, Shop
+from core.pairing import customer_for_voice
 from core.services import Services
 from voice.dialog.state import DialogState, dump_speech
 from voice.i18n import Translator, translator
@@ -25,7 +22,7 @@ ASSISTANT_OF_PLATFORM = {"dialogflow": "google", "google": "google", "alexa": "a
 class DialogContext:
     turn: Turn
     services: Services
-    session: Session
+    session: UnitOfWork
     shop: Shop
     program: Program | None
     customer: Customer | None
@@ -64,56 +61,17 @@ class DialogContext:
         return reply
 
 
-SHOP_TTL_SECONDS = 5.0
-
-
-def _shop_and_program(services: Services, session: Session,
-                      slug: str) -> tuple[Shop, Program | None]:
-    """Read from a per-process cache for a few seconds (every turn needs them, they change
-    rarely); the objects are detached snapshots, never written through."""
-    cache: dict[str, tuple[float, Shop, Program | None]] = services.extras.setdefault(
-        "dialog_shop_cache", {})
-    hit = cache.get(slug)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < SHOP_TTL_SECONDS:
-        return hit[1], hit[2]
-    row = session.execute(
-        select(Shop, Program)
-        .outerjoin(Program, and_(Program.shop_id == Shop.id, Program.active.is_(True)))
-        .where(Shop.slug == slug)
-    ).first()
-    if row is None:
-        raise NotFound(f"No shop {slug!r}.", code="unknown_shop")
-    shop, program = row
-    session.expunge(shop)
-    if program is not None:
-        session.expunge(program)
-    cache[slug] = (now, shop, program)
-    return shop, program
-
-
-def load_context(turn: Turn, services: Services, session: Session) -> DialogContext:
+def load_context(turn: Turn, services: Services, session: UnitOfWork) -> DialogContext:
     """The shop and its active program (cached briefly); an unknown shop is a NotFound."""
-    shop, program = _shop_and_program(services, session, turn.shop_slug)
+    shop, program = services.shops.get(session, turn.shop_slug)
+    assistant = ASSISTANT_OF_PLATFORM.get(turn.assistant, turn.assistant)
     return DialogContext(
         turn=turn,
         services=services,
         session=session,
         shop=shop,
         program=program,
-        customer=customer_for(session, shop, turn),
+        customer=customer_for_voice(session, shop.id, assistant, turn.voice_user_id),
         t=translator(turn.locale),
         state=DialogState.from_session(turn.session),
-    )
-
-
-def customer_for(session: Session, shop: Shop, turn: Turn) -> Customer | None:
-    if not turn.voice_user_id:
-        return None
-    assistant = ASSISTANT_OF_PLATFORM.get(turn.assistant, turn.assistant)
-    return session.scalar(
-        select(Customer)
-        .join(VoiceIdentity, VoiceIdentity.customer_id == Customer.id)
-        .where(VoiceIdentity.shop_id == shop.id, VoiceIdentity.assistant == assistant,
-               VoiceIdentity.assistant_user_id == turn.voice_user_id)
     )
