@@ -118,7 +118,8 @@ def action_for(program: Program, rule: str) -> str:
 
 
 def evaluate(facts: SignupFacts) -> Verdict:
-    blocked, flagged = [], []
+    blocked: list[str] = []
+    flagged: list[str] = []
     for name, rule in RULES.items():
         action = action_for(facts.program, name)
         if action == "off" or not rule(facts):

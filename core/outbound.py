@@ -58,6 +58,9 @@ def _claim(services: Services, batch: int) -> list[Claimed]:
             .order_by(OutboundWebhook.id).limit(batch).with_for_update(skip_locked=True)).all()
         for hook in due:
             shop = session.get(Shop, hook.shop_id)
+            if shop is None:  # the shop was deleted: nobody to tell
+                session.delete(hook)
+                continue
             hook.attempts += 1
             hook.next_attempt_at = now + LEASE
             body = json.dumps(hook.payload, separators=(",", ":")).encode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -22,7 +23,7 @@ def clamp_box(value: object) -> int:
     return max(MIN_BOX, min(MAX_BOX, box))
 
 
-def _qr(data: str, box: int) -> qrcode.QRCode:
+def _qr(data: str, box: int) -> qrcode.QRCode[Any]:
     qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box, border=4)
     qr.add_data(data)
     qr.make(fit=True)

@@ -41,7 +41,7 @@ class DialogState:
             heard=str(raw.get("heard") or "")[:500],
             retries=int(raw.get("retries") or 0) if str(raw.get("retries") or 0).isdigit() else 0,
             channel=_str_or_none(raw.get("channel")),
-            last=raw.get("last") if isinstance(raw.get("last"), list) else [],
+            last=_list_of_lists(raw.get("last")),
         )
 
     def to_session(self) -> dict[str, Any]:
@@ -89,3 +89,10 @@ def load_speech(raw: list[list[Any]]) -> Speech:
         elif kind == "pause" and isinstance(value, int):
             segments.append(Pause(value))
     return Speech(tuple(segments))
+
+
+def _list_of_lists(value: object) -> list[list[Any]]:
+    """The last speech as the platform carried it back; anything else reads as none."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, list)]

@@ -24,9 +24,12 @@ def grammar(name: str, locale: str = "ru-RU") -> str:
     lm = language_model.load()
     intent = lm.intents[name]
     lines = ["root:"]
+
+    def source(match: re.Match[str]) -> str:
+        return SLOT_SOURCES[intent.slots[match.group(1)]]
+
     for sample in lm.locale(locale).samples.get(name, ()):
-        lines.append("    " + re.sub(r"\{(\w+)\}", lambda m: SLOT_SOURCES[
-            intent.slots[m.group(1)]], sample))
+        lines.append("    " + re.sub(r"\{(\w+)\}", source, sample))
     text = "\n".join(lines) + "\n"
     if intent.slots:
         text += "slots:\n"

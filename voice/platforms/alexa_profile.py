@@ -44,7 +44,8 @@ class ProfileClient:
         if response.status_code != 200:  # 403: no consent yet; 204: nothing on file
             return None
         try:
-            return response.json()
+            found: object = response.json()
+            return found
         except ValueError:
             return None
 

@@ -63,7 +63,8 @@ def to_turn(body: dict[str, Any], shop_slug: str) -> Turn:
         else:
             understood = understand(command or utterance, locale)
             intent, slots = understood.intent, understood.slots
-    entities = nlu.get("entities") if isinstance(nlu.get("entities"), list) else []
+    raw = nlu.get("entities")
+    entities: list[Any] = raw if isinstance(raw, list) else []
     intent, slots = _with_entities(intent, slots, entities, locale)
     payload = _dict(request.get("payload")) if request.get("type") == "ButtonPressed" else {}
     if _str(payload.get("intent")) in language_model.load().intents:
