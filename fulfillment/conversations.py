@@ -12,11 +12,17 @@ turns with expectations; each assistant replays the turns through the simulator.
           speech_contains: [Your code is]
           end_session: false
           messages: [{kind: invite_self, channel: sms, to: "+15555550100"}]
+
+Each case runs on its own fresh copy of the named shop (`isolated`): an in-memory database
+seeded from the live one with the shop's settings, program and customers, so a case never
+sees what an earlier case sent ("already sent today") and never writes to the live data.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,12 @@ from xml.sax.saxutils import escape
 
 import yaml
 
+from core.db import Database
+from core.services import Services, bootstrap
+from core.shop_copy import copy_shop
 from fulfillment.simulate import SimulationResult, Simulator
+
+IN_MEMORY = "sqlite://"
 
 
 @dataclass
@@ -38,11 +49,13 @@ class TurnOutcome:
 class CaseOutcome:
     name: str
     turns: list[TurnOutcome] = field(default_factory=list)
+    error: str = ""  # the case could not start (unknown shop or customer)
 
     @property
     def failures(self) -> list[str]:
-        return [f"turn {i + 1} ({t.said!r}): {f}" for i, t in enumerate(self.turns)
-                for f in t.failures]
+        return [self.error] * bool(self.error) + [
+            f"turn {i + 1} ({t.said!r}): {f}" for i, t in enumerate(self.turns)
+            for f in t.failures]
 
     @property
     def passed(self) -> bool:
@@ -109,6 +122,38 @@ def run_case(simulator: Simulator, name: str, spec: dict[str, Any],
         outcome.turns.append(TurnOutcome(str(turn.get("say", "")),
                                          check(turn.get("expect") or {}, result), result))
     return outcome
+
+
+@contextmanager
+def isolated(live: Services, shop: str) -> Iterator[Simulator]:
+    """A simulator over a fresh in-memory database holding a copy of `shop` from the live
+    database (which is only read); everything the case writes vanishes with it."""
+    from fulfillment.app import create_app
+
+    db = Database(IN_MEMORY, clock=live.clock)
+    services: Services | None = None
+    try:
+        db.create_all()
+        copy_shop(live.db, db, shop)
+        services = bootstrap(live.settings.with_(database_url=IN_MEMORY, embedded_worker=False),
+                             db=db, clock=live.clock, background_clicks=False)
+        services.extras.update({k: v for k, v in live.extras.items() if k in SHARED_EXTRAS})
+        yield Simulator(create_app(services=services), services)
+    finally:
+        if services is not None:
+            services.close()
+        db.dispose()
+
+
+# Adapters a caller configured that a copy should use too (fakes in tests, local stand-ins).
+SHARED_EXTRAS = ("yandex_dialogs_url", "alexa_profile_client")
+
+
+def run_isolated(live: Services, name: str, spec: dict[str, Any],
+                 assistant: str) -> CaseOutcome:
+    """One case on its own copy of the shop it names."""
+    with isolated(live, str(spec["shop"])) as simulator:
+        return run_case(simulator, name, spec, assistant)
 
 
 def junit(outcomes: list[CaseOutcome]) -> str:

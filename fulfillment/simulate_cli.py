@@ -87,16 +87,22 @@ def register(main: click.Group) -> None:
     @click.argument("path", type=click.Path(exists=True, path_type=Path))
     @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path))
     def test_conversations(path: Path, junit_file: Path | None) -> None:
-        """Run YAML conversation tests; exit 1 if any fails."""
+        """Run YAML conversation tests, each on a fresh copy of the shop it names (the
+        database DATABASE_URL names is only read); exit 1 if any fails."""
+        from core.errors import DomainError
         from fulfillment import conversations
+        from fulfillment.cli import make_services
 
         files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
-        simulator, services = _simulator()
+        services = make_services(embedded_worker=False)  # read only: each case gets a copy
         outcomes = []
         try:
             for file in files:
                 for name, spec, assistant in conversations.cases(file):
-                    outcome = conversations.run_case(simulator, name, spec, assistant)
+                    try:
+                        outcome = conversations.run_isolated(services, name, spec, assistant)
+                    except DomainError as exc:  # an unknown shop or customer fails the case
+                        outcome = conversations.CaseOutcome(name, error=str(exc))
                     outcomes.append(outcome)
                     click.echo(f"{'PASS' if outcome.passed else 'FAIL'} {name}")
                     for failure in outcome.failures:
