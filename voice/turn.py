@@ -26,6 +26,13 @@ class Say:
 
 
 @dataclass(frozen=True)
+class ScreenRemark(Say):
+    """Words about what the screen shows ("Your QR code is on the screen"): spoken only in
+    an answer that carries the image (the adapter drops them when its card, APL document or
+    rich content has no image) and never repeated by Repeat, which shows nothing."""
+
+
+@dataclass(frozen=True)
 class Digits:
     """Digits read one by one (a code's digits, a phone number), in the given groups."""
 
@@ -71,6 +78,12 @@ class Speech:
 
     def __bool__(self) -> bool:
         return bool(self.segments)
+
+    def for_screen(self, image_shown: bool) -> Speech:
+        """This speech as said in an answer that does (or does not) show its image."""
+        if image_shown:
+            return self
+        return Speech(tuple(s for s in self.segments if not isinstance(s, ScreenRemark)))
 
 
 @dataclass

@@ -22,7 +22,7 @@ from voice.dialog.state import (
     AWAIT_OFFER_FRIEND,
 )
 from voice.dialog.terms import terms_sentences
-from voice.turn import Digits, Pause, Reply, Speech, Spell
+from voice.turn import Digits, Pause, Reply, ScreenRemark, Speech, Spell
 
 
 def code_speech(ctx: DialogContext, code: str, spoken_name: str) -> Speech:
@@ -87,8 +87,8 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
     else:
         speech += Speech.of(Pause(), ctx._("I can't send messages to you right now, so "
                                            "write the code down."))
-    if ctx.turn.has_screen:
-        speech += Speech.of(ctx._("Your QR code is on the screen."))
+    if ctx.turn.has_screen:  # said only if the platform's answer carries the QR
+        speech += Speech.of(ScreenRemark(ctx._("Your QR code is on the screen.")))
     ctx.state.awaiting = AWAIT_OFFER_FRIEND
     question = ctx._("Would you like me to send your invite straight to a friend?")
     reply = ctx.ask(

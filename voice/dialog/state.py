@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from voice.turn import Digits, Pause, Say, Segment, Speech, Spell
+from voice.turn import Digits, Pause, Say, ScreenRemark, Segment, Speech, Spell
 
 # Pending questions the next answer is about.
 AWAIT_FRIEND_CONTACT = "friend_contact"
@@ -63,6 +63,8 @@ def _str_or_none(value: Any) -> str | None:
 def dump_speech(speech: Speech) -> list[list[Any]]:
     out: list[list[Any]] = []
     for seg in speech.segments:
+        if isinstance(seg, ScreenRemark):
+            continue  # Repeat shows no image, so it must not talk about one
         if isinstance(seg, Say):
             out.append(["say", seg.text])
         elif isinstance(seg, Digits):

@@ -142,10 +142,15 @@ def _apl_document(reply: Reply) -> dict[str, Any]:
 
 def render(handler_input: HandlerInput, reply: Reply) -> Response:
     builder = handler_input.response_builder
-    if reply.speech:
-        builder.speak(_ssml_inner(reply.speech))
+    envelope = handler_input.request_envelope
+    interfaces = envelope.context.system.device.supported_interfaces if (
+        envelope.context and envelope.context.system and envelope.context.system.device) else None
+    apl = bool(reply.image_url and interfaces and getattr(interfaces, "alexa_presentation_apl",
+                                                          None))
+    if reply.speech:  # words about the screen only when the APL document shows the QR
+        builder.speak(_ssml_inner(reply.speech.for_screen(apl)))
     if not reply.end_session and reply.reprompt:
-        builder.ask(_ssml_inner(reply.reprompt))
+        builder.ask(_ssml_inner(reply.reprompt.for_screen(apl)))
     if reply.ask_permissions:
         builder.set_card(AskForPermissionsConsentCard(permissions=list(reply.ask_permissions)))
     elif reply.card_title and reply.image_url and reply.image_url.startswith("https://"):
@@ -154,10 +159,7 @@ def render(handler_input: HandlerInput, reply: Reply) -> Response:
                                                   large_image_url=reply.image_url)))
     elif reply.card_title:
         builder.set_card(SimpleCard(title=reply.card_title, content=reply.card_text or ""))
-    envelope = handler_input.request_envelope
-    interfaces = envelope.context.system.device.supported_interfaces if (
-        envelope.context and envelope.context.system and envelope.context.system.device) else None
-    if reply.image_url and interfaces and getattr(interfaces, "alexa_presentation_apl", None):
+    if apl:
         builder.add_directive(RenderDocumentDirective(
             token="invite-qr", document=_apl_document(reply),
             datasources={"data": {"title": reply.card_title or "", "qr": reply.image_url,

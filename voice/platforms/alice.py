@@ -129,14 +129,16 @@ def _with_entities(intent: str, slots: dict[str, str], entities: list[Any],
 
 def to_response(reply: Reply, turn: Turn, body: dict[str, Any],
                 image_id: str | None = None) -> dict[str, Any]:
-    text = truncate(reply.speech.to_plain().replace("\xa0", " "), ALICE_MAX_TEXT) or "…"
-    response: dict[str, Any] = {"text": text, "tts": to_alice_tts(reply.speech),
+    shows_card = bool(image_id and turn.has_screen)
+    speech = reply.speech.for_screen(shows_card)  # "QR on the screen" only with the card
+    text = truncate(speech.to_plain().replace("\xa0", " "), ALICE_MAX_TEXT) or "…"
+    response: dict[str, Any] = {"text": text, "tts": to_alice_tts(speech),
                                 "end_session": reply.end_session}
     if reply.link_url:
         response["buttons"] = [{"title": truncate(reply.card_title or "Ссылка",
                                                   MAX_BUTTON_TITLE),
                                 "url": reply.link_url, "hide": False}]
-    if image_id and turn.has_screen:
+    if shows_card:
         response["card"] = {"type": "BigImage", "image_id": image_id,
                             "title": truncate(reply.card_title or "", MAX_TITLE),
                             "description": truncate(reply.card_text or text, ALICE_MAX_TEXT)}

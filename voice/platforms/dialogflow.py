@@ -12,7 +12,7 @@ from typing import Any
 
 from voice import model as language_model
 from voice.speech import to_ssml, truncate
-from voice.turn import LAUNCH, Reply, Turn
+from voice.turn import LAUNCH, Reply, Speech, Turn
 
 STATE_CONTEXT = "referral-dialog"
 STATE_PARAM = "referral_state"
@@ -151,8 +151,14 @@ def _cx_turn(body: dict[str, Any], shop_slug: str, default_locale: str) -> Turn:
                           "session": session_path, "kind": "cx"})
 
 
+def _speech(reply: Reply) -> Speech:
+    """Words about the screen only when the answer carries the image (ES card, CX rich
+    content); the dialog sets `image_url` only for screens."""
+    return reply.speech.for_screen(bool(reply.image_url))
+
+
 def _text(reply: Reply) -> str:
-    return truncate(reply.speech.to_plain().replace("\xa0", " "), ES_MAX_TEXT)
+    return truncate(_speech(reply).to_plain().replace("\xa0", " "), ES_MAX_TEXT)
 
 
 def es_response(reply: Reply, turn: Turn) -> dict[str, Any]:
@@ -169,7 +175,7 @@ def es_response(reply: Reply, turn: Turn) -> dict[str, Any]:
         messages.append({"card": card})
     out: dict[str, Any] = {
         "fulfillmentText": text, "fulfillmentMessages": messages,
-        "payload": {"referrals": {"ssml": to_ssml(reply.speech), "endSession":
+        "payload": {"referrals": {"ssml": to_ssml(_speech(reply)), "endSession":
                                   reply.end_session, "link": reply.link_url}},
     }
     session = turn.platform.get("session")
@@ -182,7 +188,7 @@ def es_response(reply: Reply, turn: Turn) -> dict[str, Any]:
 
 def cx_response(reply: Reply, turn: Turn) -> dict[str, Any]:
     messages: list[dict[str, Any]] = [{"text": {"text": [_text(reply)]}},
-                                      {"outputAudioText": {"ssml": to_ssml(reply.speech)}}]
+                                      {"outputAudioText": {"ssml": to_ssml(_speech(reply))}}]
     rich: list[dict[str, Any]] = []
     if reply.image_url:
         rich.append({"type": "image", "rawUrl": reply.image_url,
