@@ -3,15 +3,20 @@ image ids from Yandex's own storage).
 
 Never inside the webhook: the webhook looks up a ready image id or queues the code and
 answers with text and the link button meanwhile; a job uploads (1 KB-1 MB per image, 100 MB
-per skill, 429 and 5xx retried with backoff, other 4xx fail the row)."""
+per skill, 429, 5xx and an unreachable Yandex retried with backoff, other 4xx fail the row).
+
+In the sandbox, unless YANDEX_DIALOGS_URL names an API to use, images go to a local
+stand-in instead: the demo's made-up OAuth token would only ever be refused by Yandex."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 import requests
 from sqlalchemy import select
@@ -20,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from core import links, qr
 from core.models import ExternalImage, Shop
+from core.sandbox import is_sandbox
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -56,10 +62,16 @@ class DialogsImageClient:
                               retryable=False)
 
     def used_bytes(self) -> int:
-        response = self._http().get(f"{self.base_url}/api/v1/status", timeout=10,
-                                    headers={"Authorization": f"OAuth {self.token}"})
+        try:
+            response = self._http().get(f"{self.base_url}/api/v1/status", timeout=10,
+                                        headers={"Authorization": f"OAuth {self.token}"})
+        except requests.RequestException as exc:
+            raise UploadError(f"Yandex unreachable: {exc}", retryable=True) from exc
         self._check(response)
-        return int(response.json()["images"]["quota"]["used"])
+        try:
+            return int(response.json()["images"]["quota"]["used"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UploadError("Yandex sent an unreadable quota", retryable=True) from exc
 
     def upload(self, skill_id: str, png: bytes) -> str:
         if not MIN_BYTES <= len(png) <= MAX_BYTES:
@@ -75,7 +87,21 @@ class DialogsImageClient:
         except requests.RequestException as exc:
             raise UploadError(f"Yandex unreachable: {exc}", retryable=True) from exc
         self._check(response)
-        return str(response.json()["image"]["id"])
+        try:
+            return str(response.json()["image"]["id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UploadError("Yandex sent an unreadable upload answer", retryable=True) from exc
+
+
+class SandboxImageHost:
+    """The sandbox's stand-in for Yandex's image storage: checks what Yandex would check and
+    answers with an id made from the image, without any network."""
+
+    def upload(self, skill_id: str, png: bytes) -> str:
+        if not MIN_BYTES <= len(png) <= MAX_BYTES:
+            raise UploadError(f"image is {len(png)} bytes; Yandex takes 1 KB to 1 MB",
+                              retryable=False)
+        return f"sandbox/{hashlib.sha256(png).hexdigest()[:24]}"
 
 
 def image_for(session: Session, shop_id: int, code: str) -> str | None:
@@ -98,7 +124,11 @@ def backoff(attempts: int) -> timedelta:
         0.5, 1.5)
 
 
-ClientFactory = Callable[[Services, str], DialogsImageClient]
+class ImageHost(Protocol):
+    def upload(self, skill_id: str, png: bytes) -> str: ...
+
+
+ClientFactory = Callable[[Services, str], ImageHost]
 
 
 def upload_pending(services: Services, client_for: ClientFactory | None = None,
@@ -131,8 +161,23 @@ def upload_pending(services: Services, client_for: ClientFactory | None = None,
                     row.next_attempt_at = now + backoff(row.attempts)
                 else:
                     row.status = "failed"
+                # one line per attempt (attempts back off), no traceback: an outage is news
+                log.warning("Alice image for shop %s not uploaded (attempt %d, %s): %s",
+                            row.shop_id, row.attempts, row.status, exc)
     return ready
 
 
-def _default_client(services: Services, token: str) -> DialogsImageClient:
-    return DialogsImageClient(token, services.extras.get("yandex_dialogs_url") or DIALOGS_API)
+def api_url(services: Services) -> str | None:
+    """The Dialogs API named for this process (YANDEX_DIALOGS_URL), if any."""
+    return (services.extras.get("yandex_dialogs_url")
+            or services.settings.extra.get("yandex_dialogs_url") or None)
+
+
+def uses_stand_in(services: Services) -> bool:
+    return api_url(services) is None and is_sandbox(services.settings)
+
+
+def _default_client(services: Services, token: str) -> ImageHost:
+    if uses_stand_in(services):
+        return SandboxImageHost()
+    return DialogsImageClient(token, api_url(services) or DIALOGS_API)

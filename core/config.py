@@ -63,7 +63,8 @@ class Settings:
             }
         extra = {key.lower(): env[key] for key in (
             "WHATSAPP_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_BASE_URL",
-            "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "TELEGRAM_BASE_URL") if env.get(key)}
+            "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "TELEGRAM_BASE_URL",
+            "YANDEX_DIALOGS_URL") if env.get(key)}
         return cls(
             database_url=env.get("DATABASE_URL") or cls.database_url,
             port=port,

@@ -20,24 +20,31 @@ def register(main: click.Group) -> None:
     @click.option("--once", is_flag=True, help="Upload what is due now, then exit.")
     @click.option("--interval", default=5.0, show_default=True,
                   help="Seconds between passes.")
-    @click.option("--api-url", envvar="YANDEX_DIALOGS_URL", default=alice_images.DIALOGS_API,
-                  show_default=True, help="The Dialogs API (a local stand-in in tests).")
-    def alice_images_command(once: bool, interval: float, api_url: str) -> None:
-        """Upload pending Alice QR images (429 and 5xx retried with backoff)."""
+    @click.option("--api-url", envvar="YANDEX_DIALOGS_URL", default=None,
+                  help=f"The Dialogs API (default {alice_images.DIALOGS_API}; in the sandbox "
+                  "a local stand-in unless this is given).")
+    def alice_images_command(once: bool, interval: float, api_url: str | None) -> None:
+        """Upload pending Alice QR images (429, 5xx and outages retried with backoff)."""
+        from fulfillment.alice import upload_job
         from fulfillment.cli import make_services
 
         services = make_services(embedded_worker=False)
-        services.extras["yandex_dialogs_url"] = api_url
+        if api_url:
+            services.extras["yandex_dialogs_url"] = api_url
+        if alice_images.uses_stand_in(services):
+            click.echo("sandbox: QR images go to the local stand-in, not to Yandex "
+                       "(set YANDEX_DIALOGS_URL to upload for real)")
+        job = upload_job(services)
         try:
             if once:
-                click.echo(f"uploaded {alice_images.upload_pending(services)}")
+                click.echo(f"uploaded {job()}")
                 return
             stop = threading.Event()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: stop.set())
             while not stop.is_set():
                 try:
-                    alice_images.upload_pending(services)
+                    job()
                 except Exception:  # a database outage must not end the job
                     log.exception("alice-images pass failed")
                 stop.wait(interval)
