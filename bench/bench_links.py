@@ -12,14 +12,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.databases import database_or_sqlite, ensure_secrets
 from bench.harness import REPO, gunicorn, wrk
 
 TARGETS = {"redirect": 0.60, "qr": 0.70}
 
 
 def seeded_env(tmp: str, database_url: str = "") -> tuple[dict[str, str], dict]:
-    env = {"DATABASE_URL": database_url or f"sqlite:///{tmp}/bench.db", "EMBEDDED_WORKER": "0",
-           "BASE_URL": "http://127.0.0.1:1"}
+    """A migrated database with the demo shop: `database_url` (PostgreSQL created if
+    missing) or SQLite in `tmp`."""
+    ensure_secrets()
+    url = database_or_sqlite(database_url, f"{tmp}/bench.db")
+    env = {"DATABASE_URL": url, "EMBEDDED_WORKER": "0", "BASE_URL": "http://127.0.0.1:1"}
     full = {**os.environ, **env}
     subprocess.run([sys.executable, "-m", "fulfillment", "db", "upgrade"], cwd=REPO, env=full,
                    check=True, capture_output=True)

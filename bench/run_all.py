@@ -1,4 +1,5 @@
-"""Run every benchmark in bench/ and print their ratio tables (`make bench`)."""
+"""Run every benchmark in bench/ and print their ratio tables (`make bench`). Each bench
+creates the databases it needs (bench/databases.py); all share one run's random secrets."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["bench_links.py", "bench_alexa.py", "bench_google_alice.py", "bench_worker.py"]
+BENCHES = ["bench_links.py", "bench_alexa.py", "bench_google_alice.py", "bench_events.py",
+           "bench_worker.py"]
 
 
 def main() -> int:
     here = Path(__file__).resolve().parent
+    sys.path.insert(0, str(here.parent))
+    from bench.databases import ensure_secrets
+
+    ensure_secrets()
     failed = []
     for name in BENCHES:
         print(f"\n== {name}", flush=True)
