@@ -144,10 +144,11 @@ def upload_pending(services: Services, client_for: ClientFactory | None = None,
             shop = session.get(Shop, row.shop_id)
             skill_id = shop.setting("alice_skill_id") if shop else None
             token_sealed = shop.setting("alice_oauth_token") if shop else None
-            if not skill_id or not token_sealed:
+            if shop is None or not skill_id or not token_sealed:
                 row.status, row.last_error = "failed", "no Alice skill id or OAuth token"
                 continue
-            client = (client_for or _default_client)(services, services.box.open(token_sealed))
+            client = (client_for or _default_client)(services,
+                                                  services.box.open(token_sealed) or "")
             png = qr.png(links.invite_link(links.link_base(shop, services.base_url), row.code,
                                            "qr"))
             row.attempts += 1

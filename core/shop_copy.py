@@ -7,6 +7,8 @@ leaks into the next case. The source is only read."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from sqlalchemy import Table, insert, select
 
 from core.db import Database
@@ -26,7 +28,7 @@ _COPIED = (Program, Customer, VoiceIdentity, ReferralCode, ExternalImage, Suppre
 _BATCH = 1000
 
 
-def _rows_filter(model: type, shop_id: int) -> list:  # type: ignore[type-arg]
+def _rows_filter(model: type, shop_id: int) -> list[Any]:
     if model is Suppression:  # the operator's own opt-outs (no shop) apply to every shop
         return [(Suppression.shop_id == shop_id) | Suppression.shop_id.is_(None),
                 Suppression.lifted_at.is_(None)]
@@ -45,9 +47,9 @@ def copy_shop(source: Database, target: Database, slug: str) -> int:
         shop = src.execute(select(Shop.__table__).where(Shop.slug == slug)).mappings().first()
         if shop is None:
             raise NotFound(f"No shop {slug!r}.", code="unknown_shop")
-        dst.execute(insert(Shop.__table__), [dict(shop)])
+        dst.execute(insert(cast(Table, Shop.__table__)), [dict(shop)])
         for model in _COPIED:
-            table: Table = model.__table__  # type: ignore[attr-defined]
+            table = cast(Table, model.__table__)
             result = src.execute(select(table).where(*_rows_filter(model, shop["id"]))
                                  .order_by(table.c.id))
             while batch := result.mappings().fetchmany(_BATCH):
