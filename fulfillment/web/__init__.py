@@ -1,0 +1,1 @@
+"""Pages people use: the console, the dashboard, invite links, health."""
