@@ -322,7 +322,8 @@ class AlexaVerifier:
     def _check_signature(leaf: x509.Certificate, headers: Any, body: bytes) -> None:
         """Signature-256 (SHA-256) is the current header; the legacy SHA-1 `Signature` is the
         documented fallback, accepted only when Signature-256 is absent."""
-        value, algorithm = headers.get("Signature-256"), hashes.SHA256()
+        value = headers.get("Signature-256")
+        algorithm: hashes.HashAlgorithm = hashes.SHA256()
         if not value:
             value, algorithm = headers.get("Signature"), hashes.SHA1()
         if not value:
