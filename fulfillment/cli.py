@@ -10,6 +10,7 @@ import os
 
 import click
 
+from core import log_redaction
 from core.config import Settings
 from core.services import Services, bootstrap
 
@@ -26,6 +27,7 @@ def main(verbose: bool) -> None:
         level=logging.INFO if verbose or os.environ.get("LOG_LEVEL") == "INFO" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    log_redaction.install()
 
 
 @main.command()

@@ -4,16 +4,36 @@ forgery a certification reviewer tries is refused with a 400 that says why."""
 from __future__ import annotations
 
 import json
+import logging
+import select as io_select
+import socket
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from core.clock import FrozenClock
 from core.models import Shop
 from core.services import Services
-from fulfillment.alexa_verify import AlexaVerifier, VerificationFailed, check_cert_url
+from fulfillment.alexa_verify import (
+    FETCH_BUDGET,
+    NEGATIVE_CACHE_SIZE,
+    NEGATIVE_TTL,
+    POSITIVE_CACHE_SIZE,
+    AlexaVerifier,
+    FetchFailed,
+    VerificationFailed,
+    check_cert_url,
+    fetch_over_https,
+    normalize_cert_url,
+)
 from fulfillment.app import create_app
 from fulfillment.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
 from tests.conftest import SHARED
@@ -247,3 +267,324 @@ def test_the_genuine_request_is_answered_by_the_endpoint_with_the_clock_frozen(
                            headers={**headers, "Content-Type": "application/json"})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["response"]["shouldEndSession"] is False
+
+
+# --- SignatureCertChainUrl: an attacker-chosen URL the server would fetch (issue 11, 3) ---
+
+
+@contextmanager
+def silent_listener() -> Iterator[socket.socket]:
+    """A real listening socket that never answers: any connection to it is an SSRF."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.setblocking(False)
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def connections_received(sock: socket.socket) -> int:
+    count = 0
+    while io_select.select([sock], [], [], 0.2)[0]:
+        conn, _ = sock.accept()
+        conn.close()
+        count += 1
+    return count
+
+
+def test_a_backslash_url_never_makes_the_server_connect_to_the_host_before_the_at(
+        services, demo, clock):
+    """urlsplit reads the host after `@`, requests ends the authority at `\\`: today's check
+    passed this URL and the server connected to 127.0.0.1 (here a real silent listener)."""
+    services.extras["alexa_verifier"] = AlexaVerifier(roots=[LocalPKI(clock()).ca])
+    client = create_app(services=services).test_client()
+    with silent_listener() as listener:
+        port = listener.getsockname()[1]
+        body = launch_body(demo, clock)
+        for url in (f"https://127.0.0.1:{port}\\@s3.amazonaws.com/echo.api/x.pem",
+                    f"https://127.0.0.1:{port}\\\\@s3.amazonaws.com/echo.api/x.pem",
+                    f"https://127.0.0.1:{port}/@s3.amazonaws.com/echo.api/x.pem"):
+            response = client.post("/alexa/demo", data=body, headers={
+                "SignatureCertChainUrl": url, "Signature-256": "AAAA",
+                "Content-Type": "application/json"})
+            assert response.status_code == 400
+        assert connections_received(listener) == 0
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("https://127.0.0.1:5432\\@s3.amazonaws.com/echo.api/x.pem", "backslash"),
+    ("https://s3.amazonaws.com/echo.api/%2e%2e/other-bucket/x.pem", "percent"),
+    ("https://s3.amazonaws.com/echo.api/%2E%2E%2Fother-bucket%2Fx.pem", "percent"),
+    ("https://s3.amazonaws.com/echo.api/..%2f..%2fother-bucket/x.pem", "percent"),
+    ("https://evil@s3.amazonaws.com/echo.api/echo-api-cert-test.pem", "userinfo"),
+    ("https://evil:secret@s3.amazonaws.com/echo.api/echo-api-cert-test.pem", "userinfo"),
+    ("https://127.0.0.1:5432@s3.amazonaws.com/echo.api/echo-api-cert-test.pem", "userinfo"),
+    ("https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem?x=1", "query"),
+    ("https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem?", "query"),
+    ("https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem#top", "fragment"),
+    ("https://s3.amazonaws.com:8443/echo.api/echo-api-cert-test.pem", "port"),
+    ("https://s3.amazonaws.com:/echo.api/echo-api-cert-test.pem", "port"),
+    ("https://s3.amazonaws.com./echo.api/echo-api-cert-test.pem", "host"),
+    ("https://s3.amazonaws.com/echo.api/echo api.pem", "ASCII"),
+    ("https://s3.amazonaws.com/echo.api/échø.pem", "ASCII"),
+    ("https://s3.amazonaws.com/echo.api/x;y=1.pem", "path"),
+    ("https://s3.amazonaws.com//echo.api/echo-api-cert-test.pem", "path"),
+])
+def test_a_certificate_url_the_parsers_could_disagree_on_is_refused_without_a_fetch(
+        alexa_client, pki, demo, clock, url, reason):
+    pki.served[url] = pki.served[CERT_URL]
+    body = launch_body(demo, clock)
+    assert reason in refusal(alexa_client.post("/alexa/demo", data=body,
+                                               headers=pki.headers(body, url)))
+    assert pki.fetches == []
+
+
+def test_the_url_fetched_is_the_checked_one_rebuilt_and_it_is_cached_under_that_name(
+        alexa_client, pki, demo, clock):
+    for url in ("https://S3.AmazonAWS.com/echo.api/./sub/../echo-api-cert-test.pem",
+                "https://s3.amazonaws.com/echo.api/../echo.api/echo-api-cert-test.pem",
+                CERT_URL):
+        body = launch_body(demo, clock)
+        assert alexa_client.post("/alexa/demo", data=body,
+                                 headers=pki.headers(body, url)).status_code == 200
+    assert pki.fetches == [CERT_URL]
+    assert normalize_cert_url("https://s3.amazonaws.com:443/echo.api/a/../b.pem") == \
+        "https://s3.amazonaws.com:443/echo.api/b.pem"
+
+
+def test_a_fetch_error_is_logged_but_never_told_to_the_caller(
+        services, pki, demo, clock, caplog):
+    def refused(url: str) -> bytes:
+        raise requests.ConnectionError(
+            "HTTPSConnectionPool(host='10.9.8.7', port=5432): Connection refused")
+
+    services.extras["alexa_verifier"] = AlexaVerifier(roots=[pki.ca], fetch=refused)
+    client = create_app(services=services).test_client()
+    body = launch_body(demo, clock)
+    with caplog.at_level(logging.WARNING, logger="fulfillment.alexa_verify"):
+        response = client.post("/alexa/demo", data=body, headers=pki.headers(body))
+    assert refusal(response) == "certificate could not be retrieved"
+    assert "10.9.8.7" not in response.get_data(as_text=True)
+    assert "5432" not in response.get_data(as_text=True)
+    assert "10.9.8.7" in caplog.text  # the operator still learns why
+
+
+def test_a_failed_url_is_not_fetched_again_while_its_failure_is_remembered(pki, clock):
+    calls: list[str] = []
+
+    def missing(url: str) -> bytes:
+        calls.append(url)
+        raise requests.HTTPError("404")
+
+    verifier = AlexaVerifier(roots=[pki.ca], fetch=missing)
+    body = launch_body({"skill_ids": {"alexa": "s"}, "voice_users": {"alexa": "u"}}, clock)
+    for _ in range(50):
+        with pytest.raises(VerificationFailed, match="could not be retrieved"):
+            verifier.verify(pki.headers(body, CERT_URL + "x"), body, {}, skill_id="s",
+                            now=clock())
+    assert len(calls) == 1
+    with pytest.raises(VerificationFailed):  # after the negative TTL: one more try
+        verifier.verify(pki.headers(body, CERT_URL + "x"), body, {}, skill_id="s",
+                        now=clock() + NEGATIVE_TTL)
+    assert len(calls) == 2
+
+
+def test_concurrent_requests_for_one_new_url_share_one_fetch(pki, demo, clock):
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def slow(url: str) -> bytes:
+        calls.append(url)
+        started.set()
+        release.wait(5)
+        return pki.served[CERT_URL]
+
+    verifier = AlexaVerifier(roots=[pki.ca], fetch=slow)
+    body = launch_body(demo, clock)
+    data = json.loads(body)
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            verifier.verify(pki.headers(body), body, data, skill_id=demo["skill_ids"]["alexa"],
+                            now=clock())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    assert started.wait(5)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert errors == [] and calls == [CERT_URL]
+
+
+def _traced_in_verifier(snapshot: tracemalloc.Snapshot) -> int:
+    import fulfillment.alexa_verify as module
+
+    kept = snapshot.filter_traces([tracemalloc.Filter(True, module.__file__)])
+    return sum(stat.size for stat in kept.statistics("filename"))
+
+
+def flood(verifier: AlexaVerifier, urls: Iterator[str], body: bytes, now: datetime,
+          checkpoints: tuple[int, ...]) -> list[int]:
+    """Verify one request per URL; traced bytes held by the verifier at each checkpoint."""
+    sizes = []
+    for n, url in enumerate(urls, 1):
+        with pytest.raises(VerificationFailed):
+            verifier.verify({"SignatureCertChainUrl": url, "Signature-256": "AAAA"}, body, {},
+                            skill_id="s", now=now)
+        if n in checkpoints:
+            sizes.append(_traced_in_verifier(tracemalloc.take_snapshot()))
+    return sizes
+
+
+FLOOD = 40_000
+
+
+def test_forty_thousand_distinct_query_urls_cost_no_fetch_and_no_memory(pki, clock):
+    """Before: every `?x=<n>` passed the check, was fetched and cached (40,000 fetches,
+    40,000 cache entries). Now each is refused by the URL rules."""
+    verifier = AlexaVerifier(roots=[pki.ca], fetch=pki.fetch)
+    tracemalloc.start()
+    try:
+        sizes = flood(verifier, (f"{CERT_URL}?x={n}" for n in range(FLOOD)), b"{}", clock(),
+                      (1_000, FLOOD))
+    finally:
+        tracemalloc.stop()
+    print(f"\n{FLOOD} ?x= URLs: {len(pki.fetches)} fetches, cache {len(verifier.cache)}, "
+          f"traced {sizes} bytes")
+    assert pki.fetches == []
+    assert len(verifier.cache) == 0
+    assert sizes[-1] - sizes[0] < 64 * 1024
+
+
+def test_forty_thousand_distinct_plausible_urls_cost_a_bounded_number_of_fetches(pki, clock):
+    """URLs that pass Amazon's rules but fail to fetch: one fetch each until the fetch
+    budget is spent, then none; the caches stay within their bounds and memory is flat."""
+    calls: list[str] = []
+
+    def missing(url: str) -> bytes:
+        calls.append(url)
+        raise requests.HTTPError("404 Not Found")
+
+    verifier = AlexaVerifier(roots=[pki.ca], fetch=missing)
+    urls = (f"https://s3.amazonaws.com/echo.api/flood-{n}.pem" for n in range(FLOOD))
+    tracemalloc.start()
+    try:
+        sizes = flood(verifier, urls, b"{}", clock(), (1_000, FLOOD))
+    finally:
+        tracemalloc.stop()
+    print(f"\n{FLOOD} distinct plausible URLs: {len(calls)} fetches, cache "
+          f"{len(verifier.cache)}, traced {sizes} bytes")
+    assert len(calls) == FETCH_BUDGET == len(set(calls))
+    assert len(verifier.cache) <= NEGATIVE_CACHE_SIZE + POSITIVE_CACHE_SIZE
+    assert sizes[-1] - sizes[0] < 64 * 1024
+    # the next window allows a few more fetches, never one per request
+    later = clock() + timedelta(minutes=1)
+    flood(verifier, (f"https://s3.amazonaws.com/echo.api/next-{n}.pem" for n in range(1_000)),
+          b"{}", later, ())
+    assert len(calls) == 2 * FETCH_BUDGET
+
+
+def test_a_flood_of_failures_does_not_evict_the_good_certificate(pki, demo, clock):
+    def fetch(url: str) -> bytes:
+        if url == CERT_URL:
+            return pki.served[CERT_URL]
+        raise requests.HTTPError("404")
+
+    verifier = AlexaVerifier(roots=[pki.ca], fetch=fetch)
+    body = launch_body(demo, clock)
+    data = json.loads(body)
+    skill = demo["skill_ids"]["alexa"]
+    verifier.verify(pki.headers(body), body, data, skill_id=skill, now=clock())
+    for n in range(NEGATIVE_CACHE_SIZE * 2):
+        with pytest.raises(VerificationFailed):
+            verifier.verify(pki.headers(body, f"https://s3.amazonaws.com/echo.api/{n}.pem"),
+                            body, data, skill_id=skill, now=clock())
+    verifier.verify(pki.headers(body), body, data, skill_id=skill, now=clock())
+
+
+# --- the fetch itself: deadline, size cap, no redirects ----------------------------------
+
+
+@contextmanager
+def raw_http_server(answer: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A loopback server that hands each connection to `answer` (byte-level control)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+
+    def loop() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                with suppress(OSError):
+                    answer(conn)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/echo.api/x.pem"
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+
+
+def test_a_chain_larger_than_the_cap_is_not_read_to_the_end():
+    def endless(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-pem-file\r\n\r\n")
+        for _ in range(4096):  # 16 MB if nobody stops reading
+            conn.sendall(b"A" * 4096)
+
+    with raw_http_server(endless) as url, pytest.raises(FetchFailed, match="bytes"):
+        fetch_over_https(url)
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_reading():
+    def declared(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n" + b"A" * 1000)
+
+    with raw_http_server(declared) as url, pytest.raises(FetchFailed, match="declared"):
+        fetch_over_https(url)
+
+
+def test_a_chain_that_trickles_in_is_abandoned_at_the_deadline():
+    """One byte every 0.2 s never trips a read timeout; the fetch's own deadline does."""
+    def trickle(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n")
+        for _ in range(20):
+            conn.sendall(b"A")
+            time.sleep(0.2)
+
+    with raw_http_server(trickle) as url, pytest.raises(FetchFailed, match="longer than"):
+        fetch_over_https(url)
+
+
+def test_a_silent_server_is_abandoned_by_the_read_timeout():
+    with silent_listener() as listener, pytest.raises(FetchFailed, match="Timeout"):
+        fetch_over_https(f"http://127.0.0.1:{listener.getsockname()[1]}/echo.api/x.pem")
+
+
+def test_a_redirect_is_not_followed():
+    with silent_listener() as target:
+        location = f"http://127.0.0.1:{target.getsockname()[1]}/echo.api/x.pem"
+
+        def redirect(conn: socket.socket) -> None:
+            conn.sendall(f"HTTP/1.1 302 Found\r\nLocation: {location}\r\n"
+                         "Content-Length: 0\r\n\r\n".encode())
+
+        with raw_http_server(redirect) as url, pytest.raises(FetchFailed, match="302"):
+            fetch_over_https(url)
+        assert connections_received(target) == 0

@@ -5,8 +5,9 @@ holds the lease. A crashed worker's rows come back when the lease runs out.
 
 Delivery is at-least-once: a worker killed after the provider accepted a message but before
 it recorded `sent` leaves a row that is sent again after the lease. Every provider call
-carries the outbox idempotency key (SMTP Message-ID, Idempotency-Key header) so the provider
-side can drop that second copy; at most `batch` messages per crash are exposed."""
+carries a key derived from the outbox row alone (`Outgoing.delivery_key`: the SMTP
+Message-ID, Twilio's idempotency header) so the receiving side can drop that second copy;
+at most `batch` messages per crash are exposed."""
 
 from __future__ import annotations
 
@@ -201,7 +202,7 @@ class Worker:
             "link") else None
         return Outgoing(message.id, message.idempotency_key, message.channel, message.recipient,
                         message.kind, message.locale, rendered, context, qr_png,
-                        unsubscribe_url)
+                        unsubscribe_url, created_at=message.created_at)
 
     # --- running ----------------------------------------------------------------------
 

@@ -59,7 +59,8 @@ def fake_providers() -> Iterator[FakeProviders]:
                     return self.reply(*scripted.pop(0))
                 n = len(state.received) + 1
                 state.received.append({"api": api, "data": data, "headers": dict(self.headers)})
-                key = self.headers.get("Idempotency-Key")
+                key = self.headers.get("Idempotency-Key") or self.headers.get(
+                    "I-Twilio-Idempotency-Token")
                 if key:
                     state.keys[key] += 1
             if api == "twilio":

@@ -25,6 +25,7 @@ class Mailbox:
     host: str
     port: int
     client_context: ssl.SSLContext
+    ca_pem: bytes = b""  # for clients in other processes (SSL_CERT_FILE)
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[Any] = field(default_factory=list)
 
@@ -50,7 +51,7 @@ def smtp_server() -> Iterator[Mailbox]:
     client_context = ssl.create_default_context()
     ca.configure_trust(client_context)
     port = free_port()
-    mailbox = Mailbox("localhost", port, client_context)
+    mailbox = Mailbox("localhost", port, client_context, ca.cert_pem.bytes())
     controller = Controller(mailbox, hostname="127.0.0.1", port=port,
                             tls_context=server_context, require_starttls=True,
                             authenticator=_authenticator, auth_require_tls=True,

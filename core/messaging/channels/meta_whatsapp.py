@@ -34,7 +34,10 @@ class MetaWhatsAppChannel:
         try:
             response = self.session.post(self.url, json=payload, timeout=10, headers={
                 "Authorization": f"Bearer {self.token}",
-                "Idempotency-Key": message.idempotency_key})
+                # Meta's Cloud API documents no idempotency key for /messages; the header
+                # costs nothing, lets a proxy or our test double dedupe, and is derived
+                # from the outbox row like every channel's (Outgoing.delivery_key).
+                "Idempotency-Key": message.delivery_key})
         except requests.RequestException as exc:
             raise ChannelError(f"WhatsApp unreachable: {exc}", retryable=True,
                                code="whatsapp_unreachable") from exc

@@ -1,6 +1,7 @@
 """Email over SMTP (STARTTLS + AUTH): text and HTML alternatives, the QR inline (cid) and
-attached, List-Unsubscribe with one-click POST (RFC 8058). The Message-ID is derived from
-the outbox key, so a retry after a crash is recognisable as the same message."""
+attached, List-Unsubscribe with one-click POST (RFC 8058). The Message-ID is a pure function
+of the outbox row (see `Outgoing.delivery_key`), so a retry after a crash is recognisable as
+the same message."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from email.message import Message
 from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 
 from core.messaging.channels.base import ChannelError, Outgoing
 
@@ -59,14 +60,19 @@ class SmtpChannel:
         email["From"] = formataddr((str(Header(message.context.get("shop_name")
                                                or self.sender_name, "utf-8")), self.mail_from))
         email["To"] = message.recipient
-        domain = self.mail_from.rpartition("@")[2] or "localhost"
-        email["Message-ID"] = make_msgid(idstring=message.idempotency_key.replace(":", "."),
-                                         domain=domain)
+        email["Message-ID"] = self.message_id(message)
         email["X-Referral-Message"] = message.idempotency_key
         if message.unsubscribe_url:
             email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
             email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         return email
+
+    def message_id(self, message: Outgoing) -> str:
+        """The same outbox row always gets the same Message-ID (`make_msgid` added time,
+        pid and a random number, so a copy re-sent after a crash looked new to every
+        receiver). Unique across rows and databases through `delivery_key`."""
+        domain = self.mail_from.rpartition("@")[2] or "localhost"
+        return f"<{message.delivery_key}.referral@{domain}>"
 
     def _connect(self) -> smtplib.SMTP:
         smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)

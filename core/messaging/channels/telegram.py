@@ -36,7 +36,9 @@ class TelegramChannel:
             response = self.session.post(self.url, timeout=10, json={
                 "chat_id": message.recipient, "text": message.rendered.text,
                 "disable_web_page_preview": False},
-                headers={"Idempotency-Key": message.idempotency_key})
+                # The Bot API has no idempotency key or random_id for bots
+                # (tdlib/telegram-bot-api #126, #482); sent for proxies and our test double.
+                headers={"Idempotency-Key": message.delivery_key})
         except requests.RequestException as exc:
             raise ChannelError(f"Telegram unreachable: {self._redact(exc)}", retryable=True,
                                code="telegram_unreachable") from exc

@@ -4,6 +4,7 @@ another host (tests run a local server speaking the same API)."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from twilio.base.exceptions import TwilioRestException
@@ -15,25 +16,36 @@ from core.messaging.channels.base import ChannelError, Outgoing
 TWILIO_API = "https://api.twilio.com"
 # Twilio error codes that no retry can fix.
 PERMANENT = {21211, 21408, 21610, 21612, 21614, 21617, 63016}
+# Twilio's idempotency header. Twilio documents it on the webhooks it sends (so receivers can
+# drop its retries); the Messages API reference names no idempotency parameter and the SDK's
+# `messages.create` takes no headers, so the client below adds it to the request the SDK
+# makes. The worker's at-least-once guarantee does not depend on Twilio honouring it.
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+_idempotency_token: ContextVar[str | None] = ContextVar("twilio_idempotency_token",
+                                                        default=None)
 
 
 class RedirectingHttpClient(TwilioHttpClient):
-    """The SDK's HTTP client, sending to `base_url` instead of api.twilio.com."""
+    """The SDK's HTTP client, sending to `base_url` instead of api.twilio.com when one is
+    given, and carrying the idempotency token of the message being created."""
 
-    def __init__(self, base_url: str, **kwargs: Any) -> None:
+    def __init__(self, base_url: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base_url = base_url.rstrip("/")
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: str, url: str, params: Any = None, data: Any = None,
+                headers: dict[str, str] | None = None, *args: Any, **kwargs: Any) -> Any:
         if self.base_url and url.startswith(TWILIO_API):
             url = self.base_url + url[len(TWILIO_API):]
-        return super().request(method, url, *args, **kwargs)
+        token = _idempotency_token.get()
+        if token and method.upper() == "POST":
+            headers = {**(headers or {}), IDEMPOTENCY_HEADER: token}
+        return super().request(method, url, params, data, headers, *args, **kwargs)
 
 
 def twilio_client(account_sid: str, auth_token: str, base_url: str = "") -> Client:
-    http = RedirectingHttpClient(base_url, timeout=10) if base_url else TwilioHttpClient(
-        timeout=10)
-    return Client(account_sid, auth_token, http_client=http)
+    return Client(account_sid, auth_token,
+                  http_client=RedirectingHttpClient(base_url, timeout=10))
 
 
 class TwilioSmsChannel:
@@ -53,6 +65,7 @@ class TwilioSmsChannel:
         if self.status_callback:
             # Our row id rides along: a fast report can arrive before we recorded the SID.
             kwargs["status_callback"] = f"{self.status_callback}?m={message.message_id}"
+        token = _idempotency_token.set(message.delivery_key)
         try:
             created = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
@@ -62,6 +75,8 @@ class TwilioSmsChannel:
         except OSError as exc:
             raise ChannelError(f"Twilio unreachable: {exc}", retryable=True,
                                code="twilio_unreachable") from exc
+        finally:
+            _idempotency_token.reset(token)
         return str(created.sid)
 
 
