@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from core import referrals
 from core.services import Services
-from fulfillment import sandbox_keys
+from fulfillment import sandbox_keys, turn_capture
 from fulfillment.alexa_verify import AlexaVerifier, VerificationFailed, fetch_over_https
 from fulfillment.ask_sdk_compat import skill_adapter_class
 from fulfillment.context import services as current_services
@@ -99,7 +99,5 @@ def webhook(shop: str) -> ResponseReturnValue:
         response = ext["adapter"].dispatch_request()
     finally:
         alexa_platform.current_call.reset(token)
-    sink = services.extras.get("reply_sink")  # the simulator collects neutral Replies here
-    if sink is not None:
-        sink.extend(call.replies)
+    turn_capture.record(call.replies)  # the simulator's own request only
     return response

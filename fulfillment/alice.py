@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from core import alice_images, codes, referrals
 from core.services import Services
+from fulfillment import turn_capture
 from fulfillment.context import services as current_services
 from voice.dialog import handle
 from voice.platforms import alice
@@ -55,9 +56,7 @@ def webhook(shop: str) -> ResponseReturnValue:
     image_id = None
     if reply.image_url and turn.has_screen:
         image_id = _image_id(services, shop_id, reply.image_url)
-    sink = services.extras.get("reply_sink")
-    if sink is not None:
-        sink.append(reply)
+    turn_capture.record([reply])  # the simulator's own request only
     response = jsonify(alice.to_response(reply, turn, body, image_id))
     elapsed = time.perf_counter() - started
     (log.warning if elapsed > BUDGET_SECONDS else log.info)(

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from core import referrals
 from core.services import Services
+from fulfillment import turn_capture
 from fulfillment.context import services as current_services
 from fulfillment.google_verify import (
     AuthFailed,
@@ -82,9 +83,7 @@ def webhook(shop: str) -> ResponseReturnValue:
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, "unrecognized_request", str(exc) or "The body is not JSON.")
     reply = handle(turn, services)
-    sink = services.extras.get("reply_sink")
-    if sink is not None:
-        sink.append(reply)
+    turn_capture.record([reply])  # the simulator's own request only
     response = jsonify(dialogflow.to_response(reply, turn))
     elapsed = time.perf_counter() - started
     (log.warning if elapsed > BUDGET_SECONDS else log.info)(

@@ -1,22 +1,28 @@
 """Simulation through the real path: a genuine platform request, signed or authenticated
 with the sandbox credentials (which exist only in sandbox mode), posted to the same webhook
 the assistant calls; back come the platform's response, the neutral Reply and the messages
-the turn queued (captured by the sandbox channel, never sent)."""
+the turn queued (captured by the sandbox channel, never sent).
+
+The Reply and the turn's message ids travel back in a `TurnCapture` placed in that one
+request's WSGI environ (fulfillment.turn_capture): nothing process-global, so concurrent
+simulations (two shops' staff in the console) never see each other's turns. The messages
+shown are exactly the rows the turn's Replies name, and only the simulated shop's."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core import referrals
 from core.errors import Forbidden, NotFound
-from core.models import Customer, Message, VoiceIdentity
+from core.models import Customer, Message, Shop, VoiceIdentity
 from core.services import Services
 from fulfillment.sandbox_keys import sandbox_keys
+from fulfillment.turn_capture import TurnCapture
 from voice.nlu import understand
 from voice.simulation.requests import (
     ENDPOINTS,
@@ -59,19 +65,28 @@ class SimulationResult:
                 "request": self.request, "response": self.response, "status": self.status,
                 "handled_intent": self.handled_intent}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimulationResult:
+        """Back from `as_dict` (the console keeps its turns in the database)."""
+        return cls(utterance=data["utterance"], intent=data["intent"], slots=data["slots"],
+                   score=data["score"], near_misses=data["near_misses"],
+                   speech=data["speech"], markup=data["ssml"],
+                   end_session=data["end_session"], card=data["card"], image=data["qr"],
+                   link=data["link"], messages=data["messages"], request=data["request"],
+                   response=data["response"], status=data["status"],
+                   handled_intent=data.get("handled_intent", ""))
+
 
 @dataclass
 class Simulator:
     app: Flask
     services: Services
-    replies: list[Reply] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.services.settings.messaging_mode != "sandbox" or sandbox_keys(
                 self.services) is None:
             raise Forbidden("Simulation needs sandbox mode (MESSAGING_MODE=sandbox).",
                             code="not_sandbox")
-        self.services.extras["reply_sink"] = self.replies
         self.client = self.app.test_client()
 
     def start(self, platform: str, shop: str, locale: str, user: str = "alex",
@@ -113,11 +128,12 @@ class Simulator:
             said, score, near = Utterance("", LAUNCH), 1.0, []
         body = build(conv, said, self.services.clock())
         raw = json.dumps(body, ensure_ascii=False).encode()
-        before = self._last_message_id()
-        self.replies.clear()
+        capture = TurnCapture()
         response = self.client.post(ENDPOINTS[conv.platform].format(shop=conv.shop), data=raw,
                                     headers=self._auth(conv, raw),
-                                    content_type="application/json")
+                                    content_type="application/json",
+                                    environ_overrides=capture.environ())
+        replies: list[Reply] = capture.replies
         payload = response.get_json(silent=True) or {}
         answer = read(conv, payload) if response.status_code == 200 else None
         return SimulationResult(
@@ -126,9 +142,10 @@ class Simulator:
             markup=answer.markup if answer else "", end_session=bool(answer and
                                                                      answer.end_session),
             card=answer.card if answer else None, image=answer.image if answer else None,
-            link=answer.link if answer else None, messages=self._messages_after(before),
+            link=answer.link if answer else None,
+            messages=self._messages(conv.shop, capture.message_ids),
             request=body, response=payload, status=response.status_code,
-            handled_intent=self.replies[-1].intent if self.replies else "")
+            handled_intent=replies[-1].intent if replies else "")
 
     def _auth(self, conv: Conversation, raw: bytes) -> dict[str, str]:
         keys = sandbox_keys(self.services)
@@ -143,13 +160,14 @@ class Simulator:
             return {"Authorization": f"Bearer {keys.google_id_token(audience, agent)}"}
         return {}
 
-    def _last_message_id(self) -> int:
+    def _messages(self, shop: str, message_ids: list[int]) -> list[dict[str, Any]]:
+        """The rows the turn named, and only if they are the simulated shop's."""
+        if not message_ids:
+            return []
         with self.services.db.session() as session:
-            return session.scalar(select(func.max(Message.id))) or 0
-
-    def _messages_after(self, message_id: int) -> list[dict[str, Any]]:
-        with self.services.db.session() as session:
-            rows = session.scalars(select(Message).where(Message.id > message_id)
-                                   .order_by(Message.id)).all()
+            rows = session.scalars(
+                select(Message).join(Shop, Shop.id == Message.shop_id)
+                .where(Message.id.in_(message_ids), Shop.slug == shop)
+                .order_by(Message.id)).all()
             return [{"id": m.id, "kind": m.kind, "channel": m.channel, "to": m.recipient,
                      "status": m.status, "context": m.context} for m in rows]

@@ -1,6 +1,7 @@
 """Every table, imported in one place so metadata and Alembic see them all."""
 
 from core.models.base import Base
+from core.models.console import ConsoleSession, ConsoleTurn, LoginThrottle
 from core.models.customers import Customer, PairingChallenge, VoiceIdentity
 from core.models.images import ExternalImage
 from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
@@ -19,10 +20,13 @@ __all__ = [
     "CHANNELS",
     "Base",
     "Click",
+    "ConsoleSession",
+    "ConsoleTurn",
     "Conversion",
     "Customer",
     "ExternalImage",
     "LedgerEntry",
+    "LoginThrottle",
     "Message",
     "OutboundWebhook",
     "PairingChallenge",

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
 from typing import Any
 
 import yaml
@@ -26,47 +24,17 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from core.models import Customer, Message, Shop, StaffUser
+from core.models import Customer, Shop, StaffUser
 from core.passwords import verify_password
 from fulfillment import conversations
+from fulfillment.console.store import ConsoleStore
 from fulfillment.context import services
-from fulfillment.simulate import SimulationResult, Simulator
-from voice.simulation.requests import PLATFORMS, Conversation
+from fulfillment.simulate import Simulator
+from voice.simulation.requests import PLATFORMS
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/static")
 LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
-IDLE_SECONDS = 3600
-
-
-class Sessions:
-    """Console conversations, server-side: platform state can outgrow a cookie."""
-
-    def __init__(self) -> None:
-        self._data: dict[str, tuple[float, Conversation, list[SimulationResult], str]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> tuple[Conversation, list[SimulationResult], str] | None:
-        with self._lock:
-            hit = self._data.get(key)
-            if hit is None or time.monotonic() - hit[0] > IDLE_SECONDS:
-                return None
-            return hit[1], hit[2], hit[3]
-
-    def put(self, key: str, conv: Conversation, results: list[SimulationResult],
-            user: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._data = {k: v for k, v in self._data.items() if now - v[0] < IDLE_SECONDS}
-            self._data[key] = (now, conv, results, user)
-
-    def drop(self, key: str) -> None:
-        with self._lock:
-            self._data.pop(key, None)
-
-
-def _sessions() -> Sessions:
-    return current_app.extensions.setdefault("referrals.console", Sessions())
 
 
 def _csrf_token() -> str:
@@ -165,10 +133,11 @@ def _simulator() -> Simulator:
     return Simulator(current_app._get_current_object(), services())  # type: ignore[attr-defined]
 
 
-def _key() -> str:
+def _store(staff_id: int) -> ConsoleStore:
+    """This staff member's conversation; the cookie holds only its random key."""
     if "console_key" not in session:
-        session["console_key"] = secrets.token_urlsafe(16)
-    return str(session["console_key"])
+        session["console_key"] = secrets.token_urlsafe(32)
+    return ConsoleStore(services(), str(session["console_key"]), staff_id)
 
 
 @bp.post("/api/say")
@@ -182,27 +151,26 @@ def say() -> ResponseReturnValue:
                         }), 422
     _allowed_shop(staff, shop)
     simulator = _simulator()
-    stored = _sessions().get(_key())
+    store = _store(staff.id)
+    stored = store.load()
     fresh = bool(data.get("new")) or stored is None or (
-        stored[0].platform, stored[0].shop, stored[0].locale, stored[2]) != (
-        platform, shop, locale, user)
+        stored.conversation.platform, stored.conversation.shop, stored.conversation.locale,
+        stored.user) != (platform, shop, locale, user)
     if fresh:
         conv = simulator.start(platform, shop, locale, user=user,
                                screen=bool(data.get("screen")))
-        results: list[SimulationResult] = []
     else:
-        conv, results, _ = stored  # type: ignore[misc]
+        conv = stored.conversation  # type: ignore[union-attr]
     result = simulator.say(conv, str(data.get("text") or ""))
-    results.append(result)
     if result.end_session:
         conv = simulator.start(platform, shop, locale, user=user, screen=conv.screen)
-    _sessions().put(_key(), conv, results, user)
+    store.save(conv, user, result, previous=stored, fresh=fresh)
     return jsonify(result.as_dict())
 
 
 @bp.post("/api/reset")
 def reset() -> ResponseReturnValue:
-    _sessions().drop(_key())
+    _store(_staff().id).drop()
     return jsonify({"ok": True})
 
 
@@ -210,22 +178,21 @@ def reset() -> ResponseReturnValue:
 def outbox() -> ResponseReturnValue:
     staff = _staff()
     shop_id = _allowed_shop(staff, request.args.get("shop", ""))
-    with services().db.session() as db:
-        rows = db.scalars(select(Message).where(Message.shop_id == shop_id)
-                          .order_by(Message.id.desc()).limit(20)).all()
-        return jsonify([{"id": m.id, "kind": m.kind, "channel": m.channel, "to": m.recipient,
-                         "status": m.status, "created_at": m.created_at.isoformat(),
-                         "text": (m.rendered or {}).get("sms") or m.context.get("link", "")}
-                        for m in rows])
+    rows = _store(staff.id).outbox(shop_id)
+    return jsonify([{"id": m.id, "kind": m.kind, "channel": m.channel, "to": m.recipient,
+                     "status": m.status, "created_at": m.created_at.isoformat(),
+                     "text": (m.rendered or {}).get("sms") or m.context.get("link", "")}
+                    for m in rows])
 
 
 @bp.get("/api/save")
 def save() -> ResponseReturnValue:
-    stored = _sessions().get(_key())
-    if stored is None or not stored[1]:
+    store = _store(_staff().id)
+    stored, results = store.load(), store.results()
+    if stored is None or not results:
         return jsonify({"error": {"code": "empty", "message": "Nothing said yet."}}), 404
-    conv, results, user = stored
-    text = conversations.to_yaml(conv.shop, conv.platform, conv.locale, user, results)
+    conv = stored.conversation
+    text = conversations.to_yaml(conv.shop, conv.platform, conv.locale, stored.user, results)
     return Response(text, mimetype="application/x-yaml", headers={
         "Content-Disposition": f"attachment; filename=conversation-{conv.platform}.yaml"})
 
