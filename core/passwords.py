@@ -28,3 +28,10 @@ def verify_password(password: str, stored: str) -> bool:
         password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32
     )
     return hmac.compare_digest(actual, base64.b64decode(digest))
+
+
+# A hash of a random password nobody knows, with the same parameters as real ones: a sign-in
+# for an email with no account is checked against it, so it costs the same scrypt as a known
+# email and the answer's timing does not tell which emails have accounts.
+DUMMY_HASH = (f"scrypt${_N}${_R}${_P}$fqfnsngKqrdMDQTjxIzGIQ==$"
+              "8hDLU7m3te5al+E5DzWNicVNVx3jT92TGB7RYGhuetc=")

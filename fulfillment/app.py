@@ -10,6 +10,7 @@ from flask import Flask
 from core.config import Settings
 from core.referrals import CodeDirectory
 from core.services import Services, bootstrap
+from fulfillment import security_headers
 from fulfillment.errors import register_error_handlers
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     for bp in _blueprints():
         app.register_blueprint(bp)
     register_error_handlers(app)
+    security_headers.install(app, services.settings.public_base_url)
     if not services.settings.verify_requests:
         log.warning(
             "!!! VERIFY_REQUESTS=0: assistant request verification is OFF. "

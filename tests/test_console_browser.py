@@ -56,7 +56,12 @@ def test_support_staff_run_a_share_in_the_console_and_save_it(live_server, tmp_p
         browser = p.chromium.launch(executable_path=str(CHROMIUM),
                                     args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(accept_downloads=True)
-        page.goto(f"{base}/console")
+        refused: list[str] = []  # the page runs under its CSP: nothing may be blocked
+        page.on("console", lambda msg: refused.append(msg.text)
+                if "Content Security Policy" in msg.text else None)
+        response = page.goto(f"{base}/console")
+        assert response is not None and "script-src 'self'" in response.headers[
+            "content-security-policy"]
         page.fill("input[name=email]", demo["staff"]["email"])
         page.fill("input[name=password]", demo["staff"]["password"])
         page.click("button[type=submit]")
@@ -87,3 +92,4 @@ def test_support_staff_run_a_share_in_the_console_and_save_it(live_server, tmp_p
         expect(page.locator("#replay-result")).to_contain_text("replay[alexa]")
         page.screenshot(path=str(SCREENSHOTS / "03-replay.png"), full_page=True)
         browser.close()
+    assert refused == []

@@ -24,8 +24,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from core import login_throttle
 from core.models import Customer, Shop, StaffUser
-from core.passwords import verify_password
+from core.passwords import DUMMY_HASH, verify_password
 from fulfillment import conversations
 from fulfillment.console.store import ConsoleStore
 from fulfillment.context import services
@@ -92,21 +93,33 @@ def _allowed_shop(staff: StaffUser, slug: str) -> int:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    error = None
-    if request.method == "POST":
-        email = (request.form.get("email") or "").strip().lower()
-        with services().db.session() as db:
-            staff = db.scalar(select(StaffUser).where(StaffUser.email == email))
-            ok = staff is not None and verify_password(request.form.get("password") or "",
-                                                       staff.password_hash)
-            staff_id = staff.id if staff is not None else None
-        if ok:
-            session.clear()
-            session["staff_id"] = staff_id
-            session["csrf"] = secrets.token_urlsafe(32)
-            return redirect(url_for("console.index"))
-        error = "Wrong email or password."
-    return render_template("console/login.html", error=error), 401 if error else 200
+    """Throttled per account and per client (core.login_throttle, in the database); an
+    unknown email costs the same scrypt as a known one (DUMMY_HASH), and the password is
+    checked outside any transaction so slow hashing never holds a database lock."""
+    if request.method == "GET":
+        return render_template("console/login.html", error=None)
+    svc = services()
+    email = (request.form.get("email") or "").strip().lower()
+    who = {"hash_key": svc.settings.hash_key, "email": email,
+           "client": request.remote_addr or "unknown"}
+    with svc.db.session() as db:
+        verdict = login_throttle.attempt(db, now=svc.clock(), **who)
+    if not verdict.allowed:
+        error = (f"Too many sign-in attempts. Try again in {verdict.retry_after} "
+                 f"second{'s' if verdict.retry_after != 1 else ''}.")
+        return render_template("console/login.html", error=error), 429, {
+            "Retry-After": str(verdict.retry_after)}
+    with svc.db.session() as db:
+        staff = db.scalar(select(StaffUser).where(StaffUser.email == email))
+        staff_id, stored = (staff.id, staff.password_hash) if staff else (None, DUMMY_HASH)
+    if verify_password(request.form.get("password") or "", stored) and staff_id is not None:
+        with svc.db.session() as db:
+            login_throttle.succeeded(db, **who)
+        session.clear()
+        session["staff_id"] = staff_id
+        session["csrf"] = secrets.token_urlsafe(32)
+        return redirect(url_for("console.index"))
+    return render_template("console/login.html", error="Wrong email or password."), 401
 
 
 @bp.post("/logout")

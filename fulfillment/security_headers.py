@@ -1,0 +1,65 @@
+"""Security headers on every response and the session cookie's `Secure` flag.
+
+HTML pages get a Content-Security-Policy that allows scripts, styles and connections only
+from this origin (no inline script or handler anywhere: tests/test_security_headers.py reads
+every template), may not be framed (frame-ancestors 'none' and X-Frame-Options DENY), and
+send no referrer across origins; every response gets nosniff; HSTS when served over https.
+"Over https" is the request's own scheme (direct TLS, or a proxy trusted by the WSGI
+server) or a BASE_URL that starts with https:// (TLS in front); the embedded default
+(http://127.0.0.1) is neither, so local development keeps working over plain http.
+
+Hand-written rather than flask-talisman: this is one fixed set of headers, and Talisman's
+defaults (redirecting every request to https, per-view overrides, nonces) would fight the
+plain-http local default and the webhooks; ten lines do exactly what is needed."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+
+PAGE_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: https:",  # the QR image may come from a shop's own link domain
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+))
+OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"  # JSON, images, redirects
+HSTS = "max-age=31536000; includeSubDomains"
+COMMON = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+          "Referrer-Policy": "same-origin"}
+
+
+def served_over_https(app: Flask) -> bool:
+    return bool(app.config.get("PUBLIC_HTTPS")) or (has_request_context()
+                                                    and request.is_secure)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed session cookie, `Secure` whenever the app is served over https."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or served_over_https(app)
+
+
+def install(app: Flask, public_base_url: str) -> None:
+    app.config["PUBLIC_HTTPS"] = public_base_url.startswith("https://")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.session_interface = SessionInterface()
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        for name, value in COMMON.items():
+            response.headers.setdefault(name, value)
+        html = response.mimetype == "text/html"
+        response.headers.setdefault("Content-Security-Policy",
+                                    PAGE_POLICY if html else OTHER_POLICY)
+        if html:
+            response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if served_over_https(app):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
