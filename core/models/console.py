@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, CreatedMixin, IdMixin, now_column
+from core.models.base import Base, CreatedMixin, IdMixin, JSONType, now_column
 
 
 class ConsoleSession(CreatedMixin, Base):
@@ -38,6 +38,7 @@ class ConsoleTurn(IdMixin, CreatedMixin, Base):
     session_key: Mapped[str] = mapped_column(
         ForeignKey("console_sessions.key", ondelete="CASCADE"), index=True)
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)  # for the outbox
 
 
 class LoginThrottle(Base):

@@ -53,7 +53,9 @@ class ConsoleStore:
             row = self._row(db)
             if row is None:
                 return None
-            return Stored(Conversation(**row.conversation), row.user, row.version)
+            known = {f.name for f in dataclasses.fields(Conversation)}
+            state = {k: v for k, v in row.conversation.items() if k in known}
+            return Stored(Conversation(**state), row.user, row.version)
 
     def _row(self, db: Session) -> ConsoleSession | None:
         row = db.scalar(select(ConsoleSession).where(
@@ -90,6 +92,7 @@ class ConsoleStore:
                     if fresh:
                         db.execute(delete(ConsoleTurn).where(ConsoleTurn.session_key == self.key))
                 db.add(ConsoleTurn(session_key=self.key, result=result.as_dict(),
+                                   message_ids=[m["id"] for m in result.messages],
                                    created_at=now))
         except IntegrityError as exc:  # two first turns at once: the other one won
             raise ConcurrentTurn("Another turn of this console session ran at the same "
@@ -111,10 +114,13 @@ class ConsoleStore:
     def outbox(self, shop_id: int) -> list[Message]:
         """The messages this console session's turns queued, in this shop only, newest
         first: never another shop's, never another session's."""
-        ids = [m["id"] for r in self.results() for m in r.messages]
-        if not ids:
-            return []
         with self.services.db.session() as db:
+            if self._row(db) is None:
+                return []
+            ids = [i for turn in db.scalars(select(ConsoleTurn.message_ids).where(
+                ConsoleTurn.session_key == self.key)) for i in turn]
+            if not ids:
+                return []
             rows = db.scalars(select(Message).where(
                 Message.id.in_(ids), Message.shop_id == shop_id)
                 .order_by(Message.id.desc()).limit(OUTBOX_ROWS)).all()

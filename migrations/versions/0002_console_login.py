@@ -45,6 +45,7 @@ def upgrade() -> None:
     op.create_table('console_turns',
     sa.Column('session_key', sa.String(length=64), nullable=False),
     sa.Column('result', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('message_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['session_key'], ['console_sessions.key'], name=op.f('fk_console_turns_session_key_console_sessions'), ondelete='CASCADE'),
