@@ -23,9 +23,12 @@ from core.config import Settings
 from core.db import Database
 from core.services import Services, bootstrap
 from fulfillment.app import create_app
+from fulfillment.console.store import ConcurrentTurn, ConsoleStore
+from fulfillment.simulate import SimulationResult
 from tests.conftest import CLOCK_START, REPO
 from tests.support.console_load import add_customers, seed_second_shop, two_shops_at_once
 from tests.support.http_servers import free_port
+from tests.test_console import signed_in
 
 PAIRS = 100  # two turns each: 200 turns per member of staff
 SECRET, HASH = "isolation-test-secret", "isolation-test-hash"
@@ -118,3 +121,30 @@ def test_two_shops_staff_at_once_under_gunicorn_with_two_workers_keep_their_conv
         gunicorn_server):
     base, shops = gunicorn_server
     _assert_isolated(two_shops_at_once(base, shops))
+
+
+def test_a_console_conversation_continues_on_another_worker_and_a_racing_turn_is_refused(
+        client, demo, services, settings, database, clock):
+    csrf = signed_in(client, demo)
+    say = {"shop": "demo", "platform": "alexa", "locale": "en-US", "user": "alex"}
+    first = client.post("/console/api/say", headers={"X-CSRF-Token": csrf},
+                        json={**say, "text": "share the referral program", "new": True})
+    other = create_app(services=bootstrap(settings, db=database, clock=clock,
+                                          background_clicks=False)).test_client()
+    other.set_cookie("session", client.get_cookie("session").value)  # same browser
+    second = other.post("/console/api/say", headers={"X-CSRF-Token": csrf},
+                        json={**say, "text": "repeat"}).get_json()
+    assert second["speech"] == first.get_json()["speech"]
+    assert second["request"]["session"]["new"] is False
+
+    with client.session_transaction() as cookie:
+        key, staff_id = cookie["console_key"], cookie["staff_id"]
+    store = ConsoleStore(services, key, staff_id)
+    loaded = store.load()
+    assert loaded is not None
+    result = SimulationResult.from_dict(second)
+    store.save(loaded.conversation, "alex", result, previous=loaded, fresh=False)
+    with pytest.raises(ConcurrentTurn):  # a turn that loaded the same version loses
+        store.save(loaded.conversation, "alex", result, previous=loaded, fresh=False)
+    assert [r.utterance for r in store.results()] == [
+        "share the referral program", "repeat", "repeat"]
