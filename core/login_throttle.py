@@ -81,8 +81,8 @@ def attempt(session: Session, *, hash_key: str, email: str, client: str,
     on both and allow it."""
     keys = _keys(hash_key, email, client)
     rows = _locked_rows(session, [k for k, _ in keys], now)
-    waits = [as_utc(rows[k].next_allowed_at) - now for k, _ in keys
-             if rows[k].next_allowed_at is not None and as_utc(rows[k].next_allowed_at) > now]
+    until = [as_utc(t) for k, _ in keys if (t := rows[k].next_allowed_at) is not None]
+    waits = [t - now for t in until if t > now]
     if waits:
         return Verdict(False, math.ceil(max(waits).total_seconds()))
     for key, policy in keys:

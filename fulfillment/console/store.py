@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -107,7 +109,7 @@ class ConsoleStore:
         with self.services.db.session() as db:
             if self._row(db) is None:
                 return []
-            rows = db.scalars(select(ConsoleTurn.result).where(
+            rows: Sequence[dict[str, Any]] = db.scalars(select(ConsoleTurn.result).where(
                 ConsoleTurn.session_key == self.key).order_by(ConsoleTurn.id)).all()
             return [SimulationResult.from_dict(r) for r in rows]
 
