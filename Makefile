@@ -13,10 +13,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 ## Set up and serve the product on SQLite with the embedded worker and sandbox messaging.
+## --embedded: random SECRET_KEY/HASH_KEY made once in var/secrets.json, sandbox trust on,
+## one process (Werkzeug + the jobs in threads). Deployments use `serve` (gunicorn) instead.
 run: $(STAMP)
-	$(PY) -m fulfillment db upgrade
-	$(PY) -m fulfillment demo
-	$(PY) -m fulfillment serve
+	$(PY) -m fulfillment --embedded db upgrade
+	$(PY) -m fulfillment --embedded demo
+	$(PY) -m fulfillment --embedded serve
 
 ## Set up and run the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
 test: $(STAMP) system-deps
@@ -37,10 +39,10 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 migrate: $(STAMP)
-	$(PY) -m fulfillment db upgrade
+	$(PY) -m fulfillment --embedded db upgrade
 
 demo: migrate
-	$(PY) -m fulfillment demo --json
+	$(PY) -m fulfillment --embedded demo --json
 
 bench: $(STAMP) system-deps
 	$(PY) bench/run_all.py

@@ -46,7 +46,8 @@ def main() -> int:
         env, demo = seeded_env(tmp, DATABASE)
         url = env["DATABASE_URL"]
         users = add_customers(url, CUSTOMERS)
-        services = bootstrap(Settings(database_url=url), db=Database(url),
+        services = bootstrap(Settings(database_url=url, secret_key=os.environ["SECRET_KEY"],
+                                      hash_key=os.environ["HASH_KEY"]), db=Database(url),
                              background_clicks=False)
         with services.db.session() as session:
             from core.models import Shop

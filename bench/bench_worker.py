@@ -35,7 +35,8 @@ PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1
 def seed(db: Database, n: int, channel: str) -> None:
     from core import demo
 
-    services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test"), db=db,
+    services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test",
+                                  secret_key="s", hash_key="h"), db=db,
                          background_clicks=False)
     demo.seed(services)
     services.clicks.close()
@@ -62,7 +63,8 @@ def smtp_rate(tmp: str) -> float:
                                f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"])
     wait_for_port(port)
     try:
-        services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test"),
+        services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test",
+                                      secret_key="s", hash_key="h"),
                              db=db, background_clicks=False)
         worker = Worker(services, {"email": SmtpChannel("127.0.0.1", port, starttls=False)},
                         batch=100)
@@ -103,7 +105,8 @@ def scaling_rate(url: str, workers: int, n: int) -> float:
     seed(db, n, "telegram")
     with fake_providers() as fake:
         env = {**os.environ, "DATABASE_URL": url, "MESSAGING_MODE": "live",
-               "TELEGRAM_BOT_TOKEN": "1:B", "TELEGRAM_BASE_URL": fake.url, "HASH_KEY": "h"}
+               "TELEGRAM_BOT_TOKEN": "1:B", "TELEGRAM_BASE_URL": fake.url, "HASH_KEY": "h",
+               "SECRET_KEY": "s"}
         started = time.perf_counter()
         procs = [subprocess.Popen([sys.executable, "-m", "fulfillment", "worker", "--batch",
                                    "100", "--idle", "0.05"], env=env,

@@ -1,4 +1,6 @@
-"""Settings read once from the environment; every default makes the embedded demo work."""
+"""Settings read once from the environment. Secrets have no defaults: `make run` (the
+embedded local default, `python -m fulfillment --embedded ...`) makes random ones once and
+keeps them in var/ (core.local_secrets); every other start refuses without them."""
 
 from __future__ import annotations
 
@@ -8,6 +10,20 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+REQUIRED_SECRETS = ("SECRET_KEY", "HASH_KEY")
+# Values the code once shipped as defaults: public, so never acceptable as a key.
+PUBLIC_VALUES = frozenset({"dev-secret-change-me", "dev-hash-key-change-me"})
+
+
+class MissingSecret(ValueError):
+    """A required secret is unset (or a known public value); the message is one line."""
+
+    def __init__(self, name: str, public: bool = False) -> None:
+        self.name = name
+        what = "is a published default" if public else "is not set"
+        super().__init__(
+            f"{name} {what}: set {name} to a long random value (python3 -c 'import secrets; "
+            f"print(secrets.token_urlsafe(32))'), or use `make run` for the local default")
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -22,9 +38,14 @@ class Settings:
     port: int = 8000
     host: str = "127.0.0.1"
     base_url: str = ""
-    secret_key: str = "dev-secret-change-me"
-    hash_key: str = "dev-hash-key-change-me"
+    secret_key: str = ""
+    hash_key: str = ""
     verify_requests: bool = True
+    # Trust the in-memory sandbox CA and Google key the simulator signs with (console,
+    # `simulate`). One explicit switch (SANDBOX=1, on in `make run`), never inferred.
+    sandbox: bool = False
+    # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: trust none).
+    trusted_proxies: int = 0
     embedded_worker: bool = True
     messaging_mode: str = "sandbox"
     smtp: dict[str, Any] = field(default_factory=dict)
@@ -35,6 +56,14 @@ class Settings:
     def public_base_url(self) -> str:
         """Absolute base for links and QR URLs when a shop has no link base of its own."""
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def require_secrets(self) -> None:
+        """Raise MissingSecret naming the first secret that is unset or public."""
+        for name, value in (("SECRET_KEY", self.secret_key), ("HASH_KEY", self.hash_key)):
+            if not value:
+                raise MissingSecret(name)
+            if value in PUBLIC_VALUES:
+                raise MissingSecret(name, public=True)
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -66,15 +95,23 @@ class Settings:
             "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "TELEGRAM_BASE_URL",
             "YANDEX_DIALOGS_URL") if env.get(key)}
         return cls(
-            database_url=env.get("DATABASE_URL") or cls.database_url,
+            database_url=env.get("DATABASE_URL") or (
+                f"sqlite:///{Path(env['VAR_DIR']) / 'referrals.db'}" if env.get("VAR_DIR")
+                else cls.database_url),
             port=port,
             host=env.get("HOST", "127.0.0.1"),
             base_url=env.get("BASE_URL", ""),
-            secret_key=env.get("SECRET_KEY", cls.secret_key),
-            hash_key=env.get("HASH_KEY", cls.hash_key),
+            secret_key=env.get("SECRET_KEY", ""),
+            hash_key=env.get("HASH_KEY", ""),
             verify_requests=_flag(env.get("VERIFY_REQUESTS"), True),
+            sandbox=_flag(env.get("SANDBOX"), False),
+            trusted_proxies=int(env.get("TRUSTED_PROXIES") or 0),
             embedded_worker=_flag(env.get("EMBEDDED_WORKER"), True),
-            messaging_mode=("live" if smtp or twilio else env.get("MESSAGING_MODE", "sandbox")),
+            # Any real channel configured means real sending (Telegram or WhatsApp alone too),
+            # unless MESSAGING_MODE says otherwise.
+            messaging_mode=env.get("MESSAGING_MODE") or (
+                "live" if smtp or twilio or extra.get("telegram_bot_token")
+                or extra.get("whatsapp_token") else "sandbox"),
             smtp=smtp,
             twilio=twilio,
             extra=extra,

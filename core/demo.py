@@ -1,11 +1,13 @@
 """The demo shop, seeded idempotently: running it twice changes nothing but what the
-current server base URL implies. Demo secrets are derived from SECRET_KEY so they can be
-printed again (a real shop's API key is shown once and only its hash kept)."""
+current server base URL implies. Demo secrets (API key, webhook secret, staff password, ...)
+are random per database, made at the first seed and kept sealed with SECRET_KEY in the shop's
+settings so `demo --json` can print them again; the API key is also stored hashed like any
+shop's, and nothing is derived from a known value."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import json
+import secrets as random_secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -41,22 +43,54 @@ TERMS = {
 }
 
 
-def _derived(services: Services, purpose: str, prefix: str) -> str:
-    key = services.settings.secret_key.encode()
-    return prefix + hmac.new(key, f"demo:{purpose}".encode(), hashlib.sha256).hexdigest()[:32]
+SECRETS_SETTING = "demo_secrets"  # sealed JSON in the demo shop's settings
+API_KEY_PREFIX, WEBHOOK_PREFIX = "rk_demo_", "whsec_demo_"
 
 
-def demo_secrets(services: Services) -> dict[str, str]:
+def _new_secrets() -> dict[str, str]:
+    token = random_secrets.token_urlsafe
     return {
-        "api_key": _derived(services, "api-key", "rk_demo_"),
-        "webhook_secret": _derived(services, "webhook-secret", "whsec_demo_"),
-        "staff_password": _derived(services, "staff", "")[:16],
-        "dialogflow_es_secret": _derived(services, "dialogflow-es", ""),
-        "alice_oauth_token": _derived(services, "alice-oauth", "y0_demo_"),
+        "api_key": API_KEY_PREFIX + token(24),
+        "webhook_secret": WEBHOOK_PREFIX + token(24),
+        "staff_password": token(12),
+        "dialogflow_es_secret": token(24),
+        "alice_oauth_token": "y0_demo_" + token(24),
     }
 
 
-def _upsert_shop(session: Session, services: Services) -> Shop:
+def _opened(shop: Shop | None, services: Services) -> dict[str, str] | None:
+    sealed = (shop.settings or {}).get(SECRETS_SETTING) if shop is not None else None
+    plain = services.box.open(sealed) if isinstance(sealed, str) else None
+    return json.loads(plain) if plain else None
+
+
+def demo_secrets(services: Services) -> dict[str, str]:
+    """The demo shop's secrets as seeded in this database ({} before the first seed)."""
+    with services.db.session() as session:
+        return _opened(session.scalar(select(Shop).where(Shop.slug == SLUG)), services) or {}
+
+
+def _revoke_old_demo_credentials(session: Session, shop: Shop, services: Services) -> None:
+    """New secrets (first seed, or SECRET_KEY changed): the demo's earlier keys stop, above
+    all those an older version derived from a public default."""
+    for cred in session.scalars(select(ShopCredential).where(
+            ShopCredential.shop_id == shop.id, ShopCredential.revoked_at.is_(None))):
+        if (cred.prefix or "").startswith((API_KEY_PREFIX, WEBHOOK_PREFIX[:10])):
+            cred.revoked_at = services.clock()
+
+
+def _secrets_for(session: Session, shop: Shop, services: Services) -> dict[str, str]:
+    found = _opened(shop, services)
+    if found is not None:
+        return found
+    made = _new_secrets()
+    _revoke_old_demo_credentials(session, shop, services)
+    shop.settings = {**(shop.settings or {}),
+                     SECRETS_SETTING: services.box.seal(json.dumps(made))}
+    return made
+
+
+def _upsert_shop(session: Session, services: Services) -> tuple[Shop, dict[str, str]]:
     shop = session.scalar(select(Shop).where(Shop.slug == SLUG))
     if shop is None:
         shop = Shop(slug=SLUG, name="Demo Shop", landing_url="")
@@ -65,7 +99,8 @@ def _upsert_shop(session: Session, services: Services) -> Shop:
     shop.invocation_name = "demo shop"
     shop.locale, shop.timezone, shop.currency = "en-US", "America/New_York", "USD"
     shop.landing_url = f"{services.base_url}/demo/landing"
-    secrets = demo_secrets(services)
+    session.flush()
+    secrets = _secrets_for(session, shop, services)
     shop.settings = {
         **(shop.settings or {}),
         "alexa_skill_id": SKILL_IDS["alexa"],
@@ -79,11 +114,12 @@ def _upsert_shop(session: Session, services: Services) -> Shop:
         "invocation_names": {"ru": "магазин демо", "de": "demo laden", "en": "demo shop"},
         "telegram_bot": "DemoShopReferralsBot",
     }
-    if not services.box.open(shop.settings.get("alice_oauth_token") or ""):
+    if services.box.open(shop.settings.get("alice_oauth_token") or "") != \
+            secrets["alice_oauth_token"]:
         shop.settings = {**shop.settings,
                          "alice_oauth_token": services.box.seal(secrets["alice_oauth_token"])}
     session.flush()
-    return shop
+    return shop, secrets
 
 
 def _ensure_program(session: Session, shop: Shop) -> Program:
@@ -127,8 +163,8 @@ def _ensure_alex(session: Session, shop: Shop, services: Services) -> Customer:
     return alex
 
 
-def _ensure_credentials(session: Session, shop: Shop, services: Services) -> None:
-    secrets = demo_secrets(services)
+def _ensure_credentials(session: Session, shop: Shop, services: Services,
+                        secrets: dict[str, str]) -> None:
     if session.scalar(select(ShopCredential).where(
             ShopCredential.key_hash == token_hash(secrets["api_key"]))) is None:
         credentials.add_api_key(session, shop, secrets["api_key"])
@@ -144,13 +180,12 @@ def _ensure_credentials(session: Session, shop: Shop, services: Services) -> Non
 
 def seed(services: Services) -> dict[str, Any]:
     with services.db.session() as session:
-        shop = _upsert_shop(session, services)
+        shop, secrets = _upsert_shop(session, services)
         _ensure_program(session, shop)
         alex = _ensure_alex(session, shop, services)
-        _ensure_credentials(session, shop, services)
+        _ensure_credentials(session, shop, services, secrets)
         code = referrals.ensure_code(session, alex)
         invite = referrals.invite_for(shop, code, services.base_url, channel="voice")
-        secrets = demo_secrets(services)
         return {
             "shop": shop.slug,
             "shop_name": shop.name,

@@ -40,6 +40,7 @@ def bootstrap(
     background_clicks: bool = True,
 ) -> Services:
     settings = settings or Settings.from_env()
+    settings.require_secrets()  # never run on an empty or published key
     db = db or Database(settings.database_url)
     db.clock = clock  # rows' default timestamps come from the same clock as everything else
     return Services(

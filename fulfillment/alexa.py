@@ -58,7 +58,9 @@ def _setup(state: Any) -> None:
         verifier = AlexaVerifier(fetch=services.extras.get("alexa_cert_fetcher")
                                  or fetch_over_https)
         services.extras["alexa_verifier"] = verifier
-    if services.settings.messaging_mode == "sandbox" and "sandbox_keys" not in services.extras:
+    if services.settings.sandbox and "sandbox_keys" not in services.extras:
+        log.warning("SANDBOX=1: the simulator's in-memory Alexa CA and Google key are trusted "
+                    "(local and staging only)")
         sandbox_keys.install(services, verifier)
     app.config["ASK_SDK_VERIFY_SIGNATURE"] = False  # verified above, with reasons
     app.config["ASK_SDK_VERIFY_TIMESTAMP"] = False

@@ -34,6 +34,17 @@ def _blueprints() -> list[Any]:
             console.bp, dashboard.bp]
 
 
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind TLS-terminating proxies (TRUSTED_PROXIES=N), take the client address, scheme
+    and host from the last N X-Forwarded-* values; with 0 such headers are ignored, so a
+    client cannot forge its IP (velocity rules, throttles) or claim https."""
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=hops, x_port=hops)
+
+
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
     """`config` overrides Settings fields (tests pass `database_url`, `base_url`, ...)."""
     if services is None:
@@ -50,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         app.register_blueprint(bp)
     register_error_handlers(app)
     security_headers.install(app, services.settings.public_base_url)
+    _trust_proxies(app, services.settings.trusted_proxies)
     if not services.settings.verify_requests:
         log.warning(
             "!!! VERIFY_REQUESTS=0: assistant request verification is OFF. "

@@ -1,5 +1,10 @@
 """`python -m fulfillment ...`: one click group; each feature adds its commands in
-`_command_modules()` so this file stays a table of contents."""
+`_command_modules()` so this file stays a table of contents.
+
+`--embedded` (what `make run` passes) is the local default: SQLite under var/, random
+SECRET_KEY/HASH_KEY made once in var/secrets.json, sandbox trust on, and `serve` as one
+process with the jobs in threads. Without it every command needs its secrets from the
+environment and `serve` is the production server."""
 
 from __future__ import annotations
 
@@ -7,22 +12,52 @@ import importlib
 import json
 import logging
 import os
+from dataclasses import dataclass
 
 import click
 
 from core import log_redaction
-from core.config import Settings
+from core.config import MissingSecret, Settings
+from core.local_secrets import UnsafeSecretsFile, embedded_env
 from core.services import Services, bootstrap
 
 
+@dataclass(frozen=True)
+class CliOptions:
+    embedded: bool = False
+
+
+def _embedded() -> bool:
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(CliOptions) if ctx is not None else None
+    return bool(found and found.embedded)
+
+
+def cli_settings(**overrides: object) -> Settings:
+    """Settings from the environment (and var/ when `--embedded`); a missing or unsafe
+    secret is one line on stderr and exit code 1, never a traceback."""
+    try:
+        env = embedded_env(dict(os.environ)) if _embedded() else None
+        settings = Settings.from_env(env).with_(**overrides)
+        settings.require_secrets()
+    except (MissingSecret, UnsafeSecretsFile) as exc:
+        raise click.ClickException(str(exc)) from None
+    return settings
+
+
 def make_services(**overrides: object) -> Services:
-    return bootstrap(Settings.from_env().with_(**overrides))
+    return bootstrap(cli_settings(**overrides))
 
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
-def main(verbose: bool) -> None:
+@click.option("--embedded", is_flag=True,
+              help="The local default (`make run`): secrets kept in var/, sandbox trust on, "
+                   "one-process server with the jobs inside.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, embedded: bool) -> None:
     """Voice referrals: serve the webhooks, seed the demo, run jobs."""
+    ctx.obj = CliOptions(embedded=embedded)
     logging.basicConfig(
         level=logging.INFO if verbose or os.environ.get("LOG_LEVEL") == "INFO" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -30,15 +65,43 @@ def main(verbose: bool) -> None:
     log_redaction.install()
 
 
+def _split_bind(bind: str) -> tuple[str, int]:
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdecimal():
+        raise click.BadParameter(f"expected HOST:PORT, got {bind!r}", param_hint="--bind")
+    return host.strip("[]"), int(port)
+
+
 @main.command()
 @click.option("--port", type=int, default=None, help="Overrides PORT (default 8000).")
-def serve(port: int | None) -> None:
-    """Serve HTTP with the embedded worker (Ctrl-C stops cleanly)."""
-    from fulfillment.server import serve as run_server
-
+@click.option("--bind", default=None, help="HOST:PORT to listen on (default HOST:PORT).")
+@click.option("--workers", type=int, default=None,
+              help="Web processes (default WEB_CONCURRENCY, else 2). Not with --embedded.")
+@click.option("--threads", type=int, default=4, show_default=True,
+              help="Threads per web process.")
+@click.option("--timeout", type=int, default=30, show_default=True,
+              help="Seconds before a stuck web process is replaced.")
+def serve(port: int | None, bind: str | None, workers: int | None, threads: int,
+          timeout: int) -> None:
+    """Serve HTTP: gunicorn with N workers; with --embedded, one process with the outbox
+    worker and jobs in threads (Ctrl-C stops cleanly)."""
+    overrides: dict[str, object] = {"port": port} if port else {}
+    if bind:
+        overrides["host"], overrides["port"] = _split_bind(bind)
     logging.getLogger().setLevel(logging.INFO)
-    services = make_services(**({"port": port} if port else {}))
-    run_server(services)
+    if _embedded():
+        if workers not in (None, 1):
+            raise click.UsageError("--workers needs the production server: drop --embedded")
+        from fulfillment.server import serve as run_embedded
+
+        run_embedded(make_services(**overrides))
+        return
+    from fulfillment import production
+
+    settings = cli_settings(**overrides)
+    count = workers or int(os.environ.get("WEB_CONCURRENCY") or 2)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    production.run(settings, f"{host}:{settings.port}", count, threads, timeout)
 
 
 @main.command()

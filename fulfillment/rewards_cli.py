@@ -4,6 +4,8 @@ reward.approved webhooks. The embedded server runs the same every minute."""
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from typing import Any
 
 import click
@@ -40,14 +42,29 @@ def register(main: click.Group) -> None:
         """The reward ledger."""
 
     @rewards_group.command("release")
-    def release() -> None:
+    @click.option("--every", type=float, default=None,
+                  help="Keep running: a pass every N seconds until SIGTERM (a deployment's "
+                       "rewards process); without it, one pass.")
+    def release(every: float | None) -> None:
         """Hold -> approve due rewards and deliver reward.approved webhooks."""
         from fulfillment.cli import make_services
 
         services = make_services()
         try:
-            result, delivered = release_once(services)
+            if every is None:
+                result, delivered = release_once(services)
+                click.echo(f"held {result.held}, approved {result.approved}, webhooks "
+                           f"delivered {delivered}")
+                return
+            stop = threading.Event()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: stop.set())
+            log.warning("rewards release every %.0f s started", every)
+            while not stop.is_set():
+                try:
+                    release_once(services)
+                except Exception:  # a database outage must not end the job
+                    log.exception("rewards release pass failed")
+                stop.wait(every)
         finally:
             services.close()
-        click.echo(f"held {result.held}, approved {result.approved}, webhooks delivered "
-                   f"{delivered}")

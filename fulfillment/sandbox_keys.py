@@ -1,5 +1,6 @@
-"""Credentials that exist only in sandbox mode, so the console and `simulate` push genuine,
-signed platform requests through the real verification code instead of switching it off.
+"""Credentials that exist only with sandbox trust on (SANDBOX=1), so the console and
+`simulate` push genuine, signed platform requests through the real verification code
+instead of switching it off.
 
 Made fresh in memory at start-up: a private CA the Alexa verifier trusts only in sandbox
 mode, a leaf for echo-api.amazon.com served from a pinned in-memory URL, and an RSA key whose
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -96,7 +98,8 @@ class SandboxKeys:
     leaf_key: rsa.RSAPrivateKey
     google_key: rsa.RSAPrivateKey
     google_cert: x509.Certificate
-    es_secrets: dict[str, str]
+    # The demo's ES header secret, read when used: the demo may be seeded after start-up.
+    es_secrets: Callable[[], dict[str, str]]
 
     def alexa_headers(self, body: bytes) -> dict[str, str]:
         return {"SignatureCertChainUrl": SANDBOX_CERT_URL,
@@ -117,7 +120,7 @@ class SandboxKeys:
 
     def dialogflow_es_headers(self, shop_settings: dict[str, Any]) -> dict[str, str]:
         header = shop_settings.get("dialogflow_es_header") or "X-Dialogflow-Secret"
-        secret = self.es_secrets.get(header, "")
+        secret = self.es_secrets().get(header, "")
         return {header: secret} if secret else {}
 
 
@@ -139,12 +142,15 @@ def create(services: Services) -> SandboxKeys:
     from core.demo import demo_secrets
 
     ca, leaf, leaf_key, google_key, google_cert = _material()
-    es = {"X-Dialogflow-Secret": demo_secrets(services)["dialogflow_es_secret"]}
+
+    def es() -> dict[str, str]:
+        return {"X-Dialogflow-Secret": demo_secrets(services).get("dialogflow_es_secret", "")}
+
     return SandboxKeys(ca, leaf, leaf_key, google_key, google_cert, es)
 
 
 def install(services: Services, verifier: AlexaVerifier) -> SandboxKeys:
-    """Trust the sandbox credentials; only ever called in sandbox mode."""
+    """Trust the sandbox credentials; only ever called when SANDBOX=1."""
     keys = create(services)
     verifier.trust(keys.ca)
     verifier.pin(SANDBOX_CERT_URL, pem(keys.leaf, keys.ca))

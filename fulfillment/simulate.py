@@ -83,10 +83,8 @@ class Simulator:
     services: Services
 
     def __post_init__(self) -> None:
-        if self.services.settings.messaging_mode != "sandbox" or sandbox_keys(
-                self.services) is None:
-            raise Forbidden("Simulation needs sandbox mode (MESSAGING_MODE=sandbox).",
-                            code="not_sandbox")
+        if not self.services.settings.sandbox or sandbox_keys(self.services) is None:
+            raise Forbidden("Simulation needs sandbox trust (SANDBOX=1).", code="not_sandbox")
         self.client = self.app.test_client()
 
     def start(self, platform: str, shop: str, locale: str, user: str = "alex",

@@ -80,8 +80,10 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(database: Database) -> Settings:
+    """Sandbox trust on: the simulator (console, conversations) signs with the sandbox keys."""
     return Settings(database_url=database.url, base_url=BASE_URL, secret_key="test-secret",
-                    hash_key="test-hash-key", verify_requests=True, embedded_worker=False)
+                    hash_key="test-hash-key", verify_requests=True, embedded_worker=False,
+                    sandbox=True)
 
 
 @pytest.fixture

@@ -147,7 +147,8 @@ def test_twenty_threads_creating_one_customers_code_end_with_one_code(pg_databas
     from core.config import Settings
     from core.services import bootstrap
 
-    svc = bootstrap(Settings(database_url=pg_database.url), db=pg_database,
+    svc = bootstrap(Settings(database_url=pg_database.url, secret_key="test-secret",
+                             hash_key="test-hash-key"), db=pg_database,
                     background_clicks=False)
     customer_id = _new_customer(svc, "Concurrent")
 

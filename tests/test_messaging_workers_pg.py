@@ -32,7 +32,8 @@ pytestmark = pytest.mark.postgres_only
 def seed_messages(db: Database, n: int) -> None:
     from core import demo as demo_seed
 
-    services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test"), db=db,
+    services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test",
+                                  secret_key="s", hash_key="h"), db=db,
                          background_clicks=False)
     demo_seed.seed(services)
     now = datetime.now(UTC)

@@ -43,7 +43,8 @@ class ConversationItem(pytest.Item):
         db = Database(f"sqlite:///{tmp / 'conv.db'}")
         db.create_all()
         services = bootstrap(Settings(database_url=db.url, base_url=BASE_URL,
-                                      embedded_worker=False), db=db,
+                                      secret_key="test-secret", hash_key="test-hash-key",
+                                      sandbox=True, embedded_worker=False), db=db,
                              clock=FrozenClock(CLOCK_START), background_clicks=False)
         try:
             demo.seed(services)

@@ -1,0 +1,66 @@
+"""`python -m fulfillment serve`: the production server, gunicorn driven from code with the
+app factory. Each worker process builds its own Services after the fork (no engine or click
+thread crosses a fork) and flushes its clicks when it exits; the outbox worker and the other
+jobs run as their own processes (see the README's Deploy section and the Procfile)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from core.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _close_services(_arbiter: Any, worker: Any) -> None:
+    """gunicorn's worker_exit hook: flush this worker's queued clicks."""
+    app = getattr(worker, "wsgi", None)
+    services = getattr(app, "extensions", {}).get("referrals.services")
+    if services is not None:
+        services.close()
+
+
+class ProductionServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from core.services import bootstrap
+        from fulfillment.app import create_app
+
+        return create_app(services=bootstrap(self.settings))
+
+
+def options(bind: str, workers: int, threads: int, timeout: int) -> dict[str, Any]:
+    return {
+        "bind": bind,
+        "workers": workers,
+        # Threads keep a worker answering while one request waits on the network (Amazon's
+        # certificate, Google's keys); the app is thread-safe (the embedded server is too).
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "threads": threads,
+        "timeout": timeout,
+        "graceful_timeout": 20,
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "referrals-web",
+        "worker_exit": _close_services,
+        # Proxy headers are read by the app (TRUSTED_PROXIES), not by gunicorn.
+        "forwarded_allow_ips": "",
+    }
+
+
+def run(settings: Settings, bind: str, workers: int, threads: int = 4,
+        timeout: int = 30) -> None:
+    settings.require_secrets()  # refuse in the master, before any worker is forked
+    log.info("production server on %s, %d workers x %d threads", bind, workers, threads)
+    ProductionServer(settings, options(bind, workers, threads, timeout)).run()
