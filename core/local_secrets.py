@@ -37,7 +37,7 @@ def _read(path: Path) -> dict[str, str]:
 
 def load_or_create(directory: Path) -> dict[str, str]:
     """The stored secrets, made once: O_EXCL so two first starts agree on one file."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = directory / FILE_NAME
     if path.exists():
         return _read(path)

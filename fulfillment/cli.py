@@ -89,6 +89,7 @@ def serve(port: int | None, bind: str | None, workers: int | None, threads: int,
     if bind:
         overrides["host"], overrides["port"] = _split_bind(bind)
     logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the readiness probe's set-up
     if _embedded():
         if workers not in (None, 1):
             raise click.UsageError("--workers needs the production server: drop --embedded")

@@ -53,6 +53,9 @@ def options(bind: str, workers: int, threads: int, timeout: int) -> dict[str, An
         "errorlog": "-",
         "loglevel": "info",
         "proc_name": "referrals-web",
+        # One instance per machine should not be assumed (tests, blue/green): no shared
+        # control socket in $HOME.
+        "control_socket_disable": True,
         "worker_exit": _close_services,
         # Proxy headers are read by the app (TRUSTED_PROXIES), not by gunicorn.
         "forwarded_allow_ips": "",

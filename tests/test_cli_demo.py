@@ -13,10 +13,12 @@ from click.testing import CliRunner
 from fulfillment.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+SECRETS = {"SECRET_KEY": "test-secret", "HASH_KEY": "test-hash-key"}
 
 
 def _run_demo(database_url: str) -> dict:
-    env = {**os.environ, "DATABASE_URL": database_url, "BASE_URL": "http://127.0.0.1:8123"}
+    env = {**os.environ, "DATABASE_URL": database_url, "BASE_URL": "http://127.0.0.1:8123",
+           **SECRETS}
     result = CliRunner().invoke(main, ["demo", "--json"], env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
@@ -40,7 +42,7 @@ def test_running_the_demo_twice_changes_nothing(database) -> None:
 
 
 def test_db_upgrade_then_demo_work_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", **SECRETS}
     for args in (["db", "upgrade"], ["demo", "--json"]):
         result = subprocess.run([sys.executable, "-m", "fulfillment", *args], cwd=REPO, env=env,
                                 capture_output=True, text=True, timeout=120)

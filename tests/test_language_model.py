@@ -98,6 +98,8 @@ def test_export_models_cli_writes_the_demo_package(tmp_path: Path, demo, service
     from fulfillment.cli import main
 
     monkeypatch.setenv("DATABASE_URL", services.settings.database_url)
+    monkeypatch.setenv("SECRET_KEY", services.settings.secret_key)
+    monkeypatch.setenv("HASH_KEY", services.settings.hash_key)
     result = CliRunner().invoke(main, ["export-models", "alexa", "--shop", "demo",
                                        "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -18,7 +18,8 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
     import os
 
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "BASE_URL": "https://refer.test", "EMBEDDED_WORKER": "0"}
+           "BASE_URL": "https://refer.test", "EMBEDDED_WORKER": "0",
+           "SECRET_KEY": "test-secret", "HASH_KEY": "test-hash-key", "SANDBOX": "1"}
     for args in (["db", "upgrade"], ["demo"]):
         subprocess.run([sys.executable, "-m", "fulfillment", *args], cwd=REPO, env=env,
                        check=True, capture_output=True)
