@@ -59,8 +59,8 @@ def _setup(state: Any) -> None:
                                  or fetch_over_https)
         services.extras["alexa_verifier"] = verifier
     if services.settings.sandbox and "sandbox_keys" not in services.extras:
-        log.warning("SANDBOX=1: the simulator's in-memory Alexa CA and Google key are trusted "
-                    "(local and staging only)")
+        log.info("SANDBOX=1: the simulator's in-memory Alexa CA and Google key are trusted "
+                 "(local and staging only)")
         sandbox_keys.install(services, verifier)
     app.config["ASK_SDK_VERIFY_SIGNATURE"] = False  # verified above, with reasons
     app.config["ASK_SDK_VERIFY_TIMESTAMP"] = False
