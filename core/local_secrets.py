@@ -28,8 +28,12 @@ def _read(path: Path) -> dict[str, str]:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise UnsafeSecretsFile(f"{path} is readable by others (mode {mode:o}): chmod 600 it")
-    data = json.loads(path.read_text())
-    if not all(isinstance(data.get(name), str) and data[name] for name in REQUIRED_SECRETS):
+    try:
+        data = json.loads(path.read_text())
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict) or not all(
+            isinstance(data.get(name), str) and data[name] for name in REQUIRED_SECRETS):
         raise UnsafeSecretsFile(f"{path} lacks {', '.join(REQUIRED_SECRETS)}: remove it to "
                                 "make new ones (sessions and sealed secrets are then lost)")
     return data

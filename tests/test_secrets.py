@@ -176,6 +176,10 @@ def test_the_embedded_secrets_are_made_once_with_mode_0600_and_others_cannot_rea
     path.chmod(0o644)
     with pytest.raises(UnsafeSecretsFile, match="chmod 600"):
         load_or_create(tmp_path / "var")
+    path.chmod(0o600)
+    path.write_text("{not json")
+    with pytest.raises(UnsafeSecretsFile, match="lacks SECRET_KEY"):
+        load_or_create(tmp_path / "var")
 
 
 def test_secrets_in_the_environment_win_and_then_nothing_is_written(tmp_path: Path) -> None:
