@@ -36,7 +36,8 @@ def _schema(heads: set[str]) -> str:
             return "missing"
         if "alembic_version" not in tables:
             return "ok"
-        current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        current: set[str] = set(
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
     return "ok" if current == heads else "behind"
 
 
