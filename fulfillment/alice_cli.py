@@ -42,6 +42,7 @@ def register(main: click.Group) -> None:
             stop = threading.Event()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: stop.set())
+            log.warning("alice-images started (a pass every %.0f s)", interval)
             while not stop.is_set():
                 try:
                     job()

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -97,19 +98,38 @@ def wait_ready(proc: subprocess.Popen[bytes], port: str, timeout: float = 90) ->
     raise AssertionError("never ready")
 
 
+def _wait_started(proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    """A job logs "... started" once its SIGTERM handler is in place; before that line a
+    SIGTERM would just end a process that is still importing."""
+    assert proc.stderr is not None
+    seen: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:
+        for raw in proc.stderr:  # type: ignore[union-attr]
+            seen.append(raw.decode(errors="replace"))
+            if " started" in seen[-1]:
+                started.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert started.wait(timeout), "".join(seen)
+
+
 def run_until_stopped(argv: list[str], env: dict[str, str], *, web: bool,
                       shell: bool = False) -> None:
-    """A web process must answer readiness; any other long-running job must still be up
-    after a few seconds. Both must stop cleanly on SIGTERM."""
+    """A web process must answer readiness; any other long-running job must say it started
+    and still be up a few seconds later. Both must stop cleanly on SIGTERM."""
     proc = subprocess.Popen(argv, cwd=REPO, env=env, shell=shell, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL if web else subprocess.PIPE)
     try:
         if web:
             wait_ready(proc, env["PORT"])
             assert requests.get(f"http://127.0.0.1:{env['PORT']}/livez", timeout=5).ok
         else:
-            time.sleep(3)
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            _wait_started(proc)
+            time.sleep(2)
+            assert proc.poll() is None
     except BaseException:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
