@@ -85,7 +85,7 @@ def test_the_alice_images_command_in_the_sandbox_uploads_to_the_stand_in(simulat
     share_on_a_screen(simulator)
     env = {"DATABASE_URL": services.settings.database_url,
            "SECRET_KEY": services.settings.secret_key, "HASH_KEY": services.settings.hash_key,
-           "BASE_URL": services.base_url, "YANDEX_DIALOGS_URL": ""}
+           "BASE_URL": services.base_url, "YANDEX_DIALOGS_URL": "", "SANDBOX": "1"}
     result = CliRunner().invoke(main, ["alice-images", "--once"], env=env,
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output

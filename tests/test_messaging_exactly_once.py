@@ -95,7 +95,8 @@ TOTAL = 600
 def seed_emails(db: Database, n: int) -> None:
     from core import demo as demo_seed
 
-    services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test"), db=db,
+    services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test",
+                                  secret_key="kill-test-secret", hash_key="h"), db=db,
                          background_clicks=False)
     demo_seed.seed(services)
     services.clicks.close()
