@@ -41,7 +41,7 @@ def run_cli(services: Services, *args: str) -> Any:
     env = {"DATABASE_URL": services.settings.database_url,
            "SECRET_KEY": services.settings.secret_key,
            "HASH_KEY": services.settings.hash_key, "BASE_URL": services.base_url,
-           "EMBEDDED_WORKER": "0"}
+           "EMBEDDED_WORKER": "0", "SANDBOX": "1"}  # the simulator signs with sandbox keys
     return CliRunner().invoke(main, ["test-conversations", *args], env=env,
                               catch_exceptions=False)
 
