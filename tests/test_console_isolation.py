@@ -48,7 +48,7 @@ def threaded_server(tmp_path: Path) -> Iterator[tuple[str, list]]:
     db = Database(f"sqlite:///{tmp_path / 'console.db'}")
     db.create_all()
     services = bootstrap(Settings(database_url=db.url, base_url=base, secret_key=SECRET,
-                                  hash_key=HASH, embedded_worker=False),
+                                  hash_key=HASH, embedded_worker=False, sandbox=True),
                          db=db, clock=FrozenClock(CLOCK_START), background_clicks=False)
     shops = _seed(services)
     server = make_server("127.0.0.1", port, create_app(services=services), threaded=True)
