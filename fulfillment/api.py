@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from core import analytics, credentials, events, programs, review
 from core.clock import as_utc
 from core.errors import InvalidInput, MalformedRequest, NotFound, Unauthorized
+from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
 from core.models import (
     Customer,
     LedgerEntry,
@@ -30,6 +31,7 @@ from core.models import (
 )
 from core.models.rewards import ENTRY_STATUSES, REFERRAL_STATUSES
 from core.webhook_signing import HEADER
+from fulfillment import input_limits
 from fulfillment.context import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -98,14 +100,13 @@ def api(method: str, path: str, summary: str, *, auth: str = "api_key",
         def wrapper(**kwargs: Any) -> Any:
             if auth == "api_key":
                 _authenticate()
-            if route.query:
-                g.query = _checked_query(route.query)
+            g.query = _checked_query(route.query)
             if body is not None:
                 data = request.get_json(silent=True)
                 if not isinstance(data, dict):
                     raise MalformedRequest("The body must be a JSON object.", code="malformed_json")
                 _check(body, data)
-                kwargs["data"] = data
+                kwargs["data"] = _whole_numbers(data)
             answer = make_response(view(**kwargs))
             if current_app.testing:
                 _check_response(route, answer.status_code, answer.get_json())
@@ -133,10 +134,10 @@ _INTEGER = re.compile(r"-?[0-9]{1,4000}")
 
 
 def _checked_query(declared: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The declared query parameters, typed and checked against their schemas (422 naming
-    each wrong one); undeclared ones are ignored."""
+    """The declared query parameters, typed and checked against their schemas; a wrong or
+    an undeclared one is a 422 naming it (a misspelt ?limt= must not silently mean 50)."""
     values: dict[str, Any] = {}
-    wrong: list[str] = []
+    wrong: list[str] = sorted(set(request.args) - set(declared))
     for name, schema in declared.items():
         raw = request.args.get(name)
         if raw is None:
@@ -155,6 +156,18 @@ def _checked_query(declared: dict[str, dict[str, Any]]) -> dict[str, Any]:
         raise InvalidInput("Invalid query parameters: " + ", ".join(wrong) + ".",
                            code="schema", details={"fields": wrong})
     return values
+
+
+def _whole_numbers(value: Any) -> Any:
+    """JSON Schema counts 5000.0 as an integer; the columns and rules want an int. These
+    bodies declare no fractional numbers, so every whole float becomes an int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
 
 
 def _check(schema: dict[str, Any], data: dict[str, Any]) -> None:
@@ -242,8 +255,17 @@ PROGRAM = {"type": "object", "additionalProperties": False, "properties": {
     "cap_total": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
     "level2_percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
     "terms": {"type": "object", "additionalProperties": {"type": "string"}},
-    "fraud_rules": {"type": "object", "description": "rule -> block|flag|off, or a limit: "
-                    "velocity_code_per_hour, velocity_ip_per_day"}}}
+    "fraud_rules": {"type": "object", "additionalProperties": False,
+                    "description": "rule -> block|flag|off, or a limit: "
+                    "velocity_code_per_hour, velocity_ip_per_day",
+                    "properties": {
+                        **{rule: {"enum": ["block", "flag", "off"]} for rule in DEFAULT_ACTIONS},
+                        **{limit: {"type": "integer", "minimum": 1, "maximum": 10**6 - 1}
+                           for limit in DEFAULT_LIMITS}}}}}
+_AMOUNT_NOTE = ("minor units; points; or, for percent_discount, a whole percent 1-100 "
+                "(checked on the program as it will be: 422 naming the field)")
+for _side in ("referrer", "friend"):
+    PROGRAM["properties"][f"{_side}_reward_amount"]["description"] = _AMOUNT_NOTE
 PROGRAM_OUT = {**PROGRAM, "required": [*programs.FIELDS, "version", "active", "created_at"],
                "properties": {**PROGRAM["properties"], "version": INT,
                               "active": {"type": "boolean"}, "created_at": NULL_TIME}}
@@ -480,7 +502,8 @@ def openapi_document() -> dict[str, Any]:
         paths.setdefault("/api/v1" + route.path, {})[route.method.lower()] = op
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Voice referrals shop API", "version": "1"},
+        "info": {"title": "Voice referrals shop API", "version": "1",
+                 "description": input_limits.DESCRIPTION},
         "paths": paths,
         "components": {"securitySchemes": {
             "apiKey": {"type": "http", "scheme": "bearer"},

@@ -37,6 +37,12 @@ OTHER_JSON = Limits(max_bytes=1024 * 1024, max_depth=64)  # anything else sent a
 SURFACES: tuple[tuple[str, Limits], ...] = (
     ("/alexa/", VOICE), ("/dialogflow/", VOICE), ("/alice/", VOICE), ("/api/", SHOP_API))
 
+DESCRIPTION = (
+    f"Before anything else every request body is checked: at most {SHOP_API.max_bytes} "
+    f"bytes, JSON nested at most {SHOP_API.max_depth} levels, UTF-8, and no string (key or "
+    "value) holding U+0000 or an unpaired surrogate; route and query parameters hold "
+    "neither. Anything else is a 400 with error.code body_too_large, too_deep, "
+    "malformed_json or invalid_characters.")
 _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")  # after parsing, a valid pair is one char
 # One token at a time, left to right: a whole string (escapes included; an unterminated
 # one runs to the end), or a bracket. Strings are skipped in one step, so the scan is
