@@ -49,6 +49,7 @@ _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")  # after parsing, a valid pair is
 # linear whatever the body holds.
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*+(?:\\|"|\Z)|[\[\]{}]', re.DOTALL)
 _OPENERS = frozenset(b"[{")
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class InputRejected(MalformedRequest):
@@ -133,7 +134,8 @@ def limits_for(path: str, is_json: bool) -> Limits | None:
 
 
 def guard_request() -> None:
-    """before_request: route parameters and query values first, then the body."""
+    """before_request: route parameters and query values first, then the body (JSON, or
+    the fields of a form)."""
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str):
             check_text(f"The route parameter {name}", value)
@@ -143,6 +145,9 @@ def guard_request() -> None:
         return
     limits = limits_for(request.path, request.is_json)
     if limits is None:
+        if request.mimetype in _FORMS:  # the console's login, Twilio's callbacks
+            for name, value in request.form.items(multi=True):
+                check_text(f"The form field {name}", name + value)
         return
     request.max_content_length = limits.max_bytes  # refuses before reading past the limit
     try:

@@ -197,6 +197,15 @@ def test_a_nul_in_a_query_value_is_a_400(client, auth):
             "invalid_characters")
 
 
+@pytest.mark.parametrize("path, form", [
+    ("/console/login", {"email": "support@demo-shop.example\x00", "password": "x"}),
+    ("/hooks/twilio/inbound", {"From": "+15555550100", "Body": "STOP\x00"}),
+])
+def test_a_nul_in_a_form_field_is_a_400(client, open_client, demo, path, form):
+    for each in (client, open_client):
+        assert each.post(path, data=form).status_code == 400
+
+
 # --- route parameters and query values ------------------------------------------------------
 
 @pytest.mark.parametrize("referral_id", ["%C2%B2", "9" * 20, "0", "-1", "1_0", "%D9%A3x",
