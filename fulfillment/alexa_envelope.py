@@ -10,7 +10,7 @@ from typing import Any
 
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.serialize import DefaultSerializer
-from ask_sdk_model import RequestEnvelope
+from ask_sdk_model.request_envelope import RequestEnvelope
 
 _SERIALIZER = DefaultSerializer()
 # Amazon sends a session with every one of these; the SDK refuses session attributes without.
