@@ -192,6 +192,10 @@ def test_a_body_that_is_not_utf8_is_a_400(client):
             "malformed_json")
 
 
+def test_a_nul_in_a_dashboard_slug_is_a_400(client):
+    assert client.get("/dashboard/a%00/kpis.csv").status_code == 400
+
+
 def test_a_nul_in_a_query_value_is_a_400(client, auth):
     refused(client.get("/api/v1/referrals?status=%00", headers=auth), 400,
             "invalid_characters")
