@@ -6,12 +6,14 @@ the adapter's 500. Deserializing once here turns a malformed envelope into a 400
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model.request_envelope import RequestEnvelope
 
+log = logging.getLogger(__name__)
 _SERIALIZER = DefaultSerializer()
 # Amazon sends a session with every one of these; the SDK refuses session attributes without.
 IN_SESSION = ("LaunchRequest", "IntentRequest", "SessionEndedRequest")
@@ -43,7 +45,10 @@ def unreadable_reason(body: bytes) -> str | None:
     try:
         envelope = _SERIALIZER.deserialize(payload=body.decode("utf-8"),
                                            obj_type=RequestEnvelope)
-    except (SerializationException, ValueError, TypeError, AttributeError):
+    except (SerializationException, ValueError, TypeError, AttributeError) as exc:
+        # The SDK's words for the operator (the log redaction takes out any phone or email
+        # a slot carried); the caller is told no more than that a field has the wrong type.
+        log.warning("unreadable Alexa envelope: %s", exc)
         return "The Alexa request envelope has fields of the wrong type."
     if envelope is None or envelope.request is None:
         return "Expected an Alexa request envelope."
