@@ -275,6 +275,11 @@ def _refund(session: Session, services: Services, shop_id: int,
         Conversion.shop_id == shop_id, Conversion.order_id == data["order_id"]).with_for_update())
     if conversion is None:
         return {"reversed": 0, "reason": "no_conversion"}
+    if conversion.refunded_amount + data["amount"] > conversion.amount:
+        left = conversion.amount - conversion.refunded_amount
+        raise InvalidInput(f"The refunds would exceed the order amount: {left} left to "
+                           f"refund of {conversion.amount}.", code="refund_exceeds_order",
+                           details={"fields": ["amount"], "refundable": left})
     conversion.refunded_amount += data["amount"]
     program = session.scalar(select(Program).join(Referral, Referral.program_id == Program.id)
                              .where(Referral.id == conversion.referral_id))

@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from core import referrals
 from core.services import Services
-from fulfillment import sandbox_keys, turn_capture
+from fulfillment import alexa_envelope, sandbox_keys, turn_capture
 from fulfillment.alexa_verify import AlexaVerifier, VerificationFailed, fetch_over_https
 from fulfillment.ask_sdk_compat import skill_adapter_class
 from fulfillment.context import services as current_services
@@ -87,6 +87,9 @@ def webhook(shop: str) -> ResponseReturnValue:
     if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict) \
             or not envelope["request"].get("type"):
         return _bad_request("not_an_alexa_request", "Expected an Alexa request envelope.")
+    shape = alexa_envelope.shape_problem(envelope)
+    if shape is not None:
+        return _bad_request("not_an_alexa_request", shape)
     skill_id = ext["skill_ids"].get(shop)
     if services.settings.verify_requests:
         try:
@@ -95,6 +98,9 @@ def webhook(shop: str) -> ResponseReturnValue:
         except VerificationFailed as exc:
             log.warning("refused Alexa request for %s: %s", shop, exc)
             return _bad_request("verification_failed", str(exc))
+    unreadable = alexa_envelope.unreadable_reason(body)  # the SDK's reading, as a 400
+    if unreadable is not None:
+        return _bad_request("not_an_alexa_request", unreadable)
     call = alexa_platform.AlexaCall(shop_slug=shop, services=services, profile=ext["profile"])
     token = alexa_platform.current_call.set(call)
     try:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from core import analytics, credentials, events, programs, review
 from core.clock import as_utc
 from core.errors import InvalidInput, MalformedRequest, NotFound, Unauthorized
+from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
 from core.models import (
     Customer,
     LedgerEntry,
@@ -30,10 +31,12 @@ from core.models import (
 )
 from core.models.rewards import ENTRY_STATUSES, REFERRAL_STATUSES
 from core.webhook_signing import HEADER
+from fulfillment import input_limits
 from fulfillment.context import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 200
+MAX_ID = 2**31 - 1  # the id columns are INTEGER: a larger id names nothing
 
 
 @dataclass
@@ -50,6 +53,7 @@ class ApiRoute:
     documented_body: dict[str, Any] | None = None
     errors: tuple[int, ...] = (400, 401, 404, 422)
     operation_id: str = ""
+    path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 ROUTES: list[ApiRoute] = []
@@ -60,6 +64,7 @@ ERROR_TEXT = {400: "Malformed request", 401: "Not authenticated (the reason is i
               422: "Invalid fields (named in error.details.fields)"}
 PAGE = {"limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
         "after": {"type": "integer", "minimum": 0}}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _authenticate() -> None:
@@ -79,12 +84,14 @@ def api(method: str, path: str, summary: str, *, auth: str = "api_key",
         body: dict[str, Any] | None = None, response: dict[str, Any] | None = None,
         query: dict[str, dict[str, Any]] | None = None, status: int = 200,
         documented_body: dict[str, Any] | None = None,
-        errors: tuple[int, ...] = (400, 401, 404, 422)) -> Callable[[Callable[..., Any]],
-                                                                   Callable[..., Any]]:
-    """Declare a route once: the declaration authenticates, validates the body, checks the
-    answer under test, and is what openapi_document() publishes."""
+        errors: tuple[int, ...] = (400, 401, 404, 422),
+        path_params: dict[str, dict[str, Any]] | None = None) -> Callable[
+            [Callable[..., Any]], Callable[..., Any]]:
+    """Declare a route once: the declaration authenticates, validates the query and the
+    body, checks the answer under test, and is what openapi_document() publishes. An
+    integer path parameter is matched by a bounded int converter (anything else: 404)."""
     route = ApiRoute(method, path, summary, auth, body, response or {"type": "object"},
-                     query or {}, status, documented_body, errors)
+                     query or {}, status, documented_body, errors, "", path_params or {})
     ROUTES.append(route)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,22 +100,74 @@ def api(method: str, path: str, summary: str, *, auth: str = "api_key",
         def wrapper(**kwargs: Any) -> Any:
             if auth == "api_key":
                 _authenticate()
+            g.query = _checked_query(route.query)
             if body is not None:
                 data = request.get_json(silent=True)
                 if not isinstance(data, dict):
                     raise MalformedRequest("The body must be a JSON object.", code="malformed_json")
                 _check(body, data)
-                kwargs["data"] = data
+                kwargs["data"] = _whole_numbers(data)
             answer = make_response(view(**kwargs))
             if current_app.testing:
                 _check_response(route, answer.status_code, answer.get_json())
             return answer
 
-        bp.add_url_rule(re.sub(r"\{(\w+)\}", r"<\1>", path), endpoint=view.__name__,
-                        view_func=wrapper, methods=[method])
+        bp.add_url_rule(_flask_rule(route), endpoint=view.__name__, view_func=wrapper,
+                        methods=[method])
         return wrapper
 
     return decorate
+
+
+def _flask_rule(route: ApiRoute) -> str:
+    def converter(match: re.Match[str]) -> str:
+        schema = route.path_params.get(match.group(1))
+        if schema and schema.get("type") == "integer":
+            return f"<int(min={schema['minimum']}, max={schema['maximum']}):{match.group(1)}>"
+        return f"<{match.group(1)}>"
+
+    return re.sub(r"\{(\w+)\}", converter, route.path)
+
+
+# ASCII digits only (int() also reads "٣" and "1_0"), within what int() converts.
+_INTEGER = re.compile(r"-?[0-9]{1,4000}")
+
+
+def _checked_query(declared: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The declared query parameters, typed and checked against their schemas; a wrong or
+    an undeclared one is a 422 naming it (a misspelt ?limt= must not silently mean 50)."""
+    values: dict[str, Any] = {}
+    wrong: list[str] = sorted(set(request.args) - set(declared))
+    for name, schema in declared.items():
+        raw = request.args.get(name)
+        if raw is None:
+            continue
+        value: Any = raw
+        if schema.get("type") == "integer":
+            if not _INTEGER.fullmatch(raw):
+                wrong.append(name)
+                continue
+            value = int(raw)
+        if list(jsonschema.Draft202012Validator(schema).iter_errors(value)):
+            wrong.append(name)
+            continue
+        values[name] = value
+    if wrong:
+        raise InvalidInput("Invalid query parameters: " + ", ".join(wrong) + ".",
+                           code="schema", details={"fields": wrong})
+    return values
+
+
+def _whole_numbers(value: Any) -> Any:
+    """JSON Schema counts 5000.0 as an integer; the columns and rules want an int. These
+    bodies declare no fractional numbers, so every whole float becomes an int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
 
 
 def _check(schema: dict[str, Any], data: dict[str, Any]) -> None:
@@ -150,13 +209,9 @@ NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
 
 
 def _page() -> tuple[int, int]:
-    try:
-        limit = min(int(request.args.get("limit", 50)), MAX_LIMIT)
-        after = min(int(request.args.get("after", 0)), 2**62)
-    except ValueError as exc:
-        raise InvalidInput("limit and after must be integers.", code="schema",
-                           details={"fields": ["limit", "after"]}) from exc
-    return max(limit, 1), max(after, 0)
+    """limit and after, already checked against PAGE by the route's declaration."""
+    query = g.get("query") or {}
+    return query.get("limit", 50), min(query.get("after", 0), 2**62)  # past every id
 
 
 def _paged(rows: list[Any], limit: int, render: Callable[[Any], dict[str, Any]],
@@ -200,8 +255,17 @@ PROGRAM = {"type": "object", "additionalProperties": False, "properties": {
     "cap_total": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
     "level2_percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
     "terms": {"type": "object", "additionalProperties": {"type": "string"}},
-    "fraud_rules": {"type": "object", "description": "rule -> block|flag|off, or a limit: "
-                    "velocity_code_per_hour, velocity_ip_per_day"}}}
+    "fraud_rules": {"type": "object", "additionalProperties": False,
+                    "description": "rule -> block|flag|off, or a limit: "
+                    "velocity_code_per_hour, velocity_ip_per_day",
+                    "properties": {
+                        **{rule: {"enum": ["block", "flag", "off"]} for rule in DEFAULT_ACTIONS},
+                        **{limit: {"type": "integer", "minimum": 1, "maximum": 10**6 - 1}
+                           for limit in DEFAULT_LIMITS}}}}}
+_AMOUNT_NOTE = ("minor units; points; or, for percent_discount, a whole percent 1-100 "
+                "(checked on the program as it will be: 422 naming the field)")
+for _side in ("referrer", "friend"):
+    PROGRAM["properties"][f"{_side}_reward_amount"]["description"] = _AMOUNT_NOTE
 PROGRAM_OUT = {**PROGRAM, "required": [*programs.FIELDS, "version", "active", "created_at"],
                "properties": {**PROGRAM["properties"], "version": INT,
                               "active": {"type": "boolean"}, "created_at": NULL_TIME}}
@@ -329,11 +393,7 @@ def _referral(row: Any) -> dict[str, Any]:
 
 
 def _status_filter() -> str | None:
-    status = request.args.get("status") or None
-    if status is not None and status not in REFERRAL_STATUSES:
-        raise InvalidInput(f"status must be one of {list(REFERRAL_STATUSES)}.", code="schema",
-                           details={"fields": ["status"]})
-    return status
+    return (g.get("query") or {}).get("status")  # checked against its enum already
 
 
 @api("GET", "/referrals", "Referrals, oldest first; filter with ?status=.",
@@ -359,30 +419,25 @@ def review_queue() -> ResponseReturnValue:
         return _paged(rows, limit, _referral, key=lambda row: row[0].id)
 
 
-def _decide(referral_id: str, decision: review.Decision) -> ResponseReturnValue:
+def _decide(referral_id: int, decision: review.Decision) -> ResponseReturnValue:
     svc = services()
     with svc.db.session() as session:
-        referral = review.decide(session, svc, shop_id=g.shop_id, referral_id=_int(referral_id),
+        referral = review.decide(session, svc, shop_id=g.shop_id, referral_id=referral_id,
                                  decision=decision, reviewer="api")
         return jsonify(_referral(_referral_rows(session, Referral.id == referral.id)[0]))
 
 
 @api("POST", "/review/{referral_id}/approve", "Approve a flagged referral: its rewards "
-     "continue through the hold period.", response=REFERRAL)
-def approve_referral(referral_id: str) -> ResponseReturnValue:
+     "continue through the hold period.", response=REFERRAL,
+     path_params={"referral_id": ID})
+def approve_referral(referral_id: int) -> ResponseReturnValue:
     return _decide(referral_id, review.Decision.APPROVE)
 
 
 @api("POST", "/review/{referral_id}/reject", "Reject a flagged referral: any rewards are "
-     "reversed.", response=REFERRAL)
-def reject_referral(referral_id: str) -> ResponseReturnValue:
+     "reversed.", response=REFERRAL, path_params={"referral_id": ID})
+def reject_referral(referral_id: int) -> ResponseReturnValue:
     return _decide(referral_id, review.Decision.REJECT)
-
-
-def _int(value: str) -> int:
-    if not value.isdigit():
-        raise NotFound("No such id.", code="not_found")
-    return int(value)
 
 
 # --- keys and KPIs -----------------------------------------------------------------------
@@ -430,7 +485,8 @@ def openapi_document() -> dict[str, Any]:
                 **{str(code): {"description": ERROR_TEXT[code], "content": {
                     "application/json": {"schema": ERROR}}} for code in route.errors}},
         }
-        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        params = [{"name": name, "in": "path", "required": True,
+                   "schema": route.path_params.get(name, {"type": "string"})}
                   for name in re.findall(r"\{(\w+)\}", route.path)]
         params += [{"name": name, "in": "query", "required": False, "schema": schema}
                    for name, schema in route.query.items()]
@@ -446,7 +502,8 @@ def openapi_document() -> dict[str, Any]:
         paths.setdefault("/api/v1" + route.path, {})[route.method.lower()] = op
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Voice referrals shop API", "version": "1"},
+        "info": {"title": "Voice referrals shop API", "version": "1",
+                 "description": input_limits.DESCRIPTION},
         "paths": paths,
         "components": {"securitySchemes": {
             "apiKey": {"type": "http", "scheme": "bearer"},

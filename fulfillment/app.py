@@ -10,7 +10,7 @@ from flask import Flask
 from core.config import Settings
 from core.referrals import CodeDirectory
 from core.services import Services, bootstrap
-from fulfillment import security_headers
+from fulfillment import input_limits, security_headers
 from fulfillment.errors import register_error_handlers
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     register_error_handlers(app)
     security_headers.install(app, services.settings.public_base_url)
     _trust_proxies(app, services.settings.trusted_proxies)
+    input_limits.install(app)  # size, depth, NUL: before any route reads the body
     if not services.settings.verify_requests:
         log.warning(
             "!!! VERIFY_REQUESTS=0: assistant request verification is OFF. "

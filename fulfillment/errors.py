@@ -41,7 +41,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 400, code, exc.description or exc.name)
+        response = error_response(exc.code or 400, code, exc.description or exc.name)
+        for name, value in exc.get_headers():  # a 405's Allow, a 401's WWW-Authenticate
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
