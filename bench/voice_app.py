@@ -17,12 +17,12 @@ from fulfillment.app import create_app
 pki = Path(os.environ["BENCH_PKI_DIR"])
 services = bootstrap(Settings.from_env())
 chain = (pki / "chain.pem").read_bytes()
-services.extras["alexa_verifier"] = AlexaVerifier(
+services.adapters.alexa_verifier = AlexaVerifier(
     roots=[x509.load_pem_x509_certificate((pki / "ca.pem").read_bytes())],
     fetch=lambda url: chain)
 google_certs = (pki / "google_certs.json").read_bytes()
-services.extras["google_certs_fetcher"] = lambda url: (
+services.adapters.google_certs_fetcher = lambda url: (
     200, {"Cache-Control": "max-age=3600"}, google_certs)
-services.extras["google_extra_certs"] = json.loads(google_certs)
+services.adapters.google_extra_certs = json.loads(google_certs)
 app = create_app(services=services)
 atexit.register(services.close)

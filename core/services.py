@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.clicks import ClickRecorder
 from core.clock import Clock, utcnow
 from core.config import Settings
 from core.db import Database
+from core.ports import CertFetcher, HttpGet, ProfileLookup, RequestVerifier
 from core.secrets_box import SecretBox
 from core.shop_snapshots import ShopSnapshots
+
+if TYPE_CHECKING:
+    from core.messaging.channels.base import Channel
+    from core.referrals import CodeDirectory
+
+
+@dataclass
+class Adapters:
+    """Outside parts a deployment or a test plugs in; None means the production default
+    (fetch over HTTPS from Amazon/Google, the real Yandex API, channels from settings)."""
+
+    alexa_verifier: RequestVerifier | None = None
+    alexa_cert_fetcher: CertFetcher | None = None
+    alexa_profile: ProfileLookup | None = None
+    google_certs_fetcher: HttpGet | None = None
+    google_extra_certs: dict[str, str] = field(default_factory=dict)  # kid -> PEM (sandbox)
+    yandex_dialogs_url: str | None = None
+    channels: dict[str, Channel] | None = None
+    # The simulator's in-memory Alexa CA and Google key (fulfillment.sandbox_keys), present
+    # only when SANDBOX=1: nothing outside the simulator can sign with them.
+    sandbox_keys: object | None = None
 
 
 @dataclass
@@ -21,8 +43,15 @@ class Services:
     box: SecretBox
     clock: Clock = utcnow
     shops: ShopSnapshots = field(default_factory=ShopSnapshots)  # what every turn reads
-    # Room for adapters other parts register (channels, uploaders, verifiers' fetchers).
-    extras: dict[str, Any] = field(default_factory=dict)
+    adapters: Adapters = field(default_factory=Adapters)
+    # Yandex image ids of QR codes already uploaded: (shop id, code) -> image id.
+    alice_ready_images: dict[tuple[int, str], str] = field(default_factory=dict)
+    codes: CodeDirectory = field(init=False)  # /r/<code> lookups, cached
+
+    def __post_init__(self) -> None:
+        from core.referrals import CodeDirectory  # core.referrals itself needs Services
+
+        self.codes = CodeDirectory(self)
 
     @property
     def base_url(self) -> str:

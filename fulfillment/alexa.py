@@ -53,12 +53,12 @@ class ShopSkillIds:
 def _setup(state: Any) -> None:
     app: Flask = state.app
     services: Services = app.extensions["referrals.services"]
-    verifier = services.extras.get("alexa_verifier")
+    verifier = services.adapters.alexa_verifier
     if verifier is None:
-        verifier = AlexaVerifier(fetch=services.extras.get("alexa_cert_fetcher")
+        verifier = AlexaVerifier(fetch=services.adapters.alexa_cert_fetcher
                                  or fetch_over_https)
-        services.extras["alexa_verifier"] = verifier
-    if services.settings.sandbox and "sandbox_keys" not in services.extras:
+        services.adapters.alexa_verifier = verifier
+    if services.settings.sandbox and services.adapters.sandbox_keys is None:
         log.info("SANDBOX=1: the simulator's in-memory Alexa CA and Google key are trusted "
                  "(local and staging only)")
         sandbox_keys.install(services, verifier)
@@ -66,7 +66,7 @@ def _setup(state: Any) -> None:
     app.config["ASK_SDK_VERIFY_TIMESTAMP"] = False
     adapter = skill_adapter_class()(skill=alexa_platform.build_skill(), skill_id="referrals",
                                     verifiers=[], app=app)
-    profile = services.extras.get("alexa_profile_client") or ProfileClient()
+    profile = services.adapters.alexa_profile or ProfileClient()
     app.extensions[EXT] = {"adapter": adapter, "verifier": verifier, "profile": profile,
                            "skill_ids": ShopSkillIds(services)}
 

@@ -64,7 +64,6 @@ def webhook(shop: str) -> ResponseReturnValue:
     return response
 
 
-READY_CACHE = "alice_ready_images"  # Services.extras: (shop id, code) -> Yandex image id
 _READY_MAX = 50_000
 
 
@@ -76,7 +75,7 @@ def _image_id(services: Services, shop_id: int, qr_url: str) -> str | None:
         code = codes.validate(code)
     except codes.InvalidCode:
         return None
-    ready: dict[tuple[int, str], str] = services.extras.setdefault(READY_CACHE, {})
+    ready = services.alice_ready_images
     known = ready.get((shop_id, code))  # an uploaded image's id never changes
     if known is not None:
         return known

@@ -30,7 +30,7 @@ def register(main: click.Group) -> None:
 
         services = make_services(embedded_worker=False)
         if api_url:
-            services.extras["yandex_dialogs_url"] = api_url
+            services.adapters.yandex_dialogs_url = api_url
         if alice_images.uses_stand_in(services):
             click.echo("sandbox: QR images go to the local stand-in, not to Yandex "
                        "(set YANDEX_DIALOGS_URL to upload for real)")

@@ -8,7 +8,6 @@ from typing import Any
 from flask import Flask
 
 from core.config import Settings
-from core.referrals import CodeDirectory
 from core.services import Services, bootstrap
 from fulfillment import input_limits, security_headers
 from fulfillment.errors import register_error_handlers
@@ -56,7 +55,6 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"  # the console's cookie; CSRF tokens too
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["referrals.services"] = services
-    services.extras.setdefault("code_directory", CodeDirectory(services))
     for bp in _blueprints():
         app.register_blueprint(bp)
     register_error_handlers(app)

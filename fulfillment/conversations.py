@@ -137,7 +137,10 @@ def isolated(live: Services, shop: str) -> Iterator[Simulator]:
         copy_shop(live.db, db, shop)
         services = bootstrap(live.settings.with_(database_url=IN_MEMORY, embedded_worker=False),
                              db=db, clock=live.clock, background_clicks=False)
-        services.extras.update({k: v for k, v in live.extras.items() if k in SHARED_EXTRAS})
+        # Adapters a caller configured that a copy should use too (fakes in tests, local
+        # stand-ins); the copy's verifier and sandbox keys are its own.
+        services.adapters.yandex_dialogs_url = live.adapters.yandex_dialogs_url
+        services.adapters.alexa_profile = live.adapters.alexa_profile
         yield Simulator(create_app(services=services), services)
     finally:
         if services is not None:
@@ -145,8 +148,6 @@ def isolated(live: Services, shop: str) -> Iterator[Simulator]:
         db.dispose()
 
 
-# Adapters a caller configured that a copy should use too (fakes in tests, local stand-ins).
-SHARED_EXTRAS = ("yandex_dialogs_url", "alexa_profile_client")
 
 
 def run_isolated(live: Services, name: str, spec: dict[str, Any],

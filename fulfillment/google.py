@@ -37,9 +37,9 @@ BUDGET_SECONDS = 2.5  # half of Dialogflow's 5 s webhook timeout
 def _setup(state: Any) -> None:
     app: Flask = state.app
     services: Services = app.extensions["referrals.services"]
-    extra = services.extras.setdefault("google_extra_certs", {})
+    extra = services.adapters.google_extra_certs
     app.extensions[EXT] = CachingCertsRequest(
-        services.extras.get("google_certs_fetcher") or fetch_over_https, extra_certs=extra)
+        services.adapters.google_certs_fetcher or fetch_over_https, extra_certs=extra)
 
 
 def _error(status: int, code: str, message: str) -> ResponseReturnValue:

@@ -18,7 +18,7 @@ QR_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
 def _directory() -> referrals.CodeDirectory:
-    return services().extras["code_directory"]
+    return services().codes
 
 
 def _not_found(exc: InvalidCode | NotFound) -> Response:

@@ -154,10 +154,11 @@ def install(services: Services, verifier: AlexaVerifier) -> SandboxKeys:
     keys = create(services)
     verifier.trust(keys.ca)
     verifier.pin(SANDBOX_CERT_URL, pem(keys.leaf, keys.ca))
-    services.extras.setdefault("google_extra_certs", {}).update(keys.google_certs())
-    services.extras["sandbox_keys"] = keys
+    services.adapters.google_extra_certs.update(keys.google_certs())
+    services.adapters.sandbox_keys = keys
     return keys
 
 
 def sandbox_keys(services: Services) -> SandboxKeys | None:
-    return services.extras.get("sandbox_keys")
+    keys = services.adapters.sandbox_keys
+    return keys if isinstance(keys, SandboxKeys) else None

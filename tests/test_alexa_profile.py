@@ -39,7 +39,7 @@ def profile_api(granted: bool) -> Iterator[str]:
 
 
 def share_as_new_visitor(services, demo, clock, endpoint: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    services.extras["alexa_profile_client"] = ProfileClient(allowed_hosts=("127.0.0.1",))
+    services.adapters.alexa_profile = ProfileClient(allowed_hosts=("127.0.0.1",))
     client = create_app(services=services).test_client()
     body = json.dumps(envelope(skill_id=demo["skill_ids"]["alexa"],
                                user_id=demo["voice_users_unlinked"]["alexa"],

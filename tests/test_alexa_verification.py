@@ -70,7 +70,7 @@ def pki(clock: FrozenClock) -> LocalPKI:
 
 @pytest.fixture
 def alexa_client(services: Services, pki: LocalPKI, demo: dict[str, Any]):  # type: ignore[no-untyped-def]
-    services.extras["alexa_verifier"] = AlexaVerifier(roots=[pki.ca], fetch=pki.fetch)
+    services.adapters.alexa_verifier = AlexaVerifier(roots=[pki.ca], fetch=pki.fetch)
     return create_app(services=services).test_client()
 
 
@@ -154,7 +154,7 @@ def test_an_expired_certificate_is_refused(services, pki, demo, clock):
                                   not_after=clock() - timedelta(days=1))
     pki.served[CERT_URL] = pem(old_leaf, pki.ca)
     pki.key = old_key
-    services.extras["alexa_verifier"] = AlexaVerifier(roots=[pki.ca], fetch=pki.fetch)
+    services.adapters.alexa_verifier = AlexaVerifier(roots=[pki.ca], fetch=pki.fetch)
     client = create_app(services=services).test_client()
     body = launch_body(demo, clock)
     assert "expired" in refusal(client.post("/alexa/demo", data=body, headers=pki.headers(body)))
@@ -261,7 +261,7 @@ def test_the_genuine_request_is_answered_by_the_endpoint_with_the_clock_frozen(
         shop.settings = {**shop.settings,
                          "alexa_skill_id": data["session"]["application"]["applicationId"]}
     services.clock = FrozenClock(REAL_NOW)
-    services.extras["alexa_verifier"] = AlexaVerifier(fetch=lambda url: chain)
+    services.adapters.alexa_verifier = AlexaVerifier(fetch=lambda url: chain)
     client = create_app(services=services).test_client()
     response = client.post("/alexa/demo", data=body,
                            headers={**headers, "Content-Type": "application/json"})
@@ -298,7 +298,7 @@ def test_a_backslash_url_never_makes_the_server_connect_to_the_host_before_the_a
         services, demo, clock):
     """urlsplit reads the host after `@`, requests ends the authority at `\\`: today's check
     passed this URL and the server connected to 127.0.0.1 (here a real silent listener)."""
-    services.extras["alexa_verifier"] = AlexaVerifier(roots=[LocalPKI(clock()).ca])
+    services.adapters.alexa_verifier = AlexaVerifier(roots=[LocalPKI(clock()).ca])
     client = create_app(services=services).test_client()
     with silent_listener() as listener:
         port = listener.getsockname()[1]
@@ -360,7 +360,7 @@ def test_a_fetch_error_is_logged_but_never_told_to_the_caller(
         raise requests.ConnectionError(
             "HTTPSConnectionPool(host='10.9.8.7', port=5432): Connection refused")
 
-    services.extras["alexa_verifier"] = AlexaVerifier(roots=[pki.ca], fetch=refused)
+    services.adapters.alexa_verifier = AlexaVerifier(roots=[pki.ca], fetch=refused)
     client = create_app(services=services).test_client()
     body = launch_body(demo, clock)
     with caplog.at_level(logging.WARNING, logger="fulfillment.alexa_verify"):

@@ -61,7 +61,7 @@ def test_in_the_sandbox_the_job_uses_the_local_stand_in_and_says_so_in_one_line(
 
 def test_an_unreachable_yandex_costs_one_warning_per_attempt_and_no_traceback(
         simulator, services, clock, caplog):
-    services.extras["yandex_dialogs_url"] = f"http://127.0.0.1:{free_port()}"  # nobody there
+    services.adapters.yandex_dialogs_url = f"http://127.0.0.1:{free_port()}"  # nobody there
     share_on_a_screen(simulator)
     caplog.set_level(logging.INFO)  # what `serve` logs at
     job = alice.upload_job(services)

@@ -25,7 +25,7 @@ def simulator(services: Services, demo) -> Simulator:  # type: ignore[no-untyped
 def test_the_qr_card_appears_once_the_upload_job_has_run(simulator, services, clock):
     token = demo_secrets(services)["alice_oauth_token"]
     with fake_dialogs(token) as yandex:
-        services.extras["yandex_dialogs_url"] = yandex.url
+        services.adapters.yandex_dialogs_url = yandex.url
         yandex.failures = [429, 503]
         conv = simulator.start("alice", "demo", "ru-RU", screen=True)
         first = simulator.say(conv, "поделись реферальной программой")
@@ -70,7 +70,7 @@ def test_the_uploaded_image_is_the_qr_of_the_invite_link(simulator, services):
     from tests.support.qr_decode import decode_png
 
     with fake_dialogs(demo_secrets(services)["alice_oauth_token"]) as yandex:
-        services.extras["yandex_dialogs_url"] = yandex.url
+        services.adapters.yandex_dialogs_url = yandex.url
         shared = simulator.say(simulator.start("alice", "demo", "ru-RU", screen=True),
                                "поделись реферальной программой")
         assert alice_images.upload_pending(services) == 1
@@ -94,7 +94,7 @@ def test_an_upload_that_keeps_failing_stops_after_its_attempts_and_the_link_stil
     from core.models import ExternalImage
 
     with fake_dialogs(demo_secrets(services)["alice_oauth_token"]) as yandex:
-        services.extras["yandex_dialogs_url"] = yandex.url
+        services.adapters.yandex_dialogs_url = yandex.url
         yandex.failures = [500] * alice_images.MAX_ATTEMPTS
         simulator.say(simulator.start("alice", "demo", "ru-RU", screen=True),
                       "поделись реферальной программой")

@@ -30,7 +30,7 @@ def keys() -> GoogleKeys:
 
 @pytest.fixture
 def google_client(services: Services, keys: GoogleKeys, demo):  # type: ignore[no-untyped-def]
-    services.extras["google_certs_fetcher"] = keys.fetch
+    services.adapters.google_certs_fetcher = keys.fetch
     return create_app(services=services).test_client()
 
 
@@ -121,7 +121,7 @@ def test_when_googles_certificates_cannot_be_fetched_requests_are_refused_not_cr
     def offline(url: str) -> tuple[int, dict[str, str], bytes]:
         raise OSError("network unreachable")
 
-    services.extras["google_certs_fetcher"] = offline
+    services.adapters.google_certs_fetcher = offline
     client = create_app(services=services).test_client()
     response = post(client, keys.token(audience=demo["dialogflow"]["audience"]))
     assert response.status_code == 401

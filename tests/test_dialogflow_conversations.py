@@ -89,7 +89,7 @@ def keys() -> GoogleKeys:
 
 @pytest.fixture
 def agent_for(services: Services, demo, keys):  # type: ignore[no-untyped-def]
-    services.extras["google_certs_fetcher"] = keys.fetch
+    services.adapters.google_certs_fetcher = keys.fetch
     client = create_app(services=services).test_client()
 
     def make(kind: str, locale: str) -> Agent:

@@ -30,7 +30,7 @@ def alice_says(response: dict) -> str:
 def test_alice_on_a_screen_does_not_mention_the_screen_until_the_image_is_uploaded(
         simulator, services):
     with fake_dialogs(demo_secrets(services)["alice_oauth_token"]) as yandex:
-        services.extras["yandex_dialogs_url"] = yandex.url
+        services.adapters.yandex_dialogs_url = yandex.url
         first = simulator.say(simulator.start("alice", "demo", "ru-RU", screen=True),
                               "поделись реферальной программой")
         assert "card" not in first.response["response"]

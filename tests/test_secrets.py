@@ -321,8 +321,8 @@ def _deployment(database: Database, clock: FrozenClock, **env: str) -> SimpleNam
     services = bootstrap(settings.with_(embedded_worker=False), db=database, clock=clock,
                          background_clicks=False)
     keys = sandbox_keys.create(services)
-    services.extras["alexa_cert_fetcher"] = lambda url: sandbox_keys.pem(keys.leaf, keys.ca)
-    services.extras["google_certs_fetcher"] = lambda url: (
+    services.adapters.alexa_cert_fetcher = lambda url: sandbox_keys.pem(keys.leaf, keys.ca)
+    services.adapters.google_certs_fetcher = lambda url: (
         200, {"Cache-Control": "max-age=60"}, b"{}")
     app = create_app(services=services)
     demo = demo_seed.seed(services)

@@ -71,7 +71,7 @@ class Worker:
                  batch: int = 50, lease: timedelta = timedelta(minutes=2),
                  worker_id: str | None = None) -> None:
         self.services = services
-        self.channels = channels or services.extras.get("channels") or build_channels(
+        self.channels = channels or services.adapters.channels or build_channels(
             services.settings)
         self.batch, self.lease = batch, lease
         self.timer = time.monotonic  # replaceable in tests
