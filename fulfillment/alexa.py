@@ -102,10 +102,6 @@ def webhook(shop: str) -> ResponseReturnValue:
     if unreadable is not None:
         return _bad_request("not_an_alexa_request", unreadable)
     call = alexa_platform.AlexaCall(shop_slug=shop, services=services, profile=ext["profile"])
-    token = alexa_platform.current_call.set(call)
-    try:
-        response = ext["adapter"].dispatch_request()
-    finally:
-        alexa_platform.current_call.reset(token)
+    response = ext["adapter"].dispatch_with(call, body)  # the call rides HandlerInput.context
     turn_capture.record(call.replies)  # the simulator's own request only
     return response

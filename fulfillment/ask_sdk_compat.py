@@ -42,10 +42,28 @@ def _install_placeholder() -> None:
 
 
 def skill_adapter_class() -> type:
+    """flask-ask-sdk's SkillAdapter, with one addition: `dispatch_with(call)`.
+
+    SkillAdapter.dispatch_request hands the body to WebserviceSkillHandler, which calls
+    `skill.invoke(request_envelope, context=None)`: nothing of this request can reach the
+    handlers except through global or context-local state. `dispatch_with` does the same
+    deserialize -> invoke -> serialize (no SDK verifiers: ours ran before, with reasons) and
+    passes our per-request call object as the SDK's own `context`, which ask-sdk-core puts
+    on HandlerInput.context."""
     try:
         import certvalidator  # noqa: F401
     except Exception:  # oscrypto's LibraryNotFoundError, or any sibling of it
         _install_placeholder()
+    from ask_sdk_model import RequestEnvelope
+    from flask import jsonify
     from flask_ask_sdk.skill_adapter import SkillAdapter
 
-    return SkillAdapter
+    class CallSkillAdapter(SkillAdapter):  # type: ignore[misc]
+        def dispatch_with(self, call: object, body: bytes) -> Any:
+            serializer = self._skill.serializer
+            envelope = serializer.deserialize(payload=body.decode("utf-8"),
+                                              obj_type=RequestEnvelope)
+            response = self._skill.invoke(request_envelope=envelope, context=call)
+            return jsonify(serializer.serialize(response))
+
+    return CallSkillAdapter

@@ -4,6 +4,7 @@ get no speech, unknown fields are ignored."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,8 +44,8 @@ def test_every_sample_parses_with_the_sdk(path: Path):
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
 def test_every_sample_is_answered_without_an_error(path: Path, services: Services, demo):
-    unverified = Services(**{**services.__dict__,
-                             "settings": services.settings.with_(verify_requests=False)})
+    unverified = dataclasses.replace(
+        services, settings=services.settings.with_(verify_requests=False))
     raw = as_envelope(path)["request"].get("timestamp", "2019-07-15T22:44:23Z")
     unverified.clock = FrozenClock(datetime.fromisoformat(raw.replace("Z", "+00:00"))
                                    .astimezone(UTC))

@@ -5,6 +5,7 @@ like the platform signs them, so they get past verification) and off."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -25,8 +26,8 @@ ENDPOINTS = ["/alexa/demo", "/dialogflow/demo", "/alice/demo", "/api/v1/events"]
 
 @pytest.fixture
 def open_client(services: Services, demo):  # type: ignore[no-untyped-def]
-    unverified = Services(**{**services.__dict__,
-                             "settings": services.settings.with_(verify_requests=False)})
+    unverified = dataclasses.replace(
+        services, settings=services.settings.with_(verify_requests=False))
     return create_app(services=unverified).test_client()
 
 
@@ -108,8 +109,7 @@ def _credentials(endpoint: str, raw: bytes, demo: dict[str, Any], services: Serv
 @pytest.fixture(params=["verified", "unverified"])
 def webhook_client(request, services: Services, demo):  # type: ignore[no-untyped-def]
     verify = request.param == "verified"
-    chosen = Services(**{**services.__dict__,
-                         "settings": services.settings.with_(verify_requests=verify)})
+    chosen = dataclasses.replace(services, settings=services.settings.with_(verify_requests=verify))
     app = create_app(services=chosen)
     app.config["TESTING"] = True
     return app.test_client()

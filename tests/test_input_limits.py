@@ -4,6 +4,7 @@ past the order are each a 4xx with a reason, refused before anything is parsed o
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import Any
@@ -30,8 +31,8 @@ def auth(demo: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture
 def open_client(services: Services, demo):  # type: ignore[no-untyped-def]
     """VERIFY_REQUESTS=0: every body reaches the parsers."""
-    unverified = Services(**{**services.__dict__,
-                             "settings": services.settings.with_(verify_requests=False)})
+    unverified = dataclasses.replace(
+        services, settings=services.settings.with_(verify_requests=False))
     app = create_app(services=unverified)
     app.config["TESTING"] = True
     return app.test_client()

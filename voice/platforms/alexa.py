@@ -2,13 +2,13 @@
 
 HandlerInput -> Turn (intent names and slots through the language model), voice.dialog ->
 Reply, Reply -> ResponseBuilder (SSML, reprompt, card, APL with the QR on screens,
-permissions card). The shop and the services for this call come through a ContextVar the
-HTTP layer sets, so the skill object is built once and shared by every shop."""
+permissions card). The shop and the services for this call arrive as the SDK's own
+per-invocation `HandlerInput.context` (an AlexaCall the HTTP layer passes to
+`skill.invoke`), so the skill object is built once and shared by every shop."""
 
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -41,7 +41,12 @@ class AlexaCall:
     replies: list[Reply] = field(default_factory=list)  # for the console and tests
 
 
-current_call: ContextVar[AlexaCall] = ContextVar("alexa_call")
+def call_of(handler_input: HandlerInput) -> AlexaCall:
+    """The call the webhook passed to skill.invoke (see fulfillment.ask_sdk_compat)."""
+    call = handler_input.context
+    if not isinstance(call, AlexaCall):
+        raise TypeError("the skill was invoked without an AlexaCall context")
+    return call
 
 
 @lru_cache(maxsize=1)
@@ -98,8 +103,9 @@ def to_turn(handler_input: HandlerInput, shop_slug: str) -> Turn:
     interfaces = system.device.supported_interfaces if system and system.device else None
     has_screen = bool(interfaces and getattr(interfaces, "alexa_presentation_apl", None))
     platform: dict[str, Any] = {"request_id": request.request_id}
-    call = current_call.get()
-    if call.profile is not None and system is not None and system.api_access_token:
+    call = handler_input.context if isinstance(handler_input.context, AlexaCall) else None
+    if call is not None and call.profile is not None and system is not None \
+            and system.api_access_token:
         platform["profile_lookup"] = call.profile.lookup_for(system.api_endpoint,
                                                              system.api_access_token)
     return Turn(
@@ -180,7 +186,7 @@ class DialogHandler(AbstractRequestHandler):
             "LaunchRequest", "IntentRequest", "SessionEndedRequest")
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        call = current_call.get()
+        call = call_of(handler_input)
         turn = to_turn(handler_input, call.shop_slug)
         reply = handle(turn, call.services)
         call.replies.append(reply)
@@ -223,7 +229,7 @@ class ApologyHandler(AbstractExceptionHandler):
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         log.exception("Alexa turn failed", exc_info=exception)
-        call = current_call.get(None)
+        call = handler_input.context if isinstance(handler_input.context, AlexaCall) else None
         locale = handler_input.request_envelope.request.locale or "en-US"
         from voice.i18n import translator
 
