@@ -182,3 +182,12 @@ def _default_client(services: Services, token: str) -> ImageHost:
     if uses_stand_in(services):
         return SandboxImageHost()
     return DialogsImageClient(token, api_url(services) or DIALOGS_API)
+
+
+def upload_job(services: Services) -> Callable[[], int]:
+    """One pass of the image upload, for the embedded server and `alice-images`; says once
+    when the sandbox's local stand-in takes the images instead of Yandex."""
+    if uses_stand_in(services):
+        log.info("alice-images: sandbox, so QR images go to the local stand-in, not to "
+                 "Yandex (set YANDEX_DIALOGS_URL to upload for real)")
+    return lambda: upload_pending(services)

@@ -20,6 +20,7 @@ from core.models import (
     Referral,
     Shop,
 )
+from core.services import Services
 
 MONEY_KINDS = ("fixed_discount", "gift_card", "cash")
 
@@ -213,3 +214,19 @@ def release(session: Session, now: datetime, *, batch: int = 500) -> ReleaseResu
         notify(session, entry, "reward.approved", now)
         result.approved += 1
     return result
+
+
+def release_due(services: Services, batch: int = 500) -> tuple[ReleaseResult, int]:
+    """The release job's pass: every due reward in transactions of `batch` (a long backlog
+    never holds one long lock), then every due outbound webhook (reward.approved ...)."""
+    from core import outbound  # outbound signs with credentials; rewards need neither
+
+    total = ReleaseResult()
+    while True:
+        with services.db.session() as session:
+            step = release(session, services.clock(), batch=batch)
+        total.held += step.held
+        total.approved += step.approved
+        if step.held < batch and step.approved < batch:
+            break
+    return total, outbound.deliver_due(services)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -86,19 +84,3 @@ def _image_id(services: Services, shop_id: int, qr_url: str) -> str | None:
             ready.clear()
         ready[(shop_id, code)] = image_id
     return image_id
-
-
-def upload_job(services: Services) -> Callable[[], int]:
-    """One pass of the image upload, for the embedded server and `alice-images`; says once
-    when the sandbox's local stand-in takes the images instead of Yandex."""
-    if alice_images.uses_stand_in(services):
-        log.info("alice-images: sandbox, so QR images go to the local stand-in, not to "
-                 "Yandex (set YANDEX_DIALOGS_URL to upload for real)")
-    return lambda: alice_images.upload_pending(services)
-
-
-def start(services: Services) -> Any:
-    """Uploads queued QR images every few seconds in the embedded server."""
-    from fulfillment.background import every
-
-    return every("alice-images", 5.0, upload_job(services))

@@ -11,6 +11,7 @@ import threading
 import click
 
 from core import alice_images
+from fulfillment.cli_services import make_services
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,7 @@ def register(main: click.Group) -> None:
                   "a local stand-in unless this is given).")
     def alice_images_command(once: bool, interval: float, api_url: str | None) -> None:
         """Upload pending Alice QR images (429, 5xx and outages retried with backoff)."""
-        from fulfillment.alice import upload_job
-        from fulfillment.cli import make_services
+        from core.alice_images import upload_job
 
         services = make_services(embedded_worker=False)
         if api_url:

@@ -12,41 +12,12 @@ import importlib
 import json
 import logging
 import os
-from dataclasses import dataclass
 
 import click
 
 from core import log_redaction
-from core.config import MissingSecret, Settings
-from core.local_secrets import UnsafeSecretsFile, embedded_env
-from core.services import Services, bootstrap
-
-
-@dataclass(frozen=True)
-class CliOptions:
-    embedded: bool = False
-
-
-def _embedded() -> bool:
-    ctx = click.get_current_context(silent=True)
-    found = ctx.find_object(CliOptions) if ctx is not None else None
-    return bool(found and found.embedded)
-
-
-def cli_settings(**overrides: object) -> Settings:
-    """Settings from the environment (and var/ when `--embedded`); a missing or unsafe
-    secret is one line on stderr and exit code 1, never a traceback."""
-    try:
-        env = embedded_env(dict(os.environ)) if _embedded() else None
-        settings = Settings.from_env(env).with_(**overrides)
-        settings.require_secrets()
-    except (MissingSecret, UnsafeSecretsFile) as exc:
-        raise click.ClickException(str(exc)) from None
-    return settings
-
-
-def make_services(**overrides: object) -> Services:
-    return bootstrap(cli_settings(**overrides))
+from core.config import Settings
+from fulfillment.cli_services import CliOptions, cli_settings, is_embedded, make_services
 
 
 @click.group()
@@ -90,7 +61,7 @@ def serve(port: int | None, bind: str | None, workers: int | None, threads: int,
         overrides["host"], overrides["port"] = _split_bind(bind)
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # the readiness probe's set-up
-    if _embedded():
+    if is_embedded():
         if workers not in (None, 1):
             raise click.UsageError("--workers needs the production server: drop --embedded")
         from fulfillment.server import serve as run_embedded
@@ -149,6 +120,7 @@ def _command_modules() -> list[str]:
         "fulfillment.worker_cli",
         "fulfillment.simulate_cli",
         "fulfillment.alice_cli",
+        "fulfillment.jobs_cli",
     ]
 
 

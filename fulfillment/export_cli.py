@@ -8,6 +8,7 @@ import click
 
 from core import referrals
 from core.services import Services
+from fulfillment.cli_services import make_services
 from voice.exports import EXPORTERS, ShopVoiceInfo, exporter
 
 
@@ -33,7 +34,6 @@ def register(main: click.Group) -> None:
     @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
     def export_models(platform: str, slug: str, out: Path) -> None:
         """Write the shop's voice model for a platform's console or CLI."""
-        from fulfillment.cli import make_services
 
         services = make_services()
         try:

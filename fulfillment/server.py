@@ -10,7 +10,7 @@ import threading
 from werkzeug.serving import make_server
 
 from core.services import Services
-from fulfillment import background
+from fulfillment import jobs
 from fulfillment.app import create_app
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ def serve(services: Services) -> None:
     app = create_app(services=services)
     settings = services.settings
     server = make_server(settings.host, settings.port, app, threaded=True)
-    running = background.start_all(services) if settings.embedded_worker else []
+    running = jobs.start_all(services) if settings.embedded_worker else []
 
     def _shutdown(signum: int, _frame: object) -> None:
         log.info("signal %s: shutting down", signum)

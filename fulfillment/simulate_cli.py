@@ -9,13 +9,13 @@ from pathlib import Path
 
 import click
 
+from fulfillment.cli_services import make_services
 from fulfillment.simulate import SimulationResult
 from voice.simulation.requests import PLATFORMS
 
 
 def _simulator():  # type: ignore[no-untyped-def]
     from fulfillment.app import create_app
-    from fulfillment.cli import make_services
     from fulfillment.simulate import Simulator
 
     services = make_services(embedded_worker=False)
@@ -91,7 +91,6 @@ def register(main: click.Group) -> None:
         database DATABASE_URL names is only read); exit 1 if any fails."""
         from core.errors import DomainError
         from fulfillment import conversations
-        from fulfillment.cli import make_services
 
         files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
         services = make_services(embedded_worker=False)  # read only: each case gets a copy

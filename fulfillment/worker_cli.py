@@ -7,21 +7,13 @@ import logging
 import signal
 import threading
 from datetime import timedelta
-from typing import Any
 
 import click
 
 from core.messaging.worker import Worker
-from core.services import Services
+from fulfillment.cli_services import make_services
 
 log = logging.getLogger(__name__)
-
-
-def start(services: Services) -> Any:
-    """One worker thread inside `make run` (SQLite takes one writer at a time anyway)."""
-    from fulfillment.background import BackgroundThread
-
-    return BackgroundThread("outbox-worker", Worker(services).run)
 
 
 def register(main: click.Group) -> None:
@@ -33,7 +25,6 @@ def register(main: click.Group) -> None:
                   help="Seconds a claimed row stays ours before another worker may retry it.")
     def worker(once: bool, batch: int, idle: float, lease: int) -> None:
         """Deliver queued messages (any number of workers may run against PostgreSQL)."""
-        from fulfillment.cli import make_services
 
         services = make_services()
         runner = Worker(services, batch=batch, lease=timedelta(seconds=lease))

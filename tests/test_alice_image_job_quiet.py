@@ -15,7 +15,6 @@ from core import alice_images
 from core.models import ExternalImage
 from core.sandbox import is_sandbox
 from core.services import Services
-from fulfillment import alice
 from fulfillment.app import create_app
 from fulfillment.simulate import Simulator
 from tests.support.http_servers import free_port
@@ -45,7 +44,7 @@ def test_in_the_sandbox_the_job_uses_the_local_stand_in_and_says_so_in_one_line(
     assert is_sandbox(services.settings) and alice_images.api_url(services) is None
     assert "card" not in share_on_a_screen(simulator)
     caplog.set_level(logging.DEBUG)  # not even a connection attempt from urllib3
-    job = alice.upload_job(services)
+    job = alice_images.upload_job(services)
     ready = 0
     for _ in range(PASSES):
         ready += job()
@@ -64,7 +63,7 @@ def test_an_unreachable_yandex_costs_one_warning_per_attempt_and_no_traceback(
     services.adapters.yandex_dialogs_url = f"http://127.0.0.1:{free_port()}"  # nobody there
     share_on_a_screen(simulator)
     caplog.set_level(logging.INFO)  # what `serve` logs at
-    job = alice.upload_job(services)
+    job = alice_images.upload_job(services)
     for _ in range(PASSES):  # one second apart: the first retry is at least 5 s away
         assert job() == 0
         clock.advance(seconds=1)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from core.rewards import release_due as release_once
 from core.services import Services
-from fulfillment.rewards_cli import release_once
 from tests.support.events import ShopBackend
 from voice.dialog import handle
 from voice.turn import Turn

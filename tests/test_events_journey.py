@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from core import codes
 from core.models import LedgerEntry, OutboundWebhook, Referral
+from core.rewards import release_due as release_once
 from core.services import Services
-from fulfillment.rewards_cli import release_once
 from tests.support.events import ShopBackend
 
 

@@ -97,7 +97,7 @@ def test_the_program_can_make_a_rule_block_or_switch_it_off(shop, demo, client):
 
 def test_flagged_referrals_wait_in_the_review_queue_until_approved(shop, demo, client,
                                                                    services, clock):
-    from fulfillment.rewards_cli import release_once
+    from core.rewards import release_due as release_once
 
     out = result(shop.signup("temp", demo["code"], email="x@mailinator.com"))
     result(shop.order("temp", "o-1", 6000))

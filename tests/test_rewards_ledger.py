@@ -12,9 +12,9 @@ from sqlalchemy import select
 from core import credentials
 from core.models import Customer, OutboundWebhook, Shop
 from core.rewards import referral_stats
+from core.rewards import release_due as release_once
 from core.services import Services
 from core.webhook_signing import HEADER, parse_header, verify
-from fulfillment.rewards_cli import release_once
 from tests.support.events import ShopBackend
 from tests.support.http_servers import scripted_server
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from core.models import OutboundWebhook, Shop
+from core.rewards import release_due as release_once
 from core.webhook_signing import HEADER, parse_header, verify
-from fulfillment.rewards_cli import release_once
 from tests.support.events import ShopBackend
 from tests.support.http_servers import scripted_server
 

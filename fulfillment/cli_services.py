@@ -1,0 +1,41 @@
+"""What every command needs before it runs: settings from the environment (and var/ under
+`--embedded`), refused in one line when a secret is missing, and the services built on them.
+Kept apart from the click group so feature commands import it without importing the CLI."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import click
+
+from core.config import MissingSecret, Settings
+from core.local_secrets import UnsafeSecretsFile, embedded_env
+from core.services import Services, bootstrap
+
+
+@dataclass(frozen=True)
+class CliOptions:
+    embedded: bool = False
+
+
+def is_embedded() -> bool:
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(CliOptions) if ctx is not None else None
+    return bool(found and found.embedded)
+
+
+def cli_settings(**overrides: object) -> Settings:
+    """Settings from the environment (and var/ when `--embedded`); a missing or unsafe
+    secret is one line on stderr and exit code 1, never a traceback."""
+    try:
+        env = embedded_env(dict(os.environ)) if is_embedded() else None
+        settings = Settings.from_env(env).with_(**overrides)
+        settings.require_secrets()
+    except (MissingSecret, UnsafeSecretsFile) as exc:
+        raise click.ClickException(str(exc)) from None
+    return settings
+
+
+def make_services(**overrides: object) -> Services:
+    return bootstrap(cli_settings(**overrides))

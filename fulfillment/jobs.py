@@ -1,0 +1,98 @@
+"""Every background job in one table: its name, how long to wait after a pass, and the
+function that makes its pass (built once per process: the outbox worker keeps its id). The
+embedded server (`make run`) runs the whole table in threads; `python -m fulfillment jobs run
+NAME` runs one job as its own process, as the Procfile and the systemd units do through the
+commands named there (worker, rewards release, alice-images). The passes themselves are core
+use cases: outbox delivery, reward release + outbound webhooks, Alice image uploads."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core import alice_images, rewards
+from core.messaging.worker import Worker
+from core.services import Services
+
+log = logging.getLogger(__name__)
+Pass = Callable[[], int]  # one pass; returns how much it did (0: nothing was due)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: float  # seconds to wait after a pass (after an idle one when `eager`)
+    make: Callable[[Services], Pass]
+    about: str
+    eager: bool = False  # run again at once while there is work (the outbox)
+
+
+def _outbox(services: Services) -> Pass:
+    worker = Worker(services)
+    return lambda: worker.run_once().total()
+
+
+def _rewards(services: Services) -> Pass:
+    def run() -> int:
+        result, delivered = rewards.release_due(services)
+        return result.held + result.approved + delivered
+
+    return run
+
+
+JOBS: tuple[Job, ...] = (
+    Job("outbox", 0.5, _outbox, "deliver queued messages (SMS, email, WhatsApp, Telegram)",
+        eager=True),
+    Job("rewards", 60.0, _rewards, "hold -> approve due rewards; send outbound webhooks"),
+    Job("alice-images", 5.0, alice_images.upload_job, "upload QR images to Yandex Dialogs"),
+)
+
+
+def job(name: str) -> Job:
+    for found in JOBS:
+        if found.name == name:
+            return found
+    raise KeyError(f"no job {name!r}; jobs: {', '.join(j.name for j in JOBS)}")
+
+
+class Running:
+    """A job's loop in a daemon thread; stop() lets the pass in hand finish, then joins."""
+
+    def __init__(self, spec: Job, services: Services) -> None:
+        self.spec = spec
+        self._pass = spec.make(services)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.loop, args=(self._stop,),
+                                        name=f"job-{spec.name}", daemon=True)
+        self._thread.start()
+
+    def loop(self, stop: threading.Event) -> None:
+        _loop(self.spec, self._pass, stop)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+
+def run_forever(spec: Job, services: Services, stop: threading.Event) -> None:
+    """One job in the calling thread until `stop` (the `jobs run` command)."""
+    _loop(spec, spec.make(services), stop)
+
+
+def _loop(spec: Job, one_pass: Pass, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            busy = one_pass() > 0
+        except Exception:  # an outage must not end the job: the next pass runs
+            log.exception("%s pass failed", spec.name)
+            busy = False
+        if not (busy and spec.eager):
+            stop.wait(spec.interval)
+
+
+def start_all(services: Services) -> list[Running]:
+    running = [Running(spec, services) for spec in JOBS]
+    log.info("started jobs: %s", ", ".join(spec.name for spec in JOBS))
+    return running
