@@ -47,7 +47,7 @@ def _cyrillic(text: str) -> bool:
 
 def transliterate_mailbox(text: str) -> str:
     """маша.иванова -> masha.ivanova (how people spell Russian names in mailboxes)."""
-    return "".join(_RU_LATIN.get(ch, None) or anyascii(ch).lower() if _cyrillic(ch) else ch
+    return "".join(_RU_LATIN.get(ch) or anyascii(ch).lower() if _cyrillic(ch) else ch
                    for ch in text)
 
 

