@@ -56,12 +56,14 @@ FUNCTION_WEIGHT = 0.25  # an unknown short function word ("could", "mir", "же"
 _FUNCTION_TEXT = (
     "a an the to for of on in at by with is it it's its i i'm me my you your can could "
     "would will please do does did just now then so and or this that these those be been "
-    "are am was were have has had get got any some again all "
+    "are am was were have has had get got any some again all what what's how where when "
+    "which who "
     "я мне меня мой моя мою мои моего моему ты тебя твой вы вас а и в во на по с со к ко "
-    "у о об за же ли бы это то там тут вот уже ещё еще пожалуйста мне-то ка так "
+    "у о об за же ли бы это то там тут вот уже ещё еще пожалуйста мне-то ка так что как "
+    "какой какая где когда "
     "ich mir mich mein meine meinen meinem du dir dein der die das den dem des ein eine "
     "einen einem und oder zu zum zur an auf in im mit von für ist bitte mal doch noch schon "
-    "es er sie wir")
+    "es er sie wir was wie wo wann welche welcher")
 FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 VALUE_INTENTS = {"ProvideContact", "ProvideCode"}
 CONTACT_INTENTS = ("SendInvite", "ProvideContact")
