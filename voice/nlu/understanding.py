@@ -248,8 +248,14 @@ def _stem(word: str, language: str) -> str:
     concept = _CONCEPT_OF.get(word)
     if concept:
         return concept
+    stemmer = _stemmer(language)
+    return stemmer.stemWord(word) if stemmer is not None else word
+
+
+@lru_cache(maxsize=8)
+def _stemmer(language: str):  # type: ignore[no-untyped-def]
     name = STEMMERS.get(language)
-    return snowballstemmer.stemmer(name).stemWord(word) if name else word
+    return snowballstemmer.stemmer(name) if name else None
 
 
 def _features(words: list[str], language: str) -> frozenset[str]:
