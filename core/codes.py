@@ -104,15 +104,15 @@ class Heard:
 
 def heard(text: str) -> Heard:
     """'Aleks 455 839', 'АЛЕКС-455839', '455839' -> Heard; anything else is a shape error."""
-    raw = _SEPARATORS.sub("", (text or "").strip())
+    raw = re.sub(r"[\s\-_.·/,:;#]+", "", (text or "").strip())  # "Alex, 455 839"
     if len(raw) > 40:
         raise CodeShapeError("This is not a referral code.")
     letters = re.match(r"^(\D*)(\d*)$", raw)
     if letters is None:
         raise CodeShapeError("This is not a referral code.")
-    word = re.sub(r"[^A-Z]", "", anyascii(letters.group(1)).upper())
-    if len(word) != len(anyascii(letters.group(1))):  # punctuation or symbols in the name
+    if letters.group(1) and not letters.group(1).isalpha():  # symbols where the name goes
         raise CodeShapeError("This is not a referral code.")
+    word = re.sub(r"[^A-Z]", "", anyascii(letters.group(1)).upper())  # Ь, Ъ say nothing
     match = _HEARD.match(word + letters.group(2))
     if not match:
         raise CodeShapeError("This is not a referral code.")

@@ -20,7 +20,7 @@ _FOLDS = (
     ("CK", "K"), ("PH", "F"), ("TH", "T"), ("QU", "KV"), ("Q", "K"), ("X", "KS"),
     ("W", "V"), ("TS", "C"), ("TZ", "C"), ("CE", "SE"), ("CI", "SI"), ("CY", "SI"),
     ("CH", "4"), ("C", "K"), ("4", "CH"), ("EE", "I"), ("OO", "U"), ("OU", "U"),
-    ("YO", "E"), ("YU", "U"), ("JU", "U"), ("IU", "U"),
+    ("YU", "U"), ("JU", "U"), ("IU", "U"),
     ("Y", "I"), ("J", "I"), ("EI", "E"), ("II", "I"),
 )
 _LATIN_TO_CYRILLIC = (
@@ -43,6 +43,7 @@ _CYRILLIC_NAMES = {
     "emily": "Эмили", "james": "Джеймс", "david": "Дэвид", "jake": "Джейк", "luke": "Люк",
     "grace": "Грейс", "claire": "Клэр", "sean": "Шон", "kate": "Кейт", "mike": "Майк",
     "jane": "Джейн", "dave": "Дэйв", "joe": "Джо", "zoe": "Зои", "megan": "Меган",
+    "alice": "Элис", "caroline": "Кэролайн", "hannah": "Ханна",
 }
 
 
@@ -58,11 +59,22 @@ def latin(text: str) -> str:
 def key(text: str) -> str:
     """The sound skeleton: ALEX, ALEKS, АЛЕКС -> ALEKS; KSENIYA, XENIA, КСЕНИЯ -> KSENIA."""
     word = latin(text)
-    if len(word) > 1:
-        word = word[0] + word[1:].replace("H", "") if word[0] != "H" else word
     for old, new in _FOLDS:
         word = word.replace(old, new)
+    if len(word) > 1:  # a silent or breathed h: HANNAH / ХАННА, ZAKHAR / ZAHAR
+        word = word[0] + re.sub(r"(?<![CS])H", "", word[1:])
     return re.sub(r"(.)\1+", r"\1", word)  # ANNA -> ANA
+
+
+def _keys(text: str, *, as_named: bool) -> set[str]:
+    """The skeletons a spelling may stand for; a name's also include how a Russian speaker
+    writes it (Grace -> Грейс); ё and е written YO, YE or E (Fyodor, Lyev); х as CH."""
+    plain = latin(text)
+    out = {key(plain), key(plain.replace("YO", "E")), key(plain.replace("YE", "E")),
+           key(plain.replace("CH", "KH"))}  # Х written CH (Michail, Zachar)
+    if as_named:
+        out.add(key(to_cyrillic(text.capitalize()) if text.isascii() else text))
+    return {k for k in out if k}
 
 
 def _distance(a: str, b: str) -> int:
@@ -79,12 +91,11 @@ def _distance(a: str, b: str) -> int:
 def similar(heard: str, name: str) -> bool:
     """Could `heard` be how someone wrote `name` after hearing it? Same skeleton, or one
     slip more for names of four letters and up (MIKHAIL / MICHAIL, ELENA / YELENA)."""
-    a, b = key(heard), key(name)
-    if not a or not b:
-        return False
-    if a == b:
+    heard_keys, name_keys = _keys(heard, as_named=False), _keys(name, as_named=True)
+    if heard_keys & name_keys:
         return True
-    return min(len(a), len(b)) >= 4 and _distance(a, b) <= 1
+    return any(min(len(a), len(b)) >= 4 and _distance(a, b) <= 1
+               for a in heard_keys for b in name_keys)
 
 
 def to_cyrillic(name: str) -> str:
@@ -98,7 +109,8 @@ def to_cyrillic(name: str) -> str:
     magic = re.fullmatch(r"(.*[^aeiou])([aiou])([^aeiouy])e", word)
     if magic and len(word) > 3:  # Kate, Mike, Jane: the final e lengthens the vowel
         vowel = {"a": "ей", "i": "ай", "o": "о", "u": "у"}[magic.group(2)]
-        return (to_cyrillic(magic.group(1)) + vowel + to_cyrillic(magic.group(3))).capitalize()
+        last = "с" if magic.group(3) == "c" else to_cyrillic(magic.group(3)).lower()
+        return (to_cyrillic(magic.group(1)) + vowel + last).capitalize()
     while i < len(word):
         ch = word[i]
         if not ch.isalpha():
