@@ -272,6 +272,7 @@ class _Index:
     samples: tuple[tuple[str, frozenset[str]], ...]  # intent, features
     weights: dict[str, float]
     postings: dict[str, tuple[int, ...]]  # feature -> the samples that have it
+    totals: tuple[float, ...]  # each sample's summed weight
 
 
 @lru_cache(maxsize=8)
@@ -301,7 +302,9 @@ def _index(locale: str) -> _Index:
     for n, (_, features) in enumerate(samples):
         for f in features:
             postings.setdefault(f, []).append(n)
-    return _Index(tuple(samples), weights, {f: tuple(ns) for f, ns in postings.items()})
+    totals = tuple(sum(weights[f] for f in features) for _, features in samples)
+    return _Index(tuple(samples), weights, {f: tuple(ns) for f, ns in postings.items()},
+                  totals)
 
 
 def _weight(feature: str, index: _Index, stemmed_function: set[str]) -> float:
@@ -325,7 +328,8 @@ def _scores(words: list[str], locale: str, strict: bool = True) -> dict[str, flo
     scores: dict[str, float] = {}
     content = said - function
     candidates: set[int] = set()
-    for feature in said:
+    for feature in (content - {f for f in content if f.startswith("@")}
+                    if strict and content else said):  # a strict match shares a content word
         candidates.update(index.postings.get(feature, ()))
     for n in candidates:
         intent, features = index.samples[n]
@@ -333,7 +337,7 @@ def _scores(words: list[str], locale: str, strict: bool = True) -> dict[str, flo
         if not common or (strict and content and (
                 not (common & content) or all(f.startswith("@") for f in common & content))):
             continue  # only "my", "the" or a relative in common is no match
-        sample_weight = sum(index.weights[f] for f in features)
+        sample_weight = index.totals[n]
         shared = sum(index.weights[f] for f in common)
         dice = 2 * shared / (said_weight + sample_weight)
         score = (dice + shared / said_weight) / 2  # closeness, and how much of it we know
@@ -389,8 +393,28 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
     return Understanding(best, slots, round(min(score, 1.0), 3), _near(scores, best))
 
 
-def _template(text: str, locale: str, region: str | None) -> Understanding | None:
+@lru_cache(maxsize=8)
+def _by_first_word(locale: str) -> dict[str, tuple[_Compiled, ...]]:
+    """Templates by their first literal word ("" for those that start with a slot), in
+    their order: an anchored template can only match a sentence that starts with it."""
+    groups: dict[str, list[_Compiled]] = {}
     for compiled in _compiled(locale):
+        first = compiled.sample.split()[0] if compiled.sample.split() else ""
+        groups.setdefault("" if first.startswith("{") else normalize(first).split(" ")[0],
+                          []).append(compiled)
+    return {word: tuple(items) for word, items in groups.items()}
+
+
+@lru_cache(maxsize=4096)
+def _candidates(locale: str, first: str) -> tuple[_Compiled, ...]:
+    groups = _by_first_word(locale)
+    order = {id(c): n for n, c in enumerate(_compiled(locale))}
+    return tuple(sorted((*groups.get(first, ()), *groups.get("", ())),
+                        key=lambda c: order[id(c)]))
+
+
+def _template(text: str, locale: str, region: str | None) -> Understanding | None:
+    for compiled in _candidates(locale, text.split(" ", 1)[0]):
         match = compiled.regex.match(text)
         if not match:
             continue
