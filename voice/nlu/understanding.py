@@ -57,13 +57,16 @@ _FUNCTION_TEXT = (
     "a an the to for of on in at by with is it it's its i i'm me my you your can could "
     "would will please do does did just now then so and or this that these those be been "
     "are am was were have has had get got any some again all what what's how where when "
-    "which who "
+    "which who about after also as because but even ever from here if into like maybe off "
+    "out over really still than them there they those too up us very we yet "
+    "our their anyone anybody anything "
     "я мне меня мой моя мою мои моего моему ты тебя твой вы вас а и в во на по с со к ко "
     "у о об за же ли бы это то там тут вот уже ещё еще пожалуйста мне-то ка так что как "
-    "какой какая где когда "
+    "какой какая где когда вообще тоже также просто очень или но мы они он она их "
     "ich mir mich mein meine meinen meinem du dir dein der die das den dem des ein eine "
     "einen einem und oder zu zum zur an auf in im mit von für ist bitte mal doch noch schon "
-    "es er sie wir was wie wo wann welche welcher")
+    "es er sie wir was wie wo wann welche welcher auch nur sehr denn eben halt ihr uns aus "
+    "bei nach um")
 FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 VALUE_INTENTS = {"ProvideContact", "ProvideCode"}
 CONTACT_INTENTS = ("SendInvite", "ProvideContact")
@@ -149,13 +152,27 @@ def _channel_words(locale: str) -> tuple[tuple[tuple[str, ...], str], ...]:
 
 
 def channel_span(words: list[str], locale: str) -> tuple[int, int, str] | None:
-    """[start, end) and the channel id of the first channel named in `words`."""
+    """[start, end) and the channel id of the first channel named in `words`; a one-word
+    channel also by its stem ("texted", "emailed")."""
     for synonym, channel_id in _channel_words(locale):
         n = len(synonym)
         for i in range(len(words) - n + 1):
             if tuple(words[i:i + n]) == synonym:
                 return i, i + n, channel_id
+    language = locale.split("-")[0]
+    stems = _channel_stems(locale)
+    for i, word in enumerate(words):
+        if not word.startswith("{") and len(word) > 3 and _stem(word, language) in stems:
+            return i, i + 1, stems[_stem(word, language)]
     return None
+
+
+@lru_cache(maxsize=8)
+def _channel_stems(locale: str) -> dict[str, str]:
+    language = locale.split("-")[0]
+    return {_stem(synonym[0], language): channel_id
+            for synonym, channel_id in _channel_words(locale)
+            if len(synonym) == 1 and len(synonym[0]) > 3}
 
 
 def parse_phone(raw: str, region: str | None) -> str | None:
