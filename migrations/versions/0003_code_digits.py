@@ -1,7 +1,7 @@
 """referral codes: the digits identify a code (unique), whatever spelling of the name
 
-Revision ID: 0002_code_digits
-Revises: 0001
+Revision ID: 0003_code_digits
+Revises: 0002_console_login
 Create Date: 2026-12-01 19:40:00
 """
 import re
@@ -9,8 +9,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002_code_digits'
-down_revision = '0001'
+revision = '0003_code_digits'
+down_revision = '0002_console_login'
 branch_labels = None
 depends_on = None
 
