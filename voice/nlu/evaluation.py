@@ -182,11 +182,7 @@ def _alexa(case: Case) -> tuple[str, dict[str, str]]:
     envelope = DefaultSerializer().deserialize(json.dumps(body), RequestEnvelope)
     handler_input = HandlerInput(request_envelope=envelope,
                                  attributes_manager=AttributesManager(envelope))
-    token = alexa.current_call.set(alexa.AlexaCall(EVAL_SHOP, services=None))  # type: ignore[arg-type]
-    try:
-        return _from_turn(alexa.to_turn(handler_input, EVAL_SHOP))
-    finally:
-        alexa.current_call.reset(token)
+    return _from_turn(alexa.to_turn(handler_input, EVAL_SHOP))
 
 
 _READERS: dict[str, Callable[[Case], tuple[str, dict[str, str]]]] = {
