@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from core import codes
 from core.errors import InvalidInput
@@ -39,7 +39,7 @@ def code_from_ref(ref: str) -> str:
     ref = (ref or "").strip()
     if "/r/" in ref:
         ref = urlsplit(ref).path.rsplit("/r/", 1)[1].split("/")[0]
-    return codes.validate(ref)
+    return codes.heard(unquote(ref)).compact  # checked by find_code, however it was spelled
 
 
 def channel_or_default(value: str | None) -> str:

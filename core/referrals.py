@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import codes, links
+from core import codes, links, names
 from core.clicks import PendingClick
 from core.errors import NotFound
 from core.hashing import keyed_hash
@@ -43,13 +43,16 @@ def ensure_code(session: Session, customer: Customer) -> ReferralCode:
 
     Safe under concurrency: the insert runs in a savepoint; a unique violation means either
     another request created this customer's code (return theirs) or the random part
-    collided with someone else's code (retry, with one more digit every few tries)."""
+    collided with someone else's code or digits (retry, with one more digit every few
+    tries: the digits are unique across all shops, so the space grows as codes are made)."""
     for attempt in range(MAX_CODE_ATTEMPTS):
         found = active_code(session, customer.id)
         if found is not None:
             return found
+        compact = codes.generate(customer.name, extra_digits=attempt // 4)
         row = ReferralCode(
-            code=codes.generate(customer.name, extra_digits=attempt // 4),
+            code=compact,
+            digits=codes.split(compact).digits,
             shop_id=customer.shop_id,
             customer_id=customer.id,
             spoken_name=(customer.name or "").strip().split(" ")[0][:100],
@@ -65,13 +68,37 @@ def ensure_code(session: Session, customer: Customer) -> ReferralCode:
     raise RuntimeError("could not allocate a referral code")  # pragma: no cover
 
 
-def find_code(session: Session, text: str) -> ReferralCode:
-    """Check digits first (a typo never reaches the database), then the lookup."""
-    compact = codes.validate(text)
-    row = session.scalar(select(ReferralCode).where(ReferralCode.code == compact))
-    if row is None:
+def find_code(session: Session, text: str, shop_id: int | None = None) -> ReferralCode:
+    """The one code meant by what a friend typed: the exact code, else the code with these
+    digits when the name typed is a spelling of its name (ALEKS, АЛЕКС for ALEX) or no name
+    was typed. A mistyped digit fails the check before any lookup; a name that is not the
+    code's refuses; with `shop_id` another shop's code is not found."""
+    row = resolve_heard(session, text)
+    if row is None or (shop_id is not None and row.shop_id != shop_id):
         raise NotFound("No invite with this code.", code="unknown_code")
     return row
+
+
+def resolve_heard(session: Session, text: str) -> ReferralCode | None:
+    heard = codes.heard(text)
+    if codes.checks_out(heard.compact):
+        row = session.scalar(select(ReferralCode).where(ReferralCode.code == heard.compact))
+        if row is not None:
+            return row
+    row = session.scalar(select(ReferralCode).where(ReferralCode.digits == heard.digits))
+    if row is not None and heard_as(heard, row.code):
+        return row
+    if not (codes.digits_check_ok(heard.digits) or codes.checks_out(heard.compact)):
+        raise codes.CodeChecksumError("This code has a typo: please check it and try again.")
+    return None
+
+
+def heard_as(heard: codes.Heard, compact: str) -> bool:
+    """Is `heard` a way of writing the code `compact` (whose digits it has)?"""
+    parts = codes.split(compact)
+    if not heard.word:  # digits alone: they must carry their own check
+        return codes.digits_check_ok(parts.digits)
+    return bool(parts.word) and names.similar(heard.word, parts.word)
 
 
 @dataclass(frozen=True)
@@ -87,12 +114,27 @@ class Invite:
         return dict(self.__dict__)
 
 
-def invite_for(shop: Shop, code: ReferralCode, base_url: str, channel: str = "voice") -> Invite:
+def spoken_name_for(code: ReferralCode, locale: str) -> str:
+    """The name as this listener should hear and read it: Russian-speaking shops say and
+    show it in Cyrillic (Alex -> Алекс), others in Latin letters (Алиса -> Alisa)."""
+    word = codes.split(code.code).word
+    if not word:
+        return ""
+    name = code.spoken_name or word.capitalize()
+    if locale.lower().startswith("ru"):
+        return name if names.is_cyrillic(name) else names.to_cyrillic(
+            name if name.isascii() else word.capitalize())
+    return name if name.isascii() else word.capitalize()
+
+
+def invite_for(shop: Shop, code: ReferralCode, base_url: str, channel: str = "voice",
+               locale: str | None = None) -> Invite:
     base = links.link_base(shop, base_url)
+    spoken = spoken_name_for(code, locale or shop.locale or "en-US")
     return Invite(
         code=code.code,
-        display=codes.display(code.code),
-        spoken_name=code.spoken_name,
+        display=codes.display(code.code, spoken if names.is_cyrillic(spoken) else None),
+        spoken_name=spoken,
         link=links.invite_link(base, code.code, channel),
         qr_png=links.qr_url(base_url, code.code, "png"),
         qr_svg=links.qr_url(base_url, code.code, "svg"),
@@ -187,8 +229,17 @@ class CodeDirectory:
                           links.invite_link(base, compact, "qr"))
 
     def resolve(self, text: str) -> CodeTarget:
-        compact = codes.validate(text)
-        target = self.lookup(compact)
+        """The exact code from memory; else what was typed, as a friend heard it."""
+        try:
+            compact: str | None = codes.validate(text)
+        except codes.InvalidCode:
+            compact = None  # an older code, Cyrillic, or another spelling: ALEKS for ALEX
+        target = self.lookup(compact) if compact else None
+        if target is None:
+            with self._services.db.session() as session:
+                row = resolve_heard(session, text)
+                found = row.code if row is not None and row.active else None
+            target = self.lookup(found) if found else None
         if target is None:
             raise NotFound("No invite with this code.", code="unknown_code")
         return target

@@ -91,6 +91,10 @@ def check(expect: dict[str, Any], result: SimulationResult) -> list[str]:
     for fragment in [contains] if isinstance(contains, str) else contains:
         if fragment not in speech:
             problems.append(f"speech lacks {fragment!r}: {speech!r}")
+    markup = expect.get("markup_contains") or []  # SSML or Alice TTS, as the speaker gets it
+    for fragment in [markup] if isinstance(markup, str) else markup:
+        if fragment not in result.markup:
+            problems.append(f"markup lacks {fragment!r}: {result.markup!r}")
     if "speech_matches" in expect and not re.search(expect["speech_matches"], speech):
         problems.append(f"speech does not match /{expect['speech_matches']}/: {speech!r}")
     if "end_session" in expect and result.end_session != bool(expect["end_session"]):

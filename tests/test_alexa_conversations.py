@@ -100,7 +100,8 @@ def test_sending_to_a_friend_reads_the_number_back_and_sends_only_after_yes(alex
     assert "friend's phone number or email" in talk.speech
     talk.say("ProvideContact", phone="555-555-0123")
     assert 'Shall I send it?' in talk.speech
-    assert '<say-as interpret-as="digits">0123</say-as>' in talk.speech
+    # Read back as a phone number, grouped, with its country code (issue 13).
+    assert '<say-as interpret-as="telephone">+1 555-555-0123</say-as>. Shall' in talk.speech
     assert messages(services) == []
     talk.say("AMAZON.YesIntent")
     assert "on its way" in talk.speech and talk.ends

@@ -89,3 +89,48 @@ def test_case_punctuation_and_yo_do_not_matter():
     assert normalize("  Её НОМЕР: ") == "ее номер"
     assert understand("КАК работает реферальная программа???", "ru-RU").intent == \
         "ExplainProgram"
+
+
+# Said by new users in issue 13; before: Fallback, a sentence glued into the email, or the
+# phone dropped. Now one turn each, with the value wherever it was said.
+@pytest.mark.parametrize(("said", "locale", "intent", "slots"), [
+    ("could you text my invite code to my buddy at 415 555 0199", "en-US", "SendInvite",
+     {"phone": "+14155550199"}),
+    ("what reward do I get if my sister joins", "en-US", "ExplainProgram", {}),
+    ("has anybody used my code yet", "en-US", "MyReferrals", {}),
+    ("I'd like to invite someone", "en-US", "SendInvite", {}),
+    ("please email my invite to jamie.lee@example.org", "en-US", "SendInvite",
+     {"email": "jamie.lee@example.org"}),
+    ("скинь мне ссылку в телеграм", "ru-RU", "ShareProgram", {"channel": "telegram"}),
+    ("отправь приглашение другу на номер плюс семь девятьсот шестнадцать сто двадцать три "
+     "сорок пять шестьдесят семь", "ru-RU", "SendInvite", {"phone": "+79161234567"}),
+    ("pat at example dot org", "en-US", "ProvideContact", {"email": "pat@example.org"}),
+    ("маша точка иванова собака яндекс точка ру", "ru-RU", "ProvideContact",
+     {"email": "masha.ivanova@yandex.ru"}),
+    ("ну её почта петров собака мейл ру", "ru-RU", "ProvideContact",
+     {"email": "petrov@mail.ru"}),
+    ("um send an invite to sam dash lee at gmail dot com please", "en-US", "SendInvite",
+     {"email": "sam-lee@gmail.com"}),
+    ("schick die einladung an anna punkt schmidt at gmx punkt de", "de-DE", "SendInvite",
+     {"email": "anna.schmidt@gmx.de"}),
+])
+def test_what_new_users_said_is_understood_in_one_turn(said, locale, intent, slots):
+    got = understand(said, locale)
+    assert (got.intent, got.slots) == (intent, slots), got
+
+
+def test_off_topic_speech_with_filler_is_fallback_and_a_bare_value_is_an_answer():
+    for said, locale in (("um play some jazz", "en-US"), ("ну включи музыку", "ru-RU"),
+                         ("ähm wie wird das wetter", "de-DE")):
+        assert understand(said, locale).intent == "Fallback", said
+    assert understand("uh 415 555 0199", "en-US").slots == {"phone": "+14155550199"}
+    assert understand("ну 482917", "ru-RU").slots == {"pin": "482917"}
+
+
+def test_a_mailbox_said_in_cyrillic_for_a_latin_mail_service_is_transliterated():
+    from voice.nlu.emails import parse_email
+
+    assert parse_email("лена нижнее подчеркивание смирнова собака гмейл точка ком") == \
+        "lena_smirnova@gmail.com"
+    assert parse_email("саша собака пример точка ру") == "саша@пример.ру"  # an IDN stays
+    assert parse_email("text my friend at 415 555 0199") is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from xml.sax.saxutils import escape
 
-from voice.turn import Digits, Pause, Say, Speech, Spell
+from voice.turn import Digits, Pause, Phone, Say, Speech, Spell
 
 ALEXA_MAX_SPEECH = 8000  # characters of SSML, <speak> included
 ALICE_MAX_TTS = 1024
@@ -38,6 +38,8 @@ def _ssml_segment(seg: object) -> str:
         return f'<say-as interpret-as="spell-out">{xml_text(seg.chars)}</say-as>'
     if isinstance(seg, Pause):
         return f'<break time="{max(0, min(int(seg.ms), 10_000))}ms"/>'
+    if isinstance(seg, Phone):
+        return f'<say-as interpret-as="telephone">{xml_text(seg.shown)}</say-as>'
     raise TypeError(f"unknown speech segment {seg!r}")
 
 
@@ -86,7 +88,12 @@ def to_alice_tts(speech: Speech, limit: int = ALICE_MAX_TTS) -> str:
             parts.append(" ".join(alice_safe(seg.chars)))
         elif isinstance(seg, Pause):
             parts.append(f"sil <[{max(0, min(int(seg.ms), 5000))}]>")
-    return truncate(" ".join(p for p in parts if p), limit)
+        elif isinstance(seg, Phone):  # "плюс семь девятьсот шестнадцать сто двадцать три…"
+            parts.append("плюс " + " ".join(re.findall(r"\d+", seg.shown)))
+    text = ""
+    for part in (p for p in parts if p):
+        text += part if not text or part.startswith((",", ".", "!", "?")) else " " + part
+    return truncate(text, limit)
 
 
 def truncate(text: str, limit: int) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import phonenumbers
+
 Assistant = Literal["alexa", "google", "alice", "console"]
 
 # Pseudo-intents for requests that are not intents.
@@ -51,7 +53,24 @@ class Pause:
     ms: int = 300
 
 
-Segment = Say | Digits | Spell | Pause
+@dataclass(frozen=True)
+class Phone:
+    """A phone number (E.164) read back the way people say it: with its country code, in
+    the groups of its own country ("+7 916 123-45-67", "+1 415-555-0199")."""
+
+    e164: str
+
+    @property
+    def shown(self) -> str:
+        try:
+            number = phonenumbers.parse(self.e164)
+        except phonenumbers.NumberParseException:
+            return self.e164
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+Segment = Say | Digits | Spell | Pause | Phone
+_PUNCTUATION = (",", ".", "!", "?", ";", ":")
 
 
 @dataclass(frozen=True)
@@ -74,7 +93,12 @@ class Speech:
                 out.append(" ".join(seg.groups))
             elif isinstance(seg, Spell):
                 out.append(seg.chars)
-        return " ".join(p.strip() for p in out if p.strip())
+            elif isinstance(seg, Phone):
+                out.append(seg.shown)
+        text = ""
+        for part in (p.strip() for p in out if p.strip()):
+            text += part if not text or part.startswith(_PUNCTUATION) else " " + part
+        return text
 
     def __bool__(self) -> bool:
         return bool(self.segments)

@@ -48,34 +48,67 @@ def has_consent(session: Session, message: Message) -> bool:
     return False
 
 
-def recipient_zone(session: Session, message: Message) -> ZoneInfo:
-    names: list[str] = []
-    customer = session.get(Customer, message.customer_id) if message.customer_id else None
-    if customer is not None and customer.phone == message.recipient and customer.timezone:
-        names.append(customer.timezone)
+def _zone(name: str | None) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def recipient_zones(session: Session, message: Message) -> list[ZoneInfo]:
+    """Where the recipient may be. The number's own zone when phonenumbers knows just one
+    (+1 415 -> Los Angeles); for a number that spans zones (a Russian mobile spans eleven)
+    the customer's or the shop's zone when the number allows it; else every zone it allows,
+    so the text waits for hours that are daytime in all of them."""
+    number_zones: list[ZoneInfo] = []
     try:
         number = phonenumbers.parse(message.recipient)
-        names += [z for z in phone_timezones.time_zones_for_number(number) if "/" in z]
+        for name in phone_timezones.time_zones_for_number(number):
+            zone = _zone(name) if "/" in name else None
+            if zone is not None:
+                number_zones.append(zone)
     except phonenumbers.NumberParseException:
         pass
+    if len(number_zones) == 1:
+        return number_zones
+    customer = session.get(Customer, message.customer_id) if message.customer_id else None
     shop = session.get(Shop, message.shop_id)
-    if shop is not None and shop.timezone:
-        names.append(shop.timezone)
-    for name in names:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return ZoneInfo("UTC")
+    preferred = [z for z in (_zone(customer.timezone if customer else None),
+                             _zone(shop.timezone if shop else None)) if z is not None]
+    if not number_zones:
+        return preferred[:1] or [ZoneInfo("UTC")]
+    allowed = {z.key for z in number_zones}
+    for zone in preferred:  # the sender's own zone, a friend's likely one, the shop's
+        if zone.key in allowed:
+            return [zone]
+    return number_zones
+
+
+def recipient_zone(session: Session, message: Message) -> ZoneInfo:
+    return recipient_zones(session, message)[0]
+
+
+def _daytime(moment: datetime, zone: ZoneInfo) -> bool:
+    return QUIET_START <= moment.astimezone(zone).time() < QUIET_END
 
 
 def quiet_until(session: Session, message: Message, now: datetime) -> datetime | None:
-    """None when a text may go now, else the next 8:00 in the recipient's zone (UTC)."""
+    """None when a text may go now, else the first moment that is past 8:00 in every zone
+    the recipient may be in (UTC)."""
     if message.channel not in TEXT_CHANNELS:
         return None
-    zone = recipient_zone(session, message)
-    local = as_utc(now).astimezone(zone)
-    if QUIET_START <= local.time() < QUIET_END:
+    zones = recipient_zones(session, message)
+    now = as_utc(now)
+    if all(_daytime(now, zone) for zone in zones):
         return None
+    openings = sorted(
+        datetime.combine(now.astimezone(zone).date() + timedelta(days=d), QUIET_START,
+                         tzinfo=zone).astimezone(now.tzinfo)
+        for zone in zones for d in range(3))
+    for moment in openings:
+        if moment > now and all(_daytime(moment, zone) for zone in zones):
+            return moment
+    first = zones[0]  # no hour is daytime everywhere: the likeliest zone's morning
+    local = now.astimezone(first)
     day = local.date() if local.time() < QUIET_START else local.date() + timedelta(days=1)
-    return datetime.combine(day, QUIET_START, tzinfo=zone).astimezone(as_utc(now).tzinfo)
+    return datetime.combine(day, QUIET_START, tzinfo=first).astimezone(now.tzinfo)

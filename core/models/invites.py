@@ -15,10 +15,13 @@ ASSISTANTS = ("alexa", "google", "alice")
 
 
 class ReferralCode(IdMixin, CreatedMixin, Base):
-    """Codes are globally unique because `/r/<code>` names no shop."""
+    """Codes are globally unique because `/r/<code>` names no shop; so are their digits,
+    which identify a code however its name was heard and spelled (core.referrals.find_code).
+    Codes made before the digits carried their own check may have no `digits`."""
 
     __tablename__ = "referral_codes"
     __table_args__ = (
+        Index("uq_referral_codes_digits", "digits", unique=True),
         Index(
             "uq_referral_codes_one_active_per_customer",
             "customer_id",
@@ -29,6 +32,7 @@ class ReferralCode(IdMixin, CreatedMixin, Base):
     )
 
     code: Mapped[str] = mapped_column(String(32), unique=True)
+    digits: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     # The name as the customer would say it ("Алиса"), while `code` holds "ALISA4271xx".

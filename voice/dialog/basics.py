@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from voice.dialog.context import DialogContext
-from voice.dialog.state import load_speech
+from voice.dialog.state import AWAIT_OFFER_SHARE, load_speech
 from voice.i18n import translator
 from voice.turn import Reply, Speech, Turn
 
@@ -14,10 +14,15 @@ def options(ctx: DialogContext) -> str:
 
 
 def launch(ctx: DialogContext) -> Reply:
+    """Open first: field reports say one-shot requests ("ask <skill> to ...") often fail on
+    new devices while "open <skill>" works, so the welcome offers the share itself and
+    "open ..." -> "yes" shares in two turns."""
     ctx.state.clear()
-    question = ctx._("What would you like to do?")
+    ctx.state.awaiting = AWAIT_OFFER_SHARE
     greeting = ctx._("Welcome to the %(shop)s referral program.", shop=ctx.shop.name)
-    return ctx.ask(Speech.of(greeting, options(ctx), question), Speech.of(options(ctx)))
+    offer = ctx._("Would you like your invite code and link now?")
+    return ctx.ask(Speech.of(greeting, offer),
+                   Speech.of(ctx._("Say yes for your invite code, or say help."), ))
 
 
 def help_(ctx: DialogContext) -> Reply:

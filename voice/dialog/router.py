@@ -17,6 +17,7 @@ from voice.dialog.state import (
     AWAIT_FRIEND_CONFIRM,
     AWAIT_FRIEND_CONTACT,
     AWAIT_OFFER_FRIEND,
+    AWAIT_OFFER_SHARE,
     AWAIT_PAIR_CODE,
     AWAIT_PAIR_CONTACT,
 )
@@ -76,12 +77,27 @@ def route(ctx: DialogContext) -> Reply:
             ctx.state.channel = ctx.turn.slots.get("channel")
             return pairing.start(ctx, intent)
         return needs_customer[intent](ctx, ctx.customer)
+    if intent == "ProvideContact" and _has_contact(ctx):
+        # A bare number or email said when nothing was asked: offer to send the invite
+        # there ("Shall I send your invite to +1 415-555-0199?"), never send unasked.
+        if ctx.customer is None:
+            return pairing.start(ctx, "SendInvite")
+        return share.friend_contact_heard(ctx, unsolicited=True)
     # Yes / No / answers with nothing pending, or an intent we do not know.
     return basics.fallback(ctx)
 
 
 def _answer(ctx: DialogContext, awaiting: str, intent: str) -> Reply | None:
     customer = ctx.customer
+    if awaiting == AWAIT_OFFER_SHARE and intent in ("Yes", "No"):
+        ctx.state.clear()
+        if intent == "No":
+            return ctx.ask(Speech.of(ctx._("Alright."), basics.options(ctx),
+                                     ctx._("What would you like to do?")),
+                           Speech.of(basics.options(ctx)))
+        if customer is None:
+            return pairing.start(ctx, "ShareProgram")
+        return share.share_program(ctx, customer)
     if awaiting == AWAIT_PAIR_CONTACT and intent in ("ProvideContact", "SendInvite", "Fallback"):
         return pairing.contact_heard(ctx)
     if awaiting == AWAIT_PAIR_CODE and intent in ("ProvideCode", "ProvideContact", "Fallback"):

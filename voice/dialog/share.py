@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
-
 from core import codes, sharing
 from core.contacts import mask_email
 from core.models import Customer
@@ -22,27 +20,35 @@ from voice.dialog.state import (
     AWAIT_OFFER_FRIEND,
 )
 from voice.dialog.terms import terms_sentences
-from voice.turn import Digits, Pause, Reply, ScreenRemark, Speech, Spell
+from voice.turn import Digits, Pause, Phone, Reply, ScreenRemark, Speech, Spell
 
 
 def code_speech(ctx: DialogContext, code: str, spoken_name: str) -> Speech:
-    """'Alex, 0 9 2, 4 7 7': the name as a word, the digits in groups (DESIGN: digits
-    survive speech recognition, spelled letters do not)."""
+    """'Alex, 455 839.': the name as a word (in the listener's script: «Алекс» in Russian),
+    the digits in groups (DESIGN: digits survive speech recognition, spelled letters do
+    not), and a full stop so the next sentence does not run into the code."""
     parts = codes.split(code)
     if parts.word:
-        name = spoken_name if spoken_name and spoken_name.isascii() else parts.word.capitalize()
-        return Speech.of(name + ",", Digits(tuple(parts.digit_groups)))
-    return Speech.of(Digits(tuple(parts.digit_groups)))
+        name = spoken_name or parts.word.capitalize()
+        return Speech.of(name + ",", Digits(tuple(parts.digit_groups)), ".")
+    return Speech.of(Digits(tuple(parts.digit_groups)), ".")
 
 
 def address_speech(ctx: DialogContext, contact: Contact) -> Speech:
-    """Read an address back so a mistake is heard before anything is sent."""
+    """Read an address back so a mistake is heard before anything is sent: a phone number
+    with its country code in its country's groups, an email's mailbox spelled."""
     if contact.kind == "phone":
-        number = phonenumbers.parse(contact.value)
-        shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-        return Speech.of(Digits(tuple(re.findall(r"\d+", shown))))
+        return Speech.of(Phone(contact.value))
     local, _, domain = contact.value.partition("@")
     return Speech.of(Spell(local), ctx._("at"), domain)
+
+
+def number_tail(ctx: DialogContext, phone: str) -> str:
+    """The last four digits as this language says them: "0 1 9 9", «45-67»."""
+    digits = re.sub(r"\D", "", phone)[-4:]
+    if ctx.t.language == "ru":
+        return f"{digits[:2]}-{digits[2:]}"
+    return " ".join(digits)
 
 
 def _said(ctx: DialogContext) -> sharing.Said:
@@ -58,7 +64,7 @@ def where_speech(ctx: DialogContext, channel: str, address: str) -> str:
     if channel == "email":
         return ctx._("I've sent your link and QR code to %(address)s.",
                      address=mask_email(address))
-    tail = " ".join(address[-4:])
+    tail = number_tail(ctx, address)
     if channel == "whatsapp":
         return ctx._("I've sent your link and QR code on WhatsApp to the number ending in "
                      "%(digits)s.", digits=tail)
@@ -113,7 +119,9 @@ def ask_friend_contact(ctx: DialogContext, retry: bool = False) -> Reply:
                    elicit_slot="phone")
 
 
-def friend_contact_heard(ctx: DialogContext) -> Reply:
+def friend_contact_heard(ctx: DialogContext, unsolicited: bool = False) -> Reply:
+    """Read the friend's address back and ask before sending. `unsolicited`: a bare number
+    or email said when nothing was asked, so the question names what would happen."""
     contact = parse_contact(ctx.turn.slots, ctx.turn.utterance, ctx.turn.locale,
                             allow_fictional=ctx.services.settings.messaging_mode == "sandbox")
     if contact is None:
@@ -125,6 +133,10 @@ def friend_contact_heard(ctx: DialogContext) -> Reply:
     ctx.state.contact = {"kind": contact.kind, "value": contact.value}
     ctx.state.heard = ctx.turn.utterance or contact.value
     ctx.state.awaiting = AWAIT_FRIEND_CONFIRM
+    if unsolicited:
+        question = ctx._("Shall I send your invite there?")
+        return ctx.ask(Speech.of(ctx._("Shall I send your invite to")) +
+                       address_speech(ctx, contact) + Speech.of("?"), Speech.of(question))
     question = ctx._("Shall I send it?")
     lead = (ctx._("I'll text your invite to") if contact.kind == "phone"
             else ctx._("I'll email your invite to"))
@@ -152,8 +164,8 @@ def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:
         return ctx.tell(Speech.of(ctx._("Sorry, I can't send that invite right now.")),
                         intent=f"SendInvite:{outcome.reason}")
     invite = outcome.invite
-    where = (" ".join(contact.value[-4:]) if contact.kind == "phone"
-             else mask_email(contact.value))
+    where = (ctx._("the number ending in %(digits)s", digits=number_tail(ctx, contact.value))
+             if contact.kind == "phone" else mask_email(contact.value))
     reply = ctx.tell(
         Speech.of(ctx._("Done. Your invite is on its way to %(where)s. Thanks for spreading "
                         "the word!", where=where)),

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from core.contacts import normalize_email, normalize_phone, region_of
 from core.errors import InvalidInput
+from voice.nlu.emails import find_email, tokenize
+from voice.nlu.numbers import spoken_number
+from voice.nlu.understanding import normalize
 
 _SPOKEN_DIGITS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
@@ -42,6 +45,11 @@ def spoken_digits(text: str) -> str:
 
 
 def spoken_email(text: str) -> str:
+    """The email in `text` as speech recognizers write it (voice.nlu.emails: "pat at
+    example dot org", «маша собака яндекс точка ру»), else the words glued at at/dot."""
+    found = find_email(tokenize(normalize(text)))
+    if found:
+        return found[0]
     text = text.strip().lower()
     text = re.sub(_AT, "@", f" {text} ").strip()
     text = re.sub(_DOT, ".", f" {text} ").strip()
@@ -64,7 +72,7 @@ def parse_contact(
         try:
             if kind == "email":
                 return Contact("email", normalize_email(spoken_email(raw)))
-            digits = spoken_digits(raw) or raw
+            digits = spoken_number(raw) or raw  # «девятьсот шестнадцать» too
             return Contact("phone", normalize_phone(digits, region,
                                                     allow_fictional=allow_fictional))
         except InvalidInput:

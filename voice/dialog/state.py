@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from voice.turn import Digits, Pause, Say, ScreenRemark, Segment, Speech, Spell
+from voice.turn import Digits, Pause, Phone, Say, ScreenRemark, Segment, Speech, Spell
 
 # Pending questions the next answer is about.
 AWAIT_FRIEND_CONTACT = "friend_contact"
@@ -16,6 +16,7 @@ AWAIT_FRIEND_CONFIRM = "friend_confirm"
 AWAIT_PAIR_CONTACT = "pair_contact"
 AWAIT_PAIR_CODE = "pair_code"
 AWAIT_OFFER_FRIEND = "offer_friend"
+AWAIT_OFFER_SHARE = "offer_share"  # the launch offered the customer's own invite
 
 
 @dataclass
@@ -90,6 +91,8 @@ def load_speech(raw: list[list[Any]]) -> Speech:
             segments.append(Spell(str(value)))
         elif kind == "pause" and isinstance(value, int):
             segments.append(Pause(value))
+        elif kind == "phone" and isinstance(value, str):
+            segments.append(Phone(value))
     return Speech(tuple(segments))
 
 

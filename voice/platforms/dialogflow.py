@@ -20,8 +20,9 @@ ES_MAX_TEXT = 4000
 WELCOME = {"Default Welcome Intent", "Welcome", "WELCOME", "sys.welcome"}
 FALLBACK = {"Default Fallback Intent", "sys.no-match-default", "sys.no-match"}
 OPEN = {"en": "Open", "de": "Öffnen", "ru": "Открыть"}
-SLOT_ALIASES = {"phone-number": "phone", "phone_number": "phone", "email": "email",
-                "channel": "channel", "pin": "pin", "number": "pin"}
+# `phone` is the name the exported agents declare; the others are what hand-made agents use.
+SLOT_ALIASES = {"phone": "phone", "phone-number": "phone", "phone_number": "phone",
+                "email": "email", "channel": "channel", "pin": "pin", "number": "pin"}
 
 
 class UnrecognizedRequest(ValueError):

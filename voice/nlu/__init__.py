@@ -1,0 +1,16 @@
+"""Local language understanding (see understanding.py); `evaluation` measures it on
+held-out sets. `from voice.nlu import understand` stays the one entry point."""
+
+from voice.nlu.understanding import (
+    THRESHOLD,
+    Understanding,
+    normalize,
+    parse_email,
+    parse_phone,
+    parse_slot,
+    spoken_number,
+    understand,
+)
+
+__all__ = ["THRESHOLD", "Understanding", "normalize", "parse_email", "parse_phone",
+           "parse_slot", "spoken_number", "understand"]

@@ -1,0 +1,127 @@
+"""Email addresses as speech recognizers write them, found anywhere in a sentence:
+"pat at example dot org", "sam dash smith at gmail dot com", «маша точка иванова собака
+яндекс точка ру», «петров собака мейл ру», "anna punkt schmidt at gmx punkt de", or typed
+"jamie.lee@example.org".
+
+Common mail domains said in Cyrillic become their Latin names (яндекс -> yandex, гмейл ->
+gmail, мейл ру -> mail.ru); those services take Latin mailboxes only, so the mailbox said in
+Cyrillic is transliterated too. An unknown Cyrillic domain stays Cyrillic (an IDN). The
+read-back spells the address, so a wrong guess is heard before anything is sent."""
+
+from __future__ import annotations
+
+import re
+
+from anyascii import anyascii
+
+AT = {"at", "ät", "собака", "собачка", "эт", "klammeraffe", "@"}
+CONNECTORS = {
+    "dot": ".", "point": ".", "точка": ".", "punkt": ".",
+    "underscore": "_", "подчеркивание": "_", "unterstrich": "_", "нижнее_подчеркивание": "_",
+    "dash": "-", "hyphen": "-", "minus": "-", "дефис": "-", "тире": "-", "минус": "-",
+    "bindestrich": "-", "strich": "-",
+}
+_MULTIWORD = ((re.compile(r"\bнижнее подчеркивание\b"), "нижнее_подчеркивание"),
+              (re.compile(r"\bg mail\b"), "gmail"), (re.compile(r"\bt online\b"), "t-online"))
+CYRILLIC_DOMAINS = {
+    "яндекс": "yandex", "яндэкс": "yandex", "гмейл": "gmail", "гмэйл": "gmail",
+    "джимейл": "gmail", "джимэйл": "gmail", "гмаил": "gmail", "мейл": "mail", "мэйл": "mail",
+    "маил": "mail", "рамблер": "rambler", "бк": "bk", "инбокс": "inbox", "лист": "list",
+    "аутлук": "outlook", "хотмейл": "hotmail", "айклауд": "icloud", "яху": "yahoo",
+    "ру": "ru", "ком": "com", "нет": "net", "орг": "org",
+}
+TLDS = {"com", "org", "net", "ru", "de", "io", "uk", "co", "at", "ch", "eu", "info", "me",
+        "ру", "ком", "нет", "орг", "by", "kz", "ua", "us", "ca", "fr", "it", "es"}
+# A domain said without its ending: "pat at gmail" is gmail.com.
+BARE_DOMAINS = {"gmail": "gmail.com", "yandex": "yandex.ru", "hotmail": "hotmail.com",
+                "outlook": "outlook.com", "icloud": "icloud.com", "gmx": "gmx.de",
+                "rambler": "rambler.ru"}
+_RU_LATIN = {"х": "h", "щ": "sch", "ц": "ts", "й": "y", "ы": "y", "ъ": "", "ь": "",
+             "э": "e", "ю": "yu", "я": "ya", "ж": "zh", "ч": "ch", "ш": "sh", "е": "e"}
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _cyrillic(text: str) -> bool:
+    return bool(re.search(r"[а-я]", text))
+
+
+def transliterate_mailbox(text: str) -> str:
+    """маша.иванова -> masha.ivanova (how people spell Russian names in mailboxes)."""
+    return "".join(_RU_LATIN.get(ch) or anyascii(ch).lower() if _cyrillic(ch) else ch
+                   for ch in text)
+
+
+def _join(tokens: list[str]) -> str:
+    return "".join(CONNECTORS.get(t, t) for t in tokens)
+
+
+def tokenize(text: str) -> list[str]:
+    """Whitespace tokens, with the few two-word spoken symbols joined into one."""
+    for pattern, word in _MULTIWORD:
+        text = pattern.sub(word, text)
+    return text.split()
+
+
+def find_email(tokens: list[str]) -> tuple[str, tuple[int, int]] | None:
+    """(address, [start, end) span) of the first email in `tokenize`d normalized text."""
+    for i, token in enumerate(tokens):
+        if "@" in token and token != "@":
+            address = token.strip(".")
+            if EMAIL_SHAPE.fullmatch(address):
+                return _finish(address), (i, i + 1)
+        if token not in AT or i == 0 or i == len(tokens) - 1:
+            continue
+        found = _spoken_around(tokens, i)
+        if found:
+            return found
+    return None
+
+
+def _spoken_around(tokens: list[str], at: int) -> tuple[str, tuple[int, int]] | None:
+    start = at - 1
+    if tokens[start] in CONNECTORS or tokens[start] in AT:
+        return None
+    while start >= 2 and tokens[start - 1] in CONNECTORS and tokens[start - 2] not in \
+            CONNECTORS and tokens[start - 2] not in AT:
+        start -= 2
+    end = at + 2  # the first domain word
+    if tokens[at + 1] in CONNECTORS:
+        return None
+    while end + 1 <= len(tokens) - 1 and tokens[end] in CONNECTORS and \
+            tokens[end + 1] not in CONNECTORS:
+        end += 2
+    domain = tokens[at + 1:end]
+    if len(domain) == 1 and end < len(tokens) and tokens[end] in TLDS and \
+            tokens[end] not in ("at",):  # «мейл ру», «яндекс ру»
+        domain, end = [domain[0], "dot", tokens[end]], end + 1
+    domain_text = _join(domain)
+    if "." not in domain_text:
+        latin = CYRILLIC_DOMAINS.get(domain_text, domain_text)
+        if latin not in BARE_DOMAINS:
+            return None
+        domain_text = BARE_DOMAINS[latin]
+    address = f"{_join(tokens[start:at])}@{domain_text}"
+    if not EMAIL_SHAPE.fullmatch(address):
+        return None
+    return _finish(address), (start, end)
+
+
+def _finish(address: str) -> str:
+    """Cyrillic names of known mail services to Latin, and then the mailbox too."""
+    local, _, domain = address.partition("@")
+    parts = domain.split(".")
+    if any(_cyrillic(p) for p in parts):
+        if parts[0] not in CYRILLIC_DOMAINS:
+            return address  # an IDN domain, kept as said
+        parts = [CYRILLIC_DOMAINS.get(p, p) for p in parts]
+    domain = ".".join(parts)
+    if _cyrillic(local) and not _cyrillic(domain):
+        local = transliterate_mailbox(local)
+    return f"{local}@{domain}"
+
+
+def parse_email(raw: str) -> str | None:
+    """The whole of `raw` as one email address, else None."""
+    tokens = tokenize(" ".join(raw.lower().split()))
+    found = find_email(tokens)
+    return found[0] if found and found[1] == (0, len(tokens)) else None

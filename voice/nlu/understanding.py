@@ -1,0 +1,449 @@
+"""Local language understanding from the same model the platforms get: utterance -> intent,
+slots, score and the near misses. The understanding for Alice when her own grammar found
+nothing, and for the console, `simulate` and the YAML tests; on Alexa and Dialogflow the
+assistants understand and this module only checks the exports (nlu-eval).
+
+Three steps, all in memory (measured in the nlu-eval report, well under a millisecond):
+1. A sample template that matches the whole sentence wins with score 1.0 (a `{slot}` only
+   takes text that parses as its type).
+2. Otherwise values are found anywhere in the sentence: an email said or typed, a phone
+   number (a run of digits or number words that phonenumbers accepts for the shop's
+   region), a one-time code (4-8 digits), a channel word. Their words become placeholders
+   ("send my invite to {phone}"), so the sentence compares to the samples by meaning.
+3. Every word is stemmed (Snowball; a few families such as friend/sister/коллега/Kollegin
+   share one token) and weighted by how few intents use it; the score is the weighted Dice
+   overlap with the closest sample. Words no sample knows weigh against a match, so
+   off-topic speech falls below THRESHOLD and is Fallback. A value found narrows the
+   choice: a contact means SendInvite or ProvideContact, digits alone ProvideCode."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import phonenumbers
+import snowballstemmer
+
+from core.contacts import region_of
+from voice import model as language_model
+from voice.nlu.emails import find_email, parse_email, tokenize
+from voice.nlu.numbers import number_runs, spoken_number
+
+THRESHOLD = 0.5
+_PUNCT = re.compile(r"[^\w@.+\-'\s]", re.UNICODE)
+FILLERS = {"um", "umm", "uh", "uhm", "er", "erm", "hmm", "hm", "mm", "ну", "эээ", "ээ", "э",
+           "эм", "ммм", "мм", "ähm", "äh", "öhm", "ehm", "hmmm"}
+LEADING_FILLERS = {"so", "well", "hey", "а", "слушай", "also", "okay so", "ok so", "oh"}
+STEMMERS = {"en": "english", "ru": "russian", "de": "german"}
+# Words that mean the same to this product, one token each (the samples cannot list every
+# relative a friend may be).
+CONCEPTS = {
+    "@friend": (
+        "friend friends buddy pal mate sister brother mom mum mother dad father wife husband "
+        "coworker co-worker colleague neighbor neighbour someone somebody cousin girlfriend "
+        "boyfriend son daughter aunt uncle roommate "
+        "друг друга другу другом подруга подругу подруге брат брата брату сестра сестру "
+        "сестре мама маму маме папа папе коллега коллегу коллеге знакомый знакомого "
+        "знакомому знакомой знакомым соседу соседке кого-нибудь кому-нибудь кого-то кому-то "
+        "freund freundin freunde freunden schwester bruder kollege kollegen kollegin "
+        "bekannten bekannte jemanden jemand mutter vater nachbarn nachbar cousine"),
+}
+_CONCEPT_OF = {word: concept for concept, words in CONCEPTS.items() for word in words.split()}
+UNKNOWN_WEIGHT = 1.2  # a word no sample has: evidence against every intent
+FUNCTION_WEIGHT = 0.25  # an unknown short function word ("could", "mir", "же")
+_FUNCTION_TEXT = (
+    "a an the to for of on in at by with is it it's its i i'm me my you your can could "
+    "would will please do does did just now then so and or this that these those be been "
+    "are am was were have has had get got any some again all what what's how where when "
+    "which who about after also as because but even ever from here if into like maybe off "
+    "out over really still than them there they those too up us very we yet "
+    "our their anyone anybody anything "
+    "я мне меня мой моя мою мои моего моему ты тебя твой вы вас а и в во на по с со к ко "
+    "у о об за же ли бы это то там тут вот уже ещё еще пожалуйста мне-то ка так что как "
+    "какой какая где когда вообще тоже также просто очень или но мы они он она их "
+    "ich mir mich mein meine meinen meinem du dir dein der die das den dem des ein eine "
+    "einen einem und oder zu zum zur an auf in im mit von für ist bitte mal doch noch schon "
+    "es er sie wir was wie wo wann welche welcher auch nur sehr denn eben halt ihr uns aus "
+    "bei nach um")
+FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
+VALUE_INTENTS = {"ProvideContact", "ProvideCode"}
+CONTACT_INTENTS = ("SendInvite", "ProvideContact")
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: str
+    slots: dict[str, str]
+    score: float
+    near_misses: tuple[tuple[str, float], ...] = ()
+    template: str = ""
+
+
+@dataclass
+class _Compiled:
+    intent: str
+    sample: str
+    regex: re.Pattern[str]
+    slot_types: dict[str, str]
+    tokens: frozenset[str] = field(default_factory=frozenset)
+
+
+def normalize(text: str) -> str:
+    text = _PUNCT.sub(" ", text.lower().replace("ё", "е"))
+    return re.sub(r"\s+", " ", text).strip(" .")
+
+
+def _without_fillers(text: str) -> str:
+    words = [w for w in text.split() if w not in FILLERS]
+    while len(words) > 1 and words[0] in LEADING_FILLERS:
+        words = words[1:]
+    return " ".join(words)
+
+
+def _literal_tokens(text: str) -> frozenset[str]:
+    return frozenset(t for t in re.split(r"[\s.]+", text) if t and not t.startswith("{"))
+
+
+@lru_cache(maxsize=8)
+def _compiled(locale: str) -> tuple[_Compiled, ...]:
+    lm = language_model.load()
+    loc = lm.locale(locale)
+    out = []
+    for intent, samples in loc.samples.items():
+        slot_types = lm.intents[intent].slots if intent in lm.intents else {}
+        for sample in samples:
+            parts = []
+            for part in re.split(r"(\{\w+\})", sample):
+                if part.startswith("{"):
+                    parts.append(f"(?P<{part[1:-1]}>.+?)")
+                elif normalize(part):
+                    parts.append(re.escape(normalize(part)))
+            pattern = r"\s".join(parts)
+            out.append(_Compiled(intent, sample, re.compile(f"^{pattern}$"),
+                                 dict(slot_types), _literal_tokens(normalize(sample))))
+    # Templates without slots first ("help" must not be read as a phone number), then the
+    # slot templates with the most literal words ("my number is {phone}" before "{phone}").
+    return tuple(sorted(out, key=lambda c: (bool(c.slot_types and "{" in c.sample),
+                                            -len(c.tokens))))
+
+
+# --- slot values --------------------------------------------------------------------------
+
+def _channel(value: str, locale: str) -> str | None:
+    lm = language_model.load()
+    needle = normalize(value)
+    for item in lm.locale(locale).slot_values.get("CHANNEL", ()):
+        if needle == item.id or needle in (normalize(s) for s in item.synonyms):
+            return item.id
+    return None
+
+
+@lru_cache(maxsize=8)
+def _channel_words(locale: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """Every channel synonym as a token tuple, longest first ("text message" before
+    "message")."""
+    lm = language_model.load()
+    pairs = {(tuple(normalize(s).split()), item.id)
+             for item in lm.locale(locale).slot_values.get("CHANNEL", ())
+             for s in (item.id, *item.synonyms)}
+    return tuple(sorted(pairs, key=lambda p: (-len(p[0]), p)))
+
+
+def channel_span(words: list[str], locale: str) -> tuple[int, int, str] | None:
+    """[start, end) and the channel id of the first channel named in `words`; a one-word
+    channel also by its stem ("texted", "emailed")."""
+    for synonym, channel_id in _channel_words(locale):
+        n = len(synonym)
+        for i in range(len(words) - n + 1):
+            if tuple(words[i:i + n]) == synonym:
+                return i, i + n, channel_id
+    language = locale.split("-")[0]
+    stems = _channel_stems(locale)
+    for i, word in enumerate(words):
+        if not word.startswith("{") and len(word) > 3 and _stem(word, language) in stems:
+            return i, i + 1, stems[_stem(word, language)]
+    return None
+
+
+@lru_cache(maxsize=8)
+def _channel_stems(locale: str) -> dict[str, str]:
+    language = locale.split("-")[0]
+    return {_stem(synonym[0], language): channel_id
+            for synonym, channel_id in _channel_words(locale)
+            if len(synonym) == 1 and len(synonym[0]) > 3}
+
+
+def parse_phone(raw: str, region: str | None) -> str | None:
+    """E.164 when phonenumbers finds a possible number for the region (validity, and so the
+    spoken "that isn't a valid number", is the dialog's call)."""
+    digits = spoken_number(raw)
+    if len(digits.lstrip("+")) < 7 or not _all_numeric(normalize(raw).split()):
+        return None
+    try:
+        number = phonenumbers.parse(digits, region or "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_slot(slot_type: str, raw: str, locale: str, region: str | None = None) -> str | None:
+    """The slot's value when `raw` is plausibly of this type, else None."""
+    raw = raw.strip()
+    if slot_type == "CHANNEL":
+        return _channel(raw, locale)
+    if slot_type == "PHONE":
+        return parse_phone(raw, region or region_of(locale))
+    if slot_type == "EMAIL":
+        return parse_email(normalize(raw) if "@" not in raw else raw.lower())
+    if slot_type == "NUMBER":
+        digits = spoken_number(raw).lstrip("+")
+        words = [w for w in normalize(raw).split() if w]
+        return digits if digits and _all_numeric(words) else None
+    return raw or None
+
+
+def _all_numeric(words: list[str]) -> bool:
+    return all(w.lstrip("+").isdigit() or spoken_number(w) or w in ("hundred", "hundert", "-")
+               for w in words)
+
+
+@dataclass
+class _Values:
+    """What was found in the sentence, and the words with the values replaced."""
+
+    words: list[str]
+    email: str | None = None
+    phone: str | None = None
+    pin: str | None = None
+    channel: str | None = None
+
+
+def _values(text: str, locale: str, region: str | None) -> _Values:
+    tokens = tokenize(text)
+    found = _Values(words=list(tokens))
+    spans: list[tuple[int, int, str]] = []
+    email = find_email(tokens)
+    if email:
+        found.email = email[0]
+        spans.append((*email[1], "{email}"))
+    for start, end in number_runs(tokens):
+        if any(s < end and start < e for s, e, _ in spans):
+            continue
+        run = " ".join(tokens[start:end])
+        digits = spoken_number(run).lstrip("+")
+        if len(digits) >= 7 and found.phone is None:
+            phone = parse_phone(run, region or region_of(locale))
+            if phone:
+                found.phone = phone
+                spans.append((start, end, "{phone}"))
+                continue
+        if 4 <= len(digits) <= 8 and found.pin is None:
+            found.pin = digits
+            spans.append((start, end, "{pin}"))
+    words = list(tokens)
+    for start, end, placeholder in sorted(spans, reverse=True):
+        words[start:end] = [placeholder]
+    found.words = words
+    channel = channel_span(words, locale)
+    if channel:
+        found.channel = channel[2]
+        words[channel[0]:channel[1]] = ["{channel}"]
+    found.words = words
+    return found
+
+
+# --- intent scoring -----------------------------------------------------------------------
+
+@lru_cache(maxsize=4096)
+def _stem(word: str, language: str) -> str:
+    if word.startswith("{") or word.startswith("@"):
+        return word
+    concept = _CONCEPT_OF.get(word)
+    if concept:
+        return concept
+    stemmer = _stemmer(language)
+    return stemmer.stemWord(word) if stemmer is not None else word
+
+
+@lru_cache(maxsize=8)
+def _stemmer(language: str):  # type: ignore[no-untyped-def]
+    name = STEMMERS.get(language)
+    return snowballstemmer.stemmer(name) if name else None
+
+
+def _features(words: list[str], language: str) -> frozenset[str]:
+    out = set()
+    for word in words:
+        for part in re.split(r"[\s.]+", word) if not word.startswith("{") else [word]:
+            if part and part not in ("-", "--"):
+                out.add(_stem(part.strip("'"), language))
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class _Index:
+    samples: tuple[tuple[str, frozenset[str]], ...]  # intent, features
+    weights: dict[str, float]
+    postings: dict[str, tuple[int, ...]]  # feature -> the samples that have it
+    totals: tuple[float, ...]  # each sample's summed weight
+
+
+@lru_cache(maxsize=8)
+def _index(locale: str) -> _Index:
+    lm = language_model.load()
+    language = locale.split("-")[0]
+    samples = []
+    intents_of: dict[str, set[str]] = {}
+    for intent, lines in lm.locale(locale).samples.items():
+        for sample in lines:
+            words = [w for part in re.split(r"(\{\w+\})", sample) if part
+                     for w in ([part] if part.startswith("{") else normalize(part).split())]
+            channel = channel_span(words, locale)  # as in what is said: "text me" too
+            if channel:
+                words[channel[0]:channel[1]] = ["{channel}"]
+            features = _features(words, language)
+            if not features:
+                continue
+            samples.append((intent, features))
+            for f in features:
+                intents_of.setdefault(f, set()).add(intent)
+    n = len({intent for intent, _ in samples}) or 1
+    function = _function_stems(language)
+    weights = {f: math.log(1 + n / len(owners)) * (FUNCTION_WEIGHT if f in function else 1.0)
+               for f, owners in intents_of.items()}
+    postings: dict[str, list[int]] = {}
+    for n, (_, features) in enumerate(samples):
+        for f in features:
+            postings.setdefault(f, []).append(n)
+    totals = tuple(sum(weights[f] for f in features) for _, features in samples)
+    return _Index(tuple(samples), weights, {f: tuple(ns) for f, ns in postings.items()},
+                  totals)
+
+
+def _weight(feature: str, index: _Index, stemmed_function: set[str]) -> float:
+    if feature in index.weights:
+        return index.weights[feature]
+    return FUNCTION_WEIGHT if feature in stemmed_function else UNKNOWN_WEIGHT
+
+
+@lru_cache(maxsize=8)
+def _function_stems(language: str) -> frozenset[str]:
+    return frozenset(_stem(w, language) for w in FUNCTION_WORDS)
+
+
+def _scores(words: list[str], locale: str, strict: bool = True) -> dict[str, float]:
+    """Per intent, the best sample's score; `strict` needs a content word in common."""
+    index = _index(locale)
+    language = locale.split("-")[0]
+    function = set(_function_stems(language))
+    said = _features(words, language)
+    said_weight = sum(_weight(f, index, function) for f in said)
+    scores: dict[str, float] = {}
+    content = said - function
+    candidates: set[int] = set()
+    for feature in (content - {f for f in content if f.startswith("@")}
+                    if strict and content else said):  # a strict match shares a content word
+        candidates.update(index.postings.get(feature, ()))
+    for n in candidates:
+        intent, features = index.samples[n]
+        common = said & features
+        if not common or (strict and content and (
+                not (common & content) or all(f.startswith("@") for f in common & content))):
+            continue  # only "my", "the" or a relative in common is no match
+        sample_weight = index.totals[n]
+        shared = sum(index.weights[f] for f in common)
+        dice = 2 * shared / (said_weight + sample_weight)
+        score = (dice + shared / said_weight) / 2  # closeness, and how much of it we know
+        if score > scores.get(intent, 0.0):
+            scores[intent] = score
+    return scores
+
+
+def _near(scores: dict[str, float], exclude: str) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted(((i, round(s, 3)) for i, s in scores.items()
+                         if i != exclude and s > 0), key=lambda kv: -kv[1])[:3])
+
+
+# --- the entry point ----------------------------------------------------------------------
+
+def understand(utterance: str, locale: str, region: str | None = None) -> Understanding:
+    """Best intent for `utterance`; `region` (the shop's country) reads national numbers."""
+    text = _without_fillers(normalize(utterance))
+    if not text:
+        return Understanding("Fallback", {}, 0.0)
+    matched = _template(text, locale, region)
+    if matched is not None:
+        return matched
+    found = _values(text, locale, region)
+    lm = language_model.load()
+    scores = _scores(found.words, locale)
+    content = [w for w in found.words if not w.startswith("{") and w not in FUNCTION_WORDS]
+    if found.email or found.phone:
+        candidates: tuple[str, ...] = CONTACT_INTENTS
+    elif found.pin:
+        candidates = ("ProvideCode",)
+    elif found.channel and "@friend" not in _features(found.words, locale.split("-")[0]):
+        # A channel and no friend: "email me my link", «скинь код в ватсап» — for me.
+        candidates = tuple(i for i in lm.intents if i not in VALUE_INTENTS
+                           and i != "SendInvite")
+    else:
+        candidates = tuple(i for i in lm.intents if i not in VALUE_INTENTS)
+    best = max(candidates, key=lambda i: scores.get(i, 0.0))
+    score = scores.get(best, 0.0)
+    if (found.email or found.phone or found.pin) and (not content or score < THRESHOLD):
+        # The value said alone, or with words no sample explains: it is the answer.
+        best = "ProvideCode" if not (found.email or found.phone) else "ProvideContact"
+        score = max(score, 1.0 if not content else THRESHOLD)
+    if score < THRESHOLD:
+        near = _near(_scores(found.words, locale, strict=False), "")
+        return Understanding("Fallback", {}, round(score, 3), near)
+    wanted = lm.intents[best].slots if best in lm.intents else {}
+    values = {"email": found.email, "phone": found.phone, "pin": found.pin,
+              "channel": found.channel}
+    slots = {name: values[name] for name in wanted if values.get(name)}
+    if "email" in slots and "phone" in slots:
+        slots.pop("phone")  # "email jo at example dot com, 555..." — the email was the ask
+    return Understanding(best, slots, round(min(score, 1.0), 3), _near(scores, best))
+
+
+@lru_cache(maxsize=8)
+def _by_first_word(locale: str) -> dict[str, tuple[_Compiled, ...]]:
+    """Templates by their first literal word ("" for those that start with a slot), in
+    their order: an anchored template can only match a sentence that starts with it."""
+    groups: dict[str, list[_Compiled]] = {}
+    for compiled in _compiled(locale):
+        first = compiled.sample.split()[0] if compiled.sample.split() else ""
+        groups.setdefault("" if first.startswith("{") else normalize(first).split(" ")[0],
+                          []).append(compiled)
+    return {word: tuple(items) for word, items in groups.items()}
+
+
+@lru_cache(maxsize=4096)
+def _candidates(locale: str, first: str) -> tuple[_Compiled, ...]:
+    groups = _by_first_word(locale)
+    order = {id(c): n for n, c in enumerate(_compiled(locale))}
+    return tuple(sorted((*groups.get(first, ()), *groups.get("", ())),
+                        key=lambda c: order[id(c)]))
+
+
+def _template(text: str, locale: str, region: str | None) -> Understanding | None:
+    for compiled in _candidates(locale, text.split(" ", 1)[0]):
+        match = compiled.regex.match(text)
+        if not match:
+            continue
+        slots: dict[str, str] = {}
+        for name, raw in match.groupdict().items():
+            value = parse_slot(compiled.slot_types.get(name, ""), raw, locale, region)
+            if value is None:
+                break
+            slots[name] = value
+        else:
+            words = _values(text, locale, region).words
+            return Understanding(compiled.intent, slots, 1.0,
+                                 _near(_scores(words, locale), compiled.intent),
+                                 compiled.sample)
+    return None
