@@ -1,0 +1,204 @@
+"""A customer's own data through the shop API: the export holds every table that names
+them (a test walks the models), and erasure leaves no personal value anywhere in the
+database while the ledger's amounts stay under a tombstone id."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from core import privacy
+from core.models import Base, Customer, LedgerEntry, Message, Suppression
+from tests.support.customer_data import EMAIL, EXTERNAL_ID, PHONE, Talk, seed_customer
+from tests.support.events import ShopBackend
+
+
+@pytest.fixture
+def auth(demo: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {demo['api_key']}"}
+
+
+@pytest.fixture
+def seeded(services, client, demo, clock) -> dict[str, Any]:
+    return seed_customer(services, client, demo, clock)
+
+
+def personal_values_left(database: Any, values: list[str]) -> list[tuple[str, str, str]]:
+    """Every text and JSON column of every table, searched for every value (ignoring
+    case; JSON read back as text with non-ASCII kept)."""
+    found = []
+    with database.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if c.type.python_type in (str, dict, list)]
+            if not columns:
+                continue
+            for row in conn.execute(select(*columns)):
+                for column, value in zip(columns, row, strict=True):
+                    if value is None:
+                        continue
+                    text = (value if isinstance(value, str)
+                            else json.dumps(value, ensure_ascii=False)).lower()
+                    found += [(table.name, column.name, v) for v in values
+                              if v.lower() in text]
+    return found
+
+
+def _hashes(services: Any) -> list[str]:
+    from core.models import Click, Referral
+
+    with services.db.session() as session:
+        return [h for h in session.scalars(select(Referral.ip_hash)).all()
+                + session.scalars(select(Click.ip_hash)).all() if h]
+
+
+def test_every_table_is_either_exported_or_declared_to_hold_no_customer_data():
+    tables = set(Base.metadata.tables)
+    assert tables == set(privacy.EXPORTED) | privacy.HOLDS_NO_CUSTOMER_DATA
+    assert not set(privacy.EXPORTED) & privacy.HOLDS_NO_CUSTOMER_DATA
+    for name in privacy.HOLDS_NO_CUSTOMER_DATA:  # the allow-list cannot hide a customer FK
+        referred = {fk.column.table.name for fk in Base.metadata.tables[name].foreign_keys}
+        assert not referred & {"customers", "referral_codes", "referrals", "messages"}, name
+
+
+def test_the_export_holds_a_row_of_every_table_that_names_the_customer(
+        client, auth, services, seeded):
+    with services.db.session() as session:
+        privacy.request_erasure(session, services, 1, EXTERNAL_ID, source="voice")
+    response = client.get(f"/api/v1/customers/{EXTERNAL_ID}/export", headers=auth)
+    assert response.status_code == 200
+    doc = response.get_json()
+    empty = [f"{table} -> {key}" for table, key in privacy.EXPORTED.items()
+             if not doc[key] and table != "customers"]
+    assert empty == []
+    # every row that points at the customer by a foreign key is in its section, by id
+    with services.db.session() as session:
+        for table in Base.metadata.sorted_tables:
+            fks = [fk.parent for fk in table.foreign_keys if fk.column.table.name == "customers"]
+            for column in fks:
+                ids = set(session.scalars(select(table.c.id).where(
+                    column == seeded["customer_id"])).all())
+                section = doc[privacy.EXPORTED[table.name]]
+                rows = section if isinstance(section, list) else [
+                    r for part in section.values() for r in part]
+                assert ids <= {r["id"] for r in rows}, (table.name, column.name)
+    assert doc["profile"] == {**doc["profile"], "id": EXTERNAL_ID, "email": EMAIL,
+                              "phone": PHONE}
+    assert {m["kind"] for m in doc["messages"]} >= {"pairing_code", "invite_self"}
+    assert all(m["recipient"] and m["status"] and m["created_at"] for m in doc["messages"])
+    assert doc["referrals"]["received"][0]["referrer"] == "alex"
+    assert doc["referrals"]["made"][0]["friend"] == "zq-friend-1"
+    assert doc["consents"]["evidence"], "the words that gave consent are exported"
+    assert sum(e["amount"] for e in doc["ledger"]) > 0
+    assert doc["opt_outs"][0]["channel"] == "sms"
+
+
+def test_one_shop_cannot_export_or_erase_another_shops_customer(client, services, seeded):
+    from core import credentials
+    from core.models import Shop
+
+    with services.db.session() as session:
+        other = Shop(slug="other", name="Other", landing_url="https://other.example/")
+        session.add(other)
+        session.flush()
+        key = credentials.rotate_api_key(session, other, services.clock)
+    foreign = {"Authorization": f"Bearer {key}"}
+    assert client.get(f"/api/v1/customers/{EXTERNAL_ID}/export",
+                      headers=foreign).status_code == 404
+    assert client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=foreign).status_code == 404
+    assert client.get(f"/api/v1/customers/{EXTERNAL_ID}/export").status_code == 401
+    assert client.delete(f"/api/v1/customers/{EXTERNAL_ID}",
+                         headers={"Authorization": "Bearer rk_forged"}).status_code == 401
+
+
+def test_an_unknown_or_overlong_customer_id_is_a_clear_4xx(client, auth):
+    missing = client.get("/api/v1/customers/nobody/export", headers=auth)
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "unknown_customer"
+    assert client.delete("/api/v1/customers/nobody", headers=auth).status_code == 404
+    assert client.delete("/api/v1/customers/" + "x" * 129, headers=auth).status_code == 422
+
+
+def test_erasure_leaves_no_personal_value_anywhere_in_the_database(
+        client, auth, services, database, seeded, demo, clock):
+    values = seeded["values"] + _hashes(services)
+    assert len(personal_values_left(database, values)) > 10  # the search finds them before
+    with services.db.session() as session:
+        ledger_before = session.scalar(select(func.sum(LedgerEntry.amount)).where(
+            LedgerEntry.customer_id == seeded["customer_id"]))
+    response = client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=auth)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "completed" and body["already_erased"] is False
+    assert body["customer"].startswith("erased_")
+    assert personal_values_left(database, values) == []
+    # Alex, the referrer, is untouched: the search is not blind
+    assert personal_values_left(database, ["alex@example.com"])
+    with services.db.session() as session:
+        tomb = session.get(Customer, seeded["customer_id"])
+        assert tomb.external_id == body["customer"]
+        assert session.scalar(select(func.sum(LedgerEntry.amount)).where(
+            LedgerEntry.customer_id == tomb.id)) == ledger_before
+        assert session.scalar(select(func.count(Suppression.id)).where(
+            Suppression.reason == "erased")) >= 2
+    assert client.get(f"/r/{seeded['code']}").status_code == 404
+    assert client.get(f"/api/v1/customers/{EXTERNAL_ID}/export", headers=auth).status_code == 404
+
+
+def test_erasure_is_idempotent_and_answers_the_same_request_again(client, auth, seeded):
+    first = client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=auth).get_json()
+    again = client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=auth)
+    assert again.status_code == 200
+    assert again.get_json() == {**first, "already_erased": True}
+    listed = client.get("/api/v1/erasure-requests", headers=auth).get_json()["data"]
+    assert [(r["status"], r["customer"]) for r in listed] == [("completed", first["customer"])]
+
+
+def test_queued_messages_are_cancelled_and_the_address_is_never_messaged_again(
+        client, auth, services, seeded, demo, clock):
+    from core.messaging.worker import Worker
+
+    queued = Talk(services, "ALICE-USER-ZOLTAN-QUIBBLEWORTH")
+    clock.advance(days=1)
+    queued.say("ShareProgram")  # a second invite, still in the outbox
+    client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=auth)
+    with services.db.session() as session:
+        statuses = session.scalars(select(Message.status).where(
+            Message.customer_id == seeded["customer_id"])).all()
+    assert "created" not in statuses and "suppressed" in statuses
+    # the shop imports the same person again under a new id: nothing reaches them
+    backend = ShopBackend(client, demo["webhook_secret"], clock)
+    again = {"id": "zq-again", "email": EMAIL, "phone": PHONE}
+    assert backend.send("customer.signup", id="evt_again", customer=again).status_code == 200
+    with services.db.session() as session:
+        again = session.scalar(select(Customer).where(Customer.external_id == "zq-again"))
+        again.email_confirmed_at = again.phone_confirmed_at = clock()
+        from core.messaging import outbox
+        for channel, address in (("email", EMAIL), ("sms", PHONE)):
+            outbox.enqueue(session, hash_key=services.settings.hash_key, shop_id=again.shop_id,
+                           kind="invite_self", channel=channel, recipient=address,
+                           idempotency_key=f"again:{channel}", customer_id=again.id)
+    outcome = Worker(services, channels={}).run_once()
+    assert (outcome.sent, outcome.suppressed) == (0, 2)
+
+
+def test_a_customer_who_asks_by_voice_is_a_request_the_shop_sees_and_the_api_completes(
+        client, auth, services, seeded):
+    with services.db.session() as session:
+        first = privacy.request_erasure(session, services, 1, EXTERNAL_ID, source="voice")
+        second = privacy.request_erasure(session, services, 1, EXTERNAL_ID, source="voice")
+    assert second.request_id == first.request_id and second.already
+    pending = client.get("/api/v1/erasure-requests?status=requested", headers=auth).get_json()
+    assert [(r["customer"], r["source"]) for r in pending["data"]] == [(EXTERNAL_ID, "voice")]
+    done = client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=auth).get_json()
+    assert done["request"] == first.request_id and done["status"] == "completed"
+    assert client.get("/api/v1/erasure-requests?status=requested",
+                      headers=auth).get_json()["data"] == []
+    assert client.get("/api/v1/erasure-requests?status=maybe", headers=auth).status_code == 422
+
+
+def test_codes_of_other_customers_still_resolve_after_an_erasure(client, auth, seeded, demo):
+    client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=auth)
+    assert client.get(f"/r/{demo['code']}").status_code in (301, 302, 303, 307)
