@@ -202,3 +202,54 @@ def test_a_customer_who_asks_by_voice_is_a_request_the_shop_sees_and_the_api_com
 def test_codes_of_other_customers_still_resolve_after_an_erasure(client, auth, seeded, demo):
     client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=auth)
     assert client.get(f"/r/{demo['code']}").status_code in (301, 302, 303, 307)
+
+
+def test_erasure_racing_a_share_by_the_same_customer_leaves_no_personal_data_and_no_error(
+        client, auth, services, database, demo, clock):
+    import threading
+
+    from core.models import VoiceIdentity
+
+    people = [(f"race-{n}", f"racer.{n}.quibble@example.org", f"RACE-VOICE-USER-{n}")
+              for n in range(6)]
+    for external_id, email, _ in people:
+        client.put(f"/api/v1/customers/{external_id}", headers=auth,
+                   json={"email": email, "name": f"Racer{external_id[-1]} Quibble"})
+    with services.db.session() as session:
+        for external_id, _, voice_user in people:
+            customer = session.scalar(select(Customer).where(
+                Customer.external_id == external_id))
+            customer.email_confirmed_at = clock()
+            session.add(VoiceIdentity(shop_id=customer.shop_id, assistant="alice",
+                                      assistant_user_id=voice_user, customer_id=customer.id))
+    errors: list[BaseException] = []
+
+    def run(fn: Any) -> None:
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001 (collected and asserted below)
+            errors.append(exc)
+
+    def erase(external_id: str, start: threading.Barrier) -> None:
+        start.wait()
+        with services.db.session() as session:
+            privacy.erase_customer(session, services, 1, external_id)
+
+    def share(voice_user: str, start: threading.Barrier) -> None:
+        start.wait()
+        Talk(services, voice_user).say("ShareProgram")
+
+    for external_id, _, voice_user in people:
+        start = threading.Barrier(2)
+        threads = [threading.Thread(target=run, args=(lambda e=external_id, b=start:
+                                                      erase(e, b),)),
+                   threading.Thread(target=run, args=(lambda v=voice_user, b=start:
+                                                      share(v, b),))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert errors == []
+    values = [v for external_id, email, voice_user in people
+              for v in (external_id, email, voice_user, f"Racer{external_id[-1]}")]
+    assert personal_values_left(database, values) == []
