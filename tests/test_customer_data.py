@@ -253,3 +253,19 @@ def test_erasure_racing_a_share_by_the_same_customer_leaves_no_personal_data_and
     values = [v for external_id, email, voice_user in people
               for v in (external_id, email, voice_user, f"Racer{external_id[-1]}")]
     assert personal_values_left(database, values) == []
+
+
+def test_another_process_that_cached_the_code_stops_resolving_it_within_its_ttl(
+        client, auth, services, seeded):
+    from core.errors import NotFound
+    from core.referrals import CodeDirectory
+
+    elsewhere = CodeDirectory(services, ttl=60)  # another worker process's cache
+    now = [1000.0]
+    elsewhere.timer = lambda: now[0]
+    assert elsewhere.resolve_fast(seeded["code"]).code == seeded["code"]
+    client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=auth)
+    assert elsewhere.resolve_fast(seeded["code"]).code == seeded["code"]  # still cached
+    now[0] += 61
+    with pytest.raises(NotFound):
+        elsewhere.resolve_fast(seeded["code"])
