@@ -443,20 +443,28 @@ def _erase_rows(session: Session, services: Services, rel: Related,
     return counts
 
 
-def request_erasure(session: Session, services: Services, shop_id: int, external_id: str,
-                    *, source: str) -> ErasureOutcome:
-    """Record that the customer asked (by voice): the shop sees it, the API completes it."""
-    customer = find_customer(session, shop_id, external_id, lock=True)
-    if customer is None:
+def _subject(services: Services, customer: Customer) -> str:
+    ident = customer.external_id or f"customer:{customer.id}"
+    return subject_hash(services.settings.hash_key, customer.shop_id, ident)
+
+
+def request_erasure(session: Session, services: Services, customer: Customer, *,
+                    source: str) -> ErasureOutcome:
+    """Record that the customer asked (by voice): the shop sees the request and completes
+    it with DELETE /customers/{id}. A customer the shop never named (voice only) has no
+    record at the shop to reconcile, so theirs is completed at once."""
+    locked = session.scalar(select(Customer).where(Customer.id == customer.id)
+                            .with_for_update())
+    if locked is None or (locked.external_id or "").startswith(TOMBSTONE_PREFIX):
         raise NotFound("No such customer.", code="unknown_customer")
+    if locked.external_id is None:
+        return _erase(session, services, locked, source)
     found = session.scalar(select(ErasureRequest).where(
-        ErasureRequest.customer_id == customer.id, ErasureRequest.status == "requested"))
+        ErasureRequest.customer_id == locked.id, ErasureRequest.status == "requested"))
     if found is not None:
         return _outcome(found, True)
-    row = ErasureRequest(shop_id=shop_id, customer_id=customer.id, source=source,
-                         subject_hash=subject_hash(services.settings.hash_key, shop_id,
-                                                   external_id),
-                         created_at=services.clock())
+    row = ErasureRequest(shop_id=locked.shop_id, customer_id=locked.id, source=source,
+                         subject_hash=_subject(services, locked), created_at=services.clock())
     session.add(row)
     session.flush()
     return _outcome(row, False)
@@ -464,24 +472,31 @@ def request_erasure(session: Session, services: Services, shop_id: int, external
 
 def erase_customer(session: Session, services: Services, shop_id: int, external_id: str,
                    *, source: str = "api") -> ErasureOutcome:
-    """Erase now. Idempotent: an id erased before answers with the same request. The
-    customer row is locked first, so a share racing this either finishes before (and is
-    erased with the rest) or starts after and finds nobody."""
-    digest = subject_hash(services.settings.hash_key, shop_id, external_id)
+    """Erase now, by the shop's id. Idempotent: an id erased before answers with the same
+    request."""
     customer = find_customer(session, shop_id, external_id, lock=True)
     if customer is None:
         done = session.scalar(select(ErasureRequest).where(
-            ErasureRequest.shop_id == shop_id, ErasureRequest.subject_hash == digest,
+            ErasureRequest.shop_id == shop_id,
+            ErasureRequest.subject_hash == subject_hash(services.settings.hash_key, shop_id,
+                                                        external_id),
             ErasureRequest.status == "completed").order_by(ErasureRequest.id.desc()).limit(1))
         if done is None:
             raise NotFound("No such customer.", code="unknown_customer")
         return _outcome(done, True)
+    return _erase(session, services, customer, source)
+
+
+def _erase(session: Session, services: Services, customer: Customer,
+           source: str) -> ErasureOutcome:
+    """The customer row is locked (FOR UPDATE) by the caller, so a share racing this either
+    finishes before (and is erased with the rest) or starts after and finds nobody."""
     now = services.clock()
     row = session.scalar(select(ErasureRequest).where(
         ErasureRequest.customer_id == customer.id, ErasureRequest.status == "requested"))
     if row is None:
-        row = ErasureRequest(shop_id=shop_id, customer_id=customer.id, source=source,
-                             subject_hash=digest, created_at=now)
+        row = ErasureRequest(shop_id=customer.shop_id, customer_id=customer.id, source=source,
+                             subject_hash=_subject(services, customer), created_at=now)
         session.add(row)
     tombstone = TOMBSTONE_PREFIX + secrets.token_hex(8)
     rel = related(session, customer, services.settings.hash_key)
@@ -490,7 +505,7 @@ def erase_customer(session: Session, services: Services, shop_id: int, external_
     row.status, row.tombstone, row.completed_at = "completed", tombstone, now
     session.flush()
     directory = services.extras.get("code_directory")
-    if directory is not None:  # this process's cache; see CodeDirectory for the others
+    if directory is not None:  # this process's cache; other processes' entries expire
         for code in forgotten:
             directory.forget(code)
     return _outcome(row, False)

@@ -69,3 +69,7 @@ class DigestSubscription(IdMixin, CreatedMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     stopped_at: Mapped[datetime | None]
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The last period handled ("2026-W48", "2026-11"), sent or skipped as nothing new: a
+    # restarted job does not look at it again. The outbox key is the guarantee.
+    last_period: Mapped[str | None] = mapped_column(String(16))
+    last_sent_at: Mapped[datetime | None]

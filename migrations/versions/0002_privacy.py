@@ -2,7 +2,7 @@
 
 Revision ID: 0002_privacy
 Revises: 0001
-Create Date: 2026-12-01 19:17:35.429846
+Create Date: 2026-12-01 19:32:39.513276
 """
 from alembic import op
 import sqlalchemy as sa
@@ -27,6 +27,8 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('stopped_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('evidence', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('last_period', sa.String(length=16), nullable=True),
+    sa.Column('last_sent_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_digest_subscriptions_customer_id_customers'), ondelete='CASCADE'),

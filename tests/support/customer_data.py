@@ -44,6 +44,13 @@ class Talk:
     attributes: dict[str, Any] = field(default_factory=dict)
     reply: Reply | None = None
 
+    def hear(self, utterance: str) -> str:
+        """As the console does: the local NLU picks the intent and slots."""
+        from voice.nlu import understand
+
+        understood = understand(utterance, self.locale)
+        return self.say(understood.intent, utterance, **understood.slots)
+
     def say(self, intent: str, utterance: str = "", **slots: str) -> str:
         turn = Turn(assistant=self.assistant, locale=self.locale, shop_slug="demo",  # type: ignore[arg-type]
                     voice_user_id=self.user, intent=intent, slots=slots,
