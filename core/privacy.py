@@ -11,10 +11,10 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, or_, select
+from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import as_utc
@@ -521,3 +521,74 @@ def erasure_requests(session: Session, shop_id: int, *, status: str | None = Non
     if status:
         query = query.where(ErasureRequest.status == status)
     return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+# --- retention ------------------------------------------------------------------------
+
+RETENTION_DEFAULTS = {"clicks_days": 180, "message_bodies_days": 90}
+RETENTION_LIMITS = (1, 3650)
+FINISHED = ("sent", "delivered", "dead", "suppressed")
+
+
+def retention_of(shop: Any) -> dict[str, int]:
+    """How long this shop keeps clicks' hashed IP and user agent, and message texts."""
+    return {**RETENTION_DEFAULTS, **(shop.setting("retention") or {})}
+
+
+@dataclass
+class Pruned:
+    clicks: int = 0
+    messages: int = 0
+
+
+def prune(services: Services, *, batch: int = 1000) -> Pruned:
+    """Clear what each shop's retention says is too old, in batches (one transaction each,
+    so a long backlog never holds locks for long): clicks keep their count, channel and
+    time but lose the hashed IP and user agent; finished messages keep their status,
+    channel and times but lose the text and what it was made from."""
+    from core.models import Shop
+
+    total = Pruned()
+    now = services.clock()
+    with services.db.session() as session:
+        shops = [(s.id, retention_of(s)) for s in session.scalars(select(Shop))]
+    for shop_id, keep in shops:
+        clicks_cutoff = now - timedelta(days=keep["clicks_days"])
+        bodies_cutoff = now - timedelta(days=keep["message_bodies_days"])
+        while (n := _in_transaction(services, _prune_clicks, shop_id, clicks_cutoff, batch)):
+            total.clicks += n
+            if n < batch:
+                break
+        while (n := _in_transaction(services, _prune_messages, shop_id, bodies_cutoff, batch)):
+            total.messages += n
+            if n < batch:
+                break
+    return total
+
+
+def _in_transaction(services: Services, step: Any, *args: Any) -> int:
+    with services.db.session() as session:
+        return int(step(session, *args))
+
+
+def _prune_clicks(session: Session, shop_id: int, cutoff: datetime, batch: int) -> int:
+    ids = list(session.scalars(select(Click.id).where(
+        Click.shop_id == shop_id, Click.created_at < cutoff,
+        or_(Click.ip_hash.is_not(None), Click.user_agent != "")).limit(batch)))
+    if ids:
+        session.execute(update(Click).where(Click.id.in_(ids)).values(ip_hash=None,
+                                                                      user_agent=""))
+    return len(ids)
+
+
+def _prune_messages(session: Session, shop_id: int, cutoff: datetime, batch: int) -> int:
+    empty = "{}"
+    ids = list(session.scalars(select(Message.id).where(
+        Message.shop_id == shop_id, Message.created_at < cutoff,
+        Message.status.in_(FINISHED),
+        or_(cast(Message.rendered, String) != empty, cast(Message.context, String) != empty))
+        .limit(batch)))
+    if ids:
+        session.execute(update(Message).where(Message.id.in_(ids)).values(rendered={},
+                                                                          context={}))
+    return len(ids)

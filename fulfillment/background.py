@@ -20,7 +20,8 @@ class Stoppable(Protocol):
 def starters() -> list[Callable[[Services], Stoppable]]:
     from fulfillment import alice, engagement_cli, rewards_cli, worker_cli
 
-    return [worker_cli.start, rewards_cli.start, alice.start, engagement_cli.start]
+    return [worker_cli.start, rewards_cli.start, alice.start, engagement_cli.start,
+            engagement_cli.start_retention]
 
 
 def start_all(services: Services) -> list[Stoppable]:

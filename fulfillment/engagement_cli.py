@@ -1,8 +1,10 @@
 """`python -m fulfillment digest [--once]` and `python -m fulfillment reminders [--once]`:
-queue due digests and voice-set reminders into the outbox (the outbox worker sends them).
-The embedded server runs both every minute; a deployment under gunicorn runs these beside
-the worker. Any number of them may run at once: each digest has one idempotency key per
-customer and period, each reminder one per reminder and local date."""
+queue due digests and voice-set reminders into the outbox (the outbox worker sends them);
+`python -m fulfillment retention [--once]` clears old click hashes and message texts.
+The embedded server runs the first two every minute and retention hourly; a deployment
+under gunicorn runs these beside the worker. Any number of them may run at once: each
+digest has one idempotency key per customer and period, each reminder one per reminder and
+local date."""
 
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ from typing import Any
 
 import click
 
-from core import digest, reminders
+from core import digest, privacy, reminders
 from core.services import Services
 
 log = logging.getLogger(__name__)
 INTERVAL = 60.0
+RETENTION_INTERVAL = 3600.0
 
 
 def run_both(services: Services) -> dict[str, Any]:
@@ -31,6 +34,12 @@ def start(services: Services) -> Any:
     from fulfillment.background import every
 
     return every("engagement-jobs", INTERVAL, lambda: run_both(services))
+
+
+def start_retention(services: Services) -> Any:
+    from fulfillment.background import every
+
+    return every("retention-job", RETENTION_INTERVAL, lambda: privacy.prune(services))
 
 
 def _loop(once: bool, interval: float, job: Callable[[Services], object]) -> None:
@@ -74,3 +83,12 @@ def register(main: click.Group) -> None:
     def reminders_command(once: bool, interval: float) -> None:
         """Queue the reminders customers set by voice that are due now."""
         _loop(once, interval, reminders.run_due)
+
+    @main.command("retention")
+    @click.option("--once", is_flag=True, help="Prune what is due now, print counts, exit.")
+    @click.option("--interval", default=RETENTION_INTERVAL, show_default=True,
+                  help="Seconds between passes.")
+    def retention_command(once: bool, interval: float) -> None:
+        """Clear clicks' hashed IPs and user agents and finished messages' texts older than
+        each shop's retention (defaults: 180 and 90 days)."""
+        _loop(once, interval, privacy.prune)

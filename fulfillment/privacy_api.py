@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from core import privacy
 from core.errors import InvalidInput
+from core.models import Shop
 from fulfillment.api import (
     INT,
     NULL_STR,
@@ -117,3 +118,32 @@ def list_erasure_requests() -> ResponseReturnValue:
             "id": row[0].id, "customer": row[1], "source": row[0].source,
             "status": row[0].status, "requested_at": _iso(row[0].created_at),
             "completed_at": _iso(row[0].completed_at)}, key=lambda row: row[0].id)
+
+
+DAYS = {"type": "integer", "minimum": privacy.RETENTION_LIMITS[0],
+        "maximum": privacy.RETENTION_LIMITS[1]}
+RETENTION_IN = {"type": "object", "additionalProperties": False, "properties": {
+    "clicks_days": {**DAYS, "description": "days clicks keep the hashed IP and user agent "
+                    f"(default {privacy.RETENTION_DEFAULTS['clicks_days']})"},
+    "message_bodies_days": {**DAYS, "description": "days a finished message keeps its text "
+                            f"(default {privacy.RETENTION_DEFAULTS['message_bodies_days']})"}}}
+RETENTION_OUT = _obj(["clicks_days", "message_bodies_days"], clicks_days=INT,
+                     message_bodies_days=INT)
+
+
+@api("GET", "/retention", "How long clicks' hashed IPs and user agents, and message texts, "
+     "are kept.", response=RETENTION_OUT, errors=(401,), blueprint=bp)
+def get_retention() -> ResponseReturnValue:
+    with services().db.session() as session:
+        return jsonify(privacy.retention_of(session.get(Shop, g.shop_id)))
+
+
+@api("PUT", "/retention", "Set how long clicks' hashed IPs and user agents, and message "
+     "texts, are kept (1 to 3650 days); a job clears older ones hourly.", body=RETENTION_IN,
+     response=RETENTION_OUT, errors=(400, 401, 422), blueprint=bp)
+def put_retention(data: dict[str, Any]) -> ResponseReturnValue:
+    with services().db.session() as session:
+        shop = session.get(Shop, g.shop_id)
+        shop.settings = {**(shop.settings or {}),
+                         "retention": {**privacy.retention_of(shop), **data}}
+        return jsonify(privacy.retention_of(shop))

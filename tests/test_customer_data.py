@@ -274,3 +274,37 @@ def test_another_process_that_cached_the_code_stops_resolving_it_within_its_ttl(
     now[0] += 61
     with pytest.raises(NotFound):
         elsewhere.resolve_fast(seeded["code"])
+
+
+def test_retention_clears_old_click_hashes_and_message_texts_in_batches(
+        client, auth, services, database, seeded, clock):
+    from core.messaging.channels.sandbox import SandboxChannel
+    from core.messaging.worker import Worker
+    from core.models import Click
+
+    sandbox = SandboxChannel()
+    assert Worker(services, channels=dict.fromkeys(("sms", "email"), sandbox)).run_once().sent
+    assert client.get("/api/v1/retention", headers=auth).get_json() == {
+        "clicks_days": 180, "message_bodies_days": 90}
+    assert client.put("/api/v1/retention", headers=auth,
+                      json={"clicks_days": 0}).status_code == 422
+    assert client.put("/api/v1/retention", headers=auth,
+                      json={"clicks_days": 30, "message_bodies_days": 60}).get_json() == {
+        "clicks_days": 30, "message_bodies_days": 60}
+    clock.advance(days=29)
+    assert privacy.prune(services, batch=1) == privacy.Pruned(0, 0)
+    clock.advance(days=2)  # the click and the messages are 31 days old
+    assert privacy.prune(services, batch=1).clicks == 1
+    with services.db.session() as session:
+        [click] = session.scalars(select(Click)).all()
+        assert (click.ip_hash, click.user_agent, click.channel) == (None, "", "sms")
+        bodies = [m for m in session.scalars(select(Message)) if m.rendered]
+    assert bodies  # 60 days not reached
+    clock.advance(days=30)
+    pruned = privacy.prune(services, batch=1)
+    assert pruned.messages >= 2 and pruned.clicks == 0
+    with services.db.session() as session:
+        finished = session.scalars(select(Message).where(Message.status.in_(
+            privacy.FINISHED))).all()
+    assert finished and all(m.rendered == {} and m.context == {} for m in finished)
+    assert privacy.prune(services) == privacy.Pruned(0, 0)
