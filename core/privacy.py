@@ -504,10 +504,8 @@ def _erase(session: Session, services: Services, customer: Customer,
     row.summary = _erase_rows(session, services, rel, tombstone)
     row.status, row.tombstone, row.completed_at = "completed", tombstone, now
     session.flush()
-    directory = services.extras.get("code_directory")
-    if directory is not None:  # this process's cache; other processes' entries expire
-        for code in forgotten:
-            directory.forget(code)
+    for code in forgotten:  # this process's cache; other processes' entries expire
+        services.codes.forget(code)
     return _outcome(row, False)
 
 

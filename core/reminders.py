@@ -91,16 +91,23 @@ def set_weekly(session: Session, services: Services, shop: Shop, customer: Custo
 
 
 def stop_all(session: Session, services: Services, customer: Customer,
-             evidence: dict[str, Any]) -> int:
-    """"Stop reminding me": every active reminder off, the words kept with each."""
+             evidence: dict[str, Any]) -> list[Reminder]:
+    """"Stop reminding me": every active reminder off, the words kept with each. Returns
+    them, so the dialog can also delete the Alexa copies."""
     now = services.clock()
-    stopped = 0
+    stopped = []
     for reminder in session.scalars(select(Reminder).where(
             Reminder.customer_id == customer.id, Reminder.active.is_(True))):
         reminder.active, reminder.stopped_at, reminder.next_run_at = False, now, None
         reminder.evidence = {**(reminder.evidence or {}), "stopped": evidence}
-        stopped += 1
+        stopped.append(reminder)
     return stopped
+
+
+def attach_alexa_alert(session: Session, reminder_id: int, alert_token: str) -> None:
+    reminder = session.get(Reminder, reminder_id)
+    if reminder is not None:
+        reminder.alexa_alert_token = alert_token[:256]
 
 
 def active(session: Session, customer_id: int) -> list[Reminder]:

@@ -53,6 +53,8 @@ class Reminder(IdMixin, CreatedMixin, Base):
     stopped_at: Mapped[datetime | None]
     # Consent evidence: the words, the assistant, the locale, when.
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Set when the same reminder was also created through Alexa's Reminders API.
+    alexa_alert_token: Mapped[str | None] = mapped_column(String(256))
 
 
 class DigestSubscription(IdMixin, CreatedMixin, Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0002_privacy
 Revises: 0001
-Create Date: 2026-12-01 19:32:39.513276
+Create Date: 2026-12-01 19:51:27.232772
 """
 from alembic import op
 import sqlalchemy as sa
@@ -69,6 +69,7 @@ def upgrade() -> None:
     sa.Column('last_sent_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('stopped_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('evidence', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('alexa_alert_token', sa.String(length=256), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('created_at', core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_reminders_customer_id_customers'), ondelete='CASCADE'),

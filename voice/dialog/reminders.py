@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
 
@@ -14,6 +15,7 @@ from core.models import Customer
 from voice import model as language_model
 from voice.dialog.context import DialogContext
 from voice.dialog.state import AWAIT_REMINDER_CONFIRM, AWAIT_REMINDER_DAY
+from voice.platforms import alexa_reminders
 from voice.turn import Reply, Speech
 
 
@@ -106,7 +108,27 @@ def confirmed(ctx: DialogContext, customer: Customer) -> Reply:
         return no_channel(ctx)
     text = ctx._("Done. I'll remind you %(when)s at %(time)s. To stop, say: stop reminding me.",
                  when=when(ctx, outcome.weekday), time=clock_time(ctx, outcome.local_time))
-    return ctx.ask(Speech.of(text))
+    speech, permissions = Speech.of(text), ()
+    alexa = ctx.turn.platform.get("alexa_reminders")
+    if alexa is not None and outcome.reminder_id is not None:
+        created = alexa.create(_alexa_body(ctx, outcome))
+        if created.status == "created" and created.alert_token:
+            reminders.attach_alexa_alert(ctx.session, outcome.reminder_id, created.alert_token)
+            speech += Speech.of(ctx._("It's on your Alexa reminders too."))
+        elif created.status == "no_permission":
+            speech += Speech.of(ctx._("To hear it on your Alexa as well, allow reminders for "
+                                      "this skill in the Alexa app; I've sent a card."))
+            permissions = (alexa_reminders.PERMISSION,)
+    return ctx.ask(speech, ask_permissions=permissions)
+
+
+def _alexa_body(ctx: DialogContext, outcome: reminders.ReminderSet) -> dict[str, object]:
+    now = ctx.services.clock()
+    first = reminders.next_run(outcome.weekday, outcome.local_time, outcome.timezone, now)
+    return alexa_reminders.weekly_body(
+        weekday=outcome.weekday, local_time=outcome.local_time, timezone=outcome.timezone,
+        locale=ctx.turn.locale, first=first.astimezone(ZoneInfo(outcome.timezone)), now=now,
+        text=ctx._("Time to share your %(shop)s invite with a friend.", shop=ctx.shop.name))
 
 
 def declined(ctx: DialogContext) -> Reply:
@@ -118,10 +140,15 @@ def stop_reminders(ctx: DialogContext, customer: Customer) -> Reply:
     evidence = {"assistant": ctx.assistant, "locale": ctx.turn.locale,
                 "at": ctx.services.clock().isoformat(), "said": ctx.turn.utterance}
     stopped = reminders.stop_all(ctx.session, ctx.services, customer, evidence)
+    alexa = ctx.turn.platform.get("alexa_reminders")
+    for reminder in stopped:
+        if alexa is not None and reminder.alexa_alert_token:
+            alexa.delete(reminder.alexa_alert_token)
     if not stopped:
         return ctx.ask(Speech.of(ctx._("You have no reminders.")))
     return ctx.ask(Speech.of(ctx.ngettext("Okay, I turned off %(num)s reminder.",
-                                          "Okay, I turned off %(num)s reminders.", stopped)))
+                                          "Okay, I turned off %(num)s reminders.",
+                                          len(stopped))))
 
 
 def list_reminders(ctx: DialogContext, customer: Customer) -> Reply:
