@@ -107,11 +107,7 @@ def test_opt_in_by_voice_digest_on_friday_then_stop_by_text_ends_it(
     assert (sent.kind, sent.channel, sent.recipient) == ("digest", "sms", "+15555550100")
     assert "2 friends joined" in sent.rendered.sms and "/r/" in sent.rendered.sms
     assert sent_digests(services)[0].evidence["asked"] == "send me a weekly digest"
-    form = {"From": "+15555550100", "Body": "STOP", "To": "+1500"}
-    signature = RequestValidator(TWILIO_TOKEN).compute_signature(
-        services.settings.public_base_url + "/hooks/twilio/inbound", form)
-    assert client.post("/hooks/twilio/inbound", data=form,
-                       headers={"X-Twilio-Signature": signature}).status_code == 200
+    stop_by_text(client, services, "+15555550100")
     backend.signup("friend-9", demo["code"], email="friend9@example.org")
     clock.now = friday + timedelta(days=7)
     run = digest.run_due(services)
@@ -120,24 +116,40 @@ def test_opt_in_by_voice_digest_on_friday_then_stop_by_text_ends_it(
     assert client.get("/api/v1/digest", headers=auth).get_json()["recipients"] == 0
 
 
-def test_a_russian_referrer_gets_the_digest_in_russian_with_russian_plurals(
-        client, auth, services, demo, clock):
+def stop_by_text(client: Any, services: Any, phone: str) -> None:
+    form = {"From": phone, "Body": "STOP", "To": "+1500"}
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(
+        services.settings.public_base_url + "/hooks/twilio/inbound", form)
+    assert client.post("/hooks/twilio/inbound", data=form,
+                       headers={"X-Twilio-Signature": signature}).status_code == 200
+
+
+def test_a_russian_referrer_opts_in_gets_it_in_russian_on_friday_and_stop_ends_it(
+        texting, auth, services, demo, clock):
+    client = texting
     enable(client, auth)
     with services.db.session() as session:
         alex = session.scalar(select(Customer).where(Customer.external_id == "alex"))
         alex.locale = "ru-RU"
     talk = Talk(services, demo["voice_users"]["alice"], locale="ru-RU")
     assert "Она придёт в СМС" in talk.hear("присылай мне еженедельную сводку")
-    talk.say("Yes", "да")
+    assert "больше не присылай сводку" in talk.say("Yes", "да")
     clock.advance(hours=1)
     backend = ShopBackend(client, demo["webhook_secret"], clock)
     for n in range(5):
         backend.signup(f"drug-{n}", demo["code"], email=f"drug{n}@example.org")
-    clock.now = friday_ten(clock())
-    digest.run_due(services)
+    friday = friday_ten(clock())
+    clock.now = friday
+    assert digest.run_due(services).enqueued == 1
     [sent] = deliver(services).sent
     assert "присоединились 5 друзей" in sent.rendered.text
+    assert "присоединились 5 друзей" in sent.rendered.sms and sent.rendered.sms_segments >= 1
     assert sent.rendered.subject.startswith("Сводка")
+    stop_by_text(client, services, "+15555550100")
+    backend.signup("drug-9", demo["code"], email="drug9@example.org")
+    clock.now = friday + timedelta(days=7)
+    assert digest.run_due(services).enqueued == 0
+    assert deliver(services).sent == []
 
 
 def test_only_when_something_happens_skips_a_quiet_week_and_an_email_carries_the_qr(
