@@ -209,7 +209,7 @@ def _money(minor: int, currency: str, babel_locale: Locale) -> str:
     return format_currency(amount, currency, locale=babel_locale)
 
 
-def lines_for(content: DigestContent, locale: str) -> dict[str, str]:
+def lines_for(content: DigestContent, locale: str) -> dict[str, Any]:
     language, babel_locale = _locale(locale)
     friends = (_plural(language, babel_locale, "friends", content.friends_joined)
                if content.friends_joined else TEXTS[language]["no_friends"]["other"])

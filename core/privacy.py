@@ -115,7 +115,7 @@ def _addresses(customer: Customer, identities: list[VoiceIdentity],
 
 def _challenges(session: Session, customer: Customer,
                 identities: list[VoiceIdentity]) -> list[PairingChallenge]:
-    clauses = [PairingChallenge.address.in_(
+    clauses: list[Any] = [PairingChallenge.address.in_(
         [a for a in (customer.email, customer.phone) if a])]
     for identity in identities:
         clauses.append((PairingChallenge.assistant == identity.assistant)
@@ -378,6 +378,10 @@ def _suppress(session: Session, shop_id: int, rel: Related, hash_key: str) -> in
     return len(wanted - existing)
 
 
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _erase_rows(session: Session, services: Services, rel: Related,
                 tombstone: str) -> dict[str, int]:
     c = rel.customer
@@ -404,8 +408,8 @@ def _erase_rows(session: Session, services: Services, rel: Related,
     code_ids = [code.id for code in rel.codes]
     old_codes = [code.code for code in rel.codes]
     if old_codes:
-        counts["hosted_images"] = session.execute(delete(ExternalImage).where(
-            ExternalImage.shop_id == c.shop_id, ExternalImage.code.in_(old_codes))).rowcount
+        counts["hosted_images"] = _rowcount(session.execute(delete(ExternalImage).where(
+            ExternalImage.shop_id == c.shop_id, ExternalImage.code.in_(old_codes))))
     for code in rel.codes:
         code.code, code.spoken_name, code.active = f"~{tombstone}~{code.id}", "", False
     counts["codes"] = len(rel.codes)
@@ -432,10 +436,10 @@ def _erase_rows(session: Session, services: Services, rel: Related,
     counts["webhooks_to_shop"] = len(hooks)
     for entry in session.scalars(select(LedgerEntry).where(LedgerEntry.customer_id == c.id)):
         entry.note = _scrub(entry.note, values, None, tombstone)
-    counts["reminders"] = session.execute(delete(Reminder).where(
-        Reminder.customer_id == c.id)).rowcount
-    counts["digest"] = session.execute(delete(DigestSubscription).where(
-        DigestSubscription.customer_id == c.id)).rowcount
+    counts["reminders"] = _rowcount(session.execute(delete(Reminder).where(
+        Reminder.customer_id == c.id)))
+    counts["digest"] = _rowcount(session.execute(delete(DigestSubscription).where(
+        DigestSubscription.customer_id == c.id)))
     c.external_id, c.name = tombstone, ""
     c.email = c.email_canonical = c.phone = c.timezone = None
     c.email_confirmed_at = c.phone_confirmed_at = None

@@ -10,7 +10,7 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from core import digest
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.models import Shop
 from fulfillment.api import INT, STR, _obj, api
 from fulfillment.context import services
@@ -32,6 +32,13 @@ PREVIEW = _obj(["locale", "subject", "text", "html", "sms", "sms_segments"], loc
                subject=STR, text=STR, html=STR, sms=STR, sms_segments=INT)
 
 
+def _shop(session: Any) -> Shop:
+    shop: Shop | None = session.get(Shop, g.shop_id)
+    if shop is None:  # deleted between the key check and here
+        raise NotFound("No such shop.", code="unknown_shop")
+    return shop
+
+
 def _settings(session: Any, shop: Shop) -> dict[str, Any]:
     config = digest.settings_of(shop)
     return {"enabled": bool(config["enabled"]), "cadence": config["cadence"],
@@ -43,14 +50,14 @@ def _settings(session: Any, shop: Shop) -> dict[str, Any]:
      response=SETTINGS_OUT, errors=(401,), blueprint=bp)
 def get_digest() -> ResponseReturnValue:
     with services().db.session() as session:
-        return jsonify(_settings(session, session.get(Shop, g.shop_id)))
+        return jsonify(_settings(session, _shop(session)))
 
 
 @api("PUT", "/digest", "Turn the digest on or off, set its cadence, weekday and hour.",
      body=SETTINGS_IN, response=SETTINGS_OUT, errors=(400, 401, 422), blueprint=bp)
 def put_digest(data: dict[str, Any]) -> ResponseReturnValue:
     with services().db.session() as session:
-        shop = session.get(Shop, g.shop_id)
+        shop = _shop(session)
         digest.update_settings(shop, data)
         session.flush()
         return jsonify(_settings(session, shop))
@@ -64,7 +71,7 @@ def preview_digest() -> ResponseReturnValue:
     svc = services()
     locale = request.args.get("locale") or ""
     with svc.db.session() as session:
-        shop = session.get(Shop, g.shop_id)
+        shop = _shop(session)
         locale = locale or shop.locale
         if locale not in PREVIEW_LOCALES:
             raise InvalidInput(f"locale must be one of {list(PREVIEW_LOCALES)}.",

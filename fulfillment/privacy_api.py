@@ -10,7 +10,7 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from core import privacy
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.models import Shop
 from fulfillment.api import (
     INT,
@@ -114,10 +114,18 @@ def list_erasure_requests() -> ResponseReturnValue:
     with services().db.session() as session:
         rows = privacy.erasure_requests(session, g.shop_id, status=status, after=after,
                                         limit=limit + 1)
-        return _paged(rows, limit, lambda row: {
+        answer: ResponseReturnValue = _paged(rows, limit, lambda row: {
             "id": row[0].id, "customer": row[1], "source": row[0].source,
             "status": row[0].status, "requested_at": _iso(row[0].created_at),
             "completed_at": _iso(row[0].completed_at)}, key=lambda row: row[0].id)
+        return answer
+
+
+def _shop(session: Any) -> Shop:
+    shop: Shop | None = session.get(Shop, g.shop_id)
+    if shop is None:  # deleted between the key check and here
+        raise NotFound("No such shop.", code="unknown_shop")
+    return shop
 
 
 DAYS = {"type": "integer", "minimum": privacy.RETENTION_LIMITS[0],
@@ -135,7 +143,7 @@ RETENTION_OUT = _obj(["clicks_days", "message_bodies_days"], clicks_days=INT,
      "are kept.", response=RETENTION_OUT, errors=(401,), blueprint=bp)
 def get_retention() -> ResponseReturnValue:
     with services().db.session() as session:
-        return jsonify(privacy.retention_of(session.get(Shop, g.shop_id)))
+        return jsonify(privacy.retention_of(_shop(session)))
 
 
 @api("PUT", "/retention", "Set how long clicks' hashed IPs and user agents, and message "
@@ -143,7 +151,7 @@ def get_retention() -> ResponseReturnValue:
      response=RETENTION_OUT, errors=(400, 401, 422), blueprint=bp)
 def put_retention(data: dict[str, Any]) -> ResponseReturnValue:
     with services().db.session() as session:
-        shop = session.get(Shop, g.shop_id)
+        shop = _shop(session)
         shop.settings = {**(shop.settings or {}),
                          "retention": {**privacy.retention_of(shop), **data}}
         return jsonify(privacy.retention_of(shop))

@@ -108,7 +108,8 @@ def confirmed(ctx: DialogContext, customer: Customer) -> Reply:
         return no_channel(ctx)
     text = ctx._("Done. I'll remind you %(when)s at %(time)s. To stop, say: stop reminding me.",
                  when=when(ctx, outcome.weekday), time=clock_time(ctx, outcome.local_time))
-    speech, permissions = Speech.of(text), ()
+    speech = Speech.of(text)
+    permissions: tuple[str, ...] = ()
     alexa = ctx.turn.platform.get("alexa_reminders")
     if alexa is not None and outcome.reminder_id is not None:
         created = alexa.create(_alexa_body(ctx, outcome))
