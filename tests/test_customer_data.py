@@ -109,6 +109,9 @@ def test_one_shop_cannot_export_or_erase_another_shops_customer(client, services
         session.flush()
         key = credentials.rotate_api_key(session, other, services.clock)
     foreign = {"Authorization": f"Bearer {key}"}
+    with services.db.session() as session:
+        privacy.request_erasure(session, services, _customer(session), source="voice")
+    assert client.get("/api/v1/erasure-requests", headers=foreign).get_json()["data"] == []
     assert client.get(f"/api/v1/customers/{EXTERNAL_ID}/export",
                       headers=foreign).status_code == 404
     assert client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=foreign).status_code == 404
@@ -308,3 +311,53 @@ def test_retention_clears_old_click_hashes_and_message_texts_in_batches(
             privacy.FINISHED))).all()
     assert finished and all(m.rendered == {} and m.context == {} for m in finished)
     assert privacy.prune(services) == privacy.Pruned(0, 0)
+
+
+@pytest.mark.parametrize("locale, said, asked, yes, done", [
+    ("en-US", "delete my data", "delete your data", "yes", "I've asked Demo Shop"),
+    ("ru-RU", "удали мои данные", "удалить ваши данные", "да", "Я попросила Demo Shop"),
+    ("de-DE", "lösche meine Daten", "Ihre Daten zu löschen", "ja", "Ich habe Demo Shop gebeten"),
+])
+def test_delete_my_data_by_voice_is_confirmed_then_a_request_the_api_completes(
+        client, auth, services, seeded, locale, said, asked, yes, done):
+    talk = Talk(services, "ALICE-USER-ZOLTAN-QUIBBLEWORTH", locale=locale)
+    assert asked in talk.hear(said)
+    assert client.get("/api/v1/erasure-requests", headers=auth).get_json()["data"] == []
+    assert done in talk.say("Yes", yes)
+    assert talk.reply is not None and talk.reply.end_session
+    [pending] = client.get("/api/v1/erasure-requests?status=requested",
+                           headers=auth).get_json()["data"]
+    assert (pending["customer"], pending["source"]) == (EXTERNAL_ID, "voice")
+    assert client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=auth).status_code == 200
+    # the speaker is nobody now: sharing asks to link the device again
+    assert "link" in Talk(services, "ALICE-USER-ZOLTAN-QUIBBLEWORTH").hear(
+        "share the referral program").lower()
+
+
+def test_saying_no_to_delete_my_data_changes_nothing(client, auth, services, seeded):
+    talk = Talk(services, "ALICE-USER-ZOLTAN-QUIBBLEWORTH")
+    talk.hear("delete my data")
+    assert "nothing was changed" in talk.say("No", "no")
+    assert client.get("/api/v1/erasure-requests", headers=auth).get_json()["data"] == []
+
+
+def test_a_speaker_known_only_by_voice_is_erased_at_once_when_they_confirm(
+        client, auth, services, database, demo):
+    from tests.support.customer_data import newest
+
+    talk = Talk(services, "ALICE-VOICE-ONLY-PERSON")
+    talk.say("LinkAccount")
+    talk.say("ProvideContact", email="voice.only.person@example.org")
+    talk.say("ProvideCode", pin=newest(services, "pairing_code").context["pairing_code"])
+    assert personal_values_left(database, ["voice.only.person@example.org"])
+    talk.hear("delete my data")
+    assert "I've deleted your data" in talk.say("Yes", "yes")
+    assert personal_values_left(database, ["voice.only.person@example.org",
+                                           "ALICE-VOICE-ONLY-PERSON"]) == []
+    [done] = client.get("/api/v1/erasure-requests", headers=auth).get_json()["data"]
+    assert (done["status"], done["source"]) == ("completed", "voice")
+
+
+def test_an_unlinked_speaker_asking_to_delete_data_is_told_whom_to_ask(services, demo):
+    talk = Talk(services, demo["voice_users_unlinked"]["alice"])
+    assert "isn't linked" in talk.hear("delete my data")
