@@ -34,6 +34,7 @@ from core.models import (
     LedgerEntry,
     Message,
     Referral,
+    ReferralCode,
     Shop,
     Suppression,
 )
@@ -293,6 +294,15 @@ def run_due(services: Services, *, batch: int = 200) -> DigestRun:
 def _run_batch(services: Services, after: int, batch: int,
                result: DigestRun) -> tuple[int, int]:
     now = services.clock()
+    with services.db.session() as session:
+        without_code = list(session.scalars(
+            select(DigestSubscription.customer_id).where(
+                DigestSubscription.active.is_(True), DigestSubscription.id > after,
+                ~select(ReferralCode.id).where(
+                    ReferralCode.customer_id == DigestSubscription.customer_id,
+                    ReferralCode.active.is_(True)).exists())
+            .order_by(DigestSubscription.id).limit(batch)))
+    referrals.ensure_codes(services, without_code)
     with services.db.session() as session:
         query = (select(DigestSubscription).where(DigestSubscription.active.is_(True),
                                                   DigestSubscription.id > after)

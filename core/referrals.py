@@ -66,6 +66,18 @@ def ensure_code(session: Session, customer: Customer) -> ReferralCode:
     raise RuntimeError("could not allocate a referral code")  # pragma: no cover
 
 
+def ensure_codes(services: Services, customer_ids: list[int]) -> None:
+    """Give each customer an active code, one short transaction per customer. Jobs call this
+    before their batch transaction: a batch that created many codes at once could deadlock
+    with another job's batch on the unique code index (each waiting for the other's
+    uncommitted code); one code per transaction cannot."""
+    for customer_id in customer_ids:
+        with services.db.session() as session:
+            customer = session.get(Customer, customer_id)
+            if customer is not None and active_code(session, customer_id) is None:
+                ensure_code(session, customer)
+
+
 def find_code(session: Session, text: str) -> ReferralCode:
     """Check digits first (a typo never reaches the database), then the lookup."""
     compact = codes.validate(text)

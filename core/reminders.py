@@ -143,6 +143,10 @@ def run_due(services: Services, *, batch: int = 200) -> ReminderRun:
 def _run_batch(services: Services, batch: int, result: ReminderRun) -> int:
     now = services.clock()
     with services.db.session() as session:
+        due_customers = list(session.scalars(select(Reminder.customer_id).where(
+            Reminder.active.is_(True), Reminder.next_run_at <= now).limit(batch)))
+    referrals.ensure_codes(services, due_customers)
+    with services.db.session() as session:
         query = (select(Reminder).where(Reminder.active.is_(True), Reminder.next_run_at <= now)
                  .order_by(Reminder.next_run_at, Reminder.id).limit(batch))
         if services.db.is_postgres:
