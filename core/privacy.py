@@ -22,6 +22,8 @@ from core.errors import NotFound
 from core.hashing import keyed_hash
 from core.models import (
     Click,
+    ConsoleSession,
+    ConsoleTurn,
     Conversion,
     Customer,
     DigestSubscription,
@@ -60,9 +62,14 @@ EXPORTED = {
     "reminders": "reminders",
     "digest_subscriptions": "digest",
     "erasure_requests": "erasure_requests",
+    # Support staff simulating turns as this customer (their voice id, their words).
+    "console_sessions": "support_console",
+    "console_turns": "support_console",
 }
-# Tables that hold no customer's data: the shop itself, its keys, program and staff.
-HOLDS_NO_CUSTOMER_DATA = frozenset({"shops", "shop_credentials", "programs", "staff_users"})
+# Tables that hold no customer's data: the shop itself, its keys, program and staff, and
+# console sign-in throttles (keyed hashes of staff accounts and addresses).
+HOLDS_NO_CUSTOMER_DATA = frozenset({"shops", "shop_credentials", "programs", "staff_users",
+                                    "login_throttles"})
 
 ERASED = "[erased]"
 TOMBSTONE_PREFIX = "erased_"
@@ -188,6 +195,20 @@ def _webhooks(session: Session, rel: Related) -> list[OutboundWebhook]:
     return [r for r in rows if _contains_any([r.payload], values)]
 
 
+def _console(session: Session, rel: Related) -> tuple[list[ConsoleSession], list[ConsoleTurn]]:
+    """Console conversations that name the customer (staff simulating their turns)."""
+    values = _personal_values(rel)
+    if not values:
+        return [], []
+    sessions = [r for r in session.scalars(select(ConsoleSession).where(or_(
+        ConsoleSession.user.in_(values), _mentions(ConsoleSession.conversation, values))))
+        if _contains_any([r.user, r.conversation], values)]
+    turns = [r for r in session.scalars(select(ConsoleTurn).where(
+        _mentions(ConsoleTurn.result, values)).order_by(ConsoleTurn.id))
+        if _contains_any([r.result], values)]
+    return sessions, turns
+
+
 def _contains_any(data: Any, values: set[str]) -> bool:
     text = json.dumps(data, ensure_ascii=False, default=str).lower()
     return any(v.lower() in text for v in values)
@@ -310,12 +331,22 @@ def export_customer(session: Session, shop_id: int, external_id: str, hash_key: 
                     "evidence": d.evidence, "created_at": _iso(d.created_at)}
                    for d in session.scalars(select(DigestSubscription).where(
                        DigestSubscription.customer_id == customer.id))],
+        "support_console": _console_rows(session, rel),
         "erasure_requests": [{"id": e.id, "source": e.source, "status": e.status,
                               "created_at": _iso(e.created_at)}
                              for e in session.scalars(select(ErasureRequest).where(
                                  ErasureRequest.customer_id == customer.id)
                                  .order_by(ErasureRequest.id))],
     }
+
+
+def _console_rows(session: Session, rel: Related) -> list[dict[str, Any]]:
+    sessions, turns = _console(session, rel)
+    return ([{"id": s.key, "kind": "console_session", "shop": s.shop_slug,
+              "created_at": _iso(s.created_at), "conversation": s.conversation}
+             for s in sessions]
+            + [{"id": t.id, "kind": "console_turn", "created_at": _iso(t.created_at),
+                "result": t.result} for t in turns])
 
 
 # --- erasure --------------------------------------------------------------------------
@@ -434,6 +465,15 @@ def _erase_rows(session: Session, services: Services, rel: Related,
     for hook in hooks:
         hook.payload = _scrub(hook.payload, values, c.external_id, tombstone)
     counts["webhooks_to_shop"] = len(hooks)
+    console_sessions, console_turns = _console(session, rel)
+    for console_session in console_sessions:
+        if _contains_any([console_session.user], values):
+            console_session.user = ERASED
+        console_session.conversation = _scrub(console_session.conversation, values,
+                                              c.external_id, tombstone)
+    for turn in console_turns:
+        turn.result = _scrub(turn.result, values, c.external_id, tombstone)
+    counts["support_console"] = len(console_sessions) + len(console_turns)
     for entry in session.scalars(select(LedgerEntry).where(LedgerEntry.customer_id == c.id)):
         entry.note = _scrub(entry.note, values, None, tombstone)
     counts["reminders"] = _rowcount(session.execute(delete(Reminder).where(

@@ -1,7 +1,7 @@
 """privacy: erasure requests, reminders, digest subscriptions
 
 Revision ID: 0002_privacy
-Revises: 0001
+Revises: 0002_console_login
 Create Date: 2026-12-01 19:51:27.232772
 """
 from alembic import op
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import postgresql
 
 revision = '0002_privacy'
-down_revision = '0001'
+down_revision = '0002_console_login'
 branch_labels = None
 depends_on = None
 

@@ -12,12 +12,15 @@ from sqlalchemy import select
 
 from core.hashing import keyed_hash
 from core.models import (
+    ConsoleSession,
+    ConsoleTurn,
     DigestSubscription,
     ExternalImage,
     Message,
     ReferralCode,
     Reminder,
     Shop,
+    StaffUser,
     Suppression,
 )
 from core.services import Services
@@ -97,6 +100,13 @@ def seed_customer(services: Services, client: Any, demo: dict[str, Any], clock: 
         session.add(DigestSubscription(shop_id=code.shop_id, customer_id=customer_id,
                                        channel="email", evidence={"utterance": "yes"}))
         compact = code.code
+        staff_id = session.scalar(select(StaffUser.id).limit(1))
+        session.add(ConsoleSession(key="console-key-zq", staff_id=staff_id, shop_slug="demo",
+                                   user=VOICE_USER, conversation={"turns": [
+                                       {"said": f"my number is {PHONE}"}]}))
+        session.flush()
+        session.add(ConsoleTurn(session_key="console-key-zq", result={
+            "utterance": f"text my invite to {PHONE}", "speech": f"Okay {NAME}"}))
     assert client.get(f"/r/{compact}?c=sms", headers={"User-Agent": USER_AGENT,
                                                       "X-Forwarded-For": IP}).status_code in (
         301, 302, 303, 307)
