@@ -310,7 +310,8 @@ CUSTOMER_OUT = _obj(["id", "name", "email", "phone", "locale"], id=STR, name=STR
 
 
 @api("PUT", "/customers/{external_id}", "Create or update a customer by the shop's id.",
-     body=CUSTOMER, response=CUSTOMER_OUT)
+     body=CUSTOMER, response=CUSTOMER_OUT,
+     path_params={"external_id": {"type": "string", "minLength": 1, "maxLength": 128}})
 def upsert_customer(external_id: str, data: dict[str, Any]) -> ResponseReturnValue:
     if len(external_id) > 128:
         raise InvalidInput("The customer id is longer than 128 characters.", code="schema",

@@ -47,7 +47,7 @@ def _settings(session: Any, shop: Shop) -> dict[str, Any]:
 
 
 @api("GET", "/digest", "The digest settings and how many referrers it would reach now.",
-     response=SETTINGS_OUT, errors=(401,), blueprint=bp)
+     response=SETTINGS_OUT, errors=(400, 401), blueprint=bp)
 def get_digest() -> ResponseReturnValue:
     with services().db.session() as session:
         return jsonify(_settings(session, _shop(session)))
@@ -66,7 +66,7 @@ def put_digest(data: dict[str, Any]) -> ResponseReturnValue:
 @api("GET", "/digest/preview", "The digest as a referrer would get it (example numbers), "
      "in ?locale= (en-US, en-GB, de-DE, ru-RU).",
      query={"locale": {"enum": list(PREVIEW_LOCALES)}}, response=PREVIEW,
-     errors=(401, 422), blueprint=bp)
+     errors=(400, 401, 422), blueprint=bp)
 def preview_digest() -> ResponseReturnValue:
     svc = services()
     locale = request.args.get("locale") or ""

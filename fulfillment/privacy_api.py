@@ -30,6 +30,8 @@ from fulfillment.context import services
 
 bp = Blueprint("privacy_api", __name__, url_prefix="/api/v1")
 MAX_ID = 128
+EXTERNAL_ID = {"external_id": {"type": "string", "minLength": 1, "maxLength": MAX_ID,
+                               "description": "the shop's customer id"}}
 ARRAY = {"type": "array", "items": {"type": "object"}}
 EXPORT = _obj(
     ["generated_at", "profile", "consents", "opt_outs", "voice_identities",
@@ -79,8 +81,8 @@ def _erasure(outcome: privacy.ErasureOutcome) -> dict[str, Any]:
 
 
 @api("GET", "/customers/{external_id}/export", "Everything held about one customer, as one "
-     "JSON document (right of access).", response=EXPORT, errors=(401, 404, 422),
-     blueprint=bp)
+     "JSON document (right of access).", response=EXPORT, errors=(400, 401, 404, 422),
+     path_params=EXTERNAL_ID, blueprint=bp)
 def export_customer(external_id: str) -> ResponseReturnValue:
     svc = services()
     with svc.db.session() as session:
@@ -92,7 +94,7 @@ def export_customer(external_id: str) -> ResponseReturnValue:
      "voice identities, message texts and recipients, hashed IPs and user agents go; ledger "
      "amounts stay under a tombstone id; queued messages are cancelled; their addresses are "
      "suppressed; their code stops resolving. Idempotent.", response=ERASURE,
-     errors=(401, 404, 422), blueprint=bp)
+     errors=(400, 401, 404, 422), path_params=EXTERNAL_ID, blueprint=bp)
 def erase_customer(external_id: str) -> ResponseReturnValue:
     svc = services()
     with svc.db.session() as session:
@@ -104,7 +106,7 @@ def erase_customer(external_id: str) -> ResponseReturnValue:
 @api("GET", "/erasure-requests", "Erasure requests, oldest first (customers who asked by "
      "voice are `requested` until DELETE /customers/{id} completes them); ?status=.",
      query={**PAGE, "status": {"enum": ["requested", "completed"]}},
-     response=page_of(ERASURE_REQUEST), errors=(401, 422), blueprint=bp)
+     response=page_of(ERASURE_REQUEST), errors=(400, 401, 422), blueprint=bp)
 def list_erasure_requests() -> ResponseReturnValue:
     limit, after = _page()
     status = request.args.get("status") or None
@@ -140,7 +142,7 @@ RETENTION_OUT = _obj(["clicks_days", "message_bodies_days"], clicks_days=INT,
 
 
 @api("GET", "/retention", "How long clicks' hashed IPs and user agents, and message texts, "
-     "are kept.", response=RETENTION_OUT, errors=(401,), blueprint=bp)
+     "are kept.", response=RETENTION_OUT, errors=(400, 401), blueprint=bp)
 def get_retention() -> ResponseReturnValue:
     with services().db.session() as session:
         return jsonify(privacy.retention_of(_shop(session)))
