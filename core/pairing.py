@@ -169,11 +169,16 @@ def _link(session: Session, shop: Shop, voice: Voice, challenge: PairingChalleng
 
 def customer_for_voice(session: Session, shop_id: int, assistant: str,
                        voice_user_id: str | None) -> Customer | None:
-    """The customer this voice user was linked to at this shop, if any."""
+    """The customer this voice user was linked to at this shop, if any.
+
+    Read FOR KEY SHARE (PostgreSQL; SQLite serializes writers anyway): an erasure holds the
+    customer FOR UPDATE, so a turn either finishes before it (and its rows are erased too)
+    or waits and then finds the voice identity gone. Other writers are not blocked."""
     if not voice_user_id:
         return None
     return session.scalar(
         select(Customer)
         .join(VoiceIdentity, VoiceIdentity.customer_id == Customer.id)
         .where(VoiceIdentity.shop_id == shop_id, VoiceIdentity.assistant == assistant,
-               VoiceIdentity.assistant_user_id == voice_user_id))
+               VoiceIdentity.assistant_user_id == voice_user_id)
+        .with_for_update(key_share=True))

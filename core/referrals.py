@@ -4,6 +4,7 @@ an open session; the caller's unit of work decides the transaction."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,6 +67,18 @@ def ensure_code(session: Session, customer: Customer) -> ReferralCode:
             continue
         return row
     raise RuntimeError("could not allocate a referral code")  # pragma: no cover
+
+
+def ensure_codes(services: Services, customer_ids: list[int]) -> None:
+    """Give each customer an active code, one short transaction per customer. Jobs call this
+    before their batch transaction: a batch that created many codes at once could deadlock
+    with another job's batch on the unique code index (each waiting for the other's
+    uncommitted code); one code per transaction cannot."""
+    for customer_id in customer_ids:
+        with services.db.session() as session:
+            customer = session.get(Customer, customer_id)
+            if customer is not None and active_code(session, customer_id) is None:
+                ensure_code(session, customer)
 
 
 def find_code(session: Session, text: str, shop_id: int | None = None) -> ReferralCode:
@@ -189,27 +202,39 @@ class CodeTarget:
 
 class CodeDirectory:
     """Code -> landing page, read from memory after the first hit: `/r/` must not wait on
-    the database. Codes are never re-pointed, so entries stay valid; size is bounded."""
+    the database. An erased customer's code is deactivated: this process forgets it at
+    once (core.privacy), other processes within `ttl` seconds. Size is bounded."""
 
-    def __init__(self, services: Services, maxsize: int = 50_000) -> None:
+    def __init__(self, services: Services, maxsize: int = 50_000, ttl: float = 60.0) -> None:
         self._services = services
         self._maxsize = maxsize
-        self._cache: dict[str, CodeTarget] = {}
+        self._ttl = ttl
+        self.timer = time.monotonic  # replaceable in tests; a cache age, not a domain time
+        self._cache: dict[str, tuple[CodeTarget, float]] = {}
+
+    def _cached(self, compact: str) -> CodeTarget | None:
+        entry = self._cache.get(compact)
+        if entry is None:
+            return None
+        if entry[1] < self.timer():
+            self._cache.pop(compact, None)
+            return None
+        return entry[0]
 
     def resolve_fast(self, text: str) -> CodeTarget:
         """The hot path: a code seen before, in the exact spelling seen before, skips even
         the checksum."""
-        target = self._cache.get(text)
+        target = self._cached(text)
         return target if target is not None else self.resolve(text)
 
     def lookup(self, compact: str) -> CodeTarget | None:
-        target = self._cache.get(compact)
+        target = self._cached(compact)
         if target is None:
             target = self._load(compact)
             if target is not None:  # misses are not cached: the code may exist later
                 if len(self._cache) >= self._maxsize:
                     self._cache.pop(next(iter(self._cache)))
-                self._cache[compact] = target
+                self._cache[compact] = (target, self.timer() + self._ttl)
         return target
 
     def forget(self, compact: str) -> None:

@@ -23,6 +23,7 @@ from fulfillment.ask_sdk_compat import skill_adapter_class
 from fulfillment.context import services as current_services
 from voice.platforms import alexa as alexa_platform
 from voice.platforms.alexa_profile import ProfileClient
+from voice.platforms.alexa_reminders import RemindersClient
 
 log = logging.getLogger(__name__)
 bp = Blueprint("alexa", __name__)
@@ -67,8 +68,9 @@ def _setup(state: Any) -> None:
     adapter = skill_adapter_class()(skill=alexa_platform.build_skill(), skill_id="referrals",
                                     verifiers=[], app=app)
     profile = services.adapters.alexa_profile or ProfileClient()
+    reminders = services.adapters.alexa_reminders or RemindersClient()
     app.extensions[EXT] = {"adapter": adapter, "verifier": verifier, "profile": profile,
-                           "skill_ids": ShopSkillIds(services)}
+                           "reminders": reminders, "skill_ids": ShopSkillIds(services)}
 
 
 def _bad_request(code: str, message: str) -> ResponseReturnValue:
@@ -101,7 +103,8 @@ def webhook(shop: str) -> ResponseReturnValue:
     unreadable = alexa_envelope.unreadable_reason(body)  # the SDK's reading, as a 400
     if unreadable is not None:
         return _bad_request("not_an_alexa_request", unreadable)
-    call = alexa_platform.AlexaCall(shop_slug=shop, services=services, profile=ext["profile"])
+    call = alexa_platform.AlexaCall(shop_slug=shop, services=services, profile=ext["profile"],
+                                    reminders=ext["reminders"])
     response = ext["adapter"].dispatch_with(call, body)  # the call rides HandlerInput.context
     turn_capture.record(call.replies)  # the simulator's own request only
     return response

@@ -85,11 +85,14 @@ def api(method: str, path: str, summary: str, *, auth: str = "api_key",
         query: dict[str, dict[str, Any]] | None = None, status: int = 200,
         documented_body: dict[str, Any] | None = None,
         errors: tuple[int, ...] = (400, 401, 404, 422),
-        path_params: dict[str, dict[str, Any]] | None = None) -> Callable[
+        path_params: dict[str, dict[str, Any]] | None = None,
+        blueprint: Blueprint | None = None) -> Callable[
             [Callable[..., Any]], Callable[..., Any]]:
     """Declare a route once: the declaration authenticates, validates the query and the
     body, checks the answer under test, and is what openapi_document() publishes. An
-    integer path parameter is matched by a bounded int converter (anything else: 404)."""
+    integer path parameter is matched by a bounded int converter (anything else: 404).
+    `blueprint`: a surface's own blueprint under /api/v1 (fulfillment.privacy_api),
+    documented here all the same."""
     route = ApiRoute(method, path, summary, auth, body, response or {"type": "object"},
                      query or {}, status, documented_body, errors, "", path_params or {})
     ROUTES.append(route)
@@ -112,8 +115,8 @@ def api(method: str, path: str, summary: str, *, auth: str = "api_key",
                 _check_response(route, answer.status_code, answer.get_json())
             return answer
 
-        bp.add_url_rule(_flask_rule(route), endpoint=view.__name__, view_func=wrapper,
-                        methods=[method])
+        (blueprint or bp).add_url_rule(_flask_rule(route), endpoint=view.__name__,
+                                       view_func=wrapper, methods=[method])
         return wrapper
 
     return decorate
@@ -307,7 +310,8 @@ CUSTOMER_OUT = _obj(["id", "name", "email", "phone", "locale"], id=STR, name=STR
 
 
 @api("PUT", "/customers/{external_id}", "Create or update a customer by the shop's id.",
-     body=CUSTOMER, response=CUSTOMER_OUT)
+     body=CUSTOMER, response=CUSTOMER_OUT,
+     path_params={"external_id": {"type": "string", "minLength": 1, "maxLength": 128}})
 def upsert_customer(external_id: str, data: dict[str, Any]) -> ResponseReturnValue:
     if len(external_id) > 128:
         raise InvalidInput("The customer id is longer than 128 characters.", code="schema",

@@ -23,14 +23,16 @@ def _blueprints() -> list[Any]:
         api,
         console,
         dashboard,
+        digest_api,
         google,
         health,
         links,
         messaging_hooks,
+        privacy_api,
     )
 
     return [health.bp, links.bp, alexa.bp, google.bp, alice.bp, api.bp, messaging_hooks.bp,
-            console.bp, dashboard.bp]
+            console.bp, dashboard.bp, privacy_api.bp, digest_api.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:

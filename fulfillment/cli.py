@@ -122,6 +122,7 @@ def _command_modules() -> list[str]:
         "fulfillment.alice_cli",
         "fulfillment.jobs_cli",
         "fulfillment.nlu_eval_cli",
+        "fulfillment.engagement_cli",
     ]
 
 

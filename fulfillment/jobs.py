@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core import alice_images, rewards
+from core import alice_images, digest, privacy, reminders, rewards
 from core.messaging.worker import Worker
 from core.services import Services
 
@@ -42,11 +42,26 @@ def _rewards(services: Services) -> Pass:
     return run
 
 
+def _counted(step: Callable[[Services], object]) -> Callable[[Services], Pass]:
+    """A use case that reports a dataclass of counts, as a pass returning their sum."""
+    def make(services: Services) -> Pass:
+        def run() -> int:
+            result = step(services)
+            return sum(v for v in vars(result).values() if isinstance(v, int)
+                       and not isinstance(v, bool))
+        return run
+    return make
+
+
 JOBS: tuple[Job, ...] = (
     Job("outbox", 0.5, _outbox, "deliver queued messages (SMS, email, WhatsApp, Telegram)",
         eager=True),
     Job("rewards", 60.0, _rewards, "hold -> approve due rewards; send outbound webhooks"),
     Job("alice-images", 5.0, alice_images.upload_job, "upload QR images to Yandex Dialogs"),
+    Job("digest", 60.0, _counted(digest.run_due), "weekly digests to opted-in referrers"),
+    Job("reminders", 60.0, _counted(reminders.run_due), "reminders customers set by voice"),
+    Job("retention", 3600.0, _counted(privacy.prune), "drop click hashes and message texts "
+        "past the shop's retention"),
 )
 
 

@@ -44,3 +44,27 @@ def test_the_voice_packages_download_as_zips(client, demo):
     alice = zipfile.ZipFile(io.BytesIO(client.get("/dashboard/demo/export/alice.zip").data))
     assert "demo-alice/intents/ShareProgram.grammar" in alice.namelist()
     assert client.get("/dashboard/other/export/alexa.zip").status_code == 403
+
+
+def test_a_customers_data_downloads_from_the_dashboard_and_waiting_erasures_show(
+        client, demo, services):
+    import json
+
+    from sqlalchemy import select
+
+    from core import privacy
+    from core.models import Customer
+
+    assert client.get("/dashboard/demo/customer-export?customer=alex").status_code == 302
+    sign_in(client, demo)
+    response = client.get("/dashboard/demo/customer-export?customer=alex")
+    assert response.status_code == 200
+    assert "attachment; filename=demo-alex-data.json" in response.headers["Content-Disposition"]
+    document = json.loads(response.data)
+    assert document["profile"]["email"] == "alex@example.com"
+    assert client.get("/dashboard/demo/customer-export?customer=nobody").status_code == 404
+    with services.db.session() as session:
+        alex = session.scalar(select(Customer).where(Customer.external_id == "alex"))
+        privacy.request_erasure(session, services, alex, source="voice")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert re.search(r'id="erasures-demo">1 erasure request waiting', page)

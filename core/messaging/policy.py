@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.clock import as_utc
-from core.models import Customer, Message, Shop, Suppression
+from core.models import Customer, DigestSubscription, Message, Reminder, Shop, Suppression
 
 QUIET_START, QUIET_END = time(8, 0), time(21, 0)
 TEXT_CHANNELS = ("sms", "whatsapp")
@@ -41,11 +41,25 @@ def has_consent(session: Session, message: Message) -> bool:
     customer = session.get(Customer, message.customer_id) if message.customer_id else None
     if customer is None:
         return False
+    if not _still_wanted(session, message):
+        return False
     if message.recipient == customer.phone:
         return customer.phone_confirmed_at is not None
     if message.recipient == customer.email:
         return customer.email_confirmed_at is not None
     return False
+
+
+def _still_wanted(session: Session, message: Message) -> bool:
+    """A reminder or digest the customer turned off after it was queued is not sent."""
+    context = message.context or {}
+    if message.kind == "reminder":
+        return bool(session.scalar(select(Reminder.active).where(
+            Reminder.id == context.get("reminder_id"))))
+    if message.kind == "digest":
+        return bool(session.scalar(select(DigestSubscription.active).where(
+            DigestSubscription.customer_id == message.customer_id)))
+    return True
 
 
 def _zone(name: str | None) -> ZoneInfo | None:

@@ -198,8 +198,9 @@ class Worker:
         unsubscribe_url = f"{self.services.base_url}/u/{token}"
         rendered = rendering.render(message.kind, message.locale,
                                     {**context, "unsubscribe_url": unsubscribe_url})
-        qr_png = qr.png(context["link"]) if message.kind in QR_KINDS and context.get(
-            "link") else None
+        with_qr = message.kind in QR_KINDS or (message.kind == "digest"
+                                               and message.channel == "email")
+        qr_png = qr.png(context["link"]) if with_qr and context.get("link") else None
         return Outgoing(message.id, message.idempotency_key, message.channel, message.recipient,
                         message.kind, message.locale, rendered, context, qr_png,
                         unsubscribe_url, created_at=message.created_at)

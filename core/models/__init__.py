@@ -6,6 +6,7 @@ from core.models.customers import Customer, PairingChallenge, VoiceIdentity
 from core.models.images import ExternalImage
 from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
 from core.models.messaging import Message, Suppression
+from core.models.privacy import DigestSubscription, ErasureRequest, Reminder
 from core.models.rewards import (
     Conversion,
     LedgerEntry,
@@ -24,6 +25,8 @@ __all__ = [
     "ConsoleTurn",
     "Conversion",
     "Customer",
+    "DigestSubscription",
+    "ErasureRequest",
     "ExternalImage",
     "LedgerEntry",
     "LoginThrottle",
@@ -33,6 +36,7 @@ __all__ = [
     "Program",
     "Referral",
     "ReferralCode",
+    "Reminder",
     "Share",
     "Shop",
     "ShopCredential",

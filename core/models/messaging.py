@@ -12,7 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.models.base import Base, CreatedMixin, IdMixin, now_column
 
 MESSAGE_STATUSES = ("created", "sending", "sent", "delivered", "failed", "dead", "suppressed")
-MESSAGE_KINDS = ("invite_self", "invite_friend", "pairing_code", "reward_notice")
+MESSAGE_KINDS = ("invite_self", "invite_friend", "pairing_code", "reward_notice", "digest",
+                 "reminder")
 
 
 class Message(IdMixin, CreatedMixin, Base):

@@ -1,19 +1,30 @@
 """The shop's page at /dashboard (same staff accounts as the console): KPIs, the review
-queue size, CSV export, and downloads of the shop's Alexa, Dialogflow and Alice packages."""
+queue size, CSV export, downloads of the shop's Alexa, Dialogflow and Alice packages, and a
+customer's data export (with the erasure requests waiting)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import tempfile
 import zipfile
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from core import analytics
+from core import analytics, privacy
 from core.models import Shop
 from fulfillment.context import services
 from fulfillment.export_cli import shop_voice_info
@@ -55,8 +66,24 @@ def index() -> ResponseReturnValue:
     rows = []
     with services().db.session() as db:
         for shop in _visible_shops():
-            rows.append((shop, analytics.kpis(db, shop.id)))
+            waiting = len(privacy.erasure_requests(db, shop.id, status="requested", limit=1000))
+            rows.append((shop, analytics.kpis(db, shop.id), waiting))
     return render_template("dashboard/index.html", rows=rows, platforms=sorted(EXPORTERS))
+
+
+@bp.get("/<slug>/customer-export")
+def customer_export(slug: str) -> ResponseReturnValue:
+    """The same document as GET /api/v1/customers/{id}/export, as a download."""
+    shop = _shop(slug)
+    external_id = (request.args.get("customer") or "").strip()[:128]
+    svc = services()
+    with svc.db.session() as db:
+        document = privacy.export_customer(db, shop.id, external_id, svc.settings.hash_key,
+                                           svc.clock())
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in external_id)
+    return Response(json.dumps(document, ensure_ascii=False, indent=2),
+                    mimetype="application/json", headers={
+                        "Content-Disposition": f"attachment; filename={slug}-{safe}-data.json"})
 
 
 @bp.get("/<slug>/kpis.csv")

@@ -11,15 +11,19 @@ from collections.abc import Callable
 from core.errors import DomainError
 from core.models import Customer
 from core.services import Services
-from voice.dialog import basics, info, pairing, share
+from voice.dialog import basics, digest, info, my_data, pairing, reminders, share
 from voice.dialog.context import DialogContext, load_context
 from voice.dialog.state import (
+    AWAIT_DIGEST_CONFIRM,
+    AWAIT_ERASE_CONFIRM,
     AWAIT_FRIEND_CONFIRM,
     AWAIT_FRIEND_CONTACT,
     AWAIT_OFFER_FRIEND,
     AWAIT_OFFER_SHARE,
     AWAIT_PAIR_CODE,
     AWAIT_PAIR_CONTACT,
+    AWAIT_REMINDER_CONFIRM,
+    AWAIT_REMINDER_DAY,
 )
 from voice.turn import LAUNCH, SESSION_ENDED, Reply, Speech, Turn
 
@@ -31,7 +35,18 @@ CustomerHandler = Callable[[DialogContext, Customer], Reply]
 ESCAPES = {"Stop", "Cancel", "Help", "WhatCanYouDo", "NavigateHome", "Repeat", LAUNCH,
            SESSION_ENDED}
 ANSWERS = {"ProvideContact", "ProvideCode", "SendInvite", "Fallback", "Yes", "No",
-           "ShareProgram"}
+           "ShareProgram", "SetReminder"}
+# Yes / No questions about one pending thing: (on yes, on no).
+CONFIRMATIONS: dict[str, tuple[Callable[..., Reply], Callable[[DialogContext], Reply]]] = {
+    AWAIT_REMINDER_CONFIRM: (reminders.confirmed, reminders.declined),
+    AWAIT_DIGEST_CONFIRM: (digest.confirmed, digest.declined),
+}
+# Flow 11 (reminders, digest): intents that need a linked customer.
+RETURNING: dict[str, CustomerHandler] = {
+    "SetReminder": reminders.set_reminder, "StopReminders": reminders.stop_reminders,
+    "ListReminders": reminders.list_reminders, "SubscribeDigest": digest.subscribe,
+    "SubscribeDigestOnNews": digest.subscribe_on_news, "StopDigest": digest.stop,
+}
 
 
 def handle(turn: Turn, services: Services) -> Reply:
@@ -64,13 +79,14 @@ def route(ctx: DialogContext) -> Reply:
         "Stop": basics.stop, "Cancel": basics.cancel, "Repeat": basics.repeat,
         "NavigateHome": basics.launch, SESSION_ENDED: basics.session_ended,
         "ExplainProgram": info.explain, "Fallback": basics.fallback,
+        "DeleteMyData": my_data.delete_my_data,
     }
     if intent in simple:
         return simple[intent](ctx)
     needs_customer: dict[str, CustomerHandler] = {
         "ShareProgram": share.share_program, "MyReferrals": info.my_referrals,
         "RewardBalance": info.balance, "SendInvite": _send_invite,
-        "LinkAccount": _already_linked,
+        "LinkAccount": _already_linked, **RETURNING,
     }
     if intent in needs_customer:
         if ctx.customer is None:
@@ -104,6 +120,13 @@ def _answer(ctx: DialogContext, awaiting: str, intent: str) -> Reply | None:
         return pairing.code_heard(ctx, resume)
     if customer is None:
         return None
+    if awaiting == AWAIT_ERASE_CONFIRM and intent in ("Yes", "No"):
+        return my_data.confirmed(ctx) if intent == "Yes" else my_data.declined(ctx)
+    if awaiting in CONFIRMATIONS and intent in ("Yes", "No"):
+        yes, no = CONFIRMATIONS[awaiting]
+        return yes(ctx, customer) if intent == "Yes" else no(ctx)
+    if awaiting == AWAIT_REMINDER_DAY and intent in ("SetReminder", "Fallback"):
+        return reminders.day_heard(ctx, customer)
     if awaiting == AWAIT_OFFER_FRIEND:
         if intent == "Yes":
             return share.ask_friend_contact(ctx)
@@ -149,6 +172,6 @@ def resume(ctx: DialogContext, customer: Customer) -> Reply:
         return share.ask_friend_contact(ctx)
     handlers: dict[str, CustomerHandler] = {
         "ShareProgram": share.share_program, "MyReferrals": info.my_referrals,
-        "RewardBalance": info.balance,
+        "RewardBalance": info.balance, **RETURNING,
     }
     return handlers.get(after, share.share_program)(ctx, customer)

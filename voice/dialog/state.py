@@ -17,6 +17,10 @@ AWAIT_PAIR_CONTACT = "pair_contact"
 AWAIT_PAIR_CODE = "pair_code"
 AWAIT_OFFER_FRIEND = "offer_friend"
 AWAIT_OFFER_SHARE = "offer_share"  # the launch offered the customer's own invite
+AWAIT_REMINDER_DAY = "reminder_day"
+AWAIT_REMINDER_CONFIRM = "reminder_confirm"
+AWAIT_DIGEST_CONFIRM = "digest_confirm"
+AWAIT_ERASE_CONFIRM = "erase_confirm"
 
 
 @dataclass
@@ -28,6 +32,8 @@ class DialogState:
     retries: int = 0
     channel: str | None = None
     last: list[list[Any]] = field(default_factory=list)  # the last speech, for Repeat
+    # What a yes/no question is about (reminder weekday, digest mode), small strings only.
+    pending: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_session(cls, attributes: dict[str, Any] | None) -> DialogState:
@@ -43,18 +49,20 @@ class DialogState:
             retries=int(raw.get("retries") or 0) if str(raw.get("retries") or 0).isdigit() else 0,
             channel=_str_or_none(raw.get("channel")),
             last=_list_of_lists(raw.get("last")),
+            pending={str(k)[:32]: str(v)[:500] for k, v in (raw.get("pending") or {}).items()}
+            if isinstance(raw.get("pending"), dict) else {},
         )
 
     def to_session(self) -> dict[str, Any]:
         return {"dialog": {
             "awaiting": self.awaiting, "after_pairing": self.after_pairing,
             "contact": self.contact, "heard": self.heard, "retries": self.retries,
-            "channel": self.channel, "last": self.last,
+            "channel": self.channel, "last": self.last, "pending": self.pending,
         }}
 
     def clear(self) -> None:
         self.awaiting = self.after_pairing = self.channel = None
-        self.contact, self.heard, self.retries = {}, "", 0
+        self.contact, self.heard, self.retries, self.pending = {}, "", 0, {}
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -13,9 +13,11 @@ from voice.exports import ShopVoiceInfo
 
 # Slot source non-terminal and type per slot type. The channel is the custom entity Channel
 # (entities/Channel.txt, created first), so Alice sends its value id ("sms"), not the word.
-SLOT_SOURCES = {"CHANNEL": "$Channel", "PHONE": "$Phone", "EMAIL": "$Email", "NUMBER": "$Pin"}
+# Every custom slot type is an entity of the same name (Channel, Weekday).
+SLOT_SOURCES = {"CHANNEL": "$Channel", "PHONE": "$Phone", "EMAIL": "$Email", "NUMBER": "$Pin",
+                "WEEKDAY": "$Weekday"}
 SLOT_TYPES = {"CHANNEL": "Channel", "PHONE": "YANDEX.STRING", "EMAIL": "YANDEX.STRING",
-              "NUMBER": "YANDEX.NUMBER"}
+              "NUMBER": "YANDEX.NUMBER", "WEEKDAY": "Weekday"}
 FILLERS = {"PHONE": "$Phone:\n    .+\n", "EMAIL": "$Email:\n    .+\n",
            "NUMBER": "$Pin:\n    $YANDEX.NUMBER\n"}
 
@@ -42,9 +44,13 @@ def grammar(name: str, locale: str = "ru-RU") -> str:
 
 
 def channel_entity(locale: str = "ru-RU") -> str:
+    return entity("CHANNEL", locale)
+
+
+def entity(type_name: str, locale: str = "ru-RU") -> str:
     lm = language_model.load()
-    lines = ["entity Channel:", "    values:"]
-    for value in lm.locale(locale).slot_values.get("CHANNEL", ()):
+    lines = [f"entity {SLOT_TYPES[type_name]}:", "    values:"]
+    for value in lm.locale(locale).slot_values.get(type_name, ()):
         lines.append(f"        {value.id}:")
         lines += [f"            {synonym}" for synonym in value.synonyms]
     return "\n".join(lines) + "\n"
@@ -61,17 +67,22 @@ def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
         path = folder / "intents" / f"{name}.grammar"
         path.write_text(grammar(name), encoding="utf-8")
         written.append(path)
-    entity = folder / "entities" / "Channel.txt"
-    entity.parent.mkdir(exist_ok=True)
-    entity.write_text(channel_entity(), encoding="utf-8")
+    entities = []
+    for type_name, slot_type in lm.slot_types.items():
+        if slot_type.kind == "custom":
+            path = folder / "entities" / f"{SLOT_TYPES[type_name]}.txt"
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(entity(type_name), encoding="utf-8")
+            entities.append(path)
     readme = folder / "README.md"
     readme.write_text(
         f"# {shop.name}: Alice skill settings\n\n"
         f"- Webhook URL: {shop.webhook('alice')}\n"
         f"- Skill id in our settings: {shop.skill_ids.get('alice', '(set alice_skill_id)')}\n"
         f"- Activation name: {shop.invocation_for('ru-RU')}\n\n"
-        "Create the entity from `entities/Channel.txt` first, then one intent per file in "
+        "Create the entities from `entities/` (Channel.txt, Weekday.txt) first, then one "
+        "intent per file in "
         "`intents/` (intent id = file name without `.grammar`). YANDEX.HELP, "
         "YANDEX.WHAT_CAN_YOU_DO, YANDEX.CONFIRM, YANDEX.REJECT and YANDEX.REPEAT are built "
         "in and already answered.\n", encoding="utf-8")
-    return [*written, entity, readme]
+    return [*written, *entities, readme]

@@ -33,3 +33,9 @@ def example_for(slot_type: str, language: str, locale: str) -> str:
         return EXAMPLE_VALUES[slot_type][language]
     values = language_model.load().locale(locale).slot_values.get(slot_type, ())
     return values[0].synonyms[0] if values else slot_type.lower()
+
+
+def entity_of(slot_type: str) -> str:
+    """Dialogflow: a custom slot type is the agent's own entity (@channel, @weekday)."""
+    t = language_model.load().slot_types[slot_type]
+    return f"@{t.name.lower()}" if t.kind == "custom" else t.name_on("dialogflow")

@@ -13,7 +13,13 @@ from typing import Any
 
 from voice import model as language_model
 from voice.exports import ShopVoiceInfo
-from voice.exports.common import EXPORT_LOCALES, example_for, sample_parts, stable_id
+from voice.exports.common import (
+    EXPORT_LOCALES,
+    entity_of,
+    example_for,
+    sample_parts,
+    stable_id,
+)
 
 START_FLOW = "Default Start Flow"
 WELCOME = "Default Welcome Intent"
@@ -34,9 +40,6 @@ def agent_files(shop: ShopVoiceInfo) -> dict[str, Any]:
             "timeout": {"seconds": 5}},
         f"intents/{WELCOME}/{WELCOME}.json": {"name": WELCOME_ID, "displayName": WELCOME,
                                               "priority": 500000},
-        "entityTypes/channel/channel.json": {
-            "name": stable_id(shop.slug, "channel"), "displayName": "channel",
-            "kind": "KIND_MAP", "autoExpansionMode": "AUTO_EXPANSION_MODE_UNSPECIFIED"},
     }
     routes = [{"intent": WELCOME, "triggerFulfillment": {"webhook": "referrals",
                                                          "tag": WELCOME}}]
@@ -44,15 +47,21 @@ def agent_files(shop: ShopVoiceInfo) -> dict[str, Any]:
         files[f"intents/{WELCOME}/trainingPhrases/{language}.json"] = {"trainingPhrases": [
             {"id": stable_id(shop.slug, WELCOME, language, text), "parts": [{"text": text}],
              "repeatCount": 1, "languageCode": language} for text in WELCOME_PHRASES[language]]}
-    for language, locale in EXPORT_LOCALES.items():
-        files[f"entityTypes/channel/entities/{language}.json"] = {"entities": [
-            {"value": v.id, "synonyms": [v.id, *v.synonyms]}
-            for v in lm.locale(locale).slot_values.get("CHANNEL", ())]}
+    for type_name, slot_type in lm.slot_types.items():
+        if slot_type.kind != "custom":
+            continue
+        entity = type_name.lower()
+        files[f"entityTypes/{entity}/{entity}.json"] = {
+            "name": stable_id(shop.slug, entity), "displayName": entity,
+            "kind": "KIND_MAP", "autoExpansionMode": "AUTO_EXPANSION_MODE_UNSPECIFIED"}
+        for language, locale in EXPORT_LOCALES.items():
+            files[f"entityTypes/{entity}/entities/{language}.json"] = {"entities": [
+                {"value": v.id, "synonyms": [v.id, *v.synonyms]}
+                for v in lm.locale(locale).slot_values.get(type_name, ())]}
     for name, intent in lm.intents.items():
         if not intent.on("dialogflow") or not intent.has_samples:
             continue
-        params = [{"id": slot, "entityType": "@channel" if t == "CHANNEL"
-                   else lm.slot_types[t].name_on("dialogflow")}
+        params = [{"id": slot, "entityType": entity_of(t)}
                   for slot, t in intent.slots.items()]
         files[f"intents/{name}/{name}.json"] = {"name": stable_id(shop.slug, "intent", name),
                                                 "displayName": name, "priority": 500000,

@@ -11,7 +11,13 @@ from typing import Any
 
 from voice import model as language_model
 from voice.exports import ShopVoiceInfo
-from voice.exports.common import EXPORT_LOCALES, example_for, sample_parts, stable_id
+from voice.exports.common import (
+    EXPORT_LOCALES,
+    entity_of,
+    example_for,
+    sample_parts,
+    stable_id,
+)
 
 SPECIAL = {"Launch": "Default Welcome Intent", "Fallback": "Default Fallback Intent"}
 
@@ -21,8 +27,7 @@ def _intent(shop: ShopVoiceInfo, name: str) -> dict[str, Any]:
     intent = lm.intents.get(name)
     display = SPECIAL.get(name, name)
     parameters = [{"id": stable_id(shop.slug, name, slot), "required": False,
-                   "dataType": lm.slot_types[t].name_on("dialogflow") if t != "CHANNEL"
-                   else "@channel", "name": slot, "value": f"${slot}", "isList": False}
+                   "dataType": entity_of(t), "name": slot, "value": f"${slot}", "isList": False}
                   for slot, t in (intent.slots.items() if intent else [])]
     return {"id": stable_id(shop.slug, "intent", name), "name": display, "auto": True,
             "contexts": [], "responses": [{"resetContexts": False, "action": name,
@@ -45,8 +50,7 @@ def _usersays(shop: ShopVoiceInfo, name: str, language: str) -> list[dict[str, A
                 data.append({"text": text, "userDefined": False})
             else:
                 slot_type = intent.slots[slot]
-                meta = "@channel" if slot_type == "CHANNEL" else \
-                    lm.slot_types[slot_type].name_on("dialogflow")
+                meta = entity_of(slot_type)
                 data.append({"text": example_for(slot_type, language, locale), "alias": slot,
                              "meta": meta, "userDefined": True})
         out.append({"id": stable_id(shop.slug, name, language, str(n)), "data": data,
@@ -68,15 +72,17 @@ def agent_files(shop: ShopVoiceInfo, es_header: str = "X-Dialogflow-Secret"
                         "cloudFunctionsEnabled": False, "cloudFunctionsInitialized": False},
             "isPrivate": True, "mlMinConfidence": 0.3, "apiVersion": "v2",
             "enableOnePlatformResponses": True, "enableSpellCorrection": False},
-        "entities/channel.json": {"id": stable_id(shop.slug, "entity", "channel"),
-                                  "name": "channel", "isOverridable": True, "isEnum": False,
-                                  "isRegexp": False, "automatedExpansion": False,
-                                  "allowFuzzyExtraction": False},
     }
-    for language, locale in EXPORT_LOCALES.items():
-        files[f"entities/channel_entries_{language}.json"] = [
-            {"value": v.id, "synonyms": [v.id, *v.synonyms]}
-            for v in lm.locale(locale).slot_values.get("CHANNEL", ())]
+    for type_name in _custom_types():
+        entity = type_name.lower()
+        files[f"entities/{entity}.json"] = {
+            "id": stable_id(shop.slug, "entity", entity), "name": entity,
+            "isOverridable": True, "isEnum": False, "isRegexp": False,
+            "automatedExpansion": False, "allowFuzzyExtraction": False}
+        for language, locale in EXPORT_LOCALES.items():
+            files[f"entities/{entity}_entries_{language}.json"] = [
+                {"value": v.id, "synonyms": [v.id, *v.synonyms]}
+                for v in lm.locale(locale).slot_values.get(type_name, ())]
     for name in [*lm.intents, "Launch"]:
         intent = lm.intents.get(name)
         if intent is not None and not intent.on("dialogflow"):
@@ -88,6 +94,10 @@ def agent_files(shop: ShopVoiceInfo, es_header: str = "X-Dialogflow-Secret"
                 files[f"intents/{display}_usersays_{language}.json"] = _usersays(
                     shop, name, language)
     return files
+
+
+def _custom_types() -> list[str]:
+    return [n for n, t in language_model.load().slot_types.items() if t.kind == "custom"]
 
 
 def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:

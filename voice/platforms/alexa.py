@@ -26,6 +26,7 @@ from core.services import Services
 from voice import model as language_model
 from voice.dialog import handle
 from voice.platforms.alexa_profile import ProfileClient
+from voice.platforms.alexa_reminders import BoundReminders, RemindersClient
 from voice.speech import ALEXA_MAX_SPEECH, to_ssml
 from voice.turn import LAUNCH, SESSION_ENDED, Reply, Speech, Turn
 
@@ -38,6 +39,7 @@ class AlexaCall:
     shop_slug: str
     services: Services
     profile: ProfileClient | None = None
+    reminders: object | None = None  # a RemindersClient
     replies: list[Reply] = field(default_factory=list)  # for the console and tests
 
 
@@ -108,6 +110,10 @@ def to_turn(handler_input: HandlerInput, shop_slug: str) -> Turn:
             and system.api_access_token:
         platform["profile_lookup"] = call.profile.lookup_for(system.api_endpoint,
                                                              system.api_access_token)
+    if call is not None and isinstance(call.reminders, RemindersClient) and system is not None \
+            and system.api_access_token:
+        platform["alexa_reminders"] = BoundReminders(call.reminders, system.api_endpoint,
+                                                     system.api_access_token)
     return Turn(
         assistant="alexa",
         locale=request.locale or "en-US",
