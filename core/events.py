@@ -125,8 +125,6 @@ def receive(services: Services, body: bytes, signature_header: str | None) -> Ev
     slug = data.get("shop")
     if not isinstance(slug, str):
         raise InvalidInput("Invalid fields: shop.", code="schema", details={"fields": ["shop"]})
-    kind = data.get("type")
-    order_key = data.get("order_id") if kind == "order.completed" else None
     for _attempt in range(3):
         try:
             with services.db.session() as session:
@@ -134,20 +132,30 @@ def receive(services: Services, body: bytes, signature_header: str | None) -> Ev
                 secrets = credentials.webhook_secrets(session, shop, services.box,
                                                       services.clock)
                 verify(signature_header, body, secrets, services.clock().timestamp())
-                validate(data)
-                # A fast path for re-deliveries; the unique constraints still decide.
-                first = _first_delivery(session, shop.id, data["id"], kind, order_key)
-                if first is not None:
-                    return first
-                event = ShopEvent(shop_id=shop.id, event_id=data["id"], type=kind,
-                                  order_id=order_key, payload=data, received_at=services.clock())
-                session.add(event)
-                session.flush()  # the unique constraints decide here, before any work
-                event.result = _process(session, services, shop.id, data)
-                return EventOutcome(event.event_id, kind, event.result, replayed=False)
+                return record(session, services, shop.id, data)
         except IntegrityError:
             continue  # the next attempt finds the winner's event, or sees its rows
     raise Conflict("The event collided with concurrent events; send it again.", code="retry")
+
+
+def record(session: Session, services: Services, shop_id: int,
+           data: dict[str, Any]) -> EventOutcome:
+    """Validate, answer a replay, or record and process one event in the caller's
+    transaction (signed events here, store webhooks in core.stores.inbound). An
+    IntegrityError means a concurrent duplicate: the caller rolls back and tries again."""
+    validate(data)
+    kind = data["type"]
+    order_key = data.get("order_id") if kind == "order.completed" else None
+    # A fast path for re-deliveries; the unique constraints still decide.
+    first = _first_delivery(session, shop_id, data["id"], kind, order_key)
+    if first is not None:
+        return first
+    event = ShopEvent(shop_id=shop_id, event_id=data["id"], type=kind,
+                      order_id=order_key, payload=data, received_at=services.clock())
+    session.add(event)
+    session.flush()  # the unique constraints decide here, before any work
+    event.result = _process(session, services, shop_id, data)
+    return EventOutcome(event.event_id, kind, event.result, replayed=False)
 
 
 def _first_delivery(session: Session, shop_id: int, event_id: str, kind: str,

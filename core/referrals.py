@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 
 from core import codes, links
 from core.clicks import PendingClick
+from core.db import session_now
 from core.errors import NotFound
 from core.hashing import keyed_hash
 from core.models import Customer, ReferralCode, Share, Shop
 from core.services import Services
+from core.stores import jobs as store_jobs
 
 log = logging.getLogger(__name__)
 MAX_CODE_ATTEMPTS = 12
@@ -61,6 +63,8 @@ def ensure_code(session: Session, customer: Customer) -> ReferralCode:
         except IntegrityError:
             session.expunge(row) if row in session else None
             continue
+        # The friend's discount in the shop's store, made by a job (core.stores.jobs).
+        store_jobs.enqueue_friend_discount(session, row, session_now(session))
         return row
     raise RuntimeError("could not allocate a referral code")  # pragma: no cover
 

@@ -20,6 +20,7 @@ from core.models import (
     Referral,
     Shop,
 )
+from core.stores import jobs as store_jobs
 
 MONEY_KINDS = ("fixed_discount", "gift_card", "cash")
 
@@ -220,5 +221,6 @@ def release(session: Session, now: datetime, *, batch: int = 500) -> ReleaseResu
     for entry in due:
         entry.status, entry.approved_at = "approved", now
         notify(session, entry, "reward.approved", now)
+        store_jobs.reward_approved(session, entry, now)  # a code in the shop's store
         result.approved += 1
     return result

@@ -467,6 +467,70 @@ def kpis() -> ResponseReturnValue:
         return jsonify(analytics.kpis(session, g.shop_id).as_dict())
 
 
+# --- the shop's online store ------------------------------------------------------------
+
+_SECRET = {"type": "string", "minLength": 1, "maxLength": 500}
+STORE = {"type": "object", "required": ["platform"], "additionalProperties": False,
+         "properties": {
+             "platform": {"enum": ["shopify", "woocommerce"]},
+             "shop_domain": {"type": "string", "maxLength": 300,
+                             "description": "Shopify: example.myshopify.com"},
+             "store_url": {"type": "string", "maxLength": 300,
+                           "description": "WooCommerce: the site's https URL"},
+             "access_token": {**_SECRET, "description": "Shopify Admin API access token"},
+             "consumer_key": _SECRET, "consumer_secret": _SECRET,
+             "webhook_secret": {**_SECRET, "description": "Shopify: the app's API secret "
+                                "(it signs webhooks); WooCommerce: made for you if absent"},
+             "api_version": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+             "gift_card_rewards": {"type": "boolean"}}}
+STORE_OUT = _obj(["platform", "store_url", "api_version", "token_hint", "gift_card_rewards",
+                  "webhook_url", "webhooks_registered_at", "last_webhook_at", "last_error"],
+                 platform=STR, store_url=STR, api_version=STR,
+                 token_hint={**STR, "description": "the token's last 4 characters"},
+                 gift_card_rewards={"type": "boolean"}, webhook_url=STR,
+                 webhooks_registered_at=NULL_TIME, last_webhook_at=NULL_TIME,
+                 last_error=NULL_STR,
+                 webhook_secret={**STR, "description": "only when we made it: paste nowhere, "
+                                 "we registered the webhooks with it"})
+
+
+@api("PUT", "/store", "Connect the shop's store (Shopify or WooCommerce). Credentials are "
+     "kept sealed; webhooks are registered and the friends' discounts created by a job.",
+     body=STORE, response=STORE_OUT)
+def put_store(data: dict[str, Any]) -> ResponseReturnValue:
+    from core.stores import connections
+
+    svc = services()
+    shopify_shop = data["platform"] == "shopify"
+    req = connections.ConnectRequest(
+        platform=data["platform"],
+        store_url=data.get("shop_domain" if shopify_shop else "store_url", ""),
+        webhook_secret=data.get("webhook_secret", ""),
+        access_token=data.get("access_token", ""), consumer_key=data.get("consumer_key", ""),
+        consumer_secret=data.get("consumer_secret", ""),
+        api_version=data.get("api_version", connections.shopify.API_VERSION),
+        gift_card_rewards=data.get("gift_card_rewards", False))
+    with svc.db.session() as session:
+        shop = _shop(session)
+        conn = connections.connect(session, svc, shop, req)
+        made = None if shopify_shop or req.webhook_secret else \
+            connections.open_credentials(svc, conn)[1]
+        return jsonify(connections.summary(conn, svc, shop.slug, made))
+
+
+@api("GET", "/store", "The connected store and its status (last webhook, last error).",
+     response=STORE_OUT)
+def get_store() -> ResponseReturnValue:
+    from core.stores import connections
+
+    svc = services()
+    with svc.db.session() as session:
+        conn = connections.connection_of(session, g.shop_id)
+        if conn is None:
+            raise NotFound("No store is connected.", code="no_store")
+        return jsonify(connections.summary(conn, svc, g.shop_slug))
+
+
 # --- the document -------------------------------------------------------------------------
 
 @api("GET", "/openapi.json", "This document.", auth="none")

@@ -27,10 +27,11 @@ def _blueprints() -> list[Any]:
         health,
         links,
         messaging_hooks,
+        store_webhooks,
     )
 
     return [health.bp, links.bp, alexa.bp, google.bp, alice.bp, api.bp, messaging_hooks.bp,
-            console.bp, dashboard.bp]
+            console.bp, dashboard.bp, store_webhooks.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:

@@ -18,9 +18,9 @@ class Stoppable(Protocol):
 
 
 def starters() -> list[Callable[[Services], Stoppable]]:
-    from fulfillment import alice, rewards_cli, worker_cli
+    from fulfillment import alice, rewards_cli, stores_cli, worker_cli
 
-    return [worker_cli.start, rewards_cli.start, alice.start]
+    return [worker_cli.start, rewards_cli.start, alice.start, stores_cli.start]
 
 
 def start_all(services: Services) -> list[Stoppable]:

@@ -149,6 +149,7 @@ def _command_modules() -> list[str]:
         "fulfillment.worker_cli",
         "fulfillment.simulate_cli",
         "fulfillment.alice_cli",
+        "fulfillment.stores_cli",
     ]
 
 
