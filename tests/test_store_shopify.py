@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from core import codes
+from core.messaging import rendering
 from core.models import (
     Conversion,
     Customer,
@@ -244,6 +245,8 @@ def test_the_journey_checkout_with_the_heard_code_refund_and_approval_in_the_sto
         message = session.scalar(select(Message).where(Message.kind == "reward_notice"))
         assert message.recipient == "+15555550100"  # Alex's confirmed phone
         assert message.context["code"] == job.code and message.context["reward"] == "$10.00"
+    text = rendering.render("reward_notice", "en-US", message.context)
+    assert f"Your code: {job.code}." in text.sms and job.code in text.html
     reward = shopify.discounts[job.code]
     assert reward["usageLimit"] == 1 and reward["customerGets"]["value"] == {
         "discountAmount": {"amount": "10.00", "appliesOnEachItem": False}}

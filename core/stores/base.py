@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import ipaddress
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -88,7 +89,7 @@ class StorePlatform(Protocol):
 
     def register_webhooks(self, callback_url: str) -> list[str]: ...
 
-    def parse_webhook(self, headers: dict[str, str], body: bytes) -> Delivery: ...
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery: ...
 
 
 def hmac_base64_matches(secret: str, body: bytes, header: str | None) -> bool:

@@ -8,9 +8,11 @@ order id (Shopify's orders/paid and WooCommerce's order.updated repeat orders)."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from requests.structures import CaseInsensitiveDict
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,8 +42,11 @@ class InboundOutcome:
                 "results": self.results}
 
 
-def receive(services: Services, platform: str, slug: str, headers: dict[str, str],
+def receive(services: Services, platform: str, slug: str, headers: Mapping[str, str],
             body: bytes) -> InboundOutcome:
+    """Header names are matched case-insensitively (X-WC-Webhook-Signature arrives as
+    X-Wc-Webhook-Signature through WSGI)."""
+    headers = CaseInsensitiveDict(dict(headers))
     for _attempt in range(3):
         try:
             with services.db.session() as session:
@@ -53,7 +58,7 @@ def receive(services: Services, platform: str, slug: str, headers: dict[str, str
 
 
 def _receive(session: Session, services: Services, platform: str, slug: str,
-             headers: dict[str, str], body: bytes) -> InboundOutcome:
+             headers: Mapping[str, str], body: bytes) -> InboundOutcome:
     shop = referrals.shop_by_slug(session, slug)
     conn = session.scalar(select(StoreConnection).where(StoreConnection.shop_id == shop.id))
     if conn is None or conn.platform != platform:

@@ -8,6 +8,7 @@ app's secret: `X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(secret, raw body)).""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -135,7 +136,7 @@ class ShopifyStore:
         card = payload.get("giftCard") or {}
         return Issued(code, str(card.get("id", "")), kind="gift_card")
 
-    def parse_webhook(self, headers: dict[str, str], body: bytes) -> Delivery:
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
         if not hmac_base64_matches(self.webhook_secret, body,
                                    headers.get("X-Shopify-Hmac-Sha256")):
             raise BadWebhook("X-Shopify-Hmac-Sha256 is missing or does not match.")

@@ -10,6 +10,7 @@ refund arrives as order.updated with the order's `refunds`, each processed once 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +91,7 @@ class WooCommerceStore:
         # WooCommerce core has no gift cards: a single-use fixed coupon for the referrer.
         return self.create_discount(spec)
 
-    def parse_webhook(self, headers: dict[str, str], body: bytes) -> Delivery:
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
         if not hmac_base64_matches(self.webhook_secret, body,
                                    headers.get("X-WC-Webhook-Signature")):
             if body.startswith(b"webhook_id=") and not headers.get("X-WC-Webhook-Signature"):
