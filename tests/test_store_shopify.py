@@ -97,6 +97,7 @@ def test_a_shop_connects_and_the_job_registers_webhooks_and_the_friends_discount
     assert discount["minimumRequirement"] == {"subtotal": {"greaterThanOrEqualToSubtotal":
                                                            "20.00"}}
     assert discount["appliesOncePerCustomer"] is True and discount["context"] == {"all": "ALL"}
+    assert discount["_aliases"] == [demo["code"]]  # ALEX-427183 typed with its dash works too
     status = client.get("/api/v1/store",
                         headers={"Authorization": f"Bearer {demo['api_key']}"}).get_json()
     assert status["webhooks_registered_at"] is not None and status["last_error"] is None

@@ -59,6 +59,9 @@ class DiscountSpec:
     once_per_customer: bool = True
     usage_limit: int | None = None
     email: str | None = None  # restrict to this buyer where the platform can
+    # More spellings of the same code where the platform lets one discount have several
+    # (ALEX-427183 beside ALEX427183: people type what they heard, with the dash).
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Issued:
     code: str
     store_id: str
     kind: str = "discount"  # discount | gift_card
+    note: str = ""  # e.g. why the aliases could not be added
 
 
 @dataclass

@@ -130,7 +130,8 @@ def _friend_spec(session: Session, job: StoreJob) -> DiscountSpec | str:
     return DiscountSpec(code=str(job.code), title=f"Referral {codes.display(str(job.code))}: "
                         "a friend's first order", kind=kind,
                         amount=program.friend_reward_amount, currency=program.currency,
-                        minimum_minor=program.min_order_amount, once_per_customer=True)
+                        minimum_minor=program.min_order_amount, once_per_customer=True,
+                        aliases=tuple({codes.display(str(job.code))} - {str(job.code)}))
 
 
 def _reward_spec(session: Session, job: StoreJob) -> DiscountSpec | str:
@@ -195,7 +196,8 @@ def _perform(services: Services, work: Work) -> tuple[str, dict[str, Any], Store
         else:
             issued = store.issue_reward_code(work.spec, gift_card=work.gift_card)
         return "done", {"store_id": issued.store_id, "issued_as": issued.kind,
-                        "code": issued.code}, None
+                        "code": issued.code, **({"note": issued.note} if issued.note else {})
+                        }, None
     except AlreadyExists:
         # Our own code, chosen before the first attempt: an earlier attempt made it.
         return "done", {"store_id": None, "issued_as": "existing",

@@ -47,6 +47,13 @@ mutation discountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
     userErrors { field code message }
   }
 }"""
+CODES_ADD = """
+mutation discountRedeemCodeBulkAdd($discountId: ID!, $codes: [DiscountRedeemCodeInput!]!) {
+  discountRedeemCodeBulkAdd(discountId: $discountId, codes: $codes) {
+    bulkCreation { id }
+    userErrors { code field message }
+  }
+}"""
 GIFT_CARD_CREATE = """
 mutation giftCardCreate($input: GiftCardCreateInput!) {
   giftCardCreate(input: $input) {
@@ -121,8 +128,21 @@ class ShopifyStore:
         data = self.graphql(DISCOUNT_CREATE, {"basicCodeDiscount": self._discount_input(spec)})
         payload = data.get("discountCodeBasicCreate") or {}
         _raise_user_errors(payload.get("userErrors") or [], spec.code)
-        node = payload.get("codeDiscountNode") or {}
-        return Issued(spec.code, str(node.get("id", "")))
+        node_id = str((payload.get("codeDiscountNode") or {}).get("id", ""))
+        return Issued(spec.code, node_id, note=self._add_aliases(node_id, spec.aliases))
+
+    def _add_aliases(self, discount_id: str, aliases: tuple[str, ...]) -> str:
+        """Best effort: the discount works without them, so a failure is noted, not
+        retried (a retry would find the code taken and never reach this step)."""
+        if not aliases or not discount_id:
+            return ""
+        try:
+            data = self.graphql(CODES_ADD, {"discountId": discount_id,
+                                            "codes": [{"code": a} for a in aliases]})
+        except StoreError as exc:
+            return f"aliases not added: {exc}"
+        errors = (data.get("discountRedeemCodeBulkAdd") or {}).get("userErrors") or []
+        return f"aliases not added: {errors[0].get('message')}" if errors else ""
 
     def issue_reward_code(self, spec: DiscountSpec, *, gift_card: bool) -> Issued:
         if not gift_card or spec.kind != "fixed":

@@ -137,6 +137,9 @@ def fake_shopify(token: str) -> Iterator[FakeStore]:
                 if "discountCodeBasicCreate" in query:
                     return self.reply(200, {"data": {"discountCodeBasicCreate":
                                                      self._discount(variables)}})
+                if "discountRedeemCodeBulkAdd" in query:
+                    return self.reply(200, {"data": {"discountRedeemCodeBulkAdd":
+                                                     self._codes_add(variables)}})
                 if "giftCardCreate" in query:
                     return self.reply(200, {"data": {"giftCardCreate":
                                                      self._gift_card(variables)}})
@@ -185,10 +188,26 @@ def fake_shopify(token: str) -> Iterator[FakeStore]:
                                           "code."))
             if errors:
                 return {"codeDiscountNode": None, "userErrors": errors}
-            state.discounts[code] = data
-            return {"codeDiscountNode": {
-                "id": f"gid://shopify/DiscountCodeNode/{len(state.discounts)}"},
-                "userErrors": []}
+            node_id = f"gid://shopify/DiscountCodeNode/{len(state.discounts) + 1}"
+            state.discounts[code] = {**data, "_id": node_id}
+            return {"codeDiscountNode": {"id": node_id}, "userErrors": []}
+
+        def _codes_add(self, variables: dict[str, Any]) -> dict[str, Any]:
+            """Another code for an existing discount (the bulk job is asynchronous in
+            Shopify; here it is done at once). Taken codes are refused as Shopify does."""
+            discount_id = variables.get("discountId")
+            owner = next((c for c, d in state.discounts.items() if d.get("_id") == discount_id),
+                         None)
+            if owner is None:
+                return {"bulkCreation": None, "userErrors": [_user_error(
+                    ["discountId"], "INVALID", "Discount does not exist")]}
+            taken = {c.upper() for c in state.discounts} | {
+                a.upper() for d in state.discounts.values() for a in d.get("_aliases", [])}
+            added = [c["code"] for c in variables.get("codes") or []
+                     if c.get("code") and c["code"].upper() not in taken]
+            state.discounts[owner].setdefault("_aliases", []).extend(added)
+            return {"bulkCreation": {"id": f"gid://shopify/DiscountRedeemCodeBulkCreation/"
+                                           f"{len(state.discounts)}"}, "userErrors": []}
 
         def _gift_card(self, variables: dict[str, Any]) -> dict[str, Any]:
             data = variables.get("input") or {}
