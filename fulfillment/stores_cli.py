@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from core.errors import DomainError
 from core.services import Services
 from core.stores import jobs
 
@@ -48,24 +49,31 @@ def register(main: click.Group) -> None:
                 api_version: str, gift_cards: bool) -> None:
         """Connect (or reconnect) a store; secrets are sealed, webhooks registered by the
         job."""
-        from core import referrals
         from core.stores import connections
         from fulfillment.cli import make_services
 
         services = make_services(embedded_worker=False)
         try:
-            with services.db.session() as session:
-                found = referrals.shop_by_slug(session, shop)
-                conn = connections.connect(session, services, found, connections.ConnectRequest(
-                    platform=platform, store_url=store_url, webhook_secret=webhook_secret,
-                    access_token=access_token, consumer_key=consumer_key,
-                    consumer_secret=consumer_secret, api_version=api_version,
-                    gift_card_rewards=gift_cards))
-                _, secret = connections.open_credentials(services, conn)
-                shown = secret if platform == "woocommerce" and not webhook_secret else None
-                click.echo(json.dumps(connections.summary(conn, services, shop, shown)))
+            _connect(services, shop, connections.ConnectRequest(
+                platform=platform, store_url=store_url, webhook_secret=webhook_secret,
+                access_token=access_token, consumer_key=consumer_key,
+                consumer_secret=consumer_secret, api_version=api_version,
+                gift_card_rewards=gift_cards))
+        except DomainError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
         finally:
             services.close()
+
+    def _connect(services: Services, shop: str, req: Any) -> None:
+        from core import referrals
+        from core.stores import connections
+
+        with services.db.session() as session:
+            found = referrals.shop_by_slug(session, shop)
+            conn = connections.connect(session, services, found, req)
+            _, secret = connections.open_credentials(services, conn)
+            shown = secret if req.platform == "woocommerce" and not req.webhook_secret else None
+            click.echo(json.dumps(connections.summary(conn, services, shop, shown)))
 
     @stores_group.command("run")
     @click.option("--once", is_flag=True, help="Run what is due now, then exit.")
