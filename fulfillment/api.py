@@ -511,11 +511,7 @@ def put_store(data: dict[str, Any]) -> ResponseReturnValue:
         api_version=data.get("api_version", connections.shopify.API_VERSION),
         gift_card_rewards=data.get("gift_card_rewards", False))
     with svc.db.session() as session:
-        shop = _shop(session)
-        conn = connections.connect(session, svc, shop, req)
-        made = None if shopify_shop or req.webhook_secret else \
-            connections.open_credentials(svc, conn)[1]
-        return jsonify(connections.summary(conn, svc, shop.slug, made))
+        return jsonify(connections.connect(session, svc, _shop(session), req).as_dict())
 
 
 @api("GET", "/store", "The connected store and its status (last webhook, last error).",
@@ -525,10 +521,7 @@ def get_store() -> ResponseReturnValue:
 
     svc = services()
     with svc.db.session() as session:
-        conn = connections.connection_of(session, g.shop_id)
-        if conn is None:
-            raise NotFound("No store is connected.", code="no_store")
-        return jsonify(connections.summary(conn, svc, g.shop_slug))
+        return jsonify(connections.status(session, svc, _shop(session)).as_dict())
 
 
 # --- the document -------------------------------------------------------------------------

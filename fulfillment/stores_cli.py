@@ -70,10 +70,7 @@ def register(main: click.Group) -> None:
 
         with services.db.session() as session:
             found = referrals.shop_by_slug(session, shop)
-            conn = connections.connect(session, services, found, req)
-            _, secret = connections.open_credentials(services, conn)
-            shown = secret if req.platform == "woocommerce" and not req.webhook_secret else None
-            click.echo(json.dumps(connections.summary(conn, services, shop, shown)))
+            click.echo(json.dumps(connections.connect(session, services, found, req).as_dict()))
 
     @stores_group.command("run")
     @click.option("--once", is_flag=True, help="Run what is due now, then exit.")

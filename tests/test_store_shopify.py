@@ -168,6 +168,13 @@ def test_a_bad_token_fails_the_job_with_the_reason_shown_to_the_shop(
     assert "refused our credentials" in status["last_error"]
 
 
+def test_a_shop_without_a_store_gets_a_404_and_its_webhooks_are_refused(client, demo):
+    answer = client.get("/api/v1/store", headers={"Authorization": f"Bearer {demo['api_key']}"})
+    assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "no_store"
+    raw, headers = shopify_delivery(APP_SECRET, "orders/paid", shopify_order())
+    assert client.post("/shopify/demo/webhooks", data=raw, headers=headers).status_code == 404
+
+
 @pytest.mark.parametrize("body, field", [
     ({"platform": "shopify", "shop_domain": "evil.example.com", "access_token": "t",
       "webhook_secret": "s"}, "shop_domain"),

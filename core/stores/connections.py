@@ -64,8 +64,32 @@ def _credentials(req: ConnectRequest) -> tuple[str, dict[str, str], str]:
                  "consumer_secret": req.consumer_secret.strip()}, secret
 
 
+@dataclass(frozen=True)
+class StoreStatus:
+    """What the shop may see: never a credential (the token's last 4 characters at most);
+    the webhook secret only when we made it, once, at connection."""
+
+    platform: str
+    store_url: str
+    api_version: str
+    token_hint: str
+    gift_card_rewards: bool
+    webhook_url: str
+    webhooks_registered_at: datetime | None
+    last_webhook_at: datetime | None
+    last_error: str | None
+    webhook_secret: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: (v.isoformat() if isinstance(v, datetime) else v)
+               for k, v in self.__dict__.items() if k != "webhook_secret"}
+        if self.webhook_secret is not None:
+            out["webhook_secret"] = self.webhook_secret
+        return out
+
+
 def connect(session: Session, services: Services, shop: Shop,
-            req: ConnectRequest) -> StoreConnection:
+            req: ConnectRequest) -> StoreStatus:
     """Create or replace the shop's store connection, then queue registering webhooks and
     the friend's discount for each active code (the store may be new to our codes)."""
     url, creds, webhook_secret = _credentials(req)
@@ -86,7 +110,16 @@ def connect(session: Session, services: Services, shop: Shop,
     for code in session.scalars(select(ReferralCode).where(
             ReferralCode.shop_id == shop.id, ReferralCode.active.is_(True))):
         jobs.enqueue_friend_discount(session, code, services.clock())
-    return conn
+    made = webhook_secret if req.platform == "woocommerce" and not req.webhook_secret.strip() \
+        else None
+    return _status(conn, services, shop.slug, made)
+
+
+def status(session: Session, services: Services, shop: Shop) -> StoreStatus:
+    conn = connection_of(session, shop.id)
+    if conn is None:
+        raise NotFound("No store is connected.", code="no_store")
+    return _status(conn, services, shop.slug)
 
 
 def open_credentials(services: Services, conn: StoreConnection) -> tuple[dict[str, str], str]:
@@ -102,23 +135,12 @@ def connection_of(session: Session, shop_id: int) -> StoreConnection | None:
     return session.scalar(select(StoreConnection).where(StoreConnection.shop_id == shop_id))
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def summary(conn: StoreConnection, services: Services, slug: str,
-            webhook_secret: str | None = None) -> dict[str, Any]:
-    """What the shop may see: never a credential (the token's last 4 characters at most);
-    the webhook secret only when we made it and the shop must paste it somewhere."""
-    out = {"platform": conn.platform, "store_url": conn.store_url,
-           "api_version": conn.api_version, "token_hint": conn.hint,
-           "gift_card_rewards": conn.gift_card_rewards,
-           "webhook_url": webhook_url(services, conn.platform, slug),
-           "webhooks_registered_at": _iso(conn.webhooks_registered_at),
-           "last_webhook_at": _iso(conn.last_webhook_at), "last_error": conn.last_error}
-    if webhook_secret is not None:
-        out["webhook_secret"] = webhook_secret
-    return out
+def _status(conn: StoreConnection, services: Services, slug: str,
+            webhook_secret: str | None = None) -> StoreStatus:
+    return StoreStatus(conn.platform, conn.store_url, conn.api_version, conn.hint,
+                       conn.gift_card_rewards, webhook_url(services, conn.platform, slug),
+                       conn.webhooks_registered_at, conn.last_webhook_at, conn.last_error,
+                       webhook_secret)
 
 
 def webhook_url(services: Services, platform: str, slug: str) -> str:
