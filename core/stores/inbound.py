@@ -88,14 +88,13 @@ def _receive(session: Session, services: Services, platform: str, slug: str,
                        topic=delivery.topic[:64], received_at=services.clock())
     session.add(row)
     session.flush()  # the unique constraint decides here, before any work
-    results = _process(session, services, shop.id, slug, delivery)
+    results = _process(session, services, shop.id, slug, shop.locale.split("-")[-1], delivery)
     row.result = {"results": results}
     return InboundOutcome(delivery.delivery_id, delivery.topic, False, results)
 
 
-def _process(session: Session, services: Services, shop_id: int, slug: str,
+def _process(session: Session, services: Services, shop_id: int, slug: str, region: str,
              delivery: Delivery) -> list[dict[str, Any]]:
-    region = referrals.shop_by_slug(session, slug).locale.split("-")[-1]
     results: list[dict[str, Any]] = []
     for raw in delivery.customers:
         customer, _ = events.upsert_customer(session, shop_id, _usable(raw, region), region,
