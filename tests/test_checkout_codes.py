@@ -32,7 +32,7 @@ def count(services, model) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_an_order_with_the_code_typed_at_checkout_refers_a_buyer_never_seen_before(
-        shop, services, demo, clock):
+        shop, services, demo, clock, client):
     answer = shop.order("sam-1", "order-1", 6000, codes=[typed_like_a_person(demo["code"])],
                         customer={"email": "sam@example.org", "name": "Sam"})
     assert answer.status_code == 200, answer.get_json()
@@ -47,6 +47,10 @@ def test_an_order_with_the_code_typed_at_checkout_refers_a_buyer_never_seen_befo
         assert referral.status == "converted"
         friend_entry = session.scalar(select(LedgerEntry).where(LedgerEntry.side == "friend"))
         assert friend_entry.note.startswith("discount taken at checkout")
+
+    ledger = client.get("/api/v1/customers/sam-1/ledger",
+                        headers={"Authorization": f"Bearer {demo['api_key']}"}).get_json()
+    assert [(e["side"], e["status"]) for e in ledger["data"]] == [("friend", "redeemed")]
 
     clock.advance(days=15)
     release_once(services)
