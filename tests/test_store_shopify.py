@@ -326,3 +326,36 @@ def test_the_same_webhook_delivered_fifty_times_at_once_converts_once(live, serv
         assert session.scalar(select(func.count(Conversion.id))) == 1
         assert session.scalar(select(func.count(StoreWebhook.id))) == 1
         assert sorted(session.scalars(select(LedgerEntry.side))) == ["friend", "referrer"]
+
+
+def test_a_field_shopify_calls_invalid_is_refused_for_good_with_its_user_error(shopify):
+    from core.stores.base import DiscountSpec, StoreError
+    from core.stores.shopify import ShopifyStore
+
+    store = ShopifyStore(DOMAIN, TOKEN, APP_SECRET, origin=shopify.url)
+    with pytest.raises(StoreError) as refused:
+        store.create_discount(DiscountSpec("BAD1234567", "t", "percent", 150, "USD"))
+    assert not refused.value.retryable and "between 0.0 and 1.0" in str(refused.value)
+    assert shopify.discounts == {}
+
+
+def test_a_friend_reward_of_nothing_makes_no_discount(client, demo, shopify, services):
+    answer = client.put("/api/v1/program", headers={"Authorization": f"Bearer {demo['api_key']}"},
+                        json={"friend_reward_kind": "fixed_discount", "friend_reward_amount": 0})
+    assert answer.status_code == 201
+    client.put("/api/v1/store", headers={"Authorization": f"Bearer {demo['api_key']}"},
+               json={"platform": "shopify", "shop_domain": DOMAIN, "access_token": TOKEN,
+                     "webhook_secret": APP_SECRET})
+    result = jobs.run_due(services)
+    assert (result.done, result.failed) == (1, 1) and "no discount" in result.errors[0]
+    assert shopify.discounts == {} and all("discountCode" not in c["body"].decode()
+                                           for c in shopify.calls)
+
+
+@pytest.mark.parametrize("locale, text", [("en-US", "$10.00"), ("de-DE", "10,00\xa0$"),
+                                          ("ru-RU", "10,00\xa0$")])
+def test_the_reward_is_written_in_the_referrers_language(locale: str, text: str) -> None:
+    entry = LedgerEntry(kind="fixed_discount", amount=1000, currency="USD")
+    assert jobs.reward_text(entry, locale) == text
+    percent = LedgerEntry(kind="percent_discount", amount=15, currency="USD")
+    assert jobs.reward_text(percent, locale).replace("\xa0", " ") in ("15%", "15 %")

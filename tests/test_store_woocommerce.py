@@ -145,3 +145,13 @@ def test_a_coupon_that_already_exists_after_a_lost_answer_counts_as_made(
     with services.db.session() as session:
         job = session.scalar(select(StoreJob).where(StoreJob.kind == "friend_discount"))
         assert job.result["issued_as"] == "existing"
+
+
+def test_wrong_rest_keys_fail_the_jobs_with_woocommerces_reason(client, demo, woo, services):
+    client.put("/api/v1/store", headers={"Authorization": f"Bearer {demo['api_key']}"},
+               json={"platform": "woocommerce", "store_url": woo.url, "consumer_key": KEY,
+                     "consumer_secret": "cs_wrong"})
+    result = jobs.run_due(services)
+    assert (result.failed, result.retried) == (2, 0)
+    assert all("refused our credentials (401)" in e for e in result.errors)
+    assert woo.discounts == {} and woo.webhooks == []

@@ -127,6 +127,8 @@ def _friend_spec(session: Session, job: StoreJob) -> DiscountSpec | str:
     kind = REWARD_KINDS.get(program.friend_reward_kind)
     if kind is None or program.friend_reward_kind == "gift_card":
         return f"the friend's reward ({program.friend_reward_kind}) is not a store discount"
+    if program.friend_reward_amount <= 0:
+        return "the friend's reward is zero: no discount to create"
     return DiscountSpec(code=str(job.code), title=f"Referral {codes.display(str(job.code))}: "
                         "a friend's first order", kind=kind,
                         amount=program.friend_reward_amount, currency=program.currency,
