@@ -359,3 +359,19 @@ def test_the_reward_is_written_in_the_referrers_language(locale: str, text: str)
     assert jobs.reward_text(entry, locale) == text
     percent = LedgerEntry(kind="percent_discount", amount=15, currency="USD")
     assert jobs.reward_text(percent, locale).replace("\xa0", " ") in ("15%", "15 %")
+
+
+def test_new_friend_terms_update_every_discount_already_in_the_store(
+        connected, shopify, services, clock, client, demo):
+    run_jobs(services, clock)
+    answer = client.put("/api/v1/program", headers={"Authorization": f"Bearer {demo['api_key']}"},
+                        json={"friend_reward_amount": 15, "min_order_amount": 0})
+    assert answer.status_code == 201
+    client.put("/api/v1/program", headers={"Authorization": f"Bearer {demo['api_key']}"},
+               json={"terms": {"en": "Same rewards, new words."}})  # no discount change
+    assert run_jobs(services, clock)[0].done == 1
+    discount = shopify.discounts[codes.validate(demo["code"])]
+    assert discount["customerGets"]["value"] == {"percentage": 0.15}
+    assert discount["minimumRequirement"] == {"subtotal": {"greaterThanOrEqualToSubtotal":
+                                                           "0.00"}}
+    assert len(shopify.discounts) == 1  # updated, not made again

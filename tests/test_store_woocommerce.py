@@ -155,3 +155,16 @@ def test_wrong_rest_keys_fail_the_jobs_with_woocommerces_reason(client, demo, wo
     assert (result.failed, result.retried) == (2, 0)
     assert all("refused our credentials (401)" in e for e in result.errors)
     assert woo.discounts == {} and woo.webhooks == []
+
+
+def test_new_friend_terms_update_the_coupon_in_place(connected, woo, services, clock, client,
+                                                      demo):
+    jobs.run_due(services)
+    client.put("/api/v1/program", headers={"Authorization": f"Bearer {demo['api_key']}"},
+               json={"friend_reward_kind": "fixed_discount", "friend_reward_amount": 500,
+                     "min_order_amount": 0})
+    assert jobs.run_due(services).done == 1
+    coupon = woo.discounts[codes.validate(demo["code"]).lower()]
+    assert (coupon["discount_type"], coupon["amount"], coupon["minimum_amount"]) == (
+        "fixed_cart", "5.00", "")
+    assert len(woo.discounts) == 1

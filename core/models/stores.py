@@ -13,7 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.models.base import Base, CreatedMixin, IdMixin, now_column
 
 STORE_PLATFORMS = ("shopify", "woocommerce")
-STORE_JOB_KINDS = ("register_webhooks", "friend_discount", "reward_code")
+STORE_JOB_KINDS = ("register_webhooks", "friend_discount", "friend_discount_update",
+                   "reward_code")
 
 
 class StoreConnection(IdMixin, CreatedMixin, Base):

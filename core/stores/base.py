@@ -1,7 +1,7 @@
 """The one small interface every store platform implements (Shopify, WooCommerce; InSales or
-1C-Bitrix later): make the friend's discount, issue a referrer's reward code, register our
-webhooks, and turn the platform's verified webhook into neutral events core already knows
-(customer, order.completed with the codes typed at checkout, order.refunded).
+1C-Bitrix later): make (and update) the friend's discount, issue a referrer's reward code,
+register our webhooks, and turn the platform's verified webhook into neutral events core
+already knows (customer, order.completed with the codes typed at checkout, order.refunded).
 
 Errors say whether trying again can help (5xx, 429, timeouts) and how long to wait; the
 job that calls a store decides when to try again, never a voice turn."""
@@ -88,6 +88,8 @@ class StorePlatform(Protocol):
     name: str
 
     def create_discount(self, spec: DiscountSpec) -> Issued: ...
+
+    def update_discount(self, store_id: str, spec: DiscountSpec) -> Issued: ...
 
     def issue_reward_code(self, spec: DiscountSpec, *, gift_card: bool) -> Issued: ...
 

@@ -84,6 +84,20 @@ def enqueue_friend_discount(session: Session, code: ReferralCode, now: datetime)
              customer_id=code.customer_id, code=code.code)
 
 
+def friend_terms_changed(session: Session, shop_id: int, version: int, now: datetime) -> None:
+    """The program's friend terms changed: every discount already in the store is updated
+    (one job each; codes still waiting for their first job get the new terms anyway)."""
+    made = session.scalars(select(StoreJob).where(
+        StoreJob.shop_id == shop_id, StoreJob.kind == "friend_discount",
+        StoreJob.status == "done"))
+    for job in made:
+        store_id = (job.result or {}).get("store_id")
+        if store_id:
+            _enqueue(session, now, shop_id=shop_id, kind="friend_discount_update",
+                     key=f"friend_discount_update:{job.id}:v{version}", code=job.code,
+                     customer_id=job.customer_id, result={"store_id": store_id})
+
+
 def reward_approved(session: Session, entry: LedgerEntry, now: datetime) -> None:
     """A referrer's approved money or discount reward becomes a unique single-use code in
     the shop's store. The code is chosen now, so a retry asks the store for the same one."""
@@ -108,6 +122,7 @@ class Work:
     spec: DiscountSpec | None = None
     gift_card: bool = False
     callback_url: str = ""
+    store_id: str = ""  # the store's id of the discount to update
     problem: str | None = None  # why this job cannot be done at all
 
 
@@ -165,14 +180,15 @@ def _claim(services: Services, batch: int) -> list[Work]:
                 shop = session.get(Shop, job.shop_id)
                 work.callback_url = f"{services.base_url}/{conn.platform}/{shop.slug}/webhooks"
             else:
-                spec = (_friend_spec if job.kind == "friend_discount" else _reward_spec)(
-                    session, job)
+                friendly = job.kind in ("friend_discount", "friend_discount_update")
+                spec = (_friend_spec if friendly else _reward_spec)(session, job)
                 if isinstance(spec, str):
                     work.problem = spec
                 else:
                     entry = session.get(LedgerEntry, job.ledger_entry_id) \
                         if job.ledger_entry_id else None
                     work.spec = spec
+                    work.store_id = str((job.result or {}).get("store_id") or "")
                     work.gift_card = bool(entry and (entry.kind == "gift_card" or (
                         conn.gift_card_rewards and spec.kind == "fixed")))
             claimed.append(work)
@@ -195,6 +211,8 @@ def _perform(services: Services, work: Work) -> tuple[str, dict[str, Any], Store
         assert work.spec is not None
         if work.kind == "friend_discount":
             issued = store.create_discount(work.spec)
+        elif work.kind == "friend_discount_update":
+            issued = store.update_discount(work.store_id, work.spec)
         else:
             issued = store.issue_reward_code(work.spec, gift_card=work.gift_card)
         return "done", {"store_id": issued.store_id, "issued_as": issued.kind,

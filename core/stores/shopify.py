@@ -47,6 +47,13 @@ mutation discountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
     userErrors { field code message }
   }
 }"""
+DISCOUNT_UPDATE = """
+mutation discountCodeBasicUpdate($id: ID!, $basicCodeDiscount: DiscountCodeBasicInput!) {
+  discountCodeBasicUpdate(id: $id, basicCodeDiscount: $basicCodeDiscount) {
+    codeDiscountNode { id }
+    userErrors { field code message }
+  }
+}"""
 CODES_ADD = """
 mutation discountRedeemCodeBulkAdd($discountId: ID!, $codes: [DiscountRedeemCodeInput!]!) {
   discountRedeemCodeBulkAdd(discountId: $discountId, codes: $codes) {
@@ -130,6 +137,18 @@ class ShopifyStore:
         _raise_user_errors(payload.get("userErrors") or [], spec.code)
         node_id = str((payload.get("codeDiscountNode") or {}).get("id", ""))
         return Issued(spec.code, node_id, note=self._add_aliases(node_id, spec.aliases))
+
+    def update_discount(self, store_id: str, spec: DiscountSpec) -> Issued:
+        """New terms for a discount we made: value and minimum (a minimum of zero is sent
+        as a zero subtotal, so a lifted minimum is lifted in the store too)."""
+        fields = self._discount_input(spec)
+        changes = {k: fields[k] for k in ("title", "customerGets")}
+        changes["minimumRequirement"] = fields.get("minimumRequirement") or {"subtotal": {
+            "greaterThanOrEqualToSubtotal": from_minor(0, spec.currency)}}
+        data = self.graphql(DISCOUNT_UPDATE, {"id": store_id, "basicCodeDiscount": changes})
+        payload = data.get("discountCodeBasicUpdate") or {}
+        _raise_user_errors(payload.get("userErrors") or [], spec.code)
+        return Issued(spec.code, store_id)
 
     def _add_aliases(self, discount_id: str, aliases: tuple[str, ...]) -> str:
         """Best effort: the discount works without them, so a failure is noted, not

@@ -44,8 +44,8 @@ class WooCommerceStore:
     timeout: tuple[float, float] = http.TIMEOUT
     name: str = "woocommerce"
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = http.send(self.http_session, "POST",
+    def _post(self, path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
+        response = http.send(self.http_session, method,
                              f"{self.base_url.rstrip('/')}/wp-json/wc/v3/{path}", json=body,
                              auth=(self.consumer_key, self.consumer_secret),
                              timeout=self.timeout)
@@ -69,6 +69,18 @@ class WooCommerceStore:
         return list(TOPICS)
 
     def create_discount(self, spec: DiscountSpec) -> Issued:
+        created = self._post("coupons", self._coupon(spec))
+        return Issued(spec.code, str(created.get("id", "")))
+
+    def update_discount(self, store_id: str, spec: DiscountSpec) -> Issued:
+        body = {k: v for k, v in self._coupon(spec).items()
+                if k in ("discount_type", "amount", "description")}
+        body["minimum_amount"] = from_minor(spec.minimum_minor, spec.currency) \
+            if spec.minimum_minor else ""
+        self._post(f"coupons/{int(store_id)}", body, method="PUT")
+        return Issued(spec.code, store_id)
+
+    def _coupon(self, spec: DiscountSpec) -> dict[str, Any]:
         body: dict[str, Any] = {
             "code": spec.code, "description": spec.title,
             "discount_type": "percent" if spec.kind == "percent" else "fixed_cart",
@@ -84,8 +96,7 @@ class WooCommerceStore:
             body["minimum_amount"] = from_minor(spec.minimum_minor, spec.currency)
         if spec.email:
             body["email_restrictions"] = [spec.email]
-        created = self._post("coupons", body)
-        return Issued(spec.code, str(created.get("id", "")))
+        return body
 
     def issue_reward_code(self, spec: DiscountSpec, *, gift_card: bool) -> Issued:
         # WooCommerce core has no gift cards: a single-use fixed coupon for the referrer.

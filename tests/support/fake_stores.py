@@ -137,6 +137,9 @@ def fake_shopify(token: str) -> Iterator[FakeStore]:
                 if "discountCodeBasicCreate" in query:
                     return self.reply(200, {"data": {"discountCodeBasicCreate":
                                                      self._discount(variables)}})
+                if "discountCodeBasicUpdate" in query:
+                    return self.reply(200, {"data": {"discountCodeBasicUpdate":
+                                                     self._discount_update(variables)}})
                 if "discountRedeemCodeBulkAdd" in query:
                     return self.reply(200, {"data": {"discountRedeemCodeBulkAdd":
                                                      self._codes_add(variables)}})
@@ -191,6 +194,20 @@ def fake_shopify(token: str) -> Iterator[FakeStore]:
             node_id = f"gid://shopify/DiscountCodeNode/{len(state.discounts) + 1}"
             state.discounts[code] = {**data, "_id": node_id}
             return {"codeDiscountNode": {"id": node_id}, "userErrors": []}
+
+        def _discount_update(self, variables: dict[str, Any]) -> dict[str, Any]:
+            owner = next((c for c, d in state.discounts.items()
+                          if d.get("_id") == variables.get("id")), None)
+            if owner is None:
+                return {"codeDiscountNode": None, "userErrors": [_user_error(
+                    ["id"], "INVALID", "Discount does not exist")]}
+            changes = variables.get("basicCodeDiscount") or {}
+            merged = {**state.discounts[owner], **changes}
+            errors = _discount_errors(merged)
+            if errors:
+                return {"codeDiscountNode": None, "userErrors": errors}
+            state.discounts[owner] = merged
+            return {"codeDiscountNode": {"id": merged["_id"]}, "userErrors": []}
 
         def _codes_add(self, variables: dict[str, Any]) -> dict[str, Any]:
             """Another code for an existing discount (the bulk job is asynchronous in
@@ -276,6 +293,9 @@ def fake_woocommerce(consumer_key: str, consumer_secret: str) -> Iterator[FakeSt
             with state.lock:
                 if self.path == "/wp-json/wc/v3/coupons":
                     return self._coupon(data)
+                update = re.match(r"^/wp-json/wc/v3/coupons/(\d+)$", self.path)
+                if update and self.command == "PUT":
+                    return self._coupon_update(int(update.group(1)), data)
                 if self.path == "/wp-json/wc/v3/webhooks":
                     return self._webhook(data)
             self.reply(404, {"code": "rest_no_route", "message": "No route was found "
@@ -298,6 +318,21 @@ def fake_woocommerce(consumer_key: str, consumer_secret: str) -> Iterator[FakeSt
             coupon = {**data, "id": 700 + len(state.discounts), "code": code}
             state.discounts[code] = coupon
             self.reply(201, coupon)
+
+        do_PUT = do_POST
+
+        def _coupon_update(self, coupon_id: int, data: dict[str, Any]) -> None:
+            code = next((c for c, d in state.discounts.items() if d.get("id") == coupon_id),
+                        None)
+            if code is None:
+                return self.reply(404, {"code": "woocommerce_rest_shop_coupon_invalid_id",
+                                        "message": "Invalid ID.", "data": {"status": 404}})
+            if data.get("discount_type", "fixed_cart") not in WOO_TYPES:
+                return self.reply(400, {"code": "rest_invalid_param",
+                                        "message": "Invalid parameter(s): discount_type",
+                                        "data": {"status": 400}})
+            state.discounts[code] = {**state.discounts[code], **data}
+            self.reply(200, state.discounts[code])
 
         def _webhook(self, data: dict[str, Any]) -> None:
             if data.get("topic") not in ("order.created", "order.updated", "order.deleted",
