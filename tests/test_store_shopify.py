@@ -375,3 +375,13 @@ def test_new_friend_terms_update_every_discount_already_in_the_store(
     assert discount["minimumRequirement"] == {"subtotal": {"greaterThanOrEqualToSubtotal":
                                                            "0.00"}}
     assert len(shopify.discounts) == 1  # updated, not made again
+
+
+def test_credentials_sealed_under_another_secret_key_fail_the_jobs_instead_of_looping(
+        connected, services):
+    from core.secrets_box import SecretBox
+
+    services.box = SecretBox("a-different-secret-key")
+    result = jobs.run_due(services)
+    assert (result.failed, result.retried) == (2, 0)
+    assert "connect the store again" in result.errors[0]

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import codes
+from core.errors import DomainError
 from core.messaging import outbox
 from core.models import (
     Customer,
@@ -226,6 +227,12 @@ def _perform(services: Services, work: Work) -> tuple[str, dict[str, Any], Store
         if exc.retryable and work.attempts < MAX_ATTEMPTS:
             return "retry", {}, exc
         return "failed", {}, exc
+    except DomainError as exc:  # e.g. credentials that no longer open (SECRET_KEY changed)
+        return "failed", {}, StoreError(exc.message, retryable=False, code=exc.code)
+    except Exception as exc:  # a bug or a surprise from the store: bounded retries, logged
+        log.exception("store job %s (%s) failed unexpectedly", work.job_id, work.kind)
+        error = StoreError(f"unexpected {type(exc).__name__}: {exc}"[:300], retryable=True)
+        return ("retry" if work.attempts < MAX_ATTEMPTS else "failed"), {}, error
 
 
 def _notify_referrer(session: Session, services: Services, job: StoreJob) -> dict[str, Any]:
