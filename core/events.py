@@ -34,8 +34,12 @@ _CUSTOMER = {"type": "object", "required": ["id"], "properties": {
     "locale": {"type": ["string", "null"], "maxLength": 16}}}
 # The buyer as the order names them: enough to create the customer when the order is the
 # first we hear of them (a code typed at checkout, no signup or click before).
-_ORDER_CUSTOMER = {"type": "object", "properties": {
-    k: v for k, v in _CUSTOMER["properties"].items() if k != "id"}}
+_ORDER_CUSTOMER: dict[str, Any] = {"type": "object", "properties": {
+    "email": {"type": ["string", "null"], "maxLength": 320},
+    "phone": {"type": ["string", "null"], "maxLength": 40},
+    "name": {"type": ["string", "null"], "maxLength": 200},
+    "ip": {"type": ["string", "null"], "maxLength": 64},
+    "locale": {"type": ["string", "null"], "maxLength": 16}}}
 MAX_MINOR = 10**15  # minor units; far above any order, far below BIGINT
 _BASE = {"id": {"type": "string", "minLength": 1, "maxLength": 128},
          "shop": {"type": "string", "minLength": 1}}
@@ -347,7 +351,7 @@ def _refer_at_checkout(session: Session, services: Services, program: Program,
                        ip: str | None) -> Referral:
     """The referral a signup with this code would have made, made at the order instead."""
     now = services.clock()
-    referrer = session.get(Customer, code.customer_id)
+    referrer = code.customer  # the code's owner; the foreign key guarantees one
     ip_hash = keyed_hash(services.settings.hash_key, ip) if ip else None
     verdict = fraud.evaluate(fraud.SignupFacts(session, program, referrer, friend,
                                                ordered_before, code.id, ip_hash, now))

@@ -508,7 +508,7 @@ def put_store(data: dict[str, Any]) -> ResponseReturnValue:
         webhook_secret=data.get("webhook_secret", ""),
         access_token=data.get("access_token", ""), consumer_key=data.get("consumer_key", ""),
         consumer_secret=data.get("consumer_secret", ""),
-        api_version=data.get("api_version", connections.shopify.API_VERSION),
+        api_version=str(data.get("api_version") or connections.SHOPIFY_API_VERSION),
         gift_card_rewards=data.get("gift_card_rewards", False))
     with svc.db.session() as session:
         return jsonify(connections.connect(session, svc, _shop(session), req).as_dict())

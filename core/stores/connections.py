@@ -20,6 +20,7 @@ from core.services import Services
 from core.stores import jobs, shopify
 
 VERSION = re.compile(r"^\d{4}-(01|04|07|10)$")
+SHOPIFY_API_VERSION = shopify.API_VERSION
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ order id (Shopify's orders/paid and WooCommerce's order.updated repeat orders)."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -114,8 +114,9 @@ def _usable(raw: dict[str, Any], region: str | None) -> dict[str, Any]:
     """A store's customer fields as we can keep them: an address that does not parse is
     dropped rather than failing the order (the store would re-deliver it forever)."""
     out = dict(raw)
-    for key, check in (("email", lambda v: normalize_email(v)),
-                       ("phone", lambda v: normalize_phone(v, region))):
+    checks: dict[str, Callable[[str], str]] = {
+        "email": normalize_email, "phone": lambda v: normalize_phone(v, region)}
+    for key, check in checks.items():
         if out.get(key):
             try:
                 check(str(out[key]))

@@ -179,7 +179,8 @@ def _claim(services: Services, batch: int) -> list[Work]:
                 work.problem = "the shop has no store connected"
             elif job.kind == "register_webhooks":
                 shop = session.get(Shop, job.shop_id)
-                work.callback_url = f"{services.base_url}/{conn.platform}/{shop.slug}/webhooks"
+                slug = shop.slug if shop is not None else ""
+                work.callback_url = f"{services.base_url}/{conn.platform}/{slug}/webhooks"
             else:
                 friendly = job.kind in ("friend_discount", "friend_discount_update")
                 spec = (_friend_spec if friendly else _reward_spec)(session, job)
