@@ -1,7 +1,7 @@
 """store connections, jobs and webhooks
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003_stores
+Revises: 0002_console_login
 Create Date: 2026-12-01 19:25:51.301551
 """
 from alembic import op
@@ -11,8 +11,8 @@ from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import postgresql
 
-revision = '0002'
-down_revision = '0001'
+revision = '0003_stores'
+down_revision = '0002_console_login'
 branch_labels = None
 depends_on = None
 
