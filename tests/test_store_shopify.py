@@ -49,8 +49,8 @@ APP_SECRET = "shpss_app-secret-that-signs-webhooks"
 @pytest.fixture
 def shopify(services, demo) -> Iterator[FakeStore]:  # type: ignore[no-untyped-def]
     with fake_shopify(TOKEN) as fake:
-        services.extras["store_origins"] = {DOMAIN: fake.url}
-        services.extras["store_timeout"] = (1.0, 1.0)
+        services.adapters.store_origins = {DOMAIN: fake.url}
+        services.adapters.store_timeout = (1.0, 1.0)
         yield fake
 
 

@@ -26,8 +26,8 @@ KEY, SECRET = "ck_0123456789abcdef0123456789abcdef01234567", "cs_fedcba987654321
 @pytest.fixture
 def woo(services, demo) -> Iterator[FakeStore]:  # type: ignore[no-untyped-def]
     with fake_woocommerce(KEY, SECRET) as fake:
-        services.extras["allow_private_store_urls"] = True  # the stand-in is on loopback
-        services.extras["store_timeout"] = (1.0, 1.0)
+        services.adapters.allow_private_store_urls = True  # the stand-in is on loopback
+        services.adapters.store_timeout = (1.0, 1.0)
         yield fake
 
 

@@ -18,7 +18,7 @@ def _shopify(services: Services, conn: StoreConnection, creds: dict[str, str],
     from core.stores.shopify import ShopifyStore
 
     # Tests point a shop domain at a local stand-in; nothing in the environment can.
-    origins: dict[str, str] = services.extras.get("store_origins") or {}
+    origins = services.adapters.store_origins
     return ShopifyStore(conn.store_url, creds["access_token"], webhook_secret,
                         conn.api_version or "2026-07", now=services.clock(),
                         origin=origins.get(conn.store_url, ""), timeout=_timeout(services))
@@ -35,7 +35,7 @@ def _woocommerce(services: Services, conn: StoreConnection, creds: dict[str, str
 def _timeout(services: Services) -> tuple[float, float]:
     from core.stores.http import TIMEOUT
 
-    return services.extras.get("store_timeout") or TIMEOUT
+    return services.adapters.store_timeout or TIMEOUT
 
 
 PLATFORMS: dict[str, Builder] = {"shopify": _shopify, "woocommerce": _woocommerce}
@@ -52,7 +52,7 @@ def store_for(services: Services, conn: StoreConnection) -> StorePlatform:
 def allow_private_urls(services: Services) -> bool:
     """Only tests set this (their stores listen on loopback); nothing in the environment
     can."""
-    return bool(services.extras.get("allow_private_store_urls"))
+    return services.adapters.allow_private_store_urls
 
 
 __all__ = ["PLATFORMS", "allow_private_urls", "store_for"]
