@@ -469,20 +469,27 @@ def kpis() -> ResponseReturnValue:
 
 # --- the shop's online store ------------------------------------------------------------
 
-_SECRET = {"type": "string", "minLength": 1, "maxLength": 500}
+_SECRET = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S"}
+_STORE_FIELDS: dict[str, Any] = {
+    "platform": {"enum": ["shopify", "woocommerce"]},
+    "shop_domain": {"type": "string", "maxLength": 300,
+                    "pattern": "^[a-z0-9][a-z0-9-]*\\.myshopify\\.com$",
+                    "description": "Shopify: example.myshopify.com"},
+    "store_url": {"type": "string", "maxLength": 300,
+                  "pattern": "^https?://[^\\s/?#@]+(/[^\\s?#]*)?$",
+                  "description": "WooCommerce: the site's https URL"},
+    "access_token": {**_SECRET, "description": "Shopify Admin API access token"},
+    "consumer_key": _SECRET, "consumer_secret": _SECRET,
+    "webhook_secret": {**_SECRET, "description": "Shopify: the app's API secret (it signs "
+                       "webhooks); WooCommerce: made for you if absent"},
+    "api_version": {"type": "string", "pattern": "^[0-9]{4}-(01|04|07|10)$",
+                    "description": "Shopify Admin API version (default 2026-07)"},
+    "gift_card_rewards": {"type": "boolean"}}
 STORE = {"type": "object", "required": ["platform"], "additionalProperties": False,
-         "properties": {
-             "platform": {"enum": ["shopify", "woocommerce"]},
-             "shop_domain": {"type": "string", "maxLength": 300,
-                             "description": "Shopify: example.myshopify.com"},
-             "store_url": {"type": "string", "maxLength": 300,
-                           "description": "WooCommerce: the site's https URL"},
-             "access_token": {**_SECRET, "description": "Shopify Admin API access token"},
-             "consumer_key": _SECRET, "consumer_secret": _SECRET,
-             "webhook_secret": {**_SECRET, "description": "Shopify: the app's API secret "
-                                "(it signs webhooks); WooCommerce: made for you if absent"},
-             "api_version": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
-             "gift_card_rewards": {"type": "boolean"}}}
+         "properties": _STORE_FIELDS,
+         "if": {"properties": {"platform": {"const": "shopify"}}},
+         "then": {"required": ["shop_domain", "access_token", "webhook_secret"]},
+         "else": {"required": ["store_url", "consumer_key", "consumer_secret"]}}
 STORE_OUT = _obj(["platform", "store_url", "api_version", "token_hint", "gift_card_rewards",
                   "webhook_url", "webhooks_registered_at", "last_webhook_at", "last_error"],
                  platform=STR, store_url=STR, api_version=STR,
