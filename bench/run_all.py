@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 BENCHES = ["bench_links.py", "bench_alexa.py", "bench_google_alice.py", "bench_events.py",
-           "bench_worker.py", "bench_console_login.py", "bench_nlu.py"]
+           "bench_worker.py", "bench_console_login.py", "bench_nlu.py",
+           "bench_store_webhooks.py"]
 
 
 def main() -> int:

@@ -21,12 +21,20 @@ from core import codes, credentials, fraud, links, referrals, rewards
 from core.contacts import canonical_email, normalize_email, normalize_phone
 from core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
 from core.hashing import keyed_hash
-from core.models import Conversion, Customer, Program, Referral, ShopEvent
+from core.models import Conversion, Customer, Program, Referral, ReferralCode, ShopEvent
 from core.services import Services
 from core.webhook_signing import verify
 
 _CUSTOMER = {"type": "object", "required": ["id"], "properties": {
     "id": {"type": "string", "minLength": 1, "maxLength": 128},
+    "email": {"type": ["string", "null"], "maxLength": 320},
+    "phone": {"type": ["string", "null"], "maxLength": 40},
+    "name": {"type": ["string", "null"], "maxLength": 200},
+    "ip": {"type": ["string", "null"], "maxLength": 64},
+    "locale": {"type": ["string", "null"], "maxLength": 16}}}
+# The buyer as the order names them: enough to create the customer when the order is the
+# first we hear of them (a code typed at checkout, no signup or click before).
+_ORDER_CUSTOMER: dict[str, Any] = {"type": "object", "properties": {
     "email": {"type": ["string", "null"], "maxLength": 320},
     "phone": {"type": ["string", "null"], "maxLength": 40},
     "name": {"type": ["string", "null"], "maxLength": 200},
@@ -49,7 +57,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                        "customer_id": {"type": "string", "minLength": 1},
                                        "amount": {"type": "integer", "minimum": 0,
                                                   "maximum": MAX_MINOR},
-                                       "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}},
+                                       "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                                       "codes": {"type": "array", "maxItems": 20,
+                                                 "description": "discount codes used at "
+                                                 "checkout, as typed: a referral code "
+                                                 "attributes the order to its referrer",
+                                                 "items": {"type": "string", "minLength": 1,
+                                                           "maxLength": 64}},
+                                       "customer": _ORDER_CUSTOMER}},
     "order.refunded": {"type": "object", "required": ["id", "shop", "type", "order_id", "amount"],
                        "properties": {**_BASE, "type": {"const": "order.refunded"},
                                       "order_id": {"type": "string", "minLength": 1},
@@ -114,8 +129,6 @@ def receive(services: Services, body: bytes, signature_header: str | None) -> Ev
     slug = data.get("shop")
     if not isinstance(slug, str):
         raise InvalidInput("Invalid fields: shop.", code="schema", details={"fields": ["shop"]})
-    kind = data.get("type")
-    order_key = data.get("order_id") if kind == "order.completed" else None
     for _attempt in range(3):
         try:
             with services.db.session() as session:
@@ -123,20 +136,30 @@ def receive(services: Services, body: bytes, signature_header: str | None) -> Ev
                 secrets = credentials.webhook_secrets(session, shop, services.box,
                                                       services.clock)
                 verify(signature_header, body, secrets, services.clock().timestamp())
-                validate(data)
-                # A fast path for re-deliveries; the unique constraints still decide.
-                first = _first_delivery(session, shop.id, data["id"], kind, order_key)
-                if first is not None:
-                    return first
-                event = ShopEvent(shop_id=shop.id, event_id=data["id"], type=kind,
-                                  order_id=order_key, payload=data, received_at=services.clock())
-                session.add(event)
-                session.flush()  # the unique constraints decide here, before any work
-                event.result = _process(session, services, shop.id, data)
-                return EventOutcome(event.event_id, kind, event.result, replayed=False)
+                return record(session, services, shop.id, data)
         except IntegrityError:
             continue  # the next attempt finds the winner's event, or sees its rows
     raise Conflict("The event collided with concurrent events; send it again.", code="retry")
+
+
+def record(session: Session, services: Services, shop_id: int,
+           data: dict[str, Any]) -> EventOutcome:
+    """Validate, answer a replay, or record and process one event in the caller's
+    transaction (signed events here, store webhooks in core.stores.inbound). An
+    IntegrityError means a concurrent duplicate: the caller rolls back and tries again."""
+    validate(data)
+    kind = data["type"]
+    order_key = data.get("order_id") if kind == "order.completed" else None
+    # A fast path for re-deliveries; the unique constraints still decide.
+    first = _first_delivery(session, shop_id, data["id"], kind, order_key)
+    if first is not None:
+        return first
+    event = ShopEvent(shop_id=shop_id, event_id=data["id"], type=kind,
+                      order_id=order_key, payload=data, received_at=services.clock())
+    session.add(event)
+    session.flush()  # the unique constraints decide here, before any work
+    event.result = _process(session, services, shop_id, data)
+    return EventOutcome(event.event_id, kind, event.result, replayed=False)
 
 
 def _first_delivery(session: Session, shop_id: int, event_id: str, kind: str,
@@ -240,16 +263,40 @@ def _signup(session: Session, services: Services, shop_id: int,
 
 def _order(session: Session, services: Services, shop_id: int,
            data: dict[str, Any]) -> dict[str, Any]:
+    """A referred friend's first qualifying order converts. A friend with no referral yet
+    is referred here when a code they typed at checkout is a referral code (every fraud
+    rule applies, as at a signup); an unknown buyer is created from the order then."""
     now = services.clock()
     friend = session.scalar(select(Customer).where(Customer.shop_id == shop_id,
                                                    Customer.external_id == data["customer_id"]))
+    typed = _referral_codes(session, shop_id, data.get("codes") or [])
+    if friend is None and not typed:
+        if data.get("customer") is not None:  # a store's buyer: remembered by id only, so a
+            _remember_buyer(session, shop_id, data["customer_id"], now)  # later code is not
+        return {"conversion": None, "reason": "unknown_customer"}  # a new customer's
+    program = _active_program(session, shop_id)
     if friend is None:
-        return {"conversion": None, "reason": "unknown_customer"}
+        region = program.shop.locale.split("-")[-1] if program else None
+        friend, _ = upsert_customer(session, shop_id, {**(data.get("customer") or {}),
+                                                       "id": data["customer_id"]},
+                                    region, now, signing_up=False)
+    ordered_before = friend.first_order_at is not None
+    friend.first_order_at = friend.first_order_at or now
     referral = session.scalar(select(Referral).where(
         Referral.shop_id == shop_id, Referral.friend_id == friend.id).with_for_update())
+    attributed = "signup"
+    if referral is None and typed:
+        if program is None:
+            return {"conversion": None, "reason": "no_active_program"}
+        referral = _refer_at_checkout(session, services, program, friend, typed[0],
+                                      ordered_before, (data.get("customer") or {}).get("ip"))
+        attributed = "code"
     if referral is None or referral.status not in ("pending", "flagged"):
         reason = "not_referred" if referral is None else f"referral_{referral.status}"
-        return {"conversion": None, "reason": reason}
+        out: dict[str, Any] = {"conversion": None, "reason": reason}
+        if referral is not None and attributed == "code":
+            out.update(referral=referral.id, fraud=list(referral.reasons or []))
+        return out
     program = session.get(Program, referral.program_id)
     if data["currency"] != program.currency:
         return {"conversion": None, "reason": "currency_mismatch"}
@@ -261,12 +308,60 @@ def _order(session: Session, services: Services, shop_id: int,
     session.flush()
     entries, capped = rewards.grant(session, program=program, referral=referral,
                                     conversion=conversion, now=now)
+    redeemed = next((c for c in typed if c.customer_id == referral.referrer_id), None)
+    if redeemed is not None:
+        rewards.mark_redeemed(entries, redeemed.code, now)
     if referral.status == "pending":
         referral.status = "converted"
     session.flush()
-    return {"conversion": conversion.id, "capped": capped,
+    return {"conversion": conversion.id, "capped": capped, "referral": referral.id,
+            "attributed_by": attributed, "fraud": list(referral.reasons or []),
             "rewards": [{"id": e.id, "side": e.side, "kind": e.kind, "amount": e.amount,
                          "currency": e.currency, "status": e.status} for e in entries]}
+
+
+def _remember_buyer(session: Session, shop_id: int, external_id: str, now: datetime) -> None:
+    """A buyer who used no referral code: kept as their id and first order time only (no
+    contact details), which is all the existing-customer rule needs later."""
+    try:
+        with session.begin_nested():
+            session.add(Customer(shop_id=shop_id, external_id=external_id, name="",
+                                 first_order_at=now))
+    except IntegrityError:
+        pass  # a concurrent order of the same buyer remembered them
+
+
+def _referral_codes(session: Session, shop_id: int, typed: list[str]) -> list[ReferralCode]:
+    """The shop's referral codes among the codes typed at checkout, in the order typed.
+    Through referrals.find_code, so every tolerance the lookup learns applies here; other
+    discount codes (SUMMER10) are simply not referral codes."""
+    found: list[ReferralCode] = []
+    for text in typed[:20]:
+        try:
+            code = referrals.find_code(session, text)
+        except (codes.InvalidCode, NotFound, InvalidInput):
+            continue
+        if code.shop_id == shop_id and code not in found:
+            found.append(code)
+    return found
+
+
+def _refer_at_checkout(session: Session, services: Services, program: Program,
+                       friend: Customer, code: ReferralCode, ordered_before: bool,
+                       ip: str | None) -> Referral:
+    """The referral a signup with this code would have made, made at the order instead."""
+    now = services.clock()
+    referrer = code.customer  # the code's owner; the foreign key guarantees one
+    ip_hash = keyed_hash(services.settings.hash_key, ip) if ip else None
+    verdict = fraud.evaluate(fraud.SignupFacts(session, program, referrer, friend,
+                                               ordered_before, code.id, ip_hash, now))
+    status = {"ok": "pending", "flag": "flagged", "block": "blocked"}[verdict.action]
+    referral = Referral(shop_id=friend.shop_id, program_id=program.id, code_id=code.id,
+                        referrer_id=referrer.id, friend_id=friend.id, status=status,
+                        reasons=list(verdict.reasons), ip_hash=ip_hash, created_at=now)
+    session.add(referral)
+    session.flush()
+    return referral
 
 
 def _refund(session: Session, services: Services, shop_id: int,

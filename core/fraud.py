@@ -53,9 +53,9 @@ def self_referral(f: SignupFacts) -> bool:
 
 
 def existing_customer(f: SignupFacts) -> bool:
-    """The friend had signed up before, or a second account of someone who had: another
-    signed-up customer with the same canonical email or phone (the referrer excepted;
-    that is self-referral)."""
+    """The friend had signed up (or, for a code typed at checkout, ordered) before, or a
+    second account of someone who had: another signed-up or ordering customer with the
+    same canonical email or phone (the referrer excepted; that is self-referral)."""
     if f.friend_existed_before:
         return True
     same_person = []
@@ -67,7 +67,8 @@ def existing_customer(f: SignupFacts) -> bool:
         return False
     return f.session.scalar(select(Customer.id).where(
         Customer.shop_id == f.friend.shop_id, Customer.id.not_in((f.friend.id, f.referrer.id)),
-        Customer.signed_up_at.is_not(None), or_(*same_person)).limit(1)) is not None
+        or_(Customer.signed_up_at.is_not(None), Customer.first_order_at.is_not(None)),
+        or_(*same_person)).limit(1)) is not None
 
 
 def already_referred(f: SignupFacts) -> bool:

@@ -41,6 +41,7 @@ from core.models import (
     Suppression,
     VoiceIdentity,
 )
+from core.models.stores import StoreJob, StoreWebhook
 from core.services import Services
 
 # table -> the key of the export document that holds its rows
@@ -65,11 +66,15 @@ EXPORTED = {
     # Support staff simulating turns as this customer (their voice id, their words).
     "console_sessions": "support_console",
     "console_turns": "support_console",
+    # The store's side: discounts and reward codes made for the customer, store webhooks
+    # whose results name them.
+    "store_jobs": "store_codes",
+    "store_webhooks": "store_webhooks",
 }
 # Tables that hold no customer's data: the shop itself, its keys, program and staff, and
 # console sign-in throttles (keyed hashes of staff accounts and addresses).
 HOLDS_NO_CUSTOMER_DATA = frozenset({"shops", "shop_credentials", "programs", "staff_users",
-                                    "login_throttles"})
+                                    "login_throttles", "store_connections"})
 
 ERASED = "[erased]"
 TOMBSTONE_PREFIX = "erased_"
@@ -193,6 +198,16 @@ def _webhooks(session: Session, rel: Related) -> list[OutboundWebhook]:
         OutboundWebhook.shop_id == rel.customer.shop_id,
         _mentions(OutboundWebhook.payload, values)).order_by(OutboundWebhook.id))
     return [r for r in rows if _contains_any([r.payload], values)]
+
+
+def _store_webhooks(session: Session, rel: Related) -> list[StoreWebhook]:
+    values = _personal_values(rel)
+    if not values:
+        return []
+    rows = session.scalars(select(StoreWebhook).where(
+        StoreWebhook.shop_id == rel.customer.shop_id,
+        _mentions(StoreWebhook.result, values)).order_by(StoreWebhook.id))
+    return [r for r in rows if _contains_any([r.result], values)]
 
 
 def _console(session: Session, rel: Related) -> tuple[list[ConsoleSession], list[ConsoleTurn]]:
@@ -332,6 +347,13 @@ def export_customer(session: Session, shop_id: int, external_id: str, hash_key: 
                    for d in session.scalars(select(DigestSubscription).where(
                        DigestSubscription.customer_id == customer.id))],
         "support_console": _console_rows(session, rel),
+        "store_codes": [{"id": j.id, "kind": j.kind, "code": j.code, "status": j.status,
+                         "created_at": _iso(j.created_at), "done_at": _iso(j.done_at)}
+                        for j in session.scalars(select(StoreJob).where(
+                            StoreJob.customer_id == customer.id).order_by(StoreJob.id))],
+        "store_webhooks": [{"id": w.id, "platform": w.platform, "topic": w.topic,
+                            "result": w.result, "received_at": _iso(w.received_at)}
+                           for w in _store_webhooks(session, rel)],
         "erasure_requests": [{"id": e.id, "source": e.source, "status": e.status,
                               "created_at": _iso(e.created_at)}
                              for e in session.scalars(select(ErasureRequest).where(
@@ -474,6 +496,18 @@ def _erase_rows(session: Session, services: Services, rel: Related,
     for turn in console_turns:
         turn.result = _scrub(turn.result, values, c.external_id, tombstone)
     counts["support_console"] = len(console_sessions) + len(console_turns)
+    store_hooks = _store_webhooks(session, rel)
+    for store_hook in store_hooks:
+        store_hook.result = _scrub(store_hook.result, values, c.external_id, tombstone)
+    counts["store_webhooks"] = len(store_hooks)
+    jobs = session.scalars(select(StoreJob).where(StoreJob.customer_id == c.id)).all()
+    for job in jobs:  # the store keeps its discount; we keep no code naming them
+        job.code, job.result = None, _scrub(job.result, values, c.external_id, tombstone)
+        job.key = f"{job.kind}:{tombstone}:{job.id}"[:128]  # keys spelled the code
+        if job.status == "pending":
+            job.status = "failed"
+            job.last_error = "customer erased"
+    counts["store_codes"] = len(jobs)
     for entry in session.scalars(select(LedgerEntry).where(LedgerEntry.customer_id == c.id)):
         entry.note = _scrub(entry.note, values, None, tombstone)
     counts["reminders"] = _rowcount(session.execute(delete(Reminder).where(

@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.db import session_now
 from core.errors import InvalidInput, NotFound
 from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
 from core.models import Program, Shop
 from core.models.shops import ALLOWED_HOLD_DAYS, REWARD_KINDS
+from core.stores import jobs as store_jobs
 
 __all__ = ["ALLOWED_HOLD_DAYS", "REWARD_KINDS", "active", "as_dict", "history", "save_version"]
 
@@ -77,6 +79,11 @@ def save_version(session: Session, shop: Shop, changes: dict[str, Any]) -> Progr
     program = Program(shop_id=shop.id, version=(latest or 0) + 1, active=True, **values)
     session.add(program)
     session.flush()
+    friend_terms = ("friend_reward_kind", "friend_reward_amount", "min_order_amount",
+                    "currency")
+    if current is not None and any(base[f] != values[f] for f in friend_terms):
+        store_jobs.friend_terms_changed(session, shop.id, program.version,
+                                        session_now(session))
     return program
 
 

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from core import codes, links, names
 from core.clicks import PendingClick
+from core.db import session_now
 from core.errors import NotFound
 from core.hashing import keyed_hash
 from core.models import Customer, ReferralCode, Share, Shop
 from core.services import Services
+from core.stores import jobs as store_jobs
 
 log = logging.getLogger(__name__)
 MAX_CODE_ATTEMPTS = 12
@@ -65,6 +67,8 @@ def ensure_code(session: Session, customer: Customer) -> ReferralCode:
         except IntegrityError:
             session.expunge(row) if row in session else None
             continue
+        # The friend's discount in the shop's store, made by a job (core.stores.jobs).
+        store_jobs.enqueue_friend_discount(session, row, session_now(session))
         return row
     raise RuntimeError("could not allocate a referral code")  # pragma: no cover
 
@@ -107,8 +111,12 @@ def resolve_heard(session: Session, text: str) -> ReferralCode | None:
 
 
 def heard_as(heard: codes.Heard, compact: str) -> bool:
-    """Is `heard` a way of writing the code `compact` (whose digits it has)?"""
-    parts = codes.split(compact)
+    """Is `heard` a way of writing the code `compact` (whose digits it has)? A stored value
+    that is no longer a code (an erased customer's tombstone) is no way of writing one."""
+    try:
+        parts = codes.split(compact)
+    except codes.InvalidCode:
+        return False
     if not heard.word:  # digits alone: they must carry their own check
         return codes.digits_check_ok(parts.digits)
     return bool(parts.word) and names.similar(heard.word, parts.word)

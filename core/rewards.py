@@ -21,6 +21,7 @@ from core.models import (
     Shop,
 )
 from core.services import Services
+from core.stores import jobs as store_jobs
 
 MONEY_KINDS = ("fixed_discount", "gift_card", "cash")
 
@@ -134,6 +135,15 @@ def grant(session: Session, *, program: Program, referral: Referral, conversion:
     return entries, capped
 
 
+def mark_redeemed(entries: list[LedgerEntry], code: str, now: datetime) -> None:
+    """The friend typed the referral code at checkout: the store's discount was their
+    reward, already taken. Recorded as such, so it is never issued or announced again."""
+    for entry in entries:
+        if entry.side == "friend":
+            entry.status, entry.approved_at = "redeemed", now
+            entry.note = f"discount taken at checkout with {code}"[:200]
+
+
 def _referrer_of(session: Session, shop_id: int, customer_id: int) -> Referral | None:
     return session.scalar(select(Referral).where(
         Referral.shop_id == shop_id, Referral.friend_id == customer_id,
@@ -212,6 +222,7 @@ def release(session: Session, now: datetime, *, batch: int = 500) -> ReleaseResu
     for entry in due:
         entry.status, entry.approved_at = "approved", now
         notify(session, entry, "reward.approved", now)
+        store_jobs.reward_approved(session, entry, now)  # a code in the shop's store
         result.approved += 1
     return result
 

@@ -35,6 +35,11 @@ class Adapters:
     # The simulator's in-memory Alexa CA and Google key (fulfillment.sandbox_keys), present
     # only when SANDBOX=1: nothing outside the simulator can sign with them.
     sandbox_keys: object | None = None
+    # Stores (core.stores): a shop domain -> the origin of a local stand-in, the HTTP
+    # timeout, and loopback store URLs allowed. Tests only: nothing in the environment.
+    store_origins: dict[str, str] = field(default_factory=dict)
+    store_timeout: tuple[float, float] | None = None
+    allow_private_store_urls: bool = False
 
 
 @dataclass

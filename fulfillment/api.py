@@ -471,6 +471,70 @@ def kpis() -> ResponseReturnValue:
         return jsonify(analytics.kpis(session, g.shop_id).as_dict())
 
 
+# --- the shop's online store ------------------------------------------------------------
+
+_SECRET = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S"}
+_STORE_FIELDS: dict[str, Any] = {
+    "platform": {"enum": ["shopify", "woocommerce"]},
+    "shop_domain": {"type": "string", "maxLength": 300,
+                    "pattern": "^[a-z0-9][a-z0-9-]*\\.myshopify\\.com$",
+                    "description": "Shopify: example.myshopify.com"},
+    "store_url": {"type": "string", "maxLength": 300,
+                  "pattern": "^https?://[^\\s/?#@]+(/[^\\s?#]*)?$",
+                  "description": "WooCommerce: the site's https URL"},
+    "access_token": {**_SECRET, "description": "Shopify Admin API access token"},
+    "consumer_key": _SECRET, "consumer_secret": _SECRET,
+    "webhook_secret": {**_SECRET, "description": "Shopify: the app's API secret (it signs "
+                       "webhooks); WooCommerce: made for you if absent"},
+    "api_version": {"type": "string", "pattern": "^[0-9]{4}-(01|04|07|10)$",
+                    "description": "Shopify Admin API version (default 2026-07)"},
+    "gift_card_rewards": {"type": "boolean"}}
+STORE = {"type": "object", "required": ["platform"], "additionalProperties": False,
+         "properties": _STORE_FIELDS,
+         "if": {"properties": {"platform": {"const": "shopify"}}},
+         "then": {"required": ["shop_domain", "access_token", "webhook_secret"]},
+         "else": {"required": ["store_url", "consumer_key", "consumer_secret"]}}
+STORE_OUT = _obj(["platform", "store_url", "api_version", "token_hint", "gift_card_rewards",
+                  "webhook_url", "webhooks_registered_at", "last_webhook_at", "last_error"],
+                 platform=STR, store_url=STR, api_version=STR,
+                 token_hint={**STR, "description": "the token's last 4 characters"},
+                 gift_card_rewards={"type": "boolean"}, webhook_url=STR,
+                 webhooks_registered_at=NULL_TIME, last_webhook_at=NULL_TIME,
+                 last_error=NULL_STR,
+                 webhook_secret={**STR, "description": "only when we made it: paste nowhere, "
+                                 "we registered the webhooks with it"})
+
+
+@api("PUT", "/store", "Connect the shop's store (Shopify or WooCommerce). Credentials are "
+     "kept sealed; webhooks are registered and the friends' discounts created by a job.",
+     body=STORE, response=STORE_OUT)
+def put_store(data: dict[str, Any]) -> ResponseReturnValue:
+    from core.stores import connections
+
+    svc = services()
+    shopify_shop = data["platform"] == "shopify"
+    req = connections.ConnectRequest(
+        platform=data["platform"],
+        store_url=data.get("shop_domain" if shopify_shop else "store_url", ""),
+        webhook_secret=data.get("webhook_secret", ""),
+        access_token=data.get("access_token", ""), consumer_key=data.get("consumer_key", ""),
+        consumer_secret=data.get("consumer_secret", ""),
+        api_version=str(data.get("api_version") or connections.SHOPIFY_API_VERSION),
+        gift_card_rewards=data.get("gift_card_rewards", False))
+    with svc.db.session() as session:
+        return jsonify(connections.connect(session, svc, _shop(session), req).as_dict())
+
+
+@api("GET", "/store", "The connected store and its status (last webhook, last error).",
+     response=STORE_OUT)
+def get_store() -> ResponseReturnValue:
+    from core.stores import connections
+
+    svc = services()
+    with svc.db.session() as session:
+        return jsonify(connections.status(session, svc, _shop(session)).as_dict())
+
+
 # --- the document -------------------------------------------------------------------------
 
 @api("GET", "/openapi.json", "This document.", auth="none")

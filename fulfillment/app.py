@@ -29,10 +29,11 @@ def _blueprints() -> list[Any]:
         links,
         messaging_hooks,
         privacy_api,
+        store_webhooks,
     )
 
     return [health.bp, links.bp, alexa.bp, google.bp, alice.bp, api.bp, messaging_hooks.bp,
-            console.bp, dashboard.bp, privacy_api.bp, digest_api.bp]
+            console.bp, dashboard.bp, privacy_api.bp, digest_api.bp, store_webhooks.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:

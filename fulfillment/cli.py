@@ -123,6 +123,7 @@ def _command_modules() -> list[str]:
         "fulfillment.jobs_cli",
         "fulfillment.nlu_eval_cli",
         "fulfillment.engagement_cli",
+        "fulfillment.stores_cli",
     ]
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from core import alice_images, digest, privacy, reminders, rewards
 from core.messaging.worker import Worker
 from core.services import Services
+from core.stores import jobs as store_jobs
 
 log = logging.getLogger(__name__)
 Pass = Callable[[], int]  # one pass; returns how much it did (0: nothing was due)
@@ -60,6 +61,8 @@ JOBS: tuple[Job, ...] = (
     Job("alice-images", 5.0, alice_images.upload_job, "upload QR images to Yandex Dialogs"),
     Job("digest", 60.0, _counted(digest.run_due), "weekly digests to opted-in referrers"),
     Job("reminders", 60.0, _counted(reminders.run_due), "reminders customers set by voice"),
+    Job("stores", 5.0, _counted(store_jobs.run_due), "discounts and reward codes in the "
+        "shops' stores (Shopify, WooCommerce), webhook registration"),
     Job("retention", 3600.0, _counted(privacy.prune), "drop click hashes and message texts "
         "past the shop's retention"),
 )

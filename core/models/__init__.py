@@ -15,6 +15,7 @@ from core.models.rewards import (
     ShopEvent,
 )
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
+from core.models.stores import StoreConnection, StoreJob, StoreWebhook
 
 __all__ = [
     "ASSISTANTS",
@@ -42,6 +43,9 @@ __all__ = [
     "ShopCredential",
     "ShopEvent",
     "StaffUser",
+    "StoreConnection",
+    "StoreJob",
+    "StoreWebhook",
     "Suppression",
     "VoiceIdentity",
 ]

@@ -34,6 +34,9 @@ class Customer(IdMixin, CreatedMixin, Base):
     consent_email: Mapped[bool] = mapped_column(default=False)
     consent_sms: Mapped[bool] = mapped_column(default=False)
     signed_up_at: Mapped[datetime | None]
+    # The first order we know of (an order event or a store webhook): a customer who has
+    # ordered before is not a new customer when a referral code turns up at checkout.
+    first_order_at: Mapped[datetime | None]
 
     shop: Mapped[Shop] = relationship()
 

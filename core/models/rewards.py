@@ -12,7 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.models.base import Base, CreatedMixin, IdMixin, JSONType, now_column
 
 REFERRAL_STATUSES = ("pending", "flagged", "blocked", "rejected", "converted")
-ENTRY_STATUSES = ("pending", "held", "approved", "reversed")
+# redeemed: the friend's discount, already taken at checkout with the code (never issued).
+ENTRY_STATUSES = ("pending", "held", "approved", "redeemed", "reversed")
 
 
 class Referral(IdMixin, CreatedMixin, Base):

@@ -23,8 +23,9 @@ from core.models import (
     StaffUser,
     Suppression,
 )
+from core.models.stores import StoreJob, StoreWebhook
+from core.rewards import release_due as release_once
 from core.services import Services
-from fulfillment.rewards_cli import release_once
 from tests.support.events import ShopBackend
 from voice.dialog import handle
 from voice.turn import Reply, Turn
@@ -107,6 +108,12 @@ def seed_customer(services: Services, client: Any, demo: dict[str, Any], clock: 
         session.flush()
         session.add(ConsoleTurn(session_key="console-key-zq", result={
             "utterance": f"text my invite to {PHONE}", "speech": f"Okay {NAME}"}))
+        session.add(StoreJob(shop_id=code.shop_id, kind="friend_discount",
+                             key=f"friend_discount:{code.code}", customer_id=customer_id,
+                             code=code.code, result={"for": EMAIL}))
+        session.add(StoreWebhook(shop_id=code.shop_id, platform="shopify", delivery_id="zq-1",
+                                 topic="orders/paid", result={"customer": EXTERNAL_ID,
+                                                              "email": EMAIL}))
     assert client.get(f"/r/{compact}?c=sms", headers={"User-Agent": USER_AGENT,
                                                       "X-Forwarded-For": IP}).status_code in (
         301, 302, 303, 307)

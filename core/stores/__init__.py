@@ -1,0 +1,58 @@
+"""A shop's online store. One module per platform (shopify, woocommerce) behind the
+interface in core.stores.base; `PLATFORMS` is the only place that names them, so a new
+platform (InSales, 1C-Bitrix) is one module and one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.models import StoreConnection
+from core.services import Services
+from core.stores.base import StorePlatform
+
+Builder = Callable[[Services, StoreConnection, dict[str, str], str], StorePlatform]
+
+
+def _shopify(services: Services, conn: StoreConnection, creds: dict[str, str],
+             webhook_secret: str) -> StorePlatform:
+    from core.stores.shopify import ShopifyStore
+
+    # Tests point a shop domain at a local stand-in; nothing in the environment can.
+    origins = services.adapters.store_origins
+    return ShopifyStore(conn.store_url, creds["access_token"], webhook_secret,
+                        conn.api_version or "2026-07", now=services.clock(),
+                        origin=origins.get(conn.store_url, ""), timeout=_timeout(services))
+
+
+def _woocommerce(services: Services, conn: StoreConnection, creds: dict[str, str],
+                 webhook_secret: str) -> StorePlatform:
+    from core.stores.woocommerce import WooCommerceStore
+
+    return WooCommerceStore(conn.store_url, creds["consumer_key"], creds["consumer_secret"],
+                            webhook_secret, timeout=_timeout(services))
+
+
+def _timeout(services: Services) -> tuple[float, float]:
+    from core.stores.http import TIMEOUT
+
+    return services.adapters.store_timeout or TIMEOUT
+
+
+PLATFORMS: dict[str, Builder] = {"shopify": _shopify, "woocommerce": _woocommerce}
+
+
+def store_for(services: Services, conn: StoreConnection) -> StorePlatform:
+    """The platform client for a connection, credentials opened from their seal."""
+    from core.stores.connections import open_credentials
+
+    creds, secret = open_credentials(services, conn)
+    return PLATFORMS[conn.platform](services, conn, creds, secret)
+
+
+def allow_private_urls(services: Services) -> bool:
+    """Only tests set this (their stores listen on loopback); nothing in the environment
+    can."""
+    return services.adapters.allow_private_store_urls
+
+
+__all__ = ["PLATFORMS", "allow_private_urls", "store_for"]

@@ -1,0 +1,153 @@
+"""The one small interface every store platform implements (Shopify, WooCommerce; InSales or
+1C-Bitrix later): make (and update) the friend's discount, issue a referrer's reward code,
+register our webhooks, and turn the platform's verified webhook into neutral events core
+already knows (customer, order.completed with the codes typed at checkout, order.refunded).
+
+Errors say whether trying again can help (5xx, 429, timeouts) and how long to wait; the
+job that calls a store decides when to try again, never a voice turn."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from babel.numbers import get_currency_precision
+
+
+class StoreError(Exception):
+    """A call to the store failed. `retryable`: the same call may succeed later."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
+                 code: str = "store_error") -> None:
+        super().__init__(message)
+        self.retryable, self.retry_after, self.code = retryable, retry_after, code
+
+
+class AlreadyExists(StoreError):
+    """The store already has this code: for a code we chose ourselves, that means done."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False, code="code_taken")
+
+
+class BadWebhook(Exception):
+    """A webhook we cannot trust (signature missing or wrong) or cannot read."""
+
+    def __init__(self, message: str, *, status: int = 401, code: str = "bad_signature") -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+@dataclass(frozen=True)
+class DiscountSpec:
+    """A discount in neutral terms. `kind`: percent (amount = whole percent) or fixed
+    (amount in minor units of `currency`)."""
+
+    code: str
+    title: str
+    kind: str
+    amount: int
+    currency: str
+    minimum_minor: int = 0
+    once_per_customer: bool = True
+    usage_limit: int | None = None
+    email: str | None = None  # restrict to this buyer where the platform can
+    # More spellings of the same code where the platform lets one discount have several
+    # (ALEX-427183 beside ALEX427183: people type what they heard, with the dash).
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Issued:
+    code: str
+    store_id: str
+    kind: str = "discount"  # discount | gift_card
+    note: str = ""  # e.g. why the aliases could not be added
+
+
+@dataclass
+class Delivery:
+    """One verified webhook: the store's delivery id (for dedupe), its topic, and what it
+    means in neutral terms. `customers`: buyer details to keep (customers/create)."""
+
+    delivery_id: str
+    topic: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    customers: list[dict[str, Any]] = field(default_factory=list)
+    ping: bool = False
+
+
+class StorePlatform(Protocol):
+    name: str
+
+    def create_discount(self, spec: DiscountSpec) -> Issued: ...
+
+    def update_discount(self, store_id: str, spec: DiscountSpec) -> Issued: ...
+
+    def issue_reward_code(self, spec: DiscountSpec, *, gift_card: bool) -> Issued: ...
+
+    def register_webhooks(self, callback_url: str) -> list[str]: ...
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery: ...
+
+
+def hmac_base64_matches(secret: str, body: bytes, header: str | None) -> bool:
+    """base64(HMAC-SHA256(secret, raw body)) compared in constant time (Shopify and
+    WooCommerce sign the same way)."""
+    import base64
+
+    if not secret or not header:
+        return False
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    try:
+        return hmac.compare_digest(expected, header.strip().encode("ascii"))
+    except UnicodeEncodeError:
+        return False
+
+
+def to_minor(value: Any, currency: str) -> int:
+    """"598.94" USD -> 59894; "1500" JPY -> 1500 (the currency's own precision)."""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise BadWebhook(f"not an amount: {value!r}", status=422, code="schema") from exc
+    if not amount.is_finite():
+        raise BadWebhook(f"not an amount: {value!r}", status=422, code="schema")
+    scale = Decimal(10) ** get_currency_precision(currency)
+    return int((amount * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def from_minor(minor: int, currency: str) -> str:
+    """59894 USD -> "598.94": the decimal string store APIs take."""
+    digits = get_currency_precision(currency)
+    return f"{Decimal(minor) / (Decimal(10) ** digits):.{digits}f}"
+
+
+def check_public_url(url: str, *, allow_private: bool = False) -> None:
+    """A URL a shop gives us, checked when we are about to call it: https, and a host that
+    resolves to no private, loopback, link-local or metadata address (tests on loopback
+    pass allow_private)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username:
+        raise StoreError(f"not a store URL: {url!r}", retryable=False, code="bad_store_url")
+    if allow_private:
+        return
+    if parts.scheme != "https":
+        raise StoreError("the store must be reached over https", retryable=False,
+                         code="bad_store_url")
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise StoreError(f"cannot resolve {parts.hostname}", retryable=True) from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise StoreError(f"{parts.hostname} resolves to a non-public address",
+                             retryable=False, code="bad_store_url")

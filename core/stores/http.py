@@ -1,0 +1,61 @@
+"""Calling a store's API with plain `requests`: one place that turns transport failures
+and statuses into StoreError (retryable or not, with Retry-After).
+
+Why not the ShopifyAPI package: its session is process-global (`ShopifyResource.
+activate_session`), which two shops served by one worker cannot share, and its GraphQL
+client is a thin POST anyway. Why not the `woocommerce` package: over plain http it signs
+with OAuth 1.0a query parameters, over https it does what `requests` auth does; we only
+ever talk https in production and want one error mapping for both stores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from core.stores.base import StoreError
+
+TIMEOUT = (5.0, 15.0)  # connect, read
+
+
+def retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, min(float(value), 3600.0))
+    except ValueError:
+        return None
+
+
+def send(http: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
+    """The response of a 2xx-4xx call; StoreError for what cannot be read as an answer."""
+    kwargs.setdefault("timeout", TIMEOUT)
+    try:
+        response = http.request(method, url, allow_redirects=False, **kwargs)
+    except requests.Timeout as exc:
+        raise StoreError(f"the store did not answer in time ({type(exc).__name__})",
+                         retryable=True) from exc
+    except requests.RequestException as exc:
+        raise StoreError(f"the store is unreachable ({type(exc).__name__})",
+                         retryable=True) from exc
+    if response.status_code == 429:
+        raise StoreError("the store is rate-limiting us (429)", retryable=True,
+                         retry_after=retry_after(response), code="throttled")
+    if response.status_code >= 500:
+        raise StoreError(f"the store answered {response.status_code}", retryable=True,
+                         retry_after=retry_after(response))
+    if response.status_code in (401, 403):
+        raise StoreError(f"the store refused our credentials ({response.status_code})",
+                         retryable=False, code="store_auth")
+    if 300 <= response.status_code < 400:
+        raise StoreError(f"the store redirected us ({response.status_code})", retryable=False)
+    return response
+
+
+def json_of(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise StoreError(f"the store answered {response.status_code} with no JSON",
+                         retryable=response.status_code >= 500) from exc

@@ -1,0 +1,305 @@
+"""Shopify through the Admin GraphQL API (pinned version) and its webhooks.
+
+Calls: `POST https://<shop>.myshopify.com/admin/api/<version>/graphql.json` with
+`X-Shopify-Access-Token`. Business errors arrive as `userErrors` with HTTP 200 (a taken
+code is `TAKEN`), throttling as a top-level `THROTTLED` error. Webhooks are signed with the
+app's secret: `X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(secret, raw body))."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from core.stores import http
+from core.stores.base import (
+    AlreadyExists,
+    BadWebhook,
+    Delivery,
+    DiscountSpec,
+    Issued,
+    StoreError,
+    from_minor,
+    hmac_base64_matches,
+    to_minor,
+)
+
+API_VERSION = "2026-07"
+TOPICS = ("ORDERS_PAID", "REFUNDS_CREATE", "CUSTOMERS_CREATE")
+DOMAIN_SUFFIX = ".myshopify.com"
+
+WEBHOOK_CREATE = """
+mutation webhookSubscriptionCreate($topic: WebhookSubscriptionTopic!,
+                                   $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}"""
+DISCOUNT_CREATE = """
+mutation discountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
+  discountCodeBasicCreate(basicCodeDiscount: $basicCodeDiscount) {
+    codeDiscountNode { id }
+    userErrors { field code message }
+  }
+}"""
+DISCOUNT_UPDATE = """
+mutation discountCodeBasicUpdate($id: ID!, $basicCodeDiscount: DiscountCodeBasicInput!) {
+  discountCodeBasicUpdate(id: $id, basicCodeDiscount: $basicCodeDiscount) {
+    codeDiscountNode { id }
+    userErrors { field code message }
+  }
+}"""
+CODES_ADD = """
+mutation discountRedeemCodeBulkAdd($discountId: ID!, $codes: [DiscountRedeemCodeInput!]!) {
+  discountRedeemCodeBulkAdd(discountId: $discountId, codes: $codes) {
+    bulkCreation { id }
+    userErrors { code field message }
+  }
+}"""
+GIFT_CARD_CREATE = """
+mutation giftCardCreate($input: GiftCardCreateInput!) {
+  giftCardCreate(input: $input) {
+    giftCard { id maskedCode }
+    giftCardCode
+    userErrors { field code message }
+  }
+}"""
+
+
+def valid_domain(domain: str) -> bool:
+    name = domain.removesuffix(DOMAIN_SUFFIX)
+    return domain.endswith(DOMAIN_SUFFIX) and bool(name) and all(
+        ch.isalnum() or ch == "-" for ch in name) and name[0] != "-" and domain == domain.lower()
+
+
+@dataclass
+class ShopifyStore:
+    domain: str
+    access_token: str
+    webhook_secret: str
+    api_version: str = API_VERSION
+    now: datetime | None = None  # startsAt for new discounts (the injected clock's now)
+    origin: str = ""  # https://<domain> unless a test points it at a local stand-in
+    http_session: requests.Session = field(default_factory=requests.Session)
+    timeout: tuple[float, float] = http.TIMEOUT
+    name: str = "shopify"
+
+    @property
+    def endpoint(self) -> str:
+        origin = self.origin or f"https://{self.domain}"
+        return f"{origin}/admin/api/{self.api_version}/graphql.json"
+
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        response = http.send(self.http_session, "POST", self.endpoint,
+                             json={"query": query, "variables": variables},
+                             headers={"X-Shopify-Access-Token": self.access_token,
+                                      "Content-Type": "application/json"},
+                             timeout=self.timeout)
+        body = http.json_of(response)
+        if response.status_code >= 400:
+            raise StoreError(f"Shopify answered {response.status_code}: "
+                             f"{str(body)[:200]}", retryable=False)
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if errors:
+            codes = {(e.get("extensions") or {}).get("code") for e in errors
+                     if isinstance(e, dict)}
+            if "THROTTLED" in codes:
+                raise StoreError("Shopify throttled the query", retryable=True,
+                                 retry_after=_throttle_wait(body), code="throttled")
+            raise StoreError(f"Shopify refused the query: {str(errors)[:300]}",
+                             retryable=False)
+        return body.get("data") or {}
+
+    # --- the interface ----------------------------------------------------------------
+
+    def register_webhooks(self, callback_url: str) -> list[str]:
+        made = []
+        for topic in TOPICS:
+            data = self.graphql(WEBHOOK_CREATE, {"topic": topic, "webhookSubscription": {
+                "uri": callback_url, "format": "JSON"}})
+            payload = data.get("webhookSubscriptionCreate") or {}
+            errors = payload.get("userErrors") or []
+            if errors and not all("taken" in str(e.get("message", "")).lower()
+                                  for e in errors):
+                raise StoreError(f"Shopify refused the {topic} subscription: "
+                                 f"{errors[0].get('message')}", retryable=False)
+            made.append(topic)
+        return made
+
+    def create_discount(self, spec: DiscountSpec) -> Issued:
+        data = self.graphql(DISCOUNT_CREATE, {"basicCodeDiscount": self._discount_input(spec)})
+        payload = data.get("discountCodeBasicCreate") or {}
+        _raise_user_errors(payload.get("userErrors") or [], spec.code)
+        node_id = str((payload.get("codeDiscountNode") or {}).get("id", ""))
+        return Issued(spec.code, node_id, note=self._add_aliases(node_id, spec.aliases))
+
+    def update_discount(self, store_id: str, spec: DiscountSpec) -> Issued:
+        """New terms for a discount we made: value and minimum (a minimum of zero is sent
+        as a zero subtotal, so a lifted minimum is lifted in the store too)."""
+        fields = self._discount_input(spec)
+        changes = {k: fields[k] for k in ("title", "customerGets")}
+        changes["minimumRequirement"] = fields.get("minimumRequirement") or {"subtotal": {
+            "greaterThanOrEqualToSubtotal": from_minor(0, spec.currency)}}
+        data = self.graphql(DISCOUNT_UPDATE, {"id": store_id, "basicCodeDiscount": changes})
+        payload = data.get("discountCodeBasicUpdate") or {}
+        _raise_user_errors(payload.get("userErrors") or [], spec.code)
+        return Issued(spec.code, store_id)
+
+    def _add_aliases(self, discount_id: str, aliases: tuple[str, ...]) -> str:
+        """Best effort: the discount works without them, so a failure is noted, not
+        retried (a retry would find the code taken and never reach this step)."""
+        if not aliases or not discount_id:
+            return ""
+        try:
+            data = self.graphql(CODES_ADD, {"discountId": discount_id,
+                                            "codes": [{"code": a} for a in aliases]})
+        except StoreError as exc:
+            return f"aliases not added: {exc}"
+        errors = (data.get("discountRedeemCodeBulkAdd") or {}).get("userErrors") or []
+        return f"aliases not added: {errors[0].get('message')}" if errors else ""
+
+    def issue_reward_code(self, spec: DiscountSpec, *, gift_card: bool) -> Issued:
+        if not gift_card or spec.kind != "fixed":
+            return self.create_discount(spec)
+        code = "".join(ch for ch in spec.code if ch.isalnum())[:20]  # 8-20 letters/digits
+        data = self.graphql(GIFT_CARD_CREATE, {"input": {
+            "initialValue": from_minor(spec.amount, spec.currency), "code": code,
+            "note": spec.title}})
+        payload = data.get("giftCardCreate") or {}
+        _raise_user_errors(payload.get("userErrors") or [], code)
+        card = payload.get("giftCard") or {}
+        return Issued(code, str(card.get("id", "")), kind="gift_card")
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        if not hmac_base64_matches(self.webhook_secret, body,
+                                   headers.get("X-Shopify-Hmac-Sha256")):
+            raise BadWebhook("X-Shopify-Hmac-Sha256 is missing or does not match.")
+        domain = (headers.get("X-Shopify-Shop-Domain") or "").lower()
+        if domain and domain != self.domain:
+            raise BadWebhook("The webhook names another shop.", code="wrong_shop")
+        delivery_id = headers.get("X-Shopify-Webhook-Id") or ""
+        topic = headers.get("X-Shopify-Topic") or ""
+        if not delivery_id or not topic or len(delivery_id) > 128:
+            raise BadWebhook("X-Shopify-Webhook-Id and X-Shopify-Topic are required.",
+                             status=400, code="malformed_webhook")
+        data = _json_object(body)
+        return map_webhook(delivery_id, topic, data)
+
+    # --- details ------------------------------------------------------------------------
+
+    def _discount_input(self, spec: DiscountSpec) -> dict[str, Any]:
+        if spec.kind == "percent":
+            value: dict[str, Any] = {"percentage": spec.amount / 100}
+        else:
+            value = {"discountAmount": {"amount": from_minor(spec.amount, spec.currency),
+                                        "appliesOnEachItem": False}}
+        out: dict[str, Any] = {
+            "title": spec.title, "code": spec.code, "context": {"all": "ALL"},
+            "customerGets": {"value": value, "items": {"all": True}},
+            "appliesOncePerCustomer": spec.once_per_customer,
+        }
+        if self.now is not None:
+            out["startsAt"] = self.now.isoformat()
+        if spec.minimum_minor:
+            out["minimumRequirement"] = {"subtotal": {
+                "greaterThanOrEqualToSubtotal": from_minor(spec.minimum_minor, spec.currency)}}
+        if spec.usage_limit is not None:
+            out["usageLimit"] = spec.usage_limit
+        return out
+
+
+def _raise_user_errors(errors: list[dict[str, Any]], code: str) -> None:
+    if not errors:
+        return
+    if any(e.get("code") == "TAKEN" for e in errors):
+        raise AlreadyExists(f"Shopify already has the code {code}")
+    raise StoreError("Shopify refused: " + "; ".join(str(e.get("message")) for e in errors),
+                     retryable=False, code="store_refused")
+
+
+def _throttle_wait(body: dict[str, Any]) -> float:
+    cost = ((body.get("extensions") or {}).get("cost") or {})
+    status = cost.get("throttleStatus") or {}
+    try:
+        missing = float(cost.get("requestedQueryCost", 0)) - float(
+            status.get("currentlyAvailable", 0))
+        return max(1.0, missing / max(float(status.get("restoreRate", 50)), 1.0))
+    except (TypeError, ValueError):
+        return 2.0
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadWebhook("The webhook body is not JSON.", status=400,
+                         code="malformed_json") from exc
+    if not isinstance(data, dict):
+        raise BadWebhook("The webhook body is not a JSON object.", status=400,
+                         code="malformed_json")
+    return data
+
+
+def _name(person: dict[str, Any]) -> str:
+    return " ".join(str(p) for p in (person.get("first_name"), person.get("last_name"))
+                    if p)[:200]
+
+
+def map_webhook(delivery_id: str, topic: str, data: dict[str, Any]) -> Delivery:
+    """orders/paid -> order.completed (discount_codes -> codes), refunds/create ->
+    order.refunded (successful refund transactions), customers/create -> the customer."""
+    delivery = Delivery(delivery_id, topic)
+    try:
+        if topic in ("orders/paid", "orders/create"):
+            delivery.events.append(_order(data))
+        elif topic == "refunds/create":
+            refund = _refund(data)
+            if refund is not None:
+                delivery.events.append(refund)
+        elif topic == "customers/create":
+            delivery.customers.append(_customer(data))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise BadWebhook(f"The {topic} body lacks {exc}.", status=422, code="schema") from exc
+    return delivery
+
+
+def _customer(data: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(data["id"]), "email": data.get("email") or None,
+            "phone": data.get("phone") or None, "name": _name(data) or None}
+
+
+def _order(order: dict[str, Any]) -> dict[str, Any]:
+    currency = str(order["currency"])
+    customer = order.get("customer") or {}
+    # Subtotal after discounts, before shipping and tax: what a minimum order means.
+    subtotal = order.get("current_subtotal_price") or order.get("subtotal_price") \
+        or order["total_price"]
+    ip = order.get("browser_ip") or (order.get("client_details") or {}).get("browser_ip")
+    return {
+        "id": f"shopify:order:{order['id']}", "type": "order.completed",
+        "order_id": str(order["id"]),
+        "customer_id": str(customer["id"]) if customer.get("id") else f"guest-{order['id']}",
+        "amount": to_minor(subtotal, currency), "currency": currency,
+        "codes": [str(d["code"])[:64] for d in order.get("discount_codes") or []][:20],
+        "customer": {"email": customer.get("email") or order.get("email") or None,
+                     "phone": customer.get("phone") or order.get("phone") or None,
+                     "name": _name(customer) or None, "ip": ip or None,
+                     "locale": (order.get("customer_locale") or None)},
+    }
+
+
+def _refund(refund: dict[str, Any]) -> dict[str, Any] | None:
+    paid_back = [t for t in refund.get("transactions") or []
+                 if t.get("kind") == "refund" and t.get("status") == "success"]
+    if not paid_back:
+        return None  # a restock or an adjustment without money back
+    amount = sum(to_minor(t["amount"], str(t.get("currency") or "USD")) for t in paid_back)
+    if amount <= 0:
+        return None
+    return {"id": f"shopify:refund:{refund['id']}", "type": "order.refunded",
+            "order_id": str(refund["order_id"]), "amount": amount}

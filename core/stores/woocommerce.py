@@ -1,0 +1,166 @@
+"""WooCommerce through its REST API (wc/v3) and its webhooks.
+
+Calls authenticate with the REST key pair (consumer key/secret) as HTTP basic auth, which
+WooCommerce accepts over https. Coupons: `POST /wp-json/wc/v3/coupons`; a taken code is a
+400 `woocommerce_rest_coupon_code_already_exists`. Webhooks: `X-WC-Webhook-Signature` =
+base64(HMAC-SHA256(secret, body)); a new webhook first sends a form-encoded ping
+(`webhook_id=<n>`), answered 200 and otherwise ignored. WooCommerce has no refund topic: a
+refund arrives as order.updated with the order's `refunds`, each processed once by id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from core.stores import http
+from core.stores.base import (
+    AlreadyExists,
+    BadWebhook,
+    Delivery,
+    DiscountSpec,
+    Issued,
+    StoreError,
+    from_minor,
+    hmac_base64_matches,
+    to_minor,
+)
+
+TOPICS = ("order.created", "order.updated")
+PAID = ("processing", "completed")
+TAKEN = "woocommerce_rest_coupon_code_already_exists"
+
+
+@dataclass
+class WooCommerceStore:
+    base_url: str
+    consumer_key: str
+    consumer_secret: str
+    webhook_secret: str
+    http_session: requests.Session = field(default_factory=requests.Session)
+    timeout: tuple[float, float] = http.TIMEOUT
+    name: str = "woocommerce"
+
+    def _post(self, path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
+        response = http.send(self.http_session, method,
+                             f"{self.base_url.rstrip('/')}/wp-json/wc/v3/{path}", json=body,
+                             auth=(self.consumer_key, self.consumer_secret),
+                             timeout=self.timeout)
+        data = http.json_of(response)
+        if response.status_code >= 400:
+            error = data if isinstance(data, dict) else {}
+            if error.get("code") == TAKEN:
+                raise AlreadyExists(f"WooCommerce already has the coupon {body.get('code')}")
+            raise StoreError(f"WooCommerce refused ({response.status_code} "
+                             f"{error.get('code')}): {error.get('message')}", retryable=False,
+                             code="store_refused")
+        return data if isinstance(data, dict) else {}
+
+    # --- the interface ----------------------------------------------------------------
+
+    def register_webhooks(self, callback_url: str) -> list[str]:
+        for topic in TOPICS:
+            self._post("webhooks", {"name": f"Voice referrals: {topic}", "topic": topic,
+                                    "delivery_url": callback_url, "secret": self.webhook_secret,
+                                    "status": "active"})
+        return list(TOPICS)
+
+    def create_discount(self, spec: DiscountSpec) -> Issued:
+        created = self._post("coupons", self._coupon(spec))
+        return Issued(spec.code, str(created.get("id", "")))
+
+    def update_discount(self, store_id: str, spec: DiscountSpec) -> Issued:
+        body = {k: v for k, v in self._coupon(spec).items()
+                if k in ("discount_type", "amount", "description")}
+        body["minimum_amount"] = from_minor(spec.minimum_minor, spec.currency) \
+            if spec.minimum_minor else ""
+        self._post(f"coupons/{int(store_id)}", body, method="PUT")
+        return Issued(spec.code, store_id)
+
+    def _coupon(self, spec: DiscountSpec) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "code": spec.code, "description": spec.title,
+            "discount_type": "percent" if spec.kind == "percent" else "fixed_cart",
+            "amount": str(spec.amount) if spec.kind == "percent"
+            else from_minor(spec.amount, spec.currency),
+            "individual_use": True,
+        }
+        if spec.once_per_customer:
+            body["usage_limit_per_user"] = 1
+        if spec.usage_limit is not None:
+            body["usage_limit"] = spec.usage_limit
+        if spec.minimum_minor:
+            body["minimum_amount"] = from_minor(spec.minimum_minor, spec.currency)
+        if spec.email:
+            body["email_restrictions"] = [spec.email]
+        return body
+
+    def issue_reward_code(self, spec: DiscountSpec, *, gift_card: bool) -> Issued:
+        # WooCommerce core has no gift cards: a single-use fixed coupon for the referrer.
+        return self.create_discount(spec)
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        if not hmac_base64_matches(self.webhook_secret, body,
+                                   headers.get("X-WC-Webhook-Signature")):
+            if body.startswith(b"webhook_id=") and not headers.get("X-WC-Webhook-Signature"):
+                return Delivery("ping", "ping", ping=True)
+            raise BadWebhook("X-WC-Webhook-Signature is missing or does not match.")
+        topic = headers.get("X-WC-Webhook-Topic") or ""
+        delivery_id = headers.get("X-WC-Webhook-Delivery-ID") or ""
+        if body.startswith(b"webhook_id="):
+            return Delivery(delivery_id or "ping", "ping", ping=True)
+        if not topic or not delivery_id or len(delivery_id) > 128:
+            raise BadWebhook("X-WC-Webhook-Topic and X-WC-Webhook-Delivery-ID are required.",
+                             status=400, code="malformed_webhook")
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadWebhook("The webhook body is not JSON.", status=400,
+                             code="malformed_json") from exc
+        if not isinstance(data, dict):
+            raise BadWebhook("The webhook body is not a JSON object.", status=400,
+                             code="malformed_json")
+        return map_webhook(delivery_id, topic, data)
+
+
+def map_webhook(delivery_id: str, topic: str, order: dict[str, Any]) -> Delivery:
+    delivery = Delivery(delivery_id, topic)
+    if topic not in TOPICS:
+        return delivery
+    try:
+        if order.get("status") in PAID or order.get("refunds"):
+            delivery.events.append(_order(order))
+        currency = str(order["currency"])
+        for refund in order.get("refunds") or []:
+            amount = abs(to_minor(refund.get("total") or 0, currency))
+            if amount:
+                delivery.events.append({
+                    "id": f"woocommerce:refund:{refund['id']}", "type": "order.refunded",
+                    "order_id": str(order["id"]), "amount": amount})
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise BadWebhook(f"The {topic} body lacks {exc}.", status=422, code="schema") from exc
+    return delivery
+
+
+def _order(order: dict[str, Any]) -> dict[str, Any]:
+    currency = str(order["currency"])
+    billing = order.get("billing") or {}
+    total = to_minor(order["total"], currency)
+    # Before shipping and tax, after discounts: what a minimum order means.
+    subtotal = total - to_minor(order.get("shipping_total") or 0, currency) \
+        - to_minor(order.get("total_tax") or 0, currency)
+    name = " ".join(p for p in (billing.get("first_name"), billing.get("last_name")) if p)
+    customer_id = order.get("customer_id")
+    return {
+        "id": f"woocommerce:order:{order['id']}", "type": "order.completed",
+        "order_id": str(order["id"]),
+        "customer_id": str(customer_id) if customer_id else f"guest-{order['id']}",
+        "amount": max(subtotal, 0), "currency": currency,
+        "codes": [str(c["code"])[:64] for c in order.get("coupon_lines") or []][:20],
+        "customer": {"email": billing.get("email") or None,
+                     "phone": billing.get("phone") or None, "name": name[:200] or None,
+                     "ip": order.get("customer_ip_address") or None},
+    }

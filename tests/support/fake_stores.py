@@ -1,0 +1,348 @@
+"""Local HTTP servers that speak the store APIs we call, as documented:
+
+- Shopify Admin GraphQL: `POST /admin/api/<version>/graphql.json` with
+  `X-Shopify-Access-Token`; webhookSubscriptionCreate, discountCodeBasicCreate and
+  giftCardCreate, answering `userErrors` (HTTP 200) for a taken code, a missing required
+  field or a topic already subscribed, 401 for a bad token, and THROTTLED when scripted.
+- WooCommerce REST wc/v3: `POST /wp-json/wc/v3/coupons` and `/webhooks` with basic auth,
+  error bodies `{code, message, data: {status}}` (a taken coupon code is
+  `woocommerce_rest_coupon_code_already_exists`); coupon codes are kept lowercase, as
+  WooCommerce does.
+
+Failures are scripted per API: an HTTP status with headers (429 + Retry-After, 500), a
+THROTTLED body, or a stall longer than the client's read timeout."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tests.support.http_servers import JsonHandler, serve
+
+SHOPIFY_PATH = re.compile(r"^/admin/api/(\d{4}-\d{2})/graphql\.json$")
+SHOPIFY_TOPICS = {"ORDERS_PAID", "ORDERS_CREATE", "REFUNDS_CREATE", "CUSTOMERS_CREATE",
+                  "APP_UNINSTALLED"}
+
+
+@dataclass
+class Failure:
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    stall: float = 0.0  # seconds to wait before answering (a timeout for the client)
+
+
+@dataclass
+class FakeStore:
+    url: str = ""
+    failures: list[Failure] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)  # every request, failed too
+    discounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> input
+    gift_cards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail_next(self, *failures: Failure) -> None:
+        self.failures.extend(failures)
+
+    def _scripted(self) -> Failure | None:
+        with self.lock:
+            return self.failures.pop(0) if self.failures else None
+
+
+def _user_error(field_path: list[str], code: str, message: str) -> dict[str, Any]:
+    return {"field": field_path, "code": code, "message": message}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _discount_errors(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The documented required fields of DiscountCodeBasicInput when creating: code,
+    title, context (or the deprecated customerSelection), plus a valid customerGets."""
+    errors = []
+    for name in ("code", "title"):
+        if not data.get(name):
+            errors.append(_user_error(["basicCodeDiscount", name], "BLANK",
+                                      f"{name.title()} can't be blank"))
+    if not data.get("context") and not data.get("customerSelection"):
+        errors.append(_user_error(["basicCodeDiscount", "context"], "BLANK",
+                                  "Context can't be blank"))
+    gets = data.get("customerGets") or {}
+    value = gets.get("value") or {}
+    if "percentage" in value:
+        pct = value["percentage"]
+        if not isinstance(pct, int | float) or not 0 < pct <= 1:
+            errors.append(_user_error(["basicCodeDiscount", "customerGets", "value",
+                                       "percentage"], "VALUE_OUTSIDE_RANGE",
+                                      "Value must be between 0.0 and 1.0"))
+    elif "discountAmount" in value:
+        amount = _decimal((value["discountAmount"] or {}).get("amount"))
+        if amount is None or amount <= 0:
+            errors.append(_user_error(["basicCodeDiscount", "customerGets", "value",
+                                       "discountAmount", "amount"], "INVALID",
+                                      "Amount must be greater than 0"))
+    else:
+        errors.append(_user_error(["basicCodeDiscount", "customerGets", "value"], "BLANK",
+                                  "Value can't be blank"))
+    if not gets.get("items"):
+        errors.append(_user_error(["basicCodeDiscount", "customerGets", "items"], "BLANK",
+                                  "Items can't be blank"))
+    minimum = (data.get("minimumRequirement") or {}).get("subtotal")
+    if minimum is not None and _decimal(minimum.get("greaterThanOrEqualToSubtotal")) is None:
+        errors.append(_user_error(["basicCodeDiscount", "minimumRequirement"], "INVALID",
+                                  "Minimum subtotal is invalid"))
+    return errors
+
+
+@contextmanager
+def fake_shopify(token: str) -> Iterator[FakeStore]:
+    state = FakeStore()
+
+    class Handler(JsonHandler):
+        def do_POST(self) -> None:
+            raw = self.body()
+            state.calls.append({"path": self.path, "headers": dict(self.headers), "body": raw})
+            if not SHOPIFY_PATH.match(self.path):
+                return self.reply(404, {"errors": "Not Found"})
+            if self.headers.get("X-Shopify-Access-Token") != token:
+                return self.reply(401, {"errors": "[API] Invalid API key or access token "
+                                                  "(unrecognized login or wrong password)"})
+            failure = state._scripted()
+            if failure is not None:
+                time.sleep(failure.stall)
+                return self._fail(failure)
+            try:
+                request = json.loads(raw)
+                query, variables = request["query"], request.get("variables") or {}
+            except (ValueError, KeyError, TypeError):
+                return self.reply(400, {"errors": {"query": "Required parameter missing or "
+                                                            "invalid"}})
+            with state.lock:
+                if "webhookSubscriptionCreate" in query:
+                    return self.reply(200, {"data": {"webhookSubscriptionCreate":
+                                                     self._webhook(variables)}})
+                if "discountCodeBasicCreate" in query:
+                    return self.reply(200, {"data": {"discountCodeBasicCreate":
+                                                     self._discount(variables)}})
+                if "discountCodeBasicUpdate" in query:
+                    return self.reply(200, {"data": {"discountCodeBasicUpdate":
+                                                     self._discount_update(variables)}})
+                if "discountRedeemCodeBulkAdd" in query:
+                    return self.reply(200, {"data": {"discountRedeemCodeBulkAdd":
+                                                     self._codes_add(variables)}})
+                if "giftCardCreate" in query:
+                    return self.reply(200, {"data": {"giftCardCreate":
+                                                     self._gift_card(variables)}})
+            self.reply(200, {"errors": [{"message": "Field doesn't exist on type "
+                                         "'Mutation'", "extensions": {"code":
+                                                                      "undefinedField"}}]})
+
+        def _fail(self, failure: Failure) -> None:
+            payload = json.dumps(failure.body if failure.body is not None
+                                 else {"errors": "Internal Server Error"}).encode()
+            self.send_response(failure.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in failure.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _webhook(self, variables: dict[str, Any]) -> dict[str, Any]:
+            topic = variables.get("topic")
+            sub = variables.get("webhookSubscription") or {}
+            uri = sub.get("uri") or sub.get("callbackUrl")
+            if topic not in SHOPIFY_TOPICS:
+                return {"webhookSubscription": None, "userErrors": [
+                    {"field": ["topic"], "message": "Topic is invalid"}]}
+            if not uri or not str(uri).startswith("https://"):
+                return {"webhookSubscription": None, "userErrors": [
+                    {"field": ["webhookSubscription", "callbackUrl"],
+                     "message": "Address protocol https:// is required"}]}
+            if any(w["topic"] == topic and w["uri"] == uri for w in state.webhooks):
+                return {"webhookSubscription": None, "userErrors": [
+                    {"field": ["webhookSubscription", "callbackUrl"],
+                     "message": "Address for this topic has already been taken"}]}
+            made = {"id": f"gid://shopify/WebhookSubscription/{len(state.webhooks) + 1}",
+                    "topic": topic, "uri": uri, "format": sub.get("format")}
+            state.webhooks.append(made)
+            return {"webhookSubscription": made, "userErrors": []}
+
+        def _discount(self, variables: dict[str, Any]) -> dict[str, Any]:
+            data = variables.get("basicCodeDiscount") or {}
+            errors = _discount_errors(data)
+            code = str(data.get("code") or "")
+            if code and code.upper() in {c.upper() for c in state.discounts}:
+                errors.append(_user_error(["basicCodeDiscount", "code"], "TAKEN",
+                                          "Code must be unique. Please try a different "
+                                          "code."))
+            if errors:
+                return {"codeDiscountNode": None, "userErrors": errors}
+            node_id = f"gid://shopify/DiscountCodeNode/{len(state.discounts) + 1}"
+            state.discounts[code] = {**data, "_id": node_id}
+            return {"codeDiscountNode": {"id": node_id}, "userErrors": []}
+
+        def _discount_update(self, variables: dict[str, Any]) -> dict[str, Any]:
+            owner = next((c for c, d in state.discounts.items()
+                          if d.get("_id") == variables.get("id")), None)
+            if owner is None:
+                return {"codeDiscountNode": None, "userErrors": [_user_error(
+                    ["id"], "INVALID", "Discount does not exist")]}
+            changes = variables.get("basicCodeDiscount") or {}
+            merged = {**state.discounts[owner], **changes}
+            errors = _discount_errors(merged)
+            if errors:
+                return {"codeDiscountNode": None, "userErrors": errors}
+            state.discounts[owner] = merged
+            return {"codeDiscountNode": {"id": merged["_id"]}, "userErrors": []}
+
+        def _codes_add(self, variables: dict[str, Any]) -> dict[str, Any]:
+            """Another code for an existing discount (the bulk job is asynchronous in
+            Shopify; here it is done at once). Taken codes are refused as Shopify does."""
+            discount_id = variables.get("discountId")
+            owner = next((c for c, d in state.discounts.items() if d.get("_id") == discount_id),
+                         None)
+            if owner is None:
+                return {"bulkCreation": None, "userErrors": [_user_error(
+                    ["discountId"], "INVALID", "Discount does not exist")]}
+            taken = {c.upper() for c in state.discounts} | {
+                a.upper() for d in state.discounts.values() for a in d.get("_aliases", [])}
+            added = [c["code"] for c in variables.get("codes") or []
+                     if c.get("code") and c["code"].upper() not in taken]
+            state.discounts[owner].setdefault("_aliases", []).extend(added)
+            return {"bulkCreation": {"id": f"gid://shopify/DiscountRedeemCodeBulkCreation/"
+                                           f"{len(state.discounts)}"}, "userErrors": []}
+
+        def _gift_card(self, variables: dict[str, Any]) -> dict[str, Any]:
+            data = variables.get("input") or {}
+            code = str(data.get("code") or "")
+            value = _decimal(data.get("initialValue"))
+            errors = []
+            if value is None or value <= 0:
+                errors.append(_user_error(["input", "initialValue"], "GREATER_THAN",
+                                          "Initial value must be greater than 0"))
+            if code and not re.fullmatch(r"[A-Za-z0-9]{8,20}", code):
+                errors.append(_user_error(["input", "code"], "INVALID",
+                                          "Code must be 8-20 letters and numbers"))
+            if code in state.gift_cards:
+                errors.append(_user_error(["input", "code"], "TAKEN", "Code has already "
+                                          "been taken"))
+            if errors:
+                return {"giftCard": None, "giftCardCode": None, "userErrors": errors}
+            state.gift_cards[code] = data
+            return {"giftCard": {"id": f"gid://shopify/GiftCard/{len(state.gift_cards)}",
+                                 "maskedCode": "•••• " + code[-4:]},
+                    "giftCardCode": code, "userErrors": []}
+
+    with serve(Handler) as url:
+        state.url = url
+        yield state
+
+
+def throttled() -> Failure:
+    """Shopify's answer when the query cost exceeds the bucket: HTTP 200, THROTTLED."""
+    return Failure(200, body={"errors": [{"message": "Throttled",
+                                          "extensions": {"code": "THROTTLED"}}],
+                              "extensions": {"cost": {"requestedQueryCost": 10,
+                                                      "throttleStatus": {
+                                                          "maximumAvailable": 1000.0,
+                                                          "currentlyAvailable": 0,
+                                                          "restoreRate": 50.0}}}})
+
+
+WOO_TYPES = ("percent", "fixed_cart", "fixed_product")
+
+
+@contextmanager
+def fake_woocommerce(consumer_key: str, consumer_secret: str) -> Iterator[FakeStore]:
+    state = FakeStore()
+    expected = "Basic " + base64.b64encode(f"{consumer_key}:{consumer_secret}".encode()).decode()
+
+    class Handler(JsonHandler):
+        def do_POST(self) -> None:
+            raw = self.body()
+            state.calls.append({"path": self.path, "headers": dict(self.headers), "body": raw})
+            if self.headers.get("Authorization") != expected:
+                return self.reply(401, {"code": "woocommerce_rest_cannot_create",
+                                        "message": "Sorry, you are not allowed to create "
+                                                   "resources.", "data": {"status": 401}})
+            failure = state._scripted()
+            if failure is not None:
+                time.sleep(failure.stall)
+                return self.reply(failure.status, failure.body or {
+                    "code": "internal_server_error", "message": "There has been a critical "
+                    "error on this website.", "data": {"status": failure.status}})
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                return self.reply(400, {"code": "rest_invalid_json", "message": "Invalid "
+                                        "JSON body passed.", "data": {"status": 400}})
+            with state.lock:
+                if self.path == "/wp-json/wc/v3/coupons":
+                    return self._coupon(data)
+                update = re.match(r"^/wp-json/wc/v3/coupons/(\d+)$", self.path)
+                if update and self.command == "PUT":
+                    return self._coupon_update(int(update.group(1)), data)
+                if self.path == "/wp-json/wc/v3/webhooks":
+                    return self._webhook(data)
+            self.reply(404, {"code": "rest_no_route", "message": "No route was found "
+                             "matching the URL and request method.", "data": {"status": 404}})
+
+        def _coupon(self, data: dict[str, Any]) -> None:
+            code = str(data.get("code") or "").strip().lower()
+            if not code:
+                return self.reply(400, {"code": "rest_missing_callback_param",
+                                        "message": "Missing parameter(s): code",
+                                        "data": {"status": 400, "params": ["code"]}})
+            if data.get("discount_type", "fixed_cart") not in WOO_TYPES:
+                return self.reply(400, {"code": "rest_invalid_param",
+                                        "message": "Invalid parameter(s): discount_type",
+                                        "data": {"status": 400}})
+            if code in state.discounts:
+                return self.reply(400, {"code": "woocommerce_rest_coupon_code_already_exists",
+                                        "message": "The coupon code already exists",
+                                        "data": {"status": 400}})
+            coupon = {**data, "id": 700 + len(state.discounts), "code": code}
+            state.discounts[code] = coupon
+            self.reply(201, coupon)
+
+        do_PUT = do_POST
+
+        def _coupon_update(self, coupon_id: int, data: dict[str, Any]) -> None:
+            code = next((c for c, d in state.discounts.items() if d.get("id") == coupon_id),
+                        None)
+            if code is None:
+                return self.reply(404, {"code": "woocommerce_rest_shop_coupon_invalid_id",
+                                        "message": "Invalid ID.", "data": {"status": 404}})
+            if data.get("discount_type", "fixed_cart") not in WOO_TYPES:
+                return self.reply(400, {"code": "rest_invalid_param",
+                                        "message": "Invalid parameter(s): discount_type",
+                                        "data": {"status": 400}})
+            state.discounts[code] = {**state.discounts[code], **data}
+            self.reply(200, state.discounts[code])
+
+        def _webhook(self, data: dict[str, Any]) -> None:
+            if data.get("topic") not in ("order.created", "order.updated", "order.deleted",
+                                         "customer.created"):
+                return self.reply(400, {"code": "rest_invalid_param", "message": "Invalid "
+                                        "parameter(s): topic", "data": {"status": 400}})
+            made = {**data, "id": 10 + len(state.webhooks)}
+            state.webhooks.append(made)
+            self.reply(201, made)
+
+    with serve(Handler) as url:
+        state.url = url
+        yield state
