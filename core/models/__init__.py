@@ -14,10 +14,12 @@ from core.models.rewards import (
     ShopEvent,
 )
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
+from core.models.webhooks import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 
 __all__ = [
     "ASSISTANTS",
     "CHANNELS",
+    "WEBHOOK_EVENT_TYPES",
     "Base",
     "Click",
     "ConsoleSession",
@@ -40,4 +42,5 @@ __all__ = [
     "StaffUser",
     "Suppression",
     "VoiceIdentity",
+    "WebhookEndpoint",
 ]
