@@ -176,8 +176,11 @@ def _ensure_credentials(session: Session, shop: Shop, services: Services,
         session.add(StaffUser(shop_id=shop.id, email=STAFF_EMAIL, display_name="Demo Owner",
                               role=Role.OWNER.value, email_verified_at=services.clock(),
                               password_hash=hash_password(secrets["staff_password"])))
-    elif not verify_password(secrets["staff_password"], staff.password_hash):
-        staff.password_hash = hash_password(secrets["staff_password"])
+    else:
+        if not verify_password(secrets["staff_password"], staff.password_hash):
+            staff.password_hash = hash_password(secrets["staff_password"])
+        staff.role = Role.OWNER.value  # a database seeded before roles existed
+        staff.email_verified_at = staff.email_verified_at or services.clock()
 
 
 def seed(services: Services) -> dict[str, Any]:

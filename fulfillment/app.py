@@ -28,9 +28,11 @@ def _blueprints() -> list[Any]:
         links,
         messaging_hooks,
     )
+    from fulfillment.web import accounts as web_accounts
+    from fulfillment.web import settings as web_settings
 
     return [health.bp, links.bp, alexa.bp, google.bp, alice.bp, api.bp, messaging_hooks.bp,
-            console.bp, dashboard.bp]
+            console.bp, dashboard.bp, web_accounts.bp, web_settings.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:

@@ -121,6 +121,7 @@ def _command_modules() -> list[str]:
         "fulfillment.simulate_cli",
         "fulfillment.alice_cli",
         "fulfillment.jobs_cli",
+        "fulfillment.accounts_cli",
     ]
 
 

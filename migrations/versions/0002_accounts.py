@@ -27,6 +27,8 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f('fk_staff_users_invited_by_id_staff_users'),
                                     'staff_users', ['invited_by_id'], ['id'],
                                     ondelete='SET NULL')
+    # accounts made before verification existed were made by the operator: trusted
+    op.execute("UPDATE staff_users SET email_verified_at = created_at")
     with op.batch_alter_table('shop_credentials', schema=None) as batch_op:
         batch_op.add_column(sa.Column('role', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('label', sa.String(length=100), server_default='',
