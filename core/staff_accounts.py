@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core import login_throttle, password_policy, signed_tokens
@@ -130,8 +130,12 @@ def _new_shop(session: Session, services: Services, name: str, slug: str,
 def sign_up(session: Session, services: Services, *, name: object, slug: object,
             email: object, password: object, locale: str = "en-US") -> ShopCreated:
     """A new shop and its owner (who must verify the email before signing in)."""
-    address = clean_email(email)
     errors: dict[str, str] = {}
+    try:
+        address = clean_email(email)
+    except FieldErrors as exc:
+        errors.update(exc.fields)
+        address = ""
     try:
         name_text, slug_text = _check_new_shop(session, name, slug, address)
     except FieldErrors as exc:
@@ -358,4 +362,5 @@ def delete_shop(session: Session, *, shop_id: int, confirm_slug: object) -> None
         return
     if str(confirm_slug or "").strip() != shop.slug:
         raise FieldErrors({"confirm": f"Type {shop.slug} to confirm."})
-    session.delete(shop)
+    session.expunge(shop)
+    session.execute(delete(Shop).where(Shop.id == shop_id))  # the database cascades
