@@ -129,10 +129,11 @@ def revoke_key(slug: str, key_id: int) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
     with services().db.session() as db:
         row = db.get(ShopCredential, key_id)
-        if row is None or row.shop_id != shop.id:
-            return _keys_page(shop, errors={"key": "No such key in this shop."}, status=404)
-        if row.revoked_at is None:
+        found = row is not None and row.shop_id == shop.id
+        if row is not None and found and row.revoked_at is None:
             row.revoked_at = services().clock()
+    if not found:
+        return _keys_page(shop, errors={"key": "No such key in this shop."}, status=404)
     return redirect(url_for("settings.keys", slug=shop.slug))
 
 
@@ -242,9 +243,10 @@ def _me() -> StaffUser:
 def invite(slug: str) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
     form = forms.fields("email", "role")
+    inviter = _me()
     try:
         with services().db.session() as db:
-            staff_accounts.invite(db, services(), shop_id=shop.id, inviter=_me(), **form)
+            staff_accounts.invite(db, services(), shop_id=shop.id, inviter=inviter, **form)
     except FieldErrors as exc:
         return _team_page(shop, errors=exc.fields, form=form, status=422)
     return _team_page(shop, invited=form["email"])
