@@ -270,3 +270,16 @@ def test_deleting_a_shop_with_referrals_rewards_and_messages_removes_all_of_it(
     with services.db.session() as session:
         for model in (Shop, Customer, Referral, LedgerEntry, Program, StaffUser):
             assert session.scalars(select(model)).all() == [], model
+
+
+def test_the_sign_in_page_is_throttled_like_the_console(client, signup_on) -> None:
+    _verified_owner(client, signup_on)
+    answers = [sign_in(client, EMAIL, "wrong-password-here").status_code for _ in range(7)]
+    assert answers[0] == 401 and answers[-1] == 429
+    assert sign_in(client, EMAIL).status_code == 429  # even the right password waits
+
+
+def test_account_pages_carry_the_page_security_policy(client, signup_on) -> None:
+    for path in ("/login", "/signup", "/password/forgot", "/sandbox/outbox"):
+        policy = client.get(path).headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
