@@ -47,16 +47,18 @@ class Answer:
 Poster = Callable[[CheckedUrl, bytes, dict[str, str]], Answer]
 
 
-def post_to_checked_address(target: CheckedUrl, body: bytes, headers: dict[str, str]) -> Answer:
+def post_to_checked_address(target: CheckedUrl, body: bytes, headers: dict[str, str], *,
+                            ca_certs: str | None = None) -> Answer:
     """POST to the address that was checked, never to a fresh lookup of the name; Host and
-    SNI (and the certificate check) use the name. No redirects: a 3xx is an answer."""
+    SNI (and the certificate check) use the name. No redirects: a 3xx is an answer.
+    `ca_certs`: the trusted roots (certifi's by default)."""
     timeout = urllib3.Timeout(connect=TIMEOUT_SECONDS, read=TIMEOUT_SECONDS)
     pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
             target.address, target.port, timeout=timeout, retries=False,
             server_hostname=target.host, assert_hostname=target.host,
-            cert_reqs="CERT_REQUIRED", ca_certs=certifi.where())
+            cert_reqs="CERT_REQUIRED", ca_certs=ca_certs or certifi.where())
     else:
         pool = urllib3.HTTPConnectionPool(target.address, target.port, timeout=timeout,
                                           retries=False)

@@ -254,3 +254,64 @@ def test_every_event_type_can_have_an_endpoint(services, demo, names) -> None:
         assert sorted(webhook_settings.endpoints(session, demo_shop_id(services))) == sorted(
             WEBHOOK_EVENT_TYPES)
     assert len(WEBHOOK_EVENT_TYPES) == 7
+
+
+def _tls_receiver(tmp_path: Any, san: str) -> tuple[Any, str, list[str], list[Any]]:
+    """A real HTTPS server on loopback with a certificate for `san` from a private CA;
+    records the SNI each client sent and the requests."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from fulfillment.sandbox_keys import key_pem, make_ca, make_leaf, pem
+
+    ca, ca_key = make_ca()
+    leaf, leaf_key = make_leaf(ca, ca_key, san=san)
+    (tmp_path / "ca.pem").write_bytes(pem(ca))
+    (tmp_path / "leaf.pem").write_bytes(pem(leaf))
+    (tmp_path / "leaf.key").write_bytes(key_pem(leaf_key))
+    sni: list[str] = []
+    seen: list[Any] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append((self.path, dict(self.headers),
+                         self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(202)
+            self.end_headers()
+            self.wfile.write(b"thanks")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "leaf.key")
+    context.sni_callback = lambda sock, name, ctx: sni.append(name) and None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, str(tmp_path / "ca.pem"), sni, seen
+
+
+def test_https_goes_to_the_checked_address_with_the_names_sni_and_certificate(
+        tmp_path) -> None:
+    from core.url_guard import CheckedUrl
+
+    server, ca_file, sni, seen = _tls_receiver(tmp_path, "hooks.shop.test")
+    port = server.server_address[1]
+    target = CheckedUrl(url=f"https://hooks.shop.test:{port}/in", scheme="https",
+                        host="hooks.shop.test", port=port, address="127.0.0.1", target="/in")
+    try:
+        answer = outbound.post_to_checked_address(target, b"{}", {"X-T": "1"},
+                                                  ca_certs=ca_file)
+        wrong = CheckedUrl(url=f"https://other.shop.test:{port}/in", scheme="https",
+                           host="other.shop.test", port=port, address="127.0.0.1",
+                           target="/in")
+        with pytest.raises(Exception, match=r"(?i)certificate|hostname"):
+            outbound.post_to_checked_address(wrong, b"{}", {}, ca_certs=ca_file)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (answer.status, answer.body) == (202, "thanks")
+    assert sni[0] == "hooks.shop.test"  # no DNS lookup: the name only travels in TLS
+    assert seen[0][0] == "/in" and seen[0][1]["Host"] == f"hooks.shop.test:{port}"
