@@ -1,14 +1,14 @@
 """accounts: staff roles and email verification, API key roles and labels, webhook
 endpoints per event type and what each delivery got back
 
-Revision ID: 0003_accounts
+Revision ID: 0002_accounts
 Revises: 0002_console_login
 """
 from alembic import op
 import sqlalchemy as sa
 import core.models.base
 
-revision = '0003_accounts'
+revision = '0002_accounts'
 down_revision = '0002_console_login'
 branch_labels = None
 depends_on = None
