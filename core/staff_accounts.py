@@ -260,7 +260,7 @@ def _staff_for(session: Session, services: Services, purpose: str, token: str,
     data = signed_tokens.read(services.settings.secret_key, f"staff-{purpose}", token,
                               services.clock())
     staff = session.get(StaffUser, data.get("s"))
-    mark = staff.password_hash if staff is not None else None
+    mark = staff.password_hash if staff is not None else ""
     if staff is None or data.get("m") != _mark(mark if current_mark is None else current_mark):
         raise signed_tokens.BadToken("This link was already used or is no longer valid.",
                                      code="used_token")

@@ -54,7 +54,10 @@ class CheckedUrl:
         return name if self.port == default else f"{name}:{self.port}"
 
 
-def _forbidden(address: Address, allowed: Iterable[ipaddress._BaseNetwork]) -> bool:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _forbidden(address: Address, allowed: Iterable[Network]) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback
     if any(address in network for network in allowed):
@@ -62,7 +65,7 @@ def _forbidden(address: Address, allowed: Iterable[ipaddress._BaseNetwork]) -> b
     return not address.is_global or address.is_multicast
 
 
-def _networks(names: Iterable[str]) -> list[ipaddress._BaseNetwork]:
+def _networks(names: Iterable[str]) -> list[Network]:
     return [ipaddress.ip_network(name, strict=False) for name in names]
 
 

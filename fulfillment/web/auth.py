@@ -155,7 +155,7 @@ def require_role(role: Role) -> Callable[[F], F]:
                            f"{staff.role.value}.")
             return view(*args, **kwargs)
 
-        return declare(guarded, Policy("role", role=role))  # type: ignore[arg-type]
+        return declare(guarded, Policy("role", role=role))  # type: ignore[return-value]
 
     return decorate
 

@@ -107,7 +107,7 @@ def create_api_key(slug: str) -> ResponseReturnValue:
     if errors:
         return _keys_page(shop, errors=errors, status=422)
     with services().db.session() as db:
-        key = credentials.add_api_key(db, db.get(Shop, shop.id), role=Role(role), label=label)
+        key = credentials.add_api_key(db, db.merge(shop), role=Role(role), label=label)
     return _keys_page(shop, shown={"API key": key})
 
 
@@ -118,7 +118,7 @@ def rotate_webhook_secret(slug: str) -> ResponseReturnValue:
     for the overlap (core.credentials.ROTATION_OVERLAP)."""
     shop = shop_for_staff(slug)
     with services().db.session() as db:
-        secret = credentials.rotate_webhook_secret(db, db.get(Shop, shop.id), services().box,
+        secret = credentials.rotate_webhook_secret(db, db.merge(shop), services().box,
                                                    services().clock)
     return _keys_page(shop, shown={"Webhook signing secret": secret})
 
