@@ -15,6 +15,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 ## Set up and serve the product on SQLite with the embedded worker and sandbox messaging.
 ## --embedded: random SECRET_KEY/HASH_KEY made once in var/secrets.json, sandbox trust on,
 ## one process (Werkzeug + the jobs in threads). Deployments use `serve` (gunicorn) instead.
+## Sign-up at /signup is on here (ALLOW_SIGNUP=1).
+run: export ALLOW_SIGNUP ?= 1
 run: $(STAMP)
 	$(PY) -m fulfillment --embedded db upgrade
 	$(PY) -m fulfillment --embedded demo

@@ -47,6 +47,11 @@ class Settings:
     # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: trust none).
     trusted_proxies: int = 0
     embedded_worker: bool = True
+    # /signup creates shops (ALLOW_SIGNUP=1; on in `make run`); off, the page is a 404.
+    allow_signup: bool = False
+    # Outbound webhooks never reach loopback/private/link-local/metadata addresses, except
+    # networks named here (OUTBOUND_ALLOW_NETWORKS="127.0.0.1/32,..."): a local receiver.
+    outbound_allow_networks: tuple[str, ...] = ()
     messaging_mode: str = "sandbox"
     smtp: dict[str, Any] = field(default_factory=dict)
     twilio: dict[str, Any] = field(default_factory=dict)
@@ -107,6 +112,9 @@ class Settings:
             sandbox=_flag(env.get("SANDBOX"), False),
             trusted_proxies=int(env.get("TRUSTED_PROXIES") or 0),
             embedded_worker=_flag(env.get("EMBEDDED_WORKER"), True),
+            allow_signup=_flag(env.get("ALLOW_SIGNUP"), False),
+            outbound_allow_networks=tuple(
+                n.strip() for n in env.get("OUTBOUND_ALLOW_NETWORKS", "").split(",") if n.strip()),
             # Any real channel configured means real sending (Telegram or WhatsApp alone too),
             # unless MESSAGING_MODE says otherwise.
             messaging_mode=env.get("MESSAGING_MODE") or (

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import codes, credentials, fraud, links, referrals, rewards
+from core import codes, credentials, fraud, links, referrals, rewards, webhook_events
 from core.contacts import canonical_email, normalize_email, normalize_phone
 from core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
 from core.hashing import keyed_hash
@@ -258,6 +258,14 @@ def _signup(session: Session, services: Services, shop_id: int,
                         reasons=list(verdict.reasons), ip_hash=ip_hash, created_at=now)
     session.add(referral)
     session.flush()
+    facts = {"id": f"ref_{referral.id}", "referrer_customer_id": referrer.external_id,
+             "friend_customer_id": friend.external_id, "status": status,
+             "reasons": list(verdict.reasons)}
+    webhook_events.emit(session, shop_id=shop_id, event_type="referral.created",
+                        key=str(referral.id), payload=facts, now=now)
+    if status == "flagged":
+        webhook_events.emit(session, shop_id=shop_id, event_type="referral.flagged",
+                            key=str(referral.id), payload=facts, now=now)
     return {**result, "referral": referral.id, "status": status, "fraud": list(verdict.reasons)}
 
 
@@ -306,6 +314,12 @@ def _order(session: Session, services: Services, shop_id: int,
                             amount=data["amount"], currency=data["currency"], created_at=now)
     session.add(conversion)
     session.flush()
+    webhook_events.emit(session, shop_id=shop_id, event_type="conversion.created",
+                        key=str(conversion.id), now=now, payload={
+                            "id": f"cnv_{conversion.id}", "order_id": conversion.order_id,
+                            "customer_id": friend.external_id, "amount": conversion.amount,
+                            "currency": conversion.currency,
+                            "referral_id": f"ref_{referral.id}"})
     entries, capped = rewards.grant(session, program=program, referral=referral,
                                     conversion=conversion, now=now)
     redeemed = next((c for c in typed if c.customer_id == referral.referrer_id), None)

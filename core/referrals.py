@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import codes, links, names
+from core import codes, links, names, webhook_events
 from core.clicks import PendingClick
 from core.db import session_now
 from core.errors import NotFound
@@ -185,6 +185,12 @@ def record_share(
         created_at=services.clock(),
     )
     session.add(share)
+    session.flush()
+    webhook_events.emit(session, shop_id=shop.id, event_type="share.created", key=str(share.id),
+                        now=share.created_at, payload={
+                            "id": f"shr_{share.id}", "customer_id": customer.external_id,
+                            "channel": channel, "assistant": assistant,
+                            "recipient_kind": recipient_kind})
     return share
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import webhook_events
 from core.clock import as_utc
 from core.models import (
     Conversion,
@@ -174,7 +175,7 @@ def reverse(session: Session, conversion: Conversion, now: datetime, note: str) 
 
 
 def notify(session: Session, entry: LedgerEntry, event_type: str, now: datetime,
-           reversal: LedgerEntry | None = None) -> OutboundWebhook:
+           reversal: LedgerEntry | None = None) -> OutboundWebhook | None:
     """Queue a signed webhook for the shop (core.outbound delivers it). The payload names
     the customer by the shop's own id and carries a stable id for the shop's dedupe."""
     customer = session.get(Customer, entry.customer_id)
@@ -184,11 +185,9 @@ def notify(session: Session, entry: LedgerEntry, event_type: str, now: datetime,
                "currency": entry.currency, "referral_id": entry.referral_id}
     if reversal is not None:
         payload["reversal_id"] = f"rev_{reversal.id}"
-    hook = OutboundWebhook(shop_id=entry.shop_id, event_type=event_type,
-                           idempotency_key=f"{event_type}:{entry.id}", next_attempt_at=now,
-                           payload=payload)
-    session.add(hook)
-    return hook
+    rows = webhook_events.emit(session, shop_id=entry.shop_id, event_type=event_type,
+                               key=str(entry.id), payload=payload, now=now)
+    return rows[0] if rows else None
 
 
 @dataclass

@@ -12,6 +12,7 @@ from core.db import Database
 from core.ports import CertFetcher, HttpGet, ProfileLookup, RequestVerifier
 from core.secrets_box import SecretBox
 from core.shop_snapshots import ShopSnapshots
+from core.url_guard import Resolver, system_resolver
 
 if TYPE_CHECKING:
     from core.messaging.channels.base import Channel
@@ -53,6 +54,8 @@ class Services:
     adapters: Adapters = field(default_factory=Adapters)
     # Yandex image ids of QR codes already uploaded: (shop id, code) -> image id.
     alice_ready_images: dict[tuple[int, str], str] = field(default_factory=dict)
+    # Name -> addresses for outbound URLs (core.url_guard); tests inject their own.
+    resolve: Resolver = system_resolver
     codes: CodeDirectory = field(init=False)  # /r/<code> lookups, cached
 
     def __post_init__(self) -> None:

@@ -21,11 +21,13 @@ from fulfillment import alexa_envelope, sandbox_keys, turn_capture
 from fulfillment.alexa_verify import AlexaVerifier, VerificationFailed, fetch_over_https
 from fulfillment.ask_sdk_compat import skill_adapter_class
 from fulfillment.context import services as current_services
+from fulfillment.web.auth import public
 from voice.platforms import alexa as alexa_platform
 from voice.platforms.alexa_profile import ProfileClient
 from voice.platforms.alexa_reminders import RemindersClient
 
 log = logging.getLogger(__name__)
+
 bp = Blueprint("alexa", __name__)
 EXT = "referrals.alexa"
 SHOP_TTL_SECONDS = 30.0
@@ -78,6 +80,7 @@ def _bad_request(code: str, message: str) -> ResponseReturnValue:
 
 
 @bp.post("/alexa/<shop>")
+@public("verified by the Alexa request signature, timestamp and skill id")
 def webhook(shop: str) -> ResponseReturnValue:
     services = current_services()
     ext = current_app.extensions[EXT]

@@ -16,10 +16,12 @@ from core import alice_images, codes, referrals
 from core.services import Services
 from fulfillment import turn_capture
 from fulfillment.context import services as current_services
+from fulfillment.web.auth import public
 from voice.dialog import handle
 from voice.platforms import alice
 
 log = logging.getLogger(__name__)
+
 bp = Blueprint("alice", __name__)
 BUDGET_SECONDS = 1.5  # of Alice's 4.5 s: anything slower (image uploads) runs in a job
 
@@ -29,6 +31,7 @@ def _error(status: int, code: str, message: str) -> ResponseReturnValue:
 
 
 @bp.post("/alice/<shop>")
+@public("verified by the shop's Alice skill id")
 def webhook(shop: str) -> ResponseReturnValue:
     started = time.perf_counter()
     services = current_services()

@@ -124,6 +124,7 @@ def _command_modules() -> list[str]:
         "fulfillment.nlu_eval_cli",
         "fulfillment.engagement_cli",
         "fulfillment.stores_cli",
+        "fulfillment.accounts_cli",
     ]
 
 

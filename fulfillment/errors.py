@@ -11,7 +11,9 @@ from werkzeug.exceptions import HTTPException
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
-BROWSER_PREFIXES = ("/r/", "/console", "/dashboard", "/demo", "/unsubscribe", "/u/")
+BROWSER_PREFIXES = ("/r/", "/console", "/dashboard", "/demo", "/unsubscribe", "/u/", "/settings",
+                    "/login", "/logout", "/signup", "/account", "/verify", "/password",
+                    "/invite", "/welcome", "/sandbox")
 
 
 def wants_html() -> bool:

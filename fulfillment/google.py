@@ -24,10 +24,12 @@ from fulfillment.google_verify import (
     fetch_over_https,
     verify_service_agent,
 )
+from fulfillment.web.auth import public
 from voice.dialog import handle
 from voice.platforms import dialogflow
 
 log = logging.getLogger(__name__)
+
 bp = Blueprint("dialogflow", __name__)
 EXT = "referrals.google"
 BUDGET_SECONDS = 2.5  # half of Dialogflow's 5 s webhook timeout
@@ -64,6 +66,7 @@ def authenticate(settings: dict[str, Any]) -> None:
 
 
 @bp.post("/dialogflow/<shop>")
+@public("verified by the Dialogflow ID token or the shop's header secret")
 def webhook(shop: str) -> ResponseReturnValue:
     started = time.perf_counter()
     services = current_services()

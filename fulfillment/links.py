@@ -11,6 +11,7 @@ from core import links, qr, referrals
 from core.codes import CodeChecksumError, InvalidCode
 from core.errors import NotFound
 from fulfillment.context import services
+from fulfillment.web.auth import public
 
 bp = Blueprint("links", __name__)
 QR_MAX_AGE = 86_400
@@ -28,6 +29,7 @@ def _not_found(exc: InvalidCode | NotFound) -> Response:
 
 
 @bp.get("/r/<code>")
+@public("the friend's invite link and QR image: anyone with the code")
 def follow(code: str) -> Response:
     """Hot path: memory only. The click is queued and written after the answer."""
     try:
@@ -57,6 +59,7 @@ def _rendered(link: str, box: int, fmt: str) -> tuple[bytes, str]:
 
 
 @bp.get("/qr/<code>.<fmt>")
+@public("the friend's invite link and QR image: anyone with the code")
 def qr_image(code: str, fmt: str) -> Response:
     if fmt not in QR_TYPES:
         abort(404)
@@ -74,6 +77,7 @@ def qr_image(code: str, fmt: str) -> Response:
 
 
 @bp.get("/demo/landing")
+@public("the demo shop's landing page: no data")
 def demo_landing() -> str:
     """The demo shop's landing page, so a click in the demo ends somewhere real."""
     return render_template("demo_landing.html", ref=request.args.get("ref", ""),

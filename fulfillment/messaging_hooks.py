@@ -14,6 +14,7 @@ from core.messaging import delivery_reports, suppressions
 from core.messaging.delivery_reports import ReportStatus
 from core.messaging.unsubscribe import read_token
 from fulfillment.context import services
+from fulfillment.web.auth import public
 
 bp = Blueprint("messaging_hooks", __name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -33,6 +34,7 @@ def _check_twilio_signature() -> None:
 
 
 @bp.post("/hooks/twilio/inbound")
+@public("verified by the Twilio signature, or a signed unsubscribe token")
 def twilio_inbound() -> ResponseReturnValue:
     _check_twilio_signature()
     svc = services()
@@ -49,6 +51,7 @@ def twilio_inbound() -> ResponseReturnValue:
 
 
 @bp.post("/hooks/twilio/status")
+@public("verified by the Twilio signature, or a signed unsubscribe token")
 def twilio_status() -> ResponseReturnValue:
     """delivered -> delivered; failed / undelivered -> dead, or retried later when the carrier
     said the handset was only unreachable. The report is kept on the row even when it beats
@@ -68,6 +71,7 @@ def twilio_status() -> ResponseReturnValue:
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])
+@public("verified by the Twilio signature, or a signed unsubscribe token")
 def unsubscribe(token: str) -> ResponseReturnValue:
     svc = services()
     shop_id, channel, recipient_hash = read_token(svc.settings.secret_key, token)

@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from core.stores import inbound
 from fulfillment.context import services
+from fulfillment.web.auth import public
 
 bp = Blueprint("store_webhooks", __name__)
 MAX_BODY = 512 * 1024  # Shopify orders with many lines stay far below this
@@ -29,10 +30,12 @@ def _receive(platform: str, shop: str) -> ResponseReturnValue:
 
 
 @bp.post("/shopify/<shop>/webhooks")
+@public("verified by X-Shopify-Hmac-Sha256 with the shop's app secret")
 def shopify_webhook(shop: str) -> ResponseReturnValue:
     return _receive("shopify", shop)
 
 
 @bp.post("/woocommerce/<shop>/webhooks")
+@public("verified by X-WC-Webhook-Signature with the shop's webhook secret")
 def woocommerce_webhook(shop: str) -> ResponseReturnValue:
     return _receive("woocommerce", shop)

@@ -69,7 +69,8 @@ def test_a_shops_staff_cannot_use_another_shop(client, demo, services):
         session.add(other)
         session.flush()
         session.add(StaffUser(shop_id=other.id, email="staff@other.example",
-                              password_hash=hash_password("other-pass")))
+                              password_hash=hash_password("other-pass"),
+                              email_verified_at=services.clock()))
     page = client.get("/console/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     client.post("/console/login", data={"email": "staff@other.example",

@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def run_release(database_url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+           "OUTBOUND_ALLOW_NETWORKS": "127.0.0.1/32",  # the scripted shop server is local
            "HASH_KEY": "test-hash-key"}
     return subprocess.run([sys.executable, "-m", "fulfillment", "rewards", "release"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=120)

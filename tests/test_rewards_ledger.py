@@ -30,6 +30,8 @@ def auth(demo: dict[str, Any]) -> dict[str, str]:
 
 
 def set_webhook_url(services: Services, url: str) -> None:
+    # the scripted shop server listens on loopback, which webhooks reach only when allowed
+    services.settings = services.settings.with_(outbound_allow_networks=("127.0.0.1/32",))
     with services.db.session() as session:
         row = session.scalar(select(Shop).where(Shop.slug == "demo"))
         row.settings = {**row.settings, "webhook_url": url}

@@ -102,6 +102,8 @@ def test_kpis_count_shares_clicks_signups_and_revenue(client, auth, demo, clock)
 
 def test_approved_rewards_reach_the_shop_signed_and_retried_until_acknowledged(
         client, demo, services, clock):
+    # the scripted shop server listens on loopback, which webhooks reach only when allowed
+    services.settings = services.settings.with_(outbound_allow_networks=("127.0.0.1/32",))
     with scripted_server([500, 503]) as shop_server:
         with services.db.session() as session:
             shop = session.scalar(select(Shop).where(Shop.slug == "demo"))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from core.clock import as_utc
 from core.models import Customer, DigestSubscription, Message, Reminder, Shop, Suppression
 
+STAFF_KINDS = ("staff_verify", "staff_reset", "staff_invite")  # core.staff_accounts
 QUIET_START, QUIET_END = time(8, 0), time(21, 0)
 TEXT_CHANNELS = ("sms", "whatsapp")
 
@@ -36,6 +37,8 @@ def is_suppressed(session: Session, message: Message) -> bool:
 def has_consent(session: Session, message: Message) -> bool:
     if message.kind == "pairing_code":
         return True  # the person asked for it, by voice, a moment ago
+    if message.kind in STAFF_KINDS:
+        return True  # a shop's staff: account mail they asked for (sign-up, reset, invite)
     if message.kind == "invite_friend":
         return bool((message.evidence or {}).get("confirmed"))
     customer = session.get(Customer, message.customer_id) if message.customer_id else None

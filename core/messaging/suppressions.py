@@ -9,8 +9,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import webhook_events
 from core.hashing import keyed_hash
-from core.models import Shop, Suppression
+from core.models import Customer, Message, Shop, Suppression
 from core.services import Services
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
@@ -53,6 +54,15 @@ def unsubscribe(session: Session, services: Services, *, shop_id: int, channel: 
         return False
     session.add(Suppression(shop_id=shop_id, channel=channel, recipient_hash=recipient_hash,
                             reason=reason, created_at=services.clock()))
+    customer_id = session.scalar(select(Message.customer_id).where(
+        Message.shop_id == shop_id, Message.recipient_hash == recipient_hash,
+        Message.customer_id.is_not(None)).limit(1))
+    customer = session.get(Customer, customer_id) if customer_id else None
+    webhook_events.emit(session, shop_id=shop_id, event_type="customer.opted_out",
+                        key=f"{channel}:{recipient_hash}:{services.clock().isoformat()}",
+                        now=services.clock(), payload={
+                            "channel": channel, "reason": reason,
+                            "customer_id": customer.external_id if customer else None})
     return True
 
 

@@ -16,10 +16,12 @@ from core.models.rewards import (
 )
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
 from core.models.stores import StoreConnection, StoreJob, StoreWebhook
+from core.models.webhooks import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 
 __all__ = [
     "ASSISTANTS",
     "CHANNELS",
+    "WEBHOOK_EVENT_TYPES",
     "Base",
     "Click",
     "ConsoleSession",
@@ -48,4 +50,5 @@ __all__ = [
     "StoreWebhook",
     "Suppression",
     "VoiceIdentity",
+    "WebhookEndpoint",
 ]

@@ -113,3 +113,9 @@ class OutboundWebhook(IdMixin, CreatedMixin, Base):
     next_attempt_at: Mapped[datetime] = now_column()
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
+    # The endpoint it goes to (core.models.webhooks); None: the shop's legacy webhook_url.
+    endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
+    last_status_code: Mapped[int | None]
+    last_response: Mapped[str | None] = mapped_column(Text)  # the first bytes, for the shop
+    last_attempt_at: Mapped[datetime | None]

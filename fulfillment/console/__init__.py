@@ -25,12 +25,14 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from core import login_throttle
+from core.accounts import Role
 from core.models import Customer, Shop, StaffUser
 from core.passwords import DUMMY_HASH, verify_password
 from fulfillment import conversations
 from fulfillment.console.store import ConsoleStore
 from fulfillment.context import services
 from fulfillment.simulate import Simulator
+from fulfillment.web.auth import public, require_role
 from voice.simulation.requests import PLATFORMS
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
@@ -92,6 +94,7 @@ def _allowed_shop(staff: StaffUser, slug: str) -> int:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public("the console sign-in form")
 def login() -> ResponseReturnValue:
     """Throttled per account and per client (core.login_throttle, in the database); an
     unknown email costs the same scrypt as a known one (DUMMY_HASH), and the password is
@@ -112,9 +115,13 @@ def login() -> ResponseReturnValue:
     with svc.db.session() as db:
         staff = db.scalar(select(StaffUser).where(StaffUser.email == email))
         staff_id, stored = (staff.id, staff.password_hash) if staff else (None, DUMMY_HASH)
+        verified = staff is not None and staff.email_verified_at is not None
     if verify_password(request.form.get("password") or "", stored) and staff_id is not None:
         with svc.db.session() as db:
             login_throttle.succeeded(db, **who)
+        if not verified:  # the same rule as /login (fulfillment.web.accounts)
+            return render_template("console/login.html", error="Confirm your email first: "
+                                   "open the link we sent you."), 401
         session.clear()
         session["staff_id"] = staff_id
         session["csrf"] = secrets.token_urlsafe(32)
@@ -123,6 +130,7 @@ def login() -> ResponseReturnValue:
 
 
 @bp.post("/logout")
+@public("signing out needs no role")
 def logout() -> ResponseReturnValue:
     session.clear()
     return redirect(url_for("console.login"))
@@ -130,6 +138,7 @@ def logout() -> ResponseReturnValue:
 
 @bp.get("")
 @bp.get("/")
+@require_role(Role.SUPPORT)
 def index() -> ResponseReturnValue:
     staff = _staff()
     shops = _shops(staff)
@@ -154,6 +163,7 @@ def _store(staff_id: int) -> ConsoleStore:
 
 
 @bp.post("/api/say")
+@require_role(Role.SUPPORT)
 def say() -> ResponseReturnValue:
     staff = _staff()
     data = request.get_json(silent=True) or {}
@@ -182,12 +192,14 @@ def say() -> ResponseReturnValue:
 
 
 @bp.post("/api/reset")
+@require_role(Role.SUPPORT)
 def reset() -> ResponseReturnValue:
     _store(_staff().id).drop()
     return jsonify({"ok": True})
 
 
 @bp.get("/api/outbox")
+@require_role(Role.SUPPORT)
 def outbox() -> ResponseReturnValue:
     staff = _staff()
     shop_id = _allowed_shop(staff, request.args.get("shop", ""))
@@ -199,6 +211,7 @@ def outbox() -> ResponseReturnValue:
 
 
 @bp.get("/api/save")
+@require_role(Role.SUPPORT)
 def save() -> ResponseReturnValue:
     store = _store(_staff().id)
     stored, results = store.load(), store.results()
@@ -211,6 +224,7 @@ def save() -> ResponseReturnValue:
 
 
 @bp.post("/api/replay")
+@require_role(Role.SUPPORT)
 def replay() -> ResponseReturnValue:
     staff = _staff()
     upload = request.files.get("file")

@@ -25,9 +25,11 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from core import analytics, privacy
+from core.accounts import Role
 from core.models import Shop
 from fulfillment.context import services
 from fulfillment.export_cli import shop_voice_info
+from fulfillment.web.auth import require_role
 from voice.exports import EXPORTERS, exporter
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
@@ -62,6 +64,7 @@ def _signed_in() -> ResponseReturnValue | None:
 
 @bp.get("")
 @bp.get("/")
+@require_role(Role.SUPPORT)
 def index() -> ResponseReturnValue:
     rows = []
     with services().db.session() as db:
@@ -72,6 +75,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/<slug>/customer-export")
+@require_role(Role.MANAGER)  # personal data: exports need a manager
 def customer_export(slug: str) -> ResponseReturnValue:
     """The same document as GET /api/v1/customers/{id}/export, as a download."""
     shop = _shop(slug)
@@ -87,6 +91,7 @@ def customer_export(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/<slug>/kpis.csv")
+@require_role(Role.MANAGER)
 def kpis_csv(slug: str) -> ResponseReturnValue:
     shop = _shop(slug)
     with services().db.session() as db:
@@ -107,6 +112,7 @@ def kpis_csv(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/<slug>/export/<platform>.zip")
+@require_role(Role.MANAGER)
 def export(slug: str, platform: str) -> ResponseReturnValue:
     shop = _shop(slug)
     if platform not in EXPORTERS:

@@ -42,6 +42,7 @@ def seed_second_shop(services: Services) -> dict[str, Any]:
                             terms={"en": "North friends get 15% off; you get $5."}))
         session.add(StaffUser(shop_id=shop.id, email=SECOND_SHOP["staff"],
                               display_name="North Support",
+                              email_verified_at=services.clock(),
                               password_hash=hash_password(SECOND_SHOP["password"])))
     return {"shop": SECOND_SHOP["slug"], "shop_name": SECOND_SHOP["name"],
             "staff": {"email": SECOND_SHOP["staff"], "password": SECOND_SHOP["password"]}}

@@ -1,0 +1,366 @@
+"""Shops and their staff: creating a shop with its owner, email verification, password
+reset, invitations, sign-in checks. Each use case runs in the caller's unit of work and
+returns a typed outcome; emails go through the outbox (the sandbox keeps them).
+
+Links in emails carry signed, expiring tokens (core.signed_tokens) that work once: each
+token holds a mark of the state it changes (the password hash, the verified email), so
+after use it no longer matches."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from core import login_throttle, password_policy, signed_tokens
+from core.accounts import Role
+from core.contacts import normalize_email
+from core.errors import InvalidInput
+from core.hashing import token_hash
+from core.messaging import outbox
+from core.models import Program, Shop, StaffUser
+from core.passwords import DUMMY_HASH, hash_password, verify_password
+from core.services import Services
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+RESERVED_SLUGS = frozenset({"admin", "api", "console", "dashboard", "settings", "signup",
+                            "login", "static", "demo"})
+VERIFY_TTL = timedelta(days=2)
+RESET_TTL = timedelta(hours=1)
+INVITE_TTL = timedelta(days=7)
+WELCOME_TTL = timedelta(days=1)
+PATHS = {"verify": "/verify/", "reset": "/password/reset/", "invite": "/invite/",
+         "welcome": "/welcome/"}
+STAFF_KINDS = ("staff_verify", "staff_reset", "staff_invite")
+
+
+class FieldErrors(InvalidInput):
+    """Field name -> message, for the form that sent them."""
+
+    code = "invalid_fields"
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("Some fields need attention: " + ", ".join(sorted(fields)) + ".",
+                         details={"fields": sorted(fields)})
+        self.fields = fields
+
+
+def _mark(value: str) -> str:
+    return token_hash(value)[:16]
+
+
+def clean_email(raw: object) -> str:
+    try:
+        return normalize_email(str(raw or "")).lower()
+    except InvalidInput as exc:
+        raise FieldErrors({"email": "Enter a valid email address."}) from exc
+
+
+def check_password(password: object, email: str, field: str = "password") -> str:
+    text = str(password or "")
+    found = password_policy.problems(text, email)
+    if found:
+        raise FieldErrors({field: found[0]})
+    return text
+
+
+def _link(services: Services, purpose: str, token: str) -> str:
+    return f"{services.base_url}{PATHS[purpose]}{token}"
+
+
+def _token(services: Services, purpose: str, staff: StaffUser, mark: str,
+           ttl: timedelta) -> str:
+    return signed_tokens.make(services.settings.secret_key, f"staff-{purpose}",
+                              {"s": staff.id, "m": _mark(mark)}, services.clock(), ttl)
+
+
+def _email(session: Session, services: Services, staff: StaffUser, shop: Shop, kind: str,
+           link: str, **context: str) -> None:
+    outbox.enqueue(session, hash_key=services.settings.hash_key, shop_id=shop.id, kind=kind,
+                   channel="email", recipient=staff.email, locale=shop.locale,
+                   idempotency_key=f"{kind}:{staff.id}:{secrets.token_hex(8)}",
+                   context={"link": link, "shop_name": shop.name, **context},
+                   now=services.clock())
+
+
+# --- creating a shop -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ShopCreated:
+    shop_id: int
+    slug: str
+    owner_id: int
+    link: str  # the verification link (sign-up) or the one-time sign-in link (CLI)
+
+
+def _check_new_shop(session: Session, name: object, slug: object,
+                    email: str) -> tuple[str, str]:
+    errors: dict[str, str] = {}
+    name_text = str(name or "").strip()
+    slug_text = str(slug or "").strip().lower()
+    if not name_text or len(name_text) > 200:
+        errors["name"] = "Give the shop a name (up to 200 characters)."
+    if not SLUG.match(slug_text) or slug_text in RESERVED_SLUGS:
+        errors["slug"] = ("Use 1-64 lowercase letters, digits and dashes "
+                          "(not starting or ending with a dash).")
+    elif session.scalar(select(Shop.id).where(Shop.slug == slug_text)) is not None:
+        errors["slug"] = "That address is taken; choose another."
+    if session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)):
+        errors["email"] = "An account with this email exists; sign in or reset the password."
+    if errors:
+        raise FieldErrors(errors)
+    return name_text, slug_text
+
+
+def _new_shop(session: Session, services: Services, name: str, slug: str,
+              locale: str) -> Shop:
+    shop = Shop(slug=slug, name=name, invocation_name=name.lower()[:100], locale=locale,
+                landing_url=f"{services.base_url}/", settings={"locales": [locale]})
+    session.add(shop)
+    session.flush()
+    session.add(Program(shop_id=shop.id, version=1, active=True, currency=shop.currency))
+    return shop
+
+
+def sign_up(session: Session, services: Services, *, name: object, slug: object,
+            email: object, password: object, locale: str = "en-US") -> ShopCreated:
+    """A new shop and its owner (who must verify the email before signing in)."""
+    errors: dict[str, str] = {}
+    try:
+        address = clean_email(email)
+    except FieldErrors as exc:
+        errors.update(exc.fields)
+        address = ""
+    try:
+        name_text, slug_text = _check_new_shop(session, name, slug, address)
+    except FieldErrors as exc:
+        errors.update(exc.fields)
+    try:
+        secret = check_password(password, address)
+    except FieldErrors as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise FieldErrors(errors)
+    shop = _new_shop(session, services, name_text, slug_text, locale)
+    owner = StaffUser(shop_id=shop.id, email=address, password_hash=hash_password(secret),
+                      role=Role.OWNER.value, display_name="")
+    session.add(owner)
+    session.flush()
+    link = send_verification(session, services, owner)
+    return ShopCreated(shop.id, shop.slug, owner.id, link)
+
+
+def create_shop(session: Session, services: Services, *, name: object, slug: object,
+                owner_email: object, locale: str = "en-US") -> ShopCreated:
+    """The CLI's way: a shop and an owner without a password; the returned one-time link
+    lets the owner choose one (and so sign in)."""
+    address = clean_email(owner_email)
+    name_text, slug_text = _check_new_shop(session, name, slug, address)
+    shop = _new_shop(session, services, name_text, slug_text, locale)
+    owner = StaffUser(shop_id=shop.id, email=address, password_hash="", role=Role.OWNER.value)
+    session.add(owner)
+    session.flush()
+    token = _token(services, "welcome", owner, "", WELCOME_TTL)
+    return ShopCreated(shop.id, shop.slug, owner.id, _link(services, "welcome", token))
+
+
+# --- email verification ----------------------------------------------------------------
+
+def send_verification(session: Session, services: Services, staff: StaffUser) -> str:
+    shop = session.get(Shop, staff.shop_id) if staff.shop_id else None
+    token = signed_tokens.make(services.settings.secret_key, "staff-verify",
+                               {"s": staff.id, "e": staff.email}, services.clock(),
+                               VERIFY_TTL)
+    link = _link(services, "verify", token)
+    if shop is not None:
+        _email(session, services, staff, shop, "staff_verify", link)
+    return link
+
+
+class Verified(StrEnum):
+    VERIFIED = "verified"
+    ALREADY = "already_verified"
+
+
+def verify_email(session: Session, services: Services, token: str) -> Verified:
+    data = signed_tokens.read(services.settings.secret_key, "staff-verify", token,
+                              services.clock())
+    staff = session.get(StaffUser, data.get("s"))
+    if staff is None or staff.email != data.get("e"):
+        raise signed_tokens.BadToken("This link is not valid.")
+    if staff.email_verified_at is not None:
+        return Verified.ALREADY
+    staff.email_verified_at = services.clock()
+    return Verified.VERIFIED
+
+
+# --- signing in ------------------------------------------------------------------------
+
+class SignIn(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    UNVERIFIED = "unverified"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    status: SignIn
+    staff: StaffUser | None = None
+    retry_after: int = 0
+
+
+def sign_in(services: Services, email: object, password: object,
+            client: str) -> SignInOutcome:
+    """The console's throttle (core.login_throttle: counted before the password is
+    checked, per account and per client), the same scrypt for unknown emails (DUMMY_HASH),
+    and the password checked outside any transaction. A verified email is required."""
+    address = str(email or "").strip().lower()[:320]
+    who = {"hash_key": services.settings.hash_key, "email": address, "client": client}
+    with services.db.session() as session:
+        verdict = login_throttle.attempt(session, now=services.clock(), **who)
+    if not verdict.allowed:
+        return SignInOutcome(SignIn.THROTTLED, retry_after=verdict.retry_after)
+    with services.db.session() as session:
+        staff = session.scalar(select(StaffUser).where(StaffUser.email == address))
+        if staff is not None:
+            session.expunge(staff)
+    stored = staff.password_hash if staff is not None and staff.password_hash else DUMMY_HASH
+    if not verify_password(str(password or ""), stored) or staff is None or \
+            not staff.password_hash:
+        return SignInOutcome(SignIn.WRONG)
+    with services.db.session() as session:
+        login_throttle.succeeded(session, **who)
+    if staff.email_verified_at is None:
+        return SignInOutcome(SignIn.UNVERIFIED, staff)
+    return SignInOutcome(SignIn.OK, staff)
+
+
+# --- password reset --------------------------------------------------------------------
+
+def request_reset(session: Session, services: Services, email: object) -> None:
+    """Emails a reset link when the account exists; says nothing either way (no probing)."""
+    address = str(email or "").strip().lower()[:320]
+    staff = session.scalar(select(StaffUser).where(StaffUser.email == address))
+    if staff is None or staff.shop_id is None or not staff.password_hash:
+        return
+    shop = session.get(Shop, staff.shop_id)
+    token = _token(services, "reset", staff, staff.password_hash, RESET_TTL)
+    if shop is not None:
+        _email(session, services, staff, shop, "staff_reset", _link(services, "reset", token))
+
+
+def _staff_for(session: Session, services: Services, purpose: str, token: str,
+               current_mark: str | None = None) -> StaffUser:
+    data = signed_tokens.read(services.settings.secret_key, f"staff-{purpose}", token,
+                              services.clock())
+    staff = session.get(StaffUser, data.get("s"))
+    mark = staff.password_hash if staff is not None else ""
+    if staff is None or data.get("m") != _mark(mark if current_mark is None else current_mark):
+        raise signed_tokens.BadToken("This link was already used or is no longer valid.",
+                                     code="used_token")
+    return staff
+
+
+def check_token(session: Session, services: Services, purpose: str, token: str) -> StaffUser:
+    """The staff member a reset/invite/welcome link is for (BadToken if used or expired)."""
+    return _staff_for(session, services, purpose, token)
+
+
+def set_password(session: Session, services: Services, purpose: str, token: str,
+                 password: object, display_name: object = None) -> StaffUser:
+    """Reset, accept an invitation, or first sign-in: the token works once (the new hash no
+    longer matches its mark). Having the link proves the mailbox for reset and invite."""
+    staff = _staff_for(session, services, purpose, token)
+    staff.password_hash = hash_password(check_password(password, staff.email))
+    if display_name is not None:
+        staff.display_name = str(display_name).strip()[:200]
+    if purpose in ("reset", "invite") and staff.email_verified_at is None:
+        staff.email_verified_at = services.clock()
+    if purpose == "welcome" and staff.email_verified_at is None:
+        send_verification(session, services, staff)  # the CLI printed the link: not proof
+    return staff
+
+
+# --- invitations and the team ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Invited:
+    staff_id: int
+    link: str
+
+
+def invite(session: Session, services: Services, *, shop_id: int, inviter: StaffUser,
+           email: object, role: object) -> Invited:
+    """A staff account with no password yet and an emailed link to choose one. Only an
+    owner may make another owner."""
+    address = clean_email(email)
+    errors: dict[str, str] = {}
+    chosen = str(role or "")
+    if chosen not in {r.value for r in Role}:
+        errors["role"] = "Choose owner, manager or support."
+    elif chosen == Role.OWNER.value and inviter.role != Role.OWNER.value:
+        errors["role"] = "Only an owner can invite another owner."
+    if session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == address)):
+        errors["email"] = "This person already has an account."
+    if errors:
+        raise FieldErrors(errors)
+    staff = StaffUser(shop_id=shop_id, email=address, password_hash="", role=chosen,
+                      invited_by_id=inviter.id)
+    session.add(staff)
+    session.flush()
+    shop = session.get(Shop, shop_id)
+    assert shop is not None
+    link = _link(services, "invite", _token(services, "invite", staff, "", INVITE_TTL))
+    _email(session, services, staff, shop, "staff_invite", link,
+           inviter=inviter.display_name or inviter.email, role=chosen)
+    return Invited(staff.id, link)
+
+
+def team(session: Session, shop_id: int) -> list[StaffUser]:
+    return list(session.scalars(select(StaffUser).where(StaffUser.shop_id == shop_id)
+                                .order_by(StaffUser.id)))
+
+
+def _owners(session: Session, shop_id: int) -> int:
+    return int(session.scalar(select(func.count()).select_from(StaffUser).where(
+        StaffUser.shop_id == shop_id, StaffUser.role == Role.OWNER.value)) or 0)
+
+
+def change_role(session: Session, *, shop_id: int, staff_id: int, role: object) -> StaffUser:
+    staff = session.get(StaffUser, staff_id)
+    if staff is None or staff.shop_id != shop_id:
+        raise FieldErrors({"staff": "No such member of this shop."})
+    chosen = str(role or "")
+    if chosen not in {r.value for r in Role}:
+        raise FieldErrors({"role": "Choose owner, manager or support."})
+    if staff.role == Role.OWNER.value and chosen != Role.OWNER.value and \
+            _owners(session, shop_id) <= 1:
+        raise FieldErrors({"role": "A shop keeps at least one owner."})
+    staff.role = chosen
+    return staff
+
+
+def remove(session: Session, *, shop_id: int, staff_id: int) -> None:
+    staff = session.get(StaffUser, staff_id)
+    if staff is None or staff.shop_id != shop_id:
+        raise FieldErrors({"staff": "No such member of this shop."})
+    if staff.role == Role.OWNER.value and _owners(session, shop_id) <= 1:
+        raise FieldErrors({"staff": "A shop keeps at least one owner."})
+    session.delete(staff)
+
+
+def delete_shop(session: Session, *, shop_id: int, confirm_slug: object) -> None:
+    """Everything of the shop goes (its rows cascade); the slug typed again confirms."""
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        return
+    if str(confirm_slug or "").strip() != shop.slug:
+        raise FieldErrors({"confirm": f"Type {shop.slug} to confirm."})
+    session.expunge(shop)
+    session.execute(delete(Shop).where(Shop.id == shop_id))  # the database cascades

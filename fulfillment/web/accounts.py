@@ -1,0 +1,208 @@
+"""Sign-up, sign-in, email verification, password reset, invitations and the first sign-in
+link, at /signup, /login, /verify/<token>, /password/..., /invite/<token>, /welcome/<token>;
+in the sandbox, /sandbox/outbox shows the account emails that would have been sent.
+
+HTTP only: each page calls one use case in core.staff_accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from core import staff_accounts
+from core.accounts import Role
+from core.messaging import rendering
+from core.models import Message, Shop
+from core.sandbox import is_sandbox
+from core.signed_tokens import BadToken
+from core.staff_accounts import FieldErrors, SignIn
+from fulfillment.context import services
+from fulfillment.web import forms
+from fulfillment.web.auth import current_staff, public, require_role, sign_in, visible_shops
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/web/static")
+forms.protect(bp)
+
+
+def _sandbox() -> bool:
+    return is_sandbox(services().settings)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public("the sign-in form")
+def login() -> ResponseReturnValue:
+    error, status, email = None, 200, ""
+    target = forms.safe_next(request.values.get("next"), url_for("web.account"))
+    if request.method == "POST":
+        email = forms.field("email")
+        outcome = staff_accounts.sign_in(services(), email, forms.field("password"),
+                                         request.remote_addr or "unknown")
+        if outcome.status is SignIn.OK and outcome.staff is not None:
+            sign_in(outcome.staff)
+            return redirect(target)
+        status, error = 401, "Wrong email or password."
+        if outcome.status is SignIn.UNVERIFIED:
+            error = "Confirm your email first: we sent you a link (ask for a new one below)."
+        elif outcome.status is SignIn.THROTTLED:
+            status = 429
+            error = (f"Too many sign-in attempts. Try again in {outcome.retry_after} "
+                     f"second{'s' if outcome.retry_after != 1 else ''}.")
+    return render_template("web/login.html", error=error, email=email, next=target,
+                           signup=services().settings.allow_signup), status
+
+
+@bp.post("/logout")
+@public("signing out needs no role")
+def logout() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/account")
+@require_role(Role.SUPPORT)
+def account() -> ResponseReturnValue:
+    """Where sign-in lands: the shops this person may open and what their role allows."""
+    staff = current_staff()
+    return render_template("web/account.html", staff=staff, shops=visible_shops(),
+                           Role=Role)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@public("sign-up (only when ALLOW_SIGNUP=1)")
+def signup() -> ResponseReturnValue:
+    if not services().settings.allow_signup:
+        abort(404)
+    values = forms.fields("name", "slug", "email")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            with services().db.session() as db:
+                created = staff_accounts.sign_up(db, services(), password=forms.field(
+                    "password"), **values)
+        except FieldErrors as exc:
+            errors = exc.fields
+        else:
+            return render_template("web/check_email.html", email=values["email"],
+                                   sandbox=_sandbox(), slug=created.slug)
+    return render_template("web/signup.html", values=values, errors=errors), (
+        422 if errors else 200)
+
+
+@bp.get("/verify/<token>")
+@public("the signed, expiring link from the verification email")
+def verify(token: str) -> ResponseReturnValue:
+    try:
+        with services().db.session() as db:
+            result = staff_accounts.verify_email(db, services(), token)
+    except BadToken as exc:
+        return render_template("web/message.html", title="Link not valid",
+                               message=exc.message, resend=True), 400
+    message = ("Your email is confirmed. Sign in to set up your shop."
+               if result is staff_accounts.Verified.VERIFIED else
+               "Your email was already confirmed.")
+    return render_template("web/message.html", title="Email confirmed", message=message,
+                           sign_in=True)
+
+
+@bp.route("/verify/resend", methods=["GET", "POST"])
+@public("asks for a new verification link; says the same whether or not the account exists")
+def resend_verification() -> ResponseReturnValue:
+    if request.method == "POST":
+        email = forms.field("email").strip().lower()
+        with services().db.session() as db:
+            from core.models import StaffUser
+
+            staff = db.scalar(select(StaffUser).where(StaffUser.email == email))
+            if staff is not None and staff.email_verified_at is None and staff.password_hash:
+                staff_accounts.send_verification(db, services(), staff)
+        return render_template("web/message.html", title="Check your email",
+                               message="If that account waits for confirmation, a new link "
+                               "is on its way.", sandbox=_sandbox())
+    return render_template("web/email_only.html", title="Send the confirmation again",
+                           action=url_for("web.resend_verification"), button="Send link")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public("asks for a reset link; says the same whether or not the account exists")
+def forgot() -> ResponseReturnValue:
+    if request.method == "POST":
+        with services().db.session() as db:
+            staff_accounts.request_reset(db, services(), forms.field("email"))
+        return render_template("web/message.html", title="Check your email",
+                               message="If an account uses that address, a link to choose a "
+                               "new password is on its way. It works once, for one hour.",
+                               sandbox=_sandbox())
+    return render_template("web/email_only.html", title="Forgot your password?",
+                           action=url_for("web.forgot"), button="Send reset link")
+
+
+def _set_password(purpose: str, token: str, title: str) -> ResponseReturnValue:
+    errors: dict[str, str] = {}
+    try:
+        with services().db.session() as db:
+            staff = staff_accounts.check_token(db, services(), purpose, token)
+            email = staff.email
+    except BadToken as exc:
+        return render_template("web/message.html", title="Link not valid",
+                               message=exc.message), 400
+    if request.method == "POST":
+        password = forms.field("password")
+        if password != forms.field("confirm"):
+            errors = {"confirm": "The two passwords differ."}
+        else:
+            try:
+                with services().db.session() as db:
+                    staff = staff_accounts.set_password(
+                        db, services(), purpose, token, password,
+                        display_name=forms.field("display_name") if purpose != "reset"
+                        else None)
+                    sign_in(staff)
+            except FieldErrors as exc:
+                errors = exc.fields
+            except BadToken as exc:
+                return render_template("web/message.html", title="Link not valid",
+                                       message=exc.message), 400
+            else:
+                return redirect(url_for("web.account"))
+    return render_template("web/set_password.html", title=title, email=email,
+                           errors=errors, ask_name=purpose != "reset"), 422 if errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public("the signed, single-use, expiring link from the reset email")
+def reset(token: str) -> ResponseReturnValue:
+    return _set_password("reset", token, "Choose a new password")
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@public("the signed, single-use, expiring link from the invitation email")
+def accept_invite(token: str) -> ResponseReturnValue:
+    return _set_password("invite", token, "Accept the invitation")
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+@public("the signed, single-use link create-shop printed")
+def welcome(token: str) -> ResponseReturnValue:
+    return _set_password("welcome", token, "Welcome: choose your password")
+
+
+@bp.get("/sandbox/outbox")
+@public("sandbox only (404 otherwise): the account emails a local developer would receive")
+def sandbox_outbox() -> ResponseReturnValue:
+    if not _sandbox():
+        abort(404)
+    with services().db.session() as db:
+        rows = db.execute(select(Message, Shop.name).join(Shop, Shop.id == Message.shop_id)
+                          .where(Message.kind.in_(staff_accounts.STAFF_KINDS))
+                          .order_by(Message.id.desc()).limit(50)).all()
+        mails = []
+        for message, shop_name in rows:
+            rendered = rendering.render(message.kind, message.locale,
+                                        dict(message.context or {}))
+            mails.append({"id": message.id, "to": message.recipient, "status": message.status,
+                          "subject": rendered.subject, "text": rendered.text,
+                          "link": (message.context or {}).get("link", ""),
+                          "shop": shop_name, "at": message.created_at})
+    return render_template("web/sandbox_outbox.html", mails=mails)

@@ -1,0 +1,300 @@
+"""A shop's settings at /settings/<slug>: general (manager), API keys and webhook secrets
+(manager; a new secret is shown once, on the page that made it), outbound webhooks per
+event type with their deliveries (manager), the team (owner) and deleting the shop (owner).
+
+HTTP only: each POST is one call into core and re-renders the page with field messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from core import credentials, outbound, shop_settings, staff_accounts, webhook_settings
+from core.accounts import API_KEY_ROLES, Role
+from core.models import WEBHOOK_EVENT_TYPES, Shop, ShopCredential, StaffUser
+from core.sandbox import is_sandbox
+from core.staff_accounts import FieldErrors
+from fulfillment.context import services
+from fulfillment.web import forms
+from fulfillment.web.auth import current_staff, require_role, shop_for_staff
+
+bp = Blueprint("settings", __name__, url_prefix="/settings", template_folder="templates")
+forms.protect(bp)
+
+
+def _local() -> bool:
+    return is_sandbox(services().settings)
+
+
+def _nav(shop: Shop) -> dict[str, Any]:
+    staff = current_staff()
+    return {"shop": shop, "staff": staff, "Role": Role}
+
+
+# --- general ---------------------------------------------------------------------------
+
+@bp.route("/<slug>", methods=["GET", "POST"])
+@require_role(Role.MANAGER)
+def general(slug: str) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    errors: dict[str, str] = {}
+    saved = False
+    values = shop_settings.GeneralSettings.of(shop)
+    form: dict[str, Any] = {}
+    if request.method == "POST":
+        form = {name: forms.field(name) for name in (
+            "name", "currency", "timezone", "landing_url", "link_base_url",
+            *(f"invocation_{lang}" for lang in ("en", "de", "ru")))}
+        form["locales"] = [x[:20] for x in request.form.getlist("locales")[:10]]
+        try:
+            with services().db.session() as db:
+                shop_settings.update(db, shop.id, form, local=_local())
+        except FieldErrors as exc:
+            errors = exc.fields
+        else:
+            services().shops.forget(shop.slug)
+            saved = True
+            shop = shop_for_staff(slug)
+            values = shop_settings.GeneralSettings.of(shop)
+            form = {}
+    return render_template("web/settings_general.html", **_nav(shop), values=values,
+                           form=form, errors=errors, saved=saved,
+                           locales=shop_settings.LOCALES, local=_local()), (
+        422 if errors else 200)
+
+
+# --- keys ------------------------------------------------------------------------------
+
+def _keys_page(shop: Shop, *, shown: dict[str, str] | None = None,
+               errors: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
+    with services().db.session() as db:
+        rows = list(db.scalars(select(ShopCredential).where(ShopCredential.shop_id == shop.id)
+                               .order_by(ShopCredential.id.desc())))
+        db.expunge_all()
+    now = services().clock()
+    keys = [{"id": r.id, "kind": r.kind, "prefix": r.prefix, "label": r.label,
+             "role": credentials.api_key_role(r) if r.kind == credentials.API_KEY else "",
+             "created_at": r.created_at, "state": "revoked" if r.revoked_at else (
+                 "expires " + r.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+                 if r.expires_at and r.expires_at > now else
+                 ("expired" if r.expires_at else "live"))}
+            for r in rows if r.kind in (credentials.API_KEY, credentials.WEBHOOK_SECRET)]
+    return render_template("web/settings_keys.html", **_nav(shop), keys=keys,
+                           shown=shown or {}, errors=errors or {},
+                           key_roles=API_KEY_ROLES), status
+
+
+@bp.get("/<slug>/keys")
+@require_role(Role.MANAGER)
+def keys(slug: str) -> ResponseReturnValue:
+    return _keys_page(shop_for_staff(slug))
+
+
+@bp.post("/<slug>/keys/api")
+@require_role(Role.MANAGER)
+def create_api_key(slug: str) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    role = forms.field("role")
+    label = forms.field("label").strip()
+    errors = {}
+    if role not in {r.value for r in API_KEY_ROLES}:
+        errors["role"] = "Choose manager (read and write) or support (read only)."
+    if len(label) > 100:
+        errors["label"] = "Use at most 100 characters."
+    if errors:
+        return _keys_page(shop, errors=errors, status=422)
+    with services().db.session() as db:
+        key = credentials.add_api_key(db, db.merge(shop), role=Role(role), label=label)
+    return _keys_page(shop, shown={"API key": key})
+
+
+@bp.post("/<slug>/keys/webhook-secret")
+@require_role(Role.MANAGER)
+def rotate_webhook_secret(slug: str) -> ResponseReturnValue:
+    """A new signing secret for the events the shop sends us; the old one keeps working
+    for the overlap (core.credentials.ROTATION_OVERLAP)."""
+    shop = shop_for_staff(slug)
+    with services().db.session() as db:
+        secret = credentials.rotate_webhook_secret(db, db.merge(shop), services().box,
+                                                   services().clock)
+    return _keys_page(shop, shown={"Webhook signing secret": secret})
+
+
+@bp.post("/<slug>/keys/<int:key_id>/revoke")
+@require_role(Role.MANAGER)
+def revoke_key(slug: str, key_id: int) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    with services().db.session() as db:
+        row = db.get(ShopCredential, key_id)
+        found = row is not None and row.shop_id == shop.id
+        if row is not None and found and row.revoked_at is None:
+            row.revoked_at = services().clock()
+    if not found:
+        return _keys_page(shop, errors={"key": "No such key in this shop."}, status=404)
+    return redirect(url_for("settings.keys", slug=shop.slug))
+
+
+# --- outbound webhooks -----------------------------------------------------------------
+
+def _webhooks_page(shop: Shop, *, shown: dict[str, str] | None = None,
+                   errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
+                   status: int = 200) -> ResponseReturnValue:
+    with services().db.session() as db:
+        eps = webhook_settings.endpoints(db, shop.id)
+        rows = webhook_settings.deliveries(db, shop.id)
+        db.expunge_all()
+    return render_template("web/settings_webhooks.html", **_nav(shop), endpoints=eps,
+                           deliveries=rows, event_types=WEBHOOK_EVENT_TYPES,
+                           shown=shown or {}, errors=errors or {}, form=form or {},
+                           local=_local()), status
+
+
+@bp.get("/<slug>/webhooks")
+@require_role(Role.MANAGER)
+def webhooks(slug: str) -> ResponseReturnValue:
+    return _webhooks_page(shop_for_staff(slug))
+
+
+@bp.post("/<slug>/webhooks")
+@require_role(Role.MANAGER)
+def save_webhook(slug: str) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    event_type, url = forms.field("event_type"), forms.field("url").strip()
+    try:
+        with services().db.session() as db:
+            saved = webhook_settings.save(db, services(), shop_id=shop.id,
+                                          event_type=event_type, url=url)
+    except FieldErrors as exc:
+        return _webhooks_page(shop, errors=exc.fields, form={event_type: url}, status=422)
+    shown = {f"Signing secret for {event_type}": saved.secret} if saved.secret else {}
+    return _webhooks_page(shop, shown=shown)
+
+
+@bp.post("/<slug>/webhooks/rotate")
+@require_role(Role.MANAGER)
+def rotate_endpoint_secret(slug: str) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    event_type = forms.field("event_type")
+    try:
+        with services().db.session() as db:
+            secret = webhook_settings.rotate_secret(db, services(), shop_id=shop.id,
+                                                    event_type=event_type)
+    except FieldErrors as exc:
+        return _webhooks_page(shop, errors=exc.fields, status=422)
+    return _webhooks_page(shop, shown={f"Signing secret for {event_type}": secret})
+
+
+@bp.post("/<slug>/webhooks/remove")
+@require_role(Role.MANAGER)
+def remove_webhook(slug: str) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    try:
+        with services().db.session() as db:
+            webhook_settings.remove(db, shop_id=shop.id, event_type=forms.field("event_type"))
+    except FieldErrors as exc:
+        return _webhooks_page(shop, errors=exc.fields, status=422)
+    return redirect(url_for("settings.webhooks", slug=shop.slug))
+
+
+@bp.post("/<slug>/webhooks/deliveries/<int:delivery_id>/resend")
+@require_role(Role.MANAGER)
+def resend_delivery(slug: str, delivery_id: int) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    if not outbound.resend(services(), shop.id, delivery_id):
+        return _webhooks_page(shop, errors={"delivery": "No such delivery in this shop."},
+                              status=404)
+    return redirect(url_for("settings.webhooks", slug=shop.slug))
+
+
+# --- team ------------------------------------------------------------------------------
+
+def _team_page(shop: Shop, *, errors: dict[str, str] | None = None,
+               form: dict[str, str] | None = None, invited: str = "",
+               status: int = 200) -> ResponseReturnValue:
+    with services().db.session() as db:
+        members = staff_accounts.team(db, shop.id)
+        db.expunge_all()
+    return render_template("web/settings_team.html", **_nav(shop), members=members,
+                           errors=errors or {}, form=form or {}, invited=invited,
+                           roles=list(Role)), status
+
+
+@bp.get("/<slug>/team")
+@require_role(Role.OWNER)
+def team(slug: str) -> ResponseReturnValue:
+    return _team_page(shop_for_staff(slug))
+
+
+def _me() -> StaffUser:
+    staff = current_staff()
+    assert staff is not None  # require_role ran
+    with services().db.session() as db:
+        row = db.get(StaffUser, staff.id)
+        assert row is not None
+        db.expunge(row)
+        return row
+
+
+@bp.post("/<slug>/team/invite")
+@require_role(Role.OWNER)
+def invite(slug: str) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    form = forms.fields("email", "role")
+    inviter = _me()
+    try:
+        with services().db.session() as db:
+            staff_accounts.invite(db, services(), shop_id=shop.id, inviter=inviter, **form)
+    except FieldErrors as exc:
+        return _team_page(shop, errors=exc.fields, form=form, status=422)
+    return _team_page(shop, invited=form["email"])
+
+
+@bp.post("/<slug>/team/<int:staff_id>/role")
+@require_role(Role.OWNER)
+def change_role(slug: str, staff_id: int) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    try:
+        with services().db.session() as db:
+            staff_accounts.change_role(db, shop_id=shop.id, staff_id=staff_id,
+                                       role=forms.field("role"))
+    except FieldErrors as exc:
+        return _team_page(shop, errors=exc.fields, status=422)
+    return redirect(url_for("settings.team", slug=shop.slug))
+
+
+@bp.post("/<slug>/team/<int:staff_id>/remove")
+@require_role(Role.OWNER)
+def remove_member(slug: str, staff_id: int) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    try:
+        with services().db.session() as db:
+            staff_accounts.remove(db, shop_id=shop.id, staff_id=staff_id)
+    except FieldErrors as exc:
+        return _team_page(shop, errors=exc.fields, status=422)
+    return redirect(url_for("settings.team", slug=shop.slug))
+
+
+# --- deleting the shop -----------------------------------------------------------------
+
+@bp.route("/<slug>/delete", methods=["GET", "POST"])
+@require_role(Role.OWNER)
+def delete_shop(slug: str) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            with services().db.session() as db:
+                staff_accounts.delete_shop(db, shop_id=shop.id,
+                                           confirm_slug=forms.field("confirm"))
+        except FieldErrors as exc:
+            errors = exc.fields
+        else:
+            services().shops.forget(shop.slug)
+            return render_template("web/message.html", title="Shop deleted",
+                                   message=f"{shop.name} and all its data are gone.",
+                                   sign_in=False)
+    return render_template("web/settings_delete.html", **_nav(shop), errors=errors), (
+        422 if errors else 200)
