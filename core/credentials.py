@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.accounts import API_KEY_ROLES, Role, parse_role
 from core.clock import Clock, as_utc, utcnow
 from core.hashing import token_hash
 from core.models import Shop, ShopCredential
@@ -35,19 +36,35 @@ def _live(query, clock: Clock):  # type: ignore[no-untyped-def]
     ]
 
 
-def add_api_key(session: Session, shop: Shop, key: str | None = None) -> str:
+def add_api_key(session: Session, shop: Shop, key: str | None = None, *,
+                role: Role = Role.MANAGER, label: str = "") -> str:
+    if role not in API_KEY_ROLES:
+        raise ValueError(f"an API key cannot be {role}")
     key = key or new_api_key()
     session.add(ShopCredential(shop_id=shop.id, kind=API_KEY, key_hash=token_hash(key),
-                               prefix=key[:8]))
+                               prefix=key[:8], role=role.value, label=label))
     return key
 
 
-def shop_for_api_key(session: Session, key: str, clock: Clock = utcnow) -> Shop | None:
+def api_key_role(cred: ShopCredential) -> Role:
+    """Keys from before roles existed act as MANAGER (what every key could do then)."""
+    return parse_role(cred.role) or Role.MANAGER
+
+
+def api_key_holder(session: Session, key: str,
+                   clock: Clock = utcnow) -> tuple[Shop, Role] | None:
+    """The shop and the role a live API key acts with; None for unknown or revoked keys."""
     cred = session.scalar(select(ShopCredential).where(ShopCredential.key_hash == token_hash(key),
                                                        ShopCredential.kind == API_KEY))
     if cred is None or not _live([cred], clock):
         return None
-    return session.get(Shop, cred.shop_id)
+    shop = session.get(Shop, cred.shop_id)
+    return (shop, api_key_role(cred)) if shop is not None else None
+
+
+def shop_for_api_key(session: Session, key: str, clock: Clock = utcnow) -> Shop | None:
+    holder = api_key_holder(session, key, clock)
+    return holder[0] if holder else None
 
 
 def rotate_api_key(session: Session, shop: Shop, clock: Clock = utcnow) -> str:

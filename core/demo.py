@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import credentials, referrals
+from core.accounts import Role
 from core.contacts import canonical_email, normalize_email, normalize_phone
 from core.hashing import token_hash
 from core.models import Customer, Program, Shop, ShopCredential, StaffUser, VoiceIdentity
@@ -172,7 +173,8 @@ def _ensure_credentials(session: Session, shop: Shop, services: Services,
         credentials.add_webhook_secret(session, shop, services.box, secrets["webhook_secret"])
     staff = session.scalar(select(StaffUser).where(StaffUser.email == STAFF_EMAIL))
     if staff is None:
-        session.add(StaffUser(shop_id=shop.id, email=STAFF_EMAIL, display_name="Demo Support",
+        session.add(StaffUser(shop_id=shop.id, email=STAFF_EMAIL, display_name="Demo Owner",
+                              role=Role.OWNER.value, email_verified_at=services.clock(),
                               password_hash=hash_password(secrets["staff_password"])))
     elif not verify_password(secrets["staff_password"], staff.password_hash):
         staff.password_hash = hash_password(secrets["staff_password"])

@@ -18,9 +18,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from core import analytics, credentials, events, programs, review
+from core import accounts, analytics, credentials, events, programs, review
+from core.accounts import Role
 from core.clock import as_utc
-from core.errors import InvalidInput, MalformedRequest, NotFound, Unauthorized
+from core.errors import Forbidden, InvalidInput, MalformedRequest, NotFound, Unauthorized
 from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
 from core.models import (
     Customer,
@@ -33,6 +34,7 @@ from core.models.rewards import ENTRY_STATUSES, REFERRAL_STATUSES
 from core.webhook_signing import HEADER
 from fulfillment import input_limits
 from fulfillment.context import services
+from fulfillment.web.auth import Policy, declare
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 200
@@ -54,12 +56,15 @@ class ApiRoute:
     errors: tuple[int, ...] = (400, 401, 404, 422)
     operation_id: str = ""
     path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # api_key routes: the least key role (core.accounts.Role) that may call it.
+    role: Role | None = None
 
 
 ROUTES: list[ApiRoute] = []
 ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
     "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}
 ERROR_TEXT = {400: "Malformed request", 401: "Not authenticated (the reason is in the error)",
+              403: "The API key's role does not allow this (error.code key_role)",
               404: "Not found", 409: "Collided with concurrent events; send it again",
               422: "Invalid fields (named in error.details.fields)"}
 PAGE = {"limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
@@ -74,10 +79,11 @@ def _authenticate() -> None:
                            code="missing_api_key")
     svc = services()
     with svc.db.session() as session:
-        shop = credentials.shop_for_api_key(session, header[7:].strip(), svc.clock)
-        if shop is None:
+        holder = credentials.api_key_holder(session, header[7:].strip(), svc.clock)
+        if holder is None:
             raise Unauthorized("Unknown or revoked API key.", code="bad_api_key")
-        g.shop_id, g.shop_slug = shop.id, shop.slug
+        shop, role = holder
+        g.shop_id, g.shop_slug, g.api_role = shop.id, shop.slug, role
 
 
 def api(method: str, path: str, summary: str, *, auth: str = "api_key",
@@ -85,13 +91,22 @@ def api(method: str, path: str, summary: str, *, auth: str = "api_key",
         query: dict[str, dict[str, Any]] | None = None, status: int = 200,
         documented_body: dict[str, Any] | None = None,
         errors: tuple[int, ...] = (400, 401, 404, 422),
-        path_params: dict[str, dict[str, Any]] | None = None) -> Callable[
-            [Callable[..., Any]], Callable[..., Any]]:
-    """Declare a route once: the declaration authenticates, validates the query and the
-    body, checks the answer under test, and is what openapi_document() publishes. An
-    integer path parameter is matched by a bounded int converter (anything else: 404)."""
+        path_params: dict[str, dict[str, Any]] | None = None,
+        role: Role | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a route once: the declaration authenticates, checks the key's role,
+    validates the query and the body, checks the answer under test, and is what
+    openapi_document() publishes. An integer path parameter is matched by a bounded int
+    converter (anything else: 404).
+
+    `role` (api_key routes): the least role the key needs; by default reads (GET) need
+    SUPPORT and changes need MANAGER (core.accounts)."""
+    if auth == "api_key" and role is None:
+        role = Role.SUPPORT if method == "GET" else Role.MANAGER
+    if auth == "api_key":
+        errors = tuple(sorted({*errors, 403}))
     route = ApiRoute(method, path, summary, auth, body, response or {"type": "object"},
-                     query or {}, status, documented_body, errors, "", path_params or {})
+                     query or {}, status, documented_body, errors, "", path_params or {},
+                     role=role)
     ROUTES.append(route)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -100,6 +115,9 @@ def api(method: str, path: str, summary: str, *, auth: str = "api_key",
         def wrapper(**kwargs: Any) -> Any:
             if auth == "api_key":
                 _authenticate()
+                if role is not None and not accounts.allows(g.api_role, role):
+                    raise Forbidden(f"This API key is {g.api_role}; {method} {path} needs "
+                                    f"a {role} key.", code="key_role")
             g.query = _checked_query(route.query)
             if body is not None:
                 data = request.get_json(silent=True)
@@ -112,6 +130,9 @@ def api(method: str, path: str, summary: str, *, auth: str = "api_key",
                 _check_response(route, answer.status_code, answer.get_json())
             return answer
 
+        declare(wrapper, Policy("api_key", role=role) if auth == "api_key" else
+                Policy("public", reason=f"authenticated by {auth}" if auth != "none" else
+                       "public document"))
         bp.add_url_rule(_flask_rule(route), endpoint=view.__name__, view_func=wrapper,
                         methods=[method])
         return wrapper

@@ -46,6 +46,10 @@ class ShopCredential(IdMixin, CreatedMixin, Base):
     prefix: Mapped[str] = mapped_column(String(16), default="")
     revoked_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+    # API keys only: what the key may do (core.accounts.Role; None = manager, the level
+    # every key had before roles existed). A label helps a shop tell its keys apart.
+    role: Mapped[str | None] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(100), default="")
 
 
 class Program(IdMixin, CreatedMixin, Base):
@@ -84,7 +88,11 @@ class Program(IdMixin, CreatedMixin, Base):
 
 
 class StaffUser(IdMixin, CreatedMixin, Base):
-    """Support staff for the console; shop_id None means staff of the operator (all shops)."""
+    """A shop's staff account (its membership: one shop and one role, core.accounts.Role);
+    shop_id None means staff of the operator, who hold their role in every shop.
+
+    password_hash "" means no password yet (an invited or a CLI-created owner who has not
+    used their one-time link): nobody can sign in with it."""
 
     __tablename__ = "staff_users"
 
@@ -92,6 +100,11 @@ class StaffUser(IdMixin, CreatedMixin, Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    # Least privilege for rows of unknown origin: the migration gives existing rows support.
+    role: Mapped[str] = mapped_column(String(16), default="support", server_default="support")
+    email_verified_at: Mapped[datetime | None]
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"))
 
 
 ALLOWED_HOLD_DAYS = (0, 7, 14, 30, 60, 90)
