@@ -87,13 +87,14 @@ class Invite:
         return dict(self.__dict__)
 
 
-def invite_for(shop: Shop, code: ReferralCode, base_url: str, channel: str = "voice") -> Invite:
+def invite_for(shop: Shop, code: ReferralCode, base_url: str, channel: str = "voice",
+               assistant: str | None = None) -> Invite:
     base = links.link_base(shop, base_url)
     return Invite(
         code=code.code,
         display=codes.display(code.code),
         spoken_name=code.spoken_name,
-        link=links.invite_link(base, code.code, channel),
+        link=links.invite_link(base, code.code, channel, assistant),
         qr_png=links.qr_url(base_url, code.code, "png"),
         qr_svg=links.qr_url(base_url, code.code, "svg"),
     )
@@ -202,6 +203,7 @@ def record_click(
     ip: str | None,
     user_agent: str | None,
     at: datetime | None = None,
+    assistant: str | None = None,
 ) -> None:
     services.clicks.record(
         PendingClick(
@@ -211,6 +213,7 @@ def record_click(
             ip or None,
             user_agent or "",
             at or services.clock(),
+            links.assistant_or_none(assistant),
         )
     )
 

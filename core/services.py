@@ -59,6 +59,9 @@ class Services:
 
     def close(self) -> None:
         self.clicks.close()
+        status = self.extras.get("assistant_status")  # core.assistant_status, made on use
+        if status is not None:
+            status.close()
 
 
 def bootstrap(
@@ -78,4 +81,6 @@ def bootstrap(
         clicks=ClickRecorder(db, hash_key=settings.hash_key, background=background_clicks),
         box=SecretBox(settings.secret_key),
         clock=clock,
+        # tests flush by hand, as with clicks (core.assistant_status.recorder reads this)
+        extras={"background_status": background_clicks},
     )

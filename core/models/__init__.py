@@ -14,9 +14,11 @@ from core.models.rewards import (
     ShopEvent,
 )
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
+from core.models.status import AssistantStatus
 
 __all__ = [
     "ASSISTANTS",
+    "AssistantStatus",
     "CHANNELS",
     "Base",
     "Click",
