@@ -18,8 +18,8 @@ from core.models.status import AssistantStatus
 
 __all__ = [
     "ASSISTANTS",
-    "AssistantStatus",
     "CHANNELS",
+    "AssistantStatus",
     "Base",
     "Click",
     "ConsoleSession",
