@@ -48,6 +48,10 @@ class ShopSkillIds:
         self._cache[slug] = (now, skill_id)
         return skill_id
 
+    def forget(self, slug: str) -> None:
+        """After the connect page saved a new skill id in this process."""
+        self._cache.pop(slug, None)
+
 
 @bp.record_once
 def _setup(state: Any) -> None:

@@ -28,9 +28,10 @@ def _blueprints() -> list[Any]:
         links,
         messaging_hooks,
     )
+    from fulfillment.web import connect, program
 
     return [health.bp, links.bp, alexa.bp, google.bp, alice.bp, api.bp, messaging_hooks.bp,
-            console.bp, dashboard.bp]
+            console.bp, dashboard.bp, connect.bp, program.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:
