@@ -35,6 +35,7 @@ class _Pending:
     accepted_count: int = 0
     refused: tuple[datetime, str] | None = None  # at, reason
     refused_count: int = 0
+    latest: str = ""  # which came last: the clock may not tell (same second, frozen)
 
 
 @dataclass(frozen=True)
@@ -49,16 +50,17 @@ class PlatformStatus:
     refused_at: datetime | None = None
     refused_reason: str = ""
     refused_count: int = 0
+    latest: str = ""
 
     @property
     def state(self) -> str:
-        """green: the newest request was verified; red: the newest was refused; grey: none."""
+        """ok: the newest request was verified; refused: the newest was refused; waiting:
+        none yet."""
         if self.accepted_at is None and self.refused_at is None:
             return "waiting"
-        if self.refused_at is None or (self.accepted_at is not None
-                                       and self.accepted_at >= self.refused_at):
-            return "ok"
-        return "refused"
+        if self.latest in ("accepted", "refused"):
+            return "ok" if self.latest == "accepted" else "refused"
+        return "ok" if self.refused_at is None else "refused"
 
     def as_dict(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
@@ -92,6 +94,7 @@ class StatusRecorder:
             if entry is not None:
                 entry.accepted = (at, intent[:100], locale[:16])
                 entry.accepted_count += 1
+                entry.latest = "accepted"
 
     def note_refused(self, shop_slug: str, platform: str, at: datetime, reason: str) -> None:
         with self._lock:
@@ -99,6 +102,7 @@ class StatusRecorder:
             if entry is not None:
                 entry.refused = (at, reason[:300])
                 entry.refused_count += 1
+                entry.latest = "refused"
 
     def _entry(self, slug: str, platform: str) -> _Pending | None:
         if platform not in PLATFORMS:
@@ -152,7 +156,8 @@ def _upsert(session: Session, slug: str, platform: str, entry: _Pending) -> int:
         .with_for_update())
     if row is None:
         row = AssistantStatus(shop_id=shop_id, platform=platform, accepted_count=0,
-                              refused_count=0)
+                              refused_count=0, accepted_intent="", accepted_locale="",
+                              refused_reason="")
         session.add(row)
     if entry.accepted is not None:
         row.accepted_at, row.accepted_intent, row.accepted_locale = entry.accepted
@@ -160,6 +165,7 @@ def _upsert(session: Session, slug: str, platform: str, entry: _Pending) -> int:
     if entry.refused is not None:
         row.refused_at, row.refused_reason = entry.refused
         row.refused_count = (row.refused_count or 0) + entry.refused_count
+    row.latest = entry.latest or row.latest
     session.flush()
     return 1
 
@@ -184,5 +190,6 @@ def statuses(services: Any, shop_id: int) -> dict[str, PlatformStatus]:
         row = rows.get(platform)
         out[platform] = PlatformStatus(platform) if row is None else PlatformStatus(
             platform, row.accepted_at, row.accepted_intent, row.accepted_locale,
-            row.accepted_count, row.refused_at, row.refused_reason, row.refused_count)
+            row.accepted_count, row.refused_at, row.refused_reason, row.refused_count,
+            row.latest)
     return out

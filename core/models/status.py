@@ -29,3 +29,4 @@ class AssistantStatus(IdMixin, Base):
     refused_at: Mapped[datetime | None]
     refused_reason: Mapped[str] = mapped_column(String(300), default="")
     refused_count: Mapped[int] = mapped_column(default=0)
+    latest: Mapped[str] = mapped_column(String(8), default="")  # accepted | refused

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column('refused_at', core.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column('refused_reason', sa.String(length=300), nullable=False),
         sa.Column('refused_count', sa.Integer(), nullable=False),
+        sa.Column('latest', sa.String(length=8), nullable=False),
         sa.Column('id', ID, autoincrement=True, nullable=False),
         sa.ForeignKeyConstraint(['shop_id'], ['shops.id'],
                                 name=op.f('fk_assistant_status_shop_id_shops'),
