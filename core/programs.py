@@ -105,19 +105,20 @@ def field_errors(values: dict[str, Any]) -> dict[str, str]:
     business rules the schema cannot say (only for fields whose type was right)."""
     errors = {name: _message_for(name) for name in
               (_schema_field(e) for e in _validator().iter_errors(values))}
-    if errors:
-        return errors
     for side in ("referrer", "friend"):
         kind, amount = values.get(f"{side}_reward_kind"), values.get(f"{side}_reward_amount")
-        if kind == "percent_discount" and amount is not None and not 0 < amount <= 100:
-            errors[f"{side}_reward_amount"] = MESSAGES["percent"]
-    for locale, text in (values.get("terms") or {}).items():
-        if not TERMS_LOCALE.match(locale) or len(text) > MAX_TERMS or "\x00" in text:
-            errors[f"terms.{locale}"[:80]] = MESSAGES["terms"]
-    rules = values.get("fraud_rules") or {}
-    if not isinstance(rules, dict):
-        return {**errors, "fraud_rules": MESSAGES["fraud_action"]}
-    for rule, action in rules.items():
+        if kind == "percent_discount" and isinstance(amount, int) and not 0 < amount <= 100:
+            errors.setdefault(f"{side}_reward_amount", MESSAGES["percent"])
+    terms = values.get("terms")
+    if isinstance(terms, dict):
+        for locale, text in terms.items():
+            if isinstance(text, str) and (not TERMS_LOCALE.match(str(locale))
+                                          or len(text) > MAX_TERMS or "\x00" in text):
+                errors.setdefault(f"terms.{locale}"[:80], MESSAGES["terms"])
+    rules = values.get("fraud_rules")
+    if "fraud_rules" in values and not isinstance(rules, dict):
+        errors["fraud_rules"] = MESSAGES["fraud_action"]
+    for rule, action in (rules.items() if isinstance(rules, dict) else ()):
         known_action = rule in DEFAULT_ACTIONS and action in FRAUD_ACTIONS
         known_limit = (rule in DEFAULT_LIMITS and isinstance(action, int)
                        and not isinstance(action, bool) and 0 < action < FRAUD_LIMIT_MAX)
