@@ -1,14 +1,14 @@
 """merchant: the assistant on each click, and the connect page's assistant status
 
 Revision ID: 0003_merchant
-Revises: 0002_accounts
+Revises: 0002_accounts, 0002_console_login
 """
 from alembic import op
 import sqlalchemy as sa
 import core.models.base
 
 revision = '0003_merchant'
-down_revision = '0002_accounts'
+down_revision = ('0002_accounts', '0002_console_login')  # joins the two heads
 branch_labels = None
 depends_on = None
 
