@@ -26,6 +26,7 @@ INTERVALS = ("day", "week")
 MAX_BUCKETS = 400
 DEFAULT_DAYS = 30
 NO_ASSISTANT = "none"
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)  # a range filter's plausible ends
 
 DEFINITIONS = {
     "shares": "Invites handed out: each time a customer got their link (for themselves or "
@@ -86,7 +87,12 @@ def parse_period(start: str | None, end: str | None) -> Period:
         except ValueError:
             raise InvalidInput(f"`{name}` must be a date like 2026-11-24.", code="schema",
                                details={"fields": [name]}) from None
-    return Period(one("from", start), one("to", end))
+    period = Period(one("from", start), one("to", end))
+    for name, day in (("from", period.start), ("to", period.end)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise InvalidInput(f"`{name}` must be between {EARLIEST} and {LATEST}.",
+                               code="schema", details={"fields": [name]})
+    return period
 
 
 def rate(numerator: int, denominator: int) -> float | None:
