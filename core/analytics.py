@@ -10,6 +10,7 @@ owed or paid: pending + held + approved."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -227,9 +228,8 @@ def _series(session: Session, shop_id: int, period: Period, interval: str,
     for name, model, extra in (
             ("shares", Share, ()), ("clicks", Click, (Click.is_bot.is_(False),)),
             ("signups", Referral, ()), ("conversions", Conversion, ())):
-        stamps = session.scalars(select(model.created_at).where(  # type: ignore[attr-defined]
-            model.shop_id == shop_id, *extra,  # type: ignore[attr-defined]
-            *window.where(model.created_at)))  # type: ignore[attr-defined]
+        stamps = session.scalars(select(model.created_at).where(
+            model.shop_id == shop_id, *extra, *window.where(model.created_at)))
         counts[name] = Counter(_bucket_start(s.astimezone(UTC).date(), interval)
                                for s in stamps)
     out, cursor = [], first
@@ -239,7 +239,8 @@ def _series(session: Session, shop_id: int, period: Period, interval: str,
     return out
 
 
-def _splits(rows: list[tuple[Any, int]], clicks: list[tuple[Any, int]]) -> dict[str, Split]:
+def _splits(rows: Iterable[Any], clicks: Iterable[Any]) -> dict[str, Split]:
+    """(key, count) rows of shares and of clicks -> one Split per key (None -> "none")."""
     shares_by = {k or NO_ASSISTANT: int(v) for k, v in rows}
     clicks_by = {k or NO_ASSISTANT: int(v) for k, v in clicks}
     return {k: Split(shares_by.get(k, 0), clicks_by.get(k, 0))
