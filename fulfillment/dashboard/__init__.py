@@ -20,11 +20,10 @@ from fulfillment.context import services
 from fulfillment.export_cli import shop_voice_info
 from fulfillment.web import charts
 from fulfillment.web.auth import require_role, shop_for_staff, visible_shops
+from fulfillment.web.nav import PLATFORM_NAMES
 from voice.exports import EXPORTERS, exporter
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
-PLATFORM_NAMES = {"alexa": "Alexa", "dialogflow-es": "Dialogflow ES",
-                  "dialogflow-cx": "Dialogflow CX", "alice": "Alice"}
 
 
 def _kpis(shop_id: int, args: Any) -> analytics.Kpis:

@@ -17,11 +17,11 @@ from fulfillment.context import services
 from fulfillment.simulate import Simulator
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
 from fulfillment.web.forms import check_csrf
+from fulfillment.web.nav import PLATFORM_NAMES
 
 bp = Blueprint("connect", __name__, url_prefix="/connect", template_folder="templates")
 bp.before_request(check_csrf)
-NAMES = {"alexa": "Alexa", "dialogflow-es": "Dialogflow ES", "dialogflow-cx": "Dialogflow CX",
-         "alice": "Alice"}
+NAMES = PLATFORM_NAMES
 LOCALES = {"alexa": ("en-US", "en-GB", "de-DE"), "dialogflow-es": ("en-US", "de-DE", "ru-RU"),
            "dialogflow-cx": ("en-US", "de-DE", "ru-RU"), "alice": ("ru-RU",)}
 MAX_UTTERANCE = 300
@@ -41,8 +41,6 @@ def _page(slug: str, platform: str, *, errors: dict[str, str] | None = None,
     values = {**assistant_setup.current(shop, svc.box), **(form or {})}
     endpoint = assistant_setup.endpoint_url(svc.base_url, shop.slug, platform)
     live = assistant_status.statuses(svc, shop.id)[platform]
-    from fulfillment.dashboard import PLATFORM_NAMES
-
     return render_template(
         "connect/page.html", shop=shop, platform=platform, name=NAMES[platform],
         names=PLATFORM_NAMES, values=values, errors=errors or {},

@@ -19,6 +19,7 @@ from core.models import Program
 from fulfillment.context import services
 from fulfillment.web.auth import require_role, shop_for_staff
 from fulfillment.web.forms import check_csrf
+from fulfillment.web.nav import PLATFORM_NAMES
 from fulfillment.web.program import forms
 from voice.preview import preview
 
@@ -45,8 +46,6 @@ def _current(shop_slug: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 def _render(shop: Any, form: dict[str, str], errors: dict[str, str], history: list[Any],
             status: int = 200, saved: str | None = None) -> ResponseReturnValue:
-    from fulfillment.dashboard import PLATFORM_NAMES
-
     return render_template(
         "program/edit.html", shop=shop, form=form, errors=errors, history=history,
         kinds=programs.REWARD_KINDS, kind_labels=KIND_LABELS, hold_days=programs.ALLOWED_HOLD_DAYS,
