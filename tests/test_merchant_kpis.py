@@ -147,3 +147,18 @@ def test_kpi_pages_need_a_signed_in_staff_member_of_that_shop(client, demo):
     assert client.get("/dashboard/demo/kpis.csv").status_code == 302
     sign_in(client, demo)
     assert client.get("/dashboard/other").status_code == 403
+
+
+def test_a_click_keeps_a_known_assistant_and_drops_anything_else(client, services, demo):
+    from sqlalchemy import select
+
+    from core import codes
+    from core.models import Click
+
+    compact = codes.normalize(demo["code"])
+    for tail in ("c=sms&a=alice", "c=sms&a=<script>", "c=sms"):
+        client.get(f"/r/{compact}?{tail}", headers={"User-Agent": BROWSER})
+    services.clicks.flush()
+    with services.db.session() as session:
+        assert list(session.scalars(select(Click.assistant).order_by(Click.id))) == [
+            "alice", None, None]
