@@ -54,7 +54,9 @@ def live(tmp_path: Path) -> Iterator[tuple[str, dict[str, Any], Services, Any]]:
     base = f"http://127.0.0.1:{port}"
     db = Database(f"sqlite:///{tmp_path / 'merchant.db'}")
     db.create_all()
-    services = bootstrap(Settings(database_url=db.url, base_url=base, embedded_worker=False),
+    services = bootstrap(Settings(database_url=db.url, base_url=base, embedded_worker=False,
+                                  secret_key="test-secret", hash_key="test-hash-key",
+                                  sandbox=True),
                          db=db, clock=FrozenClock(CLOCK_START))
     demo = demo_seed.seed(services)
     app = create_app(services=services)

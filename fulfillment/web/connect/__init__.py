@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from core import assistant_setup, assistant_status, referrals
 from core.accounts import Role
 from core.errors import DomainError
+from core.sandbox import is_sandbox
 from fulfillment.context import services
 from fulfillment.simulate import Simulator
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
@@ -46,7 +47,7 @@ def _page(slug: str, platform: str, *, errors: dict[str, str] | None = None,
         names=PLATFORM_NAMES, values=values, errors=errors or {},
         shown_once=shown_once or {}, endpoint=endpoint, live=live,
         locales=LOCALES[platform], staff=current_staff(),
-        sandbox=svc.settings.messaging_mode == "sandbox"), status
+        sandbox=is_sandbox(svc.settings)), status
 
 
 @bp.get("/<slug>/<platform>")
