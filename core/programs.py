@@ -43,7 +43,8 @@ SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False, "prop
     "cap_per_referrer_month": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
     "cap_total": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
     "level2_percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
-    "terms": {"type": "object", "additionalProperties": {"type": "string"},
+    "terms": {"type": "object", "propertyNames": {"pattern": TERMS_LOCALE.pattern},
+              "additionalProperties": {"type": "string", "maxLength": MAX_TERMS},
               "description": f"locale (en, en-US, ...) -> the shop's own words, at most "
                              f"{MAX_TERMS} characters; spoken after the terms we build"},
     "fraud_rules": {"type": "object", "additionalProperties": False,

@@ -495,12 +495,17 @@ KPIS = {"type": "object", "required": [
 @api("GET", "/kpis", "Shares by channel, clicks, signups, conversions and their rates "
      "(click-through = clicks ÷ shares, signup rate = signups ÷ clicks, conversion rate = "
      "conversions ÷ signups), revenue, rewards per status and net, splits by channel and "
-     "assistant, a series, top referrers and the funnel, over an optional date range.",
+     "assistant, a series (at most 400 buckets: the latest of a longer range), top "
+     "referrers and the funnel, over an optional range of UTC days (from ≤ to, else 422).",
      response=KPIS, query={"from": {"type": "string", "format": "date"},
                            "to": {"type": "string", "format": "date"},
                            "interval": {"enum": list(analytics.INTERVALS)}})
 def kpis() -> ResponseReturnValue:
     svc = services()
+    empty = [name for name in ("from", "to") if request.args.get(name) == ""]
+    if empty:
+        raise InvalidInput("Leave a date out rather than empty.", code="schema",
+                           details={"fields": empty})
     period = analytics.parse_period(request.args.get("from"), request.args.get("to"))
     with svc.db.session() as session:
         return jsonify(analytics.kpis(session, g.shop_id, today=svc.clock().date(),
