@@ -24,7 +24,6 @@ from core.models import AssistantStatus, Shop
 from core.models.status import PLATFORMS
 
 log = logging.getLogger(__name__)
-EXT = "assistant_status"
 MAX_PENDING = 10_000  # bounded: keys are real shops x 4 platforms, this is a backstop
 FLUSH_SECONDS = 1.0
 
@@ -83,6 +82,11 @@ class StatusRecorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if background:
+            self.start()
+
+    def start(self) -> None:
+        """The flusher thread (once): one coalesced write per shop+platform per interval."""
+        if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="assistant-status",
                                             daemon=True)
             self._thread.start()
@@ -171,12 +175,8 @@ def _upsert(session: Session, slug: str, platform: str, entry: _Pending) -> int:
 
 
 def recorder(services: Any) -> StatusRecorder:
-    """The process's recorder, kept in Services.extras (made on first use)."""
-    found = services.extras.get(EXT)
-    if found is None:
-        found = services.extras[EXT] = StatusRecorder(
-            services.db, background=services.extras.get("background_status", True))
-    return found  # type: ignore[no-any-return]
+    """The process's recorder (Services.assistant_status)."""
+    return services.assistant_status  # type: ignore[no-any-return]
 
 
 def statuses(services: Any, shop_id: int) -> dict[str, PlatformStatus]:

@@ -14,6 +14,7 @@ from core.secrets_box import SecretBox
 from core.shop_snapshots import ShopSnapshots
 
 if TYPE_CHECKING:
+    from core.assistant_status import StatusRecorder
     from core.messaging.channels.base import Channel
     from core.referrals import CodeDirectory
 
@@ -47,11 +48,16 @@ class Services:
     # Yandex image ids of QR codes already uploaded: (shop id, code) -> image id.
     alice_ready_images: dict[tuple[int, str], str] = field(default_factory=dict)
     codes: CodeDirectory = field(init=False)  # /r/<code> lookups, cached
+    # The connect page's live status: the webhooks note, a flusher writes (bootstrap starts
+    # its thread; without one, a read flushes).
+    assistant_status: StatusRecorder = field(init=False)
 
     def __post_init__(self) -> None:
+        from core.assistant_status import StatusRecorder
         from core.referrals import CodeDirectory  # core.referrals itself needs Services
 
         self.codes = CodeDirectory(self)
+        self.assistant_status = StatusRecorder(self.db, background=False)
 
     @property
     def base_url(self) -> str:
@@ -59,9 +65,7 @@ class Services:
 
     def close(self) -> None:
         self.clicks.close()
-        status = self.extras.get("assistant_status")  # core.assistant_status, made on use
-        if status is not None:
-            status.close()
+        self.assistant_status.close()
 
 
 def bootstrap(
@@ -75,12 +79,13 @@ def bootstrap(
     settings.require_secrets()  # never run on an empty or published key
     db = db or Database(settings.database_url)
     db.clock = clock  # rows' default timestamps come from the same clock as everything else
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         clicks=ClickRecorder(db, hash_key=settings.hash_key, background=background_clicks),
         box=SecretBox(settings.secret_key),
         clock=clock,
-        # tests flush by hand, as with clicks (core.assistant_status.recorder reads this)
-        extras={"background_status": background_clicks},
     )
+    if background_clicks:  # tests flush by hand, as with clicks
+        services.assistant_status.start()
+    return services
