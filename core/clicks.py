@@ -43,12 +43,14 @@ class PendingClick:
     ip: str | None
     user_agent: str
     created_at: datetime
+    assistant: str | None = None
 
     def row(self, hash_key: str) -> dict[str, object]:
         return {
             "code_id": self.code_id,
             "shop_id": self.shop_id,
             "channel": self.channel,
+            "assistant": self.assistant,
             "ip_hash": keyed_hash(hash_key, self.ip) if self.ip else None,
             "user_agent": self.user_agent[:300],
             "is_bot": is_bot(self.user_agent),

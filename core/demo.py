@@ -37,10 +37,11 @@ SKILL_IDS = {
     "alice": "00000000-0000-4000-8000-00000000a11c",
 }
 STAFF_EMAIL = "support@demo-shop.example"
+# The shop's own words, said after the terms built from the program (voice.dialog.terms).
 TERMS = {
-    "en": "Your friend gets 10% off their first order; you get $10 when they order.",
-    "de": "Ihr Freund erhält 10 % Rabatt auf die erste Bestellung, Sie 10 $ nach seinem Kauf.",
-    "ru": "Друг получит скидку 10% на первый заказ, а вы — 10 $, когда он его оформит.",
+    "en": "Rewards are store credit for the demo shop.",
+    "de": "Prämien sind Guthaben im Demo-Shop.",
+    "ru": "Награды — это бонусы на счёте в демо-магазине.",
 }
 
 

@@ -6,19 +6,22 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 from core import codes
 from core.errors import InvalidInput
-from core.models import CHANNELS, Shop
+from core.models import ASSISTANTS, CHANNELS, Shop
 
 
 def link_base(shop: Shop, default_base: str) -> str:
     return (shop.link_base_url or default_base).rstrip("/")
 
 
-def invite_link(base: str, code: str, channel: str) -> str:
-    """`{base}/r/{CODE}?c={channel}`: the channel travels in the link so the click says where
-    it came from."""
+def invite_link(base: str, code: str, channel: str, assistant: str | None = None) -> str:
+    """`{base}/r/{CODE}?c={channel}[&a={assistant}]`: the channel and the assistant that
+    handed it out travel in the link so the click says where it came from."""
     if channel not in CHANNELS:
         raise InvalidInput(f"Unknown channel {channel!r}.", code="invalid_channel")
-    return f"{base.rstrip('/')}/r/{quote(code)}?c={channel}"
+    if assistant is not None and assistant not in ASSISTANTS:
+        raise InvalidInput(f"Unknown assistant {assistant!r}.", code="invalid_assistant")
+    tail = f"&a={assistant}" if assistant else ""
+    return f"{base.rstrip('/')}/r/{quote(code)}?c={channel}{tail}"
 
 
 def qr_url(base: str, code: str, fmt: str = "png") -> str:
@@ -44,3 +47,8 @@ def code_from_ref(ref: str) -> str:
 
 def channel_or_default(value: str | None) -> str:
     return value if value in CHANNELS else "web"
+
+
+def assistant_or_none(value: str | None) -> str | None:
+    """The `a=` of a followed link when it names an assistant we know; anything else None."""
+    return value if value in ASSISTANTS else None

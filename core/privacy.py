@@ -75,7 +75,7 @@ EXPORTED = {
 # console sign-in throttles (keyed hashes of staff accounts and addresses).
 HOLDS_NO_CUSTOMER_DATA = frozenset({"shops", "shop_credentials", "programs", "staff_users",
                                     "login_throttles", "store_connections",
-                                    "webhook_endpoints"})
+                                    "webhook_endpoints", "assistant_status"})
 
 ERASED = "[erased]"
 TOMBSTONE_PREFIX = "erased_"

@@ -3,8 +3,11 @@ old versions kept (referrals point at the version they signed up under)."""
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
+import jsonschema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,11 +18,125 @@ from core.models import Program, Shop
 from core.models.shops import ALLOWED_HOLD_DAYS, REWARD_KINDS
 from core.stores import jobs as store_jobs
 
-__all__ = ["ALLOWED_HOLD_DAYS", "REWARD_KINDS", "active", "as_dict", "history", "save_version"]
+__all__ = ["ALLOWED_HOLD_DAYS", "FIELDS", "REWARD_KINDS", "SCHEMA", "active", "as_dict",
+           "field_errors", "history", "save_version"]
 
 FIELDS = ("referrer_reward_kind", "referrer_reward_amount", "friend_reward_kind",
           "friend_reward_amount", "currency", "min_order_amount", "hold_days",
           "cap_per_referrer_month", "cap_total", "level2_percent", "terms", "fraud_rules")
+
+
+MAX_MINOR = 10**15  # minor units, as core.events: far above any order, far below BIGINT
+MAX_TERMS = 300  # characters per locale: the spoken terms must stay inside Alice's 1024
+TERMS_LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
+FRAUD_ACTIONS = ("block", "flag", "off")
+FRAUD_LIMIT_MAX = 10**6
+
+# The one description of a program's fields: the shop API's PUT /program body validates
+# against it, and so does the program editor (after turning its form into these types).
+SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {
+    "referrer_reward_kind": {"type": "string", "enum": list(REWARD_KINDS)},
+    "referrer_reward_amount": {"type": "integer", "minimum": 0, "maximum": MAX_MINOR},
+    "friend_reward_kind": {"type": "string", "enum": list(REWARD_KINDS)},
+    "friend_reward_amount": {"type": "integer", "minimum": 0, "maximum": MAX_MINOR},
+    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+    "min_order_amount": {"type": "integer", "minimum": 0, "maximum": MAX_MINOR},
+    "hold_days": {"type": "integer", "enum": list(ALLOWED_HOLD_DAYS)},
+    "cap_per_referrer_month": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
+    "cap_total": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
+    "level2_percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
+    "terms": {"type": "object", "propertyNames": {"pattern": TERMS_LOCALE.pattern},
+              "additionalProperties": {"type": "string", "maxLength": MAX_TERMS},
+              "description": f"locale (en, en-US, ...) -> the shop's own words, at most "
+                             f"{MAX_TERMS} characters; spoken after the terms we build"},
+    "fraud_rules": {"type": "object", "additionalProperties": False,
+                    "description": "rule -> block|flag|off, or a limit: "
+                    "velocity_code_per_hour, velocity_ip_per_day",
+                    "properties": {
+                        **{rule: {"enum": list(FRAUD_ACTIONS)} for rule in DEFAULT_ACTIONS},
+                        **{limit: {"type": "integer", "minimum": 1,
+                                   "maximum": FRAUD_LIMIT_MAX - 1}
+                           for limit in DEFAULT_LIMITS}}}}}
+_AMOUNT_NOTE = ("minor units; points; or, for percent_discount, a whole percent 1-100 "
+                "(checked on the program as it will be: 422 naming the field)")
+for _side in ("referrer", "friend"):
+    SCHEMA["properties"][f"{_side}_reward_amount"]["description"] = _AMOUNT_NOTE
+
+MESSAGES = {
+    "reward_kind": "Choose one of: " + ", ".join(REWARD_KINDS) + ".",
+    "percent": "A percent discount is between 1 and 100.",
+    "amount": "A whole number from 0 up.",
+    "currency": "A three-letter currency code such as USD.",
+    "hold_days": "One of " + ", ".join(str(d) for d in ALLOWED_HOLD_DAYS) + " days.",
+    "cap": "Empty for no cap, or a whole number from 0 up.",
+    "level2_percent": "Empty for none, or a percent from 0 to 100.",
+    "terms": f"At most {MAX_TERMS} characters, for a locale like en or de-DE.",
+    "fraud_action": "block, flag or off.",
+    "fraud_limit": f"A whole number from 1 to {FRAUD_LIMIT_MAX - 1}.",
+}
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(SCHEMA)
+
+
+def _schema_field(error: jsonschema.ValidationError) -> str:
+    path = [str(p) for p in error.absolute_path]
+    if not path and error.validator == "additionalProperties":
+        extra = re.findall(r"'([^']+)'", error.message)
+        return extra[0] if extra else "body"
+    return ".".join(path[:2]) if path else "body"
+
+
+def _message_for(name: str) -> str:
+    base = name.split(".")[0]
+    if base.endswith("_kind"):
+        return MESSAGES["reward_kind"]
+    if base.startswith("cap_"):
+        return MESSAGES["cap"]
+    if base in MESSAGES:
+        return MESSAGES[base]
+    if base == "fraud_rules":
+        rule = name.split(".", 1)[1] if "." in name else ""
+        return MESSAGES["fraud_limit"] if rule in DEFAULT_LIMITS else MESSAGES["fraud_action"]
+    return MESSAGES["amount"] if base.endswith("amount") else "Not a valid value."
+
+
+def field_errors(values: dict[str, Any]) -> dict[str, str]:
+    """Field -> message for a full or partial program: the schema's types first, then the
+    business rules the schema cannot say (only for fields whose type was right)."""
+    errors = {name: _message_for(name) for name in
+              (_schema_field(e) for e in _validator().iter_errors(values))}
+    for side in ("referrer", "friend"):
+        kind, amount = values.get(f"{side}_reward_kind"), values.get(f"{side}_reward_amount")
+        if kind == "percent_discount" and isinstance(amount, int) and not 0 < amount <= 100:
+            errors.setdefault(f"{side}_reward_amount", MESSAGES["percent"])
+    terms = values.get("terms")
+    if isinstance(terms, dict):
+        for locale, text in terms.items():
+            if isinstance(text, str) and (not TERMS_LOCALE.match(str(locale))
+                                          or len(text) > MAX_TERMS or "\x00" in text):
+                errors.setdefault(f"terms.{locale}"[:80], MESSAGES["terms"])
+    rules = values.get("fraud_rules")
+    if "fraud_rules" in values and not isinstance(rules, dict):
+        errors["fraud_rules"] = MESSAGES["fraud_action"]
+    for rule, action in (rules.items() if isinstance(rules, dict) else ()):
+        known_action = rule in DEFAULT_ACTIONS and action in FRAUD_ACTIONS
+        known_limit = (rule in DEFAULT_LIMITS and isinstance(action, int)
+                       and not isinstance(action, bool) and 0 < action < FRAUD_LIMIT_MAX)
+        if not (known_action or known_limit):
+            errors[f"fraud_rules.{rule}"[:80]] = (MESSAGES["fraud_limit"] if rule in
+                                                  DEFAULT_LIMITS else MESSAGES["fraud_action"])
+    return errors
+
+
+DEFAULTS: dict[str, Any] = {
+    "referrer_reward_kind": "fixed_discount", "referrer_reward_amount": 1000,
+    "friend_reward_kind": "percent_discount", "friend_reward_amount": 10,
+    "currency": "USD", "min_order_amount": 0, "hold_days": 14,
+    "cap_per_referrer_month": None, "cap_total": None, "level2_percent": None,
+    "terms": {}, "fraud_rules": {}}
 
 
 def as_dict(program: Program) -> dict[str, Any]:
@@ -37,39 +154,19 @@ def active(session: Session, shop: Shop) -> Program:
 
 
 def check(values: dict[str, Any]) -> None:
-    """Business rules the schema cannot say; 422 naming the fields."""
-    bad = []
-    for side in ("referrer", "friend"):
-        if values[f"{side}_reward_kind"] not in REWARD_KINDS:
-            bad.append(f"{side}_reward_kind")
-        if values[f"{side}_reward_kind"] == "percent_discount" and \
-                not 0 < values[f"{side}_reward_amount"] <= 100:
-            bad.append(f"{side}_reward_amount")
-    if values["hold_days"] not in ALLOWED_HOLD_DAYS:
-        bad.append("hold_days")
-    if values.get("level2_percent") is not None and not 0 <= values["level2_percent"] <= 100:
-        bad.append("level2_percent")
-    for rule, action in (values.get("fraud_rules") or {}).items():
-        known_action = rule in DEFAULT_ACTIONS and action in ("block", "flag", "off")
-        known_limit = (rule in DEFAULT_LIMITS and isinstance(action, int)
-                       and not isinstance(action, bool) and 0 < action < 10**6)
-        if not (known_action or known_limit):
-            bad.append(f"fraud_rules.{rule}")
+    """422 naming the fields (details.fields; details.messages says why, per field)."""
+    bad = field_errors(values)
     if bad:
-        raise InvalidInput("Invalid fields: " + ", ".join(bad) + ".", code="schema",
-                           details={"fields": bad})
+        fields = sorted(bad)
+        raise InvalidInput("Invalid fields: " + ", ".join(fields) + ".", code="schema",
+                           details={"fields": fields, "messages": bad})
 
 
 def save_version(session: Session, shop: Shop, changes: dict[str, Any]) -> Program:
     """A new active version from the current one plus `changes`."""
     current = session.scalar(select(Program).where(Program.shop_id == shop.id,
                                                    Program.active.is_(True)).with_for_update())
-    base = as_dict(current) if current else {
-        "referrer_reward_kind": "fixed_discount", "referrer_reward_amount": 1000,
-        "friend_reward_kind": "percent_discount", "friend_reward_amount": 10,
-        "currency": shop.currency, "min_order_amount": 0, "hold_days": 14,
-        "cap_per_referrer_month": None, "cap_total": None, "level2_percent": None,
-        "terms": {}, "fraud_rules": {}}
+    base = as_dict(current) if current else {**DEFAULTS, "currency": shop.currency}
     values = {f: changes.get(f, base[f]) for f in FIELDS}
     check(values)
     latest = session.scalar(select(func.max(Program.version)).where(Program.shop_id == shop.id))

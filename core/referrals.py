@@ -149,14 +149,14 @@ def spoken_name_for(code: ReferralCode, locale: str) -> str:
 
 
 def invite_for(shop: Shop, code: ReferralCode, base_url: str, channel: str = "voice",
-               locale: str | None = None) -> Invite:
+               locale: str | None = None, assistant: str | None = None) -> Invite:
     base = links.link_base(shop, base_url)
     spoken = spoken_name_for(code, locale or shop.locale or "en-US")
     return Invite(
         code=code.code,
         display=codes.display(code.code, spoken if names.is_cyrillic(spoken) else None),
         spoken_name=spoken,
-        link=links.invite_link(base, code.code, channel),
+        link=links.invite_link(base, code.code, channel, assistant),
         qr_png=links.qr_url(base_url, code.code, "png"),
         qr_svg=links.qr_url(base_url, code.code, "svg"),
     )
@@ -292,6 +292,7 @@ def record_click(
     ip: str | None,
     user_agent: str | None,
     at: datetime | None = None,
+    assistant: str | None = None,
 ) -> None:
     services.clicks.record(
         PendingClick(
@@ -301,6 +302,7 @@ def record_click(
             ip or None,
             user_agent or "",
             at or services.clock(),
+            links.assistant_or_none(assistant),
         )
     )
 

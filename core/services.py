@@ -15,6 +15,7 @@ from core.shop_snapshots import ShopSnapshots
 from core.url_guard import Resolver, system_resolver
 
 if TYPE_CHECKING:
+    from core.assistant_status import StatusRecorder
     from core.messaging.channels.base import Channel
     from core.referrals import CodeDirectory
 
@@ -57,11 +58,16 @@ class Services:
     # Name -> addresses for outbound URLs (core.url_guard); tests inject their own.
     resolve: Resolver = system_resolver
     codes: CodeDirectory = field(init=False)  # /r/<code> lookups, cached
+    # The connect page's live status: the webhooks note, a flusher writes (bootstrap starts
+    # its thread; without one, a read flushes).
+    assistant_status: StatusRecorder = field(init=False)
 
     def __post_init__(self) -> None:
+        from core.assistant_status import StatusRecorder
         from core.referrals import CodeDirectory  # core.referrals itself needs Services
 
         self.codes = CodeDirectory(self)
+        self.assistant_status = StatusRecorder(self.db, background=False)
 
     @property
     def base_url(self) -> str:
@@ -69,6 +75,7 @@ class Services:
 
     def close(self) -> None:
         self.clicks.close()
+        self.assistant_status.close()
 
 
 def bootstrap(
@@ -82,10 +89,13 @@ def bootstrap(
     settings.require_secrets()  # never run on an empty or published key
     db = db or Database(settings.database_url)
     db.clock = clock  # rows' default timestamps come from the same clock as everything else
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         clicks=ClickRecorder(db, hash_key=settings.hash_key, background=background_clicks),
         box=SecretBox(settings.secret_key),
         clock=clock,
     )
+    if background_clicks:  # tests flush by hand, as with clicks
+        services.assistant_status.start()
+    return services

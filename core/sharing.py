@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import referrals
+from core import links, referrals
 from core.errors import DomainError, RateLimited
 from core.hashing import keyed_hash
 from core.messaging import outbox
@@ -112,7 +112,8 @@ def share_with_me(session: Session, services: Services, *, shop: Shop, customer:
     channel = found[0] if found else "voice"
     code = referrals.ensure_code(session, customer)
     invite = referrals.invite_for(shop, code, services.base_url, channel=channel,
-                                  locale=said.locale)
+                                  locale=said.locale,
+                                  assistant=links.assistant_or_none(said.assistant))
     if found is None:
         return ShareOutcome(ShareStatus.NO_ADDRESS, invite, channel)
     channel, address = found
@@ -148,7 +149,8 @@ def invite_friend(session: Session, services: Services, *, shop: Shop, customer:
     channel = "sms" if contact_kind == "phone" else "email"
     code = referrals.ensure_code(session, customer)
     invite = referrals.invite_for(shop, code, services.base_url, channel=channel,
-                                  locale=said.locale)
+                                  locale=said.locale,
+                                  assistant=links.assistant_or_none(said.assistant))
     hash_key = services.settings.hash_key
     period = services.clock().toordinal() // FRIEND_KEY_PERIOD_DAYS
     key = f"invite_friend:{shop.id}:{customer.id}:{keyed_hash(hash_key, contact_value)}:{period}"

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from core import referrals
+from core import assistant_status, referrals
 from core.services import Services
 from fulfillment import alexa_envelope, sandbox_keys, turn_capture
 from fulfillment.alexa_verify import AlexaVerifier, VerificationFailed, fetch_over_https
@@ -51,6 +51,10 @@ class ShopSkillIds:
         self._cache[slug] = (now, skill_id)
         return skill_id
 
+    def forget(self, slug: str) -> None:
+        """After the connect page saved a new skill id in this process."""
+        self._cache.pop(slug, None)
+
 
 @bp.record_once
 def _setup(state: Any) -> None:
@@ -79,6 +83,16 @@ def _bad_request(code: str, message: str) -> ResponseReturnValue:
     return jsonify({"error": {"code": code, "message": message}}), 400
 
 
+def _refusal_reason(reason: str, envelope: dict[str, Any], skill_id: str | None) -> str:
+    """For the connect page: a skill id mismatch names both ids (they are not secret)."""
+    if reason != "request is for another skill":
+        return reason
+    system = (envelope.get("context") or {}).get("System") or {}
+    named = ((system.get("application") or {}).get("applicationId")
+             or ((envelope.get("session") or {}).get("application") or {}).get("applicationId"))
+    return f"skill id mismatch: the request is for {named!s:.120}, this shop has {skill_id}"
+
+
 @bp.post("/alexa/<shop>")
 @public("verified by the Alexa request signature, timestamp and skill id")
 def webhook(shop: str) -> ResponseReturnValue:
@@ -102,10 +116,18 @@ def webhook(shop: str) -> ResponseReturnValue:
                                    now=services.clock())
         except VerificationFailed as exc:
             log.warning("refused Alexa request for %s: %s", shop, exc)
+            assistant_status.recorder(services).note_refused(
+                shop, "alexa", services.clock(), _refusal_reason(str(exc), envelope, skill_id))
             return _bad_request("verification_failed", str(exc))
     unreadable = alexa_envelope.unreadable_reason(body)  # the SDK's reading, as a 400
     if unreadable is not None:
         return _bad_request("not_an_alexa_request", unreadable)
+    if services.settings.verify_requests:
+        inner = envelope["request"]
+        intent = inner.get("intent") if isinstance(inner.get("intent"), dict) else {}
+        assistant_status.recorder(services).note_accepted(
+            shop, "alexa", services.clock(), str(intent.get("name") or inner["type"]),
+            str(inner.get("locale") or ""))
     call = alexa_platform.AlexaCall(shop_slug=shop, services=services, profile=ext["profile"],
                                     reminders=ext["reminders"])
     response = ext["adapter"].dispatch_with(call, body)  # the call rides HandlerInput.context

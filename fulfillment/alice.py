@@ -12,7 +12,7 @@ import time
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from core import alice_images, codes, referrals
+from core import alice_images, assistant_status, codes, referrals
 from core.services import Services
 from fulfillment import turn_capture
 from fulfillment.context import services as current_services
@@ -49,10 +49,17 @@ def webhook(shop: str) -> ResponseReturnValue:
     if services.settings.verify_requests and (not skill_id or
                                               body["session"].get("skill_id") != skill_id):
         log.warning("refused Alice request for %s: skill id mismatch", shop)
+        reason = ("this shop has no Alice skill id configured" if not skill_id else
+                  "skill id mismatch: the request names another skill")
+        assistant_status.recorder(services).note_refused(shop, "alice", services.clock(),
+                                                         reason)
         return _error(403, "wrong_skill", "This request is for another skill.")
     if alice.is_ping(body):
         return jsonify(alice.pong(body))
     turn = alice.to_turn(body, shop)
+    if services.settings.verify_requests:
+        assistant_status.recorder(services).note_accepted(shop, "alice", services.clock(),
+                                                          turn.intent, turn.locale)
     reply = handle(turn, services)
     image_id = None
     if reply.image_url and turn.has_screen:

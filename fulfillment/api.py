@@ -22,7 +22,6 @@ from core import accounts, analytics, credentials, events, programs, review
 from core.accounts import Role
 from core.clock import as_utc
 from core.errors import Forbidden, InvalidInput, MalformedRequest, NotFound, Unauthorized
-from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
 from core.models import (
     Customer,
     LedgerEntry,
@@ -266,29 +265,7 @@ def receive_event() -> ResponseReturnValue:
 
 # --- program ----------------------------------------------------------------------------
 
-PROGRAM = {"type": "object", "additionalProperties": False, "properties": {
-    "referrer_reward_kind": {"type": "string", "enum": list(programs.REWARD_KINDS)},
-    "referrer_reward_amount": {"type": "integer", "minimum": 0, "maximum": events.MAX_MINOR},
-    "friend_reward_kind": {"type": "string", "enum": list(programs.REWARD_KINDS)},
-    "friend_reward_amount": {"type": "integer", "minimum": 0, "maximum": events.MAX_MINOR},
-    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-    "min_order_amount": {"type": "integer", "minimum": 0, "maximum": events.MAX_MINOR},
-    "hold_days": {"type": "integer", "enum": list(programs.ALLOWED_HOLD_DAYS)},
-    "cap_per_referrer_month": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
-    "cap_total": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
-    "level2_percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
-    "terms": {"type": "object", "additionalProperties": {"type": "string"}},
-    "fraud_rules": {"type": "object", "additionalProperties": False,
-                    "description": "rule -> block|flag|off, or a limit: "
-                    "velocity_code_per_hour, velocity_ip_per_day",
-                    "properties": {
-                        **{rule: {"enum": ["block", "flag", "off"]} for rule in DEFAULT_ACTIONS},
-                        **{limit: {"type": "integer", "minimum": 1, "maximum": 10**6 - 1}
-                           for limit in DEFAULT_LIMITS}}}}}
-_AMOUNT_NOTE = ("minor units; points; or, for percent_discount, a whole percent 1-100 "
-                "(checked on the program as it will be: 422 naming the field)")
-for _side in ("referrer", "friend"):
-    PROGRAM["properties"][f"{_side}_reward_amount"]["description"] = _AMOUNT_NOTE
+PROGRAM = programs.SCHEMA  # one validator: the program editor checks the same
 PROGRAM_OUT = {**PROGRAM, "required": [*programs.FIELDS, "version", "active", "created_at"],
                "properties": {**PROGRAM["properties"], "version": INT,
                               "active": {"type": "boolean"}, "created_at": NULL_TIME}}
@@ -484,11 +461,60 @@ def rotate_webhook_secret() -> ResponseReturnValue:
             session, _shop(session), svc.box, svc.clock)})
 
 
-@api("GET", "/kpis", "Shares by channel, clicks, signups, conversions, conversion rate, "
-     "revenue and rewards.")
+RATE = {"type": ["number", "null"], "description": "null when the divisor is 0"}
+COUNTS = {"type": "object", "additionalProperties": INT}
+SPLIT = _obj(["shares", "clicks", "click_through_rate"], shares=INT, clicks=INT,
+             click_through_rate=RATE)
+KPIS = {"type": "object", "required": [
+    "shares", "clicks", "signups", "flagged", "conversions", "revenue_minor",
+    "rewards_minor_by_status", "conversion_rate", "shares_total", "click_through_rate",
+    "signup_rate", "refunded_minor", "rewards_minor", "by_channel", "by_assistant",
+    "interval", "series", "top_referrers", "funnel", "range", "definitions"],
+    "properties": {
+        "shares": {**COUNTS, "description": "shares by channel"},
+        "clicks": INT, "signups": INT, "flagged": INT, "conversions": INT,
+        "revenue_minor": INT, "refunded_minor": INT, "shares_total": INT,
+        "rewards_minor_by_status": COUNTS,
+        "conversion_rate": {**RATE, "description": "conversions ÷ signups"},
+        "click_through_rate": {**RATE, "description": "clicks ÷ shares"},
+        "signup_rate": {**RATE, "description": "signups ÷ clicks"},
+        "rewards_minor": _obj(["pending", "held", "approved", "reversed", "net"],
+                              pending=INT, held=INT, approved=INT, reversed=INT, net=INT),
+        "by_channel": {"type": "object", "additionalProperties": SPLIT},
+        "by_assistant": {"type": "object", "additionalProperties": SPLIT},
+        "interval": {"enum": list(analytics.INTERVALS)},
+        "series": {"type": "array", "items": _obj(
+            ["start", "shares", "clicks", "signups", "conversions"], start=STR, shares=INT,
+            clicks=INT, signups=INT, conversions=INT)},
+        "top_referrers": {"type": "array", "items": _obj(
+            ["customer", "name", "signups", "conversions", "revenue_minor"], customer=STR,
+            name=STR, signups=INT, conversions=INT, revenue_minor=INT)},
+        "funnel": {"type": "array", "items": _obj(["step", "count", "rate"], step=STR,
+                                                  count=INT, rate=RATE)},
+        "range": _obj(["from", "to"], **{"from": NULL_STR, "to": NULL_STR}),
+        "definitions": {"type": "object", "additionalProperties": STR}}}
+
+
+@api("GET", "/kpis", "Shares by channel, clicks, signups, conversions and their rates "
+     "(click-through = clicks ÷ shares, signup rate = signups ÷ clicks, conversion rate = "
+     "conversions ÷ signups), revenue, rewards per status and net, splits by channel and "
+     "assistant, a series (at most 400 buckets: the latest of a longer range), top "
+     "referrers and the funnel, over an optional range of UTC days (from ≤ to, else 422).",
+     response=KPIS, query={"from": {"type": "string", "format": "date"},
+                           "to": {"type": "string", "format": "date"},
+                           "interval": {"enum": list(analytics.INTERVALS)}})
 def kpis() -> ResponseReturnValue:
-    with services().db.session() as session:
-        return jsonify(analytics.kpis(session, g.shop_id).as_dict())
+    svc = services()
+    empty = [name for name in ("from", "to") if request.args.get(name) == ""]
+    if empty:
+        raise InvalidInput("Leave a date out rather than empty.", code="schema",
+                           details={"fields": empty})
+    period = analytics.parse_period(request.args.get("from"), request.args.get("to"))
+    with svc.db.session() as session:
+        return jsonify(analytics.kpis(session, g.shop_id, today=svc.clock().date(),
+                                      period=period,
+                                      interval=request.args.get("interval", "day"))
+                       .as_dict())
 
 
 # --- the shop's online store ------------------------------------------------------------

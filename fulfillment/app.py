@@ -32,11 +32,12 @@ def _blueprints() -> list[Any]:
         store_webhooks,
     )
     from fulfillment.web import accounts as web_accounts
+    from fulfillment.web import connect, program
     from fulfillment.web import settings as web_settings
 
     return [health.bp, links.bp, alexa.bp, google.bp, alice.bp, api.bp, messaging_hooks.bp,
             console.bp, dashboard.bp, privacy_api.bp, digest_api.bp, store_webhooks.bp,
-            web_accounts.bp, web_settings.bp]
+            web_accounts.bp, web_settings.bp, connect.bp, program.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from core import referrals
+from core import assistant_status, referrals
 from core.services import Services
 from fulfillment import turn_capture
 from fulfillment.context import services as current_services
@@ -65,6 +65,18 @@ def authenticate(settings: dict[str, Any]) -> None:
         raise AuthFailed("no valid ID token, header secret or basic auth")
 
 
+def _kind_of(raw: bytes) -> str:
+    """Which Dialogflow sent a refused request, for its status line, without parsing what
+    may be a flood: CX bodies carry `fulfillmentInfo`, ES bodies `queryResult`; else a
+    Bearer token means CX."""
+    if b'"fulfillmentInfo"' in raw:
+        return "dialogflow-cx"
+    if b'"queryResult"' in raw:
+        return "dialogflow-es"
+    bearer = request.headers.get("Authorization", "").startswith("Bearer ")
+    return "dialogflow-cx" if bearer else "dialogflow-es"
+
+
 @bp.post("/dialogflow/<shop>")
 @public("verified by the Dialogflow ID token or the shop's header secret")
 def webhook(shop: str) -> ResponseReturnValue:
@@ -76,6 +88,8 @@ def webhook(shop: str) -> ResponseReturnValue:
             authenticate(settings)
         except AuthFailed as exc:
             log.warning("refused Dialogflow request for %s: %s", shop, exc)
+            assistant_status.recorder(services).note_refused(
+                shop, _kind_of(request.get_data()), services.clock(), str(exc))
             return _error(401, "unauthenticated", str(exc))
     try:
         body = json.loads(request.get_data())
@@ -85,6 +99,10 @@ def webhook(shop: str) -> ResponseReturnValue:
         turn = dialogflow.to_turn(body, shop, default_locale)
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, "unrecognized_request", str(exc) or "The body is not JSON.")
+    if services.settings.verify_requests:
+        assistant_status.recorder(services).note_accepted(
+            shop, f"dialogflow-{turn.platform.get('kind')}", services.clock(), turn.intent,
+            turn.locale)
     reply = handle(turn, services)
     turn_capture.record([reply])  # the simulator's own request only
     response = jsonify(dialogflow.to_response(reply, turn))

@@ -43,6 +43,7 @@ def follow(code: str) -> Response:
         # trusted proxy wrote is anyone's to forge.
         ip=request.remote_addr,
         user_agent=request.headers.get("User-Agent", ""),
+        assistant=request.args.get("a"),
     )
     return Response(status=302, headers={
         "Location": target.landing_for(channel),

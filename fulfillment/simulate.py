@@ -117,7 +117,10 @@ class Simulator:
             session.add(identity)
         return identity.assistant_user_id
 
-    def say(self, conv: Conversation, text: str) -> SimulationResult:
+    def say(self, conv: Conversation, text: str,
+            headers: dict[str, str] | None = None) -> SimulationResult:
+        """`headers` replace the sandbox's credentials (the connect page tests a shop's own
+        Dialogflow ES header secret with them)."""
         if text.strip():
             understood = understand(text, conv.locale)
             said = Utterance(text, understood.intent, dict(understood.slots))
@@ -127,8 +130,9 @@ class Simulator:
         body = build(conv, said, self.services.clock())
         raw = json.dumps(body, ensure_ascii=False).encode()
         capture = TurnCapture()
+        auth = headers if headers is not None else self._auth(conv, raw)
         response = self.client.post(ENDPOINTS[conv.platform].format(shop=conv.shop), data=raw,
-                                    headers=self._auth(conv, raw),
+                                    headers=auth,
                                     content_type="application/json",
                                     environ_overrides=capture.environ())
         replies: list[Reply] = capture.replies

@@ -58,7 +58,7 @@ def test_sharing_says_the_terms_and_the_code_and_queues_the_link_by_text(alexa, 
     [message] = messages(services)
     assert (message.kind, message.channel, message.recipient) == ("invite_self", "sms",
                                                                   "+15555550100")
-    assert message.context["link"].endswith("?c=sms") and message.context["qr_png"]
+    assert message.context["link"].endswith("?c=sms&a=alexa") and message.context["qr_png"]
     card = talk.last["response"]["card"]
     assert card["title"] == "Your invite to Demo Shop" and demo["code"] in card["content"]
 

@@ -26,9 +26,10 @@ from core.webhook_signing import HEADER, sign_header
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES") or 40)  # more for a long run
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 # Checked beyond what JSON Schema says: real addresses and numbers; a percent reward's
-# amount against the kind the program will have after a partial update.
+# amount against the kind the program will have after a partial update; a KPI range that
+# ends before it starts.
 SEMANTIC_FIELDS = {"email", "phone", "customer.email", "customer.phone",
-                   "referrer_reward_amount", "friend_reward_amount"}
+                   "referrer_reward_amount", "friend_reward_amount", "from", "to"}
 
 
 @pytest.fixture

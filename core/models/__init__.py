@@ -15,6 +15,7 @@ from core.models.rewards import (
     ShopEvent,
 )
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
+from core.models.status import AssistantStatus
 from core.models.stores import StoreConnection, StoreJob, StoreWebhook
 from core.models.webhooks import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 
@@ -22,6 +23,7 @@ __all__ = [
     "ASSISTANTS",
     "CHANNELS",
     "WEBHOOK_EVENT_TYPES",
+    "AssistantStatus",
     "Base",
     "Click",
     "ConsoleSession",

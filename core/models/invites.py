@@ -62,6 +62,9 @@ class Click(IdMixin, Base):
     code_id: Mapped[int] = mapped_column(ForeignKey("referral_codes.id", ondelete="CASCADE"))
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
+    # Which assistant handed out the link (the invite link's `a=`); None for links made
+    # elsewhere (the shop's own pages, QR codes printed before this existed).
+    assistant: Mapped[str | None] = mapped_column(String(16))
     ip_hash: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     is_bot: Mapped[bool] = mapped_column(default=False)

@@ -8,7 +8,7 @@ import hmac
 import secrets
 from typing import Any
 
-from flask import Blueprint, render_template, request, session
+from flask import Blueprint, jsonify, render_template, request, session
 from flask.typing import ResponseReturnValue
 
 MAX_FIELD = 2000
@@ -54,3 +54,16 @@ def safe_next(target: str | None, default: str) -> str:
             "\\" not in target and "\n" not in target and "\r" not in target:
         return target
     return default
+
+
+def check_csrf() -> ResponseReturnValue | None:
+    """A before_request hook: any POST without the session's token is a 400."""
+    if request.method != "POST":
+        return None
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+    expected = session.get("csrf") or ""
+    if not expected or not isinstance(sent, str) or not hmac.compare_digest(
+            sent.encode(), str(expected).encode()):
+        return jsonify({"error": {"code": "csrf", "message": "Missing or bad CSRF token; "
+                                  "reload the page."}}), 400
+    return None

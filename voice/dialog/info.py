@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from core.models import Customer
+from core.models import Customer, Program
 from voice.dialog.context import DialogContext
 from voice.dialog.terms import terms_sentences
+from voice.i18n import Translator
 from voice.turn import Reply, Speech
+
+
+def explain_speech(t: Translator, program: Program) -> Speech:
+    """What "how does it work?" answers; the program editor previews exactly this."""
+    return Speech.of(terms_sentences(t, program),
+                     t._("To get your invite, say: share the referral program."))
 
 
 def explain(ctx: DialogContext) -> Reply:
     if ctx.program is None:
         return ctx.ask(Speech.of(ctx._("%(shop)s has no referral program running right now.",
                                        shop=ctx.shop.name)))
-    speech = Speech.of(terms_sentences(ctx.t, ctx.program),
-                       ctx._("To get your invite, say: share the referral program."))
-    return ctx.ask(speech)
+    return ctx.ask(explain_speech(ctx.t, ctx.program))
 
 
 def _stats(ctx: DialogContext, customer: Customer):  # type: ignore[no-untyped-def]

@@ -37,10 +37,20 @@ def reward_phrase(t: Translator, kind: str, amount: int, currency: str) -> str:
     return t.money(amount, currency)
 
 
+def shop_terms(program: Program, locale: str) -> str:
+    """The shop's own words for this locale (`terms` keyed by en-US, or by en for every
+    English locale); empty when it wrote none. Untrusted: escaped by the renderers."""
+    written = program.terms if isinstance(program.terms, dict) else {}
+    text = written.get(locale) or written.get(locale.split("-")[0]) or ""
+    return " ".join(str(text).split()) if isinstance(text, str) else ""
+
+
 def terms_sentences(t: Translator, program: Program) -> str:
-    return _terms(t.locale, program.friend_reward_kind, program.friend_reward_amount,
-                  program.referrer_reward_kind, program.referrer_reward_amount,
-                  program.currency, program.min_order_amount, program.hold_days)
+    built = _terms(t.locale, program.friend_reward_kind, program.friend_reward_amount,
+                   program.referrer_reward_kind, program.referrer_reward_amount,
+                   program.currency, program.min_order_amount, program.hold_days)
+    own = shop_terms(program, t.locale)
+    return f"{built} {own}" if own else built
 
 
 @lru_cache(maxsize=1024)

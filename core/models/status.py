@@ -1,0 +1,32 @@
+"""What each assistant last sent a shop: one small row per shop and platform, upserted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, IdMixin
+
+PLATFORMS = ("alexa", "dialogflow-es", "dialogflow-cx", "alice")
+
+
+class AssistantStatus(IdMixin, Base):
+    """The last verified request (time, intent, locale) and the last refusal (time, reason)
+    from one platform for one shop, so the connect page can say whether the console setup
+    works. Written coalesced and off the turn (core.assistant_status)."""
+
+    __tablename__ = "assistant_status"
+    __table_args__ = (UniqueConstraint("shop_id", "platform"),)
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    accepted_at: Mapped[datetime | None]
+    accepted_intent: Mapped[str] = mapped_column(String(100), default="")
+    accepted_locale: Mapped[str] = mapped_column(String(16), default="")
+    accepted_count: Mapped[int] = mapped_column(default=0)
+    refused_at: Mapped[datetime | None]
+    refused_reason: Mapped[str] = mapped_column(String(300), default="")
+    refused_count: Mapped[int] = mapped_column(default=0)
+    latest: Mapped[str] = mapped_column(String(8), default="")  # accepted | refused

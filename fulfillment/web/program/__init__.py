@@ -1,0 +1,101 @@
+"""The program editor (/program/<shop>): every reward kind per side, minimum order, hold
+days, caps, level two, fraud rule modes and the shop's own terms; a live preview of the
+spoken terms per locale and assistant, and of the SMS and email, fetched from
+/program/<shop>/preview by a static script; saving publishes a new program version.
+Managers only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from core import programs, referrals
+from core.accounts import Role
+from core.errors import InvalidInput, NotFound
+from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
+from core.models import Program
+from fulfillment.context import services
+from fulfillment.web.auth import require_role, shop_for_staff
+from fulfillment.web.forms import check_csrf
+from fulfillment.web.nav import PLATFORM_NAMES
+from fulfillment.web.program import forms
+from voice.preview import preview
+
+bp = Blueprint("program", __name__, url_prefix="/program", template_folder="templates")
+bp.before_request(check_csrf)
+KIND_LABELS = {"points": "points", "percent_discount": "percent off",
+               "fixed_discount": "amount off", "gift_card": "gift card", "cash": "cash"}
+RULE_LABELS = {"self_referral": "Referring yourself", "existing_customer": "Already a customer",
+               "already_referred": "Referred before", "disposable_email": "Disposable email",
+               "velocity_code": "Many signups on one code in an hour",
+               "velocity_ip": "Many signups from one network in a day"}
+
+
+def _current(shop_slug: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    with services().db.session() as db:
+        shop = referrals.shop_by_slug(db, shop_slug)
+        try:
+            current = programs.as_dict(programs.active(db, shop))
+        except NotFound:
+            current = {**programs.DEFAULTS, "currency": shop.currency}
+        history = [programs.as_dict(p) for p in programs.history(db, shop)[:10]]
+    return current, history
+
+
+def _render(shop: Any, form: dict[str, str], errors: dict[str, str], history: list[Any],
+            status: int = 200, saved: str | None = None) -> ResponseReturnValue:
+    return render_template(
+        "program/edit.html", shop=shop, form=form, errors=errors, history=history,
+        kinds=programs.REWARD_KINDS, kind_labels=KIND_LABELS, hold_days=programs.ALLOWED_HOLD_DAYS,
+        rules=DEFAULT_ACTIONS, rule_labels=RULE_LABELS, limits=DEFAULT_LIMITS,
+        languages=forms.TERMS_LANGUAGES, max_terms=programs.MAX_TERMS, saved=saved,
+        names=PLATFORM_NAMES), status
+
+
+@bp.get("/<slug>")
+@require_role(Role.MANAGER)
+def edit(slug: str) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    current, history = _current(shop.slug)
+    return _render(shop, forms.to_form(current), {}, history, saved=request.args.get("saved"))
+
+
+@bp.post("/<slug>")
+@require_role(Role.MANAGER)
+def save(slug: str) -> ResponseReturnValue:
+    shop = shop_for_staff(slug)
+    values, errors = forms.parse(request.form)
+    if not errors:
+        try:
+            with services().db.session() as db:
+                version = programs.save_version(db, referrals.shop_by_slug(db, shop.slug),
+                                                values).version
+        except InvalidInput as exc:
+            details = exc.details if isinstance(exc.details, dict) else {}
+            errors = dict(details.get("messages") or {f: "Not valid." for f in
+                                                      details.get("fields", ["body"])})
+        else:
+            services().shops.forget(shop.slug)  # this process speaks the new terms at once
+            return redirect(url_for("program.edit", slug=shop.slug, saved=version), 303)
+    _, history = _current(shop.slug)
+    form = {k: v[:forms.MAX_FIELD] for k, v in request.form.items() if k != "csrf_token"}
+    return _render(shop, form, errors, history, status=422)
+
+
+@bp.post("/<slug>/preview")
+@require_role(Role.MANAGER)
+def preview_view(slug: str) -> ResponseReturnValue:
+    """The form's values as JSON in; field errors and the preview per locale out."""
+    shop = shop_for_staff(slug)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify({"error": {"code": "malformed_json",
+                                  "message": "Send the form's fields as a JSON object."}}), 400
+    values, errors = forms.parse(data)
+    if errors:
+        return jsonify({"errors": errors, "preview": None})
+    program = Program(**{f: values[f] for f in programs.FIELDS})  # never added: a draft
+    return jsonify({"errors": {}, "preview": preview(
+        program, shop_name=shop.name, base_url=services().base_url)})
