@@ -161,8 +161,10 @@ EXPLAINS = {
     "voice user -> customer (share turn)":
         "SELECT c.* FROM customers c JOIN voice_identities v ON v.customer_id = c.id "
         "WHERE v.shop_id = :shop AND v.assistant = 'alexa' AND v.assistant_user_id = :user",
-    "customer's active code (share turn)":
+    "customer's active code (share turn), as queried before (`active IS true`)":
         "SELECT * FROM referral_codes WHERE customer_id = :cid AND active IS true",
+    "customer's active code (share turn), as queried now (`active`, the index predicate)":
+        "SELECT * FROM referral_codes WHERE customer_id = :cid AND active",
     "message by idempotency key (share turn)":
         "SELECT * FROM messages WHERE idempotency_key = :key",
     "code lookup (redirect)": "SELECT * FROM referral_codes WHERE code = :code",
