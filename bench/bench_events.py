@@ -17,9 +17,8 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_alexa import lua_quote
 from bench.bench_links import seeded_env
-from bench.harness import gunicorn, wrk
+from bench.harness import gunicorn, lua_requests, wrk
 from core.db import Database
 from core.models import Conversion, LedgerEntry, Program, Referral, ShopEvent
 from core.webhook_signing import sign_header
@@ -42,21 +41,8 @@ def signed_requests(events: list[dict], secret: str) -> list[tuple[dict[str, str
 def lua_script(path: Path, requests: list[tuple[dict[str, str], bytes]]) -> None:
     """Each wrk thread walks its own stride of the list, so no event is sent twice (until
     the list runs out, after which requests are replays)."""
-    lines = ["local reqs = {}"]
-    for headers, body in requests:
-        lines.append("reqs[#reqs+1] = wrk.format('POST', '/api/v1/events', {"
-                     + ", ".join(f"[{json.dumps(k)}]={json.dumps(v)}" for k, v in headers.items())
-                     + "}, " + lua_quote(body) + ")")
-    lines += ["local n = 0",
-              "function setup(thread) n = n + 1; thread:set('offset', n) end",
-              "local i = nil",
-              "request = function()",
-              "  if i == nil then i = offset end",
-              "  local r = reqs[(i - 1) % #reqs + 1]",
-              f"  i = i + {THREADS}",
-              "  return r",
-              "end"]
-    path.write_text("\n".join(lines))
+    lua_requests(path, [("/api/v1/events", headers, body) for headers, body in requests],
+                 threads=THREADS)
 
 
 def main() -> int:

@@ -2,7 +2,7 @@
 verified with google-auth, certificates cached) and Alice (skill id), each against a bare
 Flask hello on gunicorn under wrk, like bench_alexa.py. Every request is a different linked
 customer, so each writes a Share row and an outbox message.
-Targets: >= 0.45x the hello's req/s and p99 <= 15 ms."""
+Targets as bench_alexa.py."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from fulfillment.sandbox_keys import make_ca, make_leaf, pem
 from tests.support.google_tokens import GoogleKeys
 from voice.simulation.requests import Conversation, Utterance, build
 
-CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "6000"))
+CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "15000"))
 
 
 def relink(url: str, assistant: str) -> None:
@@ -85,10 +85,12 @@ def main() -> int:
                 said = Utterance("share the referral program" if platform != "alice"
                                  else "поделись реферальной программой", "ShareProgram")
                 bodies.append(json.dumps(build(conv, said, now), ensure_ascii=False).encode())
-            script = Path(tmp) / f"{platform}.lua"
-            lua_script(script, bodies, [headers] * len(bodies), target=path)
+            warm, script = Path(tmp) / f"{platform}-warm.lua", Path(tmp) / f"{platform}.lua"
+            split = len(bodies) // 8  # the warm-up uses its own customers
+            lua_script(warm, bodies[:split], [headers] * split, target=path)
+            lua_script(script, bodies[split:], [headers] * (len(bodies) - split), target=path)
             with gunicorn("bench.voice_app:app", app_env) as base:
-                wrk("warm-up", base + path, seconds=1, script=str(script))
+                wrk("warm-up", base + path, seconds=1, script=str(warm))
                 results.append(wrk(f"{platform} share turn", base + path, seconds=seconds,
                                    script=str(script)))
     print(f"database: {url.split('@')[-1].split('?')[0]}")

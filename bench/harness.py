@@ -3,6 +3,7 @@ bare Flask hello measured in the same run, so machines and days compare by ratio
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -26,15 +27,45 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Server(str):
+    """The base URL of a running gunicorn, with its master process for `worker_rss_mb`."""
+
+    proc: subprocess.Popen[bytes]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def worker_rss_mb(server: Server) -> list[float]:
+    """Resident memory of each gunicorn worker now (read it while wrk is loading them)."""
+    return [_rss_mb(pid) for pid in _children(server.proc.pid)]
+
+
 @contextmanager
-def gunicorn(app: str, env: dict[str, str] | None = None, workers: int = 2) -> Iterator[str]:
+def gunicorn(app: str, env: dict[str, str] | None = None, workers: int = 2) -> Iterator[Server]:
     port = free_port()
     proc = subprocess.Popen(
         [GUNICORN, "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", app],
         cwd=REPO, env={**os.environ, **(env or {})},
     )
-    base = f"http://127.0.0.1:{port}"
+    base = Server(f"http://127.0.0.1:{port}")
+    base.proc = proc
     try:
         for _ in range(100):
             try:
@@ -56,6 +87,8 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0  # responses wrk completed (a request still in flight at the end is not)
+    rss_mb: tuple[float, ...] = ()  # each worker's RSS, sampled near the end of the run
 
     def row(self, baseline: WrkResult | None = None) -> str:
         ratio = f"{self.rps / baseline.rps:5.2f}x" if baseline else "  1.00x"
@@ -72,20 +105,58 @@ def _ms(text: str) -> float:
 
 
 def wrk(label: str, url: str, *, seconds: int = 8, connections: int = 16, threads: int = 2,
-        script: str | None = None) -> WrkResult:
+        script: str | None = None, server: Server | None = None) -> WrkResult:
+    """One wrk run; with `server`, its workers' RSS is sampled a little before the end."""
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk (make system-deps)")
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", script]
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    proc = subprocess.Popen([*cmd, url], stdout=subprocess.PIPE, text=True)
+    rss: tuple[float, ...] = ()
+    if server is not None:
+        time.sleep(max(seconds - 1.0, 0.5))
+        rss = tuple(worker_rss_mb(server))
+    out, _ = proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"wrk failed for {label}: exit {proc.returncode}")
     if "Requests/sec" not in out or "50%" not in out:
         raise SystemExit(f"wrk gave no result for {label}:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = 0
     pattern = r"(?:Non-2xx or 3xx responses|Socket errors:.*?timeout)\s*:?\s*(\d+)"
     for m in re.finditer(pattern, out):
         errors += int(m.group(1))
-    return WrkResult(label, rps, p50, p99, errors)
+    return WrkResult(label, rps, p50, p99, errors, done, rss)
+
+
+def lua_quote(data: bytes) -> str:
+    """A Lua string literal for any bytes (LuaJIT has no \\u escapes): decimal escapes."""
+    return '"' + "".join(chr(b) if 32 <= b < 127 and b not in (34, 92) else f"\\{b:03d}"
+                         for b in data) + '"'
+
+
+def lua_requests(path: Path, requests: list[tuple[str, dict[str, str], bytes]],
+                 threads: int = 2) -> None:
+    """A wrk script sending each of `requests` (target, headers, body: POSTs) once: thread k
+    of `threads` walks k, k + threads, k + 2 * threads ... (wrk runs one Lua state per
+    thread, and without a stride every thread would start at the first request). Past the
+    end a thread wraps around, so the caller seeds more requests than a run can send."""
+    lines = ["local reqs = {}"]
+    for target, headers, body in requests:
+        lines.append(f"reqs[#reqs+1] = wrk.format('POST', {json.dumps(target)}, {{"
+                     + ", ".join(f"[{json.dumps(k)}]={json.dumps(v)}" for k, v in headers.items())
+                     + "}, " + lua_quote(body) + ")")
+    lines += ["local n = 0",
+              "function setup(thread) n = n + 1; thread:set('id', n) end",
+              "local i = nil",
+              "request = function()",
+              "  if i == nil then i = id end",
+              "  local r = reqs[(i - 1) % #reqs + 1]",
+              f"  i = i + {threads}",
+              "  return r",
+              "end"]
+    path.write_text("\n".join(lines))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,12 +33,15 @@ def shop_by_slug(session: Session, slug: str) -> Shop:
     return shop
 
 
+# The one-active-code index is partial, `WHERE active`: only that very expression lets SQLite
+# and PostgreSQL use it (`active IS true`, `active = 1` scan the whole table, EXPLAIN in
+# bench/bench_scale.py).
+_ACTIVE_CODE = literal_column("referral_codes.active")  # untyped: no "= 1" on SQLite
+
+
 def active_code(session: Session, customer_id: int) -> ReferralCode | None:
     return session.scalar(
-        select(ReferralCode).where(
-            ReferralCode.customer_id == customer_id, ReferralCode.active.is_(True)
-        )
-    )
+        select(ReferralCode).where(ReferralCode.customer_id == customer_id, _ACTIVE_CODE))
 
 
 def ensure_code(session: Session, customer: Customer) -> ReferralCode:

@@ -1,0 +1,192 @@
+"""Where the CPU time of one verified Alexa share turn goes, in-process: N genuinely signed
+ShareProgram requests (one linked customer each) through the Flask test client, profiled
+by a CPU-time sampler (setitimer(ITIMER_PROF): only time on a CPU is sampled, so other
+processes' load does not enter it); each sample goes to the bucket of its innermost frame
+from a known library or our code (a stdlib frame counts for whoever called it). SQL
+statements per turn are exact. `python bench/profile_turn.py [N]` (SQLite; BENCH_DATABASE_URL for
+PostgreSQL). `--raw` prints the top functions too."""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import os
+import pstats
+import signal
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import event
+
+from bench.bench_alexa import DATABASE, add_customers
+from bench.bench_links import seeded_env
+from fulfillment.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
+from tests.support.alexa import envelope
+
+# (bucket, substrings of a code path); the first match wins, so order matters.
+BUCKETS: list[tuple[str, tuple[str, ...]]] = [
+    ("verification (signature, chain, timestamp)",
+     ("alexa_verify", "/cryptography/", "/OpenSSL/")),
+    ("SDK (de)serialization (ask-sdk, flask-ask-sdk)",
+     ("/ask_sdk", "/flask_ask_sdk/", "alexa_envelope", "ask_sdk_compat", "/dateutil/",
+      "/six.py", "/typing.py", "/enum.py", "/inspect.py")),
+    ("database (SQLAlchemy, driver, models)",
+     ("/sqlalchemy/", "sqlite3", "/psycopg", "core/db.py", "core/models/", "{method 'execute'",
+      "{method 'fetch", "{method 'commit'", "{method 'rollback'", "{method 'cursor'")),
+    ("rendering (SSML, i18n, platform reply)",
+     ("voice/ssml", "voice/i18n", "/babel/", "voice/platforms/", "voice/turn.py",
+      "voice/dialog/terms", "gettext")),
+    ("dialog and use case (voice/dialog, core)", ("voice/", "core/")),
+    ("HTTP (Werkzeug, Flask, JSON)",
+     ("/werkzeug/", "/flask/", "fulfillment/", "/json/", "{built-in method _json",
+      "/http/", "/urllib/", "/email/")),
+]
+
+
+STDLIB = os.path.dirname(os.__file__)
+
+
+def bucket_of_stack(frame: object) -> str:
+    while frame is not None:
+        path = frame.f_code.co_filename  # type: ignore[attr-defined]
+        if not path.startswith(STDLIB) or "site-packages" in path:
+            found = bucket_of(path)
+            if not found.startswith("other"):
+                return found
+        frame = frame.f_back  # type: ignore[attr-defined]
+    return "other (stdlib, logging, GC)"
+
+
+def sample(turns: list[tuple[bytes, dict[str, str]]], client: object,
+           interval: float = 0.0005) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+
+    def on_tick(_sig: int, frame: object) -> None:
+        counts[bucket_of_stack(frame)] += 1
+
+    signal.signal(signal.SIGPROF, on_tick)
+    signal.setitimer(signal.ITIMER_PROF, interval, interval)
+    try:
+        for body, headers in turns:
+            client.post("/alexa/demo", data=body, headers=headers)  # type: ignore[attr-defined]
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+    return counts
+
+
+def bucket_of(path: str) -> str:
+    for name, needles in BUCKETS:
+        if any(n in path for n in needles):
+            return name
+    return "other (stdlib, logging, GC)"
+
+
+def prepare(tmp: str, n: int) -> tuple[object, list[tuple[bytes, dict[str, str]]]]:
+    env, demo = seeded_env(tmp, DATABASE)
+    users = add_customers(env["DATABASE_URL"], 3 * n + 20)
+    ca, ca_key = make_ca()
+    leaf, key = make_leaf(ca, ca_key)
+    pki = Path(tmp) / "pki"
+    pki.mkdir()
+    (pki / "ca.pem").write_bytes(pem(ca))
+    (pki / "chain.pem").write_bytes(pem(leaf, ca))
+    (pki / "google_certs.json").write_text("{}")
+    os.environ.update({**env, "BENCH_PKI_DIR": str(pki), "VERIFY_REQUESTS": "1"})
+    from bench.voice_app import app  # reads the environment set just above
+
+    def signed(batch: list[str]) -> list[tuple[bytes, dict[str, str]]]:
+        now = datetime.now(UTC)  # signed just before use: Alexa's 150 s window
+        out = []
+        for user in batch:
+            body = json.dumps(envelope(skill_id=demo["skill_ids"]["alexa"], user_id=user,
+                                       intent="ShareProgram", now=now)).encode()
+            out.append((body, {
+                "SignatureCertChainUrl": "https://s3.amazonaws.com/echo.api/bench.pem",
+                "Signature-256": sign_sha256(key, body), "Content-Type": "application/json"}))
+        return out
+
+    requests = LazyRequests(users, signed)
+    return app, requests
+
+
+class LazyRequests:
+    """Slices of the customers' requests, each slice signed when it is taken."""
+
+    def __init__(self, users: list[str], sign: object) -> None:
+        self.users, self.sign = users, sign
+
+    def __getitem__(self, part: slice) -> list[tuple[bytes, dict[str, str]]]:
+        return self.sign(self.users[part])  # type: ignore[operator,no-any-return]
+
+
+def main() -> int:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args else 300
+    with tempfile.TemporaryDirectory() as tmp:
+        app, requests = prepare(tmp, n)
+        client = app.test_client()  # type: ignore[attr-defined]
+        statements = [0]
+        engine = app.extensions["referrals.services"].db.engine  # type: ignore[attr-defined]
+        event.listen(engine, "before_cursor_execute",
+                     lambda *a, **k: statements.__setitem__(0, statements[0] + 1))
+        for body, headers in requests[:20]:  # warm: caches, certificate, code paths
+            assert client.post("/alexa/demo", data=body, headers=headers).status_code == 200
+        statements[0] = 0
+        timed = requests[20:20 + n]
+        cpu0 = time.process_time()
+        for body, headers in timed:
+            client.post("/alexa/demo", data=body, headers=headers)
+        cpu_ms = (time.process_time() - cpu0) * 1000 / n
+        per_turn_sql = statements[0] / n
+        samples = sample(requests[20 + n:20 + 2 * n], client)  # fresh customers each time
+        profiler = cProfile.Profile(time.thread_time_ns, 1e-9)  # CPU, not wall
+        profiler.enable()
+        for body, headers in requests[20 + 2 * n:]:
+            response = client.post("/alexa/demo", data=body, headers=headers)
+        profiler.disable()
+        assert response.status_code == 200, response.data
+    stats = pstats.Stats(profiler)
+    buckets: dict[str, float] = defaultdict(float)
+    total = 0.0
+    rows = []
+    for (path, line, func), (_cc, nc, tt, _ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{path}:{line}({func})" if path != "~" else func
+        total += tt
+        rows.append((tt, nc, where))
+        if path != "~" or not callers:
+            buckets[bucket_of(where)] += tt
+            continue
+        # A builtin (isinstance, dict.get, a C method) counts where it was called from.
+        weights = {caller: max(c[2], 1e-12) for caller, c in callers.items()}
+        whole = sum(weights.values())
+        for (cpath, cline, cfunc), w in weights.items():
+            buckets[bucket_of(f"{cpath}:{cline}({cfunc})" if cpath != "~" else cfunc)] += (
+                tt * w / whole)
+    print(f"{n} verified Alexa share turns in-process (Flask test client), "
+          f"{os.environ['DATABASE_URL'].split(':')[0]}")
+    print(f"CPU per turn without the profiler: {cpu_ms:.2f} ms; SQL statements per turn: "
+          f"{per_turn_sql:.1f}")
+    whole = sum(samples.values())
+    print(f"\n| where (sampled, {whole} samples) | share of CPU | ms per turn |")
+    print("|---|---:|---:|")
+    for name, k in sorted(samples.items(), key=lambda kv: -kv[1]):
+        print(f"| {name} | {100 * k / whole:4.1f} % | {cpu_ms * k / whole:.2f} |")
+    print("\n| where (cProfile own time, builtins to their callers) | share of CPU |")
+    print("|---|---:|")
+    for name, tt in sorted(buckets.items(), key=lambda kv: -kv[1]):
+        print(f"| {name} | {100 * tt / total:4.1f} % |")
+    if "--raw" in sys.argv:
+        print()
+        for tt, nc, where in sorted(rows, reverse=True)[:45]:
+            print(f"{1000 * tt / n:7.3f} ms/turn {nc / n:7.1f} calls/turn  {where[-110:]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
