@@ -23,7 +23,7 @@ from core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
 from core.hashing import keyed_hash
 from core.models import Conversion, Customer, Program, Referral, ReferralCode, ShopEvent
 from core.services import Services
-from core.webhook_signing import verify
+from core.webhook_signing import parse_header, verify
 
 _CUSTOMER = {"type": "object", "required": ["id"], "properties": {
     "id": {"type": "string", "minLength": 1, "maxLength": 128},
@@ -125,6 +125,7 @@ def receive(services: Services, body: bytes, signature_header: str | None) -> Ev
     a replay answered, or the event recorded and processed, all in it. A conflict on the
     event row is a replay; a conflict elsewhere (the same friend signing up in two events at
     once) rolls the whole event back, and processing it again sees the winner's rows."""
+    parse_header(signature_header)  # an unsigned or malformed header: 401 before any lookup
     data = parse(body)
     slug = data.get("shop")
     if not isinstance(slug, str):

@@ -64,9 +64,9 @@ def test_an_unreachable_yandex_costs_one_warning_per_attempt_and_no_traceback(
     share_on_a_screen(simulator)
     caplog.set_level(logging.INFO)  # what `serve` logs at
     job = alice_images.upload_job(services)
-    for _ in range(PASSES):  # one second apart: the first retry is at least 5 s away
+    for _ in range(PASSES):  # half a second apart: the first retry is at least 5 s away
         assert job() == 0
-        clock.advance(seconds=1)
+        clock.advance(seconds=0.5)
     assert len(caplog.records) == 1 and caplog.records[0].exc_info is None
     assert "unreachable" in caplog.text and "Traceback" not in caplog.text
     row = image_row(services)
