@@ -27,9 +27,10 @@ EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES") or 40)  # more for a long
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 # Checked beyond what JSON Schema says: real addresses and numbers; a percent reward's
 # amount against the kind the program will have after a partial update; a KPI range that
-# ends before it starts.
+# ends before it starts; a store address that must be a real public https host.
 SEMANTIC_FIELDS = {"email", "phone", "customer.email", "customer.phone",
-                   "referrer_reward_amount", "friend_reward_amount", "from", "to"}
+                   "referrer_reward_amount", "friend_reward_amount", "from", "to",
+                   "store_url", "shop_domain", "api_version"}
 
 
 @pytest.fixture
