@@ -25,9 +25,9 @@ SHOP = ShopVoiceInfo(slug="demo", name="Demo Shop", base_url="https://refer.test
                      skill_ids={"alice": "skill-1"})
 # What each platform's NLU hands over for a slot type (as the speaker said it).
 SAID = {"PHONE": "415 555 0199", "EMAIL": "pat@example.org", "CHANNEL": "sms",
-        "NUMBER": "482917"}
+        "NUMBER": "482917", "WEEKDAY": "friday"}
 WANT = {"PHONE": "415 555 0199", "EMAIL": "pat@example.org", "CHANNEL": "sms",
-        "NUMBER": "482917"}
+        "NUMBER": "482917", "WEEKDAY": "friday"}
 
 
 def _slot_intents() -> list[str]:

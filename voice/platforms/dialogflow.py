@@ -22,7 +22,8 @@ FALLBACK = {"Default Fallback Intent", "sys.no-match-default", "sys.no-match"}
 OPEN = {"en": "Open", "de": "Öffnen", "ru": "Открыть"}
 # `phone` is the name the exported agents declare; the others are what hand-made agents use.
 SLOT_ALIASES = {"phone": "phone", "phone-number": "phone", "phone_number": "phone",
-                "email": "email", "channel": "channel", "pin": "pin", "number": "pin"}
+                "email": "email", "channel": "channel", "pin": "pin", "number": "pin",
+                "weekday": "weekday"}
 
 
 class UnrecognizedRequest(ValueError):
