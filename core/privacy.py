@@ -180,35 +180,29 @@ def _personal_values(rel: Related) -> set[str]:
         TOMBSTONE_PREFIX)}
 
 
-def _events(session: Session, rel: Related) -> list[ShopEvent]:
+def _mentioning(session: Session, rel: Related, model: Any, *columns: Any) -> list[Any]:
+    """Rows of this shop whose JSON columns name the customer: matched in SQL, then
+    confirmed in Python (a substring match may be another customer's longer value)."""
     values = _personal_values(rel)
     if not values:
         return []
-    rows = session.scalars(select(ShopEvent).where(
-        ShopEvent.shop_id == rel.customer.shop_id,
-        or_(_mentions(ShopEvent.payload, values), _mentions(ShopEvent.result, values)))
-        .order_by(ShopEvent.id))
-    return [r for r in rows if _contains_any([r.payload, r.result], values)]
+    rows = session.scalars(select(model).where(
+        model.shop_id == rel.customer.shop_id,
+        or_(*(_mentions(column, values) for column in columns))).order_by(model.id))
+    return [r for r in rows
+            if _contains_any([getattr(r, c.key) for c in columns], values)]
+
+
+def _events(session: Session, rel: Related) -> list[ShopEvent]:
+    return _mentioning(session, rel, ShopEvent, ShopEvent.payload, ShopEvent.result)
 
 
 def _webhooks(session: Session, rel: Related) -> list[OutboundWebhook]:
-    values = _personal_values(rel)
-    if not values:
-        return []
-    rows = session.scalars(select(OutboundWebhook).where(
-        OutboundWebhook.shop_id == rel.customer.shop_id,
-        _mentions(OutboundWebhook.payload, values)).order_by(OutboundWebhook.id))
-    return [r for r in rows if _contains_any([r.payload], values)]
+    return _mentioning(session, rel, OutboundWebhook, OutboundWebhook.payload)
 
 
 def _store_webhooks(session: Session, rel: Related) -> list[StoreWebhook]:
-    values = _personal_values(rel)
-    if not values:
-        return []
-    rows = session.scalars(select(StoreWebhook).where(
-        StoreWebhook.shop_id == rel.customer.shop_id,
-        _mentions(StoreWebhook.result, values)).order_by(StoreWebhook.id))
-    return [r for r in rows if _contains_any([r.result], values)]
+    return _mentioning(session, rel, StoreWebhook, StoreWebhook.result)
 
 
 def _console(session: Session, rel: Related) -> tuple[list[ConsoleSession], list[ConsoleTurn]]:

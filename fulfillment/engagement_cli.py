@@ -13,12 +13,14 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import click
 
 from core import digest, privacy, reminders
 from core.services import Services
+from fulfillment import jobs
 from fulfillment.cli_services import make_services
 
 log = logging.getLogger(__name__)
@@ -26,12 +28,8 @@ INTERVAL = 60.0
 RETENTION_INTERVAL = 3600.0
 
 
-def run_both(services: Services) -> dict[str, Any]:
-    return {"digest": digest.run_due(services).as_dict(),
-            "reminders": reminders.run_due(services).__dict__}
-
-
-def _loop(once: bool, interval: float, job: Callable[[Services], object]) -> None:
+def _loop(once: bool, interval: float, job: Callable[[Services], object], name: str) -> None:
+    """--once prints the use case's counts; otherwise the jobs table's loop for `name`."""
     services = make_services(embedded_worker=False)
     try:
         if once:
@@ -40,12 +38,7 @@ def _loop(once: bool, interval: float, job: Callable[[Services], object]) -> Non
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        while not stop.is_set():
-            try:
-                job(services)
-            except Exception:  # a database outage must not end the job
-                log.exception("pass failed")
-            stop.wait(interval)
+        jobs.run_forever(replace(jobs.job(name), interval=interval), services, stop)
     finally:
         services.close()
 
@@ -61,7 +54,7 @@ def register(main: click.Group) -> None:
                   help="Seconds between passes.")
     def digest_command(once: bool, interval: float) -> None:
         """Queue the digests due this period (opted-in referrers of shops that send one)."""
-        _loop(once, interval, digest.run_due)
+        _loop(once, interval, digest.run_due, "digest")
 
     @main.command("reminders")
     @click.option("--once", is_flag=True, help="Queue what is due now, print counts, exit.")
@@ -69,7 +62,7 @@ def register(main: click.Group) -> None:
                   help="Seconds between passes.")
     def reminders_command(once: bool, interval: float) -> None:
         """Queue the reminders customers set by voice that are due now."""
-        _loop(once, interval, reminders.run_due)
+        _loop(once, interval, reminders.run_due, "reminders")
 
     @main.command("retention")
     @click.option("--once", is_flag=True, help="Prune what is due now, print counts, exit.")
@@ -78,4 +71,4 @@ def register(main: click.Group) -> None:
     def retention_command(once: bool, interval: float) -> None:
         """Clear clicks' hashed IPs and user agents and finished messages' texts older than
         each shop's retention (defaults: 180 and 90 days)."""
-        _loop(once, interval, privacy.prune)
+        _loop(once, interval, privacy.prune, "retention")
