@@ -23,7 +23,7 @@ from bench.harness import WrkResult, gunicorn, lua_requests, wrk
 from core import codes
 from core.db import Database
 from core.models import Customer, Message, ReferralCode, Share, Shop, VoiceIdentity
-from fulfillment.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
+from fulfillment.simulator.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
 from tests.support.alexa import envelope
 
 TARGET_RATIO, TARGET_P99_MS = 0.20, 25.0

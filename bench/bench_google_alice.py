@@ -22,7 +22,7 @@ from core.config import Settings
 from core.db import Database
 from core.models import VoiceIdentity
 from core.services import bootstrap
-from fulfillment.sandbox_keys import make_ca, make_leaf, pem
+from fulfillment.simulator.sandbox_keys import make_ca, make_leaf, pem
 from tests.support.google_tokens import GoogleKeys
 from voice.simulation.requests import Conversation, Utterance, build
 

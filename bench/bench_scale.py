@@ -24,7 +24,7 @@ from sqlalchemy import text
 from bench.bench_links import seeded_env
 from core.db import Database
 from core.webhook_signing import sign_header
-from fulfillment.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
+from fulfillment.simulator.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
 from tests.support.alexa import envelope
 
 URL = os.environ.get("BENCH_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/bench_scale"

@@ -26,7 +26,7 @@ from sqlalchemy import event
 
 from bench.bench_alexa import DATABASE, add_customers
 from bench.bench_links import seeded_env
-from fulfillment.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
+from fulfillment.simulator.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
 from tests.support.alexa import envelope
 
 # (bucket, substrings of a code path); the first match wins, so order matters.

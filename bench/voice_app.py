@@ -11,8 +11,8 @@ from cryptography import x509
 
 from core.config import Settings
 from core.services import bootstrap
-from fulfillment.alexa_verify import AlexaVerifier
 from fulfillment.app import create_app
+from fulfillment.webhooks.alexa.signature import AlexaVerifier
 
 pki = Path(os.environ["BENCH_PKI_DIR"])
 services = bootstrap(Settings.from_env())

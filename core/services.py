@@ -34,8 +34,8 @@ class Adapters:
     google_extra_certs: dict[str, str] = field(default_factory=dict)  # kid -> PEM (sandbox)
     yandex_dialogs_url: str | None = None
     channels: dict[str, Channel] | None = None
-    # The simulator's in-memory Alexa CA and Google key (fulfillment.sandbox_keys), present
-    # only when SANDBOX=1: nothing outside the simulator can sign with them.
+    # The simulator's in-memory Alexa CA and Google key (fulfillment.simulator.sandbox_keys),
+    # present only when SANDBOX=1: nothing outside the simulator can sign with them.
     sandbox_keys: object | None = None
     # Stores (core.stores): a shop domain -> the origin of a local stand-in, the HTTP
     # timeout, and loopback store URLs allowed. Tests only: nothing in the environment.

@@ -9,7 +9,7 @@ from flask import Flask
 
 from core.config import Settings
 from core.services import Services, bootstrap
-from fulfillment import input_limits, security_headers
+from fulfillment.edge import input_limits, security_headers
 from fulfillment.errors import register_error_handlers
 
 log = logging.getLogger(__name__)
@@ -17,27 +17,18 @@ log = logging.getLogger(__name__)
 
 def _blueprints() -> list[Any]:
     """Each surface is one blueprint; imported here so nothing is built at import time."""
-    from fulfillment import (
-        alexa,
-        alice,
-        api,
-        console,
-        dashboard,
-        digest_api,
-        google,
-        health,
-        links,
-        messaging_hooks,
-        privacy_api,
-        store_webhooks,
-    )
-    from fulfillment.web import accounts as web_accounts
-    from fulfillment.web import connect, program
+    from fulfillment import health
+    from fulfillment.api import digest, privacy, shop
+    from fulfillment.web import accounts, connect, console, dashboard, invite_links, program
     from fulfillment.web import settings as web_settings
+    from fulfillment.webhooks import delivery_reports, stores
+    from fulfillment.webhooks.alexa import routes as alexa
+    from fulfillment.webhooks.alice import routes as alice
+    from fulfillment.webhooks.dialogflow import routes as dialogflow
 
-    return [health.bp, links.bp, alexa.bp, google.bp, alice.bp, api.bp, messaging_hooks.bp,
-            console.bp, dashboard.bp, privacy_api.bp, digest_api.bp, store_webhooks.bp,
-            web_accounts.bp, web_settings.bp, connect.bp, program.bp]
+    return [health.bp, invite_links.bp, alexa.bp, dialogflow.bp, alice.bp, shop.bp,
+            delivery_reports.bp, console.bp, dashboard.bp, privacy.bp, digest.bp, stores.bp,
+            accounts.bp, web_settings.bp, connect.bp, program.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:

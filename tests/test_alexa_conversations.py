@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.models import Message, PairingChallenge, Share, VoiceIdentity
 from core.services import Services
 from fulfillment.app import create_app
-from fulfillment.sandbox_keys import sandbox_keys
+from fulfillment.simulator.sandbox_keys import sandbox_keys
 from tests.support.alexa import AlexaConversation
 
 

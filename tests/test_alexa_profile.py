@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from core.models import Message
 from fulfillment.app import create_app
-from fulfillment.sandbox_keys import sandbox_keys
+from fulfillment.simulator.sandbox_keys import sandbox_keys
 from tests.support.alexa import envelope
 from tests.support.http_servers import JsonHandler, serve
 from voice.platforms.alexa_profile import EMAIL, MOBILE, ProfileClient

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.models import Reminder
 from fulfillment.app import create_app
-from fulfillment.sandbox_keys import sandbox_keys
+from fulfillment.simulator.sandbox_keys import sandbox_keys
 from tests.support.alexa import envelope
 from tests.support.http_servers import JsonHandler, serve
 from voice.platforms.alexa_reminders import PATH, PERMISSION, RemindersClient

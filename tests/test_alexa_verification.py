@@ -22,7 +22,9 @@ from sqlalchemy import select
 from core.clock import FrozenClock
 from core.models import Shop
 from core.services import Services
-from fulfillment.alexa_verify import (
+from fulfillment.app import create_app
+from fulfillment.simulator.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
+from fulfillment.webhooks.alexa.signature import (
     FETCH_BUDGET,
     NEGATIVE_CACHE_SIZE,
     NEGATIVE_TTL,
@@ -34,8 +36,6 @@ from fulfillment.alexa_verify import (
     fetch_over_https,
     normalize_cert_url,
 )
-from fulfillment.app import create_app
-from fulfillment.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
 from tests.conftest import SHARED
 from tests.support.alexa import envelope
 
@@ -363,7 +363,7 @@ def test_a_fetch_error_is_logged_but_never_told_to_the_caller(
     services.adapters.alexa_verifier = AlexaVerifier(roots=[pki.ca], fetch=refused)
     client = create_app(services=services).test_client()
     body = launch_body(demo, clock)
-    with caplog.at_level(logging.WARNING, logger="fulfillment.alexa_verify"):
+    with caplog.at_level(logging.WARNING, logger="fulfillment.webhooks.alexa.signature"):
         response = client.post("/alexa/demo", data=body, headers=pki.headers(body))
     assert refusal(response) == "certificate could not be retrieved"
     assert "10.9.8.7" not in response.get_data(as_text=True)
@@ -424,7 +424,7 @@ def test_concurrent_requests_for_one_new_url_share_one_fetch(pki, demo, clock):
 
 
 def _traced_in_verifier(snapshot: tracemalloc.Snapshot) -> int:
-    import fulfillment.alexa_verify as module
+    import fulfillment.webhooks.alexa.signature as module
 
     kept = snapshot.filter_traces([tracemalloc.Filter(True, module.__file__)])
     return sum(stat.size for stat in kept.statistics("filename"))

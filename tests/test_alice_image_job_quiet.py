@@ -16,7 +16,7 @@ from core.models import ExternalImage
 from core.sandbox import is_sandbox
 from core.services import Services
 from fulfillment.app import create_app
-from fulfillment.simulate import Simulator
+from fulfillment.simulator.turns import Simulator
 from tests.support.http_servers import free_port
 
 PASSES = 6

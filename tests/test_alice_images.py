@@ -13,7 +13,7 @@ from core.alice_images import DialogsImageClient, UploadError
 from core.demo import demo_secrets
 from core.services import Services
 from fulfillment.app import create_app
-from fulfillment.simulate import Simulator
+from fulfillment.simulator.turns import Simulator
 from tests.support.fake_yandex import fake_dialogs
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from core.services import Services
 from core.webhook_signing import HEADER, sign_header
 from fulfillment.app import create_app
-from fulfillment.sandbox_keys import sandbox_keys
+from fulfillment.simulator.sandbox_keys import sandbox_keys
 from tests.support.alexa import envelope
 from tests.support.damaged import bodies, json_values
 

@@ -13,7 +13,7 @@ import pytest
 from core import assistant_status, referrals
 from core.models import StaffUser
 from core.passwords import hash_password
-from fulfillment.simulate import Simulator
+from fulfillment.simulator.turns import Simulator
 from tests.test_dashboard import sign_in
 
 OTHER_SKILL = "amzn1.ask.skill.11111111-2222-4333-8444-555555555555"

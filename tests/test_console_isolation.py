@@ -23,8 +23,8 @@ from core.config import Settings
 from core.db import Database
 from core.services import Services, bootstrap
 from fulfillment.app import create_app
-from fulfillment.console.store import ConcurrentTurn, ConsoleStore
-from fulfillment.simulate import SimulationResult
+from fulfillment.simulator.turns import SimulationResult
+from fulfillment.web.console.store import ConcurrentTurn, ConsoleStore
 from tests.conftest import CLOCK_START, REPO
 from tests.support.console_load import add_customers, seed_second_shop, two_shops_at_once
 from tests.support.http_servers import free_port

@@ -23,7 +23,7 @@ from core.models import (
 )
 from core.services import Services
 from core.shop_copy import copy_shop
-from fulfillment import conversations
+from fulfillment.simulator import conversations
 from tests.conftest import REPO
 
 CASES_DIR = REPO / "tests" / "conversations"

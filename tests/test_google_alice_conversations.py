@@ -8,7 +8,7 @@ import pytest
 
 from core.services import Services
 from fulfillment.app import create_app
-from fulfillment.simulate import Simulator
+from fulfillment.simulator.turns import Simulator
 
 PLATFORMS = ["dialogflow-es", "dialogflow-cx", "alice"]
 

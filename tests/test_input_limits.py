@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from core.models import Conversion, Customer, ShopEvent
 from core.services import Services
 from fulfillment.app import create_app
-from fulfillment.input_limits import SHOP_API, VOICE, nesting_depth_exceeds
+from fulfillment.edge.input_limits import SHOP_API, VOICE, nesting_depth_exceeds
 from tests.support.alexa import envelope
 from tests.support.events import ShopBackend, signed
 

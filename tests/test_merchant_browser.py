@@ -24,8 +24,8 @@ from core.config import Settings
 from core.db import Database
 from core.services import Services, bootstrap
 from fulfillment.app import create_app
-from fulfillment.sandbox_keys import sandbox_keys
-from fulfillment.simulate import Simulator
+from fulfillment.simulator.sandbox_keys import sandbox_keys
+from fulfillment.simulator.turns import Simulator
 from tests.conftest import CLOCK_START
 from tests.support.events import ShopBackend
 from tests.support.http_servers import free_port

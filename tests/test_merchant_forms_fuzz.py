@@ -1,7 +1,7 @@
 """No field value makes the merchant pages answer 500: the program editor (form and
 preview), the connect pages (form and try-it) and the KPI filters, with whatever
 hypothesis sends. A 400 is the edge's refusal of NULs and lone surrogates
-(fulfillment/input_limits.py), with its JSON error."""
+(fulfillment/edge/input_limits.py), with its JSON error."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from core import analytics, programs, referrals
-from fulfillment.simulate import Simulator
+from fulfillment.simulator.turns import Simulator
 from tests.support.events import ShopBackend
 from tests.test_dashboard import sign_in
 

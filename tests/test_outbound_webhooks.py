@@ -263,7 +263,7 @@ def _tls_receiver(tmp_path: Any, san: str) -> tuple[Any, str, list[str], list[An
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from fulfillment.sandbox_keys import key_pem, make_ca, make_leaf, pem
+    from fulfillment.simulator.sandbox_keys import key_pem, make_ca, make_leaf, pem
 
     ca, ca_key = make_ca()
     leaf, leaf_key = make_leaf(ca, ca_key, san=san)

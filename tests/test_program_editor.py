@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from fulfillment.simulate import Simulator
+from fulfillment.simulator.turns import Simulator
 from tests.test_connect_assistant import csrf
 from tests.test_dashboard import sign_in
 

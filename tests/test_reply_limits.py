@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from core.models import Program, Shop
 from fulfillment.app import create_app
-from fulfillment.simulate import Simulator
+from fulfillment.simulator.turns import Simulator
 from voice.simulation.requests import PLATFORMS
 
 LONG_NAME = ("Ü&<Very> " * 40)[:200]

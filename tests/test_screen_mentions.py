@@ -10,7 +10,7 @@ from core import alice_images
 from core.demo import demo_secrets
 from core.services import Services
 from fulfillment.app import create_app
-from fulfillment.simulate import Simulator
+from fulfillment.simulator.turns import Simulator
 from tests.support.fake_yandex import fake_dialogs
 from voice.platforms import alice, dialogflow
 from voice.turn import Reply, ScreenRemark, Speech, Turn

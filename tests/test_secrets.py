@@ -36,8 +36,8 @@ from core.errors import Forbidden
 from core.local_secrets import UnsafeSecretsFile, embedded_env, load_or_create
 from core.models import Message, Shop, StaffUser
 from core.services import bootstrap
-from fulfillment import sandbox_keys
 from fulfillment.app import create_app
+from fulfillment.simulator import sandbox_keys
 from tests.conftest import BASE_URL, REPO
 from tests.support.alexa import envelope
 
@@ -360,7 +360,7 @@ def test_a_telegram_only_deployment_does_not_trust_the_sandbox_keys(database, cl
     assert alexa.get_json()["error"]["code"] == "verification_failed"
     assert _signed_dialogflow_share(deployment).status_code == 401
     assert _messages(deployment.services) == 0
-    from fulfillment.simulate import Simulator
+    from fulfillment.simulator.turns import Simulator
 
     with pytest.raises(Forbidden, match="SANDBOX=1"):
         Simulator(deployment.app, deployment.services)

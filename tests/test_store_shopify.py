@@ -32,7 +32,7 @@ from core.models import (
 )
 from core.rewards import release_due as release_once
 from core.stores import jobs
-from fulfillment.simulate import Simulator
+from fulfillment.simulator.turns import Simulator
 from tests.support.fake_stores import Failure, FakeStore, fake_shopify, throttled
 from tests.support.store_samples import (
     shopify_customer,

@@ -18,7 +18,7 @@ Contract (other web surfaces build on it):
 Put `require_role`/`public` *below* the route decorator (it must wrap the view Flask
 registers). tests/test_role_matrix.py enumerates app.url_map and fails for any endpoint
 whose view carries no policy, so a new route cannot be added without deciding who may
-open it. API routes declare theirs through `fulfillment.api.api(..., role=...)`.
+open it. API routes declare theirs through `fulfillment.api.shop.api(..., role=...)`.
 
 The signed-in staff id lives in the Flask session under SESSION_STAFF (the console's
 cookie); a session older than the account's last password change is refused.

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fulfillment import conversations
+from fulfillment.simulator import conversations
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
@@ -36,7 +36,7 @@ class ConversationItem(pytest.Item):
         from core.db import Database
         from core.services import bootstrap
         from fulfillment.app import create_app
-        from fulfillment.simulate import Simulator
+        from fulfillment.simulator.turns import Simulator
         from tests.conftest import BASE_URL, CLOCK_START
 
         tmp = self.config._tmp_path_factory.mktemp("conversation")  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from typing import Any
 
 from google.auth import crypt, jwt
 
-from fulfillment.sandbox_keys import key_pem, make_ca, make_leaf, new_key, pem
+from fulfillment.simulator.sandbox_keys import key_pem, make_ca, make_leaf, new_key, pem
 
 SERVICE_AGENT = "service-123456789012@gcp-sa-dialogflow.iam.gserviceaccount.com"
 

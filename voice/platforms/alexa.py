@@ -44,7 +44,7 @@ class AlexaCall:
 
 
 def call_of(handler_input: HandlerInput) -> AlexaCall:
-    """The call the webhook passed to skill.invoke (see fulfillment.ask_sdk_compat)."""
+    """The call the webhook passed to skill.invoke (see fulfillment.webhooks.alexa.sdk_compat)."""
     call = handler_input.context
     if not isinstance(call, AlexaCall):
         raise TypeError("the skill was invoked without an AlexaCall context")

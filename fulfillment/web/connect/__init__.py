@@ -15,7 +15,7 @@ from core.accounts import Role
 from core.errors import DomainError
 from core.sandbox import is_sandbox
 from fulfillment.context import services
-from fulfillment.simulate import Simulator
+from fulfillment.simulator.turns import Simulator
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
 from fulfillment.web.forms import check_csrf
 from fulfillment.web.nav import PLATFORM_NAMES

@@ -1,0 +1,1 @@
+"""The shop API: API-key authenticated JSON for shops and their stores."""

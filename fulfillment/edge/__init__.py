@@ -1,0 +1,1 @@
+"""HTTP safety that wraps every request: input limits and security headers."""

@@ -1,0 +1,1 @@
+"""How the app is served: the embedded one-process server and gunicorn."""

@@ -1,0 +1,1 @@
+"""What the console and the CLI share: build, sign and send a turn, capture it."""

@@ -1,0 +1,175 @@
+"""Simulation through the real path: a genuine platform request, signed or authenticated
+with the sandbox credentials (which exist only in sandbox mode), posted to the same webhook
+the assistant calls; back come the platform's response, the neutral Reply and the messages
+the turn queued (captured by the sandbox channel, never sent).
+
+The Reply and the turn's message ids travel back in a `TurnCapture` placed in that one
+request's WSGI environ (fulfillment.simulator.capture): nothing process-global, so concurrent
+simulations (two shops' staff in the console) never see each other's turns. The messages
+shown are exactly the rows the turn's Replies name, and only the simulated shop's."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from core import referrals
+from core.errors import Forbidden, NotFound
+from core.models import Customer, Message, Shop, VoiceIdentity
+from core.services import Services
+from fulfillment.simulator.capture import TurnCapture
+from fulfillment.simulator.sandbox_keys import sandbox_keys
+from voice.nlu import understand
+from voice.simulation.requests import (
+    ENDPOINTS,
+    PLATFORMS,
+    Conversation,
+    Utterance,
+    build,
+    read,
+)
+from voice.turn import LAUNCH, Reply
+
+ASSISTANT = {"alexa": "alexa", "dialogflow-es": "google", "dialogflow-cx": "google",
+             "alice": "alice"}
+
+
+@dataclass
+class SimulationResult:
+    utterance: str
+    intent: str
+    slots: dict[str, str]
+    score: float
+    near_misses: list[tuple[str, float]]
+    speech: str
+    markup: str
+    end_session: bool
+    card: dict[str, Any] | None
+    image: str | None
+    link: str | None
+    messages: list[dict[str, Any]]
+    request: dict[str, Any]
+    response: dict[str, Any]
+    status: int
+    handled_intent: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"utterance": self.utterance, "intent": self.intent, "slots": self.slots,
+                "score": self.score, "near_misses": self.near_misses, "speech": self.speech,
+                "ssml": self.markup, "end_session": self.end_session, "card": self.card,
+                "qr": self.image, "link": self.link, "messages": self.messages,
+                "request": self.request, "response": self.response, "status": self.status,
+                "handled_intent": self.handled_intent}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimulationResult:
+        """Back from `as_dict` (the console keeps its turns in the database)."""
+        return cls(utterance=data["utterance"], intent=data["intent"], slots=data["slots"],
+                   score=data["score"], near_misses=data["near_misses"],
+                   speech=data["speech"], markup=data["ssml"],
+                   end_session=data["end_session"], card=data["card"], image=data["qr"],
+                   link=data["link"], messages=data["messages"], request=data["request"],
+                   response=data["response"], status=data["status"],
+                   handled_intent=data.get("handled_intent", ""))
+
+
+@dataclass
+class Simulator:
+    app: Flask
+    services: Services
+
+    def __post_init__(self) -> None:
+        if not self.services.settings.sandbox or sandbox_keys(self.services) is None:
+            raise Forbidden("Simulation needs sandbox trust (SANDBOX=1).", code="not_sandbox")
+        self.client = self.app.test_client()
+
+    def start(self, platform: str, shop: str, locale: str, user: str = "alex",
+              screen: bool = False) -> Conversation:
+        if platform not in PLATFORMS:
+            raise NotFound(f"Unknown platform {platform!r}; choose from {PLATFORMS}.",
+                           code="unknown_platform")
+        with self.services.db.session() as session:
+            found = referrals.shop_by_slug(session, shop)
+            skill = found.setting("alice_skill_id" if platform == "alice" else
+                                  "alexa_skill_id") or ""
+            user_id = self._voice_user(session, found.id, ASSISTANT[platform], user)
+        return Conversation(platform, shop, locale, user_id, skill, screen)
+
+    @staticmethod
+    def _voice_user(session: Any, shop_id: int, assistant: str, user: str) -> str:
+        """`alex` -> that customer's voice id (made if missing); `new` -> an unknown one."""
+        if user in ("new", "anonymous", ""):
+            return f"sandbox-new-{assistant}-{shop_id}"
+        customer = session.scalar(select(Customer).where(Customer.shop_id == shop_id,
+                                                         Customer.external_id == user))
+        if customer is None:
+            raise NotFound(f"No customer {user!r} in this shop.", code="unknown_customer")
+        identity = session.scalar(select(VoiceIdentity).where(
+            VoiceIdentity.customer_id == customer.id, VoiceIdentity.assistant == assistant))
+        if identity is None:
+            identity = VoiceIdentity(shop_id=shop_id, assistant=assistant,
+                                     assistant_user_id=f"sandbox-{assistant}-{customer.id}",
+                                     customer_id=customer.id)
+            session.add(identity)
+        return identity.assistant_user_id
+
+    def say(self, conv: Conversation, text: str,
+            headers: dict[str, str] | None = None) -> SimulationResult:
+        """`headers` replace the sandbox's credentials (the connect page tests a shop's own
+        Dialogflow ES header secret with them)."""
+        if text.strip():
+            understood = understand(text, conv.locale)
+            said = Utterance(text, understood.intent, dict(understood.slots))
+            score, near = understood.score, [list(n) for n in understood.near_misses]
+        else:
+            said, score, near = Utterance("", LAUNCH), 1.0, []
+        body = build(conv, said, self.services.clock())
+        raw = json.dumps(body, ensure_ascii=False).encode()
+        capture = TurnCapture()
+        auth = headers if headers is not None else self._auth(conv, raw)
+        response = self.client.post(ENDPOINTS[conv.platform].format(shop=conv.shop), data=raw,
+                                    headers=auth,
+                                    content_type="application/json",
+                                    environ_overrides=capture.environ())
+        replies: list[Reply] = capture.replies
+        payload = response.get_json(silent=True) or {}
+        answer = read(conv, payload) if response.status_code == 200 else None
+        return SimulationResult(
+            utterance=text, intent=said.intent, slots=said.slots, score=score,
+            near_misses=near, speech=answer.speech if answer else "",
+            markup=answer.markup if answer else "", end_session=bool(answer and
+                                                                     answer.end_session),
+            card=answer.card if answer else None, image=answer.image if answer else None,
+            link=answer.link if answer else None,
+            messages=self._messages(conv.shop, capture.message_ids),
+            request=body, response=payload, status=response.status_code,
+            handled_intent=replies[-1].intent if replies else "")
+
+    def _auth(self, conv: Conversation, raw: bytes) -> dict[str, str]:
+        keys = sandbox_keys(self.services)
+        assert keys is not None
+        if conv.platform == "alexa":
+            return keys.alexa_headers(raw)
+        if conv.platform.startswith("dialogflow"):
+            with self.services.db.session() as session:
+                shop = referrals.shop_by_slug(session, conv.shop)
+                audience = shop.setting("dialogflow_audience") or ""
+                agent = shop.setting("dialogflow_service_agent") or ""
+            return {"Authorization": f"Bearer {keys.google_id_token(audience, agent)}"}
+        return {}
+
+    def _messages(self, shop: str, message_ids: list[int]) -> list[dict[str, Any]]:
+        """The rows the turn named, and only if they are the simulated shop's."""
+        if not message_ids:
+            return []
+        with self.services.db.session() as session:
+            rows = session.scalars(
+                select(Message).join(Shop, Shop.id == Message.shop_id)
+                .where(Message.id.in_(message_ids), Shop.slug == shop)
+                .order_by(Message.id)).all()
+            return [{"id": m.id, "kind": m.kind, "channel": m.channel, "to": m.recipient,
+                     "status": m.status, "context": m.context} for m in rows]

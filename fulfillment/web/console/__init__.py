@@ -1,0 +1,247 @@
+"""The support console at /console: staff sign in with their own accounts (scrypt hashes,
+signed session cookie, CSRF token on every POST), pick shop, assistant, locale and customer,
+and talk to the real webhooks through the simulator. A shop's staff see only their shop."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+
+import yaml
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from core import login_throttle
+from core.accounts import Role
+from core.models import Customer, Shop, StaffUser
+from core.passwords import DUMMY_HASH, verify_password
+from fulfillment.context import services
+from fulfillment.simulator import conversations
+from fulfillment.simulator.turns import Simulator
+from fulfillment.web.auth import public, require_role
+from fulfillment.web.console.store import ConsoleStore
+from voice.simulation.requests import PLATFORMS
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
+
+
+def _csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return str(session["csrf"])
+
+
+@bp.app_context_processor
+def _inject() -> dict[str, Any]:
+    return {"csrf_token": _csrf_token}
+
+
+@bp.before_request
+def _guard() -> ResponseReturnValue | None:
+    if request.endpoint in ("console.static",):
+        return None
+    if request.method == "POST":
+        sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+        if not hmac.compare_digest(sent, session.get("csrf", "")):
+            return jsonify({"error": {"code": "csrf", "message": "Missing or bad CSRF token; "
+                                      "reload the page."}}), 400
+    if request.endpoint not in ("console.login",) and "staff_id" not in session:
+        if request.path.startswith("/console/api/"):
+            return jsonify({"error": {"code": "signed_out", "message": "Sign in first."}}), 401
+        return redirect(url_for("console.login"))
+    return None
+
+
+def _staff() -> StaffUser:
+    with services().db.session() as db:
+        staff = db.get(StaffUser, session["staff_id"])
+        if staff is None:
+            session.clear()
+            abort(401)
+        db.expunge(staff)
+        return staff
+
+
+def _shops(staff: StaffUser) -> list[tuple[str, str]]:
+    with services().db.session() as db:
+        query = select(Shop.slug, Shop.name).order_by(Shop.name)
+        if staff.shop_id is not None:
+            query = query.where(Shop.id == staff.shop_id)
+        return [(slug, name) for slug, name in db.execute(query)]
+
+
+def _allowed_shop(staff: StaffUser, slug: str) -> int:
+    with services().db.session() as db:
+        shop = db.scalar(select(Shop).where(Shop.slug == slug))
+        if shop is None or (staff.shop_id is not None and shop.id != staff.shop_id):
+            abort(403)
+        return shop.id
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public("the console sign-in form")
+def login() -> ResponseReturnValue:
+    """Throttled per account and per client (core.login_throttle, in the database); an
+    unknown email costs the same scrypt as a known one (DUMMY_HASH), and the password is
+    checked outside any transaction so slow hashing never holds a database lock."""
+    if request.method == "GET":
+        return render_template("console/login.html", error=None)
+    svc = services()
+    email = (request.form.get("email") or "").strip().lower()
+    who = {"hash_key": svc.settings.hash_key, "email": email,
+           "client": request.remote_addr or "unknown"}
+    with svc.db.session() as db:
+        verdict = login_throttle.attempt(db, now=svc.clock(), **who)
+    if not verdict.allowed:
+        error = (f"Too many sign-in attempts. Try again in {verdict.retry_after} "
+                 f"second{'s' if verdict.retry_after != 1 else ''}.")
+        return render_template("console/login.html", error=error), 429, {
+            "Retry-After": str(verdict.retry_after)}
+    with svc.db.session() as db:
+        staff = db.scalar(select(StaffUser).where(StaffUser.email == email))
+        staff_id, stored = (staff.id, staff.password_hash) if staff else (None, DUMMY_HASH)
+        verified = staff is not None and staff.email_verified_at is not None
+    if verify_password(request.form.get("password") or "", stored) and staff_id is not None:
+        with svc.db.session() as db:
+            login_throttle.succeeded(db, **who)
+        if not verified:  # the same rule as /login (fulfillment.web.accounts)
+            return render_template("console/login.html", error="Confirm your email first: "
+                                   "open the link we sent you."), 401
+        session.clear()
+        session["staff_id"] = staff_id
+        session["csrf"] = secrets.token_urlsafe(32)
+        return redirect(url_for("console.index"))
+    return render_template("console/login.html", error="Wrong email or password."), 401
+
+
+@bp.post("/logout")
+@public("signing out needs no role")
+def logout() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+@bp.get("")
+@bp.get("/")
+@require_role(Role.SUPPORT)
+def index() -> ResponseReturnValue:
+    staff = _staff()
+    shops = _shops(staff)
+    with services().db.session() as db:
+        customers = {slug: [c for c in db.scalars(
+            select(Customer.external_id).join(Shop, Shop.id == Customer.shop_id)
+            .where(Shop.slug == slug, Customer.external_id.is_not(None))
+            .order_by(Customer.external_id).limit(50))] for slug, _ in shops}
+    return render_template("console/index.html", staff=staff, shops=shops,
+                           customers=customers, platforms=PLATFORMS, locales=LOCALES)
+
+
+def _simulator() -> Simulator:
+    return Simulator(current_app._get_current_object(), services())  # type: ignore[attr-defined]
+
+
+def _store(staff_id: int) -> ConsoleStore:
+    """This staff member's conversation; the cookie holds only its random key."""
+    if "console_key" not in session:
+        session["console_key"] = secrets.token_urlsafe(32)
+    return ConsoleStore(services(), str(session["console_key"]), staff_id)
+
+
+@bp.post("/api/say")
+@require_role(Role.SUPPORT)
+def say() -> ResponseReturnValue:
+    staff = _staff()
+    data = request.get_json(silent=True) or {}
+    shop, platform = str(data.get("shop") or ""), str(data.get("platform") or "alexa")
+    locale, user = str(data.get("locale") or "en-US"), str(data.get("user") or "alex")
+    if platform not in PLATFORMS or locale not in LOCALES:
+        return jsonify({"error": {"code": "schema", "message": "Unknown platform or locale."}
+                        }), 422
+    _allowed_shop(staff, shop)
+    simulator = _simulator()
+    store = _store(staff.id)
+    stored = store.load()
+    fresh = bool(data.get("new")) or stored is None or (
+        stored.conversation.platform, stored.conversation.shop, stored.conversation.locale,
+        stored.user) != (platform, shop, locale, user)
+    if fresh:
+        conv = simulator.start(platform, shop, locale, user=user,
+                               screen=bool(data.get("screen")))
+    else:
+        conv = stored.conversation  # type: ignore[union-attr]
+    result = simulator.say(conv, str(data.get("text") or ""))
+    if result.end_session:
+        conv = simulator.start(platform, shop, locale, user=user, screen=conv.screen)
+    store.save(conv, user, result, previous=stored, fresh=fresh)
+    return jsonify(result.as_dict())
+
+
+@bp.post("/api/reset")
+@require_role(Role.SUPPORT)
+def reset() -> ResponseReturnValue:
+    _store(_staff().id).drop()
+    return jsonify({"ok": True})
+
+
+@bp.get("/api/outbox")
+@require_role(Role.SUPPORT)
+def outbox() -> ResponseReturnValue:
+    staff = _staff()
+    shop_id = _allowed_shop(staff, request.args.get("shop", ""))
+    rows = _store(staff.id).outbox(shop_id)
+    return jsonify([{"id": m.id, "kind": m.kind, "channel": m.channel, "to": m.recipient,
+                     "status": m.status, "created_at": m.created_at.isoformat(),
+                     "text": (m.rendered or {}).get("sms") or m.context.get("link", "")}
+                    for m in rows])
+
+
+@bp.get("/api/save")
+@require_role(Role.SUPPORT)
+def save() -> ResponseReturnValue:
+    store = _store(_staff().id)
+    stored, results = store.load(), store.results()
+    if stored is None or not results:
+        return jsonify({"error": {"code": "empty", "message": "Nothing said yet."}}), 404
+    conv = stored.conversation
+    text = conversations.to_yaml(conv.shop, conv.platform, conv.locale, stored.user, results)
+    return Response(text, mimetype="application/x-yaml", headers={
+        "Content-Disposition": f"attachment; filename=conversation-{conv.platform}.yaml"})
+
+
+@bp.post("/api/replay")
+@require_role(Role.SUPPORT)
+def replay() -> ResponseReturnValue:
+    staff = _staff()
+    upload = request.files.get("file")
+    try:
+        spec = yaml.safe_load(upload.read().decode("utf-8")) if upload else None
+        assert isinstance(spec, dict) and "shop" in spec and "turns" in spec
+    except (AssertionError, UnicodeDecodeError, yaml.YAMLError):
+        return jsonify({"error": {"code": "schema", "message": "Upload a conversation YAML "
+                                  "file with shop and turns."}}), 422
+    _allowed_shop(staff, str(spec["shop"]))
+    outcomes = []
+    for assistant in spec.get("assistants") or ["alexa"]:
+        # each replay on a fresh copy of the shop: the live outbox gets nothing
+        outcome = conversations.run_isolated(services(), f"replay[{assistant}]", spec,
+                                             assistant)
+        outcomes.append({"name": outcome.name, "passed": outcome.passed,
+                         "failures": outcome.failures,
+                         "turns": [{"said": t.said, "speech": t.result.speech,
+                                    "failures": t.failures} for t in outcome.turns]})
+    return jsonify(outcomes)

@@ -1,0 +1,1 @@
+"""Assistant and provider webhooks: each verifies its caller, then only translates."""

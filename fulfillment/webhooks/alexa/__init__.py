@@ -1,0 +1,1 @@
+"""Alexa: signature check, envelope checks, the ASK SDK adapter, the route."""

@@ -1,0 +1,1 @@
+"""Yandex Alice: skill-id check and the route."""

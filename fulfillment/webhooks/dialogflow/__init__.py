@@ -1,0 +1,1 @@
+"""Dialogflow ES/CX: Google ID-token check and the fulfillment route."""
