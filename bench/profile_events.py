@@ -1,6 +1,6 @@
 """Where the CPU time of one signed shop event goes, in-process, and how many SQL statements
 it sends: N customer.signup events, then N order.completed events for the same friends
-(conversion and two ledger entries each), through the Flask test client, as bench_events
+(conversion and two ledger entries each), then those orders again (replays), through the Flask test client, as bench_events
 sends them. Buckets as in bench/profile_turn.py (a CPU-time sampler: other processes' load
 does not enter it). `python bench/profile_events.py [N]` (SQLite; BENCH_DATABASE_URL for
 PostgreSQL). `--sql` prints each kind's statements (of its last event), `--raw` the top
@@ -76,8 +76,8 @@ def main() -> int:
         report: dict[str, tuple[float, float, list[str]]] = {}
         samples: dict[str, dict[str, int]] = {}
         profiles: dict[str, cProfile.Profile] = {}
-        for kind in ("signup", "order"):
-            timed = run(kind, 0)
+        for kind in ("signup", "order", "replay"):
+            timed = run(kind, 0) if kind != "replay" else run("order", 0)
             statements.clear()
             cpu0 = time.process_time()
             for headers, body in timed:
@@ -96,6 +96,9 @@ def main() -> int:
             profiles[kind] = profiler
         app.extensions["referrals.services"].close()
     where = env["DATABASE_URL"].split(":")[0]
+    cpu_ms, per_event, _ = report["replay"]
+    print(f"{n} re-delivered orders (the stored answer): CPU per event {cpu_ms:.2f} ms, "
+          f"SQL statements per event {per_event:.1f}")
     for kind in ("signup", "order"):
         cpu_ms, per_event, last = report[kind]
         print(f"\n{n} signed {kind} events in-process (Flask test client), {where}")

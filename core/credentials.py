@@ -4,9 +4,10 @@ HMAC needs the secret itself). Two webhook secrets are live while one is rotated
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.accounts import API_KEY_ROLES, Role, parse_role
@@ -87,6 +88,31 @@ def webhook_secrets(session: Session, shop: Shop, box: SecretBox,
     opened = (box.open(c.secret_encrypted or "") for c in _live(_creds(session, shop,
                                                                         WEBHOOK_SECRET), clock))
     return [s for s in opened if s]
+
+
+@dataclass(frozen=True)
+class SigningShop:
+    id: int
+    secrets: list[str]
+
+
+# Every signed event starts here: the shop and its secrets in one prepared statement.
+_SIGNING = (select(Shop.id, ShopCredential.secret_encrypted, ShopCredential.revoked_at,
+                   ShopCredential.expires_at)
+            .outerjoin(ShopCredential, (ShopCredential.shop_id == Shop.id)
+                       & (ShopCredential.kind == WEBHOOK_SECRET))
+            .where(Shop.slug == bindparam("slug")).order_by(ShopCredential.id))
+
+
+def signing_shop(session: Session, slug: str, box: SecretBox,
+                 clock: Clock = utcnow) -> SigningShop | None:
+    """The shop `slug` names with its live webhook secrets (as webhook_secrets), or None."""
+    rows = session.execute(_SIGNING, {"slug": slug}).all()
+    if not rows:
+        return None
+    sealed = [r for r in rows if r.secret_encrypted is not None]
+    opened = (box.open(r.secret_encrypted or "") for r in _live(sealed, clock))
+    return SigningShop(rows[0].id, [s for s in opened if s])
 
 
 def rotate_webhook_secret(session: Session, shop: Shop, box: SecretBox,

@@ -1,9 +1,12 @@
 """Signed events from a shop: customer.signup, order.completed, order.refunded.
 
-One transaction per event. The event row is inserted first, under unique constraints on the
-event id and, for completed orders, on the order id: a replay (or a concurrent duplicate,
-which waits on the constraint) gets the answer the first delivery got, and nothing is
-written twice."""
+One short transaction per event: reads first (the shop and its secrets in one statement, the
+replay check, what the event needs), the writes at the end. The event row is written last,
+with its answer, under unique constraints on the event id and, for completed orders, on the
+order id: a concurrent duplicate that got past the replay check collides there (or on the
+conversion or the customer before it), rolls back whole and, tried again, gets the answer
+the first delivery got, so nothing is written twice. The hot statements are built once
+(bound parameters), so SQLAlchemy neither rebuilds nor re-keys them per event."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import jsonschema
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +24,7 @@ from core import codes, credentials, fraud, links, referrals, rewards, webhook_e
 from core.contacts import canonical_email, normalize_email, normalize_phone
 from core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
 from core.hashing import keyed_hash
-from core.models import Conversion, Customer, Program, Referral, ReferralCode, ShopEvent
+from core.models import Conversion, Customer, Program, Referral, ReferralCode, Shop, ShopEvent
 from core.services import Services
 from core.webhook_signing import parse_header, verify
 
@@ -133,10 +136,10 @@ def receive(services: Services, body: bytes, signature_header: str | None) -> Ev
     for _attempt in range(3):
         try:
             with services.db.session() as session:
-                shop = referrals.shop_by_slug(session, slug)
-                secrets = credentials.webhook_secrets(session, shop, services.box,
-                                                      services.clock)
-                verify(signature_header, body, secrets, services.clock().timestamp())
+                shop = credentials.signing_shop(session, slug, services.box, services.clock)
+                if shop is None:
+                    raise NotFound(f"No shop {slug!r}.", code="unknown_shop")
+                verify(signature_header, body, shop.secrets, services.clock().timestamp())
                 return record(session, services, shop.id, data)
         except IntegrityError:
             continue  # the next attempt finds the winner's event, or sees its rows
@@ -155,23 +158,31 @@ def record(session: Session, services: Services, shop_id: int,
     first = _first_delivery(session, shop_id, data["id"], kind, order_key)
     if first is not None:
         return first
-    event = ShopEvent(shop_id=shop_id, event_id=data["id"], type=kind,
-                      order_id=order_key, payload=data, received_at=services.clock())
-    session.add(event)
-    session.flush()  # the unique constraints decide here, before any work
-    event.result = _process(session, services, shop_id, data)
-    return EventOutcome(event.event_id, kind, event.result, replayed=False)
+    received_at = services.clock()
+    result = _process(session, services, shop_id, data)
+    session.execute(_RECORD, {"shop_id": shop_id, "event_id": data["id"], "type": kind,
+                              "order_id": order_key, "payload": data, "result": result,
+                              "received_at": received_at})  # the constraints decide here
+    return EventOutcome(data["id"], kind, result, replayed=False)
+
+
+_RECORD = insert(ShopEvent)
+# Both halves are unique-index lookups (PostgreSQL: a BitmapOr of the two); no ORDER BY ...
+# LIMIT 1, which let the planner walk the shop's whole (shop_id, type, order_id) index
+# in id order instead (EXPLAIN in the README). At most two rows: the first one answers.
+_FIRST = select(ShopEvent.id, ShopEvent.event_id, ShopEvent.type, ShopEvent.result).where(
+    ShopEvent.shop_id == bindparam("shop"),
+    or_(ShopEvent.event_id == bindparam("event"),
+        (ShopEvent.type == bindparam("kind")) & (ShopEvent.order_id == bindparam("order"))))
 
 
 def _first_delivery(session: Session, shop_id: int, event_id: str, kind: str,
                     order_key: str | None) -> EventOutcome | None:
-    same = ShopEvent.event_id == event_id
-    if order_key:
-        same = or_(same, (ShopEvent.type == kind) & (ShopEvent.order_id == order_key))
-    first = session.scalar(select(ShopEvent).where(ShopEvent.shop_id == shop_id, same)
-                           .order_by(ShopEvent.id).limit(1))
-    if first is None:
+    rows = session.execute(_FIRST, {"shop": shop_id, "event": event_id, "kind": kind,
+                                    "order": order_key}).all()  # NULL order: no match
+    if not rows:
         return None
+    first = min(rows, key=lambda row: row.id)
     return EventOutcome(first.event_id, first.type, dict(first.result), replayed=True)
 
 
@@ -197,13 +208,29 @@ def _contact(raw: dict[str, Any], region: str | None) -> dict[str, str | None]:
     return out
 
 
+_CUSTOMER_BY_ID = select(Customer).where(Customer.shop_id == bindparam("shop"),
+                                         Customer.external_id == bindparam("external_id"))
+
+
+def _customer(session: Session, shop_id: int, external_id: str) -> Customer | None:
+    return session.scalar(_CUSTOMER_BY_ID, {"shop": shop_id, "external_id": external_id})
+
+
 def upsert_customer(session: Session, shop_id: int, raw: dict[str, Any], region: str | None,
                     now: datetime, *, signing_up: bool) -> tuple[Customer, bool]:
     """Returns the customer and whether they had signed up before this event."""
+    customer, existed, _created = _upsert_customer(session, shop_id, raw, region, now,
+                                                   signing_up=signing_up)
+    return customer, existed
+
+
+def _upsert_customer(session: Session, shop_id: int, raw: dict[str, Any], region: str | None,
+                     now: datetime, *, signing_up: bool) -> tuple[Customer, bool, bool]:
+    """upsert_customer, also saying whether the row is new (then nothing refers to it)."""
     contact = _contact(raw, region)
-    customer = session.scalar(select(Customer).where(Customer.shop_id == shop_id,
-                                                     Customer.external_id == raw["id"]))
+    customer = _customer(session, shop_id, raw["id"])
     existed = customer is not None and customer.signed_up_at is not None
+    created = customer is None
     if customer is None:
         customer = Customer(shop_id=shop_id, external_id=raw["id"], name="")
         session.add(customer)
@@ -219,21 +246,25 @@ def upsert_customer(session: Session, shop_id: int, raw: dict[str, Any], region:
     if signing_up and customer.signed_up_at is None:
         customer.signed_up_at = now
     session.flush()
-    return customer, existed
+    return customer, existed, created
 
 
-def _active_program(session: Session, shop_id: int) -> Program | None:
-    return session.scalar(select(Program).where(Program.shop_id == shop_id,
-                                                Program.active.is_(True)))
+_ACTIVE_PROGRAM = (select(Program, Shop.locale).join(Shop, Shop.id == Program.shop_id)
+                   .where(Program.shop_id == bindparam("shop"), Program.active.is_(True)))
+
+
+def _active_program(session: Session, shop_id: int) -> tuple[Program | None, str | None]:
+    """The active program and the region of the shop's locale (for phone numbers)."""
+    row = session.execute(_ACTIVE_PROGRAM, {"shop": shop_id}).first()
+    return (row[0], row[1].split("-")[-1]) if row is not None else (None, None)
 
 
 def _signup(session: Session, services: Services, shop_id: int,
             data: dict[str, Any]) -> dict[str, Any]:
     now = services.clock()
-    program = _active_program(session, shop_id)
-    region = program.shop.locale.split("-")[-1] if program else None
-    friend, existed = upsert_customer(session, shop_id, data["customer"], region, now,
-                                      signing_up=True)
+    program, region = _active_program(session, shop_id)
+    friend, existed, created = _upsert_customer(session, shop_id, data["customer"], region,
+                                                now, signing_up=True)
     result: dict[str, Any] = {"customer": friend.external_id, "referral": None}
     ref = data.get("ref")
     if not ref:
@@ -250,7 +281,7 @@ def _signup(session: Session, services: Services, shop_id: int,
     ip = data["customer"].get("ip")
     ip_hash = keyed_hash(services.settings.hash_key, ip) if ip else None
     verdict = fraud.evaluate(fraud.SignupFacts(session, program, referrer, friend, existed,
-                                               code.id, ip_hash, now))
+                                               code.id, ip_hash, now, friend_created=created))
     if "already_referred" in verdict.reasons:
         return {**result, "reason": "already_referred", "fraud": list(verdict.reasons)}
     status = {"ok": "pending", "flag": "flagged", "block": "blocked"}[verdict.action]
@@ -276,23 +307,20 @@ def _order(session: Session, services: Services, shop_id: int,
     is referred here when a code they typed at checkout is a referral code (every fraud
     rule applies, as at a signup); an unknown buyer is created from the order then."""
     now = services.clock()
-    friend = session.scalar(select(Customer).where(Customer.shop_id == shop_id,
-                                                   Customer.external_id == data["customer_id"]))
+    friend = _customer(session, shop_id, data["customer_id"])
     typed = _referral_codes(session, shop_id, data.get("codes") or [])
     if friend is None and not typed:
         if data.get("customer") is not None:  # a store's buyer: remembered by id only, so a
             _remember_buyer(session, shop_id, data["customer_id"], now)  # later code is not
         return {"conversion": None, "reason": "unknown_customer"}  # a new customer's
-    program = _active_program(session, shop_id)
+    program, region = _active_program(session, shop_id)
     if friend is None:
-        region = program.shop.locale.split("-")[-1] if program else None
         friend, _ = upsert_customer(session, shop_id, {**(data.get("customer") or {}),
                                                        "id": data["customer_id"]},
                                     region, now, signing_up=False)
     ordered_before = friend.first_order_at is not None
     friend.first_order_at = friend.first_order_at or now
-    referral = session.scalar(select(Referral).where(
-        Referral.shop_id == shop_id, Referral.friend_id == friend.id).with_for_update())
+    referral = session.scalar(_REFERRAL_OF_FRIEND, {"shop": shop_id, "friend": friend.id})
     attributed = "signup"
     if referral is None and typed:
         if program is None:
@@ -321,11 +349,10 @@ def _order(session: Session, services: Services, shop_id: int,
                             "customer_id": friend.external_id, "amount": conversion.amount,
                             "currency": conversion.currency,
                             "referral_id": f"ref_{referral.id}"})
-    entries, capped = rewards.grant(session, program=program, referral=referral,
-                                    conversion=conversion, now=now)
     redeemed = next((c for c in typed if c.customer_id == referral.referrer_id), None)
-    if redeemed is not None:
-        rewards.mark_redeemed(entries, redeemed.code, now)
+    entries, capped = rewards.grant(session, program=program, referral=referral,
+                                    conversion=conversion, now=now,
+                                    redeemed_with=redeemed.code if redeemed else None)
     if referral.status == "pending":
         referral.status = "converted"
     session.flush()
@@ -333,6 +360,11 @@ def _order(session: Session, services: Services, shop_id: int,
             "attributed_by": attributed, "fraud": list(referral.reasons or []),
             "rewards": [{"id": e.id, "side": e.side, "kind": e.kind, "amount": e.amount,
                          "currency": e.currency, "status": e.status} for e in entries]}
+
+
+_REFERRAL_OF_FRIEND = select(Referral).where(
+    Referral.shop_id == bindparam("shop"), Referral.friend_id == bindparam("friend")
+).with_for_update()
 
 
 def _remember_buyer(session: Session, shop_id: int, external_id: str, now: datetime) -> None:

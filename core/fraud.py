@@ -38,6 +38,7 @@ class SignupFacts:
     code_id: int
     ip_hash: str | None
     now: datetime
+    friend_created: bool = False  # the friend's row was made by this event: no referral yet
 
     def limit(self, name: str) -> int:
         return int((self.program.fraud_rules or {}).get(name, DEFAULT_LIMITS[name]))
@@ -46,10 +47,15 @@ class SignupFacts:
 def self_referral(f: SignupFacts) -> bool:
     if f.friend.id == f.referrer.id:
         return True
-    if f.friend.email and f.referrer.email and \
-            canonical_email(f.friend.email) == canonical_email(f.referrer.email):
+    if f.friend.email and f.referrer.email and _canonical(f.friend) == _canonical(f.referrer):
         return True
     return bool(f.friend.phone and f.friend.phone == f.referrer.phone)
+
+
+def _canonical(customer: Customer) -> str:
+    """The canonical email stored with the email (no second validation per rule), computed
+    for a row that lacks it."""
+    return customer.email_canonical or canonical_email(customer.email or "")
 
 
 def existing_customer(f: SignupFacts) -> bool:
@@ -72,6 +78,8 @@ def existing_customer(f: SignupFacts) -> bool:
 
 
 def already_referred(f: SignupFacts) -> bool:
+    if f.friend_created:
+        return False
     return f.session.scalar(select(Referral.id).where(
         Referral.shop_id == f.friend.shop_id, Referral.friend_id == f.friend.id)) is not None
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal_column, select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -99,13 +99,18 @@ def find_code(session: Session, text: str, shop_id: int | None = None) -> Referr
     return row
 
 
+# Built once: a code lookup is on every signup, checkout code and spoken code.
+_CODE_EXACT = select(ReferralCode).where(ReferralCode.code == bindparam("code"))
+_CODE_BY_DIGITS = select(ReferralCode).where(ReferralCode.digits == bindparam("digits"))
+
+
 def resolve_heard(session: Session, text: str) -> ReferralCode | None:
     heard = codes.heard(text)
     if codes.checks_out(heard.compact):
-        row = session.scalar(select(ReferralCode).where(ReferralCode.code == heard.compact))
+        row = session.scalar(_CODE_EXACT, {"code": heard.compact})
         if row is not None:
             return row
-    row = session.scalar(select(ReferralCode).where(ReferralCode.digits == heard.digits))
+    row = session.scalar(_CODE_BY_DIGITS, {"digits": heard.digits})
     if row is not None and heard_as(heard, row.code):
         return row
     if not (codes.digits_check_ok(heard.digits) or codes.checks_out(heard.compact)):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from core import webhook_events
@@ -109,40 +109,36 @@ def _caps_reached(session: Session, program: Program, referrer_id: int,
 
 
 def grant(session: Session, *, program: Program, referral: Referral, conversion: Conversion,
-          now: datetime) -> tuple[list[LedgerEntry], list[str]]:
+          now: datetime, redeemed_with: str | None = None
+          ) -> tuple[list[LedgerEntry], list[str]]:
     """Both sides' entries (and level two), minus what the caps forbid; returns the
     entries and the caps that applied. The friend's reward is never capped: the friend
-    was promised it when they signed up."""
-    entries = [LedgerEntry(
-        shop_id=referral.shop_id, customer_id=referral.friend_id, referral_id=referral.id,
-        conversion_id=conversion.id, side="friend", kind=program.friend_reward_kind,
-        amount=program.friend_reward_amount, currency=program.currency, created_at=now)]
+    was promised it when they signed up. `redeemed_with`: the friend typed this referral
+    code at checkout, so the store's discount was their reward, already taken; recorded as
+    such, so it is never issued or announced again. One INSERT for all the entries."""
+    def entry(customer_id: int, side: str, kind: str, amount: int) -> dict[str, object]:
+        return {"shop_id": referral.shop_id, "customer_id": customer_id,
+                "referral_id": referral.id, "conversion_id": conversion.id, "side": side,
+                "kind": kind, "amount": amount, "currency": program.currency,
+                "status": "pending", "approved_at": None, "note": "", "created_at": now}
+
+    rows = [entry(referral.friend_id, "friend", program.friend_reward_kind,
+                  program.friend_reward_amount)]
+    if redeemed_with is not None:
+        rows[0].update(status="redeemed", approved_at=now,
+                       note=f"discount taken at checkout with {redeemed_with}"[:200])
     capped = _caps_reached(session, program, referral.referrer_id, now)
     if not capped:
-        entries.append(LedgerEntry(
-            shop_id=referral.shop_id, customer_id=referral.referrer_id,
-            referral_id=referral.id, conversion_id=conversion.id, side="referrer",
-            kind=program.referrer_reward_kind, amount=program.referrer_reward_amount,
-            currency=program.currency, created_at=now))
-        upstream = _referrer_of(session, referral.shop_id, referral.referrer_id)
+        rows.append(entry(referral.referrer_id, "referrer", program.referrer_reward_kind,
+                          program.referrer_reward_amount))
+        upstream = _referrer_of(session, referral.shop_id, referral.referrer_id) \
+            if program.level2_percent else None
         if program.level2_percent and upstream is not None:
-            entries.append(LedgerEntry(
-                shop_id=referral.shop_id, customer_id=upstream.referrer_id,
-                referral_id=referral.id, conversion_id=conversion.id, side="level2",
-                kind=program.referrer_reward_kind,
-                amount=program.referrer_reward_amount * program.level2_percent // 100,
-                currency=program.currency, created_at=now))
-    session.add_all(entries)
-    return entries, capped
-
-
-def mark_redeemed(entries: list[LedgerEntry], code: str, now: datetime) -> None:
-    """The friend typed the referral code at checkout: the store's discount was their
-    reward, already taken. Recorded as such, so it is never issued or announced again."""
-    for entry in entries:
-        if entry.side == "friend":
-            entry.status, entry.approved_at = "redeemed", now
-            entry.note = f"discount taken at checkout with {code}"[:200]
+            rows.append(entry(upstream.referrer_id, "level2", program.referrer_reward_kind,
+                              program.referrer_reward_amount * program.level2_percent // 100))
+    written = {e.side: e for e in session.scalars(insert(LedgerEntry).returning(LedgerEntry),
+                                                  rows)}  # one side per entry
+    return [written[row["side"]] for row in rows], capped
 
 
 def _referrer_of(session: Session, shop_id: int, customer_id: int) -> Referral | None:
