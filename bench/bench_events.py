@@ -2,7 +2,8 @@
 (2 sync workers) under wrk: distinct customer.signup events (customer upsert, code lookup,
 fraud rules, referral), then distinct order.completed events (conversion + two ledger
 entries), then one event re-delivered (the stored first answer). Every request carries a
-real signature. No target in the issue beyond "answer fast": the numbers are reported."""
+real signature. Target (issue 12): >= 0.20x the hello with p99 <= 50 ms, on SQLite and on
+PostgreSQL (BENCH_DATABASE_URL). Each worker's RSS is read near the end of each run."""
 
 from __future__ import annotations
 
@@ -72,11 +73,11 @@ def main() -> int:
         with gunicorn("fulfillment.wsgi:app", env) as base:
             url = base + "/api/v1/events"
             signup = wrk("customer.signup (signed, distinct)", url, seconds=seconds,
-                         script=str(Path(tmp) / "signups.lua"))
+                         script=str(Path(tmp) / "signups.lua"), server=base)
             order = wrk("order.completed (signed, distinct)", url, seconds=seconds,
-                        script=str(Path(tmp) / "orders.lua"))
+                        script=str(Path(tmp) / "orders.lua"), server=base)
             replay = wrk("one event re-delivered (replay)", url, seconds=seconds,
-                         script=str(Path(tmp) / "replay.lua"))
+                         script=str(Path(tmp) / "replay.lua"), server=base)
         with database.session() as session:
             counts = {name: session.scalar(select(func.count(model.id))) for name, model in (
                 ("events", ShopEvent), ("referrals", Referral), ("conversions", Conversion),
@@ -86,6 +87,9 @@ def main() -> int:
     for row in (hello.row(), signup.row(hello), order.row(hello), replay.row(hello)):
         print(row)
     print("rows written:", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for result in (signup, order, replay):
+        print(f"worker RSS under load ({result.label}): "
+              + ", ".join(f"{mb:.0f} MB" for mb in result.rss_mb))
     if counts["ledger entries"] != 2 * counts["conversions"]:
         print("each conversion should have exactly two ledger entries")
         return 1

@@ -1,6 +1,7 @@
 """Does a turn stay as fast when the tables are big? On PostgreSQL: the median of the verified
 Alexa share turn, the /r/<code> redirect and the signed order.completed event, on a database
-of 1k customers and one of 1M customers and 10M clicks (INSERT ... SELECT generate_series;
+of 1k customers and one of 1M customers and 10M clicks, half of the customers referred by the
+other half with their conversions, ledger entries and events (INSERT ... SELECT generate_series;
 BENCH_SCALE_CUSTOMERS / BENCH_SCALE_CLICKS to change), measured alternately in the same run
 (ROUNDS rounds, small then large, then large then small ...), so load that comes and goes on
 the machine falls on both. Requests go through the Flask test client one at a time, so the
@@ -58,9 +59,11 @@ def reset(url: str) -> None:
     database.dispose()
 
 
-def bulk_seed(url: str, first: int, customers: int, clicks: int) -> float:
+def bulk_seed(url: str, first: int, customers: int, clicks: int, history: bool = False) -> float:
     """Customers `first`.. `customers` - 1 (each linked to an Alexa user, with a code) and
-    `clicks` clicks spread over all codes, in a few set-based statements."""
+    `clicks` clicks spread over all codes, in a few set-based statements; with `history`,
+    the first half referred by the second half, each converted (a conversion, two ledger
+    entries, a signup and an order event), so the referral tables are large too."""
     started = time.monotonic()
     database = Database(url)
     with database.engine.begin() as conn:
@@ -97,9 +100,37 @@ def bulk_seed(url: str, first: int, customers: int, clicks: int) -> float:
                 "'bench', false, now() - (i % 86400) * interval '1 minute' "
                 "FROM generate_series(1, CAST(:n AS int)) i"),
                 {"lo": lo, "hi": hi, "shop": shop, "n": clicks})
+        if history:
+            half = {"shop": shop, "n": (customers - first) // 2}
+            for sql in HISTORY:
+                conn.execute(text(sql), half)
     vacuum(url)
     database.dispose()
     return time.monotonic() - started
+
+
+HISTORY = (
+    "INSERT INTO referrals (shop_id, program_id, code_id, referrer_id, friend_id, status, "
+    "reasons, created_at) SELECT f.shop_id, p.id, rc.id, r.id, f.id, 'converted', '[]', "
+    "now() - (i % 1000) * interval '1 hour' FROM generate_series(1, CAST(:n AS int)) i "
+    "JOIN customers f ON f.shop_id = :shop AND f.external_id = 'bench-' || i "
+    "JOIN customers r ON r.shop_id = :shop AND r.external_id = 'bench-' || (i + :n) "
+    "JOIN referral_codes rc ON rc.customer_id = r.id AND rc.active "
+    "JOIN programs p ON p.shop_id = :shop AND p.active",
+    "INSERT INTO shop_events (shop_id, event_id, type, order_id, payload, result, "
+    "received_at) SELECT :shop, 'evt_h' || k || i, CASE k WHEN 's' THEN 'customer.signup' "
+    "ELSE 'order.completed' END, CASE k WHEN 's' THEN NULL ELSE 'hist-order-' || i END, "
+    "'{}', '{}', now() FROM generate_series(1, CAST(:n AS int)) i, (VALUES ('s'), ('o')) v(k)",
+    "INSERT INTO conversions (shop_id, referral_id, order_id, amount, currency, "
+    "refunded_amount, created_at) SELECT :shop, r.id, 'hist-order-' || r.id, 6000, 'USD', 0, "
+    "r.created_at FROM referrals r WHERE r.shop_id = :shop",
+    "INSERT INTO ledger_entries (shop_id, customer_id, referral_id, conversion_id, side, "
+    "kind, amount, currency, status, entry_type, note, created_at) SELECT :shop, CASE s.side "
+    "WHEN 'friend' THEN r.friend_id ELSE r.referrer_id END, r.id, c.id, s.side, "
+    "'fixed_discount', 1000, 'USD', 'approved', 'reward', '', c.created_at FROM conversions "
+    "c JOIN referrals r ON r.id = c.referral_id, (VALUES ('friend'), ('referrer')) s(side)",
+)
+SEED_VERSION = 2  # 2: with the referral history
 
 
 def vacuum(url: str) -> None:
@@ -114,13 +145,14 @@ def seeded_before(url: str) -> dict[str, Any] | None:
     database = Database(url)
     try:
         with database.engine.connect() as conn:
-            row = conn.execute(text("SELECT customers, clicks, secret_key, hash_key "
+            row = conn.execute(text("SELECT customers, clicks, version, secret_key, hash_key "
                                     "FROM bench_scale_seed")).mappings().first()
     except SQLAlchemyError:
         row = None
     finally:
         database.dispose()
-    if row is None or (row["customers"], row["clicks"]) != (LARGE_CUSTOMERS, LARGE_CLICKS):
+    if row is None or (row["customers"], row["clicks"], row["version"]) != (
+            LARGE_CUSTOMERS, LARGE_CLICKS, SEED_VERSION):
         return None
     return dict(row)
 
@@ -129,10 +161,10 @@ def note_seed(url: str) -> None:
     database = Database(url)
     with database.engine.begin() as conn:
         conn.execute(text("CREATE TABLE bench_scale_seed (customers int, clicks bigint, "
-                          "secret_key text, hash_key text)"))
-        conn.execute(text("INSERT INTO bench_scale_seed VALUES (:c, :k, :s, :h)"),
-                     {"c": LARGE_CUSTOMERS, "k": LARGE_CLICKS, "s": os.environ["SECRET_KEY"],
-                      "h": os.environ["HASH_KEY"]})
+                          "version int, secret_key text, hash_key text)"))
+        conn.execute(text("INSERT INTO bench_scale_seed VALUES (:c, :k, :v, :s, :h)"),
+                     {"c": LARGE_CUSTOMERS, "k": LARGE_CLICKS, "v": SEED_VERSION,
+                      "s": os.environ["SECRET_KEY"], "h": os.environ["HASH_KEY"]})
     database.dispose()
 
 
@@ -287,12 +319,12 @@ def main() -> int:
                   flush=True)
             reset(LARGE_URL)
             large_env, large_demo = seeded_env(tmp, LARGE_URL)
-            took = bulk_seed(LARGE_URL, 1, LARGE_CUSTOMERS, LARGE_CLICKS)
+            took = bulk_seed(LARGE_URL, 1, LARGE_CUSTOMERS, LARGE_CLICKS, history=True)
             note_seed(LARGE_URL)
             print(f"seeded in {took:.0f} s", flush=True)
         else:
             print(f"the large database was seeded before ({LARGE_CUSTOMERS:,} customers, "
-                  f"{LARGE_CLICKS:,} clicks): kept, migrated", flush=True)
+                  f"{LARGE_CLICKS:,} clicks, their referrals): kept, migrated", flush=True)
             large_env, large_demo = seeded_env(tmp, LARGE_URL)
             vacuum(LARGE_URL)
         ca, ca_key = make_ca()
@@ -346,7 +378,8 @@ def main() -> int:
         with Database(LARGE_URL).engine.connect() as conn:
             sizes = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
                      for t in ("customers", "voice_identities", "referral_codes", "clicks",
-                               "messages", "shares", "shop_events", "referrals")}
+                               "messages", "shares", "shop_events", "referrals",
+                               "conversions", "ledger_entries")}
     print(f"databases: {SMALL_URL} and {LARGE_URL}, measured alternately in {ROUNDS} rounds; "
           f"load average {os.getloadavg()[0]:.1f}")
     print("rows at the large size: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))

@@ -1,10 +1,10 @@
 """Where the CPU time of one signed shop event goes, in-process, and how many SQL statements
 it sends: N customer.signup events, then N order.completed events for the same friends
-(conversion and two ledger entries each), then those orders again (replays), through the Flask test client, as bench_events
-sends them. Buckets as in bench/profile_turn.py (a CPU-time sampler: other processes' load
-does not enter it). `python bench/profile_events.py [N]` (SQLite; BENCH_DATABASE_URL for
-PostgreSQL). `--sql` prints each kind's statements (of its last event), `--raw` the top
-functions."""
+(conversion and two ledger entries each), then those orders again (replays), through the
+Flask test client, as bench_events sends them. Buckets as in bench/profile_turn.py (a
+CPU-time sampler: other processes' load does not enter it). `python bench/profile_events.py
+[N]` (SQLite; BENCH_DATABASE_URL for PostgreSQL). `--sql` prints each kind's statements (of
+its last event), `--raw` the top functions."""
 
 from __future__ import annotations
 

@@ -25,6 +25,8 @@ class Referral(IdMixin, CreatedMixin, Base):
         UniqueConstraint("shop_id", "friend_id"),
         Index("ix_referrals_code_created", "code_id", "created_at"),
         Index("ix_referrals_shop_status", "shop_id", "status"),
+        # a referrer's referrals: stats, digest, privacy export (migration 0008)
+        Index("ix_referrals_referrer_created", "referrer_id", "created_at"),
     )
 
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
@@ -61,6 +63,7 @@ class LedgerEntry(IdMixin, CreatedMixin, Base):
     __table_args__ = (
         Index("ix_ledger_customer", "customer_id", "id"),
         Index("ix_ledger_status_hold", "status", "hold_until"),
+        Index("ix_ledger_conversion", "conversion_id"),  # a refund's reversal (0008)
     )
 
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
