@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -55,15 +56,16 @@ def main() -> int:
             program = session.scalar(select(Program).where(Program.active.is_(True)))
             program.fraud_rules = {"velocity_code": "off", "velocity_ip": "off"}
         secret = demo["webhook_secret"]
+        run = secrets.token_hex(4)  # a kept PostgreSQL database has the last run's events
         signups = signed_requests([
-            {"id": f"evt_s{i}", "type": "customer.signup", "shop": "demo",
-             "customer": {"id": f"friend-{i}", "email": f"friend{i}@example.org",
+            {"id": f"evt_s{run}-{i}", "type": "customer.signup", "shop": "demo",
+             "customer": {"id": f"friend-{run}-{i}", "email": f"friend{run}-{i}@example.org",
                           "name": f"Friend {i}"}, "ref": demo["code"]}
             for i in range(EVENTS)], secret)
         orders = signed_requests([
-            {"id": f"evt_o{i}", "type": "order.completed", "shop": "demo",
-             "customer_id": f"friend-{i}", "order_id": f"order-{i}", "amount": 6000,
-             "currency": "USD"} for i in range(EVENTS)], secret)
+            {"id": f"evt_o{run}-{i}", "type": "order.completed", "shop": "demo",
+             "customer_id": f"friend-{run}-{i}", "order_id": f"order-{run}-{i}",
+             "amount": 6000, "currency": "USD"} for i in range(EVENTS)], secret)
         for name, reqs in (("signups", signups), ("orders", orders), ("replay", orders[:1])):
             lua_script(Path(tmp) / f"{name}.lua", reqs)
 

@@ -138,7 +138,7 @@ def grant(session: Session, *, program: Program, referral: Referral, conversion:
                               program.referrer_reward_amount * program.level2_percent // 100))
     written = {e.side: e for e in session.scalars(insert(LedgerEntry).returning(LedgerEntry),
                                                   rows)}  # one side per entry
-    return [written[row["side"]] for row in rows], capped
+    return [written[str(row["side"])] for row in rows], capped
 
 
 def _referrer_of(session: Session, shop_id: int, customer_id: int) -> Referral | None:
