@@ -277,7 +277,7 @@ def _signup(session: Session, services: Services, shop_id: int,
         return {**result, "reason": "unknown_code"}
     if program is None:
         return {**result, "reason": "no_active_program"}
-    referrer = session.get(Customer, code.customer_id)
+    referrer = code.customer  # loaded with the code (referrals.find_code)
     ip = data["customer"].get("ip")
     ip_hash = keyed_hash(services.settings.hash_key, ip) if ip else None
     verdict = fraud.evaluate(fraud.SignupFacts(session, program, referrer, friend, existed,

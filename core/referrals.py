@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from core import codes, links, names, webhook_events
 from core.clicks import PendingClick
@@ -99,9 +99,12 @@ def find_code(session: Session, text: str, shop_id: int | None = None) -> Referr
     return row
 
 
-# Built once: a code lookup is on every signup, checkout code and spoken code.
-_CODE_EXACT = select(ReferralCode).where(ReferralCode.code == bindparam("code"))
-_CODE_BY_DIGITS = select(ReferralCode).where(ReferralCode.digits == bindparam("digits"))
+# Built once: a code lookup is on every signup, checkout code and spoken code. The owner
+# comes in the same statement (a signup's referrer, a checkout code's): one join on a key.
+_CODE_EXACT = (select(ReferralCode).options(joinedload(ReferralCode.customer))
+               .where(ReferralCode.code == bindparam("code")))
+_CODE_BY_DIGITS = (select(ReferralCode).options(joinedload(ReferralCode.customer))
+                   .where(ReferralCode.digits == bindparam("digits")))
 
 
 def resolve_heard(session: Session, text: str) -> ReferralCode | None:
