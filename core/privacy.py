@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import ScalarResult, String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import as_utc
@@ -186,7 +186,7 @@ def _mentioning(session: Session, rel: Related, model: Any, *columns: Any) -> li
     values = _personal_values(rel)
     if not values:
         return []
-    rows = session.scalars(select(model).where(
+    rows: ScalarResult[Any] = session.scalars(select(model).where(
         model.shop_id == rel.customer.shop_id,
         or_(*(_mentions(column, values) for column in columns))).order_by(model.id))
     return [r for r in rows

@@ -404,7 +404,7 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
     wanted = lm.intents[best].slots if best in lm.intents else {}
     values = {"email": found.email, "phone": found.phone, "pin": found.pin,
               "channel": found.channel}
-    slots = {name: values[name] for name in wanted if values.get(name)}
+    slots = {name: value for name in wanted if (value := values.get(name))}
     if "email" in slots and "phone" in slots:
         slots.pop("phone")  # "email jo at example dot com, 555..." — the email was the ask
     return Understanding(best, slots, round(min(score, 1.0), 3), _near(scores, best))
