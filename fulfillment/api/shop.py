@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 import jsonschema
-from flask import Blueprint, current_app, g, jsonify, make_response, request
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from core import accounts, analytics, credentials, events, programs, review
 from core.accounts import Role
@@ -237,15 +237,15 @@ def _page() -> tuple[int, int]:
 
 
 def _paged(rows: list[Any], limit: int, render: Callable[[Any], dict[str, Any]],
-           key: Callable[[Any], int] = lambda row: row.id) -> Any:
+           key: Callable[[Any], int] = lambda row: row.id) -> Response:
     """Keyset pagination: `next` is the last id of this page, to pass as ?after=."""
     page = rows[:limit]
     return jsonify({"data": [render(r) for r in page],
                     "next": key(page[-1]) if len(rows) > limit and page else None})
 
 
-def _shop(session: Any) -> Shop:
-    return session.get(Shop, g.shop_id)
+def _shop(session: Session) -> Shop:
+    return session.get_one(Shop, g.shop_id)  # g.shop_id: the key's own shop
 
 
 # --- events ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import referrals
 from core.errors import Forbidden, NotFound
@@ -100,7 +101,7 @@ class Simulator:
         return Conversation(platform, shop, locale, user_id, skill, screen)
 
     @staticmethod
-    def _voice_user(session: Any, shop_id: int, assistant: str, user: str) -> str:
+    def _voice_user(session: Session, shop_id: int, assistant: str, user: str) -> str:
         """`alex` -> that customer's voice id (made if missing); `new` -> an unknown one."""
         if user in ("new", "anonymous", ""):
             return f"sandbox-new-{assistant}-{shop_id}"
@@ -124,7 +125,7 @@ class Simulator:
         if text.strip():
             understood = understand(text, conv.locale)
             said = Utterance(text, understood.intent, dict(understood.slots))
-            score, near = understood.score, [list(n) for n in understood.near_misses]
+            score, near = understood.score, list(understood.near_misses)
         else:
             said, score, near = Utterance("", LAUNCH), 1.0, []
         body = build(conv, said, self.services.clock())
