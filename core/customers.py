@@ -16,7 +16,7 @@ from core.models.rewards import ENTRY_STATUSES
 from core.paging import Page, page_of
 from core.services import Services
 
-__all__ = ["ENTRY_STATUSES", "CustomerRecord", "LedgerLine", "ledger", "save"]
+__all__ = ["ENTRY_STATUSES", "CustomerRecord", "LedgerLine", "external_ids", "ledger", "save"]
 
 CONSENT_FLAGS = ("consent_email", "consent_sms")
 
@@ -81,3 +81,11 @@ def ledger(services: Services, shop_id: int, external_id: str, *, after: int,
             LedgerEntry.customer_id == customer_id, LedgerEntry.id > after)
             .order_by(LedgerEntry.id).limit(limit + 1)))
         return page_of(rows, limit, _line, key=lambda e: e.id)
+
+
+def external_ids(services: Services, shop_id: int, *, limit: int = 50) -> list[str]:
+    """The shop's first customer ids in order (the console's customer picker)."""
+    with services.db.session() as uow:
+        return [c for c in uow.scalars(select(Customer.external_id).where(
+            Customer.shop_id == shop_id, Customer.external_id.is_not(None))
+            .order_by(Customer.external_id).limit(limit)) if c is not None]
