@@ -334,7 +334,7 @@ def _order(session: Session, services: Services, shop_id: int,
         if referral is not None and attributed == "code":
             out.update(referral=referral.id, fraud=list(referral.reasons or []))
         return out
-    program = session.get(Program, referral.program_id)
+    program = session.get_one(Program, referral.program_id)
     if data["currency"] != program.currency:
         return {"conversion": None, "reason": "currency_mismatch"}
     if data["amount"] < program.min_order_amount:

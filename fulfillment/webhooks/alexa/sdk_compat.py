@@ -57,11 +57,11 @@ def skill_adapter_class() -> type:
     except Exception:  # oscrypto's LibraryNotFoundError, or any sibling of it
         _install_placeholder()
     from ask_sdk_model import RequestEnvelope
-    from flask import jsonify
+    from flask import Response, jsonify
     from flask_ask_sdk.skill_adapter import SkillAdapter
 
     class CallSkillAdapter(SkillAdapter):  # type: ignore[misc]
-        def dispatch_with(self, call: object, body: bytes) -> Any:
+        def dispatch_with(self, call: object, body: bytes) -> Response:
             serializer = self._skill.serializer
             envelope = serializer.deserialize(payload=body.decode("utf-8"),
                                               obj_type=RequestEnvelope)
