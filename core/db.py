@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Mapper, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -227,6 +227,21 @@ class WriterGate:
             os.close(fd)  # closing drops the lock too
 
 
+def without_flush_wait(session: Session) -> None:
+    """PostgreSQL: this transaction's commit returns before its WAL is on disk
+    (`SET LOCAL synchronous_commit TO OFF`, this transaction only). A crash of the server or
+    the machine up to about 3 x wal_writer_delay (0.6 s by default) after the commit may
+    lose the transaction, whole and never in part; any later synchronous commit (the
+    outbox worker's, for one) flushes it with its own. SQLite needs nothing: its WAL with
+    synchronous=NORMAL (make_engine) already gives every commit that durability.
+    README, "Short write transactions", says which writes use it and why."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_NO_FLUSH_WAIT)
+
+
+_NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit TO OFF")
+
+
 def session_now(session: Session) -> datetime:
     """The current time by the clock of the Database that made this session."""
     database = session.info.get("database")
@@ -272,8 +287,6 @@ class Database:
         Base.metadata.create_all(self.engine)
 
     def ping(self) -> bool:
-        from sqlalchemy import text
-
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return True
