@@ -23,8 +23,10 @@ run: $(STAMP)
 	$(PY) -m fulfillment --embedded serve
 
 ## Set up and run the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
+## mypy reads its files and strictness from pyproject.toml ([tool.mypy]).
 test: $(STAMP) system-deps
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 ## Debian packages the tests use: zbar (QR decoding), Chromium (console), wrk (bench).
@@ -38,6 +40,7 @@ system-deps:
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
 migrate: $(STAMP)
@@ -55,4 +58,4 @@ i18n: $(STAMP)
 	$(VENV)/bin/pybabel update -i voice/locale/messages.pot -d voice/locale --width 100 --ignore-obsolete
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -171,7 +171,7 @@ def upload_pending(services: Services, client_for: ClientFactory | None = None,
 def api_url(services: Services) -> str | None:
     """The Dialogs API named for this process (YANDEX_DIALOGS_URL), if any."""
     return (services.adapters.yandex_dialogs_url
-            or services.settings.extra.get("yandex_dialogs_url") or None)
+            or services.settings.yandex_dialogs_url or None)
 
 
 def uses_stand_in(services: Services) -> bool:

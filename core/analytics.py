@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
 from core.models import Click, Conversion, Customer, LedgerEntry, Referral, Share
+from core.services import Services
 
 MONEY_KINDS = ("fixed_discount", "gift_card", "cash")
 REWARD_STATUSES = ("pending", "held", "approved", "reversed")
@@ -303,3 +304,13 @@ def kpis(session: Session, shop_id: int, *, today: date, period: Period | None =
         by_assistant=by_assistant, interval=interval,
         series=_series(session, shop_id, period, interval, today),
         top_referrers=_top_referrers(session, shop_id, period, top), period=period)
+
+
+def report(services: Services, shop_id: int, *, start: str | None = None,
+           end: str | None = None, interval: str = "day") -> Kpis:
+    """The shop's KPIs over the UTC days `start`..`end` (ISO dates, either may be absent;
+    InvalidInput naming the field otherwise), today by the injected clock."""
+    period = parse_period(start, end)
+    with services.db.session() as uow:
+        return kpis(uow, shop_id, today=services.clock().date(), period=period,
+                    interval=interval)

@@ -11,9 +11,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core import shops
 from core.hashing import token_hash
 from core.models import Shop
 from core.secrets_box import SecretBox
+from core.services import Services
 
 PLATFORMS = ("alexa", "dialogflow-es", "dialogflow-cx", "alice")
 ENDPOINTS = {"alexa": "/alexa/{slug}", "dialogflow-es": "/dialogflow/{slug}",
@@ -142,3 +144,23 @@ def configure(session: Session, shop: Shop, platform: str, form: dict[str, Any],
     shop.settings = {**settings, **changes}
     session.flush()
     return SetupOutcome(shown_once=shown)
+
+
+# --- the connect page's use cases: one call each, scoped to the shop ---------------------
+
+def shown(services: Services, shop_id: int) -> dict[str, Any]:
+    """current() for the shop."""
+    with services.db.session() as session:
+        return current(shops.get(session, shop_id), services.box)
+
+
+def configure_for(services: Services, shop_id: int, platform: str,
+                  form: dict[str, Any]) -> SetupOutcome:
+    """configure in a unit of work of its own; on success this process forgets its
+    snapshot of the shop, so the next request sees the change."""
+    with services.db.session() as session:
+        shop = shops.get(session, shop_id)
+        outcome, slug = configure(session, shop, platform, form, services.box), shop.slug
+    if outcome.ok:
+        services.shops.forget(slug)
+    return outcome

@@ -72,7 +72,7 @@ def checks_out(compact: str) -> bool:
     which the lookup still finds; `validate` knows only the current check, so a typo is
     always caught there)."""
     match = _SHAPE.match(compact)
-    return bool(match) and (digits_check_ok(match.group(2)) or is_valid_checksum(compact))
+    return match is not None and (digits_check_ok(match.group(2)) or is_valid_checksum(compact))
 
 
 def validate(text: str) -> str:

@@ -33,6 +33,57 @@ def _flag(value: str | None, default: bool) -> bool:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Email through an SMTP relay (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD,
+    SMTP_STARTTLS, MAIL_FROM); present when SMTP_HOST is set."""
+
+    host: str
+    port: int = 587
+    user: str = ""
+    password: str = ""
+    starttls: bool = True
+    mail_from: str = "invites@localhost"
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """SMS and WhatsApp through Twilio (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM,
+    TWILIO_BASE_URL); present when TWILIO_ACCOUNT_SID is set. The auth token also checks
+    the signatures of Twilio's callbacks."""
+
+    account_sid: str
+    auth_token: str = ""
+    from_number: str = ""
+    base_url: str = ""  # another host speaking Twilio's API (tests); "" is api.twilio.com
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    """WhatsApp through Meta's Cloud API (WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID,
+    WHATSAPP_BASE_URL); present when WHATSAPP_TOKEN is set, and then it sends WhatsApp
+    instead of Twilio."""
+
+    token: str
+    phone_number_id: str = ""
+    base_url: str = ""  # "" is graph.facebook.com
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """The Telegram bot (TELEGRAM_BOT_TOKEN, TELEGRAM_BOT_USERNAME, TELEGRAM_BASE_URL).
+    Always present: the username alone makes the t.me deep links of invites (a bot cannot
+    write first); the token alone decides whether Telegram messages are sent."""
+
+    bot_token: str = ""
+    bot_username: str = ""
+    base_url: str = ""  # "" is api.telegram.org
+
+    @property
+    def sends(self) -> bool:
+        return bool(self.bot_token)
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = f"sqlite:///{ROOT / 'var' / 'referrals.db'}"
     port: int = 8000
@@ -53,9 +104,12 @@ class Settings:
     # networks named here (OUTBOUND_ALLOW_NETWORKS="127.0.0.1/32,..."): a local receiver.
     outbound_allow_networks: tuple[str, ...] = ()
     messaging_mode: str = "sandbox"
-    smtp: dict[str, Any] = field(default_factory=dict)
-    twilio: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    smtp: SmtpSettings | None = None
+    twilio: TwilioSettings | None = None
+    whatsapp: WhatsAppSettings | None = None
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    # The Yandex Dialogs API that Alice's QR images go to (YANDEX_DIALOGS_URL).
+    yandex_dialogs_url: str = ""
 
     @property
     def public_base_url(self) -> str:
@@ -77,28 +131,33 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         port = int(env.get("PORT", "8000"))
-        smtp = {}
-        if env.get("SMTP_HOST"):
-            smtp = {
-                "host": env["SMTP_HOST"],
-                "port": int(env.get("SMTP_PORT", "587")),
-                "user": env.get("SMTP_USER", ""),
-                "password": env.get("SMTP_PASSWORD", ""),
-                "starttls": _flag(env.get("SMTP_STARTTLS"), True),
-                "mail_from": env.get("MAIL_FROM", "invites@localhost"),
-            }
-        twilio = {}
-        if env.get("TWILIO_ACCOUNT_SID"):
-            twilio = {
-                "account_sid": env["TWILIO_ACCOUNT_SID"],
-                "auth_token": env.get("TWILIO_AUTH_TOKEN", ""),
-                "from_number": env.get("TWILIO_FROM", ""),
-                "base_url": env.get("TWILIO_BASE_URL", ""),
-            }
-        extra = {key.lower(): env[key] for key in (
-            "WHATSAPP_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_BASE_URL",
-            "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "TELEGRAM_BASE_URL",
-            "YANDEX_DIALOGS_URL") if env.get(key)}
+        smtp = SmtpSettings(
+            host=env["SMTP_HOST"],
+            port=int(env.get("SMTP_PORT", "587")),
+            user=env.get("SMTP_USER", ""),
+            password=env.get("SMTP_PASSWORD", ""),
+            starttls=_flag(env.get("SMTP_STARTTLS"), True),
+            mail_from=env.get("MAIL_FROM", "invites@localhost"),
+        ) if env.get("SMTP_HOST") else None
+        twilio = TwilioSettings(
+            account_sid=env["TWILIO_ACCOUNT_SID"],
+            auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+            from_number=env.get("TWILIO_FROM", ""),
+            base_url=env.get("TWILIO_BASE_URL", ""),
+        ) if env.get("TWILIO_ACCOUNT_SID") else None
+        whatsapp = WhatsAppSettings(
+            token=env["WHATSAPP_TOKEN"],
+            phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID", ""),
+            base_url=env.get("WHATSAPP_BASE_URL", ""),
+        ) if env.get("WHATSAPP_TOKEN") else None
+        telegram = TelegramSettings(
+            bot_token=env.get("TELEGRAM_BOT_TOKEN", ""),
+            bot_username=env.get("TELEGRAM_BOT_USERNAME", ""),
+            base_url=env.get("TELEGRAM_BASE_URL", ""),
+        )
+        # Any real channel configured means real sending (Telegram or WhatsApp alone too),
+        # unless MESSAGING_MODE says otherwise.
+        live = bool(smtp or twilio or whatsapp or telegram.sends)
         return cls(
             database_url=env.get("DATABASE_URL") or (
                 f"sqlite:///{Path(env['VAR_DIR']) / 'referrals.db'}" if env.get("VAR_DIR")
@@ -115,12 +174,10 @@ class Settings:
             allow_signup=_flag(env.get("ALLOW_SIGNUP"), False),
             outbound_allow_networks=tuple(
                 n.strip() for n in env.get("OUTBOUND_ALLOW_NETWORKS", "").split(",") if n.strip()),
-            # Any real channel configured means real sending (Telegram or WhatsApp alone too),
-            # unless MESSAGING_MODE says otherwise.
-            messaging_mode=env.get("MESSAGING_MODE") or (
-                "live" if smtp or twilio or extra.get("telegram_bot_token")
-                or extra.get("whatsapp_token") else "sandbox"),
+            messaging_mode=env.get("MESSAGING_MODE") or ("live" if live else "sandbox"),
             smtp=smtp,
             twilio=twilio,
-            extra=extra,
+            whatsapp=whatsapp,
+            telegram=telegram,
+            yandex_dialogs_url=env.get("YANDEX_DIALOGS_URL", ""),
         )

@@ -4,16 +4,20 @@ HMAC needs the secret itself). Two webhook secrets are live while one is rotated
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import shops
 from core.accounts import API_KEY_ROLES, Role, parse_role
 from core.clock import Clock, as_utc, utcnow
 from core.hashing import token_hash
 from core.models import Shop, ShopCredential
 from core.secrets_box import SecretBox
+from core.services import Services
 
 API_KEY = "api_key"
 WEBHOOK_SECRET = "webhook_secret"
@@ -103,3 +107,95 @@ def _creds(session: Session, shop: Shop, kind: str) -> list[ShopCredential]:
         ShopCredential.shop_id == shop.id, ShopCredential.kind == kind
     )
     return list(session.scalars(query.order_by(ShopCredential.id)))
+
+
+# --- use cases: one call each, scoped to the shop, opening their own unit of work --------
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """Who a live API key speaks for."""
+
+    shop_id: int
+    shop_slug: str
+    role: Role
+
+
+def authenticate(services: Services, key: str) -> KeyHolder | None:
+    """The shop and role of a live API key; None for an unknown or revoked one."""
+    with services.db.session() as uow:
+        holder = api_key_holder(uow, key, services.clock)
+        if holder is None:
+            return None
+        shop, role = holder
+        return KeyHolder(shop.id, shop.slug, role)
+
+
+def issue_api_key(services: Services, shop_id: int, *, role: Role, label: str) -> str:
+    """A new key next to the live ones (shown once)."""
+    with services.db.session() as uow:
+        return add_api_key(uow, shops.get(uow, shop_id), role=role, label=label)
+
+
+def replace_api_key(services: Services, shop_id: int) -> str:
+    """rotate_api_key for the shop: a new key, the old ones revoked at once."""
+    with services.db.session() as uow:
+        return rotate_api_key(uow, shops.get(uow, shop_id), services.clock)
+
+
+def replace_webhook_secret(services: Services, shop_id: int) -> str:
+    """rotate_webhook_secret for the shop: the old secret lives on for the overlap."""
+    with services.db.session() as uow:
+        return rotate_webhook_secret(uow, shops.get(uow, shop_id), services.box,
+                                     services.clock)
+
+
+class KeyState(StrEnum):
+    LIVE = "live"
+    EXPIRING = "expiring"  # a rotated webhook secret inside its overlap
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class KeyLine:
+    id: int
+    kind: str  # API_KEY | WEBHOOK_SECRET
+    prefix: str
+    label: str
+    role: Role | None  # API keys only
+    created_at: datetime
+    state: KeyState
+    expires_at: datetime | None
+
+
+def key_lines(services: Services, shop_id: int) -> list[KeyLine]:
+    """The shop's API keys and webhook secrets, newest first, with their state now."""
+    now = services.clock()
+    with services.db.session() as uow:
+        rows = uow.scalars(select(ShopCredential).where(
+            ShopCredential.shop_id == shop_id,
+            ShopCredential.kind.in_((API_KEY, WEBHOOK_SECRET)))
+            .order_by(ShopCredential.id.desc()))
+        return [KeyLine(r.id, r.kind, r.prefix, r.label,
+                        api_key_role(r) if r.kind == API_KEY else None, r.created_at,
+                        _state(r, now), r.expires_at) for r in rows]
+
+
+def _state(cred: ShopCredential, now: datetime) -> KeyState:
+    if cred.revoked_at:
+        return KeyState.REVOKED
+    if cred.expires_at is None:
+        return KeyState.LIVE
+    return KeyState.EXPIRING if as_utc(cred.expires_at) > now else KeyState.EXPIRED
+
+
+def revoke(services: Services, shop_id: int, key_id: int) -> bool:
+    """Revoke one of the shop's keys or secrets (again is a no-op); False: no such key in
+    this shop."""
+    with services.db.session() as uow:
+        cred = uow.get(ShopCredential, key_id)
+        if cred is None or cred.shop_id != shop_id:
+            return False
+        if cred.revoked_at is None:
+            cred.revoked_at = services.clock()
+        return True

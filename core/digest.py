@@ -23,7 +23,7 @@ from babel.numbers import format_currency, format_decimal, get_currency_precisio
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from core import links, referrals
+from core import links, referrals, shops
 from core.clock import as_utc
 from core.errors import InvalidInput
 from core.hashing import keyed_hash
@@ -42,6 +42,7 @@ from core.reminders import zone_of
 from core.services import Services
 
 CADENCES = ("weekly", "monthly")
+PREVIEW_LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
 DEFAULTS: dict[str, Any] = {"enabled": False, "cadence": "weekly", "weekday": 4, "hour": 10}
 MARKETING_KINDS = ("digest", "reminder")
 MAX_MARKETING_PER_WEEK = 3  # per recipient: digests and reminders together
@@ -368,3 +369,53 @@ def _recent_marketing(session: Session, shop_id: int, recipient_hash: str,
         Message.shop_id == shop_id, Message.recipient_hash == recipient_hash,
         Message.kind.in_(MARKETING_KINDS),
         Message.created_at >= as_utc(now) - timedelta(days=7))) or 0
+
+
+# --- use cases for the shop API: one call each, scoped to the shop -----------------------
+
+@dataclass(frozen=True)
+class DigestSettings:
+    enabled: bool
+    cadence: str
+    weekday: int  # 0 Monday .. 6 Sunday, in each referrer's own time zone
+    hour: int
+    recipients: int  # whom the next digest would reach now (recipient_count)
+
+
+def _settings(uow: Session, services: Services, shop: Shop) -> DigestSettings:
+    config = settings_of(shop)
+    return DigestSettings(bool(config["enabled"]), config["cadence"], int(config["weekday"]),
+                          int(config["hour"]), recipient_count(uow, services, shop))
+
+
+def shop_settings(services: Services, shop_id: int) -> DigestSettings:
+    with services.db.session() as uow:
+        return _settings(uow, services, shops.get(uow, shop_id))
+
+
+def change_settings(services: Services, shop_id: int,
+                    changes: dict[str, Any]) -> DigestSettings:
+    """update_settings for the shop; the answer counts the recipients afterwards."""
+    with services.db.session() as uow:
+        shop = shops.get(uow, shop_id)
+        update_settings(shop, changes)
+        uow.flush()
+        return _settings(uow, services, shop)
+
+
+@dataclass(frozen=True)
+class DigestPreview:
+    locale: str
+    rendered: rendering.Rendered
+
+
+def preview_for(services: Services, shop_id: int, locale: str | None) -> DigestPreview:
+    """preview in `locale`, or the shop's own when None; InvalidInput for a locale
+    outside PREVIEW_LOCALES."""
+    with services.db.session() as uow:
+        shop = shops.get(uow, shop_id)
+        locale = locale or shop.locale
+        if locale not in PREVIEW_LOCALES:
+            raise InvalidInput(f"locale must be one of {list(PREVIEW_LOCALES)}.",
+                               code="schema", details={"fields": ["locale"]})
+        return DigestPreview(locale, preview(shop, locale, services.base_url))

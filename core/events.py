@@ -246,7 +246,7 @@ def _signup(session: Session, services: Services, shop_id: int,
         return {**result, "reason": "unknown_code"}
     if program is None:
         return {**result, "reason": "no_active_program"}
-    referrer = session.get(Customer, code.customer_id)
+    referrer = session.get_one(Customer, code.customer_id)
     ip = data["customer"].get("ip")
     ip_hash = keyed_hash(services.settings.hash_key, ip) if ip else None
     verdict = fraud.evaluate(fraud.SignupFacts(session, program, referrer, friend, existed,
@@ -306,7 +306,7 @@ def _order(session: Session, services: Services, shop_id: int,
         if referral is not None and attributed == "code":
             out.update(referral=referral.id, fraud=list(referral.reasons or []))
         return out
-    program = session.get(Program, referral.program_id)
+    program = session.get_one(Program, referral.program_id)
     if data["currency"] != program.currency:
         return {"conversion": None, "reason": "currency_mismatch"}
     if data["amount"] < program.min_order_amount:

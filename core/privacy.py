@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import ScalarResult, String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from core import shops
 from core.clock import as_utc
 from core.errors import NotFound
 from core.hashing import keyed_hash
@@ -42,6 +43,7 @@ from core.models import (
     VoiceIdentity,
 )
 from core.models.stores import StoreJob, StoreWebhook
+from core.paging import Page, page_of
 from core.services import Services
 
 # table -> the key of the export document that holds its rows
@@ -186,7 +188,7 @@ def _mentioning(session: Session, rel: Related, model: Any, *columns: Any) -> li
     values = _personal_values(rel)
     if not values:
         return []
-    rows = session.scalars(select(model).where(
+    rows: ScalarResult[Any] = session.scalars(select(model).where(
         model.shop_id == rel.customer.shop_id,
         or_(*(_mentions(column, values) for column in columns))).order_by(model.id))
     return [r for r in rows
@@ -663,3 +665,52 @@ def _prune_messages(session: Session, shop_id: int, cutoff: datetime, batch: int
         session.execute(update(Message).where(Message.id.in_(ids)).values(rendered={},
                                                                           context={}))
     return len(ids)
+
+
+# --- use cases: one call each, scoped to the shop, opening their own unit of work --------
+
+def export(services: Services, shop_id: int, external_id: str) -> dict[str, Any]:
+    """export_customer for the shop, now by the injected clock."""
+    with services.db.session() as uow:
+        return export_customer(uow, shop_id, external_id, services.settings.hash_key,
+                               services.clock())
+
+
+def erase(services: Services, shop_id: int, external_id: str, *,
+          source: str = "api") -> ErasureOutcome:
+    """erase_customer in a unit of work of its own."""
+    with services.db.session() as uow:
+        return erase_customer(uow, services, shop_id, external_id, source=source)
+
+
+@dataclass(frozen=True)
+class ErasureLine:
+    id: int
+    customer: str | None  # the customer's id now (the tombstone once erased)
+    source: str  # api | voice
+    status: str  # requested | completed
+    requested_at: datetime
+    completed_at: datetime | None
+
+
+def erasure_page(services: Services, shop_id: int, *, status: str | None, after: int,
+                 limit: int) -> Page[ErasureLine]:
+    with services.db.session() as uow:
+        rows = erasure_requests(uow, shop_id, status=status, after=after, limit=limit + 1)
+    return page_of(rows, limit, lambda row: ErasureLine(
+        row[0].id, row[1], row[0].source, row[0].status, row[0].created_at,
+        row[0].completed_at), key=lambda row: row[0].id)
+
+
+def retention(services: Services, shop_id: int) -> dict[str, int]:
+    with services.db.session() as uow:
+        return retention_of(shops.get(uow, shop_id))
+
+
+def set_retention(services: Services, shop_id: int, changes: dict[str, int]) -> dict[str, int]:
+    """Days to keep clicks' hashed IPs and user agents, and message texts (the fields
+    given change, the others stay); the prune job applies them."""
+    with services.db.session() as uow:
+        shop = shops.get(uow, shop_id)
+        shop.settings = {**(shop.settings or {}), "retention": {**retention_of(shop), **changes}}
+        return retention_of(shop)

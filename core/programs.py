@@ -4,6 +4,7 @@ old versions kept (referrals point at the version they signed up under)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -11,15 +12,18 @@ import jsonschema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import shops
 from core.db import session_now
 from core.errors import InvalidInput, NotFound
 from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
 from core.models import Program, Shop
 from core.models.shops import ALLOWED_HOLD_DAYS, REWARD_KINDS
+from core.services import Services
 from core.stores import jobs as store_jobs
 
-__all__ = ["ALLOWED_HOLD_DAYS", "FIELDS", "REWARD_KINDS", "SCHEMA", "active", "as_dict",
-           "field_errors", "history", "save_version"]
+__all__ = ["ALLOWED_HOLD_DAYS", "FIELDS", "REWARD_KINDS", "SCHEMA", "Editing", "active",
+           "active_of", "as_dict", "draft", "editing", "field_errors", "history", "publish",
+           "save_version", "versions"]
 
 FIELDS = ("referrer_reward_kind", "referrer_reward_amount", "friend_reward_kind",
           "friend_reward_amount", "currency", "min_order_amount", "hold_days",
@@ -187,3 +191,49 @@ def save_version(session: Session, shop: Shop, changes: dict[str, Any]) -> Progr
 def history(session: Session, shop: Shop) -> list[Program]:
     return list(session.scalars(select(Program).where(Program.shop_id == shop.id)
                                 .order_by(Program.version.desc())))
+
+
+# --- use cases: one call each, scoped to the shop, answering with as_dict values -------
+
+def active_of(services: Services, shop_id: int) -> dict[str, Any]:
+    """The shop's active program; NotFound(no_program) when it has none."""
+    with services.db.session() as uow:
+        return as_dict(active(uow, shops.get(uow, shop_id)))
+
+
+def publish(services: Services, shop_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """save_version in a unit of work of its own: the new active version."""
+    with services.db.session() as uow:
+        return as_dict(save_version(uow, shops.get(uow, shop_id), changes))
+
+
+def versions(services: Services, shop_id: int, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every version (or the latest `limit`), newest first."""
+    with services.db.session() as uow:
+        return [as_dict(p) for p in history(uow, shops.get(uow, shop_id))[:limit]]
+
+
+@dataclass(frozen=True)
+class Editing:
+    current: dict[str, Any]  # the active program, or the defaults in the shop's currency
+    history: list[dict[str, Any]]  # the latest versions, newest first
+
+
+EDITOR_HISTORY = 10
+
+
+def editing(services: Services, shop_id: int) -> Editing:
+    """What the program editor starts from."""
+    with services.db.session() as uow:
+        shop = shops.get(uow, shop_id)
+        try:
+            current = as_dict(active(uow, shop))
+        except NotFound:
+            current = {**DEFAULTS, "currency": shop.currency}
+        return Editing(current, [as_dict(p) for p in history(uow, shop)[:EDITOR_HISTORY]])
+
+
+def draft(values: dict[str, Any]) -> Program:
+    """An unsaved program from checked values (never added to a session): what a preview
+    speaks before the shop publishes it."""
+    return Program(**{f: values[f] for f in FIELDS})

@@ -8,8 +8,11 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import referral_list
 from core.errors import NotFound
 from core.models import Conversion, Referral
+from core.paging import Page
+from core.referral_list import FLAGGED, ReferralLine
 from core.rewards import reverse
 from core.services import Services
 
@@ -22,7 +25,7 @@ class Decision(StrEnum):
 def _flagged(session: Session, shop_id: int, referral_id: int) -> Referral:
     referral = session.scalar(select(Referral).where(
         Referral.id == referral_id, Referral.shop_id == shop_id).with_for_update())
-    if referral is None or referral.status != "flagged":
+    if referral is None or referral.status != FLAGGED:
         raise NotFound("No flagged referral with this id.", code="not_in_review")
     return referral
 
@@ -43,3 +46,17 @@ def decide(session: Session, services: Services, *, shop_id: int, referral_id: i
     referral.reviewed_at, referral.reviewed_by = now, reviewer
     session.flush()
     return referral
+
+
+def queue(services: Services, shop_id: int, *, after: int, limit: int) -> Page[ReferralLine]:
+    """The shop's flagged referrals waiting for a person, oldest first."""
+    return referral_list.page(services, shop_id, status=FLAGGED, after=after, limit=limit)
+
+
+def decide_as(services: Services, *, shop_id: int, referral_id: int, decision: Decision,
+              reviewer: str) -> ReferralLine:
+    """`decide` in a unit of work of its own, answering with the decided referral."""
+    with services.db.session() as uow:
+        referral = decide(uow, services, shop_id=shop_id, referral_id=referral_id,
+                          decision=decision, reviewer=reviewer)
+        return referral_list.line(uow, shop_id, referral.id)

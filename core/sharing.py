@@ -91,7 +91,7 @@ def _self_address(services: Services, customer: Customer,
 def _telegram_link(services: Services, shop: Shop, code: str) -> str:
     """A bot cannot write first: the customer gets a t.me deep link that starts the shop's
     bot with their code (empty when the shop has no Telegram bot)."""
-    bot = shop.setting("telegram_bot") or services.settings.extra.get("telegram_bot_username")
+    bot = shop.setting("telegram_bot") or services.settings.telegram.bot_username
     return deep_link(str(bot), code) if bot else ""
 
 

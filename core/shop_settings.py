@@ -13,7 +13,9 @@ from zoneinfo import available_timezones
 from babel.numbers import list_currencies
 from sqlalchemy.orm import Session
 
+from core import shops
 from core.models import Shop
+from core.services import Services
 from core.staff_accounts import FieldErrors
 
 LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
@@ -107,3 +109,20 @@ def update(session: Session, shop_id: int, form: dict[str, Any], *, local: bool)
     shop.invocation_name = names.get(shop.locale.split("-")[0], shop.invocation_name)
     shop.settings = {**(shop.settings or {}), "locales": locales, "invocation_names": names}
     return shop
+
+
+def general(services: Services, shop_id: int) -> GeneralSettings:
+    """The general settings form's values for the shop."""
+    with services.db.session() as session:
+        return GeneralSettings.of(shops.get(session, shop_id))
+
+
+def change_general(services: Services, shop_id: int, form: dict[str, Any], *,
+                   local: bool) -> GeneralSettings:
+    """update in a unit of work of its own; the values saved (FieldErrors otherwise). This
+    process forgets its snapshot of the shop so the next turn speaks the change."""
+    with services.db.session() as session:
+        shop = update(session, shop_id, form, local=local)
+        saved, slug = GeneralSettings.of(shop), shop.slug
+    services.shops.forget(slug)
+    return saved

@@ -11,20 +11,21 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from core import login_throttle, password_policy, signed_tokens
+from core import accounts, login_throttle, password_policy, signed_tokens
 from core.accounts import Role
 from core.contacts import normalize_email
 from core.errors import InvalidInput
 from core.hashing import token_hash
-from core.messaging import outbox
-from core.models import Program, Shop, StaffUser
+from core.messaging import outbox, rendering
+from core.models import Message, Program, Shop, StaffUser
 from core.passwords import DUMMY_HASH, hash_password, verify_password
+from core.sandbox import is_sandbox
 from core.services import Services
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -37,6 +38,54 @@ WELCOME_TTL = timedelta(days=1)
 PATHS = {"verify": "/verify/", "reset": "/password/reset/", "invite": "/invite/",
          "welcome": "/welcome/"}
 STAFF_KINDS = ("staff_verify", "staff_reset", "staff_invite")
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A staff account as pages see it (no password hash)."""
+
+    id: int
+    shop_id: int | None  # None: the operator's staff (their role holds in every shop)
+    role: Role
+    email: str
+    display_name: str
+
+    def can(self, need: Role) -> bool:
+        return accounts.allows(self.role, need)
+
+    def sees_shop(self, shop_id: int) -> bool:
+        return self.shop_id is None or self.shop_id == shop_id
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a web session keeps after a sign-in: whom, and a mark of their password hash
+    (changing the password ends every other session)."""
+
+    staff_id: int
+    password_mark: str
+
+
+def password_mark(password_hash: str) -> str:
+    """A short fingerprint of the hash, safe to keep in a signed cookie."""
+    return token_hash(password_hash)[:16]
+
+
+def _grant(staff: StaffUser) -> Grant:
+    return Grant(staff.id, password_mark(staff.password_hash))
+
+
+def signed_in(services: Services, staff_id: int, mark: str | None) -> StaffMember | None:
+    """The staff member a session names, while the account exists with a role and a
+    password and (when the session holds a mark) that password is still the one signed in
+    with; None otherwise."""
+    with services.db.session() as session:
+        row = session.get(StaffUser, staff_id)
+        role = accounts.parse_role(row.role) if row is not None else None
+        if row is None or role is None or not row.password_hash or \
+                mark not in (None, password_mark(row.password_hash)):
+            return None
+        return StaffMember(row.id, row.shop_id, role, row.email, row.display_name)
 
 
 class FieldErrors(InvalidInput):
@@ -211,7 +260,7 @@ class SignIn(StrEnum):
 @dataclass(frozen=True)
 class SignInOutcome:
     status: SignIn
-    staff: StaffUser | None = None
+    grant: Grant | None = None  # OK (and UNVERIFIED: the password was right)
     retry_after: int = 0
 
 
@@ -237,8 +286,8 @@ def sign_in(services: Services, email: object, password: object,
     with services.db.session() as session:
         login_throttle.succeeded(session, **who)
     if staff.email_verified_at is None:
-        return SignInOutcome(SignIn.UNVERIFIED, staff)
-    return SignInOutcome(SignIn.OK, staff)
+        return SignInOutcome(SignIn.UNVERIFIED, _grant(staff))
+    return SignInOutcome(SignIn.OK, _grant(staff))
 
 
 # --- password reset --------------------------------------------------------------------
@@ -272,6 +321,30 @@ def check_token(session: Session, services: Services, purpose: str, token: str) 
     return _staff_for(session, services, purpose, token)
 
 
+def link_email(services: Services, purpose: str, token: str) -> str:
+    """The address a reset/invite/welcome link is for (BadToken if used or expired)."""
+    with services.db.session() as session:
+        return check_token(session, services, purpose, token).email
+
+
+def choose_password(services: Services, purpose: str, token: str, password: object,
+                    display_name: object = None) -> Grant:
+    """set_password in a unit of work of its own; the session to start for them."""
+    with services.db.session() as session:
+        return _grant(set_password(session, services, purpose, token, password,
+                                   display_name))
+
+
+def resend_verification(services: Services, email: object) -> None:
+    """A new verification link for an account that waits for one; nothing otherwise (the
+    page says the same either way)."""
+    address = str(email or "").strip().lower()
+    with services.db.session() as session:
+        staff = session.scalar(select(StaffUser).where(StaffUser.email == address))
+        if staff is not None and staff.email_verified_at is None and staff.password_hash:
+            send_verification(session, services, staff)
+
+
 def set_password(session: Session, services: Services, purpose: str, token: str,
                  password: object, display_name: object = None) -> StaffUser:
     """Reset, accept an invitation, or first sign-in: the token works once (the new hash no
@@ -295,7 +368,7 @@ class Invited:
     link: str
 
 
-def invite(session: Session, services: Services, *, shop_id: int, inviter: StaffUser,
+def invite(session: Session, services: Services, *, shop_id: int, inviter: StaffMember,
            email: object, role: object) -> Invited:
     """A staff account with no password yet and an emailed link to choose one. Only an
     owner may make another owner."""
@@ -322,9 +395,30 @@ def invite(session: Session, services: Services, *, shop_id: int, inviter: Staff
     return Invited(staff.id, link)
 
 
-def team(session: Session, shop_id: int) -> list[StaffUser]:
-    return list(session.scalars(select(StaffUser).where(StaffUser.shop_id == shop_id)
-                                .order_by(StaffUser.id)))
+class MemberState(StrEnum):
+    INVITED = "invited"  # no password chosen yet
+    UNCONFIRMED = "unconfirmed"
+    CONFIRMED = "confirmed"
+
+
+@dataclass(frozen=True)
+class MemberLine:
+    id: int
+    email: str
+    display_name: str
+    role: str
+    state: MemberState
+
+
+def members(services: Services, shop_id: int) -> list[MemberLine]:
+    """The shop's team, oldest account first."""
+    with services.db.session() as session:
+        rows = session.scalars(select(StaffUser).where(StaffUser.shop_id == shop_id)
+                               .order_by(StaffUser.id))
+        return [MemberLine(m.id, m.email, m.display_name, m.role,
+                           MemberState.INVITED if not m.password_hash else
+                           MemberState.CONFIRMED if m.email_verified_at else
+                           MemberState.UNCONFIRMED) for m in rows]
 
 
 def _owners(session: Session, shop_id: int) -> int:
@@ -364,3 +458,38 @@ def delete_shop(session: Session, *, shop_id: int, confirm_slug: object) -> None
         raise FieldErrors({"confirm": f"Type {shop.slug} to confirm."})
     session.expunge(shop)
     session.execute(delete(Shop).where(Shop.id == shop_id))  # the database cascades
+
+
+# --- the sandbox's outbox ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SandboxMail:
+    id: int
+    to: str
+    status: str
+    subject: str
+    text: str
+    link: str
+    shop: str  # the shop's name
+    at: datetime
+
+
+def sandbox_mails(services: Services, limit: int = 50) -> list[SandboxMail]:
+    """The account emails (STAFF_KINDS) a local developer would have received, newest
+    first, across shops: the sandbox stands in for every staff member's mailbox. Nothing
+    outside the sandbox."""
+    if not is_sandbox(services.settings):
+        return []
+    with services.db.session() as session:
+        rows = session.execute(select(Message, Shop.name).join(Shop, Shop.id == Message.shop_id)
+                               .where(Message.kind.in_(STAFF_KINDS))
+                               .order_by(Message.id.desc()).limit(limit)).all()
+        mails = []
+        for message, shop_name in rows:
+            context = dict(message.context or {})
+            rendered = rendering.render(message.kind, message.locale, context)
+            mails.append(SandboxMail(message.id, message.recipient, message.status,
+                                     rendered.subject, rendered.text,
+                                     context.get("link", ""), shop_name,
+                                     message.created_at))
+        return mails

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,10 @@ from core.errors import InvalidInput
 from core.models import WEBHOOK_EVENT_TYPES, OutboundWebhook, WebhookEndpoint
 from core.services import Services
 from core.staff_accounts import FieldErrors
+
+__all__ = ["WEBHOOK_EVENT_TYPES", "DeliveryLine", "EndpointLine", "Overview", "Saved",
+           "change", "deliveries", "endpoints", "new_secret", "overview", "remove",
+           "rotate_secret", "save"]
 
 
 def new_secret() -> str:
@@ -80,3 +85,58 @@ def remove(session: Session, *, shop_id: int, event_type: object) -> None:
 def deliveries(session: Session, shop_id: int, limit: int = 50) -> list[OutboundWebhook]:
     return list(session.scalars(select(OutboundWebhook).where(
         OutboundWebhook.shop_id == shop_id).order_by(OutboundWebhook.id.desc()).limit(limit)))
+
+
+# --- the settings page's use cases: one call each, scoped to the shop -------------------
+
+@dataclass(frozen=True)
+class EndpointLine:
+    event_type: str
+    url: str
+    secret_prefix: str
+
+
+@dataclass(frozen=True)
+class DeliveryLine:
+    id: int
+    event_type: str
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_response: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    endpoints: dict[str, EndpointLine]  # event type -> its endpoint
+    deliveries: list[DeliveryLine]  # the latest, newest first
+
+
+def overview(services: Services, shop_id: int) -> Overview:
+    with services.db.session() as session:
+        eps = {kind: EndpointLine(ep.event_type, ep.url, ep.secret_prefix)
+               for kind, ep in endpoints(session, shop_id).items()}
+        return Overview(eps, [DeliveryLine(d.id, d.event_type, d.status, d.attempts,
+                                           d.last_status_code, d.last_response, d.last_error)
+                              for d in deliveries(session, shop_id)])
+
+
+class Change(StrEnum):
+    SAVE = "save"
+    ROTATE = "rotate"
+    REMOVE = "remove"
+
+
+def change(services: Services, shop_id: int, what: Change, *, event_type: object,
+           url: object = "") -> str | None:
+    """One change to the shop's endpoints in a unit of work of its own (FieldErrors
+    naming the field otherwise); the new secret to show once, when one was made."""
+    with services.db.session() as session:
+        if what is Change.SAVE:
+            return save(session, services, shop_id=shop_id, event_type=event_type,
+                        url=url).secret
+        if what is Change.ROTATE:
+            return rotate_secret(session, services, shop_id=shop_id, event_type=event_type)
+        remove(session, shop_id=shop_id, event_type=event_type)
+        return None

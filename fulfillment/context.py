@@ -8,4 +8,5 @@ from core.services import Services
 
 
 def services() -> Services:
-    return current_app.extensions["referrals.services"]
+    found: Services = current_app.extensions["referrals.services"]
+    return found

@@ -4,6 +4,7 @@ routes, a friendly page for people. Never a bare 500."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -27,7 +28,7 @@ def error_response(status: int, code: str, message: str, details: object = None)
     if wants_html():
         page = render_template("error.html", status=status, code=code, message=message)
         return Response(page, status=status, mimetype="text/html")
-    body: dict = {"error": {"code": code, "message": message}}
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if details is not None:
         body["error"]["details"] = details
     response = jsonify(body)

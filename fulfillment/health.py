@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import inspect, text
 
+from core.migrate import SchemaState, schema_state, shipped_heads
 from fulfillment.context import services
 from fulfillment.web.auth import public
 
@@ -20,26 +20,8 @@ EXT = "referrals.health"
 @bp.record_once
 def _setup(state: Any) -> None:
     """The migration head this code ships, read once from migrations/."""
-    from alembic.script import ScriptDirectory
-
-    from core.migrate import alembic_config
-
     url = state.app.extensions["referrals.services"].settings.database_url
-    state.app.extensions[EXT] = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-
-
-def _schema(heads: set[str]) -> str:
-    """ok, missing (no tables: run `db upgrade`), or behind (a migration is pending).
-    A schema made by create_all (tests) has no alembic_version table and counts as ok."""
-    with services().db.engine.connect() as conn:
-        tables = set(inspect(conn).get_table_names())
-        if "shops" not in tables:
-            return "missing"
-        if "alembic_version" not in tables:
-            return "ok"
-        current: set[str] = set(
-            conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    return "ok" if current == heads else "behind"
+    state.app.extensions[EXT] = shipped_heads(url)
 
 
 @bp.get("/livez")
@@ -56,9 +38,10 @@ def readyz() -> ResponseReturnValue:
     """200 only when the database answers with the expected schema; 503 says what is not."""
     try:
         services().db.ping()
-        schema = _schema(current_app.extensions[EXT])
+        schema = schema_state(services().db, current_app.extensions[EXT])
     except Exception as exc:  # any failure means "not ready"
         return jsonify({"status": "unavailable", "database": type(exc).__name__}), 503
-    if schema != "ok":
-        return jsonify({"status": "unavailable", "database": "ok", "schema": schema}), 503
+    if schema is not SchemaState.OK:
+        return jsonify({"status": "unavailable", "database": "ok",
+                        "schema": schema.value}), 503
     return jsonify({"status": "ok", "database": "ok"})

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from core import digest
+from core.config import TwilioSettings
 from core.messaging.channels.sandbox import SandboxChannel
 from core.messaging.worker import Worker
 from core.models import Customer, DigestSubscription, Message, Shop
@@ -33,8 +34,8 @@ def auth(demo: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture
 def texting(services):  # type: ignore[no-untyped-def]
     """Twilio configured, so texts are the customer's channel and STOP can arrive."""
-    services.settings = services.settings.with_(twilio={
-        "account_sid": "AC1", "auth_token": TWILIO_TOKEN, "from_number": "+1500"})
+    services.settings = services.settings.with_(twilio=TwilioSettings(
+        account_sid="AC1", auth_token=TWILIO_TOKEN, from_number="+1500"))
     return create_app(services=services).test_client()
 
 

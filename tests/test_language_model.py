@@ -13,8 +13,13 @@ from click.testing import CliRunner
 from voice import model as language_model
 from voice.exports import ShopVoiceInfo
 from voice.exports.alexa import export, interaction_model, validate
+from voice.turn import LAUNCH, SESSION_ENDED, Intent
 
 LM = language_model.load()
+
+
+def test_the_dialogs_intent_enum_names_exactly_the_models_intents_and_two_pseudo_intents():
+    assert {str(i) for i in Intent} == {*LM.intents, LAUNCH, SESSION_ENDED}
 
 
 @pytest.mark.parametrize("locale", list(LM.locales))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from core.clock import as_utc
+from core.config import TwilioSettings
 from core.errors import RateLimited
 from core.messaging.channels.sandbox import SandboxChannel
 from core.messaging.outbox import enqueue
@@ -27,8 +28,8 @@ TWILIO_TOKEN = "twilio-auth-token"
 
 @pytest.fixture
 def twilio_services(services: Services) -> Services:
-    services.settings = services.settings.with_(twilio={"account_sid": "AC1", "auth_token":
-                                                        TWILIO_TOKEN, "from_number": "+1500"})
+    services.settings = services.settings.with_(twilio=TwilioSettings(
+        account_sid="AC1", auth_token=TWILIO_TOKEN, from_number="+1500"))
     return services
 
 

@@ -12,6 +12,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from core.clock import as_utc
+from core.config import TwilioSettings
 from core.messaging.channels.base import Outgoing
 from core.messaging.channels.sandbox import SandboxChannel
 from core.messaging.channels.telegram import TelegramChannel
@@ -30,8 +31,8 @@ TOKEN = "twilio-auth-token"
 
 @pytest.fixture
 def twilio_services(services: Services) -> Services:
-    services.settings = services.settings.with_(twilio={"account_sid": "AC1", "auth_token": TOKEN,
-                                                        "from_number": "+15005550006"})
+    services.settings = services.settings.with_(twilio=TwilioSettings(
+        account_sid="AC1", auth_token=TOKEN, from_number="+15005550006"))
     return services
 
 

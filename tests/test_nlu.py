@@ -134,3 +134,21 @@ def test_a_mailbox_said_in_cyrillic_for_a_latin_mail_service_is_transliterated()
         "lena_smirnova@gmail.com"
     assert parse_email("саша собака пример точка ру") == "саша@пример.ру"  # an IDN stays
     assert parse_email("text my friend at 415 555 0199") is None
+
+
+def test_templates_keep_their_order_when_another_thread_built_the_template_list():
+    """Two threads on a cold cache may each build the compiled templates; the first-word
+    index built from one list must still rank correctly when the other list is cached
+    (the console's threaded server raised KeyError here)."""
+    from voice.nlu import understanding as u
+
+    u._candidates.cache_clear()
+    u._by_first_word.cache_clear()
+    u._by_first_word("en-US")
+    u._compiled.cache_clear()  # the next _compiled() is a different tuple, as in the race
+    try:
+        assert u.understand("share the referral program", "en-US").intent == "ShareProgram"
+    finally:
+        u._candidates.cache_clear()
+        u._by_first_word.cache_clear()
+        u._compiled.cache_clear()

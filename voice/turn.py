@@ -8,15 +8,51 @@ way: SSML for Alexa and Dialogflow (voice.speech.to_ssml), Alice's TTS markup
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 import phonenumbers
 
 Assistant = Literal["alexa", "google", "alice", "console"]
 
-# Pseudo-intents for requests that are not intents.
-LAUNCH = "Launch"
-SESSION_ENDED = "SessionEnded"
+
+class Intent(StrEnum):
+    """The neutral intent names of voice/model/intents.yaml (a test keeps the two equal)
+    and the two pseudo-intents for requests that are not intents. For comparing and
+    dispatching: a Turn's intent is the plain str an adapter made, equal to its member."""
+
+    LAUNCH = "Launch"
+    SESSION_ENDED = "SessionEnded"
+    CANCEL = "Cancel"
+    DELETE_MY_DATA = "DeleteMyData"
+    EXPLAIN_PROGRAM = "ExplainProgram"
+    FALLBACK = "Fallback"
+    HELP = "Help"
+    LINK_ACCOUNT = "LinkAccount"
+    LIST_REMINDERS = "ListReminders"
+    MY_REFERRALS = "MyReferrals"
+    NAVIGATE_HOME = "NavigateHome"
+    NO = "No"
+    PROVIDE_CODE = "ProvideCode"
+    PROVIDE_CONTACT = "ProvideContact"
+    REPEAT = "Repeat"
+    REWARD_BALANCE = "RewardBalance"
+    SEND_INVITE = "SendInvite"
+    SET_REMINDER = "SetReminder"
+    SHARE_PROGRAM = "ShareProgram"
+    STOP = "Stop"
+    STOP_DIGEST = "StopDigest"
+    STOP_REMINDERS = "StopReminders"
+    SUBSCRIBE_DIGEST = "SubscribeDigest"
+    SUBSCRIBE_DIGEST_ON_NEWS = "SubscribeDigestOnNews"
+    WHAT_CAN_YOU_DO = "WhatCanYouDo"
+    YES = "Yes"
+
+
+# Plain str on purpose: the adapters put them into Turns next to platform names, and they
+# travel on as data (the console's YAML export takes only exact str).
+LAUNCH: str = Intent.LAUNCH.value
+SESSION_ENDED: str = Intent.SESSION_ENDED.value
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ def _check_friend_caps(session: Session, shop_id: int, customer_id: int | None,
 def choose_channel(customer: Customer, settings: Settings) -> tuple[str, str] | None:
     """Where a customer's own invite goes: the confirmed phone by SMS when SMS can be sent
     (Twilio configured, or the sandbox), else the confirmed email; None without either."""
-    sms_possible = bool(settings.twilio) or settings.messaging_mode == "sandbox"
+    sms_possible = settings.twilio is not None or settings.messaging_mode == "sandbox"
     if customer.phone and customer.phone_confirmed_at and sms_possible:
         return "sms", customer.phone
     if customer.email and customer.email_confirmed_at:

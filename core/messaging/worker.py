@@ -40,7 +40,7 @@ QR_KINDS = ("invite_self", "invite_friend")
 
 
 def backoff(attempts: int) -> timedelta:
-    delay = min(BASE_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY)
+    delay = min(BASE_DELAY * (1 << max(attempts - 1, 0)), MAX_DELAY)
     return delay * random.uniform(0.5, 1.5)  # jitter spreads retries after an outage
 
 

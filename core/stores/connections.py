@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import shops
 from core.errors import InvalidInput, NotFound
 from core.models import ReferralCode, Shop, StoreConnection
 from core.models.stores import STORE_PLATFORMS
@@ -146,3 +147,17 @@ def _status(conn: StoreConnection, services: Services, slug: str,
 
 def webhook_url(services: Services, platform: str, slug: str) -> str:
     return f"{services.base_url}/{platform}/{slug}/webhooks"
+
+
+# --- use cases: one call each, scoped to the shop -------------------------------------
+
+def connect_store(services: Services, shop_id: int, req: ConnectRequest) -> StoreStatus:
+    """connect in a unit of work of its own."""
+    with services.db.session() as uow:
+        return connect(uow, services, shops.get(uow, shop_id), req)
+
+
+def store_status(services: Services, shop_id: int) -> StoreStatus:
+    """The connected store's status; NotFound(no_store) when none is."""
+    with services.db.session() as uow:
+        return status(uow, services, shops.get(uow, shop_id))

@@ -10,13 +10,11 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from core import digest
-from core.errors import InvalidInput, NotFound
-from core.models import Shop
+from core.digest import PREVIEW_LOCALES
 from fulfillment.api.shop import INT, STR, _obj, api
 from fulfillment.context import services
 
 bp = Blueprint("digest_api", __name__, url_prefix="/api/v1")
-PREVIEW_LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
 SETTINGS_IN = {"type": "object", "additionalProperties": False, "properties": {
     "enabled": {"type": "boolean"},
     "cadence": {"enum": list(digest.CADENCES)},
@@ -32,35 +30,22 @@ PREVIEW = _obj(["locale", "subject", "text", "html", "sms", "sms_segments"], loc
                subject=STR, text=STR, html=STR, sms=STR, sms_segments=INT)
 
 
-def _shop(session: Any) -> Shop:
-    shop: Shop | None = session.get(Shop, g.shop_id)
-    if shop is None:  # deleted between the key check and here
-        raise NotFound("No such shop.", code="unknown_shop")
-    return shop
-
-
-def _settings(session: Any, shop: Shop) -> dict[str, Any]:
-    config = digest.settings_of(shop)
-    return {"enabled": bool(config["enabled"]), "cadence": config["cadence"],
-            "weekday": int(config["weekday"]), "hour": int(config["hour"]),
-            "recipients": digest.recipient_count(session, services(), shop)}
+def _settings(settings: digest.DigestSettings) -> dict[str, Any]:
+    return {"enabled": settings.enabled, "cadence": settings.cadence,
+            "weekday": settings.weekday, "hour": settings.hour,
+            "recipients": settings.recipients}
 
 
 @api("GET", "/digest", "The digest settings and how many referrers it would reach now.",
      response=SETTINGS_OUT, errors=(400, 401), blueprint=bp)
 def get_digest() -> ResponseReturnValue:
-    with services().db.session() as session:
-        return jsonify(_settings(session, _shop(session)))
+    return jsonify(_settings(digest.shop_settings(services(), g.shop_id)))
 
 
 @api("PUT", "/digest", "Turn the digest on or off, set its cadence, weekday and hour.",
      body=SETTINGS_IN, response=SETTINGS_OUT, errors=(400, 401, 422), blueprint=bp)
 def put_digest(data: dict[str, Any]) -> ResponseReturnValue:
-    with services().db.session() as session:
-        shop = _shop(session)
-        digest.update_settings(shop, data)
-        session.flush()
-        return jsonify(_settings(session, shop))
+    return jsonify(_settings(digest.change_settings(services(), g.shop_id, data)))
 
 
 @api("GET", "/digest/preview", "The digest as a referrer would get it (example numbers), "
@@ -68,15 +53,8 @@ def put_digest(data: dict[str, Any]) -> ResponseReturnValue:
      query={"locale": {"enum": list(PREVIEW_LOCALES)}}, response=PREVIEW,
      errors=(400, 401, 422), blueprint=bp)
 def preview_digest() -> ResponseReturnValue:
-    svc = services()
-    locale = request.args.get("locale") or ""
-    with svc.db.session() as session:
-        shop = _shop(session)
-        locale = locale or shop.locale
-        if locale not in PREVIEW_LOCALES:
-            raise InvalidInput(f"locale must be one of {list(PREVIEW_LOCALES)}.",
-                               code="schema", details={"fields": ["locale"]})
-        rendered = digest.preview(shop, locale, svc.base_url)
-    return jsonify({"locale": locale, "subject": rendered.subject, "text": rendered.text,
+    shown = digest.preview_for(services(), g.shop_id, request.args.get("locale") or None)
+    rendered = shown.rendered
+    return jsonify({"locale": shown.locale, "subject": rendered.subject, "text": rendered.text,
                     "html": rendered.html, "sms": rendered.sms,
                     "sms_segments": rendered.sms_segments})

@@ -10,8 +10,7 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from core import privacy
-from core.errors import InvalidInput, NotFound
-from core.models import Shop
+from core.errors import InvalidInput
 from fulfillment.api.shop import (
     INT,
     NULL_STR,
@@ -86,10 +85,7 @@ def _erasure(outcome: privacy.ErasureOutcome) -> dict[str, Any]:
      "JSON document (right of access).", response=EXPORT, errors=(400, 401, 404, 422),
      path_params=EXTERNAL_ID, blueprint=bp)
 def export_customer(external_id: str) -> ResponseReturnValue:
-    svc = services()
-    with svc.db.session() as session:
-        return jsonify(privacy.export_customer(session, g.shop_id, _external_id(external_id),
-                                               svc.settings.hash_key, svc.clock()))
+    return jsonify(privacy.export(services(), g.shop_id, _external_id(external_id)))
 
 
 @api("DELETE", "/customers/{external_id}", "Erase a customer (right to erasure): contacts, "
@@ -98,11 +94,8 @@ def export_customer(external_id: str) -> ResponseReturnValue:
      "suppressed; their code stops resolving. Idempotent.", response=ERASURE,
      errors=(400, 401, 404, 422), path_params=EXTERNAL_ID, blueprint=bp)
 def erase_customer(external_id: str) -> ResponseReturnValue:
-    svc = services()
-    with svc.db.session() as session:
-        outcome = privacy.erase_customer(session, svc, g.shop_id, _external_id(external_id),
-                                         source="api")
-        return jsonify(_erasure(outcome))
+    return jsonify(_erasure(privacy.erase(services(), g.shop_id, _external_id(external_id),
+                                          source="api")))
 
 
 @api("GET", "/erasure-requests", "Erasure requests, oldest first (customers who asked by "
@@ -115,21 +108,12 @@ def list_erasure_requests() -> ResponseReturnValue:
     if status not in (None, "requested", "completed"):
         raise InvalidInput("status must be requested or completed.", code="schema",
                            details={"fields": ["status"]})
-    with services().db.session() as session:
-        rows = privacy.erasure_requests(session, g.shop_id, status=status, after=after,
-                                        limit=limit + 1)
-        answer: ResponseReturnValue = _paged(rows, limit, lambda row: {
-            "id": row[0].id, "customer": row[1], "source": row[0].source,
-            "status": row[0].status, "requested_at": _iso(row[0].created_at),
-            "completed_at": _iso(row[0].completed_at)}, key=lambda row: row[0].id)
-        return answer
-
-
-def _shop(session: Any) -> Shop:
-    shop: Shop | None = session.get(Shop, g.shop_id)
-    if shop is None:  # deleted between the key check and here
-        raise NotFound("No such shop.", code="unknown_shop")
-    return shop
+    page = privacy.erasure_page(services(), g.shop_id, status=status, after=after,
+                                limit=limit)
+    answer: ResponseReturnValue = _paged(page, lambda row: {
+        "id": row.id, "customer": row.customer, "source": row.source, "status": row.status,
+        "requested_at": _iso(row.requested_at), "completed_at": _iso(row.completed_at)})
+    return answer
 
 
 DAYS = {"type": "integer", "minimum": privacy.RETENTION_LIMITS[0],
@@ -146,16 +130,11 @@ RETENTION_OUT = _obj(["clicks_days", "message_bodies_days"], clicks_days=INT,
 @api("GET", "/retention", "How long clicks' hashed IPs and user agents, and message texts, "
      "are kept.", response=RETENTION_OUT, errors=(400, 401), blueprint=bp)
 def get_retention() -> ResponseReturnValue:
-    with services().db.session() as session:
-        return jsonify(privacy.retention_of(_shop(session)))
+    return jsonify(privacy.retention(services(), g.shop_id))
 
 
 @api("PUT", "/retention", "Set how long clicks' hashed IPs and user agents, and message "
      "texts, are kept (1 to 3650 days); a job clears older ones hourly.", body=RETENTION_IN,
      response=RETENTION_OUT, errors=(400, 401, 422), blueprint=bp)
 def put_retention(data: dict[str, Any]) -> ResponseReturnValue:
-    with services().db.session() as session:
-        shop = _shop(session)
-        shop.settings = {**(shop.settings or {}),
-                         "retention": {**privacy.retention_of(shop), **data}}
-        return jsonify(privacy.retention_of(shop))
+    return jsonify(privacy.set_retention(services(), g.shop_id, data))

@@ -13,23 +13,26 @@ from datetime import datetime
 from typing import Any
 
 import jsonschema
-from flask import Blueprint, current_app, g, jsonify, make_response, request
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
-from core import accounts, analytics, credentials, events, programs, review
+from core import (
+    accounts,
+    analytics,
+    credentials,
+    customers,
+    events,
+    programs,
+    referral_list,
+    review,
+)
 from core.accounts import Role
 from core.clock import as_utc
-from core.errors import Forbidden, InvalidInput, MalformedRequest, NotFound, Unauthorized
-from core.models import (
-    Customer,
-    LedgerEntry,
-    Referral,
-    ReferralCode,
-    Shop,
-)
-from core.models.rewards import ENTRY_STATUSES, REFERRAL_STATUSES
+from core.customers import ENTRY_STATUSES
+from core.errors import Forbidden, InvalidInput, MalformedRequest, Unauthorized
+from core.paging import MAX_AFTER, Page
+from core.referral_list import REFERRAL_STATUSES, ReferralLine
+from core.stores import connections
 from core.webhook_signing import HEADER
 from fulfillment.context import services
 from fulfillment.edge import input_limits
@@ -76,13 +79,10 @@ def _authenticate() -> None:
     if not header.startswith("Bearer "):
         raise Unauthorized("Send the shop's API key as `Authorization: Bearer <key>`.",
                            code="missing_api_key")
-    svc = services()
-    with svc.db.session() as session:
-        holder = credentials.api_key_holder(session, header[7:].strip(), svc.clock)
-        if holder is None:
-            raise Unauthorized("Unknown or revoked API key.", code="bad_api_key")
-        shop, role = holder
-        g.shop_id, g.shop_slug, g.api_role = shop.id, shop.slug, role
+    holder = credentials.authenticate(services(), header[7:].strip())
+    if holder is None:
+        raise Unauthorized("Unknown or revoked API key.", code="bad_api_key")
+    g.shop_id, g.shop_slug, g.api_role = holder.shop_id, holder.shop_slug, holder.role
 
 
 def api(method: str, path: str, summary: str, *, auth: str = "api_key",
@@ -233,19 +233,12 @@ NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
 def _page() -> tuple[int, int]:
     """limit and after, already checked against PAGE by the route's declaration."""
     query = g.get("query") or {}
-    return query.get("limit", 50), min(query.get("after", 0), 2**62)  # past every id
+    return query.get("limit", 50), min(query.get("after", 0), MAX_AFTER)
 
 
-def _paged(rows: list[Any], limit: int, render: Callable[[Any], dict[str, Any]],
-           key: Callable[[Any], int] = lambda row: row.id) -> Any:
+def _paged(page: Page[Any], render: Callable[[Any], dict[str, Any]]) -> Response:
     """Keyset pagination: `next` is the last id of this page, to pass as ?after=."""
-    page = rows[:limit]
-    return jsonify({"data": [render(r) for r in page],
-                    "next": key(page[-1]) if len(rows) > limit and page else None})
-
-
-def _shop(session: Any) -> Shop:
-    return session.get(Shop, g.shop_id)
+    return jsonify({"data": [render(item) for item in page.items], "next": page.next})
 
 
 # --- events ---------------------------------------------------------------------------
@@ -273,24 +266,19 @@ PROGRAM_OUT = {**PROGRAM, "required": [*programs.FIELDS, "version", "active", "c
 
 @api("GET", "/program", "The active program.", response=PROGRAM_OUT)
 def get_program() -> ResponseReturnValue:
-    with services().db.session() as session:
-        return jsonify(programs.as_dict(programs.active(session, _shop(session))))
+    return jsonify(programs.active_of(services(), g.shop_id))
 
 
 @api("PUT", "/program", "Create a new active version of the program (history is kept).",
      body=PROGRAM, response=PROGRAM_OUT, status=201)
 def put_program(data: dict[str, Any]) -> ResponseReturnValue:
-    with services().db.session() as session:
-        program = programs.save_version(session, _shop(session), data)
-        return jsonify(programs.as_dict(program)), 201
+    return jsonify(programs.publish(services(), g.shop_id, data)), 201
 
 
 @api("GET", "/program/history", "Every version of the program, newest first.",
      response=_obj(["data"], data={"type": "array", "items": PROGRAM_OUT}))
 def program_history() -> ResponseReturnValue:
-    with services().db.session() as session:
-        return jsonify({"data": [programs.as_dict(p)
-                                 for p in programs.history(session, _shop(session))]})
+    return jsonify({"data": programs.versions(services(), g.shop_id)})
 
 
 # --- customers and ledger ---------------------------------------------------------------
@@ -313,18 +301,9 @@ def upsert_customer(external_id: str, data: dict[str, Any]) -> ResponseReturnVal
     if len(external_id) > 128:
         raise InvalidInput("The customer id is longer than 128 characters.", code="schema",
                            details={"fields": ["external_id"]})
-    svc = services()
-    with svc.db.session() as session:
-        shop = _shop(session)
-        customer, _ = events.upsert_customer(session, shop.id, {**data, "id": external_id},
-                                             shop.locale.split("-")[-1], svc.clock(),
-                                             signing_up=False)
-        for flag in ("consent_email", "consent_sms"):
-            if flag in data:
-                setattr(customer, flag, data[flag])
-        return jsonify({"id": customer.external_id, "name": customer.name,
-                        "email": customer.email, "phone": customer.phone,
-                        "locale": customer.locale})
+    saved = customers.save(services(), g.shop_id, external_id, data)
+    return jsonify({"id": saved.external_id, "name": saved.name, "email": saved.email,
+                    "phone": saved.phone, "locale": saved.locale})
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -343,7 +322,7 @@ LEDGER_ENTRY = _obj(
     created_at=TIME, note=STR)
 
 
-def _entry(e: LedgerEntry) -> dict[str, Any]:
+def _entry(e: customers.LedgerLine) -> dict[str, Any]:
     return {"id": e.id, "side": e.side, "kind": e.kind, "amount": e.amount,
             "currency": e.currency, "status": e.status, "type": e.entry_type,
             "reverses": e.reverses_id, "referral": e.referral_id,
@@ -355,15 +334,8 @@ def _entry(e: LedgerEntry) -> dict[str, Any]:
      query=PAGE, response=page_of(LEDGER_ENTRY))
 def customer_ledger(external_id: str) -> ResponseReturnValue:
     limit, after = _page()
-    with services().db.session() as session:
-        customer = session.scalar(select(Customer).where(Customer.shop_id == g.shop_id,
-                                                         Customer.external_id == external_id))
-        if customer is None:
-            raise NotFound("No such customer.", code="unknown_customer")
-        rows = list(session.scalars(select(LedgerEntry).where(
-            LedgerEntry.customer_id == customer.id, LedgerEntry.id > after)
-            .order_by(LedgerEntry.id).limit(limit + 1)))
-        return _paged(rows, limit, _entry)
+    return _paged(customers.ledger(services(), g.shop_id, external_id, after=after,
+                                   limit=limit), _entry)
 
 
 REFERRAL = _obj(
@@ -372,24 +344,11 @@ REFERRAL = _obj(
     reasons={"type": "array", "items": STR, "description": "fraud rule reason codes"},
     referrer={**NULL_STR, "description": "the shop's customer id"}, friend=NULL_STR,
     code=STR, created_at=TIME, reviewed_at=NULL_TIME)
-_REFERRER, _FRIEND = aliased(Customer), aliased(Customer)
 
 
-def _referral_rows(session: Any, *where: Any, limit: int = 1) -> list[Any]:
-    """Referrals with the shop's ids for both people and the code, in one query."""
-    return list(session.execute(
-        select(Referral, _REFERRER.external_id, _FRIEND.external_id, ReferralCode.code)
-        .join(_REFERRER, _REFERRER.id == Referral.referrer_id)
-        .join(_FRIEND, _FRIEND.id == Referral.friend_id)
-        .join(ReferralCode, ReferralCode.id == Referral.code_id)
-        .where(Referral.shop_id == g.shop_id, *where)
-        .order_by(Referral.id).limit(limit)))
-
-
-def _referral(row: Any) -> dict[str, Any]:
-    r, referrer, friend, code = row
-    return {"id": r.id, "status": r.status, "reasons": list(r.reasons or []),
-            "referrer": referrer, "friend": friend, "code": code,
+def _referral(r: ReferralLine) -> dict[str, Any]:
+    return {"id": r.id, "status": r.status, "reasons": list(r.reasons),
+            "referrer": r.referrer, "friend": r.friend, "code": r.code,
             "created_at": _iso(r.created_at), "reviewed_at": _iso(r.reviewed_at)}
 
 
@@ -401,11 +360,8 @@ def _status_filter() -> str | None:
      query={**PAGE, "status": {"enum": list(REFERRAL_STATUSES)}}, response=page_of(REFERRAL))
 def list_referrals() -> ResponseReturnValue:
     limit, after = _page()
-    status = _status_filter()
-    with services().db.session() as session:
-        where = [Referral.id > after] + ([Referral.status == status] if status else [])
-        rows = _referral_rows(session, *where, limit=limit + 1)
-        return _paged(rows, limit, _referral, key=lambda row: row[0].id)
+    return _paged(referral_list.page(services(), g.shop_id, status=_status_filter(),
+                                     after=after, limit=limit), _referral)
 
 
 # --- review queue -----------------------------------------------------------------------
@@ -414,18 +370,13 @@ def list_referrals() -> ResponseReturnValue:
      response=page_of(REFERRAL))
 def review_queue() -> ResponseReturnValue:
     limit, after = _page()
-    with services().db.session() as session:
-        rows = _referral_rows(session, Referral.status == "flagged", Referral.id > after,
-                              limit=limit + 1)
-        return _paged(rows, limit, _referral, key=lambda row: row[0].id)
+    return _paged(review.queue(services(), g.shop_id, after=after, limit=limit), _referral)
 
 
 def _decide(referral_id: int, decision: review.Decision) -> ResponseReturnValue:
-    svc = services()
-    with svc.db.session() as session:
-        referral = review.decide(session, svc, shop_id=g.shop_id, referral_id=referral_id,
-                                 decision=decision, reviewer="api")
-        return jsonify(_referral(_referral_rows(session, Referral.id == referral.id)[0]))
+    return jsonify(_referral(review.decide_as(services(), shop_id=g.shop_id,
+                                              referral_id=referral_id, decision=decision,
+                                              reviewer="api")))
 
 
 @api("POST", "/review/{referral_id}/approve", "Approve a flagged referral: its rewards "
@@ -446,19 +397,14 @@ def reject_referral(referral_id: int) -> ResponseReturnValue:
 @api("POST", "/keys/rotate", "Issue a new API key (shown once); the old one stops working.",
      response=_obj(["api_key"], api_key=STR))
 def rotate_key() -> ResponseReturnValue:
-    svc = services()
-    with svc.db.session() as session:
-        return jsonify({"api_key": credentials.rotate_api_key(session, _shop(session),
-                                                              svc.clock)})
+    return jsonify({"api_key": credentials.replace_api_key(services(), g.shop_id)})
 
 
 @api("POST", "/webhook-secrets/rotate", "Issue a new webhook secret (shown once); the old "
      "one keeps working for 7 days.", response=_obj(["webhook_secret"], webhook_secret=STR))
 def rotate_webhook_secret() -> ResponseReturnValue:
-    svc = services()
-    with svc.db.session() as session:
-        return jsonify({"webhook_secret": credentials.rotate_webhook_secret(
-            session, _shop(session), svc.box, svc.clock)})
+    return jsonify({"webhook_secret": credentials.replace_webhook_secret(services(),
+                                                                         g.shop_id)})
 
 
 RATE = {"type": ["number", "null"], "description": "null when the divisor is 0"}
@@ -504,17 +450,13 @@ KPIS = {"type": "object", "required": [
                            "to": {"type": "string", "format": "date"},
                            "interval": {"enum": list(analytics.INTERVALS)}})
 def kpis() -> ResponseReturnValue:
-    svc = services()
     empty = [name for name in ("from", "to") if request.args.get(name) == ""]
     if empty:
         raise InvalidInput("Leave a date out rather than empty.", code="schema",
                            details={"fields": empty})
-    period = analytics.parse_period(request.args.get("from"), request.args.get("to"))
-    with svc.db.session() as session:
-        return jsonify(analytics.kpis(session, g.shop_id, today=svc.clock().date(),
-                                      period=period,
-                                      interval=request.args.get("interval", "day"))
-                       .as_dict())
+    return jsonify(analytics.report(services(), g.shop_id, start=request.args.get("from"),
+                                    end=request.args.get("to"),
+                                    interval=request.args.get("interval", "day")).as_dict())
 
 
 # --- the shop's online store ------------------------------------------------------------
@@ -555,9 +497,6 @@ STORE_OUT = _obj(["platform", "store_url", "api_version", "token_hint", "gift_ca
      "kept sealed; webhooks are registered and the friends' discounts created by a job.",
      body=STORE, response=STORE_OUT)
 def put_store(data: dict[str, Any]) -> ResponseReturnValue:
-    from core.stores import connections
-
-    svc = services()
     shopify_shop = data["platform"] == "shopify"
     req = connections.ConnectRequest(
         platform=data["platform"],
@@ -567,18 +506,13 @@ def put_store(data: dict[str, Any]) -> ResponseReturnValue:
         consumer_secret=data.get("consumer_secret", ""),
         api_version=str(data.get("api_version") or connections.SHOPIFY_API_VERSION),
         gift_card_rewards=data.get("gift_card_rewards", False))
-    with svc.db.session() as session:
-        return jsonify(connections.connect(session, svc, _shop(session), req).as_dict())
+    return jsonify(connections.connect_store(services(), g.shop_id, req).as_dict())
 
 
 @api("GET", "/store", "The connected store and its status (last webhook, last error).",
      response=STORE_OUT)
 def get_store() -> ResponseReturnValue:
-    from core.stores import connections
-
-    svc = services()
-    with svc.db.session() as session:
-        return jsonify(connections.status(session, svc, _shop(session)).as_dict())
+    return jsonify(connections.store_status(services(), g.shop_id).as_dict())
 
 
 # --- the document -------------------------------------------------------------------------

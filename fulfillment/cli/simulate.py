@@ -9,14 +9,14 @@ from pathlib import Path
 
 import click
 
+from core.services import Services
 from fulfillment.cli.services import make_services
-from fulfillment.simulator.turns import SimulationResult
+from fulfillment.simulator.turns import SimulationResult, Simulator
 from voice.simulation.requests import PLATFORMS
 
 
-def _simulator():  # type: ignore[no-untyped-def]
+def _simulator() -> tuple[Simulator, Services]:
     from fulfillment.app import create_app
-    from fulfillment.simulator.turns import Simulator
 
     services = make_services(embedded_worker=False)
     return Simulator(create_app(services=services), services), services

@@ -113,7 +113,8 @@ class SandboxKeys:
         signer = crypt.RSASigner.from_string(key_pem(self.google_key).decode(), GOOGLE_KID)
         claims = {"iss": "https://accounts.google.com", "aud": audience, "sub": "sandbox",
                   "email": email, "email_verified": True, "iat": now, "exp": now + lifetime}
-        return jwt.encode(signer, claims).decode()
+        token: bytes = jwt.encode(signer, claims)
+        return token.decode()
 
     def google_certs(self) -> dict[str, str]:
         return {GOOGLE_KID: pem(self.google_cert).decode()}

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
 
-from core import referrals
+from core import simulation
 from core.errors import Forbidden, NotFound
-from core.models import Customer, Message, Shop, VoiceIdentity
 from core.services import Services
 from fulfillment.simulator.capture import TurnCapture
 from fulfillment.simulator.sandbox_keys import sandbox_keys
@@ -92,30 +90,10 @@ class Simulator:
         if platform not in PLATFORMS:
             raise NotFound(f"Unknown platform {platform!r}; choose from {PLATFORMS}.",
                            code="unknown_platform")
-        with self.services.db.session() as session:
-            found = referrals.shop_by_slug(session, shop)
-            skill = found.setting("alice_skill_id" if platform == "alice" else
-                                  "alexa_skill_id") or ""
-            user_id = self._voice_user(session, found.id, ASSISTANT[platform], user)
-        return Conversation(platform, shop, locale, user_id, skill, screen)
-
-    @staticmethod
-    def _voice_user(session: Any, shop_id: int, assistant: str, user: str) -> str:
-        """`alex` -> that customer's voice id (made if missing); `new` -> an unknown one."""
-        if user in ("new", "anonymous", ""):
-            return f"sandbox-new-{assistant}-{shop_id}"
-        customer = session.scalar(select(Customer).where(Customer.shop_id == shop_id,
-                                                         Customer.external_id == user))
-        if customer is None:
-            raise NotFound(f"No customer {user!r} in this shop.", code="unknown_customer")
-        identity = session.scalar(select(VoiceIdentity).where(
-            VoiceIdentity.customer_id == customer.id, VoiceIdentity.assistant == assistant))
-        if identity is None:
-            identity = VoiceIdentity(shop_id=shop_id, assistant=assistant,
-                                     assistant_user_id=f"sandbox-{assistant}-{customer.id}",
-                                     customer_id=customer.id)
-            session.add(identity)
-        return identity.assistant_user_id
+        who = simulation.caller(self.services, shop, assistant=ASSISTANT[platform],
+                                skill_setting="alice_skill_id" if platform == "alice" else
+                                "alexa_skill_id", user=user)
+        return Conversation(platform, shop, locale, who.voice_user, who.skill_id, screen)
 
     def say(self, conv: Conversation, text: str,
             headers: dict[str, str] | None = None) -> SimulationResult:
@@ -124,7 +102,7 @@ class Simulator:
         if text.strip():
             understood = understand(text, conv.locale)
             said = Utterance(text, understood.intent, dict(understood.slots))
-            score, near = understood.score, [list(n) for n in understood.near_misses]
+            score, near = understood.score, list(understood.near_misses)
         else:
             said, score, near = Utterance("", LAUNCH), 1.0, []
         body = build(conv, said, self.services.clock())
@@ -145,7 +123,8 @@ class Simulator:
                                                                      answer.end_session),
             card=answer.card if answer else None, image=answer.image if answer else None,
             link=answer.link if answer else None,
-            messages=self._messages(conv.shop, capture.message_ids),
+            messages=simulation.turn_messages(self.services, conv.shop,
+                                              capture.message_ids),
             request=body, response=payload, status=response.status_code,
             handled_intent=replies[-1].intent if replies else "")
 
@@ -155,21 +134,7 @@ class Simulator:
         if conv.platform == "alexa":
             return keys.alexa_headers(raw)
         if conv.platform.startswith("dialogflow"):
-            with self.services.db.session() as session:
-                shop = referrals.shop_by_slug(session, conv.shop)
-                audience = shop.setting("dialogflow_audience") or ""
-                agent = shop.setting("dialogflow_service_agent") or ""
-            return {"Authorization": f"Bearer {keys.google_id_token(audience, agent)}"}
+            google = simulation.google_audience(self.services, conv.shop)
+            return {"Authorization": "Bearer " + keys.google_id_token(google.audience,
+                                                                      google.service_agent)}
         return {}
-
-    def _messages(self, shop: str, message_ids: list[int]) -> list[dict[str, Any]]:
-        """The rows the turn named, and only if they are the simulated shop's."""
-        if not message_ids:
-            return []
-        with self.services.db.session() as session:
-            rows = session.scalars(
-                select(Message).join(Shop, Shop.id == Message.shop_id)
-                .where(Message.id.in_(message_ids), Shop.slug == shop)
-                .order_by(Message.id)).all()
-            return [{"id": m.id, "kind": m.kind, "channel": m.channel, "to": m.recipient,
-                     "status": m.status, "context": m.context} for m in rows]

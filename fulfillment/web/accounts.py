@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from core import staff_accounts
 from core.accounts import Role
-from core.messaging import rendering
-from core.models import Message, Shop
 from core.sandbox import is_sandbox
 from core.signed_tokens import BadToken
 from core.staff_accounts import FieldErrors, SignIn
@@ -39,8 +36,8 @@ def login() -> ResponseReturnValue:
         email = forms.field("email")
         outcome = staff_accounts.sign_in(services(), email, forms.field("password"),
                                          request.remote_addr or "unknown")
-        if outcome.status is SignIn.OK and outcome.staff is not None:
-            sign_in(outcome.staff)
+        if outcome.status is SignIn.OK and outcome.grant is not None:
+            sign_in(outcome.grant)
             return redirect(target)
         status, error = 401, "Wrong email or password."
         if outcome.status is SignIn.UNVERIFIED:
@@ -110,13 +107,7 @@ def verify(token: str) -> ResponseReturnValue:
 @public("asks for a new verification link; says the same whether or not the account exists")
 def resend_verification() -> ResponseReturnValue:
     if request.method == "POST":
-        email = forms.field("email").strip().lower()
-        with services().db.session() as db:
-            from core.models import StaffUser
-
-            staff = db.scalar(select(StaffUser).where(StaffUser.email == email))
-            if staff is not None and staff.email_verified_at is None and staff.password_hash:
-                staff_accounts.send_verification(db, services(), staff)
+        staff_accounts.resend_verification(services(), forms.field("email"))
         return render_template("web/message.html", title="Check your email",
                                message="If that account waits for confirmation, a new link "
                                "is on its way.", sandbox=_sandbox())
@@ -141,9 +132,7 @@ def forgot() -> ResponseReturnValue:
 def _set_password(purpose: str, token: str, title: str) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     try:
-        with services().db.session() as db:
-            staff = staff_accounts.check_token(db, services(), purpose, token)
-            email = staff.email
+        email = staff_accounts.link_email(services(), purpose, token)
     except BadToken as exc:
         return render_template("web/message.html", title="Link not valid",
                                message=exc.message), 400
@@ -153,18 +142,16 @@ def _set_password(purpose: str, token: str, title: str) -> ResponseReturnValue:
             errors = {"confirm": "The two passwords differ."}
         else:
             try:
-                with services().db.session() as db:
-                    staff = staff_accounts.set_password(
-                        db, services(), purpose, token, password,
-                        display_name=forms.field("display_name") if purpose != "reset"
-                        else None)
-                    sign_in(staff)
+                grant = staff_accounts.choose_password(
+                    services(), purpose, token, password,
+                    display_name=forms.field("display_name") if purpose != "reset" else None)
             except FieldErrors as exc:
                 errors = exc.fields
             except BadToken as exc:
                 return render_template("web/message.html", title="Link not valid",
                                        message=exc.message), 400
             else:
+                sign_in(grant)
                 return redirect(url_for("web.account"))
     return render_template("web/set_password.html", title=title, email=email,
                            errors=errors, ask_name=purpose != "reset"), 422 if errors else 200
@@ -193,16 +180,5 @@ def welcome(token: str) -> ResponseReturnValue:
 def sandbox_outbox() -> ResponseReturnValue:
     if not _sandbox():
         abort(404)
-    with services().db.session() as db:
-        rows = db.execute(select(Message, Shop.name).join(Shop, Shop.id == Message.shop_id)
-                          .where(Message.kind.in_(staff_accounts.STAFF_KINDS))
-                          .order_by(Message.id.desc()).limit(50)).all()
-        mails = []
-        for message, shop_name in rows:
-            rendered = rendering.render(message.kind, message.locale,
-                                        dict(message.context or {}))
-            mails.append({"id": message.id, "to": message.recipient, "status": message.status,
-                          "subject": rendered.subject, "text": rendered.text,
-                          "link": (message.context or {}).get("link", ""),
-                          "shop": shop_name, "at": message.created_at})
-    return render_template("web/sandbox_outbox.html", mails=mails)
+    return render_template("web/sandbox_outbox.html",
+                           mails=staff_accounts.sandbox_mails(services()))

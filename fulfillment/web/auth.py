@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import abort, g, jsonify, redirect, request, session, url_for
-from sqlalchemy import select
 
-from core import accounts
+from core import shops, staff_accounts
 from core.accounts import Role
-from core.models import Shop, StaffUser
+from core.shops import ShopRef
+from core.staff_accounts import Grant, StaffMember
 from fulfillment.context import services
 
 SESSION_STAFF = "staff_id"
@@ -55,19 +55,7 @@ class Policy:
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class Staff:
-    id: int
-    shop_id: int | None  # None: the operator's staff (their role holds in every shop)
-    role: Role
-    email: str
-    display_name: str
-
-    def can(self, need: Role) -> bool:
-        return accounts.allows(self.role, need)
-
-    def sees_shop(self, shop_id: int) -> bool:
-        return self.shop_id is None or self.shop_id == shop_id
+Staff = StaffMember  # id, shop_id, role, email, display_name; can(), sees_shop()
 
 
 def policy_of(view: Callable[..., Any]) -> Policy | None:
@@ -97,34 +85,25 @@ def current_staff() -> Staff | None:
     staff: Staff | None = None
     staff_id = session.get(SESSION_STAFF)
     if isinstance(staff_id, int):
-        with services().db.session() as db:
-            row = db.get(StaffUser, staff_id)
-            role = accounts.parse_role(row.role) if row is not None else None
-            if row is not None and role is not None and row.password_hash and \
-                    session.get("pw") in (None, _password_mark(row.password_hash)):
-                staff = Staff(row.id, row.shop_id, role, row.email, row.display_name)
+        mark = session.get("pw")
+        staff = staff_accounts.signed_in(services(), staff_id,
+                                         None if mark is None else str(mark))
         if staff is None:
             session.clear()  # the account is gone, demoted to nothing, or its password changed
     g.referrals_staff = staff
     return staff
 
 
-def sign_in(row: StaffUser) -> None:
-    """Start a fresh session for `row` (a new CSRF token; no fixation of the old cookie)."""
+def sign_in(grant: Grant) -> None:
+    """Start a fresh session for `grant` (a new CSRF token; no fixation of the old
+    cookie)."""
     import secrets
 
     session.clear()
-    session[SESSION_STAFF] = row.id
-    session["pw"] = _password_mark(row.password_hash)
+    session[SESSION_STAFF] = grant.staff_id
+    session["pw"] = grant.password_mark
     session["csrf"] = secrets.token_urlsafe(32)
     g.pop("referrals_staff", None)
-
-
-def _password_mark(password_hash: str) -> str:
-    """A short fingerprint of the hash: changing the password ends every other session."""
-    from core.hashing import token_hash
-
-    return token_hash(password_hash)[:16]
 
 
 def login_url() -> str:
@@ -160,29 +139,21 @@ def require_role(role: Role) -> Callable[[F], F]:
     return decorate
 
 
-def shop_for_staff(slug: str) -> Shop:
-    """The shop named by `slug`, detached, if the signed-in staff may see it; 403 otherwise
-    (an unknown slug is a 403 too, so slugs cannot be probed)."""
+def shop_for_staff(slug: str) -> ShopRef:
+    """The shop named by `slug` if the signed-in staff may see it; 403 otherwise (an
+    unknown slug is a 403 too, so slugs cannot be probed)."""
     staff = current_staff()
     if staff is None:
         abort(401)
-    with services().db.session() as db:
-        shop = db.scalar(select(Shop).where(Shop.slug == slug))
-        if shop is None or not staff.sees_shop(shop.id):
-            abort(403, "Not your shop.")
-        db.expunge(shop)
-        return shop
+    found = shops.visible_to(services(), staff.shop_id, slug=slug)
+    if not found:
+        abort(403, "Not your shop.")
+    return found[0]
 
 
-def visible_shops() -> list[Shop]:
-    """The shops the signed-in staff may see (detached), by name."""
+def visible_shops() -> list[ShopRef]:
+    """The shops the signed-in staff may see, by name."""
     staff = current_staff()
     if staff is None:
         return []
-    with services().db.session() as db:
-        query = select(Shop).order_by(Shop.name)
-        if staff.shop_id is not None:
-            query = query.where(Shop.id == staff.shop_id)
-        shops = list(db.scalars(query))
-        db.expunge_all()
-        return shops
+    return shops.visible_to(services(), staff.shop_id)

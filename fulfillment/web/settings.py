@@ -10,13 +10,14 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from core import credentials, outbound, shop_settings, staff_accounts, webhook_settings
 from core.accounts import API_KEY_ROLES, Role
-from core.models import WEBHOOK_EVENT_TYPES, Shop, ShopCredential, StaffUser
+from core.credentials import KeyState
 from core.sandbox import is_sandbox
+from core.shops import ShopRef
 from core.staff_accounts import FieldErrors
+from core.webhook_settings import WEBHOOK_EVENT_TYPES, Change
 from fulfillment.context import services
 from fulfillment.web import forms
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
@@ -29,7 +30,7 @@ def _local() -> bool:
     return is_sandbox(services().settings)
 
 
-def _nav(shop: Shop) -> dict[str, Any]:
+def _nav(shop: ShopRef) -> dict[str, Any]:
     staff = current_staff()
     return {"shop": shop, "staff": staff, "Role": Role}
 
@@ -42,7 +43,7 @@ def general(slug: str) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
     errors: dict[str, str] = {}
     saved = False
-    values = shop_settings.GeneralSettings.of(shop)
+    values = shop_settings.general(services(), shop.id)
     form: dict[str, Any] = {}
     if request.method == "POST":
         form = {name: forms.field(name) for name in (
@@ -50,15 +51,12 @@ def general(slug: str) -> ResponseReturnValue:
             *(f"invocation_{lang}" for lang in ("en", "de", "ru")))}
         form["locales"] = [x[:20] for x in request.form.getlist("locales")[:10]]
         try:
-            with services().db.session() as db:
-                shop_settings.update(db, shop.id, form, local=_local())
+            values = shop_settings.change_general(services(), shop.id, form, local=_local())
         except FieldErrors as exc:
             errors = exc.fields
         else:
-            services().shops.forget(shop.slug)
             saved = True
             shop = shop_for_staff(slug)
-            values = shop_settings.GeneralSettings.of(shop)
             form = {}
     return render_template("web/settings_general.html", **_nav(shop), values=values,
                            form=form, errors=errors, saved=saved,
@@ -68,20 +66,17 @@ def general(slug: str) -> ResponseReturnValue:
 
 # --- keys ------------------------------------------------------------------------------
 
-def _keys_page(shop: Shop, *, shown: dict[str, str] | None = None,
+def _state(key: credentials.KeyLine) -> str:
+    if key.state is KeyState.EXPIRING and key.expires_at is not None:
+        return "expires " + key.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    return key.state.value
+
+
+def _keys_page(shop: ShopRef, *, shown: dict[str, str] | None = None,
                errors: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
-    with services().db.session() as db:
-        rows = list(db.scalars(select(ShopCredential).where(ShopCredential.shop_id == shop.id)
-                               .order_by(ShopCredential.id.desc())))
-        db.expunge_all()
-    now = services().clock()
-    keys = [{"id": r.id, "kind": r.kind, "prefix": r.prefix, "label": r.label,
-             "role": credentials.api_key_role(r) if r.kind == credentials.API_KEY else "",
-             "created_at": r.created_at, "state": "revoked" if r.revoked_at else (
-                 "expires " + r.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-                 if r.expires_at and r.expires_at > now else
-                 ("expired" if r.expires_at else "live"))}
-            for r in rows if r.kind in (credentials.API_KEY, credentials.WEBHOOK_SECRET)]
+    keys = [{"id": k.id, "kind": k.kind, "prefix": k.prefix, "label": k.label,
+             "role": k.role or "", "created_at": k.created_at, "state": _state(k)}
+            for k in credentials.key_lines(services(), shop.id)]
     return render_template("web/settings_keys.html", **_nav(shop), keys=keys,
                            shown=shown or {}, errors=errors or {},
                            key_roles=API_KEY_ROLES), status
@@ -106,8 +101,7 @@ def create_api_key(slug: str) -> ResponseReturnValue:
         errors["label"] = "Use at most 100 characters."
     if errors:
         return _keys_page(shop, errors=errors, status=422)
-    with services().db.session() as db:
-        key = credentials.add_api_key(db, db.merge(shop), role=Role(role), label=label)
+    key = credentials.issue_api_key(services(), shop.id, role=Role(role), label=label)
     return _keys_page(shop, shown={"API key": key})
 
 
@@ -117,9 +111,7 @@ def rotate_webhook_secret(slug: str) -> ResponseReturnValue:
     """A new signing secret for the events the shop sends us; the old one keeps working
     for the overlap (core.credentials.ROTATION_OVERLAP)."""
     shop = shop_for_staff(slug)
-    with services().db.session() as db:
-        secret = credentials.rotate_webhook_secret(db, db.merge(shop), services().box,
-                                                   services().clock)
+    secret = credentials.replace_webhook_secret(services(), shop.id)
     return _keys_page(shop, shown={"Webhook signing secret": secret})
 
 
@@ -127,27 +119,20 @@ def rotate_webhook_secret(slug: str) -> ResponseReturnValue:
 @require_role(Role.MANAGER)
 def revoke_key(slug: str, key_id: int) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
-    with services().db.session() as db:
-        row = db.get(ShopCredential, key_id)
-        found = row is not None and row.shop_id == shop.id
-        if row is not None and found and row.revoked_at is None:
-            row.revoked_at = services().clock()
-    if not found:
+    if not credentials.revoke(services(), shop.id, key_id):
         return _keys_page(shop, errors={"key": "No such key in this shop."}, status=404)
     return redirect(url_for("settings.keys", slug=shop.slug))
 
 
 # --- outbound webhooks -----------------------------------------------------------------
 
-def _webhooks_page(shop: Shop, *, shown: dict[str, str] | None = None,
+def _webhooks_page(shop: ShopRef, *, shown: dict[str, str] | None = None,
                    errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
                    status: int = 200) -> ResponseReturnValue:
-    with services().db.session() as db:
-        eps = webhook_settings.endpoints(db, shop.id)
-        rows = webhook_settings.deliveries(db, shop.id)
-        db.expunge_all()
-    return render_template("web/settings_webhooks.html", **_nav(shop), endpoints=eps,
-                           deliveries=rows, event_types=WEBHOOK_EVENT_TYPES,
+    seen = webhook_settings.overview(services(), shop.id)
+    return render_template("web/settings_webhooks.html", **_nav(shop),
+                           endpoints=seen.endpoints, deliveries=seen.deliveries,
+                           event_types=WEBHOOK_EVENT_TYPES,
                            shown=shown or {}, errors=errors or {}, form=form or {},
                            local=_local()), status
 
@@ -164,12 +149,11 @@ def save_webhook(slug: str) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
     event_type, url = forms.field("event_type"), forms.field("url").strip()
     try:
-        with services().db.session() as db:
-            saved = webhook_settings.save(db, services(), shop_id=shop.id,
-                                          event_type=event_type, url=url)
+        secret = webhook_settings.change(services(), shop.id, Change.SAVE,
+                                         event_type=event_type, url=url)
     except FieldErrors as exc:
         return _webhooks_page(shop, errors=exc.fields, form={event_type: url}, status=422)
-    shown = {f"Signing secret for {event_type}": saved.secret} if saved.secret else {}
+    shown = {f"Signing secret for {event_type}": secret} if secret else {}
     return _webhooks_page(shop, shown=shown)
 
 
@@ -179,12 +163,12 @@ def rotate_endpoint_secret(slug: str) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
     event_type = forms.field("event_type")
     try:
-        with services().db.session() as db:
-            secret = webhook_settings.rotate_secret(db, services(), shop_id=shop.id,
-                                                    event_type=event_type)
+        secret = webhook_settings.change(services(), shop.id, Change.ROTATE,
+                                         event_type=event_type)
     except FieldErrors as exc:
         return _webhooks_page(shop, errors=exc.fields, status=422)
-    return _webhooks_page(shop, shown={f"Signing secret for {event_type}": secret})
+    shown = {f"Signing secret for {event_type}": secret} if secret else {}
+    return _webhooks_page(shop, shown=shown)
 
 
 @bp.post("/<slug>/webhooks/remove")
@@ -192,8 +176,8 @@ def rotate_endpoint_secret(slug: str) -> ResponseReturnValue:
 def remove_webhook(slug: str) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
     try:
-        with services().db.session() as db:
-            webhook_settings.remove(db, shop_id=shop.id, event_type=forms.field("event_type"))
+        webhook_settings.change(services(), shop.id, Change.REMOVE,
+                                event_type=forms.field("event_type"))
     except FieldErrors as exc:
         return _webhooks_page(shop, errors=exc.fields, status=422)
     return redirect(url_for("settings.webhooks", slug=shop.slug))
@@ -211,13 +195,11 @@ def resend_delivery(slug: str, delivery_id: int) -> ResponseReturnValue:
 
 # --- team ------------------------------------------------------------------------------
 
-def _team_page(shop: Shop, *, errors: dict[str, str] | None = None,
+def _team_page(shop: ShopRef, *, errors: dict[str, str] | None = None,
                form: dict[str, str] | None = None, invited: str = "",
                status: int = 200) -> ResponseReturnValue:
-    with services().db.session() as db:
-        members = staff_accounts.team(db, shop.id)
-        db.expunge_all()
-    return render_template("web/settings_team.html", **_nav(shop), members=members,
+    return render_template("web/settings_team.html", **_nav(shop),
+                           members=staff_accounts.members(services(), shop.id),
                            errors=errors or {}, form=form or {}, invited=invited,
                            roles=list(Role)), status
 
@@ -228,22 +210,13 @@ def team(slug: str) -> ResponseReturnValue:
     return _team_page(shop_for_staff(slug))
 
 
-def _me() -> StaffUser:
-    staff = current_staff()
-    assert staff is not None  # require_role ran
-    with services().db.session() as db:
-        row = db.get(StaffUser, staff.id)
-        assert row is not None
-        db.expunge(row)
-        return row
-
-
 @bp.post("/<slug>/team/invite")
 @require_role(Role.OWNER)
 def invite(slug: str) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
     form = forms.fields("email", "role")
-    inviter = _me()
+    inviter = current_staff()
+    assert inviter is not None  # require_role ran
     try:
         with services().db.session() as db:
             staff_accounts.invite(db, services(), shop_id=shop.id, inviter=inviter, **form)

@@ -22,7 +22,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 def _check_twilio_signature() -> None:
     svc = services()
-    token = (svc.settings.twilio or {}).get("auth_token")
+    token = svc.settings.twilio.auth_token if svc.settings.twilio else ""
     if not svc.settings.verify_requests:
         return
     if not token:

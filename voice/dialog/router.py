@@ -25,17 +25,17 @@ from voice.dialog.state import (
     AWAIT_REMINDER_CONFIRM,
     AWAIT_REMINDER_DAY,
 )
-from voice.turn import LAUNCH, SESSION_ENDED, Reply, Speech, Turn
+from voice.turn import LAUNCH, SESSION_ENDED, Intent, Reply, Speech, Turn
 
 log = logging.getLogger(__name__)
 Handler = Callable[[DialogContext], Reply]
 CustomerHandler = Callable[[DialogContext, Customer], Reply]
 
 # Intents that always win over a pending question.
-ESCAPES = {"Stop", "Cancel", "Help", "WhatCanYouDo", "NavigateHome", "Repeat", LAUNCH,
-           SESSION_ENDED}
-ANSWERS = {"ProvideContact", "ProvideCode", "SendInvite", "Fallback", "Yes", "No",
-           "ShareProgram", "SetReminder"}
+ESCAPES = {Intent.STOP, Intent.CANCEL, Intent.HELP, Intent.WHAT_CAN_YOU_DO, Intent.NAVIGATE_HOME,
+           Intent.REPEAT, LAUNCH, SESSION_ENDED}
+ANSWERS = {Intent.PROVIDE_CONTACT, Intent.PROVIDE_CODE, Intent.SEND_INVITE, Intent.FALLBACK,
+           Intent.YES, Intent.NO, Intent.SHARE_PROGRAM, Intent.SET_REMINDER}
 # Yes / No questions about one pending thing: (on yes, on no).
 CONFIRMATIONS: dict[str, tuple[Callable[..., Reply], Callable[[DialogContext], Reply]]] = {
     AWAIT_REMINDER_CONFIRM: (reminders.confirmed, reminders.declined),
@@ -43,9 +43,9 @@ CONFIRMATIONS: dict[str, tuple[Callable[..., Reply], Callable[[DialogContext], R
 }
 # Flow 11 (reminders, digest): intents that need a linked customer.
 RETURNING: dict[str, CustomerHandler] = {
-    "SetReminder": reminders.set_reminder, "StopReminders": reminders.stop_reminders,
-    "ListReminders": reminders.list_reminders, "SubscribeDigest": digest.subscribe,
-    "SubscribeDigestOnNews": digest.subscribe_on_news, "StopDigest": digest.stop,
+    Intent.SET_REMINDER: reminders.set_reminder, Intent.STOP_REMINDERS: reminders.stop_reminders,
+    Intent.LIST_REMINDERS: reminders.list_reminders, Intent.SUBSCRIBE_DIGEST: digest.subscribe,
+    Intent.SUBSCRIBE_DIGEST_ON_NEWS: digest.subscribe_on_news, Intent.STOP_DIGEST: digest.stop,
 }
 
 
@@ -67,7 +67,7 @@ def handle(turn: Turn, services: Services) -> Reply:
 
 def route(ctx: DialogContext) -> Reply:
     intent = ctx.turn.intent
-    if intent == "Cancel":  # says whether something pending was dropped
+    if intent == Intent.CANCEL:  # says whether something pending was dropped
         return basics.cancel(ctx)
     if ctx.state.awaiting and intent not in ESCAPES and intent in ANSWERS:
         reply = _answer(ctx, ctx.state.awaiting, intent)
@@ -75,29 +75,29 @@ def route(ctx: DialogContext) -> Reply:
             return reply
     ctx.state.clear()
     simple: dict[str, Handler] = {
-        LAUNCH: basics.launch, "Help": basics.help_, "WhatCanYouDo": basics.help_,
-        "Stop": basics.stop, "Cancel": basics.cancel, "Repeat": basics.repeat,
-        "NavigateHome": basics.launch, SESSION_ENDED: basics.session_ended,
-        "ExplainProgram": info.explain, "Fallback": basics.fallback,
-        "DeleteMyData": my_data.delete_my_data,
+        LAUNCH: basics.launch, Intent.HELP: basics.help_, Intent.WHAT_CAN_YOU_DO: basics.help_,
+        Intent.STOP: basics.stop, Intent.CANCEL: basics.cancel, Intent.REPEAT: basics.repeat,
+        Intent.NAVIGATE_HOME: basics.launch, SESSION_ENDED: basics.session_ended,
+        Intent.EXPLAIN_PROGRAM: info.explain, Intent.FALLBACK: basics.fallback,
+        Intent.DELETE_MY_DATA: my_data.delete_my_data,
     }
     if intent in simple:
         return simple[intent](ctx)
     needs_customer: dict[str, CustomerHandler] = {
-        "ShareProgram": share.share_program, "MyReferrals": info.my_referrals,
-        "RewardBalance": info.balance, "SendInvite": _send_invite,
-        "LinkAccount": _already_linked, **RETURNING,
+        Intent.SHARE_PROGRAM: share.share_program, Intent.MY_REFERRALS: info.my_referrals,
+        Intent.REWARD_BALANCE: info.balance, Intent.SEND_INVITE: _send_invite,
+        Intent.LINK_ACCOUNT: _already_linked, **RETURNING,
     }
     if intent in needs_customer:
         if ctx.customer is None:
             ctx.state.channel = ctx.turn.slots.get("channel")
             return pairing.start(ctx, intent)
         return needs_customer[intent](ctx, ctx.customer)
-    if intent == "ProvideContact" and _has_contact(ctx):
+    if intent == Intent.PROVIDE_CONTACT and _has_contact(ctx):
         # A bare number or email said when nothing was asked: offer to send the invite
         # there ("Shall I send your invite to +1 415-555-0199?"), never send unasked.
         if ctx.customer is None:
-            return pairing.start(ctx, "SendInvite")
+            return pairing.start(ctx, Intent.SEND_INVITE)
         return share.friend_contact_heard(ctx, unsolicited=True)
     # Yes / No / answers with nothing pending, or an intent we do not know.
     return basics.fallback(ctx)
@@ -105,45 +105,47 @@ def route(ctx: DialogContext) -> Reply:
 
 def _answer(ctx: DialogContext, awaiting: str, intent: str) -> Reply | None:
     customer = ctx.customer
-    if awaiting == AWAIT_OFFER_SHARE and intent in ("Yes", "No"):
+    if awaiting == AWAIT_OFFER_SHARE and intent in (Intent.YES, Intent.NO):
         ctx.state.clear()
-        if intent == "No":
+        if intent == Intent.NO:
             return ctx.ask(Speech.of(ctx._("Alright."), basics.options(ctx),
                                      ctx._("What would you like to do?")),
                            Speech.of(basics.options(ctx)))
         if customer is None:
-            return pairing.start(ctx, "ShareProgram")
+            return pairing.start(ctx, Intent.SHARE_PROGRAM)
         return share.share_program(ctx, customer)
-    if awaiting == AWAIT_PAIR_CONTACT and intent in ("ProvideContact", "SendInvite", "Fallback"):
+    if awaiting == AWAIT_PAIR_CONTACT and intent in (Intent.PROVIDE_CONTACT, Intent.SEND_INVITE,
+                                                     Intent.FALLBACK):
         return pairing.contact_heard(ctx)
-    if awaiting == AWAIT_PAIR_CODE and intent in ("ProvideCode", "ProvideContact", "Fallback"):
+    if awaiting == AWAIT_PAIR_CODE and intent in (Intent.PROVIDE_CODE, Intent.PROVIDE_CONTACT,
+                                                  Intent.FALLBACK):
         return pairing.code_heard(ctx, resume)
     if customer is None:
         return None
-    if awaiting == AWAIT_ERASE_CONFIRM and intent in ("Yes", "No"):
-        return my_data.confirmed(ctx) if intent == "Yes" else my_data.declined(ctx)
-    if awaiting in CONFIRMATIONS and intent in ("Yes", "No"):
+    if awaiting == AWAIT_ERASE_CONFIRM and intent in (Intent.YES, Intent.NO):
+        return my_data.confirmed(ctx) if intent == Intent.YES else my_data.declined(ctx)
+    if awaiting in CONFIRMATIONS and intent in (Intent.YES, Intent.NO):
         yes, no = CONFIRMATIONS[awaiting]
-        return yes(ctx, customer) if intent == "Yes" else no(ctx)
-    if awaiting == AWAIT_REMINDER_DAY and intent in ("SetReminder", "Fallback"):
+        return yes(ctx, customer) if intent == Intent.YES else no(ctx)
+    if awaiting == AWAIT_REMINDER_DAY and intent in (Intent.SET_REMINDER, Intent.FALLBACK):
         return reminders.day_heard(ctx, customer)
     if awaiting == AWAIT_OFFER_FRIEND:
-        if intent == "Yes":
+        if intent == Intent.YES:
             return share.ask_friend_contact(ctx)
-        if intent == "No":
+        if intent == Intent.NO:
             return ctx.tell(Speech.of(ctx._("Alright. Happy sharing, goodbye!")))
-        if intent in ("ProvideContact", "SendInvite") and _has_contact(ctx):
+        if intent in (Intent.PROVIDE_CONTACT, Intent.SEND_INVITE) and _has_contact(ctx):
             return share.friend_contact_heard(ctx)
-    if awaiting == AWAIT_FRIEND_CONTACT and intent in ("ProvideContact", "SendInvite",
-                                                       "Fallback"):
+    if awaiting == AWAIT_FRIEND_CONTACT and intent in (Intent.PROVIDE_CONTACT, Intent.SEND_INVITE,
+                                                       Intent.FALLBACK):
         return share.friend_contact_heard(ctx)
     if awaiting == AWAIT_FRIEND_CONFIRM:
-        if intent == "Yes":
+        if intent == Intent.YES:
             return share.send_to_friend(ctx, customer)
-        if intent == "No":
+        if intent == Intent.NO:
             ctx.state.contact = {}
             return share.ask_friend_contact(ctx)
-        if intent in ("ProvideContact", "SendInvite") and _has_contact(ctx):
+        if intent in (Intent.PROVIDE_CONTACT, Intent.SEND_INVITE) and _has_contact(ctx):
             return share.friend_contact_heard(ctx)
     return None
 
@@ -166,12 +168,12 @@ def _already_linked(ctx: DialogContext, customer: Customer) -> Reply:
 def resume(ctx: DialogContext, customer: Customer) -> Reply:
     """After pairing, do what they originally asked for."""
     after = ctx.turn.intent
-    if after == "LinkAccount":
+    if after == Intent.LINK_ACCOUNT:
         return ctx.ask(Speech.of(basics.options(ctx)))
-    if after == "SendInvite":
+    if after == Intent.SEND_INVITE:
         return share.ask_friend_contact(ctx)
     handlers: dict[str, CustomerHandler] = {
-        "ShareProgram": share.share_program, "MyReferrals": info.my_referrals,
-        "RewardBalance": info.balance, **RETURNING,
+        Intent.SHARE_PROGRAM: share.share_program, Intent.MY_REFERRALS: info.my_referrals,
+        Intent.REWARD_BALANCE: info.balance, **RETURNING,
     }
     return handlers.get(after, share.share_program)(ctx, customer)

@@ -404,30 +404,31 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
     wanted = lm.intents[best].slots if best in lm.intents else {}
     values = {"email": found.email, "phone": found.phone, "pin": found.pin,
               "channel": found.channel}
-    slots = {name: values[name] for name in wanted if values.get(name)}
+    slots = {name: value for name in wanted if (value := values.get(name))}
     if "email" in slots and "phone" in slots:
         slots.pop("phone")  # "email jo at example dot com, 555..." — the email was the ask
     return Understanding(best, slots, round(min(score, 1.0), 3), _near(scores, best))
 
 
 @lru_cache(maxsize=8)
-def _by_first_word(locale: str) -> dict[str, tuple[_Compiled, ...]]:
-    """Templates by their first literal word ("" for those that start with a slot), in
-    their order: an anchored template can only match a sentence that starts with it."""
-    groups: dict[str, list[_Compiled]] = {}
-    for compiled in _compiled(locale):
+def _by_first_word(locale: str) -> dict[str, tuple[tuple[int, _Compiled], ...]]:
+    """Templates by their first literal word ("" for those that start with a slot), each
+    with its rank: an anchored template can only match a sentence that starts with it.
+    The rank travels with the template because two threads on a cold cache may each build
+    their own `_compiled` tuple; ranks taken from another tuple would not match."""
+    groups: dict[str, list[tuple[int, _Compiled]]] = {}
+    for rank, compiled in enumerate(_compiled(locale)):
         first = compiled.sample.split()[0] if compiled.sample.split() else ""
         groups.setdefault("" if first.startswith("{") else normalize(first).split(" ")[0],
-                          []).append(compiled)
+                          []).append((rank, compiled))
     return {word: tuple(items) for word, items in groups.items()}
 
 
 @lru_cache(maxsize=4096)
 def _candidates(locale: str, first: str) -> tuple[_Compiled, ...]:
     groups = _by_first_word(locale)
-    order = {id(c): n for n, c in enumerate(_compiled(locale))}
-    return tuple(sorted((*groups.get(first, ()), *groups.get("", ())),
-                        key=lambda c: order[id(c)]))
+    ranked = sorted((*groups.get(first, ()), *groups.get("", ())), key=lambda pair: pair[0])
+    return tuple(compiled for _, compiled in ranked)
 
 
 def _template(text: str, locale: str, region: str | None) -> Understanding | None:

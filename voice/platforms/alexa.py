@@ -17,7 +17,7 @@ from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractR
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
-from ask_sdk_model import Response
+from ask_sdk_model import IntentRequest, Request, Response
 from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard, StandardCard
 from ask_sdk_model.ui.image import Image
@@ -78,16 +78,25 @@ def _channel_id(value: str, locale: str) -> str | None:
     return None
 
 
+def _request(handler_input: HandlerInput) -> Request:
+    """Alexa always sends a request in the envelope (the SDK's model types it optional)."""
+    request = handler_input.request_envelope.request
+    if request is None:
+        raise ValueError("an Alexa envelope without a request")
+    return request
+
+
 def to_turn(handler_input: HandlerInput, shop_slug: str) -> Turn:
     envelope = handler_input.request_envelope
-    request = envelope.request
+    request = _request(handler_input)
     system = envelope.context.system if envelope.context else None
     session = envelope.session
     kind = request.object_type
     intent, slots, utterance = LAUNCH, {}, ""
-    if kind == "IntentRequest":
-        intent = _intent_names().get(request.intent.name, "Fallback")
-        for name, slot in (request.intent.slots or {}).items():
+    if isinstance(request, IntentRequest):  # the SDK deserializes by object_type
+        said = request.intent
+        intent = _intent_names().get(said.name or "", "Fallback") if said else "Fallback"
+        for name, slot in ((said.slots if said else None) or {}).items():
             value = _slot_value(slot)
             if value:
                 slots[name] = value
@@ -106,14 +115,11 @@ def to_turn(handler_input: HandlerInput, shop_slug: str) -> Turn:
     has_screen = bool(interfaces and getattr(interfaces, "alexa_presentation_apl", None))
     platform: dict[str, Any] = {"request_id": request.request_id}
     call = handler_input.context if isinstance(handler_input.context, AlexaCall) else None
-    if call is not None and call.profile is not None and system is not None \
-            and system.api_access_token:
-        platform["profile_lookup"] = call.profile.lookup_for(system.api_endpoint,
-                                                             system.api_access_token)
-    if call is not None and isinstance(call.reminders, RemindersClient) and system is not None \
-            and system.api_access_token:
-        platform["alexa_reminders"] = BoundReminders(call.reminders, system.api_endpoint,
-                                                     system.api_access_token)
+    endpoint, token = (system.api_endpoint, system.api_access_token) if system else (None, None)
+    if call is not None and call.profile is not None and endpoint and token:
+        platform["profile_lookup"] = call.profile.lookup_for(endpoint, token)
+    if call is not None and isinstance(call.reminders, RemindersClient) and endpoint and token:
+        platform["alexa_reminders"] = BoundReminders(call.reminders, endpoint, token)
     return Turn(
         assistant="alexa",
         locale=request.locale or "en-US",
@@ -178,7 +184,7 @@ def render(handler_input: HandlerInput, reply: Reply) -> Response:
                                   "link": reply.link_url or ""}}))
     if reply.end_session:
         builder.set_should_end_session(True)
-    elif envelope.request.object_type != "SessionEndedRequest":
+    elif _request(handler_input).object_type != "SessionEndedRequest":
         builder.set_should_end_session(False)
     handler_input.attributes_manager.session_attributes = dict(reply.session)
     return builder.response
@@ -188,7 +194,7 @@ class DialogHandler(AbstractRequestHandler):
     """Every Launch, Intent and SessionEnded request goes to the neutral dialog."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return handler_input.request_envelope.request.object_type in (
+        return _request(handler_input).object_type in (
             "LaunchRequest", "IntentRequest", "SessionEndedRequest")
 
     def handle(self, handler_input: HandlerInput) -> Response:
@@ -198,7 +204,7 @@ class DialogHandler(AbstractRequestHandler):
         call.replies.append(reply)
         if turn.intent == SESSION_ENDED:
             # No speech on SessionEndedRequest; an error object in it is only logged.
-            error = getattr(handler_input.request_envelope.request, "error", None)
+            error = getattr(_request(handler_input), "error", None)
             if error is not None:
                 log.info("Alexa ended the session with an error: %s", error)
             return handler_input.response_builder.response
@@ -209,11 +215,10 @@ class SystemExceptionHandler(AbstractRequestHandler):
     """System.ExceptionEncountered (a directive we sent failed) must get no speech."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return handler_input.request_envelope.request.object_type == (
-            "System.ExceptionEncountered")
+        return _request(handler_input).object_type == "System.ExceptionEncountered"
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        log.warning("Alexa reported: %s", handler_input.request_envelope.request.error)
+        log.warning("Alexa reported: %s", getattr(_request(handler_input), "error", None))
         return handler_input.response_builder.response
 
 
@@ -236,7 +241,8 @@ class ApologyHandler(AbstractExceptionHandler):
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         log.exception("Alexa turn failed", exc_info=exception)
         call = handler_input.context if isinstance(handler_input.context, AlexaCall) else None
-        locale = handler_input.request_envelope.request.locale or "en-US"
+        request = handler_input.request_envelope.request  # the failure may be a bad envelope
+        locale = (request.locale if request else None) or "en-US"
         from voice.i18n import translator
 
         text = translator(locale)._("Sorry, something went wrong on my side. Please try again.")

@@ -13,36 +13,31 @@ def build_channels(settings: Settings, sandbox: SandboxChannel | None = None) ->
     if settings.messaging_mode == "sandbox":
         return dict.fromkeys(("email", "sms", "whatsapp", "telegram"), sandbox)
     channels: dict[str, Channel] = {}
-    if settings.smtp:
+    if (smtp := settings.smtp) is not None:
         from core.messaging.channels.smtp import SmtpChannel
 
-        s = settings.smtp
-        channels["email"] = SmtpChannel(s["host"], int(s["port"]), user=s.get("user", ""),
-                                        password=s.get("password", ""),
-                                        starttls=bool(s.get("starttls", True)),
-                                        mail_from=s.get("mail_from", "invites@localhost"))
-    if settings.twilio:
+        channels["email"] = SmtpChannel(smtp.host, smtp.port, user=smtp.user,
+                                        password=smtp.password, starttls=smtp.starttls,
+                                        mail_from=smtp.mail_from)
+    if (twilio := settings.twilio) is not None:
         from core.messaging.channels.twilio_sms import (
             TwilioSmsChannel,
             TwilioWhatsAppChannel,
             twilio_client,
         )
 
-        t = settings.twilio
-        client = twilio_client(t["account_sid"], t.get("auth_token", ""), t.get("base_url", ""))
+        client = twilio_client(twilio.account_sid, twilio.auth_token, twilio.base_url)
         callback = f"{settings.public_base_url}/hooks/twilio/status"
-        channels["sms"] = TwilioSmsChannel(client, t.get("from_number", ""), callback)
-        channels["whatsapp"] = TwilioWhatsAppChannel(client, t.get("from_number", ""), callback)
-    extra = settings.extra
-    if extra.get("whatsapp_token"):
+        channels["sms"] = TwilioSmsChannel(client, twilio.from_number, callback)
+        channels["whatsapp"] = TwilioWhatsAppChannel(client, twilio.from_number, callback)
+    if (whatsapp := settings.whatsapp) is not None:
         from core.messaging.channels.meta_whatsapp import GRAPH, MetaWhatsAppChannel
 
-        channels["whatsapp"] = MetaWhatsAppChannel(extra["whatsapp_phone_number_id"],
-                                                   extra["whatsapp_token"],
-                                                   base_url=extra.get("whatsapp_base_url") or GRAPH)
-    if extra.get("telegram_bot_token"):
+        channels["whatsapp"] = MetaWhatsAppChannel(whatsapp.phone_number_id, whatsapp.token,
+                                                   base_url=whatsapp.base_url or GRAPH)
+    if (telegram := settings.telegram).sends:
         from core.messaging.channels.telegram import BOT_API, TelegramChannel
 
-        channels["telegram"] = TelegramChannel(extra["telegram_bot_token"],
-                                               base_url=extra.get("telegram_base_url") or BOT_API)
+        channels["telegram"] = TelegramChannel(telegram.bot_token,
+                                               base_url=telegram.base_url or BOT_API)
     return channels

@@ -56,7 +56,8 @@ class SmtpChannel:
             email.attach(attached)
         else:
             email = body
-        email["Subject"] = Header(message.rendered.subject, "utf-8")
+        # compat32 messages take Header values; typeshed's Message[str, str] says str only.
+        email["Subject"] = Header(message.rendered.subject, "utf-8")  # type: ignore[assignment]
         email["From"] = formataddr((str(Header(message.context.get("shop_name")
                                                or self.sender_name, "utf-8")), self.mail_from))
         email["To"] = message.recipient

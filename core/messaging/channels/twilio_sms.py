@@ -25,7 +25,7 @@ _idempotency_token: ContextVar[str | None] = ContextVar("twilio_idempotency_toke
                                                         default=None)
 
 
-class RedirectingHttpClient(TwilioHttpClient):
+class RedirectingHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio has no types
     """The SDK's HTTP client, sending to `base_url` instead of api.twilio.com when one is
     given, and carrying the idempotency token of the message being created."""
 

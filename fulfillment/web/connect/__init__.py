@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from core import assistant_setup, assistant_status, referrals
+from core import assistant_setup, assistant_status
 from core.accounts import Role
 from core.errors import DomainError
 from core.sandbox import is_sandbox
@@ -39,7 +39,7 @@ def _page(slug: str, platform: str, *, errors: dict[str, str] | None = None,
           status: int = 200) -> ResponseReturnValue:
     svc = services()
     shop = shop_for_staff(slug)
-    values = {**assistant_setup.current(shop, svc.box), **(form or {})}
+    values = {**assistant_setup.shown(svc, shop.id), **(form or {})}
     endpoint = assistant_setup.endpoint_url(svc.base_url, shop.slug, platform)
     live = assistant_status.statuses(svc, shop.id)[platform]
     return render_template(
@@ -63,14 +63,11 @@ def save(slug: str, platform: str) -> ResponseReturnValue:
     svc = services()
     shop = shop_for_staff(slug)
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    with svc.db.session() as db:
-        row = referrals.shop_by_slug(db, shop.slug)
-        outcome = assistant_setup.configure(db, row, platform, form, svc.box)
+    outcome = assistant_setup.configure_for(svc, shop.id, platform, form)
     if not outcome.ok:
         shown = {k: v for k, v in form.items() if "secret" not in k and "password" not in k
                  and "token" not in k}
         return _page(slug, platform, errors=outcome.errors, form=shown, status=422)
-    svc.shops.forget(shop.slug)  # this process sees the change at once
     alexa = current_app.extensions.get("referrals.alexa")
     if alexa is not None:
         alexa["skill_ids"].forget(shop.slug)
@@ -104,7 +101,7 @@ def try_it(slug: str, platform: str) -> ResponseReturnValue:
         return _error(422, "user", "A customer id of at most 128 characters, or empty.")
     if not isinstance(secret, str) or len(secret) > 200:
         return _error(422, "es_secret", "At most 200 characters.")
-    header = (shop.settings or {}).get("dialogflow_es_header")
+    header = assistant_setup.shown(services(), shop.id)["dialogflow_es_header"]
     # ES with the shop's own header secret tests what the shop pasted into Dialogflow;
     # otherwise the sandbox signs (service agent ID token for Dialogflow).
     headers = {header: secret} if platform == "dialogflow-es" and secret and header else None

@@ -22,16 +22,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
-from core import login_throttle
+from core import customers, shops, staff_accounts
 from core.accounts import Role
-from core.models import Customer, Shop, StaffUser
-from core.passwords import DUMMY_HASH, verify_password
+from core.staff_accounts import SignIn, StaffMember
 from fulfillment.context import services
 from fulfillment.simulator import conversations
 from fulfillment.simulator.turns import Simulator
-from fulfillment.web.auth import public, require_role
+from fulfillment.web.auth import current_staff, public, require_role
 from fulfillment.web.console.store import ConsoleStore
 from voice.simulation.requests import PLATFORMS
 
@@ -67,30 +65,19 @@ def _guard() -> ResponseReturnValue | None:
     return None
 
 
-def _staff() -> StaffUser:
-    with services().db.session() as db:
-        staff = db.get(StaffUser, session["staff_id"])
-        if staff is None:
-            session.clear()
-            abort(401)
-        db.expunge(staff)
-        return staff
+def _staff() -> StaffMember:
+    staff = current_staff()  # require_role read it (and signed out a vanished account)
+    if staff is None:
+        session.clear()
+        abort(401)
+    return staff
 
 
-def _shops(staff: StaffUser) -> list[tuple[str, str]]:
-    with services().db.session() as db:
-        query = select(Shop.slug, Shop.name).order_by(Shop.name)
-        if staff.shop_id is not None:
-            query = query.where(Shop.id == staff.shop_id)
-        return [(slug, name) for slug, name in db.execute(query)]
-
-
-def _allowed_shop(staff: StaffUser, slug: str) -> int:
-    with services().db.session() as db:
-        shop = db.scalar(select(Shop).where(Shop.slug == slug))
-        if shop is None or (staff.shop_id is not None and shop.id != staff.shop_id):
-            abort(403)
-        return shop.id
+def _allowed_shop(staff: StaffMember, slug: str) -> int:
+    found = shops.visible_to(services(), staff.shop_id, slug=slug)
+    if not found:
+        abort(403)
+    return found[0].id
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -101,29 +88,20 @@ def login() -> ResponseReturnValue:
     checked outside any transaction so slow hashing never holds a database lock."""
     if request.method == "GET":
         return render_template("console/login.html", error=None)
-    svc = services()
-    email = (request.form.get("email") or "").strip().lower()
-    who = {"hash_key": svc.settings.hash_key, "email": email,
-           "client": request.remote_addr or "unknown"}
-    with svc.db.session() as db:
-        verdict = login_throttle.attempt(db, now=svc.clock(), **who)
-    if not verdict.allowed:
-        error = (f"Too many sign-in attempts. Try again in {verdict.retry_after} "
-                 f"second{'s' if verdict.retry_after != 1 else ''}.")
+    outcome = staff_accounts.sign_in(services(), request.form.get("email"),
+                                     request.form.get("password"),
+                                     request.remote_addr or "unknown")
+    if outcome.status is SignIn.THROTTLED:
+        error = (f"Too many sign-in attempts. Try again in {outcome.retry_after} "
+                 f"second{'s' if outcome.retry_after != 1 else ''}.")
         return render_template("console/login.html", error=error), 429, {
-            "Retry-After": str(verdict.retry_after)}
-    with svc.db.session() as db:
-        staff = db.scalar(select(StaffUser).where(StaffUser.email == email))
-        staff_id, stored = (staff.id, staff.password_hash) if staff else (None, DUMMY_HASH)
-        verified = staff is not None and staff.email_verified_at is not None
-    if verify_password(request.form.get("password") or "", stored) and staff_id is not None:
-        with svc.db.session() as db:
-            login_throttle.succeeded(db, **who)
-        if not verified:  # the same rule as /login (fulfillment.web.accounts)
-            return render_template("console/login.html", error="Confirm your email first: "
-                                   "open the link we sent you."), 401
+            "Retry-After": str(outcome.retry_after)}
+    if outcome.status is SignIn.UNVERIFIED:  # the same rule as /login
+        return render_template("console/login.html", error="Confirm your email first: "
+                               "open the link we sent you."), 401
+    if outcome.status is SignIn.OK and outcome.grant is not None:
         session.clear()
-        session["staff_id"] = staff_id
+        session["staff_id"] = outcome.grant.staff_id
         session["csrf"] = secrets.token_urlsafe(32)
         return redirect(url_for("console.index"))
     return render_template("console/login.html", error="Wrong email or password."), 401
@@ -141,14 +119,12 @@ def logout() -> ResponseReturnValue:
 @require_role(Role.SUPPORT)
 def index() -> ResponseReturnValue:
     staff = _staff()
-    shops = _shops(staff)
-    with services().db.session() as db:
-        customers = {slug: [c for c in db.scalars(
-            select(Customer.external_id).join(Shop, Shop.id == Customer.shop_id)
-            .where(Shop.slug == slug, Customer.external_id.is_not(None))
-            .order_by(Customer.external_id).limit(50))] for slug, _ in shops}
-    return render_template("console/index.html", staff=staff, shops=shops,
-                           customers=customers, platforms=PLATFORMS, locales=LOCALES)
+    visible = shops.visible_to(services(), staff.shop_id)
+    return render_template("console/index.html", staff=staff,
+                           shops=[(shop.slug, shop.name) for shop in visible],
+                           customers={shop.slug: customers.external_ids(services(), shop.id)
+                                      for shop in visible},
+                           platforms=PLATFORMS, locales=LOCALES)
 
 
 def _simulator() -> Simulator:
@@ -206,8 +182,7 @@ def outbox() -> ResponseReturnValue:
     rows = _store(staff.id).outbox(shop_id)
     return jsonify([{"id": m.id, "kind": m.kind, "channel": m.channel, "to": m.recipient,
                      "status": m.status, "created_at": m.created_at.isoformat(),
-                     "text": (m.rendered or {}).get("sms") or m.context.get("link", "")}
-                    for m in rows])
+                     "text": m.text} for m in rows])
 
 
 @bp.get("/api/save")

@@ -29,11 +29,8 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="
 
 
 def _kpis(shop_id: int, args: Any) -> analytics.Kpis:
-    svc = services()
-    period = analytics.parse_period(args.get("from"), args.get("to"))  # 422 naming the field
-    with svc.db.session() as db:
-        return analytics.kpis(db, shop_id, today=svc.clock().date(), period=period,
-                              interval=args.get("interval") or "day")
+    return analytics.report(services(), shop_id, start=args.get("from"),  # 422 naming it
+                            end=args.get("to"), interval=args.get("interval") or "day")
 
 
 @bp.get("")
@@ -127,10 +124,7 @@ def customer_export(slug: str) -> ResponseReturnValue:
     """The same document as GET /api/v1/customers/{id}/export, as a download."""
     shop = shop_for_staff(slug)
     external_id = (request.args.get("customer") or "").strip()[:128]
-    svc = services()
-    with svc.db.session() as db:
-        document = privacy.export_customer(db, shop.id, external_id, svc.settings.hash_key,
-                                           svc.clock())
+    document = privacy.export(services(), shop.id, external_id)
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in external_id)
     return Response(json.dumps(document, ensure_ascii=False, indent=2),
                     mimetype="application/json", headers={

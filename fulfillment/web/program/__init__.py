@@ -11,11 +11,11 @@ from typing import Any
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from core import programs, referrals
+from core import programs
 from core.accounts import Role
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
-from core.models import Program
+from core.shops import ShopRef
 from fulfillment.context import services
 from fulfillment.web.auth import require_role, shop_for_staff
 from fulfillment.web.forms import check_csrf
@@ -33,18 +33,7 @@ RULE_LABELS = {"self_referral": "Referring yourself", "existing_customer": "Alre
                "velocity_ip": "Many signups from one network in a day"}
 
 
-def _current(shop_slug: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    with services().db.session() as db:
-        shop = referrals.shop_by_slug(db, shop_slug)
-        try:
-            current = programs.as_dict(programs.active(db, shop))
-        except NotFound:
-            current = {**programs.DEFAULTS, "currency": shop.currency}
-        history = [programs.as_dict(p) for p in programs.history(db, shop)[:10]]
-    return current, history
-
-
-def _render(shop: Any, form: dict[str, str], errors: dict[str, str], history: list[Any],
+def _render(shop: ShopRef, form: dict[str, str], errors: dict[str, str], history: list[Any],
             status: int = 200, saved: str | None = None) -> ResponseReturnValue:
     return render_template(
         "program/edit.html", shop=shop, form=form, errors=errors, history=history,
@@ -58,8 +47,9 @@ def _render(shop: Any, form: dict[str, str], errors: dict[str, str], history: li
 @require_role(Role.MANAGER)
 def edit(slug: str) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
-    current, history = _current(shop.slug)
-    return _render(shop, forms.to_form(current), {}, history, saved=request.args.get("saved"))
+    editing = programs.editing(services(), shop.id)
+    return _render(shop, forms.to_form(editing.current), {}, editing.history,
+                   saved=request.args.get("saved"))
 
 
 @bp.post("/<slug>")
@@ -69,9 +59,7 @@ def save(slug: str) -> ResponseReturnValue:
     values, errors = forms.parse(request.form)
     if not errors:
         try:
-            with services().db.session() as db:
-                version = programs.save_version(db, referrals.shop_by_slug(db, shop.slug),
-                                                values).version
+            version = programs.publish(services(), shop.id, values)["version"]
         except InvalidInput as exc:
             details = exc.details if isinstance(exc.details, dict) else {}
             errors = dict(details.get("messages") or {f: "Not valid." for f in
@@ -79,7 +67,7 @@ def save(slug: str) -> ResponseReturnValue:
         else:
             services().shops.forget(shop.slug)  # this process speaks the new terms at once
             return redirect(url_for("program.edit", slug=shop.slug, saved=version), 303)
-    _, history = _current(shop.slug)
+    history = programs.editing(services(), shop.id).history
     form = {k: v[:forms.MAX_FIELD] for k, v in request.form.items() if k != "csrf_token"}
     return _render(shop, form, errors, history, status=422)
 
@@ -96,6 +84,5 @@ def preview_view(slug: str) -> ResponseReturnValue:
     values, errors = forms.parse(data)
     if errors:
         return jsonify({"errors": errors, "preview": None})
-    program = Program(**{f: values[f] for f in programs.FIELDS})  # never added: a draft
     return jsonify({"errors": {}, "preview": preview(
-        program, shop_name=shop.name, base_url=services().base_url)})
+        programs.draft(values), shop_name=shop.name, base_url=services().base_url)})

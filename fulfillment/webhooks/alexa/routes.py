@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from core import assistant_status, referrals
@@ -50,7 +50,7 @@ class ShopSkillIds:
             return hit[1]
         with self._services.db.session() as session:
             shop = referrals.shop_by_slug(session, slug)  # NotFound -> 404
-            skill_id = shop.setting("alexa_skill_id")
+            skill_id: str | None = shop.setting("alexa_skill_id")
         self._cache[slug] = (now, skill_id)
         return skill_id
 
@@ -68,7 +68,9 @@ def _setup(state: Any) -> None:
         verifier = AlexaVerifier(fetch=services.adapters.alexa_cert_fetcher
                                  or fetch_over_https)
         services.adapters.alexa_verifier = verifier
-    if services.settings.sandbox and services.adapters.sandbox_keys is None:
+    # The sandbox CA goes into our own verifier (one a test plugs in trusts what it trusts).
+    if services.settings.sandbox and services.adapters.sandbox_keys is None \
+            and isinstance(verifier, AlexaVerifier):
         log.info("SANDBOX=1: the simulator's in-memory Alexa CA and Google key are trusted "
                  "(local and staging only)")
         sandbox_keys.install(services, verifier)
@@ -138,6 +140,6 @@ def webhook(shop: str) -> ResponseReturnValue:
     call = alexa_platform.AlexaCall(shop_slug=shop, services=services, profile=ext["profile"],
                                     reminders=ext["reminders"])
     # the call rides HandlerInput.context
-    response = ext["adapter"].dispatch_with(call, sdk_envelope)
+    response: Response = ext["adapter"].dispatch_with(call, sdk_envelope)
     turn_capture.record(call.replies)  # the simulator's own request only
     return response

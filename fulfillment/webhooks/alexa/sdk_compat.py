@@ -58,11 +58,11 @@ def skill_adapter_class() -> type:
     except Exception:  # oscrypto's LibraryNotFoundError, or any sibling of it
         _install_placeholder()
     from ask_sdk_model import RequestEnvelope
-    from flask import jsonify
+    from flask import Response, jsonify
     from flask_ask_sdk.skill_adapter import SkillAdapter
 
     class CallSkillAdapter(SkillAdapter):  # type: ignore[misc]
-        def dispatch_with(self, call: object, envelope: RequestEnvelope) -> Any:
+        def dispatch_with(self, call: object, envelope: RequestEnvelope) -> Response:
             response = self._skill.invoke(request_envelope=envelope, context=call)
             return jsonify(self._skill.serializer.serialize(response))
 

@@ -42,7 +42,7 @@ def fetch_over_https(url: str) -> tuple[int, dict[str, str], bytes]:
 
 
 @dataclass
-class _Response(transport.Response):  # type: ignore[misc]
+class _Response(transport.Response):
     _status: int
     _headers: dict[str, str]
     _data: bytes
@@ -60,7 +60,7 @@ class _Response(transport.Response):  # type: ignore[misc]
         return self._data
 
 
-class CachingCertsRequest(transport.Request):  # type: ignore[misc]
+class CachingCertsRequest(transport.Request):
     """A google.auth transport that serves Google's certificates from memory until their
     Cache-Control max-age runs out, and adds extra trusted keys (the sandbox's)."""
 
@@ -106,7 +106,7 @@ def verify_service_agent(token: str, request: CachingCertsRequest, *, audience: 
     if not service_agent:
         raise AuthFailed("this shop has no Dialogflow service agent configured")
     try:
-        claims = id_token.verify_oauth2_token(token, request, audience=audience,
+        claims: dict[str, Any] = id_token.verify_oauth2_token(token, request, audience=audience,
                                               clock_skew_in_seconds=10)
     except (ValueError, google_exceptions.GoogleAuthError) as exc:
         raise AuthFailed(f"ID token rejected: {exc}") from exc
