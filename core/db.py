@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Mapper, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -227,6 +227,8 @@ class WriterGate:
             os.close(fd)  # closing drops the lock too
 
 
+
+
 def session_now(session: Session) -> datetime:
     """The current time by the clock of the Database that made this session."""
     database = session.info.get("database")
@@ -272,8 +274,6 @@ class Database:
         Base.metadata.create_all(self.engine)
 
     def ping(self) -> bool:
-        from sqlalchemy import text
-
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return True

@@ -16,6 +16,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import speakers
 from core.contacts import canonical_email
 from core.hashing import keyed_hash
 from core.messaging import outbox
@@ -169,16 +170,7 @@ def _link(session: Session, shop: Shop, voice: Voice, challenge: PairingChalleng
 
 def customer_for_voice(session: Session, shop_id: int, assistant: str,
                        voice_user_id: str | None) -> Customer | None:
-    """The customer this voice user was linked to at this shop, if any.
-
-    Read FOR KEY SHARE (PostgreSQL; SQLite serializes writers anyway): an erasure holds the
-    customer FOR UPDATE, so a turn either finishes before it (and its rows are erased too)
-    or waits and then finds the voice identity gone. Other writers are not blocked."""
-    if not voice_user_id:
-        return None
-    return session.scalar(
-        select(Customer)
-        .join(VoiceIdentity, VoiceIdentity.customer_id == Customer.id)
-        .where(VoiceIdentity.shop_id == shop_id, VoiceIdentity.assistant == assistant,
-               VoiceIdentity.assistant_user_id == voice_user_id)
-        .with_for_update(key_share=True))
+    """The customer this voice user was linked to at this shop, if any (read FOR KEY SHARE,
+    see core.speakers, which reads their code with them)."""
+    found = speakers.speaker(session, shop_id, assistant, voice_user_id)
+    return found.customer if found is not None else None

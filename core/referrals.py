@@ -7,9 +7,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnClause, bindparam, literal_column, select
+from sqlalchemy import ColumnClause, Table, bindparam, insert, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -174,6 +174,9 @@ def invite_for(shop: Shop, code: ReferralCode, base_url: str, channel: str = "vo
     )
 
 
+_INSERT_SHARE = insert(cast(Table, Share.__table__)).returning(Share.__table__.c.id)
+
+
 def record_share(
     session: Session,
     services: Services,
@@ -185,25 +188,24 @@ def record_share(
     assistant: str | None,
     recipient: str | None = None,
     recipient_kind: str = "self",
-) -> Share:
-    share = Share(
-        shop_id=shop.id,
-        customer_id=customer.id,
-        code_id=code.id,
-        channel=channel,
-        assistant=assistant,
-        recipient_kind=recipient_kind,
-        recipient_hash=keyed_hash(services.settings.hash_key, recipient) if recipient else None,
-        created_at=services.clock(),
-    )
-    session.add(share)
-    session.flush()
-    webhook_events.emit(session, shop_id=shop.id, event_type="share.created", key=str(share.id),
-                        now=share.created_at, payload={
-                            "id": f"shr_{share.id}", "customer_id": customer.external_id,
-                            "channel": channel, "assistant": assistant,
-                            "recipient_kind": recipient_kind})
-    return share
+    share_webhooks: bool | None = None,
+) -> int:
+    """The new Share row's id; share.created is queued for the shop's endpoints.
+    `share_webhooks` is whether the shop has any (read with the speaker, core.speakers):
+    False saves looking for them, None looks."""
+    now = services.clock()
+    share_id: int = session.execute(_INSERT_SHARE, {
+        "shop_id": shop.id, "customer_id": customer.id, "code_id": code.id, "channel": channel,
+        "assistant": assistant, "recipient_kind": recipient_kind,
+        "recipient_hash": keyed_hash(services.settings.hash_key, recipient) if recipient
+        else None, "created_at": now}).scalar_one()
+    if share_webhooks is not False:
+        webhook_events.emit(session, shop_id=shop.id, event_type="share.created",
+                            key=str(share_id), now=now, payload={
+                                "id": f"shr_{share_id}", "customer_id": customer.external_id,
+                                "channel": channel, "assistant": assistant,
+                                "recipient_kind": recipient_kind})
+    return share_id
 
 
 # --- the redirect hot path -------------------------------------------------------------

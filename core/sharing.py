@@ -21,6 +21,7 @@ from core.messaging.channels.telegram import deep_link
 from core.models import Customer, Shop
 from core.referrals import Invite
 from core.services import Services
+from core.speakers import Speaker
 
 PHONE_CHANNELS = ("sms", "whatsapp")
 FRIEND_KEY_PERIOD_DAYS = 30  # a retried turn maps to the same message within a period
@@ -103,14 +104,25 @@ def _message_context(services: Services, shop: Shop, customer: Customer, invite:
     }
 
 
+def _read_with(customer: Customer, speaker: Speaker | None) -> Speaker:
+    """What the turn read with the customer (core.speakers), or the same read now."""
+    if speaker is not None and speaker.customer is customer:
+        return speaker
+    return Speaker(customer, None, share_webhooks=None)
+
+
 def share_with_me(session: Session, services: Services, *, shop: Shop, customer: Customer,
-                  said: Said, wanted_channel: str | None = None,
-                  terms: str = "") -> ShareOutcome:
+                  said: Said, wanted_channel: str | None = None, terms: str = "",
+                  speaker: Speaker | None = None) -> ShareOutcome:
     """The customer's code and invite link, queued to their confirmed address (once a day
-    per channel). `terms` is the program in the customer's words, quoted in the message."""
+    per channel). `terms` is the program in the customer's words, quoted in the message;
+    `speaker` what the turn already read with the customer (their code, the shop's share
+    webhooks), so none of it is read again. Writes: the message (INSERT ... ON CONFLICT DO
+    NOTHING), then the Share row."""
+    known = _read_with(customer, speaker)
     found = _self_address(services, customer, wanted_channel)
     channel = found[0] if found else "voice"
-    code = referrals.ensure_code(session, customer)
+    code = known.code or referrals.ensure_code(session, customer)
     invite = referrals.invite_for(shop, code, services.base_url, channel=channel,
                                   locale=said.locale,
                                   assistant=links.assistant_or_none(said.assistant))
@@ -118,36 +130,37 @@ def share_with_me(session: Session, services: Services, *, shop: Shop, customer:
         return ShareOutcome(ShareStatus.NO_ADDRESS, invite, channel)
     channel, address = found
     today = services.clock().date().isoformat()
+    context = _message_context(services, shop, customer, invite, terms, wanted_channel)
     try:
-        message, new = outbox.enqueue_new(
+        message_id = outbox.enqueue_once(
             session, hash_key=services.settings.hash_key, shop_id=shop.id,
             now=services.clock(), kind="invite_self", channel=channel, recipient=address,
             idempotency_key=f"invite_self:{shop.id}:{customer.id}:{channel}:{today}",
-            customer_id=customer.id, locale=said.locale,
-            context=_message_context(services, shop, customer, invite, terms, wanted_channel),
+            customer_id=customer.id, locale=said.locale, context=context,
             evidence=said.evidence(services, shop, confirmed=True, recipient="self"))
     except DomainError:
         return ShareOutcome(ShareStatus.CANNOT_SEND, invite, channel, address)
-    if not new:
+    if message_id is None:
         return ShareOutcome(ShareStatus.ALREADY_SENT, invite, channel, address)
     referrals.record_share(session, services, shop=shop, customer=customer, code=code,
-                           channel=channel, assistant=said.assistant, recipient=address)
-    session.flush()
-    return ShareOutcome(ShareStatus.QUEUED, invite, channel, address, [message.id],
-                        str(message.context.get("telegram_link") or ""))
+                           channel=channel, assistant=said.assistant, recipient=address,
+                           share_webhooks=known.share_webhooks)
+    return ShareOutcome(ShareStatus.QUEUED, invite, channel, address, [message_id],
+                        str(context.get("telegram_link") or ""))
 
 
 def invite_friend(session: Session, services: Services, *, shop: Shop, customer: Customer,
                   said: Said, contact_kind: str, contact_value: str, heard: str = "",
-                  terms: str = "") -> FriendInviteOutcome:
+                  terms: str = "", speaker: Speaker | None = None) -> FriendInviteOutcome:
     """Send the customer's invite to a friend's phone (SMS) or email, after the customer
     confirmed the address read back to them (`heard` is what they said)."""
     if contact_kind not in ("phone", "email") or not contact_value:
         return FriendInviteOutcome(FriendInviteStatus.NEEDS_CONTACT)
     if contact_value.lower() in {customer.phone, (customer.email or "").lower()}:
         return FriendInviteOutcome(FriendInviteStatus.OWN_ADDRESS)
+    known = _read_with(customer, speaker)
     channel = "sms" if contact_kind == "phone" else "email"
-    code = referrals.ensure_code(session, customer)
+    code = known.code or referrals.ensure_code(session, customer)
     invite = referrals.invite_for(shop, code, services.base_url, channel=channel,
                                   locale=said.locale,
                                   assistant=links.assistant_or_none(said.assistant))
@@ -155,7 +168,7 @@ def invite_friend(session: Session, services: Services, *, shop: Shop, customer:
     period = services.clock().toordinal() // FRIEND_KEY_PERIOD_DAYS
     key = f"invite_friend:{shop.id}:{customer.id}:{keyed_hash(hash_key, contact_value)}:{period}"
     try:
-        message, new = outbox.enqueue_new(
+        message_id = outbox.enqueue_once(
             session, hash_key=hash_key, shop_id=shop.id, kind="invite_friend",
             now=services.clock(), channel=channel, recipient=contact_value,
             idempotency_key=key, customer_id=customer.id, locale=said.locale,
@@ -170,10 +183,9 @@ def invite_friend(session: Session, services: Services, *, shop: Shop, customer:
     except DomainError as exc:
         return FriendInviteOutcome(FriendInviteStatus.REFUSED, invite, channel,
                                    reason=exc.code)
-    if not new:  # the same invite, already queued: never a second one
+    if message_id is None:  # the same invite, already queued: never a second one
         return FriendInviteOutcome(FriendInviteStatus.RECENTLY_INVITED, invite, channel)
     referrals.record_share(session, services, shop=shop, customer=customer, code=code,
                            channel=channel, assistant=said.assistant, recipient=contact_value,
-                           recipient_kind="friend")
-    session.flush()
-    return FriendInviteOutcome(FriendInviteStatus.QUEUED, invite, channel, [message.id])
+                           recipient_kind="friend", share_webhooks=known.share_webhooks)
+    return FriendInviteOutcome(FriendInviteStatus.QUEUED, invite, channel, [message_id])

@@ -1,5 +1,9 @@
 """Writing to the outbox. A row is added inside the caller's transaction, so a share and its
-message commit or vanish together; the idempotency key makes a retried turn harmless."""
+message commit or vanish together; the idempotency key makes a retried turn harmless.
+
+`enqueue_new` adds an ORM Message (the caller gets the object); `enqueue_once` is the hot
+path of a voice turn: one INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id,
+no read before it and no savepoint around it, the same row either way."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,24 +53,10 @@ def enqueue_new(
     existing = session.scalar(select(Message).where(Message.idempotency_key == idempotency_key))
     if existing is not None:
         return existing, False
-    now = now or session_now(session)
-    if kind == "invite_friend":
-        _check_friend_caps(session, shop_id, customer_id, keyed_hash(hash_key, recipient),
-                           as_utc(now))
-    message = Message(
-        shop_id=shop_id,
-        customer_id=customer_id,
-        kind=kind,
-        channel=channel,
-        recipient=recipient,
-        recipient_hash=keyed_hash(hash_key, recipient),
-        locale=locale,
-        context=context or {},
-        evidence=evidence or {},
-        idempotency_key=idempotency_key,
-        next_attempt_at=not_before or now,
-        created_at=now,
-    )
+    message = Message(**_checked_row(
+        session, hash_key=hash_key, shop_id=shop_id, kind=kind, channel=channel,
+        recipient=recipient, idempotency_key=idempotency_key, customer_id=customer_id,
+        locale=locale, context=context, evidence=evidence, not_before=not_before, now=now))
     try:
         with session.begin_nested():
             session.add(message)
@@ -76,6 +67,57 @@ def enqueue_new(
             raise
         return found, False
     return message, True
+
+
+_INSERT_ONCE = {
+    name: dialect.insert(Message.__table__)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(Message.__table__.c.id)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
+
+
+def enqueue_once(
+    session: Session,
+    *,
+    hash_key: str,
+    shop_id: int,
+    kind: str,
+    channel: str,
+    recipient: str,
+    idempotency_key: str,
+    customer_id: int | None = None,
+    locale: str = "en-US",
+    context: dict[str, Any] | None = None,
+    evidence: dict[str, Any] | None = None,
+    not_before: Any = None,
+    now: datetime | None = None,
+) -> int | None:
+    """`enqueue_new` in one statement: the new message's id, or None when a message with
+    this idempotency key exists (committed, or being written by a concurrent transaction,
+    which PostgreSQL waits for). The friend caps are checked first, as there."""
+    row = _checked_row(
+        session, hash_key=hash_key, shop_id=shop_id, kind=kind, channel=channel,
+        recipient=recipient, idempotency_key=idempotency_key, customer_id=customer_id,
+        locale=locale, context=context, evidence=evidence, not_before=not_before, now=now)
+    statement = _INSERT_ONCE[session.get_bind().dialect.name]
+    found: int | None = session.execute(statement, row).scalar()
+    return found
+
+
+def _checked_row(session: Session, *, hash_key: str, shop_id: int, kind: str, channel: str,
+                 recipient: str, idempotency_key: str, customer_id: int | None, locale: str,
+                 context: dict[str, Any] | None, evidence: dict[str, Any] | None,
+                 not_before: Any, now: datetime | None) -> dict[str, Any]:
+    """The message's columns, after the friend caps (RateLimited over them)."""
+    now = now or session_now(session)
+    recipient_hash = keyed_hash(hash_key, recipient)
+    if kind == "invite_friend":
+        _check_friend_caps(session, shop_id, customer_id, recipient_hash, as_utc(now))
+    return {"shop_id": shop_id, "customer_id": customer_id, "kind": kind, "channel": channel,
+            "recipient": recipient, "recipient_hash": recipient_hash, "locale": locale,
+            "context": context or {}, "evidence": evidence or {},
+            "idempotency_key": idempotency_key, "next_attempt_at": not_before or now,
+            "created_at": now}
 
 
 FRIEND_INVITES_PER_DAY = 5

@@ -44,6 +44,10 @@ DESCRIPTION = (
     "neither. Anything else is a 400 with error.code body_too_large, too_deep, "
     "malformed_json or invalid_characters.")
 _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")  # after parsing, a valid pair is one char
+# In JSON text a NUL or a surrogate can only be written as a \u escape: a raw control
+# character is invalid JSON (json.loads refuses it) and a raw surrogate is invalid UTF-8
+# (refused before parsing). A body without such an escape needs no walk of its strings.
+_FORBIDDEN_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 # One token at a time, left to right: a whole string (escapes included; an unterminated
 # one runs to the end), or a bracket. Strings are skipped in one step, so the scan is
 # linear whatever the body holds.
@@ -118,7 +122,7 @@ def check_body(raw: bytes, limits: Limits) -> Any:
         value = json.loads(text)
     except ValueError:
         return None
-    if forbidden_text(value):
+    if _FORBIDDEN_ESCAPE.search(raw) is not None and forbidden_text(value):
         raise InputRejected("A JSON string holds a NUL or an unpaired surrogate character.",
                             code="invalid_characters")
     return value

@@ -14,8 +14,10 @@ plain-http local default and the webhooks; ten lines do exactly what is needed."
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, has_request_context, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 PAGE_POLICY = "; ".join((
     "default-src 'self'",
@@ -40,10 +42,29 @@ def served_over_https(app: Flask) -> bool:
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """The signed session cookie, `Secure` whenever the app is served over https."""
+    """The signed session cookie, `Secure` whenever the app is served over https.
+
+    Flask builds a new signing serializer for every request, cookie or not; this one keeps
+    it while the keys stay the same, and a request that leaves its session empty and
+    untouched (every webhook) goes without the cookie settings being read."""
+
+    _signer: tuple[Any, Any] | None = None
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or served_over_https(app)
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if self._signer is None or self._signer[0] != keys:
+            self._signer = (keys, super().get_signing_serializer(app))
+        return self._signer[1]
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified:  # Flask's own first exit, taken early
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def install(app: Flask, public_base_url: str) -> None:

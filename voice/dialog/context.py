@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from core.db import UnitOfWork
 from core.models import Customer, Program, Shop
-from core.pairing import customer_for_voice
 from core.services import Services
+from core.speakers import Speaker, speaker
 from voice.dialog.state import DialogState, dump_speech
 from voice.i18n import Translator, translator
 from voice.turn import Reply, Speech, Turn
@@ -28,6 +28,7 @@ class DialogContext:
     customer: Customer | None
     t: Translator
     state: DialogState
+    speaker: Speaker | None = None  # what was read with the customer (their code, ...)
 
     @property
     def assistant(self) -> str:
@@ -62,16 +63,19 @@ class DialogContext:
 
 
 def load_context(turn: Turn, services: Services, session: UnitOfWork) -> DialogContext:
-    """The shop and its active program (cached briefly); an unknown shop is a NotFound."""
+    """The shop and its active program (cached briefly); an unknown shop is a NotFound. The
+    customer, their code and the shop's share webhooks in one statement (core.speakers)."""
     shop, program = services.shops.get(session, turn.shop_slug)
     assistant = ASSISTANT_OF_PLATFORM.get(turn.assistant, turn.assistant)
+    found = speaker(session, shop.id, assistant, turn.voice_user_id)
     return DialogContext(
         turn=turn,
         services=services,
         session=session,
         shop=shop,
         program=program,
-        customer=customer_for_voice(session, shop.id, assistant, turn.voice_user_id),
+        customer=found.customer if found is not None else None,
         t=translator(turn.locale),
         state=DialogState.from_session(turn.session),
+        speaker=found,
     )

@@ -73,11 +73,13 @@ def where_speech(ctx: DialogContext, channel: str, address: str) -> str:
 
 
 def share_program(ctx: DialogContext, customer: Customer) -> Reply:
+    terms = _terms(ctx)  # said first, and quoted in the message
     outcome = sharing.share_with_me(
         ctx.session, ctx.services, shop=ctx.shop, customer=customer, said=_said(ctx),
-        wanted_channel=ctx.turn.slots.get("channel") or ctx.state.channel, terms=_terms(ctx))
+        wanted_channel=ctx.turn.slots.get("channel") or ctx.state.channel, terms=terms,
+        speaker=ctx.speaker)
     invite = outcome.invite
-    speech = Speech.of(terms_sentences(ctx.t, ctx.program)) if ctx.program else Speech()
+    speech = Speech.of(terms) if ctx.program else Speech()
     speech += Speech.of(ctx._("Your code is")) + code_speech(ctx, invite.code,
                                                               invite.spoken_name)
     if outcome.status is ShareStatus.NO_ADDRESS:
@@ -149,7 +151,7 @@ def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:
     outcome = sharing.invite_friend(
         ctx.session, ctx.services, shop=ctx.shop, customer=customer, said=_said(ctx),
         contact_kind=contact.kind, contact_value=contact.value, heard=ctx.state.heard,
-        terms=_terms(ctx))
+        terms=_terms(ctx), speaker=ctx.speaker)
     if outcome.status is FriendInviteStatus.NEEDS_CONTACT:
         return ask_friend_contact(ctx)
     ctx.state.clear()

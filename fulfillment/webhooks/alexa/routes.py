@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from core import assistant_status, referrals
@@ -23,6 +23,7 @@ from fulfillment.simulator import sandbox_keys
 from fulfillment.web.auth import public
 from fulfillment.webhooks.alexa import envelope as alexa_envelope
 from fulfillment.webhooks.alexa.sdk_compat import skill_adapter_class
+from fulfillment.webhooks.alexa.serializer import ModelSerializer
 from fulfillment.webhooks.alexa.signature import AlexaVerifier, VerificationFailed, fetch_over_https
 from voice.platforms import alexa as alexa_platform
 from voice.platforms.alexa_profile import ProfileClient
@@ -75,8 +76,9 @@ def _setup(state: Any) -> None:
         sandbox_keys.install(services, verifier)
     app.config["ASK_SDK_VERIFY_SIGNATURE"] = False  # verified above, with reasons
     app.config["ASK_SDK_VERIFY_TIMESTAMP"] = False
-    adapter = skill_adapter_class()(skill=alexa_platform.build_skill(), skill_id="referrals",
-                                    verifiers=[], app=app)
+    skill = alexa_platform.build_skill()
+    skill.serializer = ModelSerializer()  # the SDK's models, without its per-request reflection
+    adapter = skill_adapter_class()(skill=skill, skill_id="referrals", verifiers=[], app=app)
     profile = services.adapters.alexa_profile or ProfileClient()
     reminders = services.adapters.alexa_reminders or RemindersClient()
     app.extensions[EXT] = {"adapter": adapter, "verifier": verifier, "profile": profile,
@@ -103,10 +105,13 @@ def webhook(shop: str) -> ResponseReturnValue:
     services = current_services()
     ext = current_app.extensions[EXT]
     body = request.get_data(cache=True)
-    try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _bad_request("malformed_json", "The body is not JSON.")
+    parsed = g.get("json_body")  # parsed once by the edge limits (fulfillment.edge)
+    envelope = parsed
+    if envelope is None:
+        try:
+            envelope = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return _bad_request("malformed_json", "The body is not JSON.")
     if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict) \
             or not envelope["request"].get("type"):
         return _bad_request("not_an_alexa_request", "Expected an Alexa request envelope.")
@@ -123,8 +128,8 @@ def webhook(shop: str) -> ResponseReturnValue:
             assistant_status.recorder(services).note_refused(
                 shop, "alexa", services.clock(), _refusal_reason(str(exc), envelope, skill_id))
             return _bad_request("verification_failed", str(exc))
-    unreadable = alexa_envelope.unreadable_reason(body)  # the SDK's reading, as a 400
-    if unreadable is not None:
+    sdk_envelope, unreadable = alexa_envelope.read(ext["adapter"].serializer, parsed, body)
+    if unreadable is not None:  # the SDK's reading, as a 400
         return _bad_request("not_an_alexa_request", unreadable)
     if services.settings.verify_requests:
         inner = envelope["request"]
@@ -135,6 +140,6 @@ def webhook(shop: str) -> ResponseReturnValue:
     call = alexa_platform.AlexaCall(shop_slug=shop, services=services, profile=ext["profile"],
                                     reminders=ext["reminders"])
     # the call rides HandlerInput.context
-    response: Response = ext["adapter"].dispatch_with(call, body)
+    response: Response = ext["adapter"].dispatch_with(call, sdk_envelope)
     turn_capture.record(call.replies)  # the simulator's own request only
     return response

@@ -49,7 +49,8 @@ def skill_adapter_class() -> type:
     SkillAdapter.dispatch_request hands the body to WebserviceSkillHandler, which calls
     `skill.invoke(request_envelope, context=None)`: nothing of this request can reach the
     handlers except through global or context-local state. `dispatch_with` does the same
-    deserialize -> invoke -> serialize (no SDK verifiers: ours ran before, with reasons) and
+    invoke -> serialize with the skill's serializer (no SDK verifiers: ours ran before,
+    with reasons) on the envelope the webhook already read with that serializer, and
     passes our per-request call object as the SDK's own `context`, which ask-sdk-core puts
     on HandlerInput.context."""
     try:
@@ -61,11 +62,13 @@ def skill_adapter_class() -> type:
     from flask_ask_sdk.skill_adapter import SkillAdapter
 
     class CallSkillAdapter(SkillAdapter):  # type: ignore[misc]
-        def dispatch_with(self, call: object, body: bytes) -> Response:
-            serializer = self._skill.serializer
-            envelope = serializer.deserialize(payload=body.decode("utf-8"),
-                                              obj_type=RequestEnvelope)
+        def dispatch_with(self, call: object, envelope: RequestEnvelope) -> Response:
             response = self._skill.invoke(request_envelope=envelope, context=call)
-            return jsonify(serializer.serialize(response))
+            return jsonify(self._skill.serializer.serialize(response))
+
+        @property
+        def serializer(self) -> Any:
+            """The skill's serializer: read the envelope with it before `dispatch_with`."""
+            return self._skill.serializer
 
     return CallSkillAdapter
