@@ -76,17 +76,17 @@ def test_an_unreachable_yandex_costs_one_warning_per_attempt_and_no_traceback(
 
 def test_the_alice_images_command_in_the_sandbox_uploads_to_the_stand_in(simulator, services,
                                                                       clock):
-    from datetime import UTC, datetime
 
     from fulfillment.cli import main
+    from fulfillment.cli.services import CliOptions
 
-    clock.now = datetime.now(UTC)  # the command runs on the real clock: queue on it too
     share_on_a_screen(simulator)
     env = {"DATABASE_URL": services.settings.database_url,
            "SECRET_KEY": services.settings.secret_key, "HASH_KEY": services.settings.hash_key,
            "BASE_URL": services.base_url, "YANDEX_DIALOGS_URL": "", "SANDBOX": "1"}
     result = CliRunner().invoke(main, ["alice-images", "--once"], env=env,
-                                catch_exceptions=False)
+                                obj=CliOptions(clock=clock),
+                                catch_exceptions=False)  # on the test's clock
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "sandbox: QR images go to the local stand-in, not to Yandex (set YANDEX_DIALOGS_URL "

@@ -4,8 +4,6 @@ and later answers carry a BigImage card."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from core import alice_images
@@ -116,8 +114,8 @@ def test_the_alice_images_job_command_uploads_what_the_webhook_queued(simulator,
     from click.testing import CliRunner
 
     from fulfillment.cli import main
+    from fulfillment.cli.services import CliOptions
 
-    clock.now = datetime.now(UTC)  # the command runs on the real clock: queue on it too
     with fake_dialogs(demo_secrets(services)["alice_oauth_token"]) as yandex:
         simulator.say(simulator.start("alice", "demo", "ru-RU", screen=True),
                       "поделись реферальной программой")
@@ -126,6 +124,7 @@ def test_the_alice_images_job_command_uploads_what_the_webhook_queued(simulator,
                "HASH_KEY": services.settings.hash_key, "BASE_URL": services.base_url,
                "YANDEX_DIALOGS_URL": yandex.url}
         result = CliRunner().invoke(main, ["alice-images", "--once"], env=env,
-                                    catch_exceptions=False)
+                                    obj=CliOptions(clock=clock),
+                                    catch_exceptions=False)  # on the test's clock
         assert result.exit_code == 0 and "uploaded 1" in result.output, result.output
         assert len(yandex.images) == 1

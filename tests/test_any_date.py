@@ -22,6 +22,8 @@ DATE_DEPENDENT = [
     "tests/test_messaging_reports.py",
     "tests/test_dialogflow_auth.py",
     "tests/test_events_journey.py",
+    "tests/test_jobs.py",
+    "tests/test_alice_image_job_quiet.py",
 ]
 
 

@@ -10,6 +10,7 @@ from core.messaging.outbox import enqueue
 from core.models import Message
 from fulfillment import jobs
 from fulfillment.cli import main
+from fulfillment.cli.services import CliOptions
 
 
 def env_of(services) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -27,9 +28,7 @@ def test_the_table_names_every_background_job_once() -> None:
 
 
 def test_jobs_run_once_delivers_what_was_queued(services, demo, clock) -> None:  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
-    clock.now = datetime.now(UTC).replace(hour=15)  # the command runs on the real clock
+    clock.now = clock().replace(hour=15)  # the afternoon: no quiet hours in the way
     from core import referrals
 
     with services.db.session() as session:
@@ -40,7 +39,8 @@ def test_jobs_run_once_delivers_what_was_queued(services, demo, clock) -> None: 
                 context={"link": "https://refer.test/r/X", "code": "X", "shop_name": "Demo"},
                 evidence={"confirmed": True})
     result = CliRunner().invoke(main, ["jobs", "run", "outbox", "--once"],
-                                env=env_of(services), catch_exceptions=False)
+                                env=env_of(services), obj=CliOptions(clock=clock),
+                                catch_exceptions=False)  # the command on the test's clock
     assert result.exit_code == 0, result.output
     with services.db.session() as session:
         statuses = {m.status for m in session.scalars(select(Message))}

@@ -28,7 +28,8 @@ from fulfillment.cli.services import CliOptions, cli_settings, is_embedded, make
 @click.pass_context
 def main(ctx: click.Context, verbose: bool, embedded: bool) -> None:
     """Voice referrals: serve the webhooks, seed the demo, run jobs."""
-    ctx.obj = CliOptions(embedded=embedded)
+    given = ctx.obj if isinstance(ctx.obj, CliOptions) else CliOptions()
+    ctx.obj = CliOptions(embedded=embedded, clock=given.clock)
     logging.basicConfig(
         level=logging.INFO if verbose or os.environ.get("LOG_LEVEL") == "INFO" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import click
 
+from core.clock import Clock, utcnow
 from core.config import MissingSecret, Settings
 from core.local_secrets import UnsafeSecretsFile, embedded_env
 from core.services import Services, bootstrap
@@ -16,13 +17,22 @@ from core.services import Services, bootstrap
 
 @dataclass(frozen=True)
 class CliOptions:
+    """What the group's flags (and a caller's `obj=`) give every command: whether it runs
+    embedded, and the clock its services run on (the wall clock, unless a caller that runs
+    the CLI in-process, such as a test on a frozen clock, passes its own)."""
+
     embedded: bool = False
+    clock: Clock = utcnow
+
+
+def _options() -> CliOptions:
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(CliOptions) if ctx is not None else None
+    return found or CliOptions()
 
 
 def is_embedded() -> bool:
-    ctx = click.get_current_context(silent=True)
-    found = ctx.find_object(CliOptions) if ctx is not None else None
-    return bool(found and found.embedded)
+    return _options().embedded
 
 
 def cli_settings(**overrides: object) -> Settings:
@@ -38,4 +48,4 @@ def cli_settings(**overrides: object) -> Settings:
 
 
 def make_services(**overrides: object) -> Services:
-    return bootstrap(cli_settings(**overrides))
+    return bootstrap(cli_settings(**overrides), clock=_options().clock)
