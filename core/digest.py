@@ -348,14 +348,14 @@ def _handle(session: Session, services: Services, sub: DigestSubscription, now: 
         return
     code = referrals.ensure_code(session, customer)
     base = (shop.link_base_url or services.base_url).rstrip("/")
-    _, new = outbox.enqueue_new(
-        session, hash_key=services.settings.hash_key, shop_id=shop.id, kind="digest",
+    _, new = outbox.enqueue_new(session, outbox.Outgoing(
+        hash_key=services.settings.hash_key, shop_id=shop.id, kind="digest",
         channel=sub.channel, recipient=address, customer_id=customer.id,
         idempotency_key=f"digest:{customer.id}:{period}", locale=customer.locale, now=now,
         context={**lines_for(content, customer.locale), "shop_name": shop.name,
                  "referrer_name": customer.name, "code": code.code, "period": period,
                  "link": links.invite_link(base, code.code, sub.channel)},
-        evidence={"digest": sub.id, **(sub.evidence or {})})
+        evidence={"digest": sub.id, **(sub.evidence or {})}))
     sub.last_period, sub.last_sent_at = period, now
     if new:
         result.enqueued += 1

@@ -19,6 +19,7 @@ from core.db import session_now
 from core.errors import NotFound
 from core.hashing import keyed_hash
 from core.models import Customer, ReferralCode, Share, Shop
+from core.prepared import Prepared
 from core.services import Services
 from core.stores import jobs as store_jobs
 
@@ -37,12 +38,12 @@ def shop_by_slug(session: Session, slug: str) -> Shop:
 # and PostgreSQL use it (`active IS true`, `active = 1` scan the whole table, EXPLAIN in
 # bench/bench_scale.py).
 # No SQL type on it (bool for mypy only): a Boolean type would render "= 1" on SQLite.
-_ACTIVE_CODE: ColumnClause[bool] = literal_column("referral_codes.active")
+ACTIVE_CODE: ColumnClause[bool] = literal_column("referral_codes.active")
 
 
 def active_code(session: Session, customer_id: int) -> ReferralCode | None:
     return session.scalar(
-        select(ReferralCode).where(ReferralCode.customer_id == customer_id, _ACTIVE_CODE))
+        select(ReferralCode).where(ReferralCode.customer_id == customer_id, ACTIVE_CODE))
 
 
 def ensure_code(session: Session, customer: Customer) -> ReferralCode:
@@ -174,7 +175,10 @@ def invite_for(shop: Shop, code: ReferralCode, base_url: str, channel: str = "vo
     )
 
 
-_INSERT_SHARE = insert(cast(Table, Share.__table__)).returning(Share.__table__.c.id)
+_SHARE_COLUMNS = ("shop_id", "customer_id", "code_id", "channel", "assistant", "recipient_kind",
+                  "recipient_hash", "created_at")
+_INSERT_SHARE = Prepared(insert(cast(Table, Share.__table__)).returning(Share.__table__.c.id),
+                         _SHARE_COLUMNS)
 
 
 def record_share(
@@ -194,11 +198,11 @@ def record_share(
     `share_webhooks` is whether the shop has any (read with the speaker, core.speakers):
     False saves looking for them, None looks."""
     now = services.clock()
-    share_id: int = session.execute(_INSERT_SHARE, {
+    share_id: int = _INSERT_SHARE.scalar(session, {
         "shop_id": shop.id, "customer_id": customer.id, "code_id": code.id, "channel": channel,
         "assistant": assistant, "recipient_kind": recipient_kind,
         "recipient_hash": keyed_hash(services.settings.hash_key, recipient) if recipient
-        else None, "created_at": now}).scalar_one()
+        else None, "created_at": now})
     if share_webhooks is not False:
         webhook_events.emit(session, shop_id=shop.id, event_type="share.created",
                             key=str(share_id), now=now, payload={

@@ -181,14 +181,14 @@ def _deliver(session: Session, services: Services, reminder: Reminder, now: date
     terms = (program.terms or {}).get(language, "") if program else ""
     base = (shop.link_base_url or services.base_url).rstrip("/")
     channel, address = found
-    _, new = outbox.enqueue_new(
-        session, hash_key=services.settings.hash_key, shop_id=shop.id, kind="reminder",
+    _, new = outbox.enqueue_new(session, outbox.Outgoing(
+        hash_key=services.settings.hash_key, shop_id=shop.id, kind="reminder",
         channel=channel, recipient=address, customer_id=customer.id,
         idempotency_key=f"reminder:{reminder.id}:{local_day}", locale=customer.locale,
         context={"shop_name": shop.name, "code": code.code, "terms": terms,
                  "link": links.invite_link(base, code.code, channel),
                  "referrer_name": customer.name, "reminder_id": reminder.id},
-        evidence={"reminder": reminder.id, **(reminder.evidence or {})}, now=now)
+        evidence={"reminder": reminder.id, **(reminder.evidence or {})}, now=now))
     if new:
         result.enqueued += 1
     else:

@@ -132,12 +132,15 @@ def share_with_me(session: Session, services: Services, *, shop: Shop, customer:
     today = services.clock().date().isoformat()
     context = _message_context(services, shop, customer, invite, terms, wanted_channel)
     try:
-        message_id = outbox.enqueue_once(
-            session, hash_key=services.settings.hash_key, shop_id=shop.id,
-            now=services.clock(), kind="invite_self", channel=channel, recipient=address,
+        message_id = outbox.enqueue_once(session, outbox.Outgoing(
+            hash_key=services.settings.hash_key, shop_id=shop.id, now=services.clock(),
+            kind="invite_self", channel=channel, recipient=address,
             idempotency_key=f"invite_self:{shop.id}:{customer.id}:{channel}:{today}",
             customer_id=customer.id, locale=said.locale, context=context,
-            evidence=said.evidence(services, shop, confirmed=True, recipient="self"))
+            evidence=said.evidence(services, shop, confirmed=True, recipient="self")),
+            linked_voice_identity=known.voice_identity_id)
+    except outbox.NoLongerLinked:
+        raise  # erased meanwhile: nothing of this turn may stay
     except DomainError:
         return ShareOutcome(ShareStatus.CANNOT_SEND, invite, channel, address)
     if message_id is None:
@@ -168,13 +171,15 @@ def invite_friend(session: Session, services: Services, *, shop: Shop, customer:
     period = services.clock().toordinal() // FRIEND_KEY_PERIOD_DAYS
     key = f"invite_friend:{shop.id}:{customer.id}:{keyed_hash(hash_key, contact_value)}:{period}"
     try:
-        message_id = outbox.enqueue_once(
-            session, hash_key=hash_key, shop_id=shop.id, kind="invite_friend",
-            now=services.clock(), channel=channel, recipient=contact_value,
-            idempotency_key=key, customer_id=customer.id, locale=said.locale,
+        message_id = outbox.enqueue_once(session, outbox.Outgoing(
+            hash_key=hash_key, shop_id=shop.id, kind="invite_friend", now=services.clock(),
+            channel=channel, recipient=contact_value, idempotency_key=key,
+            customer_id=customer.id, locale=said.locale,
             context=_message_context(services, shop, customer, invite, terms, None),
             evidence=said.evidence(services, shop, confirmed=True, recipient="friend",
-                                   heard=heard))
+                                   heard=heard)), linked_voice_identity=known.voice_identity_id)
+    except outbox.NoLongerLinked:
+        raise  # erased meanwhile: nothing of this turn may stay
     except RateLimited as exc:
         if exc.code == "friend_recently_invited":
             return FriendInviteOutcome(FriendInviteStatus.RECENTLY_INVITED, invite, channel)

@@ -1,15 +1,18 @@
 """Who is speaking: the customer a voice user is linked to at a shop, with their active code
 and whether the shop wants share events, read in one statement at the start of a turn.
 
-A turn used to read the customer, then the code, then the shop's webhook endpoints, each an
-ORM query (the statement built, its cache key computed, the rows turned into objects): most
-of a share turn's time. Here one prebuilt Core statement reads the columns, and the
-customer and the code become ORM objects the session knows, as if it had loaded them
+One prebuilt statement, run at the driver (core.prepared), reads the columns; the customer
+and the code become ORM objects the session knows, as if it had loaded them
 (`make_transient_to_detached`, then `add`: no SQL), so handlers work with them as before.
 
-The read is FOR KEY SHARE of the customer (PostgreSQL; on SQLite a locking read starts the
-write transaction, core.db): an erasure holds the customer FOR UPDATE, so a turn either
-finishes before it or waits and then finds the voice identity gone."""
+An erasure and a share must not cross (the share would write the erased address into a new
+message). On PostgreSQL the read is FOR KEY SHARE of the customer: an erasure holds the
+customer FOR UPDATE, so a turn either finishes before it or waits and then finds the voice
+identity gone. On SQLite a locking read would take the database's one write lock for the
+whole turn, dialog included, so the two web workers' turns could not overlap; the read is
+plain there, and the turn's first write is conditional on the voice identity still being
+there (`outbox.enqueue_once(linked_voice_identity=...)`): SQLite's writers take turns, so an
+erasure either committed before that write (which then writes nothing) or starts after."""
 
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
 
 from core.models import Customer, ReferralCode, VoiceIdentity, WebhookEndpoint
-from core.referrals import _ACTIVE_CODE  # the partial index's own expression
+from core.prepared import Prepared
+from core.referrals import ACTIVE_CODE  # the partial index's own expression
 
 SHARE_EVENT = "share.created"
 _customers = Customer.__table__
@@ -33,16 +37,17 @@ _CODE = [c.key for c in _codes.columns]
 _SHARE_WEBHOOKS = exists().where(
     _endpoints.c.shop_id == bindparam("shop_id"), _endpoints.c.event_type == SHARE_EVENT,
     _endpoints.c.active.is_(True)).label("share_webhooks")
-_SPEAKER = (
+_READ = (
     select(*_customers.columns, *(c.label(f"code_{c.key}") for c in _codes.columns),
-           _SHARE_WEBHOOKS)
+           _identities.c.id.label("voice_identity_id"), _SHARE_WEBHOOKS)
     .select_from(_identities.join(_customers, _identities.c.customer_id == _customers.c.id)
                  .outerjoin(_codes, and_(_codes.c.customer_id == _customers.c.id,
-                                         _ACTIVE_CODE)))
+                                         ACTIVE_CODE)))
     .where(_identities.c.shop_id == bindparam("shop_id"),
            _identities.c.assistant == bindparam("assistant"),
-           _identities.c.assistant_user_id == bindparam("user"))
-    .with_for_update(key_share=True, of=_customers))
+           _identities.c.assistant_user_id == bindparam("user")))
+_SPEAKER = Prepared(_READ.with_for_update(key_share=True, of=_customers),
+                    variants={"sqlite": _READ})
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Speaker:
     customer: Customer
     code: ReferralCode | None  # the active code; None before the customer's first share
     share_webhooks: bool | None  # the shop has an active share.created endpoint; None: unread
+    voice_identity_id: int | None = None  # the link this turn came through (None: unknown)
 
 
 def speaker(session: Session, shop_id: int, assistant: str,
@@ -57,15 +63,15 @@ def speaker(session: Session, shop_id: int, assistant: str,
     """The customer this voice user was linked to at this shop, if any, with their code."""
     if not voice_user_id:
         return None
-    row = session.execute(_SPEAKER, {"shop_id": shop_id, "assistant": assistant,
-                                     "user": voice_user_id}).first()
+    row = _SPEAKER.first(session, {"shop_id": shop_id, "assistant": assistant,
+                                   "user": voice_user_id})
     if row is None:
         return None
-    n = len(_CUSTOMER)
+    n, m = len(_CUSTOMER), len(_CUSTOMER) + len(_CODE)
     customer = _known(session, Customer, dict(zip(_CUSTOMER, row[:n], strict=True)))
-    code_values = dict(zip(_CODE, row[n:-1], strict=True))
+    code_values = dict(zip(_CODE, row[n:m], strict=True))
     code = _known(session, ReferralCode, code_values) if code_values["id"] is not None else None
-    return Speaker(customer, code, bool(row[-1]))
+    return Speaker(customer, code, bool(row[m + 1]), voice_identity_id=row[m])
 
 
 def _known(session: Session, cls: Any, values: dict[str, Any]) -> Any:

@@ -1,16 +1,18 @@
 """Writing to the outbox. A row is added inside the caller's transaction, so a share and its
 message commit or vanish together; the idempotency key makes a retried turn harmless.
 
-`enqueue_new` adds an ORM Message (the caller gets the object); `enqueue_once` is the hot
-path of a voice turn: one INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id,
-no read before it and no savepoint around it, the same row either way."""
+What to send is one `Outgoing` value. `enqueue_new` adds an ORM Message (the caller gets the
+object); `enqueue_once` is the hot path of a voice turn: one INSERT ... ON CONFLICT
+(idempotency_key) DO NOTHING RETURNING id at the driver (core.prepared), no read before it
+and no savepoint around it, the same row either way."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,106 +20,132 @@ from sqlalchemy.orm import Session
 from core.clock import as_utc
 from core.config import Settings
 from core.db import session_now
-from core.errors import RateLimited
+from core.errors import NotFound, RateLimited
 from core.hashing import keyed_hash
-from core.models import Customer, Message
+from core.models import Customer, Message, VoiceIdentity
+from core.prepared import Prepared
+
+
+class NoLongerLinked(NotFound):
+    """The voice identity a turn came through was erased before the turn wrote anything:
+    the whole turn is undone (the caller must not turn this into an outcome)."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to queue. The idempotency key names it: the same key is the same message,
+    however often a turn or a job is retried."""
+
+    hash_key: str
+    shop_id: int
+    kind: str
+    channel: str
+    recipient: str
+    idempotency_key: str
+    customer_id: int | None = None
+    locale: str = "en-US"
+    context: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None
+    not_before: datetime | None = None
+    now: datetime | None = None
 
 
 def enqueue(session: Session, **fields: Any) -> Message:
     """Add a message (see `enqueue_new`); the same idempotency key returns the first row."""
-    return enqueue_new(session, **fields)[0]
+    return enqueue_new(session, Outgoing(**fields))[0]
 
 
-def enqueue_new(
-    session: Session,
-    *,
-    hash_key: str,
-    shop_id: int,
-    kind: str,
-    channel: str,
-    recipient: str,
-    idempotency_key: str,
-    customer_id: int | None = None,
-    locale: str = "en-US",
-    context: dict[str, Any] | None = None,
-    evidence: dict[str, Any] | None = None,
-    not_before: Any = None,
-    now: datetime | None = None,
-) -> tuple[Message, bool]:
+def enqueue_new(session: Session, outgoing: Outgoing) -> tuple[Message, bool]:
     """Add the message to the caller's transaction; returns it and whether it is new (the
     same idempotency key returns the first row, not new).
 
     A friend invite over the caps raises RateLimited (the dialog says so): one invite per
     recipient per shop per 30 days, FRIEND_INVITES_PER_DAY per referrer per day. Consent,
     opt-outs and quiet hours are checked by the worker just before sending."""
-    existing = session.scalar(select(Message).where(Message.idempotency_key == idempotency_key))
+    key = outgoing.idempotency_key
+    existing = session.scalar(select(Message).where(Message.idempotency_key == key))
     if existing is not None:
         return existing, False
-    message = Message(**_checked_row(
-        session, hash_key=hash_key, shop_id=shop_id, kind=kind, channel=channel,
-        recipient=recipient, idempotency_key=idempotency_key, customer_id=customer_id,
-        locale=locale, context=context, evidence=evidence, not_before=not_before, now=now))
+    message = Message(**_checked_row(session, outgoing))
     try:
         with session.begin_nested():
             session.add(message)
     except IntegrityError:
         # Another transaction wrote the same key first: theirs is the message.
-        found = session.scalar(select(Message).where(Message.idempotency_key == idempotency_key))
+        found = session.scalar(select(Message).where(Message.idempotency_key == key))
         if found is None:
             raise
         return found, False
     return message, True
 
 
-_INSERT_ONCE = {
-    name: dialect.insert(Message.__table__)
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(Message.__table__.c.id)
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
+_messages = cast(Table, Message.__table__)
+_ROW = ("shop_id", "customer_id", "kind", "channel", "recipient", "recipient_hash", "locale",
+        "context", "evidence", "idempotency_key", "next_attempt_at", "created_at")
+_DEFAULTED = ("status", "attempts", "rendered")  # the columns' own defaults, bound
+_COLUMNS = _ROW + _DEFAULTED
+_IF_LINKED = (
+    select(*(bindparam(name, type_=_messages.c[name].type) for name in _COLUMNS))
+    .where(exists().where(VoiceIdentity.__table__.c.id == bindparam("voice_identity_id"))))
+_INSERT_ONCE = Prepared(
+    sqlite.insert(_messages).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(_messages.c.id), _COLUMNS,
+    variants={"postgresql": postgresql.insert(_messages)
+              .on_conflict_do_nothing(index_elements=["idempotency_key"])
+              .returning(_messages.c.id)})
+# The same, written only while the voice identity the turn came through is still linked
+# (core.speakers: an erasure between a turn's read and its write leaves nothing behind).
+_INSERT_ONCE_IF_LINKED = Prepared(
+    sqlite.insert(_messages).from_select(list(_COLUMNS), _IF_LINKED)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_messages.c.id),
+    variants={"postgresql": postgresql.insert(_messages).from_select(list(_COLUMNS), _IF_LINKED)
+              .on_conflict_do_nothing(index_elements=["idempotency_key"])
+              .returning(_messages.c.id)})
+_IDENTITY_LINKED = Prepared(select(VoiceIdentity.__table__.c.id).where(
+    VoiceIdentity.__table__.c.id == bindparam("voice_identity_id")))
 
 
-def enqueue_once(
-    session: Session,
-    *,
-    hash_key: str,
-    shop_id: int,
-    kind: str,
-    channel: str,
-    recipient: str,
-    idempotency_key: str,
-    customer_id: int | None = None,
-    locale: str = "en-US",
-    context: dict[str, Any] | None = None,
-    evidence: dict[str, Any] | None = None,
-    not_before: Any = None,
-    now: datetime | None = None,
-) -> int | None:
+def _column_default(name: str) -> Any:
+    default: Any = _messages.c[name].default
+    return default.arg if default is not None and default.is_scalar else {}
+
+
+_DEFAULTS = {name: _column_default(name) for name in _DEFAULTED}
+
+
+def enqueue_once(session: Session, outgoing: Outgoing, *,
+                 linked_voice_identity: int | None = None) -> int | None:
     """`enqueue_new` in one statement: the new message's id, or None when a message with
     this idempotency key exists (committed, or being written by a concurrent transaction,
-    which PostgreSQL waits for). The friend caps are checked first, as there."""
-    row = _checked_row(
-        session, hash_key=hash_key, shop_id=shop_id, kind=kind, channel=channel,
-        recipient=recipient, idempotency_key=idempotency_key, customer_id=customer_id,
-        locale=locale, context=context, evidence=evidence, not_before=not_before, now=now)
-    statement = _INSERT_ONCE[session.get_bind().dialect.name]
-    found: int | None = session.execute(statement, row).scalar()
+    which PostgreSQL waits for). The friend caps are checked first, as there. With
+    `linked_voice_identity`, nothing is written once that identity is gone (an erasure
+    won the race): NoLongerLinked, so the turn is undone and apologizes instead of saying
+    it sent something."""
+    row = _checked_row(session, outgoing)
+    if linked_voice_identity is None:
+        found: int | None = _INSERT_ONCE.scalar(session, {**row, **_DEFAULTS})
+        return found
+    found = _INSERT_ONCE_IF_LINKED.scalar(
+        session, {**row, **_DEFAULTS, "voice_identity_id": linked_voice_identity})
+    if found is None and _IDENTITY_LINKED.scalar(
+            session, {"voice_identity_id": linked_voice_identity}) is None:
+        raise NoLongerLinked("This voice user is no longer linked.", code="unknown_customer")
     return found
 
 
-def _checked_row(session: Session, *, hash_key: str, shop_id: int, kind: str, channel: str,
-                 recipient: str, idempotency_key: str, customer_id: int | None, locale: str,
-                 context: dict[str, Any] | None, evidence: dict[str, Any] | None,
-                 not_before: Any, now: datetime | None) -> dict[str, Any]:
+def _checked_row(session: Session, outgoing: Outgoing) -> dict[str, Any]:
     """The message's columns, after the friend caps (RateLimited over them)."""
-    now = now or session_now(session)
-    recipient_hash = keyed_hash(hash_key, recipient)
-    if kind == "invite_friend":
-        _check_friend_caps(session, shop_id, customer_id, recipient_hash, as_utc(now))
-    return {"shop_id": shop_id, "customer_id": customer_id, "kind": kind, "channel": channel,
-            "recipient": recipient, "recipient_hash": recipient_hash, "locale": locale,
-            "context": context or {}, "evidence": evidence or {},
-            "idempotency_key": idempotency_key, "next_attempt_at": not_before or now,
-            "created_at": now}
+    now = outgoing.now or session_now(session)
+    recipient_hash = keyed_hash(outgoing.hash_key, outgoing.recipient)
+    if outgoing.kind == "invite_friend":
+        _check_friend_caps(session, outgoing.shop_id, outgoing.customer_id, recipient_hash,
+                           as_utc(now))
+    return {"shop_id": outgoing.shop_id, "customer_id": outgoing.customer_id,
+            "kind": outgoing.kind, "channel": outgoing.channel,
+            "recipient": outgoing.recipient, "recipient_hash": recipient_hash,
+            "locale": outgoing.locale, "context": outgoing.context or {},
+            "evidence": outgoing.evidence or {}, "idempotency_key": outgoing.idempotency_key,
+            "next_attempt_at": outgoing.not_before or now, "created_at": now}
 
 
 FRIEND_INVITES_PER_DAY = 5
