@@ -148,6 +148,19 @@ def configure(session: Session, shop: Shop, platform: str, form: dict[str, Any],
 
 # --- the connect page's use cases: one call each, scoped to the shop ---------------------
 
+SKILL_ID_SETTINGS = {"alexa": "alexa_skill_id", "alice": "alice_skill_id"}
+
+
+def expected_skill_id(services: Services, slug: str, assistant: str) -> str | None:
+    """The skill id this shop's requests from `assistant` must name (None: not connected),
+    from the shop snapshot every turn reads anyway; NotFound(unknown_shop). A change saved
+    through `configure_for` is seen at once in this process, within the snapshot's TTL in
+    the others."""
+    shop, _ = services.shops.read(services.db, slug)
+    found = shop.setting(SKILL_ID_SETTINGS[assistant])
+    return str(found) if found else None
+
+
 def shown(services: Services, shop_id: int) -> dict[str, Any]:
     """current() for the shop."""
     with services.db.session() as session:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from core.db import Database
 from core.errors import NotFound
 from core.models import Program, Shop
 
@@ -43,6 +44,15 @@ class ShopSnapshots:
         with self._lock:
             self._cache[slug] = (now, shop, program)
         return shop, program
+
+    def read(self, db: Database, slug: str) -> tuple[Shop, Program | None]:
+        """`get` for a caller outside a unit of work: a cached shop costs no session."""
+        with self._lock:
+            hit = self._cache.get(slug)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return hit[1], hit[2]
+        with db.session() as session:
+            return self.get(session, slug)
 
     def forget(self, slug: str) -> None:
         """After an edit made in this process (settings, program), so it is seen at once."""

@@ -68,9 +68,6 @@ def save(slug: str, platform: str) -> ResponseReturnValue:
         shown = {k: v for k, v in form.items() if "secret" not in k and "password" not in k
                  and "token" not in k}
         return _page(slug, platform, errors=outcome.errors, form=shown, status=422)
-    alexa = current_app.extensions.get("referrals.alexa")
-    if alexa is not None:
-        alexa["skill_ids"].forget(shop.slug)
     return _page(slug, platform, shown_once=outcome.shown_once)
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from core import assistant_status, referrals
+from core import assistant_setup, assistant_status
 from core.services import Services
 from fulfillment.context import services as current_services
 from fulfillment.simulator import capture as turn_capture
@@ -33,32 +32,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("alexa", __name__)
 EXT = "referrals.alexa"
-SHOP_TTL_SECONDS = 30.0
-
-
-class ShopSkillIds:
-    """slug -> Alexa skill id, cached briefly so a turn does not pay a lookup for it."""
-
-    def __init__(self, services: Services) -> None:
-        self._services = services
-        self._cache: dict[str, tuple[float, str | None]] = {}
-
-    def get(self, slug: str) -> str | None:
-        hit = self._cache.get(slug)
-        now = time.monotonic()
-        if hit is not None and now - hit[0] < SHOP_TTL_SECONDS:
-            return hit[1]
-        with self._services.db.session() as session:
-            shop = referrals.shop_by_slug(session, slug)  # NotFound -> 404
-            skill_id: str | None = shop.setting("alexa_skill_id")
-        self._cache[slug] = (now, skill_id)
-        return skill_id
-
-    def forget(self, slug: str) -> None:
-        """After the connect page saved a new skill id in this process."""
-        self._cache.pop(slug, None)
-
-
 @bp.record_once
 def _setup(state: Any) -> None:
     app: Flask = state.app
@@ -82,7 +55,7 @@ def _setup(state: Any) -> None:
     profile = services.adapters.alexa_profile or ProfileClient()
     reminders = services.adapters.alexa_reminders or RemindersClient()
     app.extensions[EXT] = {"adapter": adapter, "verifier": verifier, "profile": profile,
-                           "reminders": reminders, "skill_ids": ShopSkillIds(services)}
+                           "reminders": reminders}
 
 
 def _bad_request(code: str, message: str) -> ResponseReturnValue:
@@ -118,7 +91,7 @@ def webhook(shop: str) -> ResponseReturnValue:
     shape = alexa_envelope.shape_problem(envelope)
     if shape is not None:
         return _bad_request("not_an_alexa_request", shape)
-    skill_id = ext["skill_ids"].get(shop)
+    skill_id = assistant_setup.expected_skill_id(services, shop, "alexa")  # NotFound: 404
     if services.settings.verify_requests:
         try:
             ext["verifier"].verify(request.headers, body, envelope, skill_id=skill_id,
