@@ -33,6 +33,9 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 CONNECTIONS = 16
 # SQLite (the embedded default) or PostgreSQL (what several gunicorn workers should use).
 DATABASE = os.environ.get("BENCH_DATABASE_URL", "")
+# Threads per worker: on PostgreSQL as production serves (gthread x 4: a turn spends most of
+# its wall time waiting for its five round trips); SQLite's turn barely waits, so sync.
+THREADS = int(os.environ.get("BENCH_THREADS", "4" if DATABASE.startswith("postgres") else "1"))
 
 
 def add_customers(url: str, n: int) -> list[str]:
@@ -119,7 +122,7 @@ def main() -> int:
             wrk("warm-up", base + "/hello", seconds=2)
             hello = wrk("bare Flask hello", base + "/hello", seconds=seconds)
         app_env = {**env, "BENCH_PKI_DIR": str(pki), "VERIFY_REQUESTS": "1"}
-        with gunicorn("bench.voice_app:app", app_env, workers=WORKERS) as base:
+        with gunicorn("bench.voice_app:app", app_env, workers=WORKERS, threads=THREADS) as base:
             warm = wrk("warm-up", base + "/alexa/demo", seconds=2,
                        script=str(Path(tmp) / "warm.lua"), connections=CONNECTIONS)
             share = wrk("verified Alexa share turn", base + "/alexa/demo", seconds=seconds,
@@ -130,7 +133,8 @@ def main() -> int:
             shares = session.scalar(select(func.count(Share.id)))
             messages = session.scalar(select(func.count(Message.id)))
         database.dispose()
-    print(f"database: {url.split('@')[-1].split('?')[0]}, {WORKERS} gunicorn workers, "
+    print(f"database: {url.split('@')[-1].split('?')[0]}, {WORKERS} gunicorn workers x "
+          f"{THREADS} thread(s), "
           f"load average {os.getloadavg()[0]:.1f}")
     print(hello.row())
     print(share.row(hello))

@@ -57,10 +57,15 @@ def worker_rss_mb(server: Server) -> list[float]:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str] | None = None, workers: int = 2) -> Iterator[Server]:
+def gunicorn(app: str, env: dict[str, str] | None = None, workers: int = 2,
+             threads: int = 1) -> Iterator[Server]:
+    """`threads` > 1 runs gthread workers, as `python -m fulfillment serve` does in
+    production (fulfillment.serving.gunicorn): a thread waiting on the database leaves the
+    CPU to another request."""
     port = free_port()
+    kind = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
     proc = subprocess.Popen(
-        [GUNICORN, "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+        [GUNICORN, "-w", str(workers), *kind, "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", app],
         cwd=REPO, env={**os.environ, **(env or {})},
     )

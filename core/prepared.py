@@ -53,6 +53,7 @@ class _Compiled:
     fixed: Mapping[str, Any]  # literal values bound in the statement itself
     defaults: tuple[tuple[str, Callable[[], Any]], ...]  # Python-side column defaults
     binders: tuple[tuple[str, Processor], ...]
+    returns_rows: bool  # known from the statement: psycopg builds `description` per call
     readers: tuple[Processor | None, ...] | None  # per result column; None: none needed
     context: _Context
 
@@ -99,7 +100,7 @@ def _compile(statement: ClauseElement, dialect: Dialect,
         readers.append(entry.type._cached_result_processor(dialect, None))
     return _Compiled(
         sql=compiled.string, names=names, positional=bool(compiled.positional), fixed=fixed,
-        defaults=tuple(defaults), binders=binders,
+        defaults=tuple(defaults), binders=binders, returns_rows=bool(readers),
         readers=tuple(readers) if any(readers) else None, context=_Context(compiled))
 
 
@@ -154,7 +155,7 @@ def _run(conn: Connection, compiled: _Compiled, values: Any) -> list[Row]:
             listeners(conn, cursor, compiled.sql, values, compiled.context, False)
         try:
             cursor.execute(compiled.sql, values)
-            rows = cursor.fetchall() if cursor.description is not None else []
+            rows = cursor.fetchall() if compiled.returns_rows else []
         except conn.dialect.loaded_dbapi.Error as error:
             raise exc.DBAPIError.instance(
                 compiled.sql, values, error, conn.dialect.loaded_dbapi.Error,
