@@ -81,16 +81,18 @@ def _compile(statement: ClauseElement, dialect: Dialect,
     fixed = {name: bind.effective_value for name, bind in compiled.binds.items()
              if not bind.required and bind.callable is None and name not in (columns or ())}
     defaults: list[tuple[str, Callable[[], Any]]] = []
-    for column in getattr(compiled, "insert_prefetch", ()):
+    table = getattr(statement, "table", None)  # an INSERT's: a named column may be left out
+    named = [table.c[name] for name in columns or () if name in table.c] if table is not None \
+        else []
+    for column in [*getattr(compiled, "insert_prefetch", ()), *named]:
         default = column.default
-        name = column.key
-        fixed.pop(name, None)
+        fixed.pop(column.key, None)
         if default is None:
             continue
         if default.is_scalar:
-            defaults.append((name, _constant(default.arg)))
+            defaults.append((column.key, _constant(default.arg)))
         elif default.is_callable:
-            defaults.append((name, functools.partial(default.arg, None)))
+            defaults.append((column.key, functools.partial(default.arg, None)))
         else:
             raise ValueError(f"{column} has a default that cannot run at the driver")
     processors = compiled._bind_processors
