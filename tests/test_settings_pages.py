@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from core.accounts import Role
 from core.models import Shop, ShopCredential, StaffUser
 from core.passwords import hash_password
+from tests.support.staff import sign_in_cookie
 
 GOOD = {"name": "Demo Shop", "locales": ["en-US", "de-DE"], "currency": "EUR",
         "timezone": "Europe/Berlin", "landing_url": "https://shop.example/welcome",
@@ -31,7 +32,7 @@ def manager(client, services, demo) -> Any:  # type: ignore[no-untyped-def]
         session.flush()
         staff_id = row.id
     with client.session_transaction() as browser:
-        browser["staff_id"], browser["csrf"] = staff_id, "tok"
+        sign_in_cookie(browser, services, staff_id, "tok")
     return client
 
 
