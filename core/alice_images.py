@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import links, qr
-from core.models import ExternalImage, Shop
+from core.models import ExternalImage, ImageStatus, Shop
 from core.sandbox import is_sandbox
 from core.services import Services
 
@@ -110,7 +110,7 @@ def image_for(session: Session, shop_id: int, code: str) -> str | None:
         ExternalImage.shop_id == shop_id, ExternalImage.platform == "alice",
         ExternalImage.code == code))
     if row is not None:
-        return row.image_id if row.status == "ready" else None
+        return row.image_id if row.status == ImageStatus.READY else None
     try:
         with session.begin_nested():
             session.add(ExternalImage(shop_id=shop_id, platform="alice", code=code))
@@ -138,14 +138,14 @@ def upload_pending(services: Services, client_for: ClientFactory | None = None,
     ready = 0
     with services.db.session() as session:
         rows = session.scalars(select(ExternalImage).where(
-            ExternalImage.status == "pending", ExternalImage.next_attempt_at <= now)
+            ExternalImage.status == ImageStatus.PENDING, ExternalImage.next_attempt_at <= now)
             .limit(batch).with_for_update(skip_locked=True)).all()
         for row in rows:
             shop = session.get(Shop, row.shop_id)
             skill_id = shop.setting("alice_skill_id") if shop else None
             token_sealed = shop.setting("alice_oauth_token") if shop else None
             if shop is None or not skill_id or not token_sealed:
-                row.status, row.last_error = "failed", "no Alice skill id or OAuth token"
+                row.status, row.last_error = ImageStatus.FAILED, "no Alice skill id or OAuth token"
                 continue
             client = (client_for or _default_client)(services,
                                                   services.box.open(token_sealed) or "")
@@ -154,14 +154,14 @@ def upload_pending(services: Services, client_for: ClientFactory | None = None,
             row.attempts += 1
             try:
                 row.image_id = client.upload(skill_id, png)
-                row.status, row.last_error = "ready", None
+                row.status, row.last_error = ImageStatus.READY, None
                 ready += 1
             except UploadError as exc:
                 row.last_error = str(exc)
                 if exc.retryable and row.attempts < MAX_ATTEMPTS:
                     row.next_attempt_at = now + backoff(row.attempts)
                 else:
-                    row.status = "failed"
+                    row.status = ImageStatus.FAILED
                 # one line per attempt (attempts back off), no traceback: an outage is news
                 log.warning("Alice image for shop %s not uploaded (attempt %d, %s): %s",
                             row.shop_id, row.attempts, row.status, exc)

@@ -19,11 +19,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
-from core.models import Click, Conversion, Customer, LedgerEntry, Referral, Share
+from core.models import (
+    Click,
+    Conversion,
+    Customer,
+    EntryStatus,
+    LedgerEntry,
+    Referral,
+    ReferralStatus,
+    Share,
+)
 from core.services import Services
 
 MONEY_KINDS = ("fixed_discount", "gift_card", "cash")
-REWARD_STATUSES = ("pending", "held", "approved", "reversed")
+REWARD_STATUSES = (EntryStatus.PENDING, EntryStatus.HELD, EntryStatus.APPROVED,
+                   EntryStatus.REVERSED)
 INTERVALS = ("day", "week")
 MAX_BUCKETS = 400
 DEFAULT_DAYS = 30
@@ -171,7 +181,7 @@ class Kpis:
 
     @property
     def rewards_minor(self) -> dict[str, int]:
-        sums = {s: self.rewards_minor_by_status.get(s, 0) for s in REWARD_STATUSES}
+        sums = {s.value: self.rewards_minor_by_status.get(s, 0) for s in REWARD_STATUSES}
         return {**sums, "net": sums["pending"] + sums["held"] + sums["approved"]}
 
     @property
@@ -279,7 +289,7 @@ def kpis(session: Session, shop_id: int, *, today: date, period: Period | None =
     referral_where = [Referral.shop_id == shop_id, *period.where(Referral.created_at)]
     signups = session.scalar(select(func.count(Referral.id)).where(*referral_where)) or 0
     flagged = session.scalar(select(func.count(Referral.id)).where(
-        *referral_where, Referral.status == "flagged")) or 0
+        *referral_where, Referral.status == ReferralStatus.FLAGGED)) or 0
     conversions, gross, refunded = session.execute(select(
         func.count(Conversion.id), func.coalesce(func.sum(Conversion.amount), 0),
         func.coalesce(func.sum(Conversion.refunded_amount), 0))

@@ -1,13 +1,15 @@
 """Settings read once from the environment. Secrets have no defaults: `make run` (the
 embedded local default, `python -m fulfillment --embedded ...`) makes random ones once and
-keeps them in var/ (core.local_secrets); every other start refuses without them."""
+keeps them in var/ (core.local_secrets); every other start refuses without them, and
+refuses a messaging channel configured by half, naming the variable it lacks (else the
+mistake would surface only as dead messages at send time)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_SECRETS = ("SECRET_KEY", "HASH_KEY")
@@ -15,7 +17,11 @@ REQUIRED_SECRETS = ("SECRET_KEY", "HASH_KEY")
 PUBLIC_VALUES = frozenset({"dev-secret-change-me", "dev-hash-key-change-me"})
 
 
-class MissingSecret(ValueError):
+class ConfigError(ValueError):
+    """A start-up refusal; the message is one line naming the variable to set."""
+
+
+class MissingSecret(ConfigError):
     """A required secret is unset (or a known public value); the message is one line."""
 
     def __init__(self, name: str, public: bool = False) -> None:
@@ -26,16 +32,45 @@ class MissingSecret(ValueError):
             f"print(secrets.token_urlsafe(32))'), or use `make run` for the local default")
 
 
+class Gap(NamedTuple):
+    """A variable a channel lacks, the channel, and the variables it needs together."""
+
+    name: str
+    channel: str
+    together: tuple[str, ...]
+
+
+def _gaps(channel: str, pairs: tuple[tuple[str, str], ...]) -> list[Gap]:
+    """(variable, value) pairs that only work together: the unset ones."""
+    together = tuple(name for name, _ in pairs)
+    return [Gap(name, channel, together) for name, value in pairs if not value]
+
+
+class IncompleteChannel(ConfigError):
+    """A channel has some of the variables it needs together, not all."""
+
+    def __init__(self, gap: Gap) -> None:
+        self.name = gap.name
+        super().__init__(
+            f"{gap.name} is not set: {gap.channel} needs {', '.join(gap.together)} together;"
+            f" set {gap.name}, or unset the others to leave the channel off")
+
+
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() not in {"0", "false", "no", "off"}
 
 
+def _any(env: dict[str, str], *names: str) -> bool:
+    return any(env.get(name) for name in names)
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     """Email through an SMTP relay (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD,
-    SMTP_STARTTLS, MAIL_FROM); present when SMTP_HOST is set."""
+    SMTP_STARTTLS, MAIL_FROM); present when SMTP_HOST, SMTP_USER or SMTP_PASSWORD is set.
+    A relay may take no login, but a user needs a password and both need the host."""
 
     host: str
     port: int = 587
@@ -44,28 +79,44 @@ class SmtpSettings:
     starttls: bool = True
     mail_from: str = "invites@localhost"
 
+    def missing(self) -> list[Gap]:
+        if self.user or self.password:
+            return _gaps("email over SMTP with a login", (
+                ("SMTP_HOST", self.host), ("SMTP_USER", self.user),
+                ("SMTP_PASSWORD", self.password)))
+        return _gaps("email over SMTP", (("SMTP_HOST", self.host),))
+
 
 @dataclass(frozen=True)
 class TwilioSettings:
     """SMS and WhatsApp through Twilio (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM,
-    TWILIO_BASE_URL); present when TWILIO_ACCOUNT_SID is set. The auth token also checks
-    the signatures of Twilio's callbacks."""
+    TWILIO_BASE_URL); present when any of the first three is set, and then all three are
+    needed. The auth token also checks the signatures of Twilio's callbacks."""
 
     account_sid: str
     auth_token: str = ""
     from_number: str = ""
     base_url: str = ""  # another host speaking Twilio's API (tests); "" is api.twilio.com
 
+    def missing(self) -> list[Gap]:
+        return _gaps("SMS through Twilio", (
+            ("TWILIO_ACCOUNT_SID", self.account_sid), ("TWILIO_AUTH_TOKEN", self.auth_token),
+            ("TWILIO_FROM", self.from_number)))
+
 
 @dataclass(frozen=True)
 class WhatsAppSettings:
     """WhatsApp through Meta's Cloud API (WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID,
-    WHATSAPP_BASE_URL); present when WHATSAPP_TOKEN is set, and then it sends WhatsApp
-    instead of Twilio."""
+    WHATSAPP_BASE_URL); present when the token or the phone number id is set (then both are
+    needed), and then it sends WhatsApp instead of Twilio."""
 
     token: str
     phone_number_id: str = ""
     base_url: str = ""  # "" is graph.facebook.com
+
+    def missing(self) -> list[Gap]:
+        return _gaps("WhatsApp through Meta's Cloud API", (
+            ("WHATSAPP_TOKEN", self.token), ("WHATSAPP_PHONE_NUMBER_ID", self.phone_number_id)))
 
 
 @dataclass(frozen=True)
@@ -124,6 +175,17 @@ class Settings:
             if value in PUBLIC_VALUES:
                 raise MissingSecret(name, public=True)
 
+    def require_channels(self) -> None:
+        """Raise IncompleteChannel naming the first variable a configured channel lacks."""
+        for channel in (self.smtp, self.twilio, self.whatsapp):
+            for gap in channel.missing() if channel is not None else []:
+                raise IncompleteChannel(gap)
+
+    def require_complete(self) -> None:
+        """What every start checks before it serves or sends: secrets, then channels."""
+        self.require_secrets()
+        self.require_channels()
+
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
@@ -132,24 +194,24 @@ class Settings:
         env = dict(os.environ if env is None else env)
         port = int(env.get("PORT", "8000"))
         smtp = SmtpSettings(
-            host=env["SMTP_HOST"],
+            host=env.get("SMTP_HOST", ""),
             port=int(env.get("SMTP_PORT", "587")),
             user=env.get("SMTP_USER", ""),
             password=env.get("SMTP_PASSWORD", ""),
             starttls=_flag(env.get("SMTP_STARTTLS"), True),
             mail_from=env.get("MAIL_FROM", "invites@localhost"),
-        ) if env.get("SMTP_HOST") else None
+        ) if _any(env, "SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD") else None
         twilio = TwilioSettings(
-            account_sid=env["TWILIO_ACCOUNT_SID"],
+            account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
             auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
             from_number=env.get("TWILIO_FROM", ""),
             base_url=env.get("TWILIO_BASE_URL", ""),
-        ) if env.get("TWILIO_ACCOUNT_SID") else None
+        ) if _any(env, "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM") else None
         whatsapp = WhatsAppSettings(
-            token=env["WHATSAPP_TOKEN"],
+            token=env.get("WHATSAPP_TOKEN", ""),
             phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID", ""),
             base_url=env.get("WHATSAPP_BASE_URL", ""),
-        ) if env.get("WHATSAPP_TOKEN") else None
+        ) if _any(env, "WHATSAPP_TOKEN", "WHATSAPP_PHONE_NUMBER_ID") else None
         telegram = TelegramSettings(
             bot_token=env.get("TELEGRAM_BOT_TOKEN", ""),
             bot_username=env.get("TELEGRAM_BOT_USERNAME", ""),

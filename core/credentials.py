@@ -18,10 +18,12 @@ from core.hashing import token_hash
 from core.models import Shop, ShopCredential
 from core.secrets_box import SecretBox
 from core.services import Services
+from core.staff_accounts import FieldErrors
 
 API_KEY = "api_key"
 WEBHOOK_SECRET = "webhook_secret"
 ROTATION_OVERLAP = timedelta(days=7)
+LABEL_LIMIT = 100
 
 
 def new_api_key() -> str:
@@ -155,10 +157,19 @@ def authenticate(services: Services, key: str) -> KeyHolder | None:
         return KeyHolder(shop.id, shop.slug, role)
 
 
-def issue_api_key(services: Services, shop_id: int, *, role: Role, label: str) -> str:
-    """A new key next to the live ones (shown once)."""
+def issue_api_key(services: Services, shop_id: int, *, role: object, label: object) -> str:
+    """A new key next to the live ones (shown once). Takes the values as a form or a request
+    sent them, so every caller refuses the same roles and labels (FieldErrors)."""
+    chosen, text = parse_role(role), str(label or "").strip()
+    errors = {}
+    if chosen not in API_KEY_ROLES:
+        errors["role"] = "Choose manager (read and write) or support (read only)."
+    if len(text) > LABEL_LIMIT:
+        errors["label"] = f"Use at most {LABEL_LIMIT} characters."
+    if errors or chosen is None:
+        raise FieldErrors(errors)
     with services.db.session() as uow:
-        return add_api_key(uow, shops.get(uow, shop_id), role=role, label=label)
+        return add_api_key(uow, shops.get(uow, shop_id), role=chosen, label=text)
 
 
 def replace_api_key(services: Services, shop_id: int) -> str:

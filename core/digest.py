@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,10 +32,12 @@ from core.messaging import outbox, rendering
 from core.models import (
     Customer,
     DigestSubscription,
+    EntryStatus,
     LedgerEntry,
     Message,
     Referral,
     ReferralCode,
+    ReferralStatus,
     Shop,
     Suppression,
 )
@@ -66,9 +69,16 @@ def update_settings(shop: Shop, changes: dict[str, Any]) -> dict[str, Any]:
 
 # --- subscribing ------------------------------------------------------------------------
 
+class SubscribeStatus(StrEnum):
+    SUBSCRIBED = "subscribed"
+    UPDATED = "updated"
+    DISABLED = "disabled"  # the shop has no digest
+    NO_CHANNEL = "no_channel"  # no confirmed address to send it to
+
+
 @dataclass(frozen=True)
 class Subscribed:
-    status: str  # subscribed | updated | disabled | no_channel
+    status: SubscribeStatus
     channel: str | None
     only_when_new: bool
 
@@ -76,13 +86,14 @@ class Subscribed:
 def subscribe(session: Session, services: Services, shop: Shop, customer: Customer, *,
               only_when_new: bool, evidence: dict[str, Any]) -> Subscribed:
     if not settings_of(shop)["enabled"]:
-        return Subscribed("disabled", None, only_when_new)
+        return Subscribed(SubscribeStatus.DISABLED, None, only_when_new)
     found = outbox.choose_channel(customer, services.settings)
     if found is None:
-        return Subscribed("no_channel", None, only_when_new)
+        return Subscribed(SubscribeStatus.NO_CHANNEL, None, only_when_new)
     sub = session.scalar(select(DigestSubscription).where(
         DigestSubscription.customer_id == customer.id))
-    status = "updated" if sub is not None and sub.active else "subscribed"
+    status = (SubscribeStatus.UPDATED if sub is not None and sub.active
+              else SubscribeStatus.SUBSCRIBED)
     if sub is None:
         sub = DigestSubscription(shop_id=shop.id, customer_id=customer.id,
                                  created_at=services.clock())
@@ -146,11 +157,12 @@ def content_for(session: Session, customer: Customer, since: datetime | None) ->
     since = since or datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
     joined = session.scalar(select(func.count(Referral.id)).where(
         Referral.referrer_id == customer.id, Referral.created_at > since,
-        Referral.status.in_(("pending", "flagged", "converted")))) or 0
+        Referral.status.in_((ReferralStatus.PENDING, ReferralStatus.FLAGGED,
+                             ReferralStatus.CONVERTED)))) or 0
     content = DigestContent(friends_joined=joined)
     for entry in session.scalars(select(LedgerEntry).where(
             LedgerEntry.customer_id == customer.id, LedgerEntry.entry_type == "reward",
-            LedgerEntry.status != "reversed")):
+            LedgerEntry.status != EntryStatus.REVERSED)):
         if as_utc(entry.created_at) > since or (
                 entry.approved_at is not None and as_utc(entry.approved_at) > since):
             content.changed = True
@@ -216,7 +228,7 @@ def lines_for(content: DigestContent, locale: str) -> dict[str, Any]:
     friends = (_plural(language, babel_locale, "friends", content.friends_joined)
                if content.friends_joined else TEXTS[language]["no_friends"]["other"])
     rewards = []
-    for status in ("approved", "held", "pending"):
+    for status in (EntryStatus.APPROVED, EntryStatus.HELD, EntryStatus.PENDING):
         minor = getattr(content, f"{status}_minor")
         parts = [_money(minor, content.currency, babel_locale)] if minor else []
         if content.points.get(status):

@@ -25,7 +25,7 @@ import urllib3
 from sqlalchemy import select
 
 from core import credentials
-from core.models import OutboundWebhook, Shop, WebhookEndpoint
+from core.models import OutboundStatus, OutboundWebhook, Shop, WebhookEndpoint
 from core.sandbox import is_sandbox
 from core.services import Services
 from core.url_guard import CheckedUrl, UnsafeUrl, check_url
@@ -92,7 +92,8 @@ def _claim(services: Services, batch: int) -> list[Claimed]:
     claimed = []
     with services.db.session() as session:
         due = session.scalars(select(OutboundWebhook).where(
-            OutboundWebhook.status == "pending", OutboundWebhook.next_attempt_at <= now)
+            OutboundWebhook.status == OutboundStatus.PENDING,
+            OutboundWebhook.next_attempt_at <= now)
             .order_by(OutboundWebhook.id).limit(batch).with_for_update(skip_locked=True)).all()
         for hook in due:
             shop = session.get(Shop, hook.shop_id)
@@ -168,7 +169,8 @@ def deliver_due(services: Services, post: Poster | None = None, batch: int = 50)
                 hook.last_status_code = answer.status if answer else None
                 hook.last_response = answer.body if answer else None
                 if error is None:
-                    hook.status, hook.delivered_at, hook.last_error = "delivered", now, None
+                    hook.status, hook.delivered_at, hook.last_error = (
+                        OutboundStatus.DELIVERED, now, None)
                     delivered += 1
                 else:
                     hook.last_error = error
@@ -185,5 +187,5 @@ def resend(services: Services, shop_id: int, delivery_id: int) -> bool:
         hook = session.get(OutboundWebhook, delivery_id)
         if hook is None or hook.shop_id != shop_id:
             return False
-        hook.status, hook.next_attempt_at = "pending", services.clock()
+        hook.status, hook.next_attempt_at = OutboundStatus.PENDING, services.clock()
         return True

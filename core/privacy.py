@@ -32,6 +32,7 @@ from core.models import (
     ExternalImage,
     LedgerEntry,
     Message,
+    MessageStatus,
     OutboundWebhook,
     PairingChallenge,
     Referral,
@@ -42,7 +43,8 @@ from core.models import (
     Suppression,
     VoiceIdentity,
 )
-from core.models.stores import StoreJob, StoreWebhook
+from core.models.privacy import ErasureStatus as ErasureStatus  # for the layers above
+from core.models.stores import StoreJob, StoreJobStatus, StoreWebhook
 from core.paging import Page, page_of
 from core.services import Services
 
@@ -81,7 +83,7 @@ HOLDS_NO_CUSTOMER_DATA = frozenset({"shops", "shop_credentials", "programs", "st
 
 ERASED = "[erased]"
 TOMBSTONE_PREFIX = "erased_"
-PENDING_STATUSES = ("created", "failed", "sending")
+PENDING_STATUSES = (MessageStatus.CREATED, MessageStatus.FAILED, MessageStatus.SENDING)
 CHANNELS_OF_PHONE = ("sms", "whatsapp")
 
 
@@ -441,7 +443,7 @@ def _erase_rows(session: Session, services: Services, rel: Related,
     cancelled = 0
     for m in rel.messages:
         if m.status in PENDING_STATUSES:
-            m.status, cancelled = "suppressed", cancelled + 1
+            m.status, cancelled = MessageStatus.SUPPRESSED, cancelled + 1
         m.recipient = ERASED
         m.context, m.rendered = {}, {}
         m.evidence = {"erased": True, "confirmed": bool((m.evidence or {}).get("confirmed"))}
@@ -501,8 +503,8 @@ def _erase_rows(session: Session, services: Services, rel: Related,
     for job in jobs:  # the store keeps its discount; we keep no code naming them
         job.code, job.result = None, _scrub(job.result, values, c.external_id, tombstone)
         job.key = f"{job.kind}:{tombstone}:{job.id}"[:128]  # keys spelled the code
-        if job.status == "pending":
-            job.status = "failed"
+        if job.status == StoreJobStatus.PENDING:
+            job.status = StoreJobStatus.FAILED
             job.last_error = "customer erased"
     counts["store_codes"] = len(jobs)
     for entry in session.scalars(select(LedgerEntry).where(LedgerEntry.customer_id == c.id)):
@@ -535,7 +537,8 @@ def request_erasure(session: Session, services: Services, customer: Customer, *,
     if locked.external_id is None:
         return _erase(session, services, locked, source)
     found = session.scalar(select(ErasureRequest).where(
-        ErasureRequest.customer_id == locked.id, ErasureRequest.status == "requested"))
+        ErasureRequest.customer_id == locked.id,
+        ErasureRequest.status == ErasureStatus.REQUESTED))
     if found is not None:
         return _outcome(found, True)
     row = ErasureRequest(shop_id=locked.shop_id, customer_id=locked.id, source=source,
@@ -555,7 +558,8 @@ def erase_customer(session: Session, services: Services, shop_id: int, external_
             ErasureRequest.shop_id == shop_id,
             ErasureRequest.subject_hash == subject_hash(services.settings.hash_key, shop_id,
                                                         external_id),
-            ErasureRequest.status == "completed").order_by(ErasureRequest.id.desc()).limit(1))
+            ErasureRequest.status == ErasureStatus.COMPLETED,
+        ).order_by(ErasureRequest.id.desc()).limit(1))
         if done is None:
             raise NotFound("No such customer.", code="unknown_customer")
         return _outcome(done, True)
@@ -568,7 +572,8 @@ def _erase(session: Session, services: Services, customer: Customer,
     finishes before (and is erased with the rest) or starts after and finds nobody."""
     now = services.clock()
     row = session.scalar(select(ErasureRequest).where(
-        ErasureRequest.customer_id == customer.id, ErasureRequest.status == "requested"))
+        ErasureRequest.customer_id == customer.id,
+        ErasureRequest.status == ErasureStatus.REQUESTED))
     if row is None:
         row = ErasureRequest(shop_id=customer.shop_id, customer_id=customer.id, source=source,
                              subject_hash=_subject(services, customer), created_at=now)
@@ -577,7 +582,7 @@ def _erase(session: Session, services: Services, customer: Customer,
     rel = related(session, customer, services.settings.hash_key)
     forgotten = [code.code for code in rel.codes]
     row.summary = _erase_rows(session, services, rel, tombstone)
-    row.status, row.tombstone, row.completed_at = "completed", tombstone, now
+    row.status, row.tombstone, row.completed_at = ErasureStatus.COMPLETED, tombstone, now
     session.flush()
     for code in forgotten:  # this process's cache; other processes' entries expire
         services.codes.forget(code)
@@ -600,7 +605,8 @@ def erasure_requests(session: Session, shop_id: int, *, status: str | None = Non
 
 RETENTION_DEFAULTS = {"clicks_days": 180, "message_bodies_days": 90}
 RETENTION_LIMITS = (1, 3650)
-FINISHED = ("sent", "delivered", "dead", "suppressed")
+FINISHED = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.DEAD,
+            MessageStatus.SUPPRESSED)
 
 
 def retention_of(shop: Any) -> dict[str, int]:

@@ -202,9 +202,14 @@ def active_of(services: Services, shop_id: int) -> dict[str, Any]:
 
 
 def publish(services: Services, shop_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """save_version in a unit of work of its own: the new active version."""
+    """save_version in a unit of work of its own: the new active version. This process
+    forgets its snapshot of the shop once committed, so its next turn speaks the new terms
+    (whether the editor or the API published them)."""
     with services.db.session() as uow:
-        return as_dict(save_version(uow, shops.get(uow, shop_id), changes))
+        shop = shops.get(uow, shop_id)
+        published, slug = as_dict(save_version(uow, shop, changes)), shop.slug
+    services.shops.forget(slug)
+    return published
 
 
 def versions(services: Services, shop_id: int, *, limit: int | None = None) -> list[dict[str, Any]]:

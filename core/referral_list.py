@@ -14,13 +14,13 @@ from sqlalchemy.orm import aliased
 from core.db import UnitOfWork
 from core.errors import NotFound
 from core.models import Customer, Referral, ReferralCode
-from core.models.rewards import REFERRAL_STATUSES
+from core.models.rewards import REFERRAL_STATUSES, ReferralStatus
 from core.paging import Page, page_of
 from core.services import Services
 
 __all__ = ["FLAGGED", "REFERRAL_STATUSES", "ReferralLine", "line", "page"]
 
-FLAGGED = "flagged"  # waiting for a person (core.review)
+FLAGGED = ReferralStatus.FLAGGED  # waiting for a person (core.review)
 
 
 @dataclass(frozen=True)

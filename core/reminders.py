@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,9 +53,16 @@ def next_run(weekday: int, local_time: str, zone: str, after: datetime) -> datet
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+class ReminderSetStatus(StrEnum):
+    CREATED = "created"
+    MOVED = "moved"  # the same weekday at another time
+    ALREADY = "already"
+    NO_CHANNEL = "no_channel"  # no confirmed address to deliver it to
+
+
 @dataclass(frozen=True)
 class ReminderSet:
-    status: str  # created | moved | already | no_channel
+    status: ReminderSetStatus
     weekday: int
     local_time: str
     timezone: str
@@ -70,13 +78,14 @@ def set_weekly(session: Session, services: Services, shop: Shop, customer: Custo
     zone = zone_of(customer, shop)
     found = outbox.choose_channel(customer, services.settings)
     if found is None:
-        return ReminderSet("no_channel", weekday, local_time, zone, None, None)
+        return ReminderSet(ReminderSetStatus.NO_CHANNEL, weekday, local_time, zone, None, None)
     now = services.clock()
     existing = session.scalar(select(Reminder).where(
         Reminder.customer_id == customer.id, Reminder.weekday == weekday,
         Reminder.active.is_(True)))
     if existing is not None:
-        status = "already" if existing.local_time == local_time else "moved"
+        status = (ReminderSetStatus.ALREADY if existing.local_time == local_time
+                  else ReminderSetStatus.MOVED)
         existing.local_time, existing.timezone = local_time, zone
         existing.next_run_at = next_run(weekday, local_time, zone, now)
         existing.evidence = {**evidence, "previous": existing.evidence}
@@ -87,7 +96,7 @@ def set_weekly(session: Session, services: Services, shop: Shop, customer: Custo
                         evidence=evidence, created_at=now)
     session.add(reminder)
     session.flush()
-    return ReminderSet("created", weekday, local_time, zone, found[0], reminder.id)
+    return ReminderSet(ReminderSetStatus.CREATED, weekday, local_time, zone, found[0], reminder.id)
 
 
 def stop_all(session: Session, services: Services, customer: Customer,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core import referral_list
 from core.errors import NotFound
-from core.models import Conversion, Referral
+from core.models import Conversion, Referral, ReferralStatus
 from core.paging import Page
 from core.referral_list import FLAGGED, ReferralLine
 from core.rewards import reverse
@@ -38,9 +38,10 @@ def decide(session: Session, services: Services, *, shop_id: int, referral_id: i
     now = services.clock()
     conversion = session.scalar(select(Conversion).where(Conversion.referral_id == referral.id))
     if decision is Decision.APPROVE:
-        referral.status = "converted" if conversion is not None else "pending"
+        referral.status = (ReferralStatus.CONVERTED if conversion is not None
+                           else ReferralStatus.PENDING)
     else:
-        referral.status = "rejected"
+        referral.status = ReferralStatus.REJECTED
         if conversion is not None:
             reverse(session, conversion, now, note="rejected in review")
     referral.reviewed_at, referral.reviewed_by = now, reviewer

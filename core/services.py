@@ -86,7 +86,7 @@ def bootstrap(
     background_clicks: bool = True,
 ) -> Services:
     settings = settings or Settings.from_env()
-    settings.require_secrets()  # never run on an empty or published key
+    settings.require_complete()  # never run on an empty or published key, nor half a channel
     db = db or Database(settings.database_url)
     db.clock = clock  # rows' default timestamps come from the same clock as everything else
     services = Services(

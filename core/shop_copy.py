@@ -16,6 +16,7 @@ from core.errors import NotFound
 from core.models import (
     Customer,
     ExternalImage,
+    ImageStatus,
     Program,
     ReferralCode,
     Shop,
@@ -36,7 +37,7 @@ def _rows_filter(model: type, shop_id: int) -> list[Any]:
     if model is ReferralCode:
         conditions.append(ReferralCode.active.is_(True))
     if model is ExternalImage:
-        conditions.append(ExternalImage.status == "ready")
+        conditions.append(ExternalImage.status == ImageStatus.READY)
     return conditions
 
 

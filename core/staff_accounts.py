@@ -77,13 +77,14 @@ def _grant(staff: StaffUser) -> Grant:
 
 def signed_in(services: Services, staff_id: int, mark: str | None) -> StaffMember | None:
     """The staff member a session names, while the account exists with a role and a
-    password and (when the session holds a mark) that password is still the one signed in
-    with; None otherwise."""
+    password and that password is still the one signed in with (the session's mark); None
+    otherwise, and for a session without a mark, so no session outlives a password change
+    or the account (a removed member's id can come back as someone else's)."""
     with services.db.session() as session:
         row = session.get(StaffUser, staff_id)
         role = accounts.parse_role(row.role) if row is not None else None
         if row is None or role is None or not row.password_hash or \
-                mark not in (None, password_mark(row.password_hash)):
+                mark != password_mark(row.password_hash):
             return None
         return StaffMember(row.id, row.shop_id, role, row.email, row.display_name)
 

@@ -28,6 +28,8 @@ class Job:
     make: Callable[[Services], Pass]
     about: str
     eager: bool = False  # run again at once while there is work (the outbox)
+    # The use case behind a counted job, for commands that print its counts (`digest --once`).
+    counts: Callable[[Services], object] | None = None
 
 
 def _outbox(services: Services) -> Pass:
@@ -43,15 +45,16 @@ def _rewards(services: Services) -> Pass:
     return run
 
 
-def _counted(step: Callable[[Services], object]) -> Callable[[Services], Pass]:
-    """A use case that reports a dataclass of counts, as a pass returning their sum."""
+def _counted(name: str, interval: float, step: Callable[[Services], object],
+             about: str) -> Job:
+    """A use case that reports a dataclass of counts, as a job whose pass returns their sum."""
     def make(services: Services) -> Pass:
         def run() -> int:
             result = step(services)
             return sum(v for v in vars(result).values() if isinstance(v, int)
                        and not isinstance(v, bool))
         return run
-    return make
+    return Job(name, interval, make, about, counts=step)
 
 
 JOBS: tuple[Job, ...] = (
@@ -59,12 +62,12 @@ JOBS: tuple[Job, ...] = (
         eager=True),
     Job("rewards", 60.0, _rewards, "hold -> approve due rewards; send outbound webhooks"),
     Job("alice-images", 5.0, alice_images.upload_job, "upload QR images to Yandex Dialogs"),
-    Job("digest", 60.0, _counted(digest.run_due), "weekly digests to opted-in referrers"),
-    Job("reminders", 60.0, _counted(reminders.run_due), "reminders customers set by voice"),
-    Job("stores", 5.0, _counted(store_jobs.run_due), "discounts and reward codes in the "
-        "shops' stores (Shopify, WooCommerce), webhook registration"),
-    Job("retention", 3600.0, _counted(privacy.prune), "drop click hashes and message texts "
-        "past the shop's retention"),
+    _counted("digest", 60.0, digest.run_due, "weekly digests to opted-in referrers"),
+    _counted("reminders", 60.0, reminders.run_due, "reminders customers set by voice"),
+    _counted("stores", 5.0, store_jobs.run_due, "discounts and reward codes in the "
+             "shops' stores (Shopify, WooCommerce), webhook registration"),
+    _counted("retention", 3600.0, privacy.prune, "drop click hashes and message texts "
+             "past the shop's retention"),
 )
 
 

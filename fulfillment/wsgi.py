@@ -1,12 +1,13 @@
 """WSGI entry point for gunicorn (`gunicorn fulfillment.wsgi:app`): configuration from the
-environment, clicks flushed when the worker exits. Without SECRET_KEY or HASH_KEY it
-refuses to load with one line naming the variable."""
+environment, clicks flushed when the worker exits. Without SECRET_KEY or HASH_KEY, or with
+a messaging channel configured by half, it refuses to load with one line naming the
+variable."""
 
 import atexit
 import sys
 
 from core import log_redaction
-from core.config import MissingSecret
+from core.config import ConfigError
 from fulfillment.app import create_app
 
 # gunicorn's "App failed to load": its arbiter stops instead of respawning the worker.
@@ -15,7 +16,7 @@ APP_LOAD_ERROR = 4
 log_redaction.install()  # before the app exists: its first log lines are redacted too
 try:
     app = create_app()
-except MissingSecret as exc:
+except ConfigError as exc:
     print(f"fulfillment.wsgi: {exc}", file=sys.stderr, flush=True)
     raise SystemExit(APP_LOAD_ERROR) from None
 atexit.register(app.extensions["referrals.services"].close)

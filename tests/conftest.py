@@ -18,6 +18,7 @@ from core.services import Services, bootstrap
 from tests.support.databases import postgres_configured, private_postgres, truncate_all
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ("tests.support.browser",)  # live_server for the Playwright tests
 SHARED = REPO.parent / "shared"
 BASE_URL = "https://refer.test"
 # Mid-afternoon in Europe, morning in New York: inside everyone's texting hours.

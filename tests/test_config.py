@@ -1,9 +1,18 @@
 """The environment variable names are a contract with every deployment: each channel's
-variables land in its typed settings, and any channel configured means live sending."""
+variables land in its typed settings, any channel configured means live sending, and a
+channel configured by half stops the start with one line naming what it lacks."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from core.config import (
+    IncompleteChannel,
     Settings,
     SmtpSettings,
     TelegramSettings,
@@ -15,6 +24,7 @@ from core.messaging.channels.meta_whatsapp import MetaWhatsAppChannel
 from core.messaging.channels.smtp import SmtpChannel
 from core.messaging.channels.telegram import TelegramChannel
 from core.messaging.channels.twilio_sms import TwilioSmsChannel, TwilioWhatsAppChannel
+from tests.conftest import REPO
 
 CHANNELS = {
     "SMTP_HOST": "mail.example", "SMTP_PORT": "2525", "SMTP_USER": "u", "SMTP_PASSWORD": "p",
@@ -77,3 +87,46 @@ def test_live_channels_are_built_from_the_typed_settings() -> None:
     without_meta = {k: v for k, v in CHANNELS.items() if not k.startswith("WHATSAPP_")}
     assert isinstance(build_channels(Settings.from_env(without_meta))["whatsapp"],
                       TwilioWhatsAppChannel)
+
+
+SECRETS = {"SECRET_KEY": "k" * 40, "HASH_KEY": "h" * 40}
+
+
+@pytest.mark.parametrize("given, missing", [
+    ({"WHATSAPP_TOKEN": "w"}, "WHATSAPP_PHONE_NUMBER_ID"),
+    ({"WHATSAPP_PHONE_NUMBER_ID": "42"}, "WHATSAPP_TOKEN"),
+    ({"TWILIO_ACCOUNT_SID": "AC1"}, "TWILIO_AUTH_TOKEN"),
+    ({"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"}, "TWILIO_FROM"),
+    ({"TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+1500"}, "TWILIO_ACCOUNT_SID"),
+    ({"SMTP_HOST": "mail.example", "SMTP_USER": "u"}, "SMTP_PASSWORD"),
+    ({"SMTP_HOST": "mail.example", "SMTP_PASSWORD": "p"}, "SMTP_USER"),
+    ({"SMTP_USER": "u", "SMTP_PASSWORD": "p"}, "SMTP_HOST"),
+])
+def test_a_channel_configured_by_half_is_refused_naming_the_missing_variable(
+        given: dict[str, str], missing: str) -> None:
+    settings = Settings.from_env({**SECRETS, **given})
+    with pytest.raises(IncompleteChannel) as refused:
+        settings.require_complete()
+    assert refused.value.name == missing
+    assert str(refused.value).startswith(f"{missing} is not set: ")
+    assert "\n" not in str(refused.value)
+
+
+def test_complete_channels_and_a_relay_without_login_start() -> None:
+    Settings.from_env({**SECRETS, **CHANNELS}).require_complete()
+    Settings.from_env({**SECRETS, "SMTP_HOST": "mail.example"}).require_complete()
+    Settings.from_env({**SECRETS, "MAIL_FROM": "shop@example.com"}).require_complete()
+
+
+@pytest.mark.parametrize("args", [["-m", "fulfillment", "worker", "--once"],
+                                  ["-c", "import fulfillment.wsgi"]], ids=" ".join)
+def test_a_start_with_half_a_channel_stops_with_one_line(tmp_path: Path,
+                                                         args: list[str]) -> None:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(
+               ("SMTP_", "TWILIO_", "WHATSAPP_", "SANDBOX", "VAR_DIR"))},
+           **SECRETS, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "WHATSAPP_TOKEN": "w"}
+    out = subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode != 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "WHATSAPP_PHONE_NUMBER_ID is not set" in lines[0], out.stderr

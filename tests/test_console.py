@@ -63,6 +63,55 @@ def test_a_share_typed_in_the_console_runs_the_real_webhook_and_can_be_saved(cli
     assert saved["turns"][0]["expect"]["messages"][0]["kind"] == "invite_self"
 
 
+SAY = {"shop": "demo", "platform": "alexa", "locale": "en-US", "user": "alex", "text": "help"}
+
+
+def _demo_staff(services, demo) -> StaffUser:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    with services.db.session() as session:
+        row = session.scalar(select(StaffUser).where(StaffUser.email == demo["staff"]["email"]))
+        session.expunge(row)
+        return row  # type: ignore[no-any-return]
+
+
+def test_a_console_session_ends_when_the_password_changes(client, demo, services):
+    csrf = signed_in(client, demo)
+    assert client.post("/console/api/say", headers={"X-CSRF-Token": csrf},
+                       json=SAY).status_code == 200
+    staff = _demo_staff(services, demo)
+    with services.db.session() as session:  # reset elsewhere (another browser, the CLI)
+        session.get(StaffUser, staff.id).password_hash = hash_password("a-new-long-password")
+    refused = client.post("/console/api/say", headers={"X-CSRF-Token": csrf}, json=SAY)
+    assert refused.status_code in (400, 401)  # signed out (and its CSRF token gone with it)
+    assert client.get("/console").status_code == 302
+
+
+def test_a_console_session_ends_when_the_staff_member_is_removed(client, demo, services):
+    from core import staff_accounts
+
+    csrf = signed_in(client, demo)
+    staff = _demo_staff(services, demo)
+    with services.db.session() as session:
+        session.add(StaffUser(shop_id=staff.shop_id, email="keeper@demo.example",
+                              role="owner", password_hash=hash_password("x" * 12)))
+        session.flush()
+        staff_accounts.remove(session, shop_id=staff.shop_id, staff_id=staff.id)
+    refused = client.post("/console/api/say", headers={"X-CSRF-Token": csrf}, json=SAY)
+    assert refused.status_code in (400, 401)
+    assert client.get("/console").status_code == 302
+
+
+def test_a_session_without_a_password_mark_is_signed_out(client, demo, services):
+    """Cookies signed before sessions carried the mark cannot outlive a password change."""
+    staff = _demo_staff(services, demo)
+    with client.session_transaction() as cookie:
+        cookie["staff_id"], cookie["csrf"] = staff.id, "tok"
+    assert client.post("/console/api/say", headers={"X-CSRF-Token": "tok"},
+                       json=SAY).status_code == 401
+    assert client.get("/console").status_code == 302
+
+
 def test_a_shops_staff_cannot_use_another_shop(client, demo, services):
     with services.db.session() as session:
         other = Shop(slug="other", name="Other Shop", landing_url="https://o.example")

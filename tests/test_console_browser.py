@@ -4,59 +4,21 @@ Screenshots go to var/screenshots/."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import yaml
-from werkzeug.serving import make_server
 
-from core import demo as demo_seed
-from core.clock import FrozenClock
-from core.config import Settings
-from core.db import Database
-from core.services import bootstrap
-from fulfillment.app import create_app
-from tests.conftest import CLOCK_START, REPO
-from tests.support.http_servers import free_port
+from tests.support.browser import SCREENSHOTS, LiveServer, launch_chromium, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPO / "var" / "screenshots"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[tuple[str, dict]]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    db = Database(f"sqlite:///{tmp_path / 'browser.db'}")
-    db.create_all()
-    services = bootstrap(Settings(database_url=db.url, base_url=base, embedded_worker=False,
-                                  secret_key="test-secret", hash_key="test-hash-key",
-                                  sandbox=True),
-                         db=db, clock=FrozenClock(CLOCK_START))
-    demo = demo_seed.seed(services)
-    server = make_server("127.0.0.1", port, create_app(services=services), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield base, demo
-    finally:
-        server.shutdown()
-        services.close()
-        db.dispose()
-
-
-def test_support_staff_run_a_share_in_the_console_and_save_it(live_server, tmp_path):
+def test_support_staff_run_a_share_in_the_console_and_save_it(live_server: LiveServer,
+                                                             tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    base, demo = live_server
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    base, demo = live_server.base, live_server.demo
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--no-sandbox", "--disable-gpu"])
+        browser = launch_chromium(p)
         page = browser.new_page(accept_downloads=True)
         refused: list[str] = []  # the page runs under its CSP: nothing may be blocked
         page.on("console", lambda msg: refused.append(msg.text)

@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from core.models import Shop, StaffUser
 from core.passwords import hash_password
+from tests.support.staff import sign_in_cookie
 
 FIELDS = ["name", "slug", "email", "password", "confirm", "display_name", "role", "label",
           "currency", "timezone", "landing_url", "link_base_url", "locales", "invocation_en",
@@ -62,8 +63,7 @@ def test_no_form_value_makes_a_500(app, client, services, demo) -> None:
     @given(fields=form)
     def check(path: str, fields: list[tuple[str, str]]) -> None:
         with client.session_transaction() as browser:
-            browser.clear()
-            browser["staff_id"], browser["csrf"] = owner_id, "tok"
+            sign_in_cookie(browser, services, owner_id, "tok")
         data: Any = MultiDict([("csrf_token", "tok"), *fields])
         answer = client.post(path, data=data)
         assert answer.status_code < 500, (path, fields, answer.status_code)

@@ -3,6 +3,9 @@ and one at a time by `python -m fulfillment jobs run NAME`."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -60,3 +63,19 @@ def test_the_embedded_server_starts_every_job_and_stops_them(services) -> None: 
     finally:
         for job in running:
             job.stop()
+
+
+@pytest.mark.parametrize("command, counts, interval", [
+    ("digest", {"enqueued", "nothing_new", "not_due", "skipped", "duplicates"}, "60.0"),
+    ("reminders", {"enqueued", "skipped"}, "60.0"),
+    ("retention", {"clicks", "messages"}, "3600.0"),
+])
+def test_the_engagement_commands_print_their_use_case_counts_once(
+        services, demo, clock, command: str, counts: set[str], interval: str) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, [command, "--once"], env=env_of(services),
+                                obj=CliOptions(clock=clock), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output.strip().splitlines()[-1])
+    assert set(printed) == counts and all(v == 0 for v in printed.values())
+    usage = CliRunner().invoke(main, [command, "--help"]).output
+    assert f"[default: {interval}]" in usage and "--once" in usage

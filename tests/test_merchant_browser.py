@@ -9,31 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
-from core import demo as demo_seed
-from core.clock import FrozenClock
-from core.config import Settings
-from core.db import Database
-from core.services import Services, bootstrap
-from fulfillment.app import create_app
 from fulfillment.simulator.sandbox_keys import sandbox_keys
 from fulfillment.simulator.turns import Simulator
-from tests.conftest import CLOCK_START
+from tests.support.browser import SCREENSHOTS, LiveServer, launch_chromium, needs_chromium
 from tests.support.events import ShopBackend
-from tests.support.http_servers import free_port
-from tests.test_console_browser import CHROMIUM, SCREENSHOTS
 from voice.simulation.requests import Utterance, build
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 NEW_SKILL = "amzn1.ask.skill.7e57a11e-0000-4000-8000-00000000c0de"
 DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120 Safari/537.36"
 
@@ -48,37 +34,14 @@ class Http:
         return requests.post(self.base + path, data=data, headers=headers, timeout=10)
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[tuple[str, dict[str, Any], Services, Any]]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    db = Database(f"sqlite:///{tmp_path / 'merchant.db'}")
-    db.create_all()
-    services = bootstrap(Settings(database_url=db.url, base_url=base, embedded_worker=False,
-                                  secret_key="test-secret", hash_key="test-hash-key",
-                                  sandbox=True),
-                         db=db, clock=FrozenClock(CLOCK_START))
-    demo = demo_seed.seed(services)
-    app = create_app(services=services)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield base, demo, services, app
-    finally:
-        server.shutdown()
-        services.close()
-        db.dispose()
-
-
-def test_a_merchant_writes_the_program_connects_alexa_and_reads_the_kpis(live):
+def test_a_merchant_writes_the_program_connects_alexa_and_reads_the_kpis(
+        live_server: LiveServer):
     from playwright.sync_api import expect, sync_playwright
 
-    base, demo, services, app = live
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    base, demo = live_server.base, live_server.demo
+    services, app = live_server.services, live_server.app
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--no-sandbox", "--disable-gpu"])
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{base}/console/login")
         page.fill("input[name=email]", demo["staff"]["email"])

@@ -5,62 +5,27 @@ Screenshots go to var/screenshots/."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from core import demo as demo_seed
-from core.clock import FrozenClock
-from core.config import Settings
-from core.db import Database
-from core.services import bootstrap
-from fulfillment.app import create_app
-from tests.conftest import CLOCK_START, REPO
-from tests.support.http_servers import free_port
+from tests.support.browser import SCREENSHOTS, LiveServer, launch_chromium, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPO / "var" / "screenshots"
 PASSWORD = "violet-harbour-lantern-42"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    db = Database(f"sqlite:///{tmp_path / 'onboarding.db'}")
-    db.create_all()
-    options: dict[str, Any] = {"database_url": db.url, "base_url": base,
-                               "embedded_worker": False, "allow_signup": True,
-                               "secret_key": "browser-secret", "hash_key": "browser-hash"}
-    if "sandbox" in Settings.__dataclass_fields__:
-        options["sandbox"] = True  # the sandbox outbox page is the local developer's inbox
-    services = bootstrap(Settings(**options), db=db, clock=FrozenClock(CLOCK_START))
-    demo_seed.seed(services)
-    server = make_server("127.0.0.1", port, create_app(services=services), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield base
-    finally:
-        server.shutdown()
-        services.close()
-        db.dispose()
+def live_settings() -> dict[str, Any]:
+    return {"allow_signup": True}  # the journey starts at /signup
 
 
-def test_sign_up_verify_sign_in_and_invite_a_support_user(live_server) -> None:
+def test_sign_up_verify_sign_in_and_invite_a_support_user(live_server: LiveServer) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    base = live_server
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    base = live_server.base
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--no-sandbox", "--disable-gpu"])
+        browser = launch_chromium(p)
         page = browser.new_page()
         refused: list[str] = []
         page.on("console", lambda msg: refused.append(msg.text)

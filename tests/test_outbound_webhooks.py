@@ -20,6 +20,7 @@ from core.url_guard import UnsafeUrl, check_url, system_resolver
 from core.webhook_signing import HEADER, verify
 from tests.support.events import ShopBackend
 from tests.support.http_servers import scripted_server
+from tests.support.staff import sign_in_cookie
 
 PUBLIC = "93.184.216.34"
 REFUSED = ["https://127.0.0.1/hooks", "https://10.0.0.1/hooks",
@@ -181,7 +182,7 @@ def _owner_session(client: Any, services: Services) -> None:
         session.flush()
         owner_id = owner.id
     with client.session_transaction() as browser:
-        browser["staff_id"], browser["csrf"] = owner_id, "tok"
+        sign_in_cookie(browser, services, owner_id, "tok")
 
 
 def _post(client: Any, path: str, **data: str) -> Any:

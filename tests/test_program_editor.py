@@ -95,6 +95,21 @@ def test_saving_publishes_a_version_the_assistants_speak(app, client, demo, serv
     assert f"Version {before + 1} is live" in page and 'value="12.50"' in page
 
 
+def test_a_program_put_through_the_api_is_spoken_by_the_next_turn_in_this_process(
+        app, client, demo, services, monkeypatch):
+    monkeypatch.setattr(services.shops, "ttl", 3600.0)  # only forgetting can refresh it
+    simulator = Simulator(app, services)
+    ask = "how does the referral program work"
+    before = simulator.say(simulator.start("alexa", "demo", "en-US"), ask)
+    assert "Points never expire." not in before.markup  # the cached copy is the old program
+    auth = {"Authorization": f"Bearer {demo['api_key']}"}
+    put = client.put("/api/v1/program", headers=auth,
+                     json={"terms": {"en": "Points never expire."}})
+    assert put.status_code == 201
+    after = simulator.say(simulator.start("alexa", "demo", "en-US"), ask)
+    assert "Points never expire." in after.markup
+
+
 def test_the_api_and_the_editor_refuse_the_same_terms(client, demo):
     auth = {"Authorization": f"Bearer {demo['api_key']}"}
     answer = client.put("/api/v1/program", headers=auth, json={"terms": {"en": "y" * 301}})

@@ -16,6 +16,7 @@ from core.accounts import Role, allows
 from core.models import OutboundWebhook, Shop, ShopCredential, StaffUser
 from core.passwords import hash_password
 from fulfillment.web.auth import policy_of
+from tests.support.staff import sign_in_cookie
 
 # What the issue says each role may do, for the pages that exist: the declarations must
 # keep saying so (a page moved to a weaker role fails here, not only in review).
@@ -94,13 +95,14 @@ def _static(endpoint: str) -> bool:
 JSON_BODIES = {"console.say": lambda slug: {"shop": slug, "text": "help"}}
 
 
-def _as(client, staff_id: int | None, method: str, path: str,  # type: ignore[no-untyped-def]
-        endpoint: str = ""):
+def _as(client, services, staff_id: int | None, method: str,  # type: ignore[no-untyped-def]
+        path: str, endpoint: str = ""):
     with client.session_transaction() as session:
-        session.clear()
-        session["csrf"] = "matrix-token"
-        if staff_id is not None:
-            session["staff_id"] = staff_id
+        if staff_id is None:
+            session.clear()
+            session["csrf"] = "matrix-token"
+        else:
+            sign_in_cookie(session, services, staff_id, "matrix-token")
     body: dict[str, Any] = {"data": {"csrf_token": "matrix-token"}}
     if endpoint in JSON_BODIES:
         body = {"json": JSON_BODIES[endpoint](path.split("?shop=")[-1])}
@@ -147,10 +149,10 @@ def test_each_role_gets_exactly_what_its_policy_allows_on_every_route(app, world
         path = _url(rule, _samples(world, "demo"))
         where = f"{method} {path}"
         if policy.kind == "role":
-            out = _as(client, None, method, path, endpoint)
+            out = _as(client, services, None, method, path, endpoint)
             assert _signed_out_answer(out), f"{where} signed out: {out.status_code}"
             for role in ROLES:
-                got = _as(client, world[role.value], method, path, endpoint)
+                got = _as(client, services, world[role.value], method, path, endpoint)
                 assert got.status_code < 500, f"{where} as {role}: {got.status_code}"
                 if allows(role, policy.role):  # type: ignore[arg-type]
                     assert got.status_code != 403 and not _signed_out_answer(got), (
@@ -160,11 +162,11 @@ def test_each_role_gets_exactly_what_its_policy_allows_on_every_route(app, world
             if "slug" in rule.arguments:  # another shop's page: nobody here may open it
                 other = _url(rule, _samples(world, "other"))
                 for role in ROLES:
-                    got = _as(client, world[role.value], method, other, endpoint)
+                    got = _as(client, services, world[role.value], method, other, endpoint)
                     assert got.status_code == 403, f"{method} {other} as {role}"
         elif policy.kind == "api_key":
-            assert _as(client, None, method, path).status_code == 401, where
-            staff_cookie = _as(client, world["owner"], method, path)
+            assert _as(client, services, None, method, path).status_code == 401, where
+            staff_cookie = _as(client, services, world["owner"], method, path)
             assert staff_cookie.status_code == 401, f"{where}: a staff cookie is no API key"
             for role, key in _fresh_keys(services).items():
                 got = client.open(path, method=method, json={},
@@ -177,8 +179,8 @@ def test_each_role_gets_exactly_what_its_policy_allows_on_every_route(app, world
                     assert got.get_json()["error"]["code"] == "key_role"
         else:
             assert policy.kind == "public" and policy.reason, where
-            out = _as(client, None, method, path)
-            signed_in = _as(client, world["support"], method, path)
+            out = _as(client, services, None, method, path)
+            signed_in = _as(client, services, world["support"], method, path)
             assert out.status_code < 500, f"{where}: {out.status_code}"
             assert signed_in.status_code != 403, f"{where}: public, yet 403 when signed in"
         checked += 1

@@ -98,7 +98,12 @@ def demo_staff_id(services: Any) -> int:
 
 
 def test_a_console_cookie_forged_with_the_old_public_default_is_refused(embedded) -> None:
-    staff = {"staff_id": demo_staff_id(embedded.services), "csrf": "x"}
+    from core.staff_accounts import password_mark
+
+    staff_id = demo_staff_id(embedded.services)
+    with embedded.services.db.session() as session:
+        mark = password_mark(session.get(StaffUser, staff_id).password_hash)
+    staff = {"staff_id": staff_id, "pw": mark, "csrf": "x"}
     embedded.client.set_cookie("session", session_cookie(OLD_PUBLIC_SECRET, staff))
     refused = embedded.client.get("/console")
     assert refused.status_code == 302 and "/console/login" in refused.headers["Location"]

@@ -8,10 +8,12 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from core.accounts import Role
 from core.models import Shop, ShopCredential, StaffUser
 from core.passwords import hash_password
+from tests.support.staff import sign_in_cookie
 
 GOOD = {"name": "Demo Shop", "locales": ["en-US", "de-DE"], "currency": "EUR",
         "timezone": "Europe/Berlin", "landing_url": "https://shop.example/welcome",
@@ -30,7 +32,7 @@ def manager(client, services, demo) -> Any:  # type: ignore[no-untyped-def]
         session.flush()
         staff_id = row.id
     with client.session_transaction() as browser:
-        browser["staff_id"], browser["csrf"] = staff_id, "tok"
+        sign_in_cookie(browser, services, staff_id, "tok")
     return client
 
 
@@ -108,6 +110,31 @@ def test_an_api_key_is_shown_once_works_with_its_role_and_stops_when_revoked(
 def test_an_api_key_cannot_be_an_owner_key(manager) -> None:
     page = _post(manager, "/settings/demo/keys/api", {"role": "owner"})
     assert page.status_code == 422 and "Choose manager" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role, label, field", [
+    ("owner", "", "role"), (Role.OWNER, "", "role"), ("", "", "role"),
+    ("support", "x" * 101, "label"),
+])
+def test_issuing_an_api_key_refuses_owner_roles_and_long_labels_for_every_caller(
+        services, demo, role: object, label: str, field: str) -> None:
+    """The rule lives in core, so the settings page and any other caller share it."""
+    from core import credentials
+    from core.staff_accounts import FieldErrors
+
+    with services.db.session() as session:
+        shop_id = session.scalar(select(Shop.id).where(Shop.slug == "demo"))
+        before = session.scalar(select(func.count()).select_from(ShopCredential))
+    with pytest.raises(FieldErrors) as refused:
+        credentials.issue_api_key(services, shop_id, role=role, label=label)
+    assert list(refused.value.fields) == [field]
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(ShopCredential)) == before
+
+
+def test_a_long_api_key_label_is_refused_on_the_page(manager) -> None:
+    page = _post(manager, "/settings/demo/keys/api", {"role": "support", "label": "x" * 101})
+    assert page.status_code == 422 and "at most 100 characters" in page.get_data(as_text=True)
 
 
 def test_a_rotated_webhook_secret_is_shown_once_and_the_old_one_overlaps(

@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from core.messaging.worker import MAX_ATTEMPTS, backoff
-from core.models import Message
+from core.models import Message, MessageStatus
 from core.services import Services
 
 # Carrier errors worth another try later: queue overflow, handset unreachable, unknown.
@@ -41,14 +41,14 @@ def apply_report(session: Session, services: Services, *, provider: str, provide
     row.provider_status = status.value
     if status is ReportStatus.DELIVERED:
         row.delivered_at = now
-        if row.status == "sent":
-            row.status = "delivered"
+        if row.status == MessageStatus.SENT:
+            row.status = MessageStatus.DELIVERED
         return row
     row.last_error = f"{provider} {status.value} {error_code}".strip()
-    if row.status == "sent":
+    if row.status == MessageStatus.SENT:
         if error_code in RETRYABLE_CARRIER and row.attempts < MAX_ATTEMPTS:
-            row.status, row.provider_status = "failed", None
+            row.status, row.provider_status = MessageStatus.FAILED, None
             row.next_attempt_at = now + backoff(row.attempts)
         else:
-            row.status = "dead"
+            row.status = MessageStatus.DEAD
     return row

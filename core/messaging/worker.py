@@ -29,7 +29,7 @@ from core import qr
 from core.messaging import policy, rendering, unsubscribe
 from core.messaging.channels import build_channels
 from core.messaging.channels.base import Channel, ChannelError, Outgoing
-from core.models import Message
+from core.models import Message, MessageStatus
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,8 @@ class Claimed:
     id: int
     attempts: int
     verdict: str  # send | suppressed | no_consent | quiet
-    previous: str = "created"  # the status before this claim, restored if we give it back
+    # the status before this claim, restored if we give it back
+    previous: str = MessageStatus.CREATED
     outgoing: Outgoing | None = None
     later: datetime | None = None
 
@@ -105,16 +106,18 @@ class Worker:
         now = self.services.clock()
         with self.services.db.session() as session:
             query = (select(Message).where(or_(
-                and_(Message.status.in_(("created", "failed")), Message.next_attempt_at <= now),
-                and_(Message.status == "sending", Message.lease_until < now)))
+                and_(Message.status.in_((MessageStatus.CREATED, MessageStatus.FAILED)),
+                     Message.next_attempt_at <= now),
+                and_(Message.status == MessageStatus.SENDING, Message.lease_until < now)))
                 .order_by(Message.next_attempt_at, Message.id).limit(self.batch))
             if self.services.db.is_postgres:
                 query = query.with_for_update(skip_locked=True)
             rows = session.scalars(query).all()
             claimed = []
             for row in rows:
-                previous = row.status if row.status != "sending" else "failed"
-                row.status, row.locked_by = "sending", self.id
+                previous = (MessageStatus.FAILED if row.status == MessageStatus.SENDING
+                            else row.status)
+                row.status, row.locked_by = MessageStatus.SENDING, self.id
                 row.lease_until = now + self.lease
                 row.attempts += 1
                 item = self._check(session, row, now)
@@ -137,35 +140,36 @@ class Worker:
         now = self.services.clock()
         if item.verdict == "suppressed":
             outcome.suppressed += 1
-            return {"status": "suppressed", "last_error": "opted out"}
+            return {"status": MessageStatus.SUPPRESSED, "last_error": "opted out"}
         if item.verdict == "no_consent":
             outcome.dead += 1
-            return {"status": "dead", "last_error": "no consent on record"}
+            return {"status": MessageStatus.DEAD, "last_error": "no consent on record"}
         if item.verdict == "quiet":
             outcome.deferred += 1
-            return {"status": "created", "next_attempt_at": item.later,
+            return {"status": MessageStatus.CREATED, "next_attempt_at": item.later,
                     "attempts": item.attempts - 1, "last_error": "quiet hours"}
         assert item.outgoing is not None
         if channel is None:
             outcome.dead += 1
-            return {"status": "dead", "last_error": "channel not configured"}
+            return {"status": MessageStatus.DEAD, "last_error": "channel not configured"}
         try:
             provider_id = channel.send(item.outgoing)
         except ChannelError as exc:
             if exc.retryable and item.attempts < MAX_ATTEMPTS:
                 outcome.retried += 1
-                return {"status": "failed", "last_error": str(exc)[:1000],
+                return {"status": MessageStatus.FAILED, "last_error": str(exc)[:1000],
                         "next_attempt_at": now + backoff(item.attempts)}
             outcome.dead += 1
-            return {"status": "dead", "last_error": str(exc)[:1000]}
+            return {"status": MessageStatus.DEAD, "last_error": str(exc)[:1000]}
         except Exception as exc:  # a bug in a channel must not kill the worker
             log.exception("channel %s crashed", item.outgoing.channel)
             outcome.retried += 1
-            return {"status": "failed", "last_error": repr(exc)[:1000],
+            return {"status": MessageStatus.FAILED, "last_error": repr(exc)[:1000],
                     "next_attempt_at": now + backoff(item.attempts)}
         outcome.sent += 1
-        return {"status": "sent", "provider_message_id": provider_id[:128], "sent_at": now,
-                "last_error": None, "rendered": item.outgoing.rendered.as_dict()}
+        return {"status": MessageStatus.SENT, "provider_message_id": provider_id[:128],
+                "sent_at": now, "last_error": None,
+                "rendered": item.outgoing.rendered.as_dict()}
 
     def _give_back(self, item: Claimed) -> dict[str, Any]:
         """Not attempted in this pass: due again at once, and the attempt not counted."""
@@ -180,16 +184,16 @@ class Worker:
             return
         with self.services.db.session() as session:
             for message_id, values in results:
-                if values.get("status") == "sent":
+                if values.get("status") == MessageStatus.SENT:
                     failed = Message.provider_status.in_(("failed", "undelivered"))
                     values = {**values, "status": case(
-                        (Message.provider_status == "delivered", "delivered"),
-                        (failed, "dead"), else_="sent"),
+                        (Message.provider_status == "delivered", MessageStatus.DELIVERED),
+                        (failed, MessageStatus.DEAD), else_=MessageStatus.SENT),
                         "last_error": case((failed, Message.last_error), else_=None)}
                 session.execute(update(Message).where(
                     Message.id == message_id, Message.locked_by == self.id,
-                    Message.status == "sending").values(lease_until=None, locked_by=None,
-                                                        **values))
+                    Message.status == MessageStatus.SENDING).values(
+                        lease_until=None, locked_by=None, **values))
 
     def _outgoing(self, message: Message) -> Outgoing:
         context: dict[str, Any] = dict(message.context or {})

@@ -3,20 +3,23 @@
 from core.models.base import Base
 from core.models.console import ConsoleSession, ConsoleTurn, LoginThrottle
 from core.models.customers import Customer, PairingChallenge, VoiceIdentity
-from core.models.images import ExternalImage
+from core.models.images import ExternalImage, ImageStatus
 from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
-from core.models.messaging import Message, Suppression
-from core.models.privacy import DigestSubscription, ErasureRequest, Reminder
+from core.models.messaging import Message, MessageStatus, Suppression
+from core.models.privacy import DigestSubscription, ErasureRequest, ErasureStatus, Reminder
 from core.models.rewards import (
     Conversion,
+    EntryStatus,
     LedgerEntry,
+    OutboundStatus,
     OutboundWebhook,
     Referral,
+    ReferralStatus,
     ShopEvent,
 )
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
 from core.models.status import AssistantStatus
-from core.models.stores import StoreConnection, StoreJob, StoreWebhook
+from core.models.stores import StoreConnection, StoreJob, StoreJobStatus, StoreWebhook
 from core.models.webhooks import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 
 __all__ = [
@@ -31,16 +34,22 @@ __all__ = [
     "Conversion",
     "Customer",
     "DigestSubscription",
+    "EntryStatus",
     "ErasureRequest",
+    "ErasureStatus",
     "ExternalImage",
+    "ImageStatus",
     "LedgerEntry",
     "LoginThrottle",
     "Message",
+    "MessageStatus",
+    "OutboundStatus",
     "OutboundWebhook",
     "PairingChallenge",
     "Program",
     "Referral",
     "ReferralCode",
+    "ReferralStatus",
     "Reminder",
     "Share",
     "Shop",
@@ -49,6 +58,7 @@ __all__ = [
     "StaffUser",
     "StoreConnection",
     "StoreJob",
+    "StoreJobStatus",
     "StoreWebhook",
     "Suppression",
     "VoiceIdentity",

@@ -4,11 +4,20 @@ one row per shop, platform and code, with the platform's image id once uploaded.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, CreatedMixin, IdMixin, now_column
+
+
+class ImageStatus(StrEnum):
+    """An image is `pending` until the platform holds it (`ready`) or gave up (`failed`)."""
+
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
 
 
 class ExternalImage(IdMixin, CreatedMixin, Base):
@@ -20,7 +29,7 @@ class ExternalImage(IdMixin, CreatedMixin, Base):
     platform: Mapped[str] = mapped_column(String(16))  # alice
     code: Mapped[str] = mapped_column(String(32))
     image_id: Mapped[str | None] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|ready|failed
+    status: Mapped[str] = mapped_column(String(16), default=ImageStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = now_column()
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -4,6 +4,7 @@ or pairing that causes it, and only a worker ever sends it."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -11,7 +12,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, CreatedMixin, IdMixin, now_column
 
-MESSAGE_STATUSES = ("created", "sending", "sent", "delivered", "failed", "dead", "suppressed")
+
+class MessageStatus(StrEnum):
+    """Where a message is on its way out. `failed` is retried; `dead` and `suppressed` are
+    final; `delivered` only when the provider reports it."""
+
+    CREATED = "created"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DEAD = "dead"
+    SUPPRESSED = "suppressed"
+
+
+MESSAGE_STATUSES = tuple(s.value for s in MessageStatus)
 MESSAGE_KINDS = ("invite_self", "invite_friend", "pairing_code", "reward_notice", "digest",
                  "reminder")
 
@@ -34,7 +49,7 @@ class Message(IdMixin, CreatedMixin, Base):
     # Consent evidence: who asked, on which assistant, when, with which words.
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="created")
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.CREATED)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = now_column()
     lease_until: Mapped[datetime | None]

@@ -5,12 +5,20 @@ digest subscriptions (each with the words that gave consent)."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, CreatedMixin, IdMixin
+
+
+class ErasureStatus(StrEnum):
+    """An erasure asked by voice stays `requested` until the shop completes it."""
+
+    REQUESTED = "requested"
+    COMPLETED = "completed"
 
 
 class ErasureRequest(IdMixin, CreatedMixin, Base):
@@ -27,7 +35,7 @@ class ErasureRequest(IdMixin, CreatedMixin, Base):
         ForeignKey("customers.id", ondelete="SET NULL"))
     subject_hash: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))  # api | voice
-    status: Mapped[str] = mapped_column(String(16), default="requested")  # requested|completed
+    status: Mapped[str] = mapped_column(String(16), default=ErasureStatus.REQUESTED)
     tombstone: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None]
     # Counts of what was erased (rows per table), no values.

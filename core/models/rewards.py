@@ -4,6 +4,7 @@ webhooks we send back. History is never deleted: a refund is a reversal entry.""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
@@ -11,9 +12,38 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, CreatedMixin, IdMixin, JSONType, now_column
 
-REFERRAL_STATUSES = ("pending", "flagged", "blocked", "rejected", "converted")
-# redeemed: the friend's discount, already taken at checkout with the code (never issued).
-ENTRY_STATUSES = ("pending", "held", "approved", "redeemed", "reversed")
+
+class ReferralStatus(StrEnum):
+    """A referral's state: `flagged` waits for a person (core.review), `converted` has its
+    conversion."""
+
+    PENDING = "pending"
+    FLAGGED = "flagged"
+    BLOCKED = "blocked"
+    REJECTED = "rejected"
+    CONVERTED = "converted"
+
+
+class EntryStatus(StrEnum):
+    """A ledger entry's state. `redeemed`: the friend's discount, already taken at checkout
+    with the code (never issued); `reversed`: balanced by a reversal row."""
+
+    PENDING = "pending"
+    HELD = "held"
+    APPROVED = "approved"
+    REDEEMED = "redeemed"
+    REVERSED = "reversed"
+
+
+class OutboundStatus(StrEnum):
+    """An outbound webhook is `pending` (retried) until a 2xx makes it `delivered`."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+
+
+REFERRAL_STATUSES = tuple(s.value for s in ReferralStatus)
+ENTRY_STATUSES = tuple(s.value for s in EntryStatus)
 
 
 class Referral(IdMixin, CreatedMixin, Base):
@@ -34,7 +64,7 @@ class Referral(IdMixin, CreatedMixin, Base):
     code_id: Mapped[int] = mapped_column(ForeignKey("referral_codes.id"))
     referrer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     friend_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=ReferralStatus.PENDING)
     reasons: Mapped[list[str]] = mapped_column(JSONType, default=list)  # fraud reason codes
     ip_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     reviewed_at: Mapped[datetime | None]
@@ -74,7 +104,7 @@ class LedgerEntry(IdMixin, CreatedMixin, Base):
     kind: Mapped[str] = mapped_column(String(24))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=EntryStatus.PENDING)
     entry_type: Mapped[str] = mapped_column(String(16), default="reward")  # reward | reversal
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     hold_until: Mapped[datetime | None]
@@ -111,7 +141,7 @@ class OutboundWebhook(IdMixin, CreatedMixin, Base):
     event_type: Mapped[str] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|delivered
+    status: Mapped[str] = mapped_column(String(16), default=OutboundStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = now_column()
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -5,6 +5,7 @@ reward codes to issue, webhook subscriptions to register. Store credentials are 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
@@ -15,6 +16,14 @@ from core.models.base import Base, CreatedMixin, IdMixin, now_column
 STORE_PLATFORMS = ("shopify", "woocommerce")
 STORE_JOB_KINDS = ("register_webhooks", "friend_discount", "friend_discount_update",
                    "reward_code")
+
+
+class StoreJobStatus(StrEnum):
+    """A store job is `pending` (and retried) until it is `done` or has `failed` for good."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class StoreConnection(IdMixin, CreatedMixin, Base):
@@ -54,7 +63,7 @@ class StoreJob(IdMixin, CreatedMixin, Base):
         ForeignKey("customers.id", ondelete="SET NULL"), index=True)
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     code: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|failed
+    status: Mapped[str] = mapped_column(String(16), default=StoreJobStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = now_column()
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -26,12 +26,14 @@ from core.errors import DomainError
 from core.messaging import outbox
 from core.models import (
     Customer,
+    EntryStatus,
     LedgerEntry,
     Program,
     ReferralCode,
     Shop,
     StoreConnection,
     StoreJob,
+    StoreJobStatus,
 )
 from core.services import Services
 from core.stores.base import AlreadyExists, DiscountSpec, StoreError
@@ -90,7 +92,7 @@ def friend_terms_changed(session: Session, shop_id: int, version: int, now: date
     (one job each; codes still waiting for their first job get the new terms anyway)."""
     made = session.scalars(select(StoreJob).where(
         StoreJob.shop_id == shop_id, StoreJob.kind == "friend_discount",
-        StoreJob.status == "done"))
+        StoreJob.status == StoreJobStatus.DONE))
     for job in made:
         store_id = (job.result or {}).get("store_id")
         if store_id:
@@ -154,7 +156,7 @@ def _friend_spec(session: Session, job: StoreJob) -> DiscountSpec | str:
 
 def _reward_spec(session: Session, job: StoreJob) -> DiscountSpec | str:
     entry = session.get(LedgerEntry, job.ledger_entry_id)
-    if entry is None or entry.status != "approved":
+    if entry is None or entry.status != EntryStatus.APPROVED:
         return "the reward is no longer approved"
     customer = session.get(Customer, entry.customer_id)
     return DiscountSpec(code=str(job.code), title="Referral reward: thank you",
@@ -168,7 +170,7 @@ def _claim(services: Services, batch: int) -> list[Work]:
     claimed: list[Work] = []
     with services.db.session() as session:
         due = session.scalars(select(StoreJob).where(
-            StoreJob.status == "pending", StoreJob.next_attempt_at <= now)
+            StoreJob.status == StoreJobStatus.PENDING, StoreJob.next_attempt_at <= now)
             .order_by(StoreJob.id).limit(batch).with_for_update(skip_locked=True)).all()
         for job in due:
             job.attempts += 1
@@ -277,7 +279,7 @@ def _record(services: Services, outcomes: list[tuple[Work, str, dict[str, Any],
             if job is None:
                 continue
             if verdict == "done":
-                job.status, job.done_at, job.last_error = "done", now, None
+                job.status, job.done_at, job.last_error = StoreJobStatus.DONE, now, None
                 job.result = {**(job.result or {}), **data}
                 if job.kind == "reward_code":
                     job.result = {**job.result, **_notify_referrer(session, services, job)}
@@ -295,7 +297,7 @@ def _record(services: Services, outcomes: list[tuple[Work, str, dict[str, Any],
                                                     error.retry_after if error else None)
                 result.retried += 1
             else:
-                job.status = "failed"
+                job.status = StoreJobStatus.FAILED
                 result.failed += 1
                 conn = session.get(StoreConnection, work.conn.id) if work.conn else None
                 if conn is not None:

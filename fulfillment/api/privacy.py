@@ -27,6 +27,8 @@ from fulfillment.api.shop import (
 )
 from fulfillment.context import services
 
+_ERASURE_STATUSES = [s.value for s in privacy.ErasureStatus]
+
 bp = Blueprint("privacy_api", __name__, url_prefix="/api/v1")
 MAX_ID = 128
 EXTERNAL_ID = {"external_id": {"type": "string", "minLength": 1, "maxLength": MAX_ID,
@@ -55,7 +57,7 @@ EXPORT["description"] = ("Everything held about the customer. Addresses and mess
 ERASURE = _obj(
     ["request", "status", "customer", "already_erased", "requested_at", "completed_at",
      "erased"],
-    request=INT, status={"enum": ["requested", "completed"]},
+    request=INT, status={"enum": _ERASURE_STATUSES},
     customer={**NULL_STR, "description": "the tombstone id the ledger keeps once erased"},
     already_erased={"type": "boolean", "description": "true: erased by an earlier call"},
     requested_at=TIME, completed_at=NULL_TIME,
@@ -63,7 +65,7 @@ ERASURE = _obj(
             "description": "rows changed per table"})
 ERASURE_REQUEST = _obj(["id", "customer", "source", "status", "requested_at", "completed_at"],
                        id=INT, customer=NULL_STR, source={"enum": ["api", "voice"]},
-                       status={"enum": ["requested", "completed"]}, requested_at=TIME,
+                       status={"enum": _ERASURE_STATUSES}, requested_at=TIME,
                        completed_at=NULL_TIME)
 
 
@@ -100,12 +102,12 @@ def erase_customer(external_id: str) -> ResponseReturnValue:
 
 @api("GET", "/erasure-requests", "Erasure requests, oldest first (customers who asked by "
      "voice are `requested` until DELETE /customers/{id} completes them); ?status=.",
-     query={**PAGE, "status": {"enum": ["requested", "completed"]}},
+     query={**PAGE, "status": {"enum": _ERASURE_STATUSES}},
      response=page_of(ERASURE_REQUEST), errors=(400, 401, 422), blueprint=bp)
 def list_erasure_requests() -> ResponseReturnValue:
     limit, after = _page()
     status = request.args.get("status") or None
-    if status not in (None, "requested", "completed"):
+    if status is not None and status not in _ERASURE_STATUSES:
         raise InvalidInput("status must be requested or completed.", code="schema",
                            details={"fields": ["status"]})
     page = privacy.erasure_page(services(), g.shop_id, status=status, after=after,

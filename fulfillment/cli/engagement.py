@@ -4,7 +4,10 @@ queue due digests and voice-set reminders into the outbox (the outbox worker sen
 The embedded server runs the first two every minute and retention hourly; a deployment
 under gunicorn runs these beside the worker. Any number of them may run at once: each
 digest has one idempotency key per customer and period, each reminder one per reminder and
-local date."""
+local date.
+
+Each command is a job of fulfillment/jobs.py (its interval, its use case) with the words
+below: the commands predate `jobs run NAME` and print the use case's counts."""
 
 from __future__ import annotations
 
@@ -12,33 +15,39 @@ import json
 import logging
 import signal
 import threading
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import click
 
-from core import digest, privacy, reminders
-from core.services import Services
 from fulfillment import jobs
 from fulfillment.cli.services import make_services
 
 log = logging.getLogger(__name__)
-INTERVAL = 60.0
-RETENTION_INTERVAL = 3600.0
+
+# job name -> (what --once does, the command's help)
+COMMANDS = {
+    "digest": ("Queue", "Queue the digests due this period (opted-in referrers of shops "
+                        "that send one)."),
+    "reminders": ("Queue", "Queue the reminders customers set by voice that are due now."),
+    "retention": ("Prune", "Clear clicks' hashed IPs and user agents and finished messages' "
+                           "texts older than each shop's retention (defaults: 180 and 90 "
+                           "days)."),
+}
 
 
-def _loop(once: bool, interval: float, job: Callable[[Services], object], name: str) -> None:
-    """--once prints the use case's counts; otherwise the jobs table's loop for `name`."""
+def _loop(once: bool, interval: float, spec: jobs.Job) -> None:
+    """--once prints the use case's counts; otherwise the jobs table's loop for the job."""
+    assert spec.counts is not None, f"job {spec.name} reports no counts"
     services = make_services(embedded_worker=False)
     try:
         if once:
-            click.echo(json.dumps(_plain(job(services))))
+            click.echo(json.dumps(_plain(spec.counts(services))))
             return
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        jobs.run_forever(replace(jobs.job(name), interval=interval), services, stop)
+        jobs.run_forever(replace(spec, interval=interval), services, stop)
     finally:
         services.close()
 
@@ -47,28 +56,17 @@ def _plain(result: object) -> dict[str, Any]:
     return dict(getattr(result, "__dict__", {}) or {"result": str(result)})
 
 
+def _command(spec: jobs.Job, verb: str, about: str) -> click.Command:
+    @click.command(spec.name, help=about)
+    @click.option("--once", is_flag=True, help=f"{verb} what is due now, print counts, exit.")
+    @click.option("--interval", default=spec.interval, show_default=True,
+                  help="Seconds between passes.")
+    def command(once: bool, interval: float) -> None:
+        _loop(once, interval, spec)
+
+    return command
+
+
 def register(main: click.Group) -> None:
-    @main.command("digest")
-    @click.option("--once", is_flag=True, help="Queue what is due now, print counts, exit.")
-    @click.option("--interval", default=INTERVAL, show_default=True,
-                  help="Seconds between passes.")
-    def digest_command(once: bool, interval: float) -> None:
-        """Queue the digests due this period (opted-in referrers of shops that send one)."""
-        _loop(once, interval, digest.run_due, "digest")
-
-    @main.command("reminders")
-    @click.option("--once", is_flag=True, help="Queue what is due now, print counts, exit.")
-    @click.option("--interval", default=INTERVAL, show_default=True,
-                  help="Seconds between passes.")
-    def reminders_command(once: bool, interval: float) -> None:
-        """Queue the reminders customers set by voice that are due now."""
-        _loop(once, interval, reminders.run_due, "reminders")
-
-    @main.command("retention")
-    @click.option("--once", is_flag=True, help="Prune what is due now, print counts, exit.")
-    @click.option("--interval", default=RETENTION_INTERVAL, show_default=True,
-                  help="Seconds between passes.")
-    def retention_command(once: bool, interval: float) -> None:
-        """Clear clicks' hashed IPs and user agents and finished messages' texts older than
-        each shop's retention (defaults: 180 and 90 days)."""
-        _loop(once, interval, privacy.prune, "retention")
+    for name, (verb, about) in COMMANDS.items():
+        main.add_command(_command(jobs.job(name), verb, about))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import click
 
 from core.clock import Clock, utcnow
-from core.config import MissingSecret, Settings
+from core.config import ConfigError, Settings
 from core.local_secrets import UnsafeSecretsFile, embedded_env
 from core.services import Services, bootstrap
 
@@ -37,12 +37,12 @@ def is_embedded() -> bool:
 
 def cli_settings(**overrides: object) -> Settings:
     """Settings from the environment (and var/ when `--embedded`); a missing or unsafe
-    secret is one line on stderr and exit code 1, never a traceback."""
+    secret, or half a channel, is one line on stderr and exit code 1, never a traceback."""
     try:
         env = embedded_env(dict(os.environ)) if is_embedded() else None
         settings = Settings.from_env(env).with_(**overrides)
-        settings.require_secrets()
-    except (MissingSecret, UnsafeSecretsFile) as exc:
+        settings.require_complete()
+    except (ConfigError, UnsafeSecretsFile) as exc:
         raise click.ClickException(str(exc)) from None
     return settings
 

@@ -64,6 +64,6 @@ def options(bind: str, workers: int, threads: int, timeout: int) -> dict[str, An
 
 def run(settings: Settings, bind: str, workers: int, threads: int = 4,
         timeout: int = 30) -> None:
-    settings.require_secrets()  # refuse in the master, before any worker is forked
+    settings.require_complete()  # refuse in the master, before any worker is forked
     log.info("production server on %s, %d workers x %d threads", bind, workers, threads)
     ProductionServer(settings, options(bind, workers, threads, timeout)).run()

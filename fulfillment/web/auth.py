@@ -89,7 +89,8 @@ def current_staff() -> Staff | None:
         staff = staff_accounts.signed_in(services(), staff_id,
                                          None if mark is None else str(mark))
         if staff is None:
-            session.clear()  # the account is gone, demoted to nothing, or its password changed
+            session.clear()  # the account is gone, demoted to nothing, its password changed
+            # or the session predates password marks
     g.referrals_staff = staff
     return staff
 

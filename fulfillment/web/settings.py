@@ -92,16 +92,11 @@ def keys(slug: str) -> ResponseReturnValue:
 @require_role(Role.MANAGER)
 def create_api_key(slug: str) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
-    role = forms.field("role")
-    label = forms.field("label").strip()
-    errors = {}
-    if role not in {r.value for r in API_KEY_ROLES}:
-        errors["role"] = "Choose manager (read and write) or support (read only)."
-    if len(label) > 100:
-        errors["label"] = "Use at most 100 characters."
-    if errors:
-        return _keys_page(shop, errors=errors, status=422)
-    key = credentials.issue_api_key(services(), shop.id, role=Role(role), label=label)
+    try:
+        key = credentials.issue_api_key(services(), shop.id, role=forms.field("role"),
+                                        label=forms.field("label"))
+    except FieldErrors as exc:
+        return _keys_page(shop, errors=exc.fields, status=422)
     return _keys_page(shop, shown={"API key": key})
 
 

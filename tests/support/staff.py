@@ -54,3 +54,17 @@ def sign_up(client: Any, *, name: str = "Anna's Books", slug: str = "annas-books
             email: str = "anna@books.example", password: str = PASSWORD) -> Any:
     return post(client, "/signup", {"name": name, "slug": slug, "email": email,
                                     "password": password}, page="/signup")
+
+
+def sign_in_cookie(cookie: Any, services: Services, staff_id: int, csrf: str) -> None:
+    """A session cookie as signing in leaves it (the staff id, their password's mark, a CSRF
+    token), for tests that skip the sign-in page: a cookie without the mark is signed out."""
+    from core.models import StaffUser
+    from core.staff_accounts import password_mark
+
+    with services.db.session() as session:
+        row = session.get(StaffUser, staff_id)
+        assert row is not None and row.password_hash, f"no staff {staff_id} with a password"
+        mark = password_mark(row.password_hash)
+    cookie.clear()
+    cookie.update({"staff_id": staff_id, "pw": mark, "csrf": csrf})

@@ -53,9 +53,9 @@ def confirmed(ctx: DialogContext, customer: Customer) -> Reply:
                                only_when_new=bool(ctx.state.pending.get("only_when_new")),
                                evidence=evidence)
     ctx.state.clear()
-    if outcome.status == "disabled":
+    if outcome.status == digest.SubscribeStatus.DISABLED:
         return _disabled(ctx)
-    if outcome.status == "no_channel":
+    if outcome.status == digest.SubscribeStatus.NO_CHANNEL:
         return no_channel(ctx)
     return ctx.ask(Speech.of(ctx._("Done. To stop it, say: stop the digest.")))
 

@@ -25,7 +25,7 @@ def confirmed(ctx: DialogContext) -> Reply:
     ctx.state.clear()
     assert ctx.customer is not None
     outcome = privacy.request_erasure(ctx.session, ctx.services, ctx.customer, source="voice")
-    if outcome.status == "completed":
+    if outcome.status == privacy.ErasureStatus.COMPLETED:
         text = ctx._("Done. I've deleted your data at %(shop)s. Goodbye!", shop=ctx.shop.name)
     elif outcome.already:
         text = ctx._("You have already asked. %(shop)s will complete it shortly.",

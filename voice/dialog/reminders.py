@@ -104,7 +104,7 @@ def confirmed(ctx: DialogContext, customer: Customer) -> Reply:
     outcome = reminders.set_weekly(ctx.session, ctx.services, ctx.shop, customer,
                                    weekday=weekday, evidence=evidence)
     ctx.state.clear()
-    if outcome.status == "no_channel":
+    if outcome.status == reminders.ReminderSetStatus.NO_CHANNEL:
         return no_channel(ctx)
     text = ctx._("Done. I'll remind you %(when)s at %(time)s. To stop, say: stop reminding me.",
                  when=when(ctx, outcome.weekday), time=clock_time(ctx, outcome.local_time))
@@ -113,10 +113,10 @@ def confirmed(ctx: DialogContext, customer: Customer) -> Reply:
     alexa = ctx.turn.platform.get("alexa_reminders")
     if alexa is not None and outcome.reminder_id is not None:
         created = alexa.create(_alexa_body(ctx, outcome))
-        if created.status == "created" and created.alert_token:
+        if created.status == alexa_reminders.CreatedStatus.CREATED and created.alert_token:
             reminders.attach_alexa_alert(ctx.session, outcome.reminder_id, created.alert_token)
             speech += Speech.of(ctx._("It's on your Alexa reminders too."))
-        elif created.status == "no_permission":
+        elif created.status == alexa_reminders.CreatedStatus.NO_PERMISSION:
             speech += Speech.of(ctx._("To hear it on your Alexa as well, allow reminders for "
                                       "this skill in the Alexa app; I've sent a card."))
             permissions = (alexa_reminders.PERMISSION,)

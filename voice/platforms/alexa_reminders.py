@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 import requests
@@ -19,9 +20,15 @@ AMAZON_API_SUFFIX = ".amazonalexa.com"
 BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
+class CreatedStatus(StrEnum):
+    CREATED = "created"
+    NO_PERMISSION = "no_permission"  # the customer has not allowed reminders for the skill
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class Created:
-    status: str  # created | no_permission | failed
+    status: CreatedStatus
     alert_token: str | None = None
 
 
@@ -62,24 +69,26 @@ class RemindersClient:
     def create(self, endpoint: str, token: str, body: dict[str, object]) -> Created:
         if not self._allowed(endpoint):
             log.warning("refusing Alexa reminders call to %s", endpoint)
-            return Created("failed")
+            return Created(CreatedStatus.FAILED)
         try:
             response = self.session.post(endpoint.rstrip("/") + PATH, json=body,
                                          timeout=self.timeout,
                                          headers={"Authorization": f"Bearer {token}"})
         except requests.RequestException as exc:
             log.info("Alexa reminders API unreachable: %s", exc)
-            return Created("failed")
+            return Created(CreatedStatus.FAILED)
         if response.status_code in (401, 403):
-            return Created("no_permission")
+            return Created(CreatedStatus.NO_PERMISSION)
         if response.status_code not in (200, 201):
             log.info("Alexa reminders API answered %s", response.status_code)
-            return Created("failed")
+            return Created(CreatedStatus.FAILED)
         try:
             alert = response.json().get("alertToken")
         except (ValueError, AttributeError):
             alert = None
-        return Created("created", str(alert)) if alert else Created("failed")
+        if not alert:
+            return Created(CreatedStatus.FAILED)
+        return Created(CreatedStatus.CREATED, str(alert))
 
     def delete(self, endpoint: str, token: str, alert_token: str) -> bool:
         if not self._allowed(endpoint):

@@ -29,7 +29,7 @@ from core.staff_accounts import SignIn, StaffMember
 from fulfillment.context import services
 from fulfillment.simulator import conversations
 from fulfillment.simulator.turns import Simulator
-from fulfillment.web.auth import current_staff, public, require_role
+from fulfillment.web.auth import current_staff, public, require_role, sign_in
 from fulfillment.web.console.store import ConsoleStore
 from voice.simulation.requests import PLATFORMS
 
@@ -100,9 +100,7 @@ def login() -> ResponseReturnValue:
         return render_template("console/login.html", error="Confirm your email first: "
                                "open the link we sent you."), 401
     if outcome.status is SignIn.OK and outcome.grant is not None:
-        session.clear()
-        session["staff_id"] = outcome.grant.staff_id
-        session["csrf"] = secrets.token_urlsafe(32)
+        sign_in(outcome.grant)  # the password's mark too: a change ends this session
         return redirect(url_for("console.index"))
     return render_template("console/login.html", error="Wrong email or password."), 401
 

@@ -39,8 +39,8 @@ def _kpis(shop_id: int, args: Any) -> analytics.Kpis:
 def index() -> ResponseReturnValue:
     shops = visible_shops()
     with services().db.session() as db:
-        waiting = {shop.id: len(privacy.erasure_requests(db, shop.id, status="requested",
-                                                         limit=1000)) for shop in shops}
+        waiting = {shop.id: len(privacy.erasure_requests(
+            db, shop.id, status=privacy.ErasureStatus.REQUESTED, limit=1000)) for shop in shops}
     rows = [(shop, _kpis(shop.id, {}), waiting[shop.id]) for shop in shops]
     return render_template("dashboard/index.html", rows=rows, platforms=sorted(EXPORTERS),
                            names=PLATFORM_NAMES)

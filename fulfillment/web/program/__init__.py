@@ -65,7 +65,6 @@ def save(slug: str) -> ResponseReturnValue:
             errors = dict(details.get("messages") or {f: "Not valid." for f in
                                                       details.get("fields", ["body"])})
         else:
-            services().shops.forget(shop.slug)  # this process speaks the new terms at once
             return redirect(url_for("program.edit", slug=shop.slug, saved=version), 303)
     history = programs.editing(services(), shop.id).history
     form = {k: v[:forms.MAX_FIELD] for k, v in request.form.items() if k != "csrf_token"}
