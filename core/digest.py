@@ -360,7 +360,7 @@ def _handle(session: Session, services: Services, sub: DigestSubscription, now: 
         return
     code = referrals.ensure_code(session, customer)
     base = (shop.link_base_url or services.base_url).rstrip("/")
-    _, new = outbox.enqueue_new(session, outbox.Outgoing(
+    _, new = outbox.enqueue_new(session, outbox.NewMessage(
         hash_key=services.settings.hash_key, shop_id=shop.id, kind="digest",
         channel=sub.channel, recipient=address, customer_id=customer.id,
         idempotency_key=f"digest:{customer.id}:{period}", locale=customer.locale, now=now,

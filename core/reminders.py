@@ -190,7 +190,7 @@ def _deliver(session: Session, services: Services, reminder: Reminder, now: date
     terms = (program.terms or {}).get(language, "") if program else ""
     base = (shop.link_base_url or services.base_url).rstrip("/")
     channel, address = found
-    _, new = outbox.enqueue_new(session, outbox.Outgoing(
+    _, new = outbox.enqueue_new(session, outbox.NewMessage(
         hash_key=services.settings.hash_key, shop_id=shop.id, kind="reminder",
         channel=channel, recipient=address, customer_id=customer.id,
         idempotency_key=f"reminder:{reminder.id}:{local_day}", locale=customer.locale,

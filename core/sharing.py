@@ -132,7 +132,7 @@ def share_with_me(session: Session, services: Services, *, shop: Shop, customer:
     today = services.clock().date().isoformat()
     context = _message_context(services, shop, customer, invite, terms, wanted_channel)
     try:
-        message_id = outbox.enqueue_once(session, outbox.Outgoing(
+        message_id = outbox.enqueue_once(session, outbox.NewMessage(
             hash_key=services.settings.hash_key, shop_id=shop.id, now=services.clock(),
             kind="invite_self", channel=channel, recipient=address,
             idempotency_key=f"invite_self:{shop.id}:{customer.id}:{channel}:{today}",
@@ -171,7 +171,7 @@ def invite_friend(session: Session, services: Services, *, shop: Shop, customer:
     period = services.clock().toordinal() // FRIEND_KEY_PERIOD_DAYS
     key = f"invite_friend:{shop.id}:{customer.id}:{keyed_hash(hash_key, contact_value)}:{period}"
     try:
-        message_id = outbox.enqueue_once(session, outbox.Outgoing(
+        message_id = outbox.enqueue_once(session, outbox.NewMessage(
             hash_key=hash_key, shop_id=shop.id, kind="invite_friend", now=services.clock(),
             channel=channel, recipient=contact_value, idempotency_key=key,
             customer_id=customer.id, locale=said.locale,

@@ -5,23 +5,16 @@ beats the worker's own `sent` (the worker applies it then, see Worker._finish_ma
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from core.messaging.worker import MAX_ATTEMPTS, backoff
 from core.models import Message, MessageStatus
+from core.models import ReportStatus as ReportStatus  # for the webhook above
 from core.services import Services
 
 # Carrier errors worth another try later: queue overflow, handset unreachable, unknown.
 RETRYABLE_CARRIER = {"30001", "30003", "30008"}
-
-
-class ReportStatus(StrEnum):
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    UNDELIVERED = "undelivered"
 
 
 def apply_report(session: Session, services: Services, *, provider: str, provider_id: str,

@@ -1,7 +1,7 @@
 """Writing to the outbox. A row is added inside the caller's transaction, so a share and its
 message commit or vanish together; the idempotency key makes a retried turn harmless.
 
-What to send is one `Outgoing` value. `enqueue_new` adds an ORM Message (the caller gets the
+What to queue is one `NewMessage` value. `enqueue_new` adds an ORM Message (the caller gets the
 object); `enqueue_once` is the hot path of a voice turn: one INSERT ... ON CONFLICT
 (idempotency_key) DO NOTHING RETURNING id at the driver (core.prepared), no read before it
 and no savepoint around it, the same row either way."""
@@ -32,7 +32,7 @@ class NoLongerLinked(NotFound):
 
 
 @dataclass(frozen=True)
-class Outgoing:
+class NewMessage:
     """One message to queue. The idempotency key names it: the same key is the same message,
     however often a turn or a job is retried."""
 
@@ -52,10 +52,10 @@ class Outgoing:
 
 def enqueue(session: Session, **fields: Any) -> Message:
     """Add a message (see `enqueue_new`); the same idempotency key returns the first row."""
-    return enqueue_new(session, Outgoing(**fields))[0]
+    return enqueue_new(session, NewMessage(**fields))[0]
 
 
-def enqueue_new(session: Session, outgoing: Outgoing) -> tuple[Message, bool]:
+def enqueue_new(session: Session, outgoing: NewMessage) -> tuple[Message, bool]:
     """Add the message to the caller's transaction; returns it and whether it is new (the
     same idempotency key returns the first row, not new).
 
@@ -113,7 +113,7 @@ def _column_default(name: str) -> Any:
 _DEFAULTS = {name: _column_default(name) for name in _DEFAULTED}
 
 
-def enqueue_once(session: Session, outgoing: Outgoing, *,
+def enqueue_once(session: Session, outgoing: NewMessage, *,
                  linked_voice_identity: int | None = None) -> int | None:
     """`enqueue_new` in one statement: the new message's id, or None when a message with
     this idempotency key exists (committed, or being written by a concurrent transaction,
@@ -133,7 +133,7 @@ def enqueue_once(session: Session, outgoing: Outgoing, *,
     return found
 
 
-def _checked_row(session: Session, outgoing: Outgoing) -> dict[str, Any]:
+def _checked_row(session: Session, outgoing: NewMessage) -> dict[str, Any]:
     """The message's columns, after the friend caps (RateLimited over them)."""
     now = outgoing.now or session_now(session)
     recipient_hash = keyed_hash(outgoing.hash_key, outgoing.recipient)

@@ -29,7 +29,7 @@ from core import qr
 from core.messaging import policy, rendering, unsubscribe
 from core.messaging.channels import build_channels
 from core.messaging.channels.base import Channel, ChannelError, Outgoing
-from core.models import Message, MessageStatus
+from core.models import Message, MessageStatus, ReportStatus
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -185,9 +185,11 @@ class Worker:
         with self.services.db.session() as session:
             for message_id, values in results:
                 if values.get("status") == MessageStatus.SENT:
-                    failed = Message.provider_status.in_(("failed", "undelivered"))
+                    failed = Message.provider_status.in_((ReportStatus.FAILED,
+                                                          ReportStatus.UNDELIVERED))
                     values = {**values, "status": case(
-                        (Message.provider_status == "delivered", MessageStatus.DELIVERED),
+                        (Message.provider_status == ReportStatus.DELIVERED,
+                         MessageStatus.DELIVERED),
                         (failed, MessageStatus.DEAD), else_=MessageStatus.SENT),
                         "last_error": case((failed, Message.last_error), else_=None)}
                 session.execute(update(Message).where(

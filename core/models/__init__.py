@@ -5,7 +5,7 @@ from core.models.console import ConsoleSession, ConsoleTurn, LoginThrottle
 from core.models.customers import Customer, PairingChallenge, VoiceIdentity
 from core.models.images import ExternalImage, ImageStatus
 from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
-from core.models.messaging import Message, MessageStatus, Suppression
+from core.models.messaging import Message, MessageStatus, ReportStatus, Suppression
 from core.models.privacy import DigestSubscription, ErasureRequest, ErasureStatus, Reminder
 from core.models.rewards import (
     Conversion,
@@ -51,6 +51,7 @@ __all__ = [
     "ReferralCode",
     "ReferralStatus",
     "Reminder",
+    "ReportStatus",
     "Share",
     "Shop",
     "ShopCredential",

@@ -26,6 +26,14 @@ class MessageStatus(StrEnum):
     SUPPRESSED = "suppressed"
 
 
+class ReportStatus(StrEnum):
+    """A provider's delivery report (`Message.provider_status`): Twilio's final states."""
+
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNDELIVERED = "undelivered"
+
+
 MESSAGE_STATUSES = tuple(s.value for s in MessageStatus)
 MESSAGE_KINDS = ("invite_self", "invite_friend", "pairing_code", "reward_notice", "digest",
                  "reminder")
