@@ -16,7 +16,6 @@ from core.models import (
     Conversion,
     Customer,
     LedgerEntry,
-    OutboundWebhook,
     Program,
     Referral,
     Shop,
@@ -171,7 +170,7 @@ def reverse(session: Session, conversion: Conversion, now: datetime, note: str) 
 
 
 def notify(session: Session, entry: LedgerEntry, event_type: str, now: datetime,
-           reversal: LedgerEntry | None = None) -> OutboundWebhook | None:
+           reversal: LedgerEntry | None = None) -> None:
     """Queue a signed webhook for the shop (core.outbound delivers it). The payload names
     the customer by the shop's own id and carries a stable id for the shop's dedupe."""
     customer = session.get(Customer, entry.customer_id)
@@ -181,9 +180,8 @@ def notify(session: Session, entry: LedgerEntry, event_type: str, now: datetime,
                "currency": entry.currency, "referral_id": entry.referral_id}
     if reversal is not None:
         payload["reversal_id"] = f"rev_{reversal.id}"
-    rows = webhook_events.emit(session, shop_id=entry.shop_id, event_type=event_type,
-                               key=str(entry.id), payload=payload, now=now)
-    return rows[0] if rows else None
+    webhook_events.emit(session, shop_id=entry.shop_id, event_type=event_type,
+                        key=str(entry.id), payload=payload, now=now)
 
 
 @dataclass
