@@ -4,9 +4,10 @@ a refund writes reversal entries. Balances are sums over entries, never stored."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, select
 from sqlalchemy.orm import Session
@@ -175,7 +176,7 @@ def grant(session: Session, *, terms: Terms, referral_id: int, friend_id: int,
         if terms.level2_percent and upstream is not None:
             rows.append(entry(upstream, "level2", terms.referrer_reward_kind,
                               terms.referrer_reward_amount * terms.level2_percent // 100))
-    ids = {str(side): int(id_) for side, id_ in session.execute(_GRANT, rows)}
+    ids = dict(cast(Iterable[tuple[str, int]], session.execute(_GRANT, rows)))
     return [Reward(ids[row["side"]], row["side"], row["kind"], row["amount"], row["currency"],
                    row["status"]) for row in rows], capped
 
