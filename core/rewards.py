@@ -176,7 +176,7 @@ def grant(session: Session, *, terms: Terms, referral_id: int, friend_id: int,
         if terms.level2_percent and upstream is not None:
             rows.append(entry(upstream, "level2", terms.referrer_reward_kind,
                               terms.referrer_reward_amount * terms.level2_percent // 100))
-    ids = dict(cast(Iterable[tuple[str, int]], session.execute(_GRANT, rows)))
+    ids = dict(cast(Iterable[tuple[str, int]], session.execute(_GRANT, rows).all()))
     return [Reward(ids[row["side"]], row["side"], row["kind"], row["amount"], row["currency"],
                    row["status"]) for row in rows], capped
 
