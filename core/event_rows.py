@@ -2,8 +2,9 @@
 statements: no ORM objects, so no identity map, no unit-of-work flush and no per-call
 statement building on the event path (most of an event's time when it was ORM).
 
-An event first reads what it needs in one statement (`context`: the shop's region, its
-active program, the customer it names, whether it has webhook endpoints), then writes. On
+An event first reads what it needs in one statement (`context`: its first delivery if this
+is a replay, the shop's region, its active program, the customer it names, whether it has
+webhook endpoints), then writes. On
 SQLite the write lock is taken at the first write (core.db), so the handlers in
 core.events keep every write after every plain read."""
 
@@ -13,14 +14,22 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, exists, insert, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert  # SQLite compiles it alike
 from sqlalchemy.orm import Session
 
-from core.contacts import canonical_email, normalize_email, normalize_phone
+from core.contacts import canonical_of_normalized, normalize_email, normalize_phone
 from core.errors import InvalidInput
 from core.fraud import Party
-from core.models import Conversion, Customer, Program, Referral, Shop, WebhookEndpoint
+from core.models import (
+    Conversion,
+    Customer,
+    Program,
+    Referral,
+    Shop,
+    ShopEvent,
+    WebhookEndpoint,
+)
 from core.rewards import TERMS, Terms
 
 _shops: Table = Shop.__table__  # type: ignore[assignment]
@@ -29,6 +38,7 @@ _referrals: Table = Referral.__table__  # type: ignore[assignment]
 _programs: Table = Program.__table__  # type: ignore[assignment]
 _conversions: Table = Conversion.__table__  # type: ignore[assignment]
 _endpoints: Table = WebhookEndpoint.__table__  # type: ignore[assignment]
+_events: Table = ShopEvent.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -51,29 +61,57 @@ _N_TERMS = len(TERMS)
 
 
 @dataclass(frozen=True)
+class First:
+    """The answer the first delivery of this event (or of this order) got."""
+
+    event_id: str
+    type: str
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Context:
+    first: First | None  # a re-delivery: answered with this, nothing else is used
     region: str | None  # of the shop's locale: numbers said without a country code
     program: Terms | None  # the active program
     customer: Known | None
     webhooks: bool  # the shop has an active endpoint (else there is nothing to queue)
 
 
+_first = _events.alias("first_delivery")
+# The replay check: both halves of the OR are unique-index lookups (PostgreSQL: a BitmapOr
+# of the two), at most two rows, the first one answers; min(id), not ORDER BY ... LIMIT 1,
+# which let the planner walk the shop's whole (shop_id, type, order_id) index in id order
+# (EXPLAIN in the README). A NULL order matches nothing.
+_FIRST_ID = select(func.min(_events.c.id)).where(
+    _events.c.shop_id == bindparam("shop"),
+    or_(_events.c.event_id == bindparam("event"),
+        and_(_events.c.type == bindparam("kind"), _events.c.order_id == bindparam("order")))
+).scalar_subquery()
 _CONTEXT = (
-    select(_shops.c.locale, *TERMS, *_KNOWN,
-           exists().where(_endpoints.c.shop_id == _shops.c.id,
-                          _endpoints.c.active.is_(True)).label("webhooks"))
+    select(_first.c.event_id, _first.c.type, _first.c.result, _shops.c.locale, *TERMS,
+           *_KNOWN, exists().where(_endpoints.c.shop_id == _shops.c.id,
+                                   _endpoints.c.active.is_(True)).label("webhooks"))
     .select_from(_shops.outerjoin(_programs, and_(
         _programs.c.shop_id == _shops.c.id, _programs.c.active.is_(True)))
         .outerjoin(_customers, and_(_customers.c.shop_id == _shops.c.id,
-                                    _customers.c.external_id == bindparam("external_id"))))
+                                    _customers.c.external_id == bindparam("external_id")))
+        .outerjoin(_first, _first.c.id == _FIRST_ID))
     .where(_shops.c.id == bindparam("shop")))
 
 
-def context(session: Session, shop_id: int, external_id: str) -> Context:
-    row = session.execute(_CONTEXT, {"shop": shop_id, "external_id": external_id}).one()
-    program = Terms(*row[1:1 + _N_TERMS]) if row[1] is not None else None
-    known = row[1 + _N_TERMS:-1]
-    return Context(row[0].split("-")[-1], program,
+def context(session: Session, shop_id: int, event_id: str, kind: str, order_key: str | None,
+            external_id: str | None) -> Context:
+    """Everything an event reads before it decides, in one statement: whether it was
+    delivered before, the shop's region and active program, the customer it names
+    (`external_id`), and whether the shop has webhook endpoints."""
+    row: tuple[Any, ...] = tuple(session.execute(_CONTEXT, {
+        "shop": shop_id, "event": event_id, "kind": kind, "order": order_key,
+        "external_id": external_id}).one())
+    first = First(row[0], row[1], dict(row[2])) if row[0] is not None else None
+    program = Terms(*row[4:4 + _N_TERMS]) if row[4] is not None else None
+    known = row[4 + _N_TERMS:-1]
+    return Context(first, row[3].split("-")[-1], program,
                    Known(*known) if known[0] is not None else None, bool(row[-1]))
 
 
@@ -104,7 +142,7 @@ def changes(current: Any, raw: dict[str, Any], region: str | None, now: datetime
         wanted["name"] = raw["name"]
     if contact["email"]:
         wanted["email"] = contact["email"]
-        wanted["email_canonical"] = canonical_email(contact["email"])
+        wanted["email_canonical"] = canonical_of_normalized(contact["email"])
     if contact["phone"]:
         wanted["phone"] = contact["phone"]
     if raw.get("locale"):

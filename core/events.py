@@ -11,12 +11,13 @@ the first delivery got, so nothing is written twice. The hot statements are buil
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import jsonschema
-from sqlalchemy import Table, bindparam, insert, or_, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -155,12 +156,15 @@ def record(session: Session, services: Services, shop_id: int,
     validate(data)
     kind = data["type"]
     order_key = data.get("order_id") if kind == "order.completed" else None
-    # A fast path for re-deliveries; the unique constraints still decide.
-    first = _first_delivery(session, shop_id, data["id"], kind, order_key)
-    if first is not None:
-        return first
+    named = (data["customer"]["id"] if kind == "customer.signup" else
+             data["customer_id"] if kind == "order.completed" else None)
+    # The replay check is a fast path for re-deliveries; the unique constraints decide.
+    ctx = rows.context(session, shop_id, data["id"], kind, order_key, named)
+    if ctx.first is not None:
+        return EventOutcome(ctx.first.event_id, ctx.first.type, ctx.first.result,
+                            replayed=True)
     received_at = services.clock()
-    result = _process(session, services, shop_id, data)
+    result = _HANDLERS[kind](session, services, shop_id, data, ctx)
     session.execute(_RECORD, {"shop_id": shop_id, "event_id": data["id"], "type": kind,
                               "order_id": order_key, "payload": data, "result": result,
                               "received_at": received_at})  # the constraints decide here
@@ -169,30 +173,6 @@ def record(session: Session, services: Services, shop_id: int,
 
 _events: Table = ShopEvent.__table__  # type: ignore[assignment]
 _RECORD = insert(_events)
-# Both halves are unique-index lookups (PostgreSQL: a BitmapOr of the two); no ORDER BY ...
-# LIMIT 1, which let the planner walk the shop's whole (shop_id, type, order_id) index
-# in id order instead (EXPLAIN in the README). At most two rows: the first one answers.
-_FIRST = select(_events.c.id, _events.c.event_id, _events.c.type, _events.c.result).where(
-    _events.c.shop_id == bindparam("shop"),
-    or_(_events.c.event_id == bindparam("event"),
-        (_events.c.type == bindparam("kind")) & (_events.c.order_id == bindparam("order"))))
-
-
-def _first_delivery(session: Session, shop_id: int, event_id: str, kind: str,
-                    order_key: str | None) -> EventOutcome | None:
-    rows = session.execute(_FIRST, {"shop": shop_id, "event": event_id, "kind": kind,
-                                    "order": order_key}).all()  # NULL order: no match
-    if not rows:
-        return None
-    first = min(rows, key=lambda row: row.id)
-    return EventOutcome(first.event_id, first.type, dict(first.result), replayed=True)
-
-
-def _process(session: Session, services: Services, shop_id: int,
-             data: dict[str, Any]) -> dict[str, Any]:
-    handler = {"customer.signup": _signup, "order.completed": _order,
-               "order.refunded": _refund}[data["type"]]
-    return handler(session, services, shop_id, data)
 
 
 def upsert_customer(session: Session, shop_id: int, raw: dict[str, Any], region: str | None,
@@ -215,13 +195,12 @@ def upsert_customer(session: Session, shop_id: int, raw: dict[str, Any], region:
 _STATUS_OF = {"ok": "pending", "flag": "flagged", "block": "blocked"}
 
 
-def _signup(session: Session, services: Services, shop_id: int,
-            data: dict[str, Any]) -> dict[str, Any]:
+def _signup(session: Session, services: Services, shop_id: int, data: dict[str, Any],
+            ctx: rows.Context) -> dict[str, Any]:
     """Reads first (the shop's context with the friend, the code with its owner, the fraud
     rules' lookups), then the writes: the friend, the referral, its webhooks."""
     now = services.clock()
     raw = data["customer"]
-    ctx = rows.context(session, shop_id, raw["id"])
     values = rows.changes(ctx.customer, raw, ctx.region, now, signing_up=True)
     friend = rows.party(shop_id, raw["id"], ctx.customer, values)
     existed = ctx.customer is not None and ctx.customer.signed_up_at is not None
@@ -269,8 +248,8 @@ def _signup_code(session: Session, shop_id: int, ref: str | None,
     return None, code
 
 
-def _order(session: Session, services: Services, shop_id: int,
-           data: dict[str, Any]) -> dict[str, Any]:
+def _order(session: Session, services: Services, shop_id: int, data: dict[str, Any],
+           ctx: rows.Context) -> dict[str, Any]:
     """A referred friend's first qualifying order converts. A friend with no referral yet
     is referred here when a code they typed at checkout is a referral code (every fraud
     rule applies, as at a signup); an unknown buyer is created from the order then.
@@ -280,7 +259,6 @@ def _order(session: Session, services: Services, shop_id: int,
     (fraud, caps) runs under the lock, as every write does."""
     now = services.clock()
     external_id = data["customer_id"]
-    ctx = rows.context(session, shop_id, external_id)
     typed = _referral_codes(session, shop_id, data.get("codes") or [])
     if ctx.customer is None and not typed:
         if data.get("customer") is not None:  # a store's buyer: remembered by id only, so a
@@ -372,8 +350,8 @@ def _referral_codes(session: Session, shop_id: int,
     return found
 
 
-def _refund(session: Session, services: Services, shop_id: int,
-            data: dict[str, Any]) -> dict[str, Any]:
+def _refund(session: Session, services: Services, shop_id: int, data: dict[str, Any],
+            _ctx: rows.Context) -> dict[str, Any]:
     conversion = session.scalar(select(Conversion).where(
         Conversion.shop_id == shop_id, Conversion.order_id == data["order_id"]).with_for_update())
     if conversion is None:
@@ -392,3 +370,8 @@ def _refund(session: Session, services: Services, shop_id: int,
     count = rewards.reverse(session, conversion, services.clock(),
                             note=f"refund {data['id']}")
     return {"reversed": count}
+
+
+_HANDLERS: dict[str, Callable[[Session, Services, int, dict[str, Any], rows.Context],
+                              dict[str, Any]]] = {
+    "customer.signup": _signup, "order.completed": _order, "order.refunded": _refund}
