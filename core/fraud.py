@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from disposable_email_domains import blocklist
-from sqlalchemy import bindparam, exists, func, or_, select
+from sqlalchemy import bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.contacts import canonical_email
@@ -70,23 +70,35 @@ class Seen:
 
 _customers = Customer.__table__
 _referrals = Referral.__table__
-# A rule that is off, or has nothing to look for, binds NULL: its lookup matches nothing.
+
+
+def _same_person(column: Any, key: str) -> Any:
+    """Another customer who signed up or ordered with this address: each address its own
+    EXISTS, so each uses its own (shop, address) index (an OR of the two in one query made
+    SQLite walk every customer of the shop)."""
+    return exists().where(
+        _customers.c.shop_id == bindparam("shop"), column == bindparam(key),
+        _customers.c.id != bindparam("friend_or_0"), _customers.c.id != bindparam("referrer"),
+        or_(_customers.c.signed_up_at.is_not(None), _customers.c.first_order_at.is_not(None)))
+
+
+def _count_unless_null(key: str, *where: Any) -> Any:
+    """Counted only when `key` is bound (a rule that is off binds NULL and reads nothing)."""
+    return case((bindparam(key).is_(None), 0),
+                else_=select(func.count()).where(*where).scalar_subquery())
+
+
+# A rule that is off, or has nothing to look for, binds NULL: its lookup finds nothing.
 _SEEN = select(
-    exists().where(
-        _customers.c.shop_id == bindparam("shop"), _customers.c.id != bindparam("friend_or_0"),
-        _customers.c.id != bindparam("referrer"),
-        or_(_customers.c.signed_up_at.is_not(None), _customers.c.first_order_at.is_not(None)),
-        or_(_customers.c.email_canonical == bindparam("email"),
-            _customers.c.phone == bindparam("phone"))).label("same_person"),
+    or_(_same_person(_customers.c.email_canonical, "email"),
+        _same_person(_customers.c.phone, "phone")).label("same_person"),
     exists().where(_referrals.c.shop_id == bindparam("shop"),
                    _referrals.c.friend_id == bindparam("friend")).label("referred"),
-    select(func.count()).where(_referrals.c.code_id == bindparam("code"),
-                               _referrals.c.created_at >= bindparam("hour_ago"))
-    .scalar_subquery().label("code_uses_hour"),
-    select(func.count()).where(_referrals.c.shop_id == bindparam("shop"),
-                               _referrals.c.ip_hash == bindparam("ip"),
-                               _referrals.c.created_at >= bindparam("day_ago"))
-    .scalar_subquery().label("ip_uses_day"))
+    _count_unless_null("code", _referrals.c.code_id == bindparam("code"),
+                       _referrals.c.created_at >= bindparam("hour_ago")).label("code_uses_hour"),
+    _count_unless_null("ip", _referrals.c.shop_id == bindparam("shop"),
+                       _referrals.c.ip_hash == bindparam("ip"),
+                       _referrals.c.created_at >= bindparam("day_ago")).label("ip_uses_day"))
 
 
 def seen(session: Session, f: SignupFacts, active: set[str]) -> Seen:
