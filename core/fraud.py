@@ -82,10 +82,12 @@ def _same_person(column: Any, key: str) -> Any:
         or_(_customers.c.signed_up_at.is_not(None), _customers.c.first_order_at.is_not(None)))
 
 
-def _count_unless_null(key: str, *where: Any) -> Any:
-    """Counted only when `key` is bound (a rule that is off binds NULL and reads nothing)."""
-    return case((bindparam(key).is_(None), 0),
-                else_=select(func.count()).where(*where).scalar_subquery())
+def _count_unless_null(key: str, column: Any, *where: Any) -> Any:
+    """Counted where `column` is `key`, unless `key` is bound to NULL (a rule that is off:
+    it reads nothing)."""
+    return case((bindparam(key, type_=column.type).is_(None), 0),
+                else_=select(func.count()).where(column == bindparam(key), *where)
+                .scalar_subquery())
 
 
 # A rule that is off, or has nothing to look for, binds NULL: its lookup finds nothing.
@@ -94,10 +96,9 @@ _SEEN = select(
         _same_person(_customers.c.phone, "phone")).label("same_person"),
     exists().where(_referrals.c.shop_id == bindparam("shop"),
                    _referrals.c.friend_id == bindparam("friend")).label("referred"),
-    _count_unless_null("code", _referrals.c.code_id == bindparam("code"),
+    _count_unless_null("code", _referrals.c.code_id,
                        _referrals.c.created_at >= bindparam("hour_ago")).label("code_uses_hour"),
-    _count_unless_null("ip", _referrals.c.shop_id == bindparam("shop"),
-                       _referrals.c.ip_hash == bindparam("ip"),
+    _count_unless_null("ip", _referrals.c.ip_hash, _referrals.c.shop_id == bindparam("shop"),
                        _referrals.c.created_at >= bindparam("day_ago")).label("ip_uses_day"))
 
 
