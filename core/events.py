@@ -219,7 +219,7 @@ def _signup(session: Session, services: Services, shop_id: int, data: dict[str, 
         return {**result, "reason": "already_referred", "fraud": list(verdict.reasons)}
     status = _STATUS_OF[verdict.action]
     referral = rows.add_referral(session, program=ctx.program, code_id=code.id,
-                                 referrer_id=code.owner.id or 0, friend_id=friend_id,
+                                 referrer_id=code.customer_id, friend_id=friend_id,
                                  status=status, reasons=list(verdict.reasons),
                                  ip_hash=ip_hash, now=now)
     if ctx.webhooks:
@@ -285,7 +285,7 @@ def _order(session: Session, services: Services, shop_id: int, data: dict[str, A
             ip_hash, now))
         friend_id = rows.save_customer(session, shop_id, external_id, known, values, now)
         referral = rows.add_referral(session, program=ctx.program, code_id=code.id,
-                                     referrer_id=code.owner.id or 0, friend_id=friend_id,
+                                     referrer_id=code.customer_id, friend_id=friend_id,
                                      status=_STATUS_OF[verdict.action],
                                      reasons=list(verdict.reasons), ip_hash=ip_hash, now=now)
         if referral.status not in ("pending", "flagged"):
@@ -321,7 +321,7 @@ def _convert(session: Session, shop_id: int, data: dict[str, Any], webhooks: boo
                                 "customer_id": data["customer_id"], "amount": data["amount"],
                                 "currency": data["currency"],
                                 "referral_id": f"ref_{referral.id}"})
-    redeemed = next((c for c in typed if c.owner.id == referral.referrer_id), None)
+    redeemed = next((c for c in typed if c.customer_id == referral.referrer_id), None)
     entries, capped = rewards.grant(session, terms=terms, referral_id=referral.id,
                                     friend_id=friend_id, referrer_id=referral.referrer_id,
                                     conversion_id=conversion_id, now=now,

@@ -109,6 +109,7 @@ class FoundCode:
     code: str
     shop_id: int
     active: bool
+    customer_id: int  # the owner's
     owner: Party
 
 
@@ -132,7 +133,7 @@ _OWNER = [_owners.c[f.name] for f in fields(Party)]
 
 def _code_lookup(where: ColumnElement[bool]) -> Select[Any]:
     return (select(_code_table.c.id, _code_table.c.code, _code_table.c.shop_id,
-                   _code_table.c.active, *_OWNER)
+                   _code_table.c.active, _code_table.c.customer_id, *_OWNER)
             .join_from(_code_table, _owners, _owners.c.id == _code_table.c.customer_id)
             .where(where))
 
@@ -145,7 +146,8 @@ def _found(row: Row[Any] | None) -> FoundCode | None:
     if row is None:
         return None
     values = tuple(row)
-    return FoundCode(values[0], values[1], values[2], bool(values[3]), Party(*values[4:]))
+    return FoundCode(values[0], values[1], values[2], bool(values[3]), values[4],
+                     Party(*values[5:]))
 
 
 def resolve_heard(session: Session, text: str) -> FoundCode | None:
