@@ -13,6 +13,7 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
+import secrets
 import signal
 import sys
 import tempfile
@@ -31,15 +32,19 @@ from bench.profile_turn import bucket_of_stack
 from core.db import Database
 from core.models import Program
 
+RUN = secrets.token_hex(4)  # a kept PostgreSQL database has the last run's events
+
 
 def events_of(kind: str, first: int, n: int, code: str) -> list[dict[str, Any]]:
     if kind == "signup":
-        return [{"id": f"evt_s{i}", "type": "customer.signup", "shop": "demo",
-                 "customer": {"id": f"friend-{i}", "email": f"friend{i}@example.org",
+        return [{"id": f"evt_s{RUN}-{i}", "type": "customer.signup", "shop": "demo",
+                 "customer": {"id": f"friend-{RUN}-{i}",
+                              "email": f"friend{RUN}-{i}@example.org",
                               "name": f"Friend {i}"}, "ref": code}
                 for i in range(first, first + n)]
-    return [{"id": f"evt_o{i}", "type": "order.completed", "shop": "demo",
-             "customer_id": f"friend-{i}", "order_id": f"order-{i}", "amount": 6000,
+    return [{"id": f"evt_o{RUN}-{i}", "type": "order.completed", "shop": "demo",
+             "customer_id": f"friend-{RUN}-{i}", "order_id": f"order-{RUN}-{i}",
+             "amount": 6000,
              "currency": "USD"} for i in range(first, first + n)]
 
 
