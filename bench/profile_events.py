@@ -1,7 +1,9 @@
 """Where the CPU time of one signed shop event goes, in-process, and how many SQL statements
 it sends: N customer.signup events, then N order.completed events for the same friends
 (conversion and two ledger entries each), then those orders again (replays), through the
-Flask test client, as bench_events sends them. Buckets as in bench/profile_turn.py (a
+Flask test client, as bench_events sends them; each kind in blocks alternating with bare
+Flask hellos, whose CPU is the yardstick (the ratio, not the milliseconds, is what a busy
+machine leaves comparable). Buckets as in bench/profile_turn.py (a
 CPU-time sampler: other processes' load does not enter it). `python bench/profile_events.py
 [N]` (SQLite; BENCH_DATABASE_URL for PostgreSQL). `--sql` prints each kind's statements (of
 its last event), `--raw` the top functions."""
@@ -11,6 +13,7 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
+import secrets
 import signal
 import sys
 import tempfile
@@ -29,15 +32,19 @@ from bench.profile_turn import bucket_of_stack
 from core.db import Database
 from core.models import Program
 
+RUN = secrets.token_hex(4)  # a kept PostgreSQL database has the last run's events
+
 
 def events_of(kind: str, first: int, n: int, code: str) -> list[dict[str, Any]]:
     if kind == "signup":
-        return [{"id": f"evt_s{i}", "type": "customer.signup", "shop": "demo",
-                 "customer": {"id": f"friend-{i}", "email": f"friend{i}@example.org",
+        return [{"id": f"evt_s{RUN}-{i}", "type": "customer.signup", "shop": "demo",
+                 "customer": {"id": f"friend-{RUN}-{i}",
+                              "email": f"friend{RUN}-{i}@example.org",
                               "name": f"Friend {i}"}, "ref": code}
                 for i in range(first, first + n)]
-    return [{"id": f"evt_o{i}", "type": "order.completed", "shop": "demo",
-             "customer_id": f"friend-{i}", "order_id": f"order-{i}", "amount": 6000,
+    return [{"id": f"evt_o{RUN}-{i}", "type": "order.completed", "shop": "demo",
+             "customer_id": f"friend-{RUN}-{i}", "order_id": f"order-{RUN}-{i}",
+             "amount": 6000,
              "currency": "USD"} for i in range(first, first + n)]
 
 
@@ -73,18 +80,14 @@ def main() -> int:
 
         for kind in ("signup", "order"):  # warm: caches, code paths
             post(signed_requests(events_of(kind, 10_000_000, 20, code), secret))
-        report: dict[str, tuple[float, float, list[str]]] = {}
+        report: dict[str, tuple[float, float, float, list[str]]] = {}
         samples: dict[str, dict[str, int]] = {}
         profiles: dict[str, cProfile.Profile] = {}
         for kind in ("signup", "order", "replay"):
             timed = run(kind, 0) if kind != "replay" else run("order", 0)
             statements.clear()
-            cpu0 = time.process_time()
-            for headers, body in timed:
-                mark = len(statements)
-                client.post("/api/v1/events", data=body, headers=headers)
-            cpu_ms = (time.process_time() - cpu0) * 1000 / n
-            report[kind] = (cpu_ms, len(statements) / n, statements[mark:])
+            cpu_ms, hello_ms, last = interleaved(timed, client, statements)
+            report[kind] = (cpu_ms, hello_ms, len(statements) / n, last)
         for kind in ("signup", "order"):
             samples[kind] = sample(run(kind, n), client)
         for kind in ("signup", "order"):
@@ -96,14 +99,15 @@ def main() -> int:
             profiles[kind] = profiler
         app.extensions["referrals.services"].close()
     where = env["DATABASE_URL"].split(":")[0]
-    cpu_ms, per_event, _ = report["replay"]
-    print(f"{n} re-delivered orders (the stored answer): CPU per event {cpu_ms:.2f} ms, "
-          f"SQL statements per event {per_event:.1f}")
+    cpu_ms, hello_ms, per_event, _ = report["replay"]
+    print(f"{n} re-delivered orders (the stored answer): CPU per event {cpu_ms:.2f} ms "
+          f"({cpu_ms / hello_ms:.1f} hellos), SQL statements per event {per_event:.1f}")
     for kind in ("signup", "order"):
-        cpu_ms, per_event, last = report[kind]
+        cpu_ms, hello_ms, per_event, last = report[kind]
         print(f"\n{n} signed {kind} events in-process (Flask test client), {where}")
-        print(f"CPU per event without the profiler: {cpu_ms:.2f} ms; SQL statements per "
-              f"event: {per_event:.1f}")
+        print(f"CPU per event without the profiler: {cpu_ms:.2f} ms, {cpu_ms / hello_ms:.1f} "
+              f"times a bare Flask hello's {hello_ms:.2f} ms measured in between; SQL "
+              f"statements per event: {per_event:.1f}")
         whole = sum(samples[kind].values()) or 1
         print(f"\n| where (sampled, {whole} samples) | share of CPU | ms per event |")
         print("|---|---:|---:|")
@@ -122,6 +126,33 @@ def main() -> int:
                 print(f"{1000 * tt / n:7.3f} ms/event {nc / n:7.1f} calls/event  "
                       f"{name[-110:]}")
     return 0
+
+
+def interleaved(requests: list[tuple[dict[str, str], bytes]], client: Any,
+                statements: list[str], blocks: int = 10) -> tuple[float, float, list[str]]:
+    """CPU ms per event and per bare Flask hello (bench/hello_app.py, the wrk bench's
+    baseline) in alternating blocks, so both see the same machine: on a shared machine
+    their ratio is steadier than either. Also the statements of the last event."""
+    from bench.hello_app import app as hello_app
+
+    hello = hello_app.test_client()
+    for _ in range(50):
+        hello.get("/hello")
+    event_cpu = hello_cpu = 0.0
+    last: list[str] = []
+    step = max(1, len(requests) // blocks)
+    for start in range(0, len(requests), step):
+        cpu0 = time.process_time()
+        for headers, body in requests[start:start + step]:
+            mark = len(statements)
+            client.post("/api/v1/events", data=body, headers=headers)
+        cpu1 = time.process_time()
+        last = statements[mark:]
+        for _ in range(3 * step):
+            hello.get("/hello")
+        event_cpu += cpu1 - cpu0
+        hello_cpu += time.process_time() - cpu1
+    return event_cpu * 1000 / len(requests), hello_cpu * 1000 / (3 * len(requests)), last
 
 
 def sample(requests: list[tuple[dict[str, str], bytes]], client: Any,

@@ -20,7 +20,13 @@ def normalize_email(raw: str) -> str:
 
 def canonical_email(raw: str) -> str:
     """One key per mailbox: lowercase, `+tag` stripped, Gmail dots removed."""
-    local, _, domain = normalize_email(raw).lower().rpartition("@")
+    return canonical_of_normalized(normalize_email(raw))
+
+
+def canonical_of_normalized(normalized: str) -> str:
+    """canonical_email of an address normalize_email already returned (validating an
+    address is most of the work, and a signed event has just done it)."""
+    local, _, domain = normalized.lower().rpartition("@")
     local = local.split("+", 1)[0]
     if domain in GMAIL_DOMAINS:
         local, domain = local.replace(".", ""), "gmail.com"

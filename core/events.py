@@ -11,20 +11,22 @@ the first delivery got, so nothing is written twice. The hot statements are buil
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import jsonschema
-from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import codes, credentials, fraud, links, referrals, rewards, webhook_events
-from core.contacts import canonical_email, normalize_email, normalize_phone
+from core import event_rows as rows
 from core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
 from core.hashing import keyed_hash
-from core.models import Conversion, Customer, Program, Referral, ReferralCode, Shop, ShopEvent
+from core.models import Conversion, Customer, Program, Referral, ShopEvent
+from core.rewards import Terms
 from core.services import Services
 from core.webhook_signing import parse_header, verify
 
@@ -154,235 +156,190 @@ def record(session: Session, services: Services, shop_id: int,
     validate(data)
     kind = data["type"]
     order_key = data.get("order_id") if kind == "order.completed" else None
-    # A fast path for re-deliveries; the unique constraints still decide.
-    first = _first_delivery(session, shop_id, data["id"], kind, order_key)
-    if first is not None:
-        return first
+    named = (data["customer"]["id"] if kind == "customer.signup" else
+             data["customer_id"] if kind == "order.completed" else None)
+    # The replay check is a fast path for re-deliveries; the unique constraints decide.
+    ctx = rows.context(session, shop_id, data["id"], kind, order_key, named)
+    if ctx.first is not None:
+        return EventOutcome(ctx.first.event_id, ctx.first.type, ctx.first.result,
+                            replayed=True)
     received_at = services.clock()
-    result = _process(session, services, shop_id, data)
+    result = _HANDLERS[kind](session, services, shop_id, data, ctx)
     session.execute(_RECORD, {"shop_id": shop_id, "event_id": data["id"], "type": kind,
                               "order_id": order_key, "payload": data, "result": result,
                               "received_at": received_at})  # the constraints decide here
     return EventOutcome(data["id"], kind, result, replayed=False)
 
 
-_RECORD = insert(ShopEvent)
-# Both halves are unique-index lookups (PostgreSQL: a BitmapOr of the two); no ORDER BY ...
-# LIMIT 1, which let the planner walk the shop's whole (shop_id, type, order_id) index
-# in id order instead (EXPLAIN in the README). At most two rows: the first one answers.
-_FIRST = select(ShopEvent.id, ShopEvent.event_id, ShopEvent.type, ShopEvent.result).where(
-    ShopEvent.shop_id == bindparam("shop"),
-    or_(ShopEvent.event_id == bindparam("event"),
-        (ShopEvent.type == bindparam("kind")) & (ShopEvent.order_id == bindparam("order"))))
-
-
-def _first_delivery(session: Session, shop_id: int, event_id: str, kind: str,
-                    order_key: str | None) -> EventOutcome | None:
-    rows = session.execute(_FIRST, {"shop": shop_id, "event": event_id, "kind": kind,
-                                    "order": order_key}).all()  # NULL order: no match
-    if not rows:
-        return None
-    first = min(rows, key=lambda row: row.id)
-    return EventOutcome(first.event_id, first.type, dict(first.result), replayed=True)
-
-
-def _process(session: Session, services: Services, shop_id: int,
-             data: dict[str, Any]) -> dict[str, Any]:
-    handler = {"customer.signup": _signup, "order.completed": _order,
-               "order.refunded": _refund}[data["type"]]
-    return handler(session, services, shop_id, data)
-
-
-def _contact(raw: dict[str, Any], region: str | None) -> dict[str, str | None]:
-    out: dict[str, str | None] = {"email": None, "phone": None}
-    try:
-        out["email"] = normalize_email(raw["email"]) if raw.get("email") else None
-    except InvalidInput as exc:
-        raise InvalidInput("Invalid fields: customer.email.", code="schema",
-                           details={"fields": ["customer.email"]}) from exc
-    try:
-        out["phone"] = normalize_phone(raw["phone"], region) if raw.get("phone") else None
-    except InvalidInput as exc:
-        raise InvalidInput("Invalid fields: customer.phone.", code="schema",
-                           details={"fields": ["customer.phone"]}) from exc
-    return out
-
-
-_CUSTOMER_BY_ID = select(Customer).where(Customer.shop_id == bindparam("shop"),
-                                         Customer.external_id == bindparam("external_id"))
-
-
-def _customer(session: Session, shop_id: int, external_id: str) -> Customer | None:
-    return session.scalar(_CUSTOMER_BY_ID, {"shop": shop_id, "external_id": external_id})
+_events: Table = ShopEvent.__table__  # type: ignore[assignment]
+_RECORD = insert(_events)
 
 
 def upsert_customer(session: Session, shop_id: int, raw: dict[str, Any], region: str | None,
                     now: datetime, *, signing_up: bool) -> tuple[Customer, bool]:
-    """Returns the customer and whether they had signed up before this event."""
-    customer, existed, _created = _upsert_customer(session, shop_id, raw, region, now,
-                                                   signing_up=signing_up)
-    return customer, existed
-
-
-def _upsert_customer(session: Session, shop_id: int, raw: dict[str, Any], region: str | None,
-                     now: datetime, *, signing_up: bool) -> tuple[Customer, bool, bool]:
-    """upsert_customer, also saying whether the row is new (then nothing refers to it)."""
-    contact = _contact(raw, region)
-    customer = _customer(session, shop_id, raw["id"])
+    """The customer as an ORM object (the shop API's save, a store's customers), and
+    whether they had signed up before; the same changes a signed event makes."""
+    customer = session.scalar(select(Customer).where(Customer.shop_id == shop_id,
+                                                     Customer.external_id == raw["id"]))
     existed = customer is not None and customer.signed_up_at is not None
-    created = customer is None
+    values = rows.changes(customer, raw, region, now, signing_up=signing_up)
     if customer is None:
         customer = Customer(shop_id=shop_id, external_id=raw["id"], name="")
         session.add(customer)
-    if raw.get("name"):
-        customer.name = raw["name"]
-    if contact["email"]:
-        customer.email, customer.email_canonical = contact["email"], canonical_email(
-            contact["email"])
-    if contact["phone"]:
-        customer.phone = contact["phone"]
-    if raw.get("locale"):
-        customer.locale = raw["locale"]
-    if signing_up and customer.signed_up_at is None:
-        customer.signed_up_at = now
+    for key, value in values.items():
+        setattr(customer, key, value)
     session.flush()
-    return customer, existed, created
+    return customer, existed
 
 
-_ACTIVE_PROGRAM = (select(Program, Shop.locale).join(Shop, Shop.id == Program.shop_id)
-                   .where(Program.shop_id == bindparam("shop"), Program.active.is_(True)))
+_STATUS_OF = {"ok": "pending", "flag": "flagged", "block": "blocked"}
 
 
-def _active_program(session: Session, shop_id: int) -> tuple[Program | None, str | None]:
-    """The active program and the region of the shop's locale (for phone numbers)."""
-    row = session.execute(_ACTIVE_PROGRAM, {"shop": shop_id}).first()
-    return (row[0], row[1].split("-")[-1]) if row is not None else (None, None)
-
-
-def _signup(session: Session, services: Services, shop_id: int,
-            data: dict[str, Any]) -> dict[str, Any]:
+def _signup(session: Session, services: Services, shop_id: int, data: dict[str, Any],
+            ctx: rows.Context) -> dict[str, Any]:
+    """Reads first (the shop's context with the friend, the code with its owner, the fraud
+    rules' lookups), then the writes: the friend, the referral, its webhooks."""
     now = services.clock()
-    program, region = _active_program(session, shop_id)
-    friend, existed, created = _upsert_customer(session, shop_id, data["customer"], region,
-                                                now, signing_up=True)
-    result: dict[str, Any] = {"customer": friend.external_id, "referral": None}
-    ref = data.get("ref")
-    if not ref:
-        return {**result, "reason": "no_ref"}
-    try:
-        code = referrals.find_code(session, links.code_from_ref(ref))
-    except (codes.InvalidCode, NotFound, InvalidInput) as exc:
-        return {**result, "reason": getattr(exc, "code", "unknown_code") or "unknown_code"}
-    if code.shop_id != shop_id:
-        return {**result, "reason": "unknown_code"}
-    if program is None:
-        return {**result, "reason": "no_active_program"}
-    referrer = code.customer  # loaded with the code (referrals.find_code)
-    ip = data["customer"].get("ip")
-    ip_hash = keyed_hash(services.settings.hash_key, ip) if ip else None
-    verdict = fraud.evaluate(fraud.SignupFacts(session, program, referrer, friend, existed,
-                                               code.id, ip_hash, now, friend_created=created))
+    raw = data["customer"]
+    values = rows.changes(ctx.customer, raw, ctx.region, now, signing_up=True)
+    friend = rows.party(shop_id, raw["id"], ctx.customer, values)
+    existed = ctx.customer is not None and ctx.customer.signed_up_at is not None
+    result: dict[str, Any] = {"customer": raw["id"], "referral": None}
+    reason, code = _signup_code(session, shop_id, data.get("ref"), ctx.program)
+    verdict = None
+    if code is not None and ctx.program is not None:
+        ip = raw.get("ip")
+        ip_hash = keyed_hash(services.settings.hash_key, ip) if ip else None
+        verdict = fraud.evaluate(session, fraud.SignupFacts(
+            ctx.program.fraud_rules, code.owner, friend, existed, code.id, ip_hash, now))
+    friend_id = rows.save_customer(session, shop_id, raw["id"], ctx.customer, values, now)
+    if verdict is None or code is None or ctx.program is None:
+        return {**result, "reason": reason}
     if "already_referred" in verdict.reasons:
         return {**result, "reason": "already_referred", "fraud": list(verdict.reasons)}
-    status = {"ok": "pending", "flag": "flagged", "block": "blocked"}[verdict.action]
-    referral = Referral(shop_id=shop_id, program_id=program.id, code_id=code.id,
-                        referrer_id=referrer.id, friend_id=friend.id, status=status,
-                        reasons=list(verdict.reasons), ip_hash=ip_hash, created_at=now)
-    session.add(referral)
-    session.flush()
-    facts = {"id": f"ref_{referral.id}", "referrer_customer_id": referrer.external_id,
-             "friend_customer_id": friend.external_id, "status": status,
-             "reasons": list(verdict.reasons)}
-    webhook_events.emit(session, shop_id=shop_id, event_type="referral.created",
-                        key=str(referral.id), payload=facts, now=now)
-    if status == "flagged":
-        webhook_events.emit(session, shop_id=shop_id, event_type="referral.flagged",
-                            key=str(referral.id), payload=facts, now=now)
+    status = _STATUS_OF[verdict.action]
+    referral = rows.add_referral(session, program=ctx.program, code_id=code.id,
+                                 referrer_id=code.customer_id, friend_id=friend_id,
+                                 status=status, reasons=list(verdict.reasons),
+                                 ip_hash=ip_hash, now=now)
+    if ctx.webhooks:
+        facts = {"id": f"ref_{referral.id}", "referrer_customer_id": code.owner.external_id,
+                 "friend_customer_id": raw["id"], "status": status,
+                 "reasons": list(verdict.reasons)}
+        for event_type in ("referral.created", "referral.flagged")[:1 + (status == "flagged")]:
+            webhook_events.emit(session, shop_id=shop_id, event_type=event_type,
+                                key=str(referral.id), payload=facts, now=now)
     return {**result, "referral": referral.id, "status": status, "fraud": list(verdict.reasons)}
 
 
-def _order(session: Session, services: Services, shop_id: int,
-           data: dict[str, Any]) -> dict[str, Any]:
+def _signup_code(session: Session, shop_id: int, ref: str | None,
+                 program: Terms | None) -> tuple[str | None, referrals.FoundCode | None]:
+    """The code a signup's `ref` names, or why there is none to refer by."""
+    if not ref:
+        return "no_ref", None
+    try:
+        code = referrals.find_code(session, links.code_from_ref(ref))
+    except (codes.InvalidCode, NotFound, InvalidInput) as exc:
+        return getattr(exc, "code", "unknown_code") or "unknown_code", None
+    if code.shop_id != shop_id:
+        return "unknown_code", None
+    if program is None:
+        return "no_active_program", None
+    return None, code
+
+
+def _order(session: Session, services: Services, shop_id: int, data: dict[str, Any],
+           ctx: rows.Context) -> dict[str, Any]:
     """A referred friend's first qualifying order converts. A friend with no referral yet
     is referred here when a code they typed at checkout is a referral code (every fraud
-    rule applies, as at a signup); an unknown buyer is created from the order then."""
+    rule applies, as at a signup); an unknown buyer is created from the order then.
+
+    Reads first (the shop's context with the friend, the codes typed), then the friend's
+    referral read FOR UPDATE, which on SQLite takes the write lock: every read after it
+    (fraud, caps) runs under the lock, as every write does."""
     now = services.clock()
-    friend = _customer(session, shop_id, data["customer_id"])
+    external_id = data["customer_id"]
     typed = _referral_codes(session, shop_id, data.get("codes") or [])
-    if friend is None and not typed:
+    if ctx.customer is None and not typed:
         if data.get("customer") is not None:  # a store's buyer: remembered by id only, so a
-            _remember_buyer(session, shop_id, data["customer_id"], now)  # later code is not
+            rows.remember_buyer(session, shop_id, external_id, now)  # later code is not
         return {"conversion": None, "reason": "unknown_customer"}  # a new customer's
-    program, region = _active_program(session, shop_id)
-    if friend is None:
-        friend, _ = upsert_customer(session, shop_id, {**(data.get("customer") or {}),
-                                                       "id": data["customer_id"]},
-                                    region, now, signing_up=False)
-    ordered_before = friend.first_order_at is not None
-    friend.first_order_at = friend.first_order_at or now
-    referral = session.scalar(_REFERRAL_OF_FRIEND, {"shop": shop_id, "friend": friend.id})
-    attributed = "signup"
+    known = ctx.customer
+    values = rows.changes(None, {**(data.get("customer") or {}), "id": external_id},
+                          ctx.region, now, signing_up=False) if known is None else {}
+    ordered_before = known is not None and known.first_order_at is not None
+    if not ordered_before:
+        values["first_order_at"] = now
+    found = rows.referral_of(session, shop_id, known.id) if known is not None else None
+    referral, terms = found if found is not None else (None, ctx.program)
     if referral is None and typed:
-        if program is None:
+        if ctx.program is None:
+            rows.save_customer(session, shop_id, external_id, known, values, now)
             return {"conversion": None, "reason": "no_active_program"}
-        referral = _refer_at_checkout(session, services, program, friend, typed[0],
-                                      ordered_before, (data.get("customer") or {}).get("ip"))
-        attributed = "code"
-    if referral is None or referral.status not in ("pending", "flagged"):
+        code = typed[0]
+        ip = (data.get("customer") or {}).get("ip")
+        ip_hash = keyed_hash(services.settings.hash_key, ip) if ip else None
+        verdict = fraud.evaluate(session, fraud.SignupFacts(
+            ctx.program.fraud_rules, code.owner,
+            rows.party(shop_id, external_id, known, values), ordered_before, code.id,
+            ip_hash, now))
+        friend_id = rows.save_customer(session, shop_id, external_id, known, values, now)
+        referral = rows.add_referral(session, program=ctx.program, code_id=code.id,
+                                     referrer_id=code.customer_id, friend_id=friend_id,
+                                     status=_STATUS_OF[verdict.action],
+                                     reasons=list(verdict.reasons), ip_hash=ip_hash, now=now)
+        if referral.status not in ("pending", "flagged"):
+            return {"conversion": None, "reason": f"referral_{referral.status}",
+                    "referral": referral.id, "fraud": list(referral.reasons)}
+        return _convert(session, shop_id, data, ctx.webhooks, referral, ctx.program,
+                        friend_id, typed, "code", now)
+    friend_id = rows.save_customer(session, shop_id, external_id, known, values, now)
+    if referral is None or terms is None or referral.status not in ("pending", "flagged"):
         reason = "not_referred" if referral is None else f"referral_{referral.status}"
-        out: dict[str, Any] = {"conversion": None, "reason": reason}
-        if referral is not None and attributed == "code":
-            out.update(referral=referral.id, fraud=list(referral.reasons or []))
-        return out
-    program = session.get_one(Program, referral.program_id)
-    if data["currency"] != program.currency:
+        return {"conversion": None, "reason": reason}
+    return _convert(session, shop_id, data, ctx.webhooks, referral, terms, friend_id, typed,
+                    "signup", now)
+
+
+def _convert(session: Session, shop_id: int, data: dict[str, Any], webhooks: bool,
+             referral: rows.Referred, terms: Terms, friend_id: int,
+             typed: list[referrals.FoundCode], attributed: str,
+             now: datetime) -> dict[str, Any]:
+    """The conversion and both sides' rewards, under the program version the referral
+    was made under."""
+    if data["currency"] != terms.currency:
         return {"conversion": None, "reason": "currency_mismatch"}
-    if data["amount"] < program.min_order_amount:
+    if data["amount"] < terms.min_order_amount:
         return {"conversion": None, "reason": "below_minimum"}
-    conversion = Conversion(shop_id=shop_id, referral_id=referral.id, order_id=data["order_id"],
-                            amount=data["amount"], currency=data["currency"], created_at=now)
-    session.add(conversion)
-    session.flush()
-    webhook_events.emit(session, shop_id=shop_id, event_type="conversion.created",
-                        key=str(conversion.id), now=now, payload={
-                            "id": f"cnv_{conversion.id}", "order_id": conversion.order_id,
-                            "customer_id": friend.external_id, "amount": conversion.amount,
-                            "currency": conversion.currency,
-                            "referral_id": f"ref_{referral.id}"})
+    conversion_id = rows.add_conversion(session, shop_id=shop_id, referral_id=referral.id,
+                                        order_id=data["order_id"], amount=data["amount"],
+                                        currency=data["currency"], now=now)
+    if webhooks:
+        webhook_events.emit(session, shop_id=shop_id, event_type="conversion.created",
+                            key=str(conversion_id), now=now, payload={
+                                "id": f"cnv_{conversion_id}", "order_id": data["order_id"],
+                                "customer_id": data["customer_id"], "amount": data["amount"],
+                                "currency": data["currency"],
+                                "referral_id": f"ref_{referral.id}"})
     redeemed = next((c for c in typed if c.customer_id == referral.referrer_id), None)
-    entries, capped = rewards.grant(session, program=program, referral=referral,
-                                    conversion=conversion, now=now,
+    entries, capped = rewards.grant(session, terms=terms, referral_id=referral.id,
+                                    friend_id=friend_id, referrer_id=referral.referrer_id,
+                                    conversion_id=conversion_id, now=now,
                                     redeemed_with=redeemed.code if redeemed else None)
     if referral.status == "pending":
-        referral.status = "converted"
-    session.flush()
-    return {"conversion": conversion.id, "capped": capped, "referral": referral.id,
-            "attributed_by": attributed, "fraud": list(referral.reasons or []),
+        rows.mark_converted(session, referral.id)
+    return {"conversion": conversion_id, "capped": capped, "referral": referral.id,
+            "attributed_by": attributed, "fraud": list(referral.reasons),
             "rewards": [{"id": e.id, "side": e.side, "kind": e.kind, "amount": e.amount,
                          "currency": e.currency, "status": e.status} for e in entries]}
 
 
-_REFERRAL_OF_FRIEND = select(Referral).where(
-    Referral.shop_id == bindparam("shop"), Referral.friend_id == bindparam("friend")
-).with_for_update()
-
-
-def _remember_buyer(session: Session, shop_id: int, external_id: str, now: datetime) -> None:
-    """A buyer who used no referral code: kept as their id and first order time only (no
-    contact details), which is all the existing-customer rule needs later."""
-    try:
-        with session.begin_nested():
-            session.add(Customer(shop_id=shop_id, external_id=external_id, name="",
-                                 first_order_at=now))
-    except IntegrityError:
-        pass  # a concurrent order of the same buyer remembered them
-
-
-def _referral_codes(session: Session, shop_id: int, typed: list[str]) -> list[ReferralCode]:
+def _referral_codes(session: Session, shop_id: int,
+                    typed: list[str]) -> list[referrals.FoundCode]:
     """The shop's referral codes among the codes typed at checkout, in the order typed.
     Through referrals.find_code, so every tolerance the lookup learns applies here; other
     discount codes (SUMMER10) are simply not referral codes."""
-    found: list[ReferralCode] = []
+    found: list[referrals.FoundCode] = []
     for text in typed[:20]:
         try:
             code = referrals.find_code(session, text)
@@ -393,26 +350,8 @@ def _referral_codes(session: Session, shop_id: int, typed: list[str]) -> list[Re
     return found
 
 
-def _refer_at_checkout(session: Session, services: Services, program: Program,
-                       friend: Customer, code: ReferralCode, ordered_before: bool,
-                       ip: str | None) -> Referral:
-    """The referral a signup with this code would have made, made at the order instead."""
-    now = services.clock()
-    referrer = code.customer  # the code's owner; the foreign key guarantees one
-    ip_hash = keyed_hash(services.settings.hash_key, ip) if ip else None
-    verdict = fraud.evaluate(fraud.SignupFacts(session, program, referrer, friend,
-                                               ordered_before, code.id, ip_hash, now))
-    status = {"ok": "pending", "flag": "flagged", "block": "blocked"}[verdict.action]
-    referral = Referral(shop_id=friend.shop_id, program_id=program.id, code_id=code.id,
-                        referrer_id=referrer.id, friend_id=friend.id, status=status,
-                        reasons=list(verdict.reasons), ip_hash=ip_hash, created_at=now)
-    session.add(referral)
-    session.flush()
-    return referral
-
-
-def _refund(session: Session, services: Services, shop_id: int,
-            data: dict[str, Any]) -> dict[str, Any]:
+def _refund(session: Session, services: Services, shop_id: int, data: dict[str, Any],
+            _ctx: rows.Context) -> dict[str, Any]:
     conversion = session.scalar(select(Conversion).where(
         Conversion.shop_id == shop_id, Conversion.order_id == data["order_id"]).with_for_update())
     if conversion is None:
@@ -431,3 +370,8 @@ def _refund(session: Session, services: Services, shop_id: int,
     count = rewards.reverse(session, conversion, services.clock(),
                             note=f"refund {data['id']}")
     return {"reversed": count}
+
+
+_HANDLERS: dict[str, Callable[[Session, Services, int, dict[str, Any], rows.Context],
+                              dict[str, Any]]] = {
+    "customer.signup": _signup, "order.completed": _order, "order.refunded": _refund}

@@ -5,18 +5,29 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnClause, Table, bindparam, insert, literal_column, select
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from core import codes, links, names, webhook_events
 from core.clicks import PendingClick
 from core.db import session_now
 from core.errors import NotFound
+from core.fraud import Party
 from core.hashing import keyed_hash
 from core.models import Customer, ReferralCode, Share, Shop
 from core.prepared import Prepared
@@ -90,7 +101,20 @@ def ensure_codes(services: Services, customer_ids: list[int]) -> None:
                 ensure_code(session, customer)
 
 
-def find_code(session: Session, text: str, shop_id: int | None = None) -> ReferralCode:
+@dataclass(frozen=True)
+class FoundCode:
+    """A code as a lookup finds it, with its owner (a signup's referrer, a checkout code's
+    owner): plain values from one statement, no ORM objects."""
+
+    id: int
+    code: str
+    shop_id: int
+    active: bool
+    customer_id: int  # the owner's
+    owner: Party
+
+
+def find_code(session: Session, text: str, shop_id: int | None = None) -> FoundCode:
     """The one code meant by what a friend typed: the exact code, else the code with these
     digits when the name typed is a spelling of its name (ALEKS, АЛЕКС for ALEX) or no name
     was typed. A mistyped digit fails the check before any lookup; a name that is not the
@@ -103,21 +127,39 @@ def find_code(session: Session, text: str, shop_id: int | None = None) -> Referr
 
 # Built once: a code lookup is on every signup, checkout code and spoken code. The owner
 # comes in the same statement (a signup's referrer, a checkout code's): one join on a key.
-_CODE_EXACT = (select(ReferralCode).options(joinedload(ReferralCode.customer))
-               .where(ReferralCode.code == bindparam("code")))
-_CODE_BY_DIGITS = (select(ReferralCode).options(joinedload(ReferralCode.customer))
-                   .where(ReferralCode.digits == bindparam("digits")))
+_code_table = ReferralCode.__table__
+_owners = Customer.__table__
+_OWNER = [_owners.c[f.name] for f in fields(Party)]
 
 
-def resolve_heard(session: Session, text: str) -> ReferralCode | None:
+def _code_lookup(where: ColumnElement[bool]) -> Select[Any]:
+    return (select(_code_table.c.id, _code_table.c.code, _code_table.c.shop_id,
+                   _code_table.c.active, _code_table.c.customer_id, *_OWNER)
+            .join_from(_code_table, _owners, _owners.c.id == _code_table.c.customer_id)
+            .where(where))
+
+
+_CODE_EXACT = _code_lookup(_code_table.c.code == bindparam("code"))
+_CODE_BY_DIGITS = _code_lookup(_code_table.c.digits == bindparam("digits"))
+
+
+def _found(row: Row[Any] | None) -> FoundCode | None:
+    if row is None:
+        return None
+    values = tuple(row)
+    return FoundCode(values[0], values[1], values[2], bool(values[3]), values[4],
+                     Party(*values[5:]))
+
+
+def resolve_heard(session: Session, text: str) -> FoundCode | None:
     heard = codes.heard(text)
     if codes.checks_out(heard.compact):
-        row = session.scalar(_CODE_EXACT, {"code": heard.compact})
-        if row is not None:
-            return row
-    row = session.scalar(_CODE_BY_DIGITS, {"digits": heard.digits})
-    if row is not None and heard_as(heard, row.code):
-        return row
+        found = _found(session.execute(_CODE_EXACT, {"code": heard.compact}).first())
+        if found is not None:
+            return found
+    found = _found(session.execute(_CODE_BY_DIGITS, {"digits": heard.digits}).first())
+    if found is not None and heard_as(heard, found.code):
+        return found
     if not (codes.digits_check_ok(heard.digits) or codes.checks_out(heard.compact)):
         raise codes.CodeChecksumError("This code has a typo: please check it and try again.")
     return None

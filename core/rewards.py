@@ -4,10 +4,12 @@ a refund writes reversal entries. Balances are sums over entries, never stored."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, and_, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from core import webhook_events
@@ -16,7 +18,6 @@ from core.models import (
     Conversion,
     Customer,
     LedgerEntry,
-    OutboundWebhook,
     Program,
     Referral,
     Shop,
@@ -74,77 +75,110 @@ def _month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def _referrer_rewards_since(session: Session, shop_id: int, customer_id: int | None,
-                            since: datetime | None) -> int:
-    """Counted over the shop, not the program version: editing the terms must not reset
-    a cap. Reversed rewards give their place back."""
-    query = select(func.count(LedgerEntry.id)).where(
-        LedgerEntry.shop_id == shop_id, LedgerEntry.side == "referrer",
-        LedgerEntry.entry_type == "reward", LedgerEntry.status != "reversed")
-    if customer_id is not None:
-        query = query.where(LedgerEntry.customer_id == customer_id)
-    if since is not None:
-        query = query.where(LedgerEntry.created_at >= since)
-    return session.scalar(query) or 0
+@dataclass(frozen=True)
+class Terms:
+    """A program version's terms as an event reads them: plain values from its row."""
+
+    id: int
+    shop_id: int
+    currency: str
+    min_order_amount: int
+    friend_reward_kind: str
+    friend_reward_amount: int
+    referrer_reward_kind: str
+    referrer_reward_amount: int
+    cap_total: int | None
+    cap_per_referrer_month: int | None
+    level2_percent: int | None
+    fraud_rules: dict[str, Any]
 
 
-def _caps_reached(session: Session, program: Program, referrer_id: int,
+_programs: Table = Program.__table__  # type: ignore[assignment]
+TERMS = [_programs.c[f.name] for f in fields(Terms)]  # the columns, in the fields' order
+
+
+@dataclass(frozen=True)
+class Reward:
+    """A ledger entry as granted (the event's answer lists them)."""
+
+    id: int
+    side: str
+    kind: str
+    amount: int
+    currency: str
+    status: str
+
+
+_ledger: Table = LedgerEntry.__table__  # type: ignore[assignment]
+_referrals: Table = Referral.__table__  # type: ignore[assignment]
+# Counted over the shop, not the program version: editing the terms must not reset a cap.
+# Reversed rewards give their place back.
+_COUNTED = and_(_ledger.c.shop_id == bindparam("shop"), _ledger.c.side == "referrer",
+                _ledger.c.entry_type == "reward", _ledger.c.status != "reversed")
+_REWARDS_TOTAL = select(func.count()).select_from(_ledger).where(_COUNTED)
+_REWARDS_OF_REFERRER = select(func.count()).select_from(_ledger).where(
+    _COUNTED, _ledger.c.customer_id == bindparam("customer"),
+    _ledger.c.created_at >= bindparam("since"))
+# FOR NO KEY UPDATE: inserts that merely reference the row are not blocked.
+_LOCK_SHOP = select(Shop.__table__.c.id).where(Shop.__table__.c.id == bindparam("shop")) \
+    .with_for_update(key_share=True)
+_LOCK_CUSTOMER = select(Customer.__table__.c.id).where(
+    Customer.__table__.c.id == bindparam("customer")).with_for_update(key_share=True)
+_UPSTREAM = select(_referrals.c.referrer_id).where(
+    _referrals.c.shop_id == bindparam("shop"), _referrals.c.friend_id == bindparam("customer"),
+    _referrals.c.status.in_(("pending", "converted")))
+_GRANT = insert(_ledger).returning(_ledger.c.side, _ledger.c.id)  # one row per side
+
+
+def _caps_reached(session: Session, terms: Terms, referrer_id: int,
                   now: datetime) -> list[str]:
     """Caps count rewards (not money). Counting and granting must not interleave between
-    two orders, so the row a cap belongs to is locked first (FOR NO KEY UPDATE: inserts
-    that merely reference it are not blocked); SQLite serializes writers anyway."""
+    two orders, so the row a cap belongs to is locked first; SQLite serializes writers
+    anyway."""
     capped = []
-    if program.cap_total is not None:
-        session.execute(select(Shop.id).where(Shop.id == program.shop_id)
-                        .with_for_update(key_share=True))
-        if _referrer_rewards_since(session, program.shop_id, None, None) >= program.cap_total:
+    if terms.cap_total is not None:
+        session.execute(_LOCK_SHOP, {"shop": terms.shop_id})
+        if (session.scalar(_REWARDS_TOTAL, {"shop": terms.shop_id}) or 0) >= terms.cap_total:
             capped.append("cap_total")
-    if program.cap_per_referrer_month is not None:
-        session.execute(select(Customer.id).where(Customer.id == referrer_id)
-                        .with_for_update(key_share=True))
-        if _referrer_rewards_since(session, program.shop_id, referrer_id, _month_start(now)) \
-                >= program.cap_per_referrer_month:
+    if terms.cap_per_referrer_month is not None:
+        session.execute(_LOCK_CUSTOMER, {"customer": referrer_id})
+        if (session.scalar(_REWARDS_OF_REFERRER, {
+                "shop": terms.shop_id, "customer": referrer_id, "since": _month_start(now)})
+                or 0) >= terms.cap_per_referrer_month:
             capped.append("cap_per_referrer_month")
     return capped
 
 
-def grant(session: Session, *, program: Program, referral: Referral, conversion: Conversion,
-          now: datetime, redeemed_with: str | None = None
-          ) -> tuple[list[LedgerEntry], list[str]]:
+def grant(session: Session, *, terms: Terms, referral_id: int, friend_id: int,
+          referrer_id: int, conversion_id: int, now: datetime,
+          redeemed_with: str | None = None) -> tuple[list[Reward], list[str]]:
     """Both sides' entries (and level two), minus what the caps forbid; returns the
     entries and the caps that applied. The friend's reward is never capped: the friend
     was promised it when they signed up. `redeemed_with`: the friend typed this referral
     code at checkout, so the store's discount was their reward, already taken; recorded as
     such, so it is never issued or announced again. One INSERT for all the entries."""
-    def entry(customer_id: int, side: str, kind: str, amount: int) -> dict[str, object]:
-        return {"shop_id": referral.shop_id, "customer_id": customer_id,
-                "referral_id": referral.id, "conversion_id": conversion.id, "side": side,
-                "kind": kind, "amount": amount, "currency": program.currency,
+    def entry(customer_id: int, side: str, kind: str, amount: int) -> dict[str, Any]:
+        return {"shop_id": terms.shop_id, "customer_id": customer_id,
+                "referral_id": referral_id, "conversion_id": conversion_id, "side": side,
+                "kind": kind, "amount": amount, "currency": terms.currency,
                 "status": "pending", "approved_at": None, "note": "", "created_at": now}
 
-    rows = [entry(referral.friend_id, "friend", program.friend_reward_kind,
-                  program.friend_reward_amount)]
+    rows = [entry(friend_id, "friend", terms.friend_reward_kind, terms.friend_reward_amount)]
     if redeemed_with is not None:
         rows[0].update(status="redeemed", approved_at=now,
                        note=f"discount taken at checkout with {redeemed_with}"[:200])
-    capped = _caps_reached(session, program, referral.referrer_id, now)
+    capped = _caps_reached(session, terms, referrer_id, now)
     if not capped:
-        rows.append(entry(referral.referrer_id, "referrer", program.referrer_reward_kind,
-                          program.referrer_reward_amount))
-        upstream = _referrer_of(session, referral.shop_id, referral.referrer_id) \
-            if program.level2_percent else None
-        if program.level2_percent and upstream is not None:
-            rows.append(entry(upstream.referrer_id, "level2", program.referrer_reward_kind,
-                              program.referrer_reward_amount * program.level2_percent // 100))
-    written = {e.side: e for e in session.scalars(insert(LedgerEntry).returning(LedgerEntry),
-                                                  rows)}  # one side per entry
-    return [written[str(row["side"])] for row in rows], capped
-
-
-def _referrer_of(session: Session, shop_id: int, customer_id: int) -> Referral | None:
-    return session.scalar(select(Referral).where(
-        Referral.shop_id == shop_id, Referral.friend_id == customer_id,
-        Referral.status.in_(("pending", "converted"))))
+        rows.append(entry(referrer_id, "referrer", terms.referrer_reward_kind,
+                          terms.referrer_reward_amount))
+        upstream = session.scalar(_UPSTREAM, {"shop": terms.shop_id, "customer": referrer_id}) \
+            if terms.level2_percent else None
+        if terms.level2_percent and upstream is not None:
+            rows.append(entry(upstream, "level2", terms.referrer_reward_kind,
+                              terms.referrer_reward_amount * terms.level2_percent // 100))
+    ids = dict(cast(Iterable[tuple[str, int]], session.execute(_GRANT, rows).all()))
+    return [Reward(ids[row["side"]], row["side"], row["kind"], row["amount"], row["currency"],
+                   row["status"]) for row in rows], capped
 
 
 def reverse(session: Session, conversion: Conversion, now: datetime, note: str) -> int:
@@ -171,7 +205,7 @@ def reverse(session: Session, conversion: Conversion, now: datetime, note: str) 
 
 
 def notify(session: Session, entry: LedgerEntry, event_type: str, now: datetime,
-           reversal: LedgerEntry | None = None) -> OutboundWebhook | None:
+           reversal: LedgerEntry | None = None) -> None:
     """Queue a signed webhook for the shop (core.outbound delivers it). The payload names
     the customer by the shop's own id and carries a stable id for the shop's dedupe."""
     customer = session.get(Customer, entry.customer_id)
@@ -181,9 +215,8 @@ def notify(session: Session, entry: LedgerEntry, event_type: str, now: datetime,
                "currency": entry.currency, "referral_id": entry.referral_id}
     if reversal is not None:
         payload["reversal_id"] = f"rev_{reversal.id}"
-    rows = webhook_events.emit(session, shop_id=entry.shop_id, event_type=event_type,
-                               key=str(entry.id), payload=payload, now=now)
-    return rows[0] if rows else None
+    webhook_events.emit(session, shop_id=entry.shop_id, event_type=event_type,
+                        key=str(entry.id), payload=payload, now=now)
 
 
 @dataclass
