@@ -26,6 +26,7 @@ from core.models import (
     Customer,
     Program,
     Referral,
+    ReferralStatus,
     Shop,
     ShopEvent,
     WebhookEndpoint,
@@ -225,7 +226,7 @@ def referral_of(session: Session, shop_id: int,
 
 _INSERT_REFERRAL = insert(_referrals).returning(_referrals.c.id)
 _CONVERT = update(_referrals).where(_referrals.c.id == bindparam("_id")).values(
-    status="converted")
+    status=ReferralStatus.CONVERTED)
 _INSERT_CONVERSION = insert(_conversions).returning(_conversions.c.id)
 
 

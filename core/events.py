@@ -25,7 +25,7 @@ from core import codes, credentials, fraud, links, referrals, rewards, webhook_e
 from core import event_rows as rows
 from core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
 from core.hashing import keyed_hash
-from core.models import Conversion, Customer, Program, Referral, ShopEvent
+from core.models import Conversion, Customer, Program, Referral, ReferralStatus, ShopEvent
 from core.rewards import Terms
 from core.services import Services
 from core.webhook_signing import parse_header, verify
@@ -288,13 +288,14 @@ def _order(session: Session, services: Services, shop_id: int, data: dict[str, A
                                      referrer_id=code.customer_id, friend_id=friend_id,
                                      status=_STATUS_OF[verdict.action],
                                      reasons=list(verdict.reasons), ip_hash=ip_hash, now=now)
-        if referral.status not in ("pending", "flagged"):
+        if referral.status not in (ReferralStatus.PENDING, ReferralStatus.FLAGGED):
             return {"conversion": None, "reason": f"referral_{referral.status}",
                     "referral": referral.id, "fraud": list(referral.reasons)}
         return _convert(session, shop_id, data, ctx.webhooks, referral, ctx.program,
                         friend_id, typed, "code", now)
     friend_id = rows.save_customer(session, shop_id, external_id, known, values, now)
-    if referral is None or terms is None or referral.status not in ("pending", "flagged"):
+    if referral is None or terms is None or referral.status not in (
+            ReferralStatus.PENDING, ReferralStatus.FLAGGED):
         reason = "not_referred" if referral is None else f"referral_{referral.status}"
         return {"conversion": None, "reason": reason}
     return _convert(session, shop_id, data, ctx.webhooks, referral, terms, friend_id, typed,
@@ -326,7 +327,7 @@ def _convert(session: Session, shop_id: int, data: dict[str, Any], webhooks: boo
                                     friend_id=friend_id, referrer_id=referral.referrer_id,
                                     conversion_id=conversion_id, now=now,
                                     redeemed_with=redeemed.code if redeemed else None)
-    if referral.status == "pending":
+    if referral.status == ReferralStatus.PENDING:
         rows.mark_converted(session, referral.id)
     return {"conversion": conversion_id, "capped": capped, "referral": referral.id,
             "attributed_by": attributed, "fraud": list(referral.reasons),

@@ -17,9 +17,11 @@ from core.clock import as_utc
 from core.models import (
     Conversion,
     Customer,
+    EntryStatus,
     LedgerEntry,
     Program,
     Referral,
+    ReferralStatus,
     Shop,
 )
 from core.services import Services
@@ -43,17 +45,18 @@ class ReferralStats:
 def referral_stats(session: Session, shop_id: int, customer_id: int) -> ReferralStats:
     joined = session.scalar(select(func.count(Referral.id)).where(
         Referral.shop_id == shop_id, Referral.referrer_id == customer_id,
-        Referral.status.in_(("pending", "flagged", "converted")))) or 0
+        Referral.status.in_((ReferralStatus.PENDING, ReferralStatus.FLAGGED,
+                             ReferralStatus.CONVERTED)))) or 0
     converted = session.scalar(select(func.count(Referral.id)).where(
         Referral.shop_id == shop_id, Referral.referrer_id == customer_id,
-        Referral.status == "converted")) or 0
+        Referral.status == ReferralStatus.CONVERTED)) or 0
     sums: dict[tuple[str, str], int] = {}
     currency = "USD"
     rows = session.execute(
         select(LedgerEntry.kind, LedgerEntry.status, LedgerEntry.currency,
                func.sum(LedgerEntry.amount))
         .where(LedgerEntry.shop_id == shop_id, LedgerEntry.customer_id == customer_id,
-               LedgerEntry.entry_type == "reward", LedgerEntry.status != "reversed")
+               LedgerEntry.entry_type == "reward", LedgerEntry.status != EntryStatus.REVERSED)
         .group_by(LedgerEntry.kind, LedgerEntry.status, LedgerEntry.currency))
     for kind, status, cur, total in rows:
         group = "points" if kind == "points" else "money" if kind in MONEY_KINDS else "other"
@@ -114,7 +117,7 @@ _referrals: Table = Referral.__table__  # type: ignore[assignment]
 # Counted over the shop, not the program version: editing the terms must not reset a cap.
 # Reversed rewards give their place back.
 _COUNTED = and_(_ledger.c.shop_id == bindparam("shop"), _ledger.c.side == "referrer",
-                _ledger.c.entry_type == "reward", _ledger.c.status != "reversed")
+                _ledger.c.entry_type == "reward", _ledger.c.status != EntryStatus.REVERSED)
 _REWARDS_TOTAL = select(func.count()).select_from(_ledger).where(_COUNTED)
 _REWARDS_OF_REFERRER = select(func.count()).select_from(_ledger).where(
     _COUNTED, _ledger.c.customer_id == bindparam("customer"),
@@ -126,7 +129,7 @@ _LOCK_CUSTOMER = select(Customer.__table__.c.id).where(
     Customer.__table__.c.id == bindparam("customer")).with_for_update(key_share=True)
 _UPSTREAM = select(_referrals.c.referrer_id).where(
     _referrals.c.shop_id == bindparam("shop"), _referrals.c.friend_id == bindparam("customer"),
-    _referrals.c.status.in_(("pending", "converted")))
+    _referrals.c.status.in_((ReferralStatus.PENDING, ReferralStatus.CONVERTED)))
 _GRANT = insert(_ledger).returning(_ledger.c.side, _ledger.c.id)  # one row per side
 
 
@@ -165,7 +168,7 @@ def grant(session: Session, *, terms: Terms, referral_id: int, friend_id: int,
 
     rows = [entry(friend_id, "friend", terms.friend_reward_kind, terms.friend_reward_amount)]
     if redeemed_with is not None:
-        rows[0].update(status="redeemed", approved_at=now,
+        rows[0].update(status=EntryStatus.REDEEMED, approved_at=now,
                        note=f"discount taken at checkout with {redeemed_with}"[:200])
     capped = _caps_reached(session, terms, referrer_id, now)
     if not capped:
@@ -187,19 +190,20 @@ def reverse(session: Session, conversion: Conversion, now: datetime, note: str) 
     count = 0
     live = session.scalars(select(LedgerEntry).where(
         LedgerEntry.conversion_id == conversion.id, LedgerEntry.entry_type == "reward",
-        LedgerEntry.status != "reversed").order_by(LedgerEntry.id).with_for_update()).all()
+        LedgerEntry.status != EntryStatus.REVERSED
+    ).order_by(LedgerEntry.id).with_for_update()).all()
     for entry in live:
         reversal = LedgerEntry(
             shop_id=entry.shop_id, customer_id=entry.customer_id, referral_id=entry.referral_id,
             conversion_id=entry.conversion_id, side=entry.side, kind=entry.kind,
-            amount=-entry.amount, currency=entry.currency, status="approved",
+            amount=-entry.amount, currency=entry.currency, status=EntryStatus.APPROVED,
             entry_type="reversal", reverses_id=entry.id, approved_at=now, note=note,
             created_at=now)
         session.add(reversal)
-        if entry.status == "approved":
+        if entry.status == EntryStatus.APPROVED:
             session.flush()
             notify(session, entry, "reward.reversed", now, reversal=reversal)
-        entry.status = "reversed"
+        entry.status = EntryStatus.REVERSED
         count += 1
     return count
 
@@ -235,20 +239,21 @@ def release(session: Session, now: datetime, *, batch: int = 500) -> ReleaseResu
         .join(Conversion, Conversion.id == LedgerEntry.conversion_id)
         .join(Referral, Referral.id == LedgerEntry.referral_id)
         .join(Program, Program.id == Referral.program_id)
-        .where(LedgerEntry.status == "pending", LedgerEntry.entry_type == "reward",
-               Referral.status.in_(("pending", "converted")))
+        .where(LedgerEntry.status == EntryStatus.PENDING, LedgerEntry.entry_type == "reward",
+               Referral.status.in_((ReferralStatus.PENDING, ReferralStatus.CONVERTED)))
         .order_by(LedgerEntry.id)
         .limit(batch).with_for_update(of=LedgerEntry, skip_locked=True)).all()
     for entry, ordered_at, hold_days in pending:
-        entry.status = "held"
+        entry.status = EntryStatus.HELD
         entry.hold_until = as_utc(ordered_at) + timedelta(days=hold_days)
         result.held += 1
     session.flush()
     due = session.scalars(
-        select(LedgerEntry).where(LedgerEntry.status == "held", LedgerEntry.hold_until <= now)
+        select(LedgerEntry).where(LedgerEntry.status == EntryStatus.HELD,
+                                  LedgerEntry.hold_until <= now)
         .order_by(LedgerEntry.id).limit(batch).with_for_update(skip_locked=True)).all()
     for entry in due:
-        entry.status, entry.approved_at = "approved", now
+        entry.status, entry.approved_at = EntryStatus.APPROVED, now
         notify(session, entry, "reward.approved", now)
         store_jobs.reward_approved(session, entry, now)  # a code in the shop's store
         result.approved += 1
