@@ -31,6 +31,7 @@ from core.models import (
     ShopEvent,
     WebhookEndpoint,
 )
+from core.prepared import Prepared
 from core.rewards import TERMS, Terms
 
 _shops: Table = Shop.__table__  # type: ignore[assignment]
@@ -89,7 +90,7 @@ _FIRST_ID = select(func.min(_events.c.id)).where(
     or_(_events.c.event_id == bindparam("event"),
         and_(_events.c.type == bindparam("kind"), _events.c.order_id == bindparam("order")))
 ).scalar_subquery()
-_CONTEXT = (
+_CONTEXT = Prepared(
     select(_first.c.event_id, _first.c.type, _first.c.result, _shops.c.locale, *TERMS,
            *_KNOWN, exists().where(_endpoints.c.shop_id == _shops.c.id,
                                    _endpoints.c.active.is_(True)).label("webhooks"))
@@ -106,9 +107,9 @@ def context(session: Session, shop_id: int, event_id: str, kind: str, order_key:
     """Everything an event reads before it decides, in one statement: whether it was
     delivered before, the shop's region and active program, the customer it names
     (`external_id`), and whether the shop has webhook endpoints."""
-    row: tuple[Any, ...] = tuple(session.execute(_CONTEXT, {
+    row: tuple[Any, ...] = _CONTEXT.one(session, {
         "shop": shop_id, "event": event_id, "kind": kind, "order": order_key,
-        "external_id": external_id}).one())
+        "external_id": external_id})
     first = First(row[0], row[1], dict(row[2])) if row[0] is not None else None
     program = Terms(*row[4:4 + _N_TERMS]) if row[4] is not None else None
     known = row[4 + _N_TERMS:-1]
@@ -207,7 +208,7 @@ class Referred:
 # friend, waits for this event, or this event for them. On SQLite this locking read is
 # where the write lock is taken (core.db). The program version it was made under comes in
 # the same statement.
-_REFERRAL_OF_FRIEND = (
+_REFERRAL_OF_FRIEND = Prepared(
     select(_referrals.c.id, _referrals.c.referrer_id, _referrals.c.status,
            _referrals.c.reasons, *TERMS)
     .join_from(_referrals, _programs, _programs.c.id == _referrals.c.program_id)
@@ -218,37 +219,40 @@ _REFERRAL_OF_FRIEND = (
 
 def referral_of(session: Session, shop_id: int,
                 friend_id: int) -> tuple[Referred, Terms] | None:
-    row = session.execute(_REFERRAL_OF_FRIEND, {"shop": shop_id, "friend": friend_id}).first()
+    row = _REFERRAL_OF_FRIEND.first(session, {"shop": shop_id, "friend": friend_id})
     if row is None:
         return None
     return Referred(row[0], row[1], row[2], list(row[3] or [])), Terms(*row[4:])
 
 
-_INSERT_REFERRAL = insert(_referrals).returning(_referrals.c.id)
-_CONVERT = update(_referrals).where(_referrals.c.id == bindparam("_id")).values(
-    status=ReferralStatus.CONVERTED)
-_INSERT_CONVERSION = insert(_conversions).returning(_conversions.c.id)
+_INSERT_REFERRAL = Prepared(insert(_referrals).returning(_referrals.c.id), (
+    "shop_id", "program_id", "code_id", "referrer_id", "friend_id", "status", "reasons",
+    "ip_hash", "created_at"))
+_CONVERT = Prepared(update(_referrals).where(_referrals.c.id == bindparam("_id")).values(
+    status=ReferralStatus.CONVERTED))
+_INSERT_CONVERSION = Prepared(insert(_conversions).returning(_conversions.c.id), (
+    "shop_id", "referral_id", "order_id", "amount", "currency", "created_at"))
 
 
 def add_referral(session: Session, *, program: Terms, code_id: int, referrer_id: int,
                  friend_id: int, status: str, reasons: list[str], ip_hash: str | None,
                  now: datetime) -> Referred:
     """The unique friend per shop decides a race (the caller's retry sees the winner's)."""
-    referral_id: int = session.execute(_INSERT_REFERRAL, {
+    referral_id: int = _INSERT_REFERRAL.one(session, {
         "shop_id": program.shop_id, "program_id": program.id, "code_id": code_id,
         "referrer_id": referrer_id, "friend_id": friend_id, "status": status,
-        "reasons": reasons, "ip_hash": ip_hash, "created_at": now}).scalar_one()
+        "reasons": reasons, "ip_hash": ip_hash, "created_at": now})[0]
     return Referred(referral_id, referrer_id, status, reasons)
 
 
 def add_conversion(session: Session, *, shop_id: int, referral_id: int, order_id: str,
                    amount: int, currency: str, now: datetime) -> int:
     """Unique per referral and per shop order: a duplicate collides here."""
-    conversion_id: int = session.execute(_INSERT_CONVERSION, {
+    conversion_id: int = _INSERT_CONVERSION.one(session, {
         "shop_id": shop_id, "referral_id": referral_id, "order_id": order_id,
-        "amount": amount, "currency": currency, "created_at": now}).scalar_one()
+        "amount": amount, "currency": currency, "created_at": now})[0]
     return conversion_id
 
 
 def mark_converted(session: Session, referral_id: int) -> None:
-    session.execute(_CONVERT, {"_id": referral_id})
+    _CONVERT.rows(session, {"_id": referral_id})

@@ -143,6 +143,15 @@ class Prepared:
         found = self.rows(session, params)
         return found[0] if found else None
 
+    def one(self, session: Session, params: Mapping[str, Any]) -> Row:
+        """Exactly one row, or SQLAlchemy's NoResultFound / MultipleResultsFound."""
+        found = self.rows(session, params)
+        if not found:
+            raise exc.NoResultFound("No row was found when one was required")
+        if len(found) > 1:
+            raise exc.MultipleResultsFound("Multiple rows were found when one was required")
+        return found[0]
+
     def scalar(self, session: Session, params: Mapping[str, Any]) -> Any:
         found = self.rows(session, params)
         return found[0][0] if found else None
