@@ -7,7 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     ColumnClause,
@@ -190,7 +190,21 @@ class Invite:
         return dict(self.__dict__)
 
 
-def spoken_name_for(code: ReferralCode, locale: str) -> str:
+class CodeRef(Protocol):
+    """What an invite is made from: a ReferralCode row, or the plain copy a turn read with
+    its speaker (core.speakers.ActiveCode), which costs no ORM object."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def spoken_name(self) -> str: ...
+
+
+def spoken_name_for(code: CodeRef, locale: str) -> str:
     """The name as this listener should hear and read it: Russian-speaking shops say and
     show it in Cyrillic (Alex -> Алекс), others in Latin letters (Алиса -> Alisa)."""
     word = codes.split(code.code).word
@@ -203,7 +217,7 @@ def spoken_name_for(code: ReferralCode, locale: str) -> str:
     return name if name.isascii() else word.capitalize()
 
 
-def invite_for(shop: Shop, code: ReferralCode, base_url: str, channel: str = "voice",
+def invite_for(shop: Shop, code: CodeRef, base_url: str, channel: str = "voice",
                locale: str | None = None, assistant: str | None = None) -> Invite:
     base = links.link_base(shop, base_url)
     spoken = spoken_name_for(code, locale or shop.locale or "en-US")
@@ -229,7 +243,7 @@ def record_share(
     *,
     shop: Shop,
     customer: Customer,
-    code: ReferralCode,
+    code: CodeRef,
     channel: str,
     assistant: str | None,
     recipient: str | None = None,

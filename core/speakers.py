@@ -2,8 +2,9 @@
 and whether the shop wants share events, read in one statement at the start of a turn.
 
 One prebuilt statement, run at the driver (core.prepared), reads the columns; the customer
-and the code become ORM objects the session knows, as if it had loaded them
-(`make_transient_to_detached`, then `add`: no SQL), so handlers work with them as before.
+becomes an ORM object the session knows, as if it had loaded it (`make_transient_to_detached`,
+then `add`: no SQL), so handlers work with it as before; the code, which a turn only reads,
+is a plain value (making an ORM object costs about as much as the statement).
 
 An erasure and a share must not cross (the share would write the erased address into a new
 message). On PostgreSQL the read is FOR KEY SHARE of the customer: an erasure holds the
@@ -33,12 +34,12 @@ _codes = ReferralCode.__table__
 _identities = VoiceIdentity.__table__
 _endpoints = WebhookEndpoint.__table__
 _CUSTOMER = [c.key for c in _customers.columns]
-_CODE = [c.key for c in _codes.columns]
+_CODE = ("id", "code", "spoken_name")
 _SHARE_WEBHOOKS = exists().where(
     _endpoints.c.shop_id == bindparam("shop_id"), _endpoints.c.event_type == SHARE_EVENT,
     _endpoints.c.active.is_(True)).label("share_webhooks")
 _READ = (
-    select(*_customers.columns, *(c.label(f"code_{c.key}") for c in _codes.columns),
+    select(*_customers.columns, *(_codes.c[key].label(f"code_{key}") for key in _CODE),
            _identities.c.id.label("voice_identity_id"), _SHARE_WEBHOOKS)
     .select_from(_identities.join(_customers, _identities.c.customer_id == _customers.c.id)
                  .outerjoin(_codes, and_(_codes.c.customer_id == _customers.c.id,
@@ -51,9 +52,18 @@ _SPEAKER = Prepared(_READ.with_for_update(key_share=True, of=_customers),
 
 
 @dataclass(frozen=True)
+class ActiveCode:
+    """The customer's active referral code as read with the speaker (core.referrals.CodeRef)."""
+
+    id: int
+    code: str
+    spoken_name: str
+
+
+@dataclass(frozen=True)
 class Speaker:
     customer: Customer
-    code: ReferralCode | None  # the active code; None before the customer's first share
+    code: ActiveCode | None  # the active code; None before the customer's first share
     share_webhooks: bool | None  # the shop has an active share.created endpoint; None: unread
     voice_identity_id: int | None = None  # the link this turn came through (None: unknown)
 
@@ -69,8 +79,7 @@ def speaker(session: Session, shop_id: int, assistant: str,
         return None
     n, m = len(_CUSTOMER), len(_CUSTOMER) + len(_CODE)
     customer = _known(session, Customer, dict(zip(_CUSTOMER, row[:n], strict=True)))
-    code_values = dict(zip(_CODE, row[n:m], strict=True))
-    code = _known(session, ReferralCode, code_values) if code_values["id"] is not None else None
+    code = ActiveCode(*row[n:m]) if row[n] is not None else None
     return Speaker(customer, code, bool(row[m + 1]), voice_identity_id=row[m])
 
 

@@ -74,13 +74,15 @@ def install(app: Flask, public_base_url: str) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        for name, value in COMMON.items():
-            response.headers.setdefault(name, value)
+        headers = response.headers
+        present = {name.lower() for name, _ in headers.items()}  # one pass, not one per header
         html = response.mimetype == "text/html"
-        response.headers.setdefault("Content-Security-Policy",
-                                    PAGE_POLICY if html else OTHER_POLICY)
+        wanted = [*COMMON.items(), ("Content-Security-Policy", PAGE_POLICY if html
+                                    else OTHER_POLICY)]
         if html:
-            response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+            wanted.append(("Cross-Origin-Opener-Policy", "same-origin"))
         if served_over_https(app):
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
+            wanted.append(("Strict-Transport-Security", HSTS))
+        headers.extend([(name, value) for name, value in wanted
+                        if name.lower() not in present])
         return response
