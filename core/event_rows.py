@@ -4,9 +4,8 @@ statement building on the event path (most of an event's time when it was ORM).
 
 An event first reads what it needs in one statement (`context`: its first delivery if this
 is a replay, the shop's region, its active program, the customer it names, whether it has
-webhook endpoints), then writes. On
-SQLite the write lock is taken at the first write (core.db), so the handlers in
-core.events keep every write after every plain read."""
+webhook endpoints), then writes. On SQLite the write lock is taken at the first write
+(core.db), so the handlers in core.events keep every write after every plain read."""
 
 from __future__ import annotations
 

@@ -192,7 +192,8 @@ def upsert_customer(session: Session, shop_id: int, raw: dict[str, Any], region:
     return customer, existed
 
 
-_STATUS_OF = {"ok": "pending", "flag": "flagged", "block": "blocked"}
+_STATUS_OF = {"ok": ReferralStatus.PENDING, "flag": ReferralStatus.FLAGGED,
+              "block": ReferralStatus.BLOCKED}
 
 
 def _signup(session: Session, services: Services, shop_id: int, data: dict[str, Any],
@@ -226,7 +227,8 @@ def _signup(session: Session, services: Services, shop_id: int, data: dict[str, 
         facts = {"id": f"ref_{referral.id}", "referrer_customer_id": code.owner.external_id,
                  "friend_customer_id": raw["id"], "status": status,
                  "reasons": list(verdict.reasons)}
-        for event_type in ("referral.created", "referral.flagged")[:1 + (status == "flagged")]:
+        flagged = ["referral.flagged"] if status is ReferralStatus.FLAGGED else []
+        for event_type in ["referral.created", *flagged]:
             webhook_events.emit(session, shop_id=shop_id, event_type=event_type,
                                 key=str(referral.id), payload=facts, now=now)
     return {**result, "referral": referral.id, "status": status, "fraud": list(verdict.reasons)}

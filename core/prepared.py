@@ -96,7 +96,9 @@ def _compile(statement: ClauseElement, dialect: Dialect,
         else:
             raise ValueError(f"{column} has a default that cannot run at the driver")
     processors = compiled._bind_processors
-    binders = tuple((name, processors[name]) for name in names if name in processors)
+    # once per name: a positional statement lists a repeated parameter twice
+    binders = tuple((name, processors[name]) for name in dict.fromkeys(names)
+                    if name in processors)
     readers: list[Processor | None] = []
     for entry in getattr(compiled, "_result_columns", ()) or ():
         readers.append(entry.type._cached_result_processor(dialect, None))

@@ -26,11 +26,10 @@ class ShopSnapshots:
 
     def get(self, session: Session, slug: str) -> tuple[Shop, Program | None]:
         """NotFound(unknown_shop) for a slug no shop has."""
+        hit = self._fresh(slug)
+        if hit is not None:
+            return hit
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(slug)
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1], hit[2]
         row = session.execute(
             select(Shop, Program)
             .outerjoin(Program, and_(Program.shop_id == Shop.id, Program.active.is_(True)))
@@ -47,12 +46,18 @@ class ShopSnapshots:
 
     def read(self, db: Database, slug: str) -> tuple[Shop, Program | None]:
         """`get` for a caller outside a unit of work: a cached shop costs no session."""
-        with self._lock:
-            hit = self._cache.get(slug)
-        if hit is not None and time.monotonic() - hit[0] < self.ttl:
-            return hit[1], hit[2]
+        hit = self._fresh(slug)
+        if hit is not None:
+            return hit
         with db.session() as session:
             return self.get(session, slug)
+
+    def _fresh(self, slug: str) -> tuple[Shop, Program | None] | None:
+        with self._lock:
+            hit = self._cache.get(slug)
+        if hit is None or time.monotonic() - hit[0] >= self.ttl:
+            return None
+        return hit[1], hit[2]
 
     def forget(self, slug: str) -> None:
         """After an edit made in this process (settings, program), so it is seen at once."""

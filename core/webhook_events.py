@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert  # ON CONFLICT: SQLite compiles it alike
 from sqlalchemy.orm import Session
 
-from core.models import WEBHOOK_EVENT_TYPES, OutboundWebhook, WebhookEndpoint
+from core.models import WEBHOOK_EVENT_TYPES, OutboundStatus, OutboundWebhook, WebhookEndpoint
 from core.models.base import JSONType, UTCDateTime
 
 LEGACY_TYPES = ("reward.approved", "reward.reversed")
@@ -49,7 +49,8 @@ def _target(endpoint_id: Any, key: Any) -> Any:
     return select(bindparam("shop_id", type_=BigInteger), bindparam("event_type", type_=String),
                   endpoint_id, func.substr(key, 1, 128),
                   bindparam("now", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime()),
-                  bindparam("payload", type_=JSONType), literal_column("'pending'"),
+                  bindparam("payload", type_=JSONType),
+                  literal_column(f"'{OutboundStatus.PENDING}'"),
                   literal_column("0"))
 
 

@@ -112,3 +112,10 @@ def test_a_dialect_variant_replaces_the_statement_there_only(database: Database)
     picked = Prepared(plain, variants={database.engine.dialect.name: upper})
     with database.session() as session:
         assert picked.scalar(session, {"slug": "variant"}) == "Shop"
+
+
+def test_a_parameter_used_twice_is_converted_once(database: Database) -> None:
+    twice = Prepared(select(bindparam("v", type_=_shops.c.settings.type).label("a"),
+                            bindparam("v", type_=_shops.c.settings.type).label("b")))
+    with database.session() as session:
+        assert twice.first(session, {"v": {"k": [1]}}) == ({"k": [1]}, {"k": [1]})

@@ -12,7 +12,7 @@ import time
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from core import alice_images, assistant_status, codes, referrals
+from core import alice_images, assistant_setup, assistant_status, codes
 from core.services import Services
 from fulfillment.context import services as current_services
 from fulfillment.simulator import capture as turn_capture
@@ -43,9 +43,8 @@ def webhook(shop: str) -> ResponseReturnValue:
         alice.check_shape(body)
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, "unrecognized_request", str(exc) or "The body is not JSON.")
-    with services.db.session() as session:
-        found = referrals.shop_by_slug(session, shop)  # NotFound -> 404
-        skill_id, shop_id = found.setting("alice_skill_id"), found.id
+    # NotFound -> 404; the shop snapshot the turn reads anyway, not a query per request
+    skill_id = assistant_setup.expected_skill_id(services, shop, "alice")
     if services.settings.verify_requests and (not skill_id or
                                               body["session"].get("skill_id") != skill_id):
         log.warning("refused Alice request for %s: skill id mismatch", shop)
@@ -63,7 +62,8 @@ def webhook(shop: str) -> ResponseReturnValue:
     reply = handle(turn, services)
     image_id = None
     if reply.image_url and turn.has_screen:
-        image_id = _image_id(services, shop_id, reply.image_url)
+        image_id = _image_id(services, services.shops.read(services.db, shop)[0].id,
+                             reply.image_url)
     turn_capture.record([reply])  # the simulator's own request only
     response = jsonify(alice.to_response(reply, turn, body, image_id))
     elapsed = time.perf_counter() - started
