@@ -12,17 +12,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.databases import database_or_sqlite, ensure_secrets
+from bench.databases import database_or_sqlite, ensure_secrets, reset_postgres
 from bench.harness import REPO, gunicorn, wrk
 
 TARGETS = {"redirect": 0.60, "qr": 0.70}
 
 
-def seeded_env(tmp: str, database_url: str = "") -> tuple[dict[str, str], dict]:
+def seeded_env(tmp: str, database_url: str = "", *,
+               fresh: bool = True) -> tuple[dict[str, str], dict]:
     """A migrated database with the demo shop: `database_url` (PostgreSQL created if
-    missing) or SQLite in `tmp`."""
+    missing, emptied first unless `fresh` is False) or SQLite in `tmp`."""
     ensure_secrets()
     url = database_or_sqlite(database_url, f"{tmp}/bench.db")
+    if fresh and url.startswith("postgresql"):
+        reset_postgres(url)
     env = {"DATABASE_URL": url, "EMBEDDED_WORKER": "0", "BASE_URL": "http://127.0.0.1:1"}
     full = {**os.environ, **env}
     subprocess.run([sys.executable, "-m", "fulfillment", "db", "upgrade"], cwd=REPO, env=full,

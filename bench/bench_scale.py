@@ -52,13 +52,6 @@ TARGET = 1.2
 Request = tuple[str, dict[str, str], bytes | None]
 
 
-def reset(url: str) -> None:
-    database = Database(url)
-    with database.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    database.dispose()
-
-
 def bulk_seed(url: str, first: int, customers: int, clicks: int, history: bool = False) -> float:
     """Customers `first`.. `customers` - 1 (each linked to an Alexa user, with a code) and
     `clicks` clicks spread over all codes, in a few set-based statements; with `history`,
@@ -311,13 +304,11 @@ def main() -> int:
     if kept is not None:
         os.environ["SECRET_KEY"], os.environ["HASH_KEY"] = kept["secret_key"], kept["hash_key"]
     with tempfile.TemporaryDirectory() as tmp:
-        reset(SMALL_URL)
         small_env, small_demo = seeded_env(tmp, SMALL_URL)
         bulk_seed(SMALL_URL, 1, SMALL, 0)
         if kept is None:
             print(f"seeding {LARGE_CUSTOMERS:,} customers and {LARGE_CLICKS:,} clicks ...",
                   flush=True)
-            reset(LARGE_URL)
             large_env, large_demo = seeded_env(tmp, LARGE_URL)
             took = bulk_seed(LARGE_URL, 1, LARGE_CUSTOMERS, LARGE_CLICKS, history=True)
             note_seed(LARGE_URL)
@@ -325,7 +316,7 @@ def main() -> int:
         else:
             print(f"the large database was seeded before ({LARGE_CUSTOMERS:,} customers, "
                   f"{LARGE_CLICKS:,} clicks, their referrals): kept, migrated", flush=True)
-            large_env, large_demo = seeded_env(tmp, LARGE_URL)
+            large_env, large_demo = seeded_env(tmp, LARGE_URL, fresh=False)
             vacuum(LARGE_URL)
         ca, ca_key = make_ca()
         leaf, key = make_leaf(ca, ca_key)

@@ -49,6 +49,17 @@ def ensure_postgres(url: str) -> None:
         admin.dispose()
 
 
+def reset_postgres(url: str) -> None:
+    """An empty public schema: a bench that seeds its own rows starts from nothing, so a
+    second run does not meet the first one's customers."""
+    engine = create_engine(_sqlalchemy_url(url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
 def database_or_sqlite(url: str, sqlite_path: str) -> str:
     """`url` made ready (PostgreSQL: created if missing), or a SQLite file at `sqlite_path`
     when `url` is empty or its server cannot be reached."""

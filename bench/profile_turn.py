@@ -4,7 +4,7 @@ by a CPU-time sampler (setitimer(ITIMER_PROF): only time on a CPU is sampled, so
 processes' load does not enter it); each sample goes to the bucket of its innermost frame
 from a known library or our code (a stdlib frame counts for whoever called it). SQL
 statements per turn are exact. `python bench/profile_turn.py [N]` (SQLite; BENCH_DATABASE_URL for
-PostgreSQL). `--raw` prints the top functions too."""
+PostgreSQL). `--raw` prints the top functions too; `--dump=FILE` writes the cProfile stats."""
 
 from __future__ import annotations
 
@@ -182,6 +182,9 @@ def main() -> int:
         profiler.disable()
         assert response.status_code == 200, response.data
     stats = pstats.Stats(profiler)
+    for arg in sys.argv[1:]:
+        if arg.startswith("--dump="):  # for pstats / snakeviz: callers, cumulative times
+            stats.dump_stats(arg.removeprefix("--dump="))
     buckets: dict[str, float] = defaultdict(float)
     total = 0.0
     rows = []

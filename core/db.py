@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Mapper, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -33,16 +34,23 @@ from core.clock import DEFAULT_NOW, Clock, utcnow
 UnitOfWork = Session
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+# A pooled server connection unused for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+                **kwargs: Any) -> Engine:
     """SQLite gets the settings that make it a good embedded default (WAL, FKs, waiting
-    for the writer lock instead of failing); an in-memory URL shares one connection."""
+    for the writer lock instead of failing); an in-memory URL shares one connection. A
+    server database pings a connection only after `ping_after_idle` seconds in the pool."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-        return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+        _ping_after_idle(engine, ping_after_idle)
+        return engine
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("check_same_thread", False)
     connect_args.setdefault("timeout", 30)
@@ -86,6 +94,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             dbapi_conn.start_writing()
 
     return engine
+
+
+def _ping_after_idle(engine: Engine, seconds: float) -> None:
+    """`pool_pre_ping` without its round trip on every checkout: a busy worker's turn was
+    ping, BEGIN, three statements, COMMIT, and the ping was a sixth of its waits. A server
+    that restarted or dropped a connection shows it in a connection that sat idle, so those
+    are pinged; one that failed while in steady use fails that request's statement, and
+    SQLAlchemy then invalidates the whole pool (`is_disconnect`), as before."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_conn, None):
+                # the pool drops this connection and checks out another (up to 3 tries)
+                raise DisconnectionError(str(error)) from error
+            raise
 
 
 _READ = re.compile(r"\s*SELECT\b", re.IGNORECASE)
