@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
@@ -62,7 +63,12 @@ def test_a_connection_in_steady_use_is_not_pinged(url: str) -> None:
                  lambda _c, _cur, sql, *_a: statements.append(sql))
     pings: list[object] = []
     original = engine.dialect.do_ping
-    engine.dialect.do_ping = lambda conn: pings.append(conn) or original(conn)  # type: ignore[method-assign]
+
+    def counted(conn: Any) -> bool:
+        pings.append(conn)
+        return original(conn)
+
+    engine.dialect.do_ping = counted  # type: ignore[method-assign]
     for _ in range(5):
         _backend_pid(engine)
     assert pings == []
