@@ -16,6 +16,7 @@ from core.accounts import API_KEY_ROLES, Role, parse_role
 from core.clock import Clock, as_utc, utcnow
 from core.hashing import token_hash
 from core.models import Shop, ShopCredential
+from core.prepared import Prepared
 from core.secrets_box import SecretBox
 from core.services import Services
 from core.staff_accounts import FieldErrors
@@ -105,17 +106,26 @@ class SigningShop:
 # the tables' columns (a plain Core statement: the ORM's execution path cost more than the
 # read itself).
 _shops, _creds_table = Shop.__table__, ShopCredential.__table__
-_SIGNING = (select(_shops.c.id, _creds_table.c.secret_encrypted, _creds_table.c.revoked_at,
-                   _creds_table.c.expires_at)
-            .outerjoin(_creds_table, (_creds_table.c.shop_id == _shops.c.id)
-                       & (_creds_table.c.kind == WEBHOOK_SECRET))
-            .where(_shops.c.slug == bindparam("slug")).order_by(_creds_table.c.id))
+_SIGNING = Prepared(
+    select(_shops.c.id, _creds_table.c.secret_encrypted, _creds_table.c.revoked_at,
+           _creds_table.c.expires_at)
+    .outerjoin(_creds_table, (_creds_table.c.shop_id == _shops.c.id)
+               & (_creds_table.c.kind == WEBHOOK_SECRET))
+    .where(_shops.c.slug == bindparam("slug")).order_by(_creds_table.c.id))
+
+
+@dataclass(frozen=True)
+class _SigningRow:
+    id: int
+    secret_encrypted: str | None
+    revoked_at: datetime | None
+    expires_at: datetime | None
 
 
 def signing_shop(session: Session, slug: str, box: SecretBox,
                  clock: Clock = utcnow) -> SigningShop | None:
     """The shop `slug` names with its live webhook secrets (as webhook_secrets), or None."""
-    rows = session.execute(_SIGNING, {"slug": slug}).all()
+    rows = [_SigningRow(*row) for row in _SIGNING.rows(session, {"slug": slug})]
     if not rows:
         return None
     sealed = [r for r in rows if r.secret_encrypted is not None]

@@ -30,7 +30,7 @@ from core.models import (
     ShopEvent,
     WebhookEndpoint,
 )
-from core.prepared import Prepared
+from core.prepared import Prepared, PreparedByColumns
 from core.rewards import TERMS, Terms
 
 _shops: Table = Shop.__table__  # type: ignore[assignment]
@@ -165,8 +165,8 @@ def party(shop_id: int, external_id: str, known: Known | None,
                  now("email_canonical"), now("phone"))
 
 
-_INSERT_CUSTOMER = insert(_customers).returning(_customers.c.id)
-_UPDATE_CUSTOMER = update(_customers).where(_customers.c.id == bindparam("_id"))
+_INSERT_CUSTOMER = PreparedByColumns(insert(_customers).returning(_customers.c.id))
+_UPDATE_CUSTOMER = PreparedByColumns(update(_customers).where(_customers.c.id == bindparam("_id")))
 
 
 def save_customer(session: Session, shop_id: int, external_id: str, known: Known | None,
@@ -174,25 +174,26 @@ def save_customer(session: Session, shop_id: int, external_id: str, known: Known
     """The customer's id: inserted (the unique shop + id decides a race), updated with
     what changed, or left alone when nothing did."""
     if known is None:
-        customer_id: int = session.execute(_INSERT_CUSTOMER, {
-            "shop_id": shop_id, "external_id": external_id, "name": "", "created_at": now,
-            **values}).scalar_one()
+        row = {"shop_id": shop_id, "external_id": external_id, "name": "", "created_at": now,
+               **values}
+        customer_id: int = _INSERT_CUSTOMER.of(row).one(session, row)[0]
         return customer_id
     if values:
-        session.execute(_UPDATE_CUSTOMER, {"_id": known.id, **values})
+        _UPDATE_CUSTOMER.of(values).rows(session, {"_id": known.id, **values})
     return known.id
 
 
-_REMEMBER = upsert(_customers).on_conflict_do_nothing(
-    index_elements=[_customers.c.shop_id, _customers.c.external_id])
+_REMEMBER = Prepared(upsert(_customers).on_conflict_do_nothing(
+    index_elements=[_customers.c.shop_id, _customers.c.external_id]),
+    ("shop_id", "external_id", "name", "first_order_at", "created_at"))
 
 
 def remember_buyer(session: Session, shop_id: int, external_id: str, now: datetime) -> None:
     """A buyer who used no referral code: kept as their id and first order time only (no
     contact details), which is all the existing-customer rule needs later. A concurrent
     order of the same buyer may have remembered them first: nothing more to do."""
-    session.execute(_REMEMBER, {"shop_id": shop_id, "external_id": external_id, "name": "",
-                                "first_order_at": now, "created_at": now})
+    _REMEMBER.rows(session, {"shop_id": shop_id, "external_id": external_id, "name": "",
+                             "first_order_at": now, "created_at": now})
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from core import event_rows as rows
 from core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
 from core.hashing import keyed_hash
 from core.models import Conversion, Customer, Program, Referral, ReferralStatus, ShopEvent
+from core.prepared import Prepared
 from core.rewards import Terms
 from core.services import Services
 from core.webhook_signing import parse_header, verify
@@ -165,14 +166,15 @@ def record(session: Session, services: Services, shop_id: int,
                             replayed=True)
     received_at = services.clock()
     result = _HANDLERS[kind](session, services, shop_id, data, ctx)
-    session.execute(_RECORD, {"shop_id": shop_id, "event_id": data["id"], "type": kind,
-                              "order_id": order_key, "payload": data, "result": result,
-                              "received_at": received_at})  # the constraints decide here
+    _RECORD.rows(session, {"shop_id": shop_id, "event_id": data["id"], "type": kind,
+                           "order_id": order_key, "payload": data, "result": result,
+                           "received_at": received_at})  # the constraints decide here
     return EventOutcome(data["id"], kind, result, replayed=False)
 
 
 _events: Table = ShopEvent.__table__  # type: ignore[assignment]
-_RECORD = insert(_events)
+_RECORD = Prepared(insert(_events), ("shop_id", "event_id", "type", "order_id", "payload",
+                                     "result", "received_at"))
 
 
 def upsert_customer(session: Session, shop_id: int, raw: dict[str, Any], region: str | None,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.contacts import canonical_email
 from core.models import Customer, Referral
+from core.prepared import Prepared
 
 DEFAULT_ACTIONS = {
     "self_referral": "block",
@@ -91,7 +92,7 @@ def _count_unless_null(key: str, column: Any, *where: Any) -> Any:
 
 
 # A rule that is off, or has nothing to look for, binds NULL: its lookup finds nothing.
-_SEEN = select(
+_SEEN = Prepared(select(
     or_(_same_person(_customers.c.email_canonical, "email"),
         _same_person(_customers.c.phone, "phone")).label("same_person"),
     exists().where(_referrals.c.shop_id == bindparam("shop"),
@@ -99,7 +100,7 @@ _SEEN = select(
     _count_unless_null("code", _referrals.c.code_id,
                        _referrals.c.created_at >= bindparam("hour_ago")).label("code_uses_hour"),
     _count_unless_null("ip", _referrals.c.ip_hash, _referrals.c.shop_id == bindparam("shop"),
-                       _referrals.c.created_at >= bindparam("day_ago")).label("ip_uses_day"))
+                       _referrals.c.created_at >= bindparam("day_ago")).label("ip_uses_day")))
 
 
 def seen(session: Session, f: SignupFacts, active: set[str]) -> Seen:
@@ -112,12 +113,12 @@ def seen(session: Session, f: SignupFacts, active: set[str]) -> Seen:
               "ip": f.ip_hash if "velocity_ip" in active else None}
     if all(value is None for value in params.values()):
         return Seen()
-    row = session.execute(_SEEN, {
+    same_person, referred, code_uses_hour, ip_uses_day = _SEEN.one(session, {
         **params, "shop": f.friend.shop_id, "friend_or_0": f.friend.id or 0,
         "referrer": f.referrer.id, "hour_ago": f.now - timedelta(hours=1),
-        "day_ago": f.now - timedelta(days=1)}).one()
-    return Seen(bool(row.same_person), bool(row.referred), int(row.code_uses_hour or 0),
-                int(row.ip_uses_day or 0))
+        "day_ago": f.now - timedelta(days=1)})
+    return Seen(bool(same_person), bool(referred), int(code_uses_hour or 0),
+                int(ip_uses_day or 0))
 
 
 def self_referral(f: SignupFacts, _seen: Seen) -> bool:

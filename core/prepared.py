@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +81,10 @@ def _compile(statement: ClauseElement, dialect: Dialect,
     fixed = {name: bind.effective_value for name, bind in compiled.binds.items()
              if not bind.required and bind.callable is None and name not in (columns or ())}
     defaults: list[tuple[str, Callable[[], Any]]] = []
-    table = getattr(statement, "table", None)  # an INSERT's: a named column may be left out
+    # an INSERT's: a named column may be left out of a call's values (an UPDATE's `columns`
+    # are the ones it sets, given every time)
+    table = getattr(statement, "table", None) if getattr(statement, "is_insert", False) \
+        else None
     named = [table.c[name] for name in columns or () if name in table.c] if table is not None \
         else []
     for column in [*getattr(compiled, "insert_prefetch", ()), *named]:
@@ -157,6 +160,23 @@ class Prepared:
     def scalar(self, session: Session, params: Mapping[str, Any]) -> Any:
         found = self.rows(session, params)
         return found[0][0] if found else None
+
+
+class PreparedByColumns:
+    """A statement whose columns vary by call: an INSERT of the columns an event gives, an
+    UPDATE of the columns that changed. One Prepared per set of columns, made at its first
+    use (a few dozen sets at most: the columns an event can carry)."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._by_columns: dict[frozenset[str], Prepared] = {}
+
+    def of(self, columns: Iterable[str]) -> Prepared:
+        key = frozenset(columns)
+        found = self._by_columns.get(key)
+        if found is None:
+            found = self._by_columns.setdefault(key, Prepared(self.statement, sorted(key)))
+        return found
 
 
 def _run(conn: Connection, compiled: _Compiled, values: Any) -> list[Row]:

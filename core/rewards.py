@@ -24,6 +24,7 @@ from core.models import (
     ReferralStatus,
     Shop,
 )
+from core.prepared import Prepared
 from core.services import Services
 from core.stores import jobs as store_jobs
 
@@ -130,7 +131,19 @@ _LOCK_CUSTOMER = select(Customer.__table__.c.id).where(
 _UPSTREAM = select(_referrals.c.referrer_id).where(
     _referrals.c.shop_id == bindparam("shop"), _referrals.c.friend_id == bindparam("customer"),
     _referrals.c.status.in_((ReferralStatus.PENDING, ReferralStatus.CONVERTED)))
-_GRANT = insert(_ledger).returning(_ledger.c.side, _ledger.c.id)  # one row per side
+_ENTRY = ("shop_id", "customer_id", "referral_id", "conversion_id", "side", "kind", "amount",
+          "currency", "status", "entry_type", "approved_at", "note", "created_at")
+
+
+def _grant_of(entries: int) -> Prepared:
+    """One INSERT of `entries` ledger entries (1 to 3: friend, referrer, level two), each
+    column bound as `<column>_<n>`, returning each entry's side and id."""
+    return Prepared(insert(_ledger).values([
+        {column: bindparam(f"{column}_{n}", type_=_ledger.c[column].type) for column in _ENTRY}
+        for n in range(entries)]).returning(_ledger.c.side, _ledger.c.id))
+
+
+_GRANTS = {entries: _grant_of(entries) for entries in (1, 2, 3)}
 
 
 def _caps_reached(session: Session, terms: Terms, referrer_id: int,
@@ -164,7 +177,8 @@ def grant(session: Session, *, terms: Terms, referral_id: int, friend_id: int,
         return {"shop_id": terms.shop_id, "customer_id": customer_id,
                 "referral_id": referral_id, "conversion_id": conversion_id, "side": side,
                 "kind": kind, "amount": amount, "currency": terms.currency,
-                "status": "pending", "approved_at": None, "note": "", "created_at": now}
+                "status": EntryStatus.PENDING, "entry_type": "reward", "approved_at": None,
+                "note": "", "created_at": now}
 
     rows = [entry(friend_id, "friend", terms.friend_reward_kind, terms.friend_reward_amount)]
     if redeemed_with is not None:
@@ -179,7 +193,8 @@ def grant(session: Session, *, terms: Terms, referral_id: int, friend_id: int,
         if terms.level2_percent and upstream is not None:
             rows.append(entry(upstream, "level2", terms.referrer_reward_kind,
                               terms.referrer_reward_amount * terms.level2_percent // 100))
-    ids = dict(cast(Iterable[tuple[str, int]], session.execute(_GRANT, rows).all()))
+    ids = dict(cast(Iterable[tuple[str, int]], _GRANTS[len(rows)].rows(session, {
+        f"{column}_{n}": value for n, row in enumerate(rows) for column, value in row.items()})))
     return [Reward(ids[row["side"]], row["side"], row["kind"], row["amount"], row["currency"],
                    row["status"]) for row in rows], capped
 
