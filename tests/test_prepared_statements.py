@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import Database
 from core.models import Shop
-from core.prepared import Prepared
+from core.prepared import Prepared, PreparedByColumns
 
 _shops = Shop.__table__
 ADD_SHOP = Prepared(insert(_shops).returning(_shops.c.id, _shops.c.currency),
@@ -119,3 +119,32 @@ def test_a_parameter_used_twice_is_converted_once(database: Database) -> None:
                             bindparam("v", type_=_shops.c.settings.type).label("b")))
     with database.session() as session:
         assert twice.first(session, {"v": {"k": [1]}}) == ({"k": [1]}, {"k": [1]})
+
+
+ADD_SHOP_WITH = PreparedByColumns(insert(_shops).returning(_shops.c.id))
+CHANGE_SHOP = PreparedByColumns(update(_shops).where(_shops.c.slug == bindparam("_slug")))
+
+
+def test_by_columns_inserts_what_a_call_names_and_defaults_the_rest(database: Database) -> None:
+    base = {"slug": "bycol", "name": "Shop", "landing_url": "https://s.example",
+            "created_at": WHEN}
+    with database.session() as session:
+        ADD_SHOP_WITH.of(base).one(session, base)
+        other = {**base, "slug": "bycol-eur", "currency": "EUR"}
+        ADD_SHOP_WITH.of(other).one(session, other)
+    with database.session() as session:
+        currencies = dict(session.execute(select(Shop.slug, Shop.currency)).all())
+    assert currencies == {"bycol": "USD", "bycol-eur": "EUR"}
+
+
+def test_by_columns_updates_only_the_columns_given(database: Database) -> None:
+    _add(database, "upd")
+    with database.session() as session:
+        CHANGE_SHOP.of(["name"]).rows(session, {"_slug": "upd", "name": "Renamed"})
+        CHANGE_SHOP.of(["currency"]).rows(session, {"_slug": "upd", "currency": "EUR"})
+    with database.session() as session:
+        shop = session.scalar(select(Shop).where(Shop.slug == "upd"))
+        assert shop is not None
+        assert (shop.name, shop.currency, shop.landing_url) == (
+            "Renamed", "EUR", "https://shop.example")
+    assert CHANGE_SHOP.of({"name"}) is CHANGE_SHOP.of(["name"])  # compiled once per set
