@@ -140,6 +140,8 @@ def main() -> int:
     print(hello.row())
     print(share.row(hello))
     print("worker RSS under load: " + ", ".join(f"{mb:.0f} MB" for mb in share.rss_mb))
+    print(hello.cpu_line())
+    print(share.cpu_line())
     counted = rows_match("shares", shares, [warm, share], len(bodies))
     counted &= rows_match("outbox messages", messages, [warm, share], len(bodies))
     ratio = share.rps / hello.rps

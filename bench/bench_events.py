@@ -95,6 +95,8 @@ def main() -> int:
     for result in (signup, order, replay):
         print(f"worker RSS under load ({result.label}): "
               + ", ".join(f"{mb:.0f} MB" for mb in result.rss_mb))
+    for result in (hello, signup, order, replay):
+        print(result.cpu_line())
     if counts["ledger entries"] != 2 * counts["conversions"]:
         print("each conversion should have exactly two ledger entries")
         return 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -94,6 +95,18 @@ class WrkResult:
     errors: int
     requests: int = 0  # responses wrk completed (a request still in flight at the end is not)
     rss_mb: tuple[float, ...] = ()  # each worker's RSS, sampled near the end of the run
+    cpu_cores: dict[str, float] | None = None  # cores each kind of process used meanwhile
+
+    def cpu_line(self) -> str:
+        """Where the machine's CPUs went during the run, and per response: on a machine
+        where the server, the database and wrk share the CPUs, this says which one bounds
+        the rate (all busy: CPU per request; idle left: waits)."""
+        cores = self.cpu_cores or {}
+        per = ", ".join(f"{name} {1000 * used / self.rps:.2f} ms" for name, used in cores.items()
+                        if name != "idle" and self.rps)
+        return (f"CPU during '{self.label}' (cores): "
+                + ", ".join(f"{name} {used:.2f}" for name, used in cores.items())
+                + f"; per response: {per}")
 
     def row(self, baseline: WrkResult | None = None) -> str:
         ratio = f"{self.rps / baseline.rps:5.2f}x" if baseline else "  1.00x"
@@ -117,12 +130,19 @@ def wrk(label: str, url: str, *, seconds: int = 8, connections: int = 16, thread
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", script]
+    cpu_before, wall_before = cpu_seconds_by_kind(), time.monotonic()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen([*cmd, url], stdout=subprocess.PIPE, text=True)
     rss: tuple[float, ...] = ()
     if server is not None:
         time.sleep(max(seconds - 1.0, 0.5))
         rss = tuple(worker_rss_mb(server))
     out, _ = proc.communicate()
+    cpu_after = cpu_seconds_by_kind()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk has exited: counted here
+    cpu_after["wrk"] += (children.ru_utime + children.ru_stime
+                         - children_before.ru_utime - children_before.ru_stime)
+    cpu = cores_used(cpu_before, cpu_after, time.monotonic() - wall_before)
     if proc.returncode:
         raise SystemExit(f"wrk failed for {label}: exit {proc.returncode}")
     if "Requests/sec" not in out or "50%" not in out:
@@ -135,7 +155,37 @@ def wrk(label: str, url: str, *, seconds: int = 8, connections: int = 16, thread
     pattern = r"(?:Non-2xx or 3xx responses|Socket errors:.*?timeout)\s*:?\s*(\d+)"
     for m in re.finditer(pattern, out):
         errors += int(m.group(1))
-    return WrkResult(label, rps, p50, p99, errors, done, rss)
+    return WrkResult(label, rps, p50, p99, errors, done, rss, cpu)
+
+
+KINDS = ("gunicorn", "postgres", "wrk")
+
+
+def cpu_seconds_by_kind() -> dict[str, float]:
+    """CPU seconds every process has used so far, summed by kind (gunicorn, postgres, wrk,
+    other); `idle` is the machine's idle time from /proc/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = dict.fromkeys((*KINDS, "other"), 0.0)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue  # it ended meanwhile
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        kind = next((k for k in KINDS if name.startswith(k)), "other")
+        used[kind] += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    first = Path("/proc/stat").read_text().splitlines()[0].split()
+    used["idle"] = (int(first[4]) + int(first[5])) / tick  # idle + iowait, all CPUs
+    return used
+
+
+def cores_used(before: dict[str, float], after: dict[str, float],
+               seconds: float) -> dict[str, float]:
+    return {kind: max(after[kind] - before.get(kind, 0.0), 0.0) / seconds for kind in after
+            if after[kind] - before.get(kind, 0.0) > 0.005 * seconds or kind == "idle"}
 
 
 def lua_quote(data: bytes) -> str:
