@@ -102,9 +102,9 @@ class SigningShop:
     secrets: list[str]
 
 
-# Every signed event starts here: the shop and its secrets in one prepared statement, on
-# the tables' columns (a plain Core statement: the ORM's execution path cost more than the
-# read itself).
+# Every signed event starts here: the shop and its secrets in one statement, on the
+# tables' columns, run at the driver (core.prepared: SQLAlchemy's execution path cost more
+# than the read itself).
 _shops, _creds_table = Shop.__table__, ShopCredential.__table__
 _SIGNING = Prepared(
     select(_shops.c.id, _creds_table.c.secret_encrypted, _creds_table.c.revoked_at,

@@ -87,6 +87,8 @@ def _compile(statement: ClauseElement, dialect: Dialect,
         else None
     named = [table.c[name] for name in columns or () if name in table.c] if table is not None \
         else []
+    if getattr(compiled, "update_prefetch", None):
+        raise ValueError(f"{statement} has onupdate defaults, which cannot run at the driver")
     for column in [*getattr(compiled, "insert_prefetch", ()), *named]:
         default = column.default
         fixed.pop(column.key, None)
