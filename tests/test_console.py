@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import func, select
 
-from core.models import Shop, StaffUser
+from core.models import ConsoleSession, ConsoleTurn, Shop, StaffUser
 from core.passwords import hash_password
 
 
@@ -140,3 +141,20 @@ def test_every_assistant_is_available_in_the_console(client, demo, platform):
         "shop": "demo", "platform": platform, "locale": "ru-RU", "user": "alex",
         "text": "что ты умеешь", "new": True}).get_json()
     assert "Можно сказать" in result["speech"]
+
+
+def test_signing_out_deletes_the_conversation_it_leaves(client, demo, services):
+    csrf = signed_in(client, demo)
+    client.post("/console/api/say", headers={"X-CSRF-Token": csrf}, json={
+        "shop": "demo", "platform": "alexa", "locale": "en-US", "user": "alex",
+        "text": "share the referral program", "new": True})
+
+    def rows() -> tuple[int, int]:
+        with services.db.session() as uow:
+            return (uow.scalar(select(func.count()).select_from(ConsoleSession)) or 0,
+                    uow.scalar(select(func.count()).select_from(ConsoleTurn)) or 0)
+
+    assert rows() == (1, 1)
+    assert client.post("/console/logout", data={"csrf_token": csrf}).status_code == 302
+    assert rows() == (0, 0)
+    assert client.get("/console/api/outbox?shop=demo").status_code in (302, 401)

@@ -108,6 +108,11 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @public("signing out needs no role")
 def logout() -> ResponseReturnValue:
+    """Signing out ends the conversation too: its rows (the platform state, each turn as
+    shown, the simulated customer's messages' ids) go now, not at the hour's idle expiry."""
+    staff = current_staff()
+    if staff is not None and "console_key" in session:
+        _store(staff.id).drop()
     session.clear()
     return redirect(url_for("console.login"))
 
