@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from core import shops
 from core.accounts import API_KEY_ROLES, Role, parse_role
 from core.clock import Clock, as_utc, utcnow
+from core.errors import FieldErrors
 from core.hashing import token_hash
 from core.models import Shop, ShopCredential
 from core.prepared import Prepared
 from core.secrets_box import SecretBox
 from core.services import Services
-from core.staff_accounts import FieldErrors
 
 API_KEY = "api_key"
 WEBHOOK_SECRET = "webhook_secret"

@@ -26,6 +26,18 @@ class InvalidInput(DomainError):
     status = 422
 
 
+class FieldErrors(InvalidInput):
+    """Field name -> message, for the form that sent them (staff accounts, shop settings,
+    webhook endpoints, API keys): every form answers its errors the same way."""
+
+    code = "invalid_fields"
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("Some fields need attention: " + ", ".join(sorted(fields)) + ".",
+                         details={"fields": sorted(fields)})
+        self.fields = fields
+
+
 class Conflict(DomainError):
     code = "conflict"
     status = 409

@@ -14,9 +14,9 @@ from babel.numbers import list_currencies
 from sqlalchemy.orm import Session
 
 from core import shops
+from core.errors import FieldErrors
 from core.models import Shop
 from core.services import Services
-from core.staff_accounts import FieldErrors
 
 LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
 INVOCATION = re.compile(r"^[^\W\d_]+(?:[ '.-][^\W\d_]+)*$")  # letters, words apart

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from core import accounts, login_throttle, password_policy, signed_tokens
 from core.accounts import Role
 from core.contacts import normalize_email
-from core.errors import InvalidInput
+from core.errors import FieldErrors, InvalidInput
 from core.hashing import token_hash
 from core.messaging import outbox, rendering
 from core.models import Message, Program, Shop, StaffUser
@@ -87,17 +87,6 @@ def signed_in(services: Services, staff_id: int, mark: str | None) -> StaffMembe
                 mark != password_mark(row.password_hash):
             return None
         return StaffMember(row.id, row.shop_id, role, row.email, row.display_name)
-
-
-class FieldErrors(InvalidInput):
-    """Field name -> message, for the form that sent them."""
-
-    code = "invalid_fields"
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("Some fields need attention: " + ", ".join(sorted(fields)) + ".",
-                         details={"fields": sorted(fields)})
-        self.fields = fields
 
 
 def _mark(value: str) -> str:

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import outbound
-from core.errors import InvalidInput
+from core.errors import FieldErrors, InvalidInput
 from core.models import WEBHOOK_EVENT_TYPES, OutboundWebhook, WebhookEndpoint
 from core.services import Services
-from core.staff_accounts import FieldErrors
 
 __all__ = ["WEBHOOK_EVENT_TYPES", "DeliveryLine", "EndpointLine", "Overview", "Saved",
            "change", "deliveries", "endpoints", "new_secret", "overview", "remove",

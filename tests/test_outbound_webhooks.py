@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from core import outbound, webhook_settings
+from core.errors import FieldErrors
 from core.models import OutboundWebhook, Shop, StaffUser, WebhookEndpoint
 from core.passwords import hash_password
 from core.services import Services
-from core.staff_accounts import FieldErrors
 from core.url_guard import UnsafeUrl, check_url, system_resolver
 from core.webhook_signing import HEADER, verify
 from tests.support.events import ShopBackend

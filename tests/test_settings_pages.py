@@ -120,7 +120,7 @@ def test_issuing_an_api_key_refuses_owner_roles_and_long_labels_for_every_caller
         services, demo, role: object, label: str, field: str) -> None:
     """The rule lives in core, so the settings page and any other caller share it."""
     from core import credentials
-    from core.staff_accounts import FieldErrors
+    from core.errors import FieldErrors
 
     with services.db.session() as session:
         shop_id = session.scalar(select(Shop.id).where(Shop.slug == "demo"))

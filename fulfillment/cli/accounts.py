@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from core import staff_accounts
-from core.staff_accounts import FieldErrors
+from core.errors import FieldErrors
 
 
 def register(main: click.Group) -> None:

@@ -11,9 +11,10 @@ from flask.typing import ResponseReturnValue
 
 from core import staff_accounts
 from core.accounts import Role
+from core.errors import FieldErrors
 from core.sandbox import is_sandbox
 from core.signed_tokens import BadToken
-from core.staff_accounts import FieldErrors, SignIn
+from core.staff_accounts import SignIn
 from fulfillment.context import services
 from fulfillment.web import forms
 from fulfillment.web.auth import current_staff, public, require_role, sign_in, visible_shops

@@ -14,9 +14,9 @@ from flask.typing import ResponseReturnValue
 from core import credentials, outbound, shop_settings, staff_accounts, webhook_settings
 from core.accounts import API_KEY_ROLES, Role
 from core.credentials import KeyState
+from core.errors import FieldErrors
 from core.sandbox import is_sandbox
 from core.shops import ShopRef
-from core.staff_accounts import FieldErrors
 from core.webhook_settings import WEBHOOK_EVENT_TYPES, Change
 from fulfillment.context import services
 from fulfillment.web import forms
