@@ -216,6 +216,12 @@ class Kpis:
         }
 
 
+def _days_before(day: date, days: int) -> date:
+    """`days` before `day`, or the first day a date can be (a range ending in year 1 is
+    still a range, not an overflow)."""
+    return day - timedelta(days=days) if day.toordinal() > days else date.min
+
+
 def _bucket_start(day: date, interval: str) -> date:
     return day - timedelta(days=day.weekday()) if interval == "week" else day
 
@@ -223,7 +229,7 @@ def _bucket_start(day: date, interval: str) -> date:
 def _series(session: Session, shop_id: int, period: Period, interval: str,
             today: date) -> list[Bucket]:
     end = period.end or today
-    start = period.start or end - timedelta(days=DEFAULT_DAYS - 1)
+    start = period.start or _days_before(end, DEFAULT_DAYS - 1)
     step = timedelta(days=7 if interval == "week" else 1)
     last = _bucket_start(end, interval)
     first = _bucket_start(start, interval)
@@ -238,11 +244,8 @@ def _series(session: Session, shop_id: int, period: Period, interval: str,
             model.shop_id == shop_id, *extra, *window.where(model.created_at)))
         counts[name] = Counter(_bucket_start(s.astimezone(UTC).date(), interval)
                                for s in stamps)
-    out, cursor = [], first
-    while cursor <= last:
-        out.append(Bucket(cursor, **{name: c[cursor] for name, c in counts.items()}))
-        cursor += step
-    return out
+    starts = [first + step * n for n in range((last - first) // step + 1)]  # none past last
+    return [Bucket(day, **{name: c[day] for name, c in counts.items()}) for day in starts]
 
 
 def _splits(rows: Iterable[Any], clicks: Iterable[Any]) -> dict[str, Split]:

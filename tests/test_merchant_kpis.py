@@ -162,3 +162,17 @@ def test_a_click_keeps_a_known_assistant_and_drops_anything_else(client, service
     with services.db.session() as session:
         assert list(session.scalars(select(Click.assistant).order_by(Click.id))) == [
             "alice", None, None]
+
+
+@pytest.mark.parametrize("query", [
+    "interval=day&to=0001-01-01", "interval=week&to=0001-01-03",
+    "interval=day&from=9999-12-25&to=9999-12-31", "interval=week&from=9999-12-01&to=9999-12-31",
+    "interval=week&from=0001-01-01&to=9999-12-31"])
+def test_ranges_at_the_ends_of_the_calendar_answer_instead_of_overflowing(client, demo, query):
+    """A date the schema allows is a range like any other (these were 500s: the default
+    start 30 days before year 1, a bucket after 9999-12-31)."""
+    auth = {"Authorization": f"Bearer {demo['api_key']}"}
+    response = client.get(f"/api/v1/kpis?{query}", headers=auth)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    series = response.get_json()["series"]
+    assert series and all(row["shares"] == 0 for row in series)
