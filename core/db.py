@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Mapper, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -100,8 +100,9 @@ def _ping_after_idle(engine: Engine, seconds: float) -> None:
     """`pool_pre_ping` without its round trip on every checkout: a busy worker's turn was
     ping, BEGIN, three statements, COMMIT, and the ping was a sixth of its waits. A server
     that restarted or dropped a connection shows it in a connection that sat idle, so those
-    are pinged; one that failed while in steady use fails that request's statement, and
-    SQLAlchemy then invalidates the whole pool (`is_disconnect`), as before."""
+    are pinged (a dead one discards the whole pool, as pool_pre_ping did); one that failed
+    while in steady use fails that request's statement, and the statement's error
+    invalidates the pool (SQLAlchemy's execute and core.prepared alike)."""
 
     @event.listens_for(engine, "checkin")
     def _idle_from(_dbapi_conn: Any, record: Any) -> None:
@@ -116,8 +117,9 @@ def _ping_after_idle(engine: Engine, seconds: float) -> None:
             engine.dialect.do_ping(dbapi_conn)
         except engine.dialect.loaded_dbapi.Error as error:
             if engine.dialect.is_disconnect(error, dbapi_conn, None):
-                # the pool drops this connection and checks out another (up to 3 tries)
-                raise DisconnectionError(str(error)) from error
+                # as pool_pre_ping does: the server went away, so every pooled connection
+                # is stale; the pool drops them all and connects afresh for this checkout
+                raise InvalidatePoolError(str(error)) from error
             raise
 
 

@@ -48,7 +48,7 @@ _ORDER_CUSTOMER: dict[str, Any] = {"type": "object", "properties": {
     "locale": {"type": ["string", "null"], "maxLength": 16}}}
 MAX_MINOR = 10**15  # minor units; far above any order, far below BIGINT
 _BASE = {"id": {"type": "string", "minLength": 1, "maxLength": 128},
-         "shop": {"type": "string", "minLength": 1}}
+         "shop": {"type": "string", "minLength": 1, "maxLength": 64}}
 SCHEMAS: dict[str, dict[str, Any]] = {
     "customer.signup": {"type": "object", "required": ["id", "shop", "type", "customer"],
                         "properties": {**_BASE, "type": {"const": "customer.signup"},
@@ -60,7 +60,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "properties": {**_BASE, "type": {"const": "order.completed"},
                                        "order_id": {"type": "string", "minLength": 1,
                                                     "maxLength": 128},
-                                       "customer_id": {"type": "string", "minLength": 1},
+                                       "customer_id": {"type": "string", "minLength": 1,
+                                                       "maxLength": 128},
                                        "amount": {"type": "integer", "minimum": 0,
                                                   "maximum": MAX_MINOR},
                                        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
@@ -73,7 +74,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                        "customer": _ORDER_CUSTOMER}},
     "order.refunded": {"type": "object", "required": ["id", "shop", "type", "order_id", "amount"],
                        "properties": {**_BASE, "type": {"const": "order.refunded"},
-                                      "order_id": {"type": "string", "minLength": 1},
+                                      "order_id": {"type": "string", "minLength": 1,
+                                                   "maxLength": 128},
                                       "amount": {"type": "integer", "minimum": 1,
                                                  "maximum": MAX_MINOR}}},
 }
@@ -94,9 +96,13 @@ class EventOutcome:
                 "result": self.result}
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")  # JSONB would refuse it at the insert
+
+
 def parse(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest("The body is not JSON.", code="malformed_json") from exc
     if not isinstance(data, dict):

@@ -16,9 +16,10 @@ been done once:
 
 It runs inside the session's transaction: the engine's `before_cursor_execute` listeners
 are called as SQLAlchemy would call them (core.db's SQLite writer gate and statement
-counters in tests see every statement), a driver error becomes SQLAlchemy's exception
-class (an `IntegrityError` stays one), and pending ORM changes are flushed first, as an
-ORM execute would."""
+counters in tests see every statement), a driver error goes through SQLAlchemy's own
+handling (its exception class, so an `IntegrityError` stays one; a lost connection
+invalidates the pool), and pending ORM changes are flushed first, as an ORM execute
+would."""
 
 from __future__ import annotations
 
@@ -183,20 +184,23 @@ class PreparedByColumns:
 
 def _run(conn: Connection, compiled: _Compiled, values: Any) -> list[Row]:
     dbapi_conn: Any = conn.connection.dbapi_connection
-    cursor = dbapi_conn.cursor()
+    cursor = None
     try:
+        cursor = dbapi_conn.cursor()
         listeners = conn.dispatch.before_cursor_execute
         if listeners:
             listeners(conn, cursor, compiled.sql, values, compiled.context, False)
-        try:
-            cursor.execute(compiled.sql, values)
-            rows = cursor.fetchall() if compiled.returns_rows else []
-        except conn.dialect.loaded_dbapi.Error as error:
-            raise exc.DBAPIError.instance(
-                compiled.sql, values, error, conn.dialect.loaded_dbapi.Error,
-                dialect=conn.dialect) from error
+        cursor.execute(compiled.sql, values)
+        rows = cursor.fetchall() if compiled.returns_rows else []
+    except conn.dialect.loaded_dbapi.Error as error:
+        # What SQLAlchemy's own execute does with a driver error: its exception class, and
+        # a lost connection (server restarted, socket closed) invalidates this connection
+        # and the pool, so the next unit of work connects afresh.
+        conn._handle_dbapi_exception(error, compiled.sql, values, cursor, None)
+        raise  # not reached: the call above raises the wrapped error
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
     readers = compiled.readers
     if readers is None:
         return rows

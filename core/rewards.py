@@ -194,7 +194,7 @@ def grant(session: Session, *, terms: Terms, referral_id: int, friend_id: int,
             rows.append(entry(upstream, "level2", terms.referrer_reward_kind,
                               terms.referrer_reward_amount * terms.level2_percent // 100))
     ids = dict(cast(Iterable[tuple[str, int]], _GRANTS[len(rows)].rows(session, {
-        f"{column}_{n}": value for n, row in enumerate(rows) for column, value in row.items()})))
+        f"{column}_{n}": row[column] for n, row in enumerate(rows) for column in _ENTRY})))
     return [Reward(ids[row["side"]], row["side"], row["kind"], row["amount"], row["currency"],
                    row["status"]) for row in rows], capped
 

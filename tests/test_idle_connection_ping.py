@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from core.db import make_engine
@@ -56,21 +56,47 @@ def test_without_the_idle_ping_a_dropped_connection_fails_its_request(url: str) 
     engine.dispose()
 
 
-def test_a_connection_in_steady_use_is_not_pinged(url: str) -> None:
-    engine = make_engine(url, pool_size=1, max_overflow=0)
-    statements: list[str] = []
-    event.listen(engine, "before_cursor_execute",
-                 lambda _c, _cur, sql, *_a: statements.append(sql))
+def _counting_pings(engine: Any) -> list[object]:
     pings: list[object] = []
     original = engine.dialect.do_ping
 
     def counted(conn: Any) -> bool:
         pings.append(conn)
-        return original(conn)
+        return bool(original(conn))
 
-    engine.dialect.do_ping = counted  # type: ignore[method-assign]
+    engine.dialect.do_ping = counted
+    return pings
+
+
+def test_a_connection_in_steady_use_is_not_pinged(url: str) -> None:
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    pings = _counting_pings(engine)
     for _ in range(5):
         _backend_pid(engine)
     assert pings == []
-    assert len(statements) == 5
+    engine.dispose()
+
+
+def test_a_connection_back_from_idle_is_pinged_once_then_used(url: str) -> None:
+    engine = make_engine(url, ping_after_idle=0.05, pool_size=1, max_overflow=0)
+    pings = _counting_pings(engine)
+    first = _backend_pid(engine)
+    time.sleep(0.1)
+    assert _backend_pid(engine) == first  # alive: pinged, kept
+    assert len(pings) == 1
+    engine.dispose()
+
+
+def test_a_dead_idle_connection_discards_the_whole_pool(url: str) -> None:
+    """As pool_pre_ping: a server that went away left every pooled connection stale."""
+    engine = make_engine(url, ping_after_idle=0.0, pool_size=2, max_overflow=0)
+    pings = _counting_pings(engine)
+    with engine.connect() as a, engine.connect() as b:
+        pids = {int(c.execute(text("SELECT pg_backend_pid()")).scalar_one()) for c in (a, b)}
+    for pid in pids:
+        _terminate(url, pid)
+    with engine.connect() as a, engine.connect() as b:  # neither fails: both are new
+        fresh = {int(c.execute(text("SELECT pg_backend_pid()")).scalar_one()) for c in (a, b)}
+    assert not fresh & pids
+    assert len(pings) == 1  # the first dead one was enough: the other was not tried
     engine.dispose()

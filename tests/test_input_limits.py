@@ -165,6 +165,35 @@ def test_a_raw_nul_byte_in_a_json_string_is_a_400(client, demo, clock):
     assert error_of(response)["code"] in ("malformed_json", "invalid_characters")
 
 
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_a_non_finite_number_anywhere_in_a_body_is_a_400_and_nothing_is_stored(
+        client, demo, clock, services, constant):
+    """Python's json reads NaN and Infinity; JSON has no such numbers and PostgreSQL's JSONB
+    refuses them, so a signed event carrying one in a field we keep (the payload) was a 500
+    at the insert there."""
+    raw = (b'{"id": "e-nan", "type": "customer.signup", "shop": "demo", "customer": '
+           b'{"id": "c-nan"}, "extra": {"score": ' + constant + b'}}')
+    body, headers = signed(raw, demo["webhook_secret"], int(clock().timestamp()))
+    message = refused(client.post("/api/v1/events", data=body, headers=headers), 400,
+                      "malformed_json")
+    assert constant.decode().lstrip("-") in message
+    assert count(services, ShopEvent) == 0
+
+
+@pytest.mark.parametrize("kind, field", [("order.completed", "customer_id"),
+                                         ("order.refunded", "order_id")])
+def test_an_id_longer_than_its_column_is_a_422_naming_it(client, demo, clock, services,
+                                                         kind, field):
+    """The columns hold 128 characters: a longer id was a 500 on PostgreSQL (DataError)."""
+    event = {"id": "e-long", "type": kind, "shop": "demo", "order_id": "o-1",
+             "customer_id": "c-1", "amount": 100, "currency": "USD", field: "x" * 129}
+    body, headers = signed(event, demo["webhook_secret"], int(clock().timestamp()))
+    response = client.post("/api/v1/events", data=body, headers=headers)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert field in error_of(response)["details"]["fields"]
+    assert count(services, ShopEvent) == 0
+
+
 def _alice(demo: dict[str, Any], user_id_json: bytes) -> bytes:
     return (b'{"meta": {"locale": "ru-RU", "interfaces": {}}, "session": {"message_id": 0, '
             b'"session_id": "s", "new": true, "skill_id": "' + demo["skill_ids"]["alice"].encode()

@@ -8,8 +8,20 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, event, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.db import Database
 from core.models import Shop
@@ -148,3 +160,28 @@ def test_by_columns_updates_only_the_columns_given(database: Database) -> None:
         assert (shop.name, shop.currency, shop.landing_url) == (
             "Renamed", "EUR", "https://shop.example")
     assert CHANGE_SHOP.of({"name"}) is CHANGE_SHOP.of(["name"])  # compiled once per set
+
+
+def test_a_lost_connection_is_invalidated_and_the_next_unit_of_work_reconnects(
+        database: Database) -> None:
+    """As SQLAlchemy's own execute does: the statement's error says the connection was
+    lost, and the pool does not hand that connection out again."""
+    _add(database, "alive")
+    with pytest.raises(DBAPIError) as raised, database.session() as session:
+        session.connection().connection.dbapi_connection.close()  # the server went away
+        SHOP.first(session, {"slug": "alive"})
+    assert raised.value.connection_invalidated
+    assert (raised.value.statement or "").startswith("SELECT")  # the statement's own error
+    with database.session() as session:
+        assert SHOP.scalar(session, {"slug": "alive"}) is not None
+
+
+def test_an_update_with_onupdate_defaults_is_refused_at_compile_time() -> None:
+    """They would not run at the driver: refused rather than silently skipped."""
+    table = Table("stamped", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("name", String), Column("touched", Integer, onupdate=lambda: 1))
+    stamped = PreparedByColumns(update(table).where(table.c.id == bindparam("_id")))
+    with pytest.raises(ValueError, match="onupdate"):
+        stamped.of(["name"])._for(sqlite_dialect.dialect())
+    assert stamped.of(["name", "touched"])._for(sqlite_dialect.dialect()).sql.startswith(
+        "UPDATE stamped SET name=?, touched=?")

@@ -119,13 +119,25 @@ def check_body(raw: bytes, limits: Limits) -> Any:
         raise InputRejected("The body is not UTF-8 (RFC 8259 §8.1).",
                             code="malformed_json") from exc
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except NonFiniteNumber as exc:
+        raise InputRejected(f"The JSON holds {exc}, which is not a JSON number "
+                            "(RFC 8259 §6).", code="malformed_json") from exc
     except ValueError:
         return None
     if _FORBIDDEN_ESCAPE.search(raw) is not None and forbidden_text(value):
         raise InputRejected("A JSON string holds a NUL or an unpaired surrogate character.",
                             code="invalid_characters")
     return value
+
+
+class NonFiniteNumber(Exception):
+    """NaN, Infinity or -Infinity: Python's json reads them, no JSON document holds them,
+    and PostgreSQL's JSONB refuses them (a stored payload would fail at the insert)."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise NonFiniteNumber(name)
 
 
 def _too_large(limits: Limits) -> InputRejected:

@@ -1,6 +1,6 @@
 """What every form page shares: the CSRF check on every POST (the token the console uses,
 in the session and a hidden field), reading fields as bounded text, and showing
-core.staff_accounts.FieldErrors next to their fields."""
+core.errors.FieldErrors next to their fields."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ and talk to the real webhooks through the simulator. A shop's staff see only the
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from typing import Any
 
@@ -29,10 +30,11 @@ from core.staff_accounts import SignIn, StaffMember
 from fulfillment.context import services
 from fulfillment.simulator import conversations
 from fulfillment.simulator.turns import Simulator
-from fulfillment.web.auth import current_staff, public, require_role, sign_in
+from fulfillment.web.auth import SESSION_STAFF, current_staff, public, require_role, sign_in
 from fulfillment.web.console.store import ConsoleStore
 from voice.simulation.requests import PLATFORMS
 
+log = logging.getLogger(__name__)
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/static")
 LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
@@ -109,11 +111,16 @@ def login() -> ResponseReturnValue:
 @public("signing out needs no role")
 def logout() -> ResponseReturnValue:
     """Signing out ends the conversation too: its rows (the platform state, each turn as
-    shown, the simulated customer's messages' ids) go now, not at the hour's idle expiry."""
-    staff = current_staff()
-    if staff is not None and "console_key" in session:
-        _store(staff.id).drop()
+    shown, the simulated customer's messages' ids) go now, not at the hour's idle expiry.
+    The cookie is cleared first, so a database outage cannot keep anyone signed in."""
+    key, staff_id = session.get("console_key"), session.get(SESSION_STAFF)
     session.clear()
+    if isinstance(key, str) and isinstance(staff_id, int):
+        try:
+            ConsoleStore(services(), key, staff_id).drop()
+        except Exception:  # an outage: the rows still expire within the hour
+            log.warning("console sign-out: the conversation could not be deleted now",
+                        exc_info=True)
     return redirect(url_for("console.login"))
 
 
