@@ -133,6 +133,15 @@ class TelegramSettings:
     def sends(self) -> bool:
         return bool(self.bot_token)
 
+    def caveats(self) -> list[str]:
+        """What works only in part: a bot that sends but has no username for the t.me
+        links invites carry (a bot cannot write first), unless each shop names its own."""
+        if self.bot_token and not self.bot_username:
+            return ["TELEGRAM_BOT_TOKEN is set without TELEGRAM_BOT_USERNAME: invites carry "
+                    "no t.me link to start the bot unless a shop sets its telegram_bot, so "
+                    "nobody can receive Telegram messages from the other shops"]
+        return []
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from core.assistant_status import StatusRecorder
     from core.messaging.channels.base import Channel
     from core.referrals import CodeDirectory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,6 +90,8 @@ def bootstrap(
 ) -> Services:
     settings = settings or Settings.from_env()
     settings.require_complete()  # never run on an empty or published key, nor half a channel
+    for caveat in settings.telegram.caveats():  # runs, but says what will not work
+        log.warning("configuration: %s", caveat)
     db = db or Database(settings.database_url)
     db.clock = clock  # rows' default timestamps come from the same clock as everything else
     services = Services(

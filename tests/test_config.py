@@ -4,6 +4,7 @@ channel configured by half stops the start with one line naming what it lacks.""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from core.messaging.channels.meta_whatsapp import MetaWhatsAppChannel
 from core.messaging.channels.smtp import SmtpChannel
 from core.messaging.channels.telegram import TelegramChannel
 from core.messaging.channels.twilio_sms import TwilioSmsChannel, TwilioWhatsAppChannel
+from core.services import bootstrap
 from tests.conftest import REPO
 
 CHANNELS = {
@@ -116,6 +118,17 @@ def test_complete_channels_and_a_relay_without_login_start() -> None:
     Settings.from_env({**SECRETS, **CHANNELS}).require_complete()
     Settings.from_env({**SECRETS, "SMTP_HOST": "mail.example"}).require_complete()
     Settings.from_env({**SECRETS, "MAIL_FROM": "shop@example.com"}).require_complete()
+
+
+def test_a_telegram_token_without_the_bots_username_starts_and_says_what_will_not_work(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    env = {**SECRETS, "TELEGRAM_BOT_TOKEN": "1:B", "DATABASE_URL": f"sqlite:///{tmp_path}/t.db"}
+    settings = Settings.from_env(env)
+    settings.require_complete()  # it still starts: a shop may name its own bot
+    with caplog.at_level(logging.WARNING, logger="core.services"):
+        bootstrap(settings, background_clicks=False).close()
+    assert "TELEGRAM_BOT_USERNAME" in caplog.text
+    assert Settings.from_env({**env, "TELEGRAM_BOT_USERNAME": "ShopBot"}).telegram.caveats() == []
 
 
 @pytest.mark.parametrize("args", [["-m", "fulfillment", "worker", "--once"],
