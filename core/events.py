@@ -10,7 +10,6 @@ the first delivery got, so nothing is written twice. The hot statements are buil
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +20,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import codes, credentials, fraud, links, referrals, rewards, webhook_events
+from core import codes, credentials, fraud, links, referrals, rewards, strict_json, webhook_events
 from core import event_rows as rows
 from core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
 from core.hashing import keyed_hash
@@ -96,13 +95,9 @@ class EventOutcome:
                 "result": self.result}
 
 
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")  # JSONB would refuse it at the insert
-
-
 def parse(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body, parse_constant=_not_json)
+        data = strict_json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest("The body is not JSON.", code="malformed_json") from exc
     if not isinstance(data, dict):

@@ -13,7 +13,6 @@ are far smaller still."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from core import strict_json
 from core.errors import MalformedRequest
 
 
@@ -119,8 +119,8 @@ def check_body(raw: bytes, limits: Limits) -> Any:
         raise InputRejected("The body is not UTF-8 (RFC 8259 §8.1).",
                             code="malformed_json") from exc
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
-    except NonFiniteNumber as exc:
+        value = strict_json.loads(text)
+    except strict_json.NonFiniteNumber as exc:
         raise InputRejected(f"The JSON holds {exc}, which is not a JSON number "
                             "(RFC 8259 §6).", code="malformed_json") from exc
     except ValueError:
@@ -129,15 +129,6 @@ def check_body(raw: bytes, limits: Limits) -> Any:
         raise InputRejected("A JSON string holds a NUL or an unpaired surrogate character.",
                             code="invalid_characters")
     return value
-
-
-class NonFiniteNumber(Exception):
-    """NaN, Infinity or -Infinity: Python's json reads them, no JSON document holds them,
-    and PostgreSQL's JSONB refuses them (a stored payload would fail at the insert)."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise NonFiniteNumber(name)
 
 
 def _too_large(limits: Limits) -> InputRejected:
