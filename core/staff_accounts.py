@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from core import accounts, login_throttle, password_policy, signed_tokens
+from core import accounts, cache_invalidation, login_throttle, password_policy, signed_tokens
 from core.accounts import Role
 from core.contacts import normalize_email
 from core.errors import FieldErrors, InvalidInput
@@ -448,6 +448,7 @@ def delete_shop(session: Session, *, shop_id: int, confirm_slug: object) -> None
         raise FieldErrors({"confirm": f"Type {shop.slug} to confirm."})
     session.expunge(shop)
     session.execute(delete(Shop).where(Shop.id == shop_id))  # the database cascades
+    cache_invalidation.announce(session, shop_id=shop_id, reason="shop_deleted")
 
 
 # --- the sandbox's outbox ----------------------------------------------------------------
