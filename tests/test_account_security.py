@@ -4,11 +4,13 @@ it at the same moment."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.staff import PASSWORD, last_link, post, sign_in, sign_up
+from tests.support.staff import PASSWORD, csrf, last_link, post, sign_in, sign_up
 
 EMAIL = "anna@books.example"
 
@@ -55,3 +57,31 @@ def test_a_throttled_sign_in_says_when_to_try_again(client, signup_on) -> None:
     assert throttled.status_code == 429
     seconds = int(throttled.headers["Retry-After"])
     assert seconds >= 1 and f"Try again in {seconds} second" in throttled.get_data(as_text=True)
+
+
+def test_one_reset_link_used_by_eight_clients_at_once_sets_one_password(
+        app, signup_on) -> None:
+    """Eight clients posting one reset link at the same moment set 8 passwords and got 8
+    sessions (item 8): the token is consumed atomically, so exactly one wins."""
+    owner = app.test_client()
+    _verified_owner(owner, signup_on)
+    post(owner, "/password/forgot", {"email": EMAIL}, page="/password/forgot")
+    link = last_link(signup_on, "staff_reset")
+    clients = [app.test_client() for _ in range(8)]
+    tokens = [csrf(c, link) for c in clients]
+    start = threading.Barrier(len(clients))
+
+    def use(index: int) -> int:
+        password = f"plum-ferry-quiet-window-{index}"
+        start.wait()
+        return clients[index].post(link, data={"csrf_token": tokens[index], "password":
+                                               password, "confirm": password}).status_code
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        answers = list(pool.map(use, range(len(clients))))
+    assert sorted(answers) == [302] + [400] * 7
+    winner = answers.index(302)
+    signed_in = [c.get("/account").status_code for c in clients]
+    assert signed_in.count(200) == 1 and signed_in[winner] == 200
+    assert sign_in(app.test_client(), EMAIL, f"plum-ferry-quiet-window-{winner}"
+                   ).status_code == 302
