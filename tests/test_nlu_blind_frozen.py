@@ -14,9 +14,9 @@ import yaml
 BLIND = Path(__file__).resolve().parent / "nlu_blind"
 
 FROZEN = {
-    "en-US.yaml": "efb0da90d485766d69cd0d968d81bb31e36c27a698e6e2cd05262ea6ed9b7a4d",
-    "de-DE.yaml": "dac5373cc0a982544279e4ca2c445afa5a1bafe096e9c5b817db050815e2ac44",
-    "ru-RU.yaml": "72bad1b20b1575d2a29ea0eaaec0ffb26d0916317b01588bd3c595149eb8f8d7",
+    "en-US.yaml": "d1cb52a8a2d99e1ce037d1b2eedfe669043486cb83d651e9089b7d16afd3a840",
+    "de-DE.yaml": "7850d4b5105da5da1137d6ef12ce6ebd006b71d587abb0017f1b8b2939825b4f",
+    "ru-RU.yaml": "e47570c7a88deabadeddfd52ae07e7f15903e1bb7b138b11faae63f4ca80efd7",
     "en-US-in-context.yaml": "b898ee69f6047958609aa6eebf6474a0f4f6290408c024fd8cb7caef56fd2176",
     "de-DE-in-context.yaml": "dcb1cc83b0c5dbc6d666cd966e91d298a470122e7564e6ab238964582dce3d9c",
     "ru-RU-in-context.yaml": "1f84f31bae69ca24b5c6b4aa7a0a9aa047d1b3e6043db5d6e3f62daafab4d662",
