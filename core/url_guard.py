@@ -58,7 +58,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 # IPv6 prefixes whose last 32 bits are an IPv4 address a gateway or the host may reach:
-# IPv4-compatible (::a.b.c.d, RFC 4291 2.5.5.1), SIIT IPv4-translated (::ffff:0:a.b.c.d = ::ffff:0:0:0/96,
+# IPv4-compatible (::a.b.c.d, RFC 4291 2.5.5.1), SIIT IPv4-translated (::ffff:0:a.b.c.d,
 # RFC 2765), NAT64 well-known and local-use (64:ff9b::/96 RFC 6052, 64:ff9b:1::/48 RFC 8215).
 _WRAPS_LAST_32 = [ipaddress.IPv6Network(n) for n in
                   ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")]
