@@ -1,15 +1,15 @@
 """cache invalidations: a deleted shop or erased codes reach every process's caches
 
-Revision ID: 0009_cache_invalidations
-Revises: 0004_scale_indexes
+Revision ID: 0006_cache_invalidations
+Revises: 0005_refund_amounts
 """
 import sqlalchemy as sa
 from alembic import op
 
 import core.models.base
 
-revision = '0009_cache_invalidations'
-down_revision = '0004_scale_indexes'
+revision = '0006_cache_invalidations'
+down_revision = '0005_refund_amounts'
 branch_labels = None
 depends_on = None
 
