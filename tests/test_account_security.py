@@ -85,3 +85,63 @@ def test_one_reset_link_used_by_eight_clients_at_once_sets_one_password(
     assert signed_in.count(200) == 1 and signed_in[winner] == 200
     assert sign_in(app.test_client(), EMAIL, f"plum-ferry-quiet-window-{winner}"
                    ).status_code == 302
+
+
+# --- sessions end on the server (item 3) ----------------------------------------------
+
+def _copied_cookie(app, source):  # type: ignore[no-untyped-def]
+    """A second browser holding a copy of `source`'s session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", source.get_cookie("session").value)
+    return thief
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(app, signup_on) -> None:
+    owner = app.test_client()
+    _verified_owner(owner, signup_on)
+    sign_in(owner, EMAIL)
+    thief = _copied_cookie(app, owner)
+    assert thief.get("/account").status_code == 200
+    post(owner, "/logout", page="/account")
+    assert thief.get("/account").status_code == 302  # signed out on the server
+    assert thief.get("/settings/annas-books").status_code == 302
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_account(app, signup_on) -> None:
+    laptop, phone = app.test_client(), app.test_client()
+    _verified_owner(laptop, signup_on)
+    sign_in(laptop, EMAIL)
+    sign_in(phone, EMAIL)
+    copy = _copied_cookie(app, phone)
+    assert post(laptop, "/logout/everywhere", page="/account").status_code == 200
+    for browser in (laptop, phone, copy):
+        assert browser.get("/account").status_code == 302
+    assert sign_in(phone, EMAIL).status_code == 302  # signing in again works
+
+
+def test_removing_a_member_or_changing_their_role_ends_their_sessions(
+        app, signup_on) -> None:
+    from core import staff_accounts
+    from core.models import StaffUser
+
+    owner = app.test_client()
+    _verified_owner(owner, signup_on)
+    sign_in(owner, EMAIL)
+    for email, change in (("mia@books.example", "role"), ("leo@books.example", "remove")):
+        post(owner, "/settings/annas-books/team/invite", {"email": email, "role": "manager"},
+             page="/settings/annas-books/team")
+        member = app.test_client()
+        link = last_link(signup_on, "staff_invite", email)
+        post(member, link, {"password": PASSWORD, "confirm": PASSWORD,
+                            "display_name": "M"}, page=link)
+        copy = _copied_cookie(app, member)
+        assert copy.get("/settings/annas-books").status_code == 200
+        with signup_on.db.session() as session:
+            staff = session.query(StaffUser).filter_by(email=email).one()
+            if change == "role":
+                staff_accounts.change_role(session, shop_id=staff.shop_id, staff_id=staff.id,
+                                           role="support")
+            else:
+                staff_accounts.remove(session, shop_id=staff.shop_id, staff_id=staff.id)
+        assert copy.get("/account").status_code == 302, change
+        assert member.get("/account").status_code == 302, change

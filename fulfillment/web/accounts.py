@@ -6,7 +6,7 @@ HTTP only: each page calls one use case in core.staff_accounts."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core import staff_accounts
@@ -17,7 +17,14 @@ from core.signed_tokens import BadToken
 from core.staff_accounts import SignIn
 from fulfillment.context import services
 from fulfillment.web import forms
-from fulfillment.web.auth import current_staff, public, require_role, sign_in, visible_shops
+from fulfillment.web.auth import (
+    current_staff,
+    public,
+    require_role,
+    sign_in,
+    sign_out,
+    visible_shops,
+)
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/web/static")
@@ -56,8 +63,21 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @public("signing out needs no role")
 def logout() -> ResponseReturnValue:
-    session.clear()
+    sign_out()
     return redirect(url_for("web.login"))
+
+
+@bp.post("/logout/everywhere")
+@require_role(Role.SUPPORT)
+def logout_everywhere() -> ResponseReturnValue:
+    """Ends every session of this account, on every device, this one included."""
+    staff = current_staff()
+    assert staff is not None
+    staff_accounts.sign_out_everywhere(services(), staff.id)
+    sign_out()
+    return render_template("web/message.html", title="Signed out everywhere",
+                           message="Every browser and device signed in to this account is "
+                           "signed out now, this one too.", sign_in=True)
 
 
 @bp.get("/account")
