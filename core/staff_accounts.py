@@ -18,7 +18,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core import accounts, cache_invalidation, login_throttle, password_policy, signed_tokens
+from core import (
+    accounts,
+    cache_invalidation,
+    login_throttle,
+    password_policy,
+    rate_limits,
+    signed_tokens,
+)
 from core.accounts import Role
 from core.contacts import normalize_email
 from core.errors import FieldErrors, InvalidInput
@@ -312,6 +319,25 @@ def sign_in(services: Services, email: object, password: object,
         if staff.email_verified_at is None:
             return SignInOutcome(SignIn.UNVERIFIED)
         return SignInOutcome(SignIn.OK, _grant(session, services, staff))
+
+
+# --- limits on what sends mail ------------------------------------------------------------
+
+LIMITS = {"signup": (rate_limits.SIGNUP_CLIENT, rate_limits.SIGNUP_ADDRESS),
+          "reset": (rate_limits.RESET_CLIENT, rate_limits.RESET_ADDRESS),
+          "verify": (rate_limits.VERIFY_CLIENT, rate_limits.VERIFY_ADDRESS)}
+
+
+def allow(services: Services, action: str, *, client: str, email: object) -> login_throttle.Verdict:
+    """Count one sign-up / reset request / new verification link for this client and this
+    address, in a unit of work of its own (so a refused form still counts); the verdict
+    says whether to go on, and if not, in how many seconds to come back."""
+    per_client, per_address = LIMITS[action]
+    address = str(email or "").strip().lower()[:320]
+    with services.db.session() as session:
+        return rate_limits.take(session, hash_key=services.settings.hash_key,
+                                now=services.clock(),
+                                limits=[(per_client, client), (per_address, address)])
 
 
 # --- password reset --------------------------------------------------------------------

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.staff import PASSWORD, csrf, last_link, post, sign_in, sign_up
+from tests.support.staff import PASSWORD, csrf, last_link, mails, post, sign_in, sign_up
 
 EMAIL = "anna@books.example"
 
@@ -145,3 +145,51 @@ def test_removing_a_member_or_changing_their_role_ends_their_sessions(
                 staff_accounts.remove(session, shop_id=staff.shop_id, staff_id=staff.id)
         assert copy.get("/account").status_code == 302, change
         assert member.get("/account").status_code == 302, change
+
+
+# --- limits on sign-up and password reset (item 4) ------------------------------------
+
+def _second_worker(services):  # type: ignore[no-untyped-def]
+    """Another web worker on the same database: its own app and caches, no shared memory."""
+    from core.services import bootstrap
+    from fulfillment.app import create_app
+
+    other = bootstrap(services.settings, db=services.db, clock=services.clock,
+                      background_clicks=False)
+    app = create_app(services=other)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def test_sign_ups_from_one_client_are_limited_across_workers(client, signup_on) -> None:
+    """40 shops and 40 verification mails in 5.5 s from one client (item 4)."""
+    other_worker = _second_worker(signup_on)
+    answers = [sign_up(client if n % 2 else other_worker, slug=f"shop-{n}",
+                       email=f"owner{n}@books.example") for n in range(14)]
+    codes = [a.status_code for a in answers]
+    assert codes == [200] * 10 + [429] * 4
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert len(mails(signup_on, "staff_verify")) == 10
+
+
+def test_reset_mails_to_one_address_are_limited_whoever_asks(client, signup_on, clock) -> None:
+    """40 reset mails to one address in 1.4 s (item 4): three an hour, from any client."""
+    _verified_owner(client, signup_on)
+    answers = []
+    for n in range(8):
+        answers.append(post(client, "/password/forgot", {"email": EMAIL},
+                            page="/password/forgot",
+                            environ_base={"REMOTE_ADDR": f"203.0.113.{n}"}))
+    assert [a.status_code for a in answers] == [200] * 3 + [429] * 5
+    retry = int(answers[-1].headers["Retry-After"])
+    assert 0 < retry <= 3600
+    assert len(mails(signup_on, "staff_reset", EMAIL)) == 3
+    clock.advance(seconds=retry)
+    again = post(client, "/password/forgot", {"email": EMAIL}, page="/password/forgot")
+    assert again.status_code == 200 and len(mails(signup_on, "staff_reset", EMAIL)) == 4
+
+
+def test_an_unknown_address_is_limited_exactly_like_a_known_one(client, signup_on) -> None:
+    answers = [post(client, "/password/forgot", {"email": "nobody@books.example"},
+                    page="/password/forgot").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]

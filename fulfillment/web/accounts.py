@@ -35,6 +35,19 @@ def _sandbox() -> bool:
     return is_sandbox(services().settings)
 
 
+def _too_many(action: str, email: str) -> ResponseReturnValue | None:
+    """The 429 page (with Retry-After) when this client or this address asked too often."""
+    verdict = staff_accounts.allow(services(), action, client=request.remote_addr or "unknown",
+                                   email=email)
+    if verdict.allowed:
+        return None
+    seconds = verdict.retry_after
+    return render_template("web/message.html", title="Too many requests",
+                           message=f"Too many requests from here or for this address. Try "
+                           f"again in {seconds} second{'s' if seconds != 1 else ''}."), 429, {
+        "Retry-After": str(seconds)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public("the sign-in form")
 def login() -> ResponseReturnValue:
@@ -97,6 +110,9 @@ def signup() -> ResponseReturnValue:
     values = forms.fields("name", "slug", "email")
     errors: dict[str, str] = {}
     if request.method == "POST":
+        refused = _too_many("signup", values["email"])
+        if refused is not None:
+            return refused
         try:
             with services().db.session() as db:
                 created = staff_accounts.sign_up(db, services(), password=forms.field(
@@ -130,6 +146,9 @@ def verify(token: str) -> ResponseReturnValue:
 @public("asks for a new verification link; says the same whether or not the account exists")
 def resend_verification() -> ResponseReturnValue:
     if request.method == "POST":
+        refused = _too_many("verify", forms.field("email"))
+        if refused is not None:
+            return refused
         staff_accounts.resend_verification(services(), forms.field("email"))
         return render_template("web/message.html", title="Check your email",
                                message="If that account waits for confirmation, a new link "
@@ -142,6 +161,9 @@ def resend_verification() -> ResponseReturnValue:
 @public("asks for a reset link; says the same whether or not the account exists")
 def forgot() -> ResponseReturnValue:
     if request.method == "POST":
+        refused = _too_many("reset", forms.field("email"))
+        if refused is not None:
+            return refused
         with services().db.session() as db:
             staff_accounts.request_reset(db, services(), forms.field("email"))
         return render_template("web/message.html", title="Check your email",
