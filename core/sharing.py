@@ -18,6 +18,7 @@ from core.errors import DomainError, RateLimited
 from core.hashing import keyed_hash
 from core.messaging import outbox
 from core.messaging.channels.telegram import deep_link
+from core.messaging.purpose import Purpose
 from core.models import Customer, Shop
 from core.referrals import Invite
 from core.services import Services
@@ -134,7 +135,7 @@ def share_with_me(session: Session, services: Services, *, shop: Shop, customer:
     try:
         message_id = outbox.enqueue_once(session, outbox.NewMessage(
             hash_key=services.settings.hash_key, shop_id=shop.id, now=services.clock(),
-            kind="invite_self", channel=channel, recipient=address,
+            kind="invite_self", purpose=Purpose.TRANSACTIONAL, channel=channel, recipient=address,
             idempotency_key=f"invite_self:{shop.id}:{customer.id}:{channel}:{today}",
             customer_id=customer.id, locale=said.locale, context=context,
             evidence=said.evidence(services, shop, confirmed=True, recipient="self")),
@@ -172,7 +173,8 @@ def invite_friend(session: Session, services: Services, *, shop: Shop, customer:
     key = f"invite_friend:{shop.id}:{customer.id}:{keyed_hash(hash_key, contact_value)}:{period}"
     try:
         message_id = outbox.enqueue_once(session, outbox.NewMessage(
-            hash_key=hash_key, shop_id=shop.id, kind="invite_friend", now=services.clock(),
+            hash_key=hash_key, shop_id=shop.id, kind="invite_friend",
+            purpose=Purpose.MARKETING, now=services.clock(),
             channel=channel, recipient=contact_value, idempotency_key=key,
             customer_id=customer.id, locale=said.locale,
             context=_message_context(services, shop, customer, invite, terms, None),
