@@ -36,11 +36,11 @@ from fulfillment.webhooks.alexa.signature import (
     fetch_over_https,
     normalize_cert_url,
 )
-from tests.conftest import SHARED
+from tests.conftest import PROTOCOL_SAMPLES
 from tests.support.alexa import envelope
 
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
-SAMPLES = SHARED / "protocol-samples" / "alexa"
+SAMPLES = PROTOCOL_SAMPLES / "alexa"
 
 
 class LocalPKI:

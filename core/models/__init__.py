@@ -19,7 +19,7 @@ from core.models.rewards import (
     ShopEvent,
 )
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
-from core.models.status import AssistantStatus
+from core.models.status import AssistantStatus, CacheInvalidation
 from core.models.stores import StoreConnection, StoreJob, StoreJobStatus, StoreWebhook
 from core.models.webhooks import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 
@@ -29,6 +29,7 @@ __all__ = [
     "WEBHOOK_EVENT_TYPES",
     "AssistantStatus",
     "Base",
+    "CacheInvalidation",
     "Click",
     "ConsoleSession",
     "ConsoleTurn",
