@@ -2,8 +2,8 @@
 
 Only hashes of codes, secrets and tokens are stored (core/models/oauth.py).
 
-Revision ID: 0009_mcp_oauth
-Revises: 0004_scale_indexes
+Revision ID: 0007_mcp_oauth
+Revises: 0006_cache_invalidations
 Create Date: 2026-12-07 11:47:14.536095
 """
 from alembic import op
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import core.models.base
 
 
-revision = '0009_mcp_oauth'
-down_revision = '0004_scale_indexes'
+revision = '0007_mcp_oauth'
+down_revision = '0006_cache_invalidations'
 branch_labels = None
 depends_on = None
 
