@@ -7,14 +7,14 @@ hours, consent, caps). Existing rows are classed by their kind.
 Referrals: `channel` / `assistant` where the friend came from (for signups and orders split
 by channel and assistant) and `review_reason`, the words a reviewer gave for a decision.
 
-Revision ID: 0005_backoffice
-Revises: 0004_scale_indexes
+Revision ID: 0008_backoffice
+Revises: 0007_mcp_oauth
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0005_backoffice'
-down_revision = '0004_scale_indexes'
+revision = '0008_backoffice'
+down_revision = '0007_mcp_oauth'
 branch_labels = None
 depends_on = None
 
