@@ -6,6 +6,7 @@ from core.models.customers import Customer, PairingChallenge, VoiceIdentity
 from core.models.images import ExternalImage, ImageStatus
 from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
 from core.models.messaging import Message, MessageStatus, ReportStatus, Suppression
+from core.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from core.models.privacy import DigestSubscription, ErasureRequest, ErasureStatus, Reminder
 from core.models.rewards import (
     Conversion,
@@ -44,6 +45,9 @@ __all__ = [
     "LoginThrottle",
     "Message",
     "MessageStatus",
+    "OAuthClient",
+    "OAuthCode",
+    "OAuthToken",
     "OutboundStatus",
     "OutboundWebhook",
     "PairingChallenge",
