@@ -83,7 +83,7 @@ def find_email(tokens: list[str]) -> tuple[str, tuple[int, int]] | None:
 NOT_MAILBOX = {
     "to", "is", "it's", "its", "at", "email", "e-mail", "mail", "address", "send", "invite",
     "the", "my", "his", "her", "their", "me", "it", "a", "an", "and", "friend", "use", "try",
-    "an", "ist", "die", "ist", "adresse", "mail-adresse", "email-adresse", "schick", "lade",
+    "ist", "die", "adresse", "mail-adresse", "email-adresse", "schick", "lade",
     "meine", "seine", "ihre", "der", "den", "zu", "und", "mit",
     "на", "это", "адрес", "почта", "почту", "почты", "мой", "моя", "его", "ее", "её", "и",
     "в", "отправь", "пригласи", "скинь", "друга", "другу",

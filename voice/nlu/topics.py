@@ -45,9 +45,9 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
         "de": ("code", "link", "einlad", "empfehl", "programm", "qr", "teil", "gutschein",
                "rabatt", "promo", "@friend", "{channel}", "{phone}", "{email}", "weitersag",
                "werb", "lade ", "lad "),
-        "ru": ("код", "ссылк", "ссылоч", "приглас", "приглаш", "рекоменд", "порекоменд", "реферал", "программ", "qr",
-               "кьюар", "куар", "подели", "делить", "промокод", "скидк", "купон", "@friend",
-               "{channel}", "{phone}", "{email}"),
+        "ru": ("код", "ссылк", "ссылоч", "приглас", "приглаш", "рекоменд", "порекоменд",
+               "реферал", "программ", "qr", "кьюар", "куар", "подели", "делить", "промокод",
+               "скидк", "купон", "@friend", "{channel}", "{phone}", "{email}"),
     },
     # The program named by its own words (not "share" or a friend, which photos and
     # messages have too): enough to accept a weaker overlap.
@@ -115,7 +115,8 @@ _STOP_PREFIXES: dict[str, tuple[str, ...]] = {
 # Words of assent and refusal: a Yes or a No must contain one.
 _YES_WORDS = {
     "en": {"yes", "yeah", "yep", "yup", "yea", "ya", "sure", "ok", "okay", "correct", "right",
-           "absolutely", "definitely", "certainly", "affirmative", "send", "fine", "alright", "exactly", "course", "confirm", "confirmed", "uh-huh"},
+           "absolutely", "definitely", "certainly", "affirmative", "send", "fine", "alright",
+           "exactly", "course", "confirm", "confirmed", "uh-huh"},
     "de": {"ja", "jawohl", "jo", "jup", "genau", "richtig", "klar", "sicher", "gerne", "gern",
            "natürlich", "okay", "ok", "schick", "schicke", "sende", "senden", "stimmt",
            "korrekt", "einverstanden", "passt", "selbstverständlich", "freilich",

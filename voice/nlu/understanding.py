@@ -28,8 +28,8 @@ import snowballstemmer
 
 from core.contacts import region_of
 from voice import model as language_model
-from voice.nlu.emails import find_email, parse_email, tokenize
 from voice.nlu import topics
+from voice.nlu.emails import find_email, parse_email, tokenize
 from voice.nlu.numbers import number_runs, spoken_number
 from voice.nlu.weekdays import WEEKDAY_IDS, weekday_in, weekday_span
 
