@@ -32,6 +32,7 @@ def _sandbox() -> bool:
 @public("the sign-in form")
 def login() -> ResponseReturnValue:
     error, status, email = None, 200, ""
+    headers: dict[str, str] = {}
     target = forms.safe_next(request.values.get("next"), url_for("web.account"))
     if request.method == "POST":
         email = forms.field("email")
@@ -45,10 +46,11 @@ def login() -> ResponseReturnValue:
             error = "Confirm your email first: we sent you a link (ask for a new one below)."
         elif outcome.status is SignIn.THROTTLED:
             status = 429
+            headers["Retry-After"] = str(outcome.retry_after)
             error = (f"Too many sign-in attempts. Try again in {outcome.retry_after} "
                      f"second{'s' if outcome.retry_after != 1 else ''}.")
     return render_template("web/login.html", error=error, email=email, next=target,
-                           signup=services().settings.allow_signup), status
+                           signup=services().settings.allow_signup), status, headers
 
 
 @bp.post("/logout")
