@@ -24,6 +24,7 @@ from core.contacts import normalize_email
 from core.errors import FieldErrors, InvalidInput
 from core.hashing import token_hash
 from core.messaging import outbox, rendering
+from core.messaging.purpose import Purpose
 from core.models import Message, Program, Shop, StaffUser
 from core.passwords import DUMMY_HASH, hash_password, verify_password
 from core.sandbox import is_sandbox
@@ -122,6 +123,7 @@ def _token(services: Services, purpose: str, staff: StaffUser, mark: str,
 def _email(session: Session, services: Services, staff: StaffUser, shop: Shop, kind: str,
            link: str, **context: str) -> None:
     outbox.enqueue(session, hash_key=services.settings.hash_key, shop_id=shop.id, kind=kind,
+                   purpose=Purpose.TRANSACTIONAL,
                    channel="email", recipient=staff.email, locale=shop.locale,
                    idempotency_key=f"{kind}:{staff.id}:{secrets.token_hex(8)}",
                    context={"link": link, "shop_name": shop.name, **context},
