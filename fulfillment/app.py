@@ -11,6 +11,7 @@ from core.config import Settings
 from core.services import Services, bootstrap
 from fulfillment.edge import input_limits, security_headers
 from fulfillment.errors import register_error_handlers
+from fulfillment.web import nav
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def _blueprints() -> list[Any]:
     from fulfillment import health
     from fulfillment.api import digest, privacy, shop
     from fulfillment.mcp import routes as mcp_oauth
-    from fulfillment.web import accounts, connect, console, dashboard, invite_links, program
+    from fulfillment.web import accounts, connect, console, dashboard, home, invite_links, program
     from fulfillment.web import settings as web_settings
     from fulfillment.webhooks import delivery_reports, stores
     from fulfillment.webhooks.alexa import routes as alexa
@@ -29,7 +30,7 @@ def _blueprints() -> list[Any]:
 
     return [health.bp, invite_links.bp, alexa.bp, dialogflow.bp, alice.bp, shop.bp,
             delivery_reports.bp, console.bp, dashboard.bp, privacy.bp, digest.bp, stores.bp,
-            accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp]
+            accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp, home.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:
@@ -65,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     for bp in _blueprints():
         app.register_blueprint(bp)
     register_error_handlers(app)
+    nav.install(app)
     _mount_mcp(app, services)
     security_headers.install(app, services.settings.public_base_url)
     _trust_proxies(app, services.settings.trusted_proxies)

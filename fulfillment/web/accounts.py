@@ -33,7 +33,7 @@ def _sandbox() -> bool:
 def login() -> ResponseReturnValue:
     error, status, email = None, 200, ""
     headers: dict[str, str] = {}
-    target = forms.safe_next(request.values.get("next"), url_for("web.account"))
+    target = forms.safe_next(request.values.get("next"), url_for("home.index"))
     if request.method == "POST":
         email = forms.field("email")
         outcome = staff_accounts.sign_in(services(), email, forms.field("password"),
@@ -155,7 +155,7 @@ def _set_password(purpose: str, token: str, title: str) -> ResponseReturnValue:
                                        message=exc.message), 400
             else:
                 sign_in(grant)
-                return redirect(url_for("web.account"))
+                return redirect(url_for("home.index"))
     return render_template("web/set_password.html", title=title, email=email,
                            errors=errors, ask_name=purpose != "reset"), 422 if errors else 200
 
