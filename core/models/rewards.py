@@ -69,6 +69,11 @@ class Referral(IdMixin, CreatedMixin, Base):
     ip_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    review_reason: Mapped[str | None] = mapped_column(String(500))
+    # Where the friend came from, where it is known (migration 0012): the signup's invite
+    # link's `c=`/`a=`, else the code's latest human click before the signup.
+    channel: Mapped[str | None] = mapped_column(String(16))
+    assistant: Mapped[str | None] = mapped_column(String(16))
 
 
 class Conversion(IdMixin, CreatedMixin, Base):
@@ -83,6 +88,17 @@ class Conversion(IdMixin, CreatedMixin, Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What each amount means, so a refund is compared with the right one: `amount` is what
+    # counts toward the program's minimum (after discounts, before shipping and tax, in the
+    # shop's currency); `total_amount` is what the buyer paid in it (None: only `amount` was
+    # told); the presentment pair is the buyer's own currency where the store sells in
+    # several. `refunded_amount` / `refunded_presentment`: money given back in each;
+    # `refunded_subtotal`: the part of it that took back what counts toward the minimum.
+    total_amount: Mapped[int | None] = mapped_column(BigInteger)
+    presentment_currency: Mapped[str | None] = mapped_column(String(3))
+    presentment_total: Mapped[int | None] = mapped_column(BigInteger)
+    refunded_presentment: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_subtotal: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class LedgerEntry(IdMixin, CreatedMixin, Base):
