@@ -344,3 +344,15 @@ def test_erasing_a_new_customer_ends_their_token(world: World) -> None:
     answer = call(world, token)
     assert_refused_401(answer, world, invalid=True)
     assert "no longer exists" in answer.json()["error_description"]
+
+
+@pytest.mark.parametrize(("language", "title"), [("de-DE,de;q=0.9", "Bei Demo Shop anmelden"),
+                                                 ("ru", "Вход в Demo Shop"),
+                                                 ("en-GB", "Sign in to Demo Shop")])
+def test_the_sign_in_page_speaks_the_customers_language(world: World, language: str,
+                                                        title: str) -> None:
+    client_id = register(world)
+    _, challenge = pkce()
+    page = requests.get(authorize_url(world, client_id, challenge),
+                        headers={"Accept-Language": language}, timeout=10)
+    assert page.status_code == 200 and f"<h1>{title}</h1>" in page.text

@@ -207,9 +207,7 @@ class Tools:
 
     def invite(self, call: Call, contact: str, customer_confirmed: bool) -> CallToolResult:
         if not customer_confirmed:
-            raise ToolRefused(call.t._("Read the friend's address back to the customer and "
-                                       "call again with customer_confirmed true once they "
-                                       "said yes."))
+            raise ToolRefused(mcp_text.confirm_friend_first(call.t))
         raw = contact.strip()[:320]
         try:
             if "@" in raw:
@@ -219,8 +217,7 @@ class Tools:
                 kind, value = "phone", normalize_phone(
                     raw, region, allow_fictional=call.services.settings.sandbox)
         except InvalidInput as exc:
-            raise ToolRefused(call.t._("That doesn't look like a phone number or an email "
-                                       "address.")) from exc
+            raise ToolRefused(mcp_text.not_an_address(call.t)) from exc
         outcome = sharing.invite_friend(
             call.session, call.services, shop=call.shop, customer=call.speaker.customer,
             said=call.said, contact_kind=kind, contact_value=value, heard=raw,
@@ -277,8 +274,7 @@ class Tools:
                       mcp_text.erase_question(call.t, call.shop.name))
         if confirmation not in (_erase_token(call.services, call.grant, window),
                                 _erase_token(call.services, call.grant, window - 1)):
-            raise ToolRefused(call.t._("That confirmation is not valid any more. Call "
-                                       "delete_my_data again without one."))
+            raise ToolRefused(mcp_text.stale_confirmation(call.t))
         outcome = privacy.request_erasure(call.session, call.services, call.speaker.customer,
                                           source="voice")
         done = outcome.status == privacy.ErasureStatus.COMPLETED
