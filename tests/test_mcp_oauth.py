@@ -301,6 +301,10 @@ def test_a_service_token_lists_tools_but_a_tool_needs_the_customer(world: World)
     shared = call(world, token, body=share_call()).json()["result"]
     assert shared["isError"] is True and "Sign in" in shared["content"][0]["text"]
     assert world.counts() == before
+    explain = {"jsonrpc": "2.0", "id": 8, "method": "tools/call",
+               "params": {"name": "explain_program", "arguments": {}}}
+    terms = call(world, token, body=explain).json()["result"]  # no customer needed
+    assert terms["isError"] is False and terms["structuredContent"]["running"] is True
     wrong = requests.post(f"{world.base}/oauth/token", data={
         "grant_type": "client_credentials"}, auth=(client_id, "not-the-secret"), timeout=10)
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"

@@ -61,8 +61,14 @@ class Call:
     shop: Shop
     program: Any  # core.models.Program | None (the shop's active program)
     grant: Grant
-    speaker: Speaker
+    found: Speaker | None  # None: a service token, or a sign-in since erased
     t: Translator
+
+    @property
+    def speaker(self) -> Speaker:
+        if self.found is None:
+            raise ToolRefused(mcp_text.sign_in_needed(self.t))
+        return self.found
 
     @property
     def said(self) -> sharing.Said:
@@ -172,14 +178,14 @@ class Tools:
 
     def _in_unit_of_work(self, grant: Grant, slug: str,
                          step: Callable[[Call], T]) -> T | CallToolResult:
+        """One unit of work per call; the customer is read with their code, as a voice turn
+        reads its speaker. A tool that needs them refuses a service token (Call.speaker)."""
         svc = self.services
         with svc.db.session() as uow:
             shop, program = svc.shops.get(uow, slug)
             found = speakers.speaker(uow, shop.id, grant.assistant, grant.subject)
-            if found is None:
-                return refused(mcp_text.sign_in_needed(translator(shop.locale)))
-            call = Call(svc, uow, shop, program, grant, found,
-                        translator(found.customer.locale or shop.locale))
+            locale = found.customer.locale if found is not None else ""
+            call = Call(svc, uow, shop, program, grant, found, translator(locale or shop.locale))
             try:
                 return step(call)
             except ToolRefused as exc:
