@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from core import forking
 from core.db import Database
 from core.models import AssistantStatus, Shop
 from core.models.status import MCP, PLATFORMS
@@ -82,6 +83,15 @@ class StatusRecorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if background:
+            self.start()
+        forking.in_child(self, StatusRecorder._after_fork)
+
+    def _after_fork(self) -> None:
+        """A forked child: its own pending entries (the parent writes its own), locks and,
+        if the parent had one running, flusher thread."""
+        self._pending, self._lock, self._stop = {}, threading.Lock(), threading.Event()
+        if self._thread is not None:
+            self._thread = None
             self.start()
 
     def start(self) -> None:
