@@ -19,7 +19,13 @@ from core.models.rewards import (
 )
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
 from core.models.status import AssistantStatus
-from core.models.stores import StoreConnection, StoreJob, StoreJobStatus, StoreWebhook
+from core.models.stores import (
+    InboxStatus,
+    StoreConnection,
+    StoreJob,
+    StoreJobStatus,
+    StoreWebhook,
+)
 from core.models.webhooks import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 
 __all__ = [
@@ -39,6 +45,7 @@ __all__ = [
     "ErasureStatus",
     "ExternalImage",
     "ImageStatus",
+    "InboxStatus",
     "LedgerEntry",
     "LoginThrottle",
     "Message",
