@@ -69,14 +69,17 @@ def test_asking_for_email_sends_it_by_email(alexa, services):
     assert (message.channel, message.recipient) == ("email", "alex@example.com")
 
 
-def test_sharing_twice_in_a_day_sends_one_message_and_records_one_share(alexa, services):
+def test_sharing_twice_in_a_day_sends_one_message_and_counts_two_shares(alexa, services):
+    """The second time the code is only spoken: one message, and a voice share (every
+    share counts, whatever the channel)."""
     talk = alexa()
     talk.say("ShareProgram")
     talk.say("ShareProgram")
     assert "already sent it to you today" in talk.speech
     assert len(messages(services)) == 1
     with services.db.session() as session:
-        assert len(session.scalars(select(Share)).all()) == 1
+        assert [s.channel for s in session.scalars(select(Share).order_by(Share.id))] == [
+            "sms", "voice"]
 
 
 def test_on_a_screen_the_qr_code_is_shown_with_apl(alexa, demo):

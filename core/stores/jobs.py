@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core import codes
 from core.errors import DomainError
 from core.messaging import outbox
+from core.messaging.purpose import Purpose
 from core.models import (
     Customer,
     EntryStatus,
@@ -256,6 +257,7 @@ def _notify_referrer(session: Session, services: Services, job: StoreJob) -> dic
     channel, recipient = address
     message = outbox.enqueue(
         session, hash_key=services.settings.hash_key, shop_id=shop.id, kind="reward_notice",
+        purpose=Purpose.TRANSACTIONAL,
         channel=channel, recipient=recipient, idempotency_key=f"reward_notice:{entry.id}",
         customer_id=customer.id, locale=customer.locale, now=services.clock(),
         context={"reward": reward_text(entry, customer.locale),

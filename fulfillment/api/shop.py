@@ -409,8 +409,8 @@ def rotate_webhook_secret() -> ResponseReturnValue:
 
 RATE = {"type": ["number", "null"], "description": "null when the divisor is 0"}
 COUNTS = {"type": "object", "additionalProperties": INT}
-SPLIT = _obj(["shares", "clicks", "click_through_rate"], shares=INT, clicks=INT,
-             click_through_rate=RATE)
+SPLIT = _obj(["shares", "clicks", "click_through_rate", "signups", "conversions"],
+             shares=INT, clicks=INT, click_through_rate=RATE, signups=INT, conversions=INT)
 KPIS = {"type": "object", "required": [
     "shares", "clicks", "signups", "flagged", "conversions", "revenue_minor",
     "rewards_minor_by_status", "conversion_rate", "shares_total", "click_through_rate",

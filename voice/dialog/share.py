@@ -77,8 +77,8 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
     outcome = sharing.share_with_me(
         ctx.session, ctx.services, shop=ctx.shop, customer=customer, said=_said(ctx),
         wanted_channel=ctx.turn.slots.get("channel") or ctx.state.channel, terms=terms,
-        speaker=ctx.speaker)
-    invite = outcome.invite
+        speaker=ctx.speaker, has_screen=ctx.turn.has_screen)
+    invite = outcome.shown or outcome.invite  # the screen's / card's link: its own channel
     speech = Speech.of(terms) if ctx.program else Speech()
     speech += Speech.of(ctx._("Your code is")) + code_speech(ctx, invite.code,
                                                               invite.spoken_name)
@@ -151,7 +151,7 @@ def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:
     outcome = sharing.invite_friend(
         ctx.session, ctx.services, shop=ctx.shop, customer=customer, said=_said(ctx),
         contact_kind=contact.kind, contact_value=contact.value, heard=ctx.state.heard,
-        terms=_terms(ctx), speaker=ctx.speaker)
+        terms=_terms(ctx), speaker=ctx.speaker, has_screen=ctx.turn.has_screen)
     if outcome.status is FriendInviteStatus.NEEDS_CONTACT:
         return ask_friend_contact(ctx)
     ctx.state.clear()
@@ -165,7 +165,7 @@ def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:
     if outcome.status is FriendInviteStatus.REFUSED or outcome.invite is None:
         return ctx.tell(Speech.of(ctx._("Sorry, I can't send that invite right now.")),
                         intent=f"SendInvite:{outcome.reason}")
-    invite = outcome.invite
+    invite = outcome.shown or outcome.invite
     where = (ctx._("the number ending in %(digits)s", digits=number_tail(ctx, contact.value))
              if contact.kind == "phone" else mask_email(contact.value))
     reply = ctx.tell(

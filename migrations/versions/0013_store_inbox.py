@@ -5,15 +5,15 @@ event lost. The table that deduplicated deliveries now keeps each one (its body 
 processed), its status, attempts and last error: processed from here, retried, and shown to
 the shop when refused or given up. Rows from before were processed at once: `done`.
 
-Revision ID: 0006_store_inbox
-Revises: 0005_refund_amounts
+Revision ID: 0009_store_inbox
+Revises: 0008_backoffice
 """
 from alembic import op
 import sqlalchemy as sa
 import core.models.base
 
-revision = '0006_store_inbox'
-down_revision = '0005_refund_amounts'
+revision = '0009_store_inbox'
+down_revision = '0008_backoffice'
 branch_labels = None
 depends_on = None
 
