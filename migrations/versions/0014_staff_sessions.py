@@ -3,16 +3,16 @@ change and removal from the team end a session wherever its cookie was copied to
 
 Existing cookies carry no session token: everybody signs in once more after this upgrade.
 
-Revision ID: 0009_staff_sessions
-Revises: 0008_backoffice
+Revision ID: 0010_staff_sessions
+Revises: 0009_store_inbox
 """
 import sqlalchemy as sa
 from alembic import op
 
 import core.models.base
 
-revision = '0009_staff_sessions'
-down_revision = '0008_backoffice'
+revision = '0010_staff_sessions'
+down_revision = '0009_store_inbox'
 branch_labels = None
 depends_on = None
 
