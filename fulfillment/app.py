@@ -21,7 +21,16 @@ def _blueprints() -> list[Any]:
     from fulfillment import health
     from fulfillment.api import digest, privacy, shop
     from fulfillment.mcp import routes as mcp_oauth
-    from fulfillment.web import accounts, connect, console, dashboard, home, invite_links, program
+    from fulfillment.web import (
+        accounts,
+        backoffice,
+        connect,
+        console,
+        dashboard,
+        home,
+        invite_links,
+        program,
+    )
     from fulfillment.web import settings as web_settings
     from fulfillment.webhooks import delivery_reports, stores
     from fulfillment.webhooks.alexa import routes as alexa
@@ -30,7 +39,8 @@ def _blueprints() -> list[Any]:
 
     return [health.bp, invite_links.bp, alexa.bp, dialogflow.bp, alice.bp, shop.bp,
             delivery_reports.bp, console.bp, dashboard.bp, privacy.bp, digest.bp, stores.bp,
-            accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp, home.bp]
+            accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp, home.bp,
+            backoffice.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:
