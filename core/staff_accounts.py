@@ -162,7 +162,7 @@ def _check_new_shop(session: Session, name: object, slug: object,
 def _new_shop(session: Session, services: Services, name: str, slug: str,
               locale: str) -> Shop:
     shop = Shop(slug=slug, name=name, invocation_name=name.lower()[:100], locale=locale,
-                landing_url=f"{services.base_url}/", settings={"locales": [locale]})
+                landing_url="", settings={"locales": [locale]})  # "": our friend page
     session.add(shop)
     session.flush()
     session.add(Program(shop_id=shop.id, version=1, active=True, currency=shop.currency))

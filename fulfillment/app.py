@@ -20,6 +20,7 @@ def _blueprints() -> list[Any]:
     """Each surface is one blueprint; imported here so nothing is built at import time."""
     from fulfillment import health
     from fulfillment.api import digest, privacy, shop
+    from fulfillment.mcp import connect as mcp_connect
     from fulfillment.mcp import routes as mcp_oauth
     from fulfillment.web import (
         accounts,
@@ -40,7 +41,7 @@ def _blueprints() -> list[Any]:
     return [health.bp, invite_links.bp, alexa.bp, dialogflow.bp, alice.bp, shop.bp,
             delivery_reports.bp, console.bp, dashboard.bp, privacy.bp, digest.bp, stores.bp,
             accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp, home.bp,
-            backoffice.bp]
+            mcp_connect.bp, backoffice.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:
