@@ -91,7 +91,8 @@ def test_a_database_error_on_a_500_is_logged_with_its_traceback_but_no_phone_or_
     assert response.status_code == 500
     for output in (stream.getvalue() for stream in handlers):
         assert "IntegrityError" in output and "Traceback" in output  # the path really ran
-        assert log_redaction.PHONE_MARK in output
+        # redacted, or never quoted: engines hide a failed statement's parameters
+        assert log_redaction.PHONE_MARK in output or "parameters hidden" in output
         assert PHONE not in output and "4155550123" not in output
         assert EMAIL not in output
 
