@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.assistants import SPEAKERS
 from core.models.base import Base, CreatedMixin, IdMixin
 from core.models.customers import Customer
 
 CHANNELS = ("voice", "sms", "email", "whatsapp", "telegram", "qr", "web")
-ASSISTANTS = ("alexa", "google", "alice")
+ASSISTANTS = SPEAKERS  # whose voice users shared (core.assistants)
 
 
 class ReferralCode(IdMixin, CreatedMixin, Base):

@@ -1,4 +1,5 @@
 """What the merchant pages' navigation names (fulfillment/templates/merchant_nav.html)."""
 
-PLATFORM_NAMES = {"alexa": "Alexa", "dialogflow-es": "Dialogflow ES",
-                  "dialogflow-cx": "Dialogflow CX", "alice": "Alice"}
+from core.assistants import ASSISTANTS
+
+PLATFORM_NAMES = {v.key: v.label for a in ASSISTANTS for v in a.variants}
