@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core import shops
 from core.assistants import VARIANTS, of_variant
 from core.hashing import token_hash
-from core.models import Shop
+from core.models import Program, Shop
 from core.secrets_box import SecretBox
 from core.services import Services
 
@@ -146,6 +146,15 @@ def configure(session: Session, shop: Shop, platform: str, form: dict[str, Any],
 
 
 # --- the connect page's use cases: one call each, scoped to the shop ---------------------
+
+def shop_for_request(services: Services, slug: str) -> tuple[Shop, Program | None]:
+    """The shop an assistant's request names and its active program, from the snapshot
+    (no query while it is fresh): the one read before a turn. Its settings verify the
+    request, and the same snapshot travels into the dialog. NotFound(unknown_shop). A change
+    saved through `configure_for` is seen at once in this process, within the snapshot's
+    TTL in the others."""
+    return services.shops.read(services.db, slug)
+
 
 def shown(services: Services, shop_id: int) -> dict[str, Any]:
     """current() for the shop."""

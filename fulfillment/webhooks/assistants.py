@@ -3,7 +3,8 @@
 The pipeline: read the request (its shape, 400) → the shop, once (404) → verify it is the
 shop's assistant calling (its refusal, noted for the connect page's live status) → the
 adapter's Turn → the dialog, with the shop already read → the adapter's answer → the live
-status. What differs between assistants lives in voice/platforms/<name>/webhook.py."""
+status. One call into core before the dialog (the shop snapshot), none between.
+What differs between assistants lives in voice/platforms/<name>/webhook.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from core import assistant_status
+from core import assistant_setup, assistant_status
 from core.assistants import NAMES
 from core.services import Services
 from fulfillment.context import services as current_services
@@ -56,20 +57,20 @@ def webhook(assistant: str, shop: str) -> ResponseReturnValue:
     read: Any = None
     try:
         read = platform.read(inbound)
-        found, program = services.shops.read(services.db, shop)  # NotFound: 404
+        found, program = assistant_setup.shop_for_request(services, shop)  # NotFound: 404
         if verify:
             platform.verify(read, inbound, found, services.clock())
         made = platform.to_turn(read, inbound, found)
         if isinstance(made, Answer):
             return _json(made)
         turn = made
+        reply = handle(turn, services, snapshot=(found, program))
+        turn_capture.record([reply])  # the simulator's own request only
+        answer = platform.respond(reply, turn, read, found)
         if verify:
             seen = platform.accepted(read, turn)
             assistant_status.recorder(services).note_accepted(
                 shop, seen.variant, services.clock(), seen.intent, seen.locale)
-        reply = handle(turn, services, snapshot=(found, program))
-        turn_capture.record([reply])  # the simulator's own request only
-        answer = platform.respond(reply, turn, read, found)
     except Refused as refused:
         if refused.status_reason is not None and refused.variant is not None:
             assistant_status.recorder(services).note_refused(
