@@ -1,7 +1,8 @@
 """The share turn on Dialogflow ES (header secret), Dialogflow CX (service-agent ID token
 verified with google-auth, certificates cached) and Alice (skill id), each against a bare
-Flask hello on gunicorn under wrk, like bench_alexa.py. Every request is a different linked
-customer, so each writes a Share row and an outbox message.
+Flask hello on gunicorn under wrk, like bench_alexa.py. Every request is a linked customer
+nobody has sent yet (as many as the run can take, from the warm-up's rate), so each writes
+a Share row and an outbox message; the rows are counted against the responses.
 Targets as bench_alexa.py."""
 
 from __future__ import annotations
@@ -10,13 +11,25 @@ import json
 import os
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_alexa import DATABASE, TARGET_P99_MS, TARGET_RATIO, add_customers, lua_script
+from sqlalchemy import update
+
+from bench.bench_alexa import (
+    DATABASE,
+    HEADROOM,
+    TARGET_P99_MS,
+    TARGET_RATIO,
+    CustomerPool,
+    lua_script,
+    share_rows,
+)
 from bench.bench_links import seeded_env
+from bench.compare import ROW_SLACK
 from bench.harness import gunicorn, wrk
 from core.config import Settings
 from core.db import Database
@@ -27,15 +40,15 @@ from tests.support.google_tokens import GoogleKeys
 from voice.simulation.requests import Conversation, Utterance, build
 
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "15000"))
+WARM_CUSTOMERS = 1000
 
 
-def relink(url: str, assistant: str) -> None:
-    """The bench customers' voice ids, moved to another assistant."""
+def relink(url: str, assistant: str, users: list[str]) -> None:
+    """These bench customers' voice ids, moved to another assistant."""
     db = Database(url)
     with db.session() as session:
-        for identity in session.query(VoiceIdentity).filter(
-                VoiceIdentity.assistant_user_id.like("amzn1.ask.account.BENCH-%")):
-            identity.assistant = assistant
+        session.execute(update(VoiceIdentity).where(
+            VoiceIdentity.assistant_user_id.in_(users)).values(assistant=assistant))
     db.dispose()
 
 
@@ -45,7 +58,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         env, demo = seeded_env(tmp, DATABASE)
         url = env["DATABASE_URL"]
-        users = add_customers(url, CUSTOMERS)
+        pool = CustomerPool(url, CUSTOMERS)
         services = bootstrap(Settings(database_url=url, secret_key=os.environ["SECRET_KEY"],
                                       hash_key=os.environ["HASH_KEY"]), db=Database(url),
                              background_clicks=False)
@@ -75,24 +88,36 @@ def main() -> int:
             wrk("warm-up", base + "/hello", seconds=2)
             hello = wrk("bare Flask hello", base + "/hello", seconds=seconds)
         app_env = {**env, "BENCH_PKI_DIR": str(pki), "VERIFY_REQUESTS": "1"}
-        for n, (platform, assistant, headers, path) in enumerate(cases):
-            relink(url, assistant)
-            part = users[n * len(users) // 3:(n + 1) * len(users) // 3]
-            bodies = []
-            for user in part:
-                conv = Conversation(platform, "demo", "en-US" if platform != "alice"
-                                    else "ru-RU", user, settings.get("alice_skill_id", ""))
-                said = Utterance("share the referral program" if platform != "alice"
-                                 else "поделись реферальной программой", "ShareProgram")
-                bodies.append(json.dumps(build(conv, said, now), ensure_ascii=False).encode())
-            warm, script = Path(tmp) / f"{platform}-warm.lua", Path(tmp) / f"{platform}.lua"
-            split = len(bodies) // 8  # the warm-up uses its own customers
-            lua_script(warm, bodies[:split], [headers] * split, target=path)
-            lua_script(script, bodies[split:], [headers] * (len(bodies) - split), target=path)
+        counts = []
+        for platform, assistant, headers, path in cases:
+            def script(users: list[str], name: str, platform: str = platform,
+                       assistant: str = assistant, headers: dict[str, str] = headers,
+                       path: str = path) -> str:
+                relink(url, assistant, users)
+                bodies = []
+                for user in users:
+                    conv = Conversation(platform, "demo", "en-US" if platform != "alice"
+                                        else "ru-RU", user, settings.get("alice_skill_id", ""))
+                    said = Utterance("share the referral program" if platform != "alice"
+                                     else "поделись реферальной программой", "ShareProgram")
+                    bodies.append(json.dumps(build(conv, said, now), ensure_ascii=False)
+                                  .encode())
+                lua = Path(tmp) / f"{platform}-{name}.lua"
+                lua_script(lua, bodies, [headers] * len(bodies), target=path)
+                return str(lua)
+
             with gunicorn("bench.voice_app:app", app_env) as base:
-                wrk("warm-up", base + path, seconds=1, script=str(warm))
-                results.append(wrk(f"{platform} share turn", base + path, seconds=seconds,
-                                   script=str(script)))
+                warm = wrk("warm-up", base + path, seconds=1,
+                           script=script(pool.take(WARM_CUSTOMERS), "warm"))
+                prepared = int(HEADROOM * max(warm.rps, 50.0) * seconds) + 100
+                measured = script(pool.take(prepared), "run")
+                time.sleep(1.0)  # the warm-up's last requests land first
+                before = share_rows(url)
+                result = wrk(f"{platform} share turn", base + path, seconds=seconds,
+                             script=measured, server=base)
+                time.sleep(1.0)
+                counts.append((result, share_rows(url) - before, prepared))
+                results.append(result)
     print(f"database: {url.split('@')[-1].split('?')[0]}")
     print(hello.row())
     ok = True
@@ -103,6 +128,13 @@ def main() -> int:
         ok &= meets
         print(f"  {result.label}: {ratio:.2f}x of hello, p99 {result.p99_ms:.2f} ms: "
               f"{'meets' if meets else 'MISSES'} the targets")
+    for result, rows, prepared in counts:
+        matched = (2 * result.requests <= rows <= 2 * (result.requests + ROW_SLACK)
+                   and result.requests <= prepared)
+        ok &= matched
+        print(f"  {result.label}: {rows} rows (share + outbox) for {result.requests} "
+              f"responses, {prepared} distinct customers prepared: "
+              f"{'ok' if matched else 'MISMATCH'}")
     return 0 if ok else 1
 
 

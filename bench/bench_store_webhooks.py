@@ -20,10 +20,9 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_alexa import lua_quote
 from bench.bench_events import THREADS
 from bench.bench_links import seeded_env
-from bench.harness import REPO, gunicorn, wrk
+from bench.harness import REPO, gunicorn, lua_quote, wrk
 from core.db import Database
 from core.models import Conversion, LedgerEntry, Program, Referral, StoreWebhook
 from core.webhook_signing import sign_header

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+CONNECTIONS_DEFAULT = 16
 
 
 def free_port() -> int:
@@ -57,28 +59,83 @@ def worker_rss_mb(server: Server) -> list[float]:
     return [_rss_mb(pid) for pid in _children(server.proc.pid)]
 
 
+@dataclass(frozen=True)
+class Memory:
+    """One process's memory: resident (RSS), unique to it (USS = Private_Clean +
+    Private_Dirty: what it would give back if it ended) and its proportional share (PSS:
+    pages shared with the master and the other workers divided among them)."""
+
+    rss_mb: float
+    uss_mb: float
+    pss_mb: float
+
+    def __str__(self) -> str:
+        return f"RSS {self.rss_mb:.0f} / USS {self.uss_mb:.0f} / PSS {self.pss_mb:.0f} MB"
+
+
+def memory_of(pid: int) -> Memory:
+    """From /proc/<pid>/smaps_rollup (kB figures); zeros for a process that has ended."""
+    fields: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, _, rest = line.partition(":")
+            fields[name] = int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
+        return Memory(0.0, 0.0, 0.0)
+    uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return Memory(fields.get("Rss", 0) / 1024, uss / 1024, fields.get("Pss", 0) / 1024)
+
+
+def worker_memory(server: Server) -> list[Memory]:
+    """Each gunicorn worker's memory now (read it while wrk is loading them)."""
+    return [memory_of(pid) for pid in _children(server.proc.pid)]
+
+
+def process_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds (user + system) these processes have used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def server_pids(server: Server) -> list[int]:
+    return [server.proc.pid, *_children(server.proc.pid)]
+
+
 @contextmanager
 def gunicorn(app: str, env: dict[str, str] | None = None, workers: int = 2,
-             threads: int = 1) -> Iterator[Server]:
+             threads: int = 1, probe: str | None = None,
+             options: tuple[str, ...] = ()) -> Iterator[Server]:
     """`threads` > 1 runs gthread workers, as `python -m fulfillment serve` does in
     production (fulfillment.serving.gunicorn): a thread waiting on the database leaves the
-    CPU to another request."""
+    CPU to another request. `probe`: a GET that answers once the app is up."""
     port = free_port()
     kind = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
     proc = subprocess.Popen(
         [GUNICORN, "-w", str(workers), *kind, "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", app],
+         "--log-level", "warning", *options, app],
         cwd=REPO, env={**os.environ, **(env or {})},
     )
     base = Server(f"http://127.0.0.1:{port}")
     base.proc = proc
     try:
-        for _ in range(100):
+        path = probe or ("/healthz" if "fulfillment" in app else "/hello")
+        for _ in range(150):
             try:
-                probe = "/healthz" if "fulfillment" in app else "/hello"
-                urllib.request.urlopen(base + probe, timeout=1)
+                urllib.request.urlopen(base + path, timeout=1)
                 break
+            except urllib.error.HTTPError:
+                break  # it answers
             except Exception:
+                if proc.poll() is not None:
+                    raise SystemExit(f"gunicorn {app} exited with {proc.returncode}") from None
                 time.sleep(0.1)
         yield base
     finally:
@@ -96,6 +153,8 @@ class WrkResult:
     requests: int = 0  # responses wrk completed (a request still in flight at the end is not)
     rss_mb: tuple[float, ...] = ()  # each worker's RSS, sampled near the end of the run
     cpu_cores: dict[str, float] | None = None  # cores each kind of process used meanwhile
+    memory: tuple[Memory, ...] = ()  # each worker's memory, sampled with rss_mb
+    server_cpu_ms: float | None = None  # the server's CPU (master + workers) per response
 
     def cpu_line(self) -> str:
         """Where the machine's CPUs went during the run, and per response: on a machine
@@ -122,7 +181,8 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(label: str, url: str, *, seconds: int = 8, connections: int = 16, threads: int = 2,
+def wrk(label: str, url: str, *, seconds: int = 8, connections: int = CONNECTIONS_DEFAULT,
+        threads: int = 2,
         script: str | None = None, server: Server | None = None) -> WrkResult:
     """One wrk run; with `server`, its workers' RSS is sampled a little before the end."""
     if not shutil.which("wrk"):
@@ -134,10 +194,15 @@ def wrk(label: str, url: str, *, seconds: int = 8, connections: int = 16, thread
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen([*cmd, url], stdout=subprocess.PIPE, text=True)
     rss: tuple[float, ...] = ()
+    memory: tuple[Memory, ...] = ()
+    server_cpu = process_cpu_seconds(server_pids(server)) if server is not None else 0.0
     if server is not None:
         time.sleep(max(seconds - 1.0, 0.5))
-        rss = tuple(worker_rss_mb(server))
+        memory = tuple(worker_memory(server))
+        rss = tuple(m.rss_mb for m in memory)
     out, _ = proc.communicate()
+    if server is not None:
+        server_cpu = process_cpu_seconds(server_pids(server)) - server_cpu
     cpu_after = cpu_seconds_by_kind()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk has exited: counted here
     cpu_after["wrk"] += (children.ru_utime + children.ru_stime
@@ -155,7 +220,8 @@ def wrk(label: str, url: str, *, seconds: int = 8, connections: int = 16, thread
     pattern = r"(?:Non-2xx or 3xx responses|Socket errors:.*?timeout)\s*:?\s*(\d+)"
     for m in re.finditer(pattern, out):
         errors += int(m.group(1))
-    return WrkResult(label, rps, p50, p99, errors, done, rss, cpu)
+    per_response = 1000 * server_cpu / done if server is not None and done else None
+    return WrkResult(label, rps, p50, p99, errors, done, rss, cpu, memory, per_response)
 
 
 KINDS = ("gunicorn", "postgres", "wrk")

@@ -4,7 +4,9 @@ by a CPU-time sampler (setitimer(ITIMER_PROF): only time on a CPU is sampled, so
 processes' load does not enter it); each sample goes to the bucket of its innermost frame
 from a known library or our code (a stdlib frame counts for whoever called it). SQL
 statements per turn are exact. `python bench/profile_turn.py [N]` (SQLite; BENCH_DATABASE_URL for
-PostgreSQL). `--raw` prints the top functions too; `--dump=FILE` writes the cProfile stats."""
+PostgreSQL). `--raw` prints the top functions too; `--dump=FILE` writes the cProfile stats;
+`--baseline` profiles the straightforward flask-ask-sdk skill (bench/straightforward)
+instead, to see what ours pays that it does not."""
 
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("test client (werkzeug.test; the hello pays it too)",
      ("/werkzeug/test.py", "/flask/testing.py")),
     ("verification (signature, chain, timestamp)",
-     ("voice/platforms/alexa/signature", "/cryptography/", "/OpenSSL/")),
+     ("voice/platforms/alexa/signature", "/cryptography/", "/OpenSSL/",
+      "/ask_sdk_webservice_support/verifier")),
     ("SDK (de)serialization (ask-sdk)",
      ("/ask_sdk", "voice/platforms/alexa/envelope", "voice/platforms/alexa/serializer",
       "/dateutil/", "/six.py", "/typing.py", "/enum.py", "/inspect.py")),
@@ -128,8 +131,12 @@ def prepare(tmp: str, n: int) -> tuple[object, list[tuple[bytes, dict[str, str]]
     (pki / "ca.pem").write_bytes(pem(ca))
     (pki / "chain.pem").write_bytes(pem(leaf, ca))
     (pki / "google_certs.json").write_text("{}")
-    os.environ.update({**env, "BENCH_PKI_DIR": str(pki), "VERIFY_REQUESTS": "1"})
-    from bench.voice_app import app  # reads the environment set just above
+    os.environ.update({**env, "BENCH_PKI_DIR": str(pki), "VERIFY_REQUESTS": "1",
+                       "BASELINE_SKILL_ID": demo["skill_ids"]["alexa"]})
+    if "--baseline" in sys.argv:
+        from bench.straightforward.alexa_skill import app
+    else:
+        from bench.voice_app import app  # reads the environment set just above
 
     def signed(batch: list[str]) -> list[tuple[bytes, dict[str, str]]]:
         now = datetime.now(UTC)  # signed just before use: Alexa's 150 s window
@@ -163,7 +170,12 @@ def main() -> int:
         app, requests = prepare(tmp, n)
         client = app.test_client()  # type: ignore[attr-defined]
         statements = [0]
-        engine = app.extensions["referrals.services"].db.engine  # type: ignore[attr-defined]
+        if "--baseline" in sys.argv:
+            from bench.straightforward.alexa_skill import Session
+
+            engine = Session.kw["bind"]
+        else:
+            engine = app.extensions["referrals.services"].db.engine  # type: ignore[attr-defined]
         event.listen(engine, "before_cursor_execute",
                      lambda *a, **k: statements.__setitem__(0, statements[0] + 1))
         for body, headers in requests[:20]:  # warm: caches, certificate, code paths
@@ -200,7 +212,8 @@ def main() -> int:
         for (cpath, cline, cfunc), w in weights.items():
             buckets[bucket_of(f"{cpath}:{cline}({cfunc})" if cpath != "~" else cfunc)] += (
                 tt * w / whole)
-    print(f"{n} verified Alexa share turns in-process (Flask test client), "
+    which = "straightforward skill" if "--baseline" in sys.argv else "ours"
+    print(f"{which}: {n} verified Alexa share turns in-process (Flask test client), "
           f"{os.environ['DATABASE_URL'].split(':')[0]}")
     print(f"CPU per turn without the profiler: {cpu_ms:.2f} ms; SQL statements per turn: "
           f"{per_turn_sql:.1f}")

@@ -18,6 +18,7 @@ class Variant:
     key: str  # "alexa", "dialogflow-es": URLs (/connect/<shop>/<key>), status rows, --platform
     label: str  # what a merchant reads: "Dialogflow ES"
     locales: tuple[str, ...]  # what its export and connect page offer
+    chosen_by: str  # the shop setting whose presence means the shop uses it (go-live list)
 
 
 @dataclass(frozen=True)
@@ -39,17 +40,20 @@ class Assistant:
 ASSISTANTS: tuple[Assistant, ...] = (
     Assistant("alexa", "Alexa", speaker="alexa", locales=("en-US", "en-GB", "de-DE"),
               settings=("alexa_skill_id",), skill_id_setting="alexa_skill_id",
-              variants=(Variant("alexa", "Alexa", ("en-US", "en-GB", "de-DE")),)),
+              variants=(Variant("alexa", "Alexa", ("en-US", "en-GB", "de-DE"),
+                                chosen_by="alexa_skill_id"),)),
     Assistant("dialogflow", "Dialogflow", speaker="google",
               locales=("en-US", "en-GB", "de-DE", "ru-RU"),
               settings=("dialogflow_es_header", "dialogflow_es_secret_hash",
                         "dialogflow_basic_user", "dialogflow_basic_password_hash",
                         "dialogflow_audience", "dialogflow_service_agent"),
-              variants=(Variant("dialogflow-es", "Dialogflow ES", ("en-US", "de-DE", "ru-RU")),
-                        Variant("dialogflow-cx", "Dialogflow CX", ("en-US", "de-DE", "ru-RU")))),
+              variants=(Variant("dialogflow-es", "Dialogflow ES", ("en-US", "de-DE", "ru-RU"),
+                                chosen_by="dialogflow_es_header"),
+                        Variant("dialogflow-cx", "Dialogflow CX", ("en-US", "de-DE", "ru-RU"),
+                                chosen_by="dialogflow_service_agent"))),
     Assistant("alice", "Alice", speaker="alice", locales=("ru-RU",),
               settings=("alice_skill_id", "alice_oauth_token"), skill_id_setting="alice_skill_id",
-              variants=(Variant("alice", "Alice", ("ru-RU",)),)),
+              variants=(Variant("alice", "Alice", ("ru-RU",), chosen_by="alice_skill_id"),)),
 )
 
 NAMES: tuple[str, ...] = tuple(a.name for a in ASSISTANTS)

@@ -1,6 +1,12 @@
 """Clicks are recorded after the redirect is answered: the request thread only appends to
 an in-memory queue; a background thread writes batches, and `close()` drains the queue on a
-clean shutdown so no click is lost."""
+clean shutdown so no click is lost.
+
+A batch is never poisoned by one row: a click whose code was erased or whose shop was
+deleted since the redirect (another process may still have had the code cached) is dropped,
+counted and logged, and the rest is written; a row the database refuses for another reason
+is found by writing the batch row by row. Only a failure of the database itself (a lost
+connection, a lock timeout) puts the batch back for the next flush."""
 
 from __future__ import annotations
 
@@ -12,11 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.hashing import keyed_hash
-from core.models import Click
+from core.models import Click, ReferralCode
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +87,7 @@ class ClickRecorder:
         self._flush_lock = threading.Lock()
         self._on_flush = on_flush
         self._thread: threading.Thread | None = None
+        self.dropped = 0  # clicks not written because their code or shop is gone
         if background:
             self._thread = threading.Thread(target=self._run, name="click-flusher", daemon=True)
             self._thread.start()
@@ -94,24 +103,66 @@ class ClickRecorder:
         return len(self._queue)
 
     def flush(self) -> int:
-        """Write everything queued so far; a failed batch goes back to the queue."""
-        written = 0
+        """Write everything queued so far; clicks the database could not take at all go
+        back to the queue, rows it refuses are dropped."""
+        written = dropped = 0
         with self._flush_lock:
             while self._queue:
                 batch: list[PendingClick] = []
                 while self._queue and len(batch) < self._batch:
                     batch.append(self._queue.popleft())
+                unwritten: list[PendingClick] = []
                 try:
-                    with self._db.session() as session:
-                        session.execute(insert(Click), [c.row(self._hash_key) for c in batch])
+                    done = self._write(batch)
+                except (IntegrityError, DataError):
+                    done, unwritten = self._write_one_by_one(batch)
                 except Exception:
                     log.exception("click batch of %d not written; will retry", len(batch))
-                    self._queue.extendleft(reversed(batch))
+                    done, unwritten = 0, batch
+                written += done
+                dropped += len(batch) - len(unwritten) - done
+                if unwritten:
+                    self._queue.extendleft(reversed(unwritten))
                     break
-                written += len(batch)
+        if dropped:
+            self.dropped += dropped
+            log.warning("%d click(s) dropped: their code was erased or their shop deleted",
+                        dropped)
         if written and self._on_flush:
             self._on_flush(written)
         return written
+
+    def _write(self, batch: list[PendingClick]) -> int:
+        with self._db.session() as session:
+            return self._insert_live(session, batch)
+
+    def _insert_live(self, session: Session, batch: list[PendingClick]) -> int:
+        """Insert the clicks whose code is still active in its shop. The codes are read
+        with a share lock (PostgreSQL), so an erasure deactivating one waits for this
+        insert and then scrubs its rows too, or commits first and the click is dropped."""
+        live = {(row.id, row.shop_id) for row in session.execute(
+            select(ReferralCode.id, ReferralCode.shop_id)
+            .where(ReferralCode.id.in_({click.code_id for click in batch}),
+                   ReferralCode.active.is_(True))
+            .with_for_update(read=True))}
+        rows = [c.row(self._hash_key) for c in batch if (c.code_id, c.shop_id) in live]
+        if rows:
+            session.execute(insert(Click), rows)
+        return len(rows)
+
+    def _write_one_by_one(self, batch: list[PendingClick]) -> tuple[int, list[PendingClick]]:
+        """(written, the clicks left for a retry when the database itself failed)."""
+        written = 0
+        for index, click in enumerate(batch):
+            try:
+                written += self._write([click])
+            except (IntegrityError, DataError):
+                log.exception("click on code %d refused by the database; dropped",
+                              click.code_id)
+            except Exception:
+                log.exception("click batch not written; %d will retry", len(batch) - index)
+                return written, batch[index:]
+        return written, []
 
     def _run(self) -> None:
         while not self._stop.is_set():

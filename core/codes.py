@@ -1,7 +1,7 @@
 """Referral codes made to survive being said aloud and typed.
 
-Measured (DESIGN.md): spelled letters fail speech recognition, digits and whole words
-survive. So a code is the customer's first name as one word plus digits, e.g. ANNA-427183,
+Measured (docs/architecture.md): spelled letters fail speech recognition, digits and whole
+words survive. So a code is the customer's first name as one word plus digits, e.g. ANNA-427183,
 said "Anna, four two seven, one eight three"; digits only when there is no usable name.
 
 The last two digits are an ISO 7064 MOD 97-10 check over the digits before them. Two

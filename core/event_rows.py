@@ -231,7 +231,8 @@ _INSERT_REFERRAL = Prepared(insert(_referrals).returning(_referrals.c.id), (
 _CONVERT = Prepared(update(_referrals).where(_referrals.c.id == bindparam("_id")).values(
     status=ReferralStatus.CONVERTED))
 _INSERT_CONVERSION = Prepared(insert(_conversions).returning(_conversions.c.id), (
-    "shop_id", "referral_id", "order_id", "amount", "currency", "created_at"))
+    "shop_id", "referral_id", "order_id", "amount", "currency", "total_amount",
+    "presentment_currency", "presentment_total", "created_at"))
 
 
 def add_referral(session: Session, *, program: Terms, code_id: int, referrer_id: int,
@@ -246,11 +247,16 @@ def add_referral(session: Session, *, program: Terms, code_id: int, referrer_id:
 
 
 def add_conversion(session: Session, *, shop_id: int, referral_id: int, order_id: str,
-                   amount: int, currency: str, now: datetime) -> int:
-    """Unique per referral and per shop order: a duplicate collides here."""
+                   amount: int, currency: str, now: datetime, total: int | None = None,
+                   presentment: tuple[str, int] | None = None) -> int:
+    """Unique per referral and per shop order: a duplicate collides here. `total`: what
+    was paid in `currency`; `presentment`: the buyer's currency and total where it differs."""
     conversion_id: int = _INSERT_CONVERSION.one(session, {
         "shop_id": shop_id, "referral_id": referral_id, "order_id": order_id,
-        "amount": amount, "currency": currency, "created_at": now})[0]
+        "amount": amount, "currency": currency, "total_amount": total,
+        "presentment_currency": presentment[0] if presentment else None,
+        "presentment_total": presentment[1] if presentment else None,
+        "created_at": now})[0]
     return conversion_id
 
 

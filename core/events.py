@@ -46,6 +46,12 @@ _ORDER_CUSTOMER: dict[str, Any] = {"type": "object", "properties": {
     "ip": {"type": ["string", "null"], "maxLength": 64},
     "locale": {"type": ["string", "null"], "maxLength": 16}}}
 MAX_MINOR = 10**15  # minor units; far above any order, far below BIGINT
+# The buyer's own currency where a store sells in several (Shopify's presentment money).
+_PRESENTMENT: dict[str, Any] = {"type": "object", "required": ["currency", "total"],
+                                "properties": {
+                                    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                                    "total": {"type": "integer", "minimum": 0,
+                                              "maximum": MAX_MINOR}}}
 _BASE = {"id": {"type": "string", "minLength": 1, "maxLength": 128},
          "shop": {"type": "string", "minLength": 1, "maxLength": 64}}
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -70,13 +76,33 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                                  "attributes the order to its referrer",
                                                  "items": {"type": "string", "minLength": 1,
                                                            "maxLength": 64}},
+                                       "total": {"type": "integer", "minimum": 0,
+                                                 "maximum": MAX_MINOR,
+                                                 "description": "what the buyer paid in "
+                                                 "`currency`, shipping and tax included "
+                                                 "(`amount` is what counts toward the "
+                                                 "program's minimum)"},
+                                       "presentment": _PRESENTMENT,
                                        "customer": _ORDER_CUSTOMER}},
     "order.refunded": {"type": "object", "required": ["id", "shop", "type", "order_id", "amount"],
                        "properties": {**_BASE, "type": {"const": "order.refunded"},
                                       "order_id": {"type": "string", "minLength": 1,
                                                    "maxLength": 128},
                                       "amount": {"type": "integer", "minimum": 1,
-                                                 "maximum": MAX_MINOR}}},
+                                                 "maximum": MAX_MINOR,
+                                                 "description": "the money given back, in "
+                                                 "`currency`"},
+                                      "currency": {"type": "string", "pattern": "^[A-Z]{3}$",
+                                                   "description": "the order's currency or "
+                                                   "its presentment currency; absent: the "
+                                                   "order's"},
+                                      "subtotal": {"type": "integer", "minimum": 0,
+                                                   "maximum": MAX_MINOR,
+                                                   "description": "the part that takes back "
+                                                   "what counts toward the minimum (items "
+                                                   "after discounts, before tax) in the "
+                                                   "order's currency; absent: the money "
+                                                   "first covers shipping and tax"}}},
 }
 
 
@@ -317,9 +343,11 @@ def _convert(session: Session, shop_id: int, data: dict[str, Any], webhooks: boo
         return {"conversion": None, "reason": "currency_mismatch"}
     if data["amount"] < terms.min_order_amount:
         return {"conversion": None, "reason": "below_minimum"}
-    conversion_id = rows.add_conversion(session, shop_id=shop_id, referral_id=referral.id,
-                                        order_id=data["order_id"], amount=data["amount"],
-                                        currency=data["currency"], now=now)
+    presentment = data.get("presentment")
+    conversion_id = rows.add_conversion(
+        session, shop_id=shop_id, referral_id=referral.id, order_id=data["order_id"],
+        amount=data["amount"], currency=data["currency"], now=now, total=data.get("total"),
+        presentment=(presentment["currency"], presentment["total"]) if presentment else None)
     if webhooks:
         webhook_events.emit(session, shop_id=shop_id, event_type="conversion.created",
                             key=str(conversion_id), now=now, payload={
@@ -358,24 +386,68 @@ def _referral_codes(session: Session, shop_id: int,
 
 def _refund(session: Session, services: Services, shop_id: int, data: dict[str, Any],
             _ctx: rows.Context) -> dict[str, Any]:
+    """Money given back is compared with what was paid in its currency; only the part that
+    takes back what counts toward the program's minimum can reverse the rewards, and only
+    when what is kept falls under it (a shipping refund never does; a full refund always
+    does, once)."""
     conversion = session.scalar(select(Conversion).where(
         Conversion.shop_id == shop_id, Conversion.order_id == data["order_id"]).with_for_update())
     if conversion is None:
         return {"reversed": 0, "reason": "no_conversion"}
-    if conversion.refunded_amount + data["amount"] > conversion.amount:
-        left = conversion.amount - conversion.refunded_amount
-        raise InvalidInput(f"The refunds would exceed the order amount: {left} left to "
-                           f"refund of {conversion.amount}.", code="refund_exceeds_order",
-                           details={"fields": ["amount"], "refundable": left})
-    conversion.refunded_amount += data["amount"]
+    share = refund_share(conversion, data)
+    conversion.refunded_amount += share.shop_money
+    conversion.refunded_presentment += share.presentment_money
+    conversion.refunded_subtotal = min(conversion.amount,
+                                       conversion.refunded_subtotal + share.subtotal)
     program = session.scalar(select(Program).join(Referral, Referral.program_id == Program.id)
                              .where(Referral.id == conversion.referral_id))
-    kept = conversion.amount - conversion.refunded_amount
+    kept = 0 if share.all_paid_back else conversion.amount - conversion.refunded_subtotal
     if kept >= max(program.min_order_amount if program else 0, 1):
         return {"reversed": 0, "reason": "order_still_qualifies", "kept": kept}
     count = rewards.reverse(session, conversion, services.clock(),
                             note=f"refund {data['id']}")
-    return {"reversed": count}
+    return {"reversed": count, "kept": kept,
+            **({} if count else {"reason": "already_reversed"})}
+
+
+@dataclass(frozen=True)
+class RefundShare:
+    shop_money: int  # given back in the order's currency
+    presentment_money: int  # given back in the buyer's currency
+    subtotal: int  # of what counts toward the minimum, in the order's currency
+    all_paid_back: bool
+
+
+def refund_share(conversion: Conversion, data: dict[str, Any]) -> RefundShare:
+    """What one refund takes back, or InvalidInput when it cannot belong to the order (a
+    currency the order was not paid in, more than was paid)."""
+    amount: int = data["amount"]
+    currency = data.get("currency") or conversion.currency
+    presentment = currency != conversion.currency
+    if presentment and (currency != conversion.presentment_currency
+                        or not conversion.presentment_total):
+        raise InvalidInput(f"The refund is in {currency}; the order was paid in "
+                           f"{conversion.currency}.", code="refund_currency",
+                           details={"fields": ["currency"]})
+    total = conversion.total_amount if conversion.total_amount is not None \
+        else conversion.amount
+    paid = conversion.presentment_total or 0 if presentment else total
+    before = conversion.refunded_presentment if presentment else conversion.refunded_amount
+    if before + amount > paid:
+        raise InvalidInput(f"The refunds would exceed what was paid: {paid - before} left to "
+                           f"refund of {paid} {currency}.", code="refund_exceeds_order",
+                           details={"fields": ["amount"], "refundable": paid - before})
+    if "subtotal" in data:
+        subtotal = int(data["subtotal"])
+    else:  # money first covers shipping and tax, then what counts toward the minimum
+        counted = conversion.amount if not presentment or not total else \
+            conversion.amount * paid // total
+        extras = paid - counted
+        subtotal = max(0, before + amount - extras) - max(0, before - extras)
+        if presentment and paid:
+            subtotal = subtotal * total // paid
+    return RefundShare(0 if presentment else amount, amount if presentment else 0, subtotal,
+                       all_paid_back=before + amount >= paid)
 
 
 _HANDLERS: dict[str, Callable[[Session, Services, int, dict[str, Any], rows.Context],

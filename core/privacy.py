@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ScalarResult, String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import shops
+from core import cache_invalidation, shops
 from core.clock import as_utc
 from core.errors import NotFound
 from core.hashing import keyed_hash
@@ -79,7 +79,8 @@ EXPORTED = {
 # console sign-in throttles (keyed hashes of staff accounts and addresses).
 HOLDS_NO_CUSTOMER_DATA = frozenset({"shops", "shop_credentials", "programs", "staff_users",
                                     "login_throttles", "store_connections",
-                                    "webhook_endpoints", "assistant_status"})
+                                    "webhook_endpoints", "assistant_status",
+                                    "cache_invalidations"})
 
 ERASED = "[erased]"
 TOMBSTONE_PREFIX = "erased_"
@@ -583,8 +584,9 @@ def _erase(session: Session, services: Services, customer: Customer,
     forgotten = [code.code for code in rel.codes]
     row.summary = _erase_rows(session, services, rel, tombstone)
     row.status, row.tombstone, row.completed_at = ErasureStatus.COMPLETED, tombstone, now
+    cache_invalidation.announce(session, shop_id=customer.shop_id, reason="codes_erased")
     session.flush()
-    for code in forgotten:  # this process's cache; other processes' entries expire
+    for code in forgotten:  # this process's cache at once; the others at their next check
         services.codes.forget(code)
     return _outcome(row, False)
 

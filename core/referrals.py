@@ -290,8 +290,10 @@ class CodeTarget:
 
 class CodeDirectory:
     """Code -> landing page, read from memory after the first hit: `/r/` must not wait on
-    the database. An erased customer's code is deactivated: this process forgets it at
-    once (core.privacy), other processes within `ttl` seconds. Size is bounded."""
+    the database (but for one primary-key read per second, core.cache_invalidation). An
+    erased customer's code or a deleted shop announces an invalidation: this process
+    forgets at once, every other within that second; entries also age out after `ttl`.
+    Size is bounded. Clicks queued from a stale entry are dropped at flush (core.clicks)."""
 
     def __init__(self, services: Services, maxsize: int = 50_000, ttl: float = 60.0) -> None:
         self._services = services
@@ -299,8 +301,14 @@ class CodeDirectory:
         self._ttl = ttl
         self.timer = time.monotonic  # replaceable in tests; a cache age, not a domain time
         self._cache: dict[str, tuple[CodeTarget, float]] = {}
+        self._generation = -1
 
     def _cached(self, compact: str) -> CodeTarget | None:
+        generation = self._services.invalidations.generation()
+        if generation != self._generation:
+            self._cache.clear()
+            self._generation = generation
+            return None
         entry = self._cache.get(compact)
         if entry is None:
             return None

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from core.cache_invalidation import InvalidationWatch
 from core.clicks import ClickRecorder
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -61,6 +62,8 @@ class Services:
     # Name -> addresses for outbound URLs (core.url_guard); tests inject their own.
     resolve: Resolver = system_resolver
     codes: CodeDirectory = field(init=False)  # /r/<code> lookups, cached
+    # When caches must start over in every process (core.cache_invalidation).
+    invalidations: InvalidationWatch = field(init=False)
     # The connect page's live status: the webhooks note, a flusher writes (bootstrap starts
     # its thread; without one, a read flushes).
     assistant_status: StatusRecorder = field(init=False)
@@ -69,6 +72,8 @@ class Services:
         from core.assistant_status import StatusRecorder
         from core.referrals import CodeDirectory  # core.referrals itself needs Services
 
+        self.invalidations = InvalidationWatch(self.db)
+        self.shops.generation = self.invalidations.generation
         self.codes = CodeDirectory(self)
         self.assistant_status = StatusRecorder(self.db, background=False)
 

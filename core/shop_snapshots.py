@@ -1,11 +1,13 @@
 """The shop and its active program as every turn needs them, read from a short per-process
 cache: they change rarely, and a turn should not pay a query for them. The objects are
-detached snapshots, never written through; a program edit is seen within TTL seconds."""
+detached snapshots, never written through; a program edit is seen within TTL seconds, a
+deleted shop as soon as the process sees the invalidation (core.cache_invalidation)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, select
@@ -23,6 +25,9 @@ class ShopSnapshots:
     ttl: float = TTL_SECONDS
     _cache: dict[str, tuple[float, Shop, Program | None]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # The invalidation generation (Services wires InvalidationWatch.generation in).
+    generation: Callable[[], int] = lambda: 0
+    _generation: int = -1
 
     def get(self, session: Session, slug: str) -> tuple[Shop, Program | None]:
         """NotFound(unknown_shop) for a slug no shop has."""
@@ -53,7 +58,11 @@ class ShopSnapshots:
             return self.get(session, slug)
 
     def _fresh(self, slug: str) -> tuple[Shop, Program | None] | None:
+        generation = self.generation()
         with self._lock:
+            if generation != self._generation:
+                self._cache.clear()
+                self._generation = generation
             hit = self._cache.get(slug)
         if hit is None or time.monotonic() - hit[0] >= self.ttl:
             return None

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from core import accounts, login_throttle, password_policy, signed_tokens
+from core import accounts, cache_invalidation, login_throttle, password_policy, signed_tokens
 from core.accounts import Role
 from core.contacts import normalize_email
 from core.errors import FieldErrors, InvalidInput
@@ -340,7 +341,17 @@ def set_password(session: Session, services: Services, purpose: str, token: str,
     """Reset, accept an invitation, or first sign-in: the token works once (the new hash no
     longer matches its mark). Having the link proves the mailbox for reset and invite."""
     staff = _staff_for(session, services, purpose, token)
-    staff.password_hash = hash_password(check_password(password, staff.email))
+    new_hash = hash_password(check_password(password, staff.email))
+    # Consumed atomically: only the one request whose UPDATE still finds the hash the
+    # token was made for wins; a concurrent use of the same link finds it changed.
+    taken = session.execute(
+        update(StaffUser).where(StaffUser.id == staff.id,
+                                StaffUser.password_hash == staff.password_hash)
+        .values(password_hash=new_hash).execution_options(synchronize_session=False))
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise signed_tokens.BadToken("This link was already used or is no longer valid.",
+                                     code="used_token")
+    set_committed_value(staff, "password_hash", new_hash)
     if display_name is not None:
         staff.display_name = str(display_name).strip()[:200]
     if purpose in ("reset", "invite") and staff.email_verified_at is None:
@@ -448,6 +459,7 @@ def delete_shop(session: Session, *, shop_id: int, confirm_slug: object) -> None
         raise FieldErrors({"confirm": f"Type {shop.slug} to confirm."})
     session.expunge(shop)
     session.execute(delete(Shop).where(Shop.id == shop_id))  # the database cascades
+    cache_invalidation.announce(session, shop_id=shop_id, reason="shop_deleted")
 
 
 # --- the sandbox's outbox ----------------------------------------------------------------

@@ -57,9 +57,32 @@ class CheckedUrl:
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway or the host may reach:
+# IPv4-compatible (::a.b.c.d, RFC 4291 2.5.5.1), SIIT IPv4-translated (::ffff:0:a.b.c.d,
+# RFC 2765), NAT64 well-known and local-use (64:ff9b::/96 RFC 6052, 64:ff9b:1::/48 RFC 8215).
+_WRAPS_LAST_32 = [ipaddress.IPv6Network(n) for n in
+                  ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")]
+
+
+def _wrapped_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 form carries: mapped (::ffff:a.b.c.d), 6to4
+    (2002:AABB:CCDD::/16), Teredo (server and client) and the prefixes above."""
+    found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if any(address in network for network in _WRAPS_LAST_32) and int(address) > 1:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
 def _forbidden(address: Address, allowed: Iterable[Network]) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback
+    allowed = list(allowed)
+    if isinstance(address, ipaddress.IPv6Address):
+        wrapped = _wrapped_ipv4(address)
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback
+        elif any(_forbidden(inner, allowed) for inner in wrapped):
+            return True  # [::127.0.0.1], 64:ff9b::7f00:1, 2002:7f00:1:: reach 127.0.0.1
     if any(address in network for network in allowed):
         return False
     return not address.is_global or address.is_multicast

@@ -11,6 +11,7 @@ from core.config import Settings
 from core.services import Services, bootstrap
 from fulfillment.edge import input_limits, security_headers
 from fulfillment.errors import register_error_handlers
+from fulfillment.web import nav
 
 log = logging.getLogger(__name__)
 
@@ -19,13 +20,14 @@ def _blueprints() -> list[Any]:
     """Each surface is one blueprint; imported here so nothing is built at import time."""
     from fulfillment import health
     from fulfillment.api import digest, privacy, shop
-    from fulfillment.web import accounts, connect, console, dashboard, invite_links, program
+    from fulfillment.mcp import routes as mcp_oauth
+    from fulfillment.web import accounts, connect, console, dashboard, home, invite_links, program
     from fulfillment.web import settings as web_settings
     from fulfillment.webhooks import assistants, delivery_reports, stores
 
     return [health.bp, invite_links.bp, assistants.bp, shop.bp,
             delivery_reports.bp, console.bp, dashboard.bp, privacy.bp, digest.bp, stores.bp,
-            accounts.bp, web_settings.bp, connect.bp, program.bp]
+            accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp, home.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:
@@ -37,6 +39,14 @@ def _trust_proxies(app: Flask, hops: int) -> None:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
                                 x_host=hops, x_port=hops)
+
+
+def _mount_mcp(app: Flask, services: Services) -> None:
+    """The MCP server (/mcp/<shop>) and its OAuth 2.1 server (fulfillment/mcp)."""
+    from fulfillment.mcp import asgi, oauth
+
+    app.extensions["referrals.oauth"] = oauth.build_server(app, services)
+    asgi.mount(app, services)
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
@@ -57,6 +67,8 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     for bp in _blueprints():
         app.register_blueprint(bp)
     register_error_handlers(app)
+    nav.install(app)
+    _mount_mcp(app, services)
     security_headers.install(app, services.settings.public_base_url)
     _trust_proxies(app, services.settings.trusted_proxies)
     input_limits.install(app)  # size, depth, NUL: before any route reads the body

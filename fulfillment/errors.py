@@ -14,13 +14,19 @@ from core.errors import DomainError
 log = logging.getLogger(__name__)
 BROWSER_PREFIXES = ("/r/", "/console", "/dashboard", "/demo", "/unsubscribe", "/u/", "/settings",
                     "/login", "/logout", "/signup", "/account", "/verify", "/password",
-                    "/invite", "/welcome", "/sandbox")
+                    "/invite", "/welcome", "/sandbox", "/connect", "/program", "/store",
+                    "/review", "/referrals", "/customers", "/kpis", "/team", "/brand")
 
 
 def wants_html() -> bool:
+    """People's pages answer with a page (a refusal is a sentence, never raw JSON); the
+    pages' own scripts (JSON bodies or Accept: application/json) and machine routes get
+    the JSON error."""
     path = request.path
     if path.startswith("/console/api/"):
         return False  # the console's script reads JSON errors
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return False
     return path.startswith(BROWSER_PREFIXES) or path == "/"
 
 

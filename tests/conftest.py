@@ -19,7 +19,8 @@ from tests.support.databases import postgres_configured, private_postgres, trunc
 
 REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = ("tests.support.browser",)  # live_server for the Playwright tests
-SHARED = REPO.parent / "shared"
+# Public request/response bodies of the platforms, each with its source note beside it.
+PROTOCOL_SAMPLES = REPO / "tests" / "fixtures" / "protocol-samples"
 BASE_URL = "https://refer.test"
 # Mid-afternoon in Europe, morning in New York: inside everyone's texting hours.
 # TEST_CLOCK_SHIFT_DAYS moves it (tests/test_any_date.py runs the date-dependent tests a year

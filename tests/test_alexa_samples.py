@@ -17,9 +17,9 @@ from ask_sdk_model import RequestEnvelope
 from core.clock import FrozenClock
 from core.services import Services
 from fulfillment.app import create_app
-from tests.conftest import SHARED
+from tests.conftest import PROTOCOL_SAMPLES
 
-SAMPLES = sorted((SHARED / "protocol-samples" / "alexa").glob("*.json"))
+SAMPLES = sorted((PROTOCOL_SAMPLES / "alexa").glob("*.json"))
 
 
 def as_envelope(path: Path) -> dict[str, Any]:

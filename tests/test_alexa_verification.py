@@ -24,7 +24,7 @@ from core.models import Shop
 from core.services import Services
 from fulfillment.app import create_app
 from fulfillment.simulator.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
-from tests.conftest import SHARED
+from tests.conftest import PROTOCOL_SAMPLES
 from tests.support.alexa import envelope
 from voice.platforms.alexa.signature import (
     FETCH_BUDGET,
@@ -40,7 +40,7 @@ from voice.platforms.alexa.signature import (
 )
 
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
-SAMPLES = SHARED / "protocol-samples" / "alexa"
+SAMPLES = PROTOCOL_SAMPLES / "alexa"
 
 
 class LocalPKI:

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from core.models import Message, Shop
 from core.services import Services
 from fulfillment.app import create_app
-from tests.conftest import SHARED
+from tests.conftest import PROTOCOL_SAMPLES
 from voice.platforms.alice import adapter as alice
 
-SAMPLE = SHARED / "protocol-samples/alice/thirdparty_aleksi_request_simpleutterance_docs2019.json"
+SAMPLE = PROTOCOL_SAMPLES / "alice/thirdparty_aleksi_request_simpleutterance_docs2019.json"
 
 
 class AliceSession:

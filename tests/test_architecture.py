@@ -1,8 +1,10 @@
-"""The layers of DESIGN.md hold: core knows no web framework or voice SDK, voice knows no
-Flask, and the schema Alembic builds is the schema the models describe."""
+"""The layers of docs/architecture.md hold: core knows no web framework or voice SDK, voice
+knows no Flask, the schema Alembic builds is the schema the models describe, and the
+repository stands alone (nothing reads a folder beside it)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -102,3 +104,27 @@ def test_statuses_are_compared_and_set_through_their_enums() -> None:
              for path in sorted((REPO / layer).rglob("*.py"))
              for hit in _status_literals(path)]
     assert found == []
+
+
+# A path that climbs out of the repository, or names this machine's layout: a clone anywhere
+# else would fail on it. (Written so these patterns do not match their own source.)
+OUTSIDE = re.compile(r"\.\./shared|REPO\.parent\b|parent\.parent\.parent|parents\[[2-9]\]"
+                     r"|/wor[k]/")
+SCANNED = ("core", "voice", "fulfillment", "tests", "bench", "scripts", "migrations", "deploy",
+           ".ci", "Makefile", "Procfile", "pyproject.toml", "alembic.ini")
+
+
+def test_nothing_reads_outside_the_repository() -> None:
+    """The protocol samples and the architecture live in the repository, so a clone alone
+    (no folder beside it) runs every test."""
+    files = [path for name in SCANNED for path in
+             ([REPO / name] if (REPO / name).is_file() else sorted((REPO / name).rglob("*")))
+             if path.is_file() and "fixtures" not in path.parts
+             and path.suffix not in {".png", ".pyc", ".mo"}]
+    hits = [f"{path.relative_to(REPO)}:{number}"
+            for path in files
+            for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+            if OUTSIDE.search(line)]
+    assert hits == []
+    assert (REPO / "docs" / "architecture.md").is_file()
+    assert (REPO / "tests" / "fixtures" / "protocol-samples" / "README.md").is_file()

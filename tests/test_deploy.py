@@ -283,3 +283,18 @@ def test_forwarded_headers_count_only_behind_a_trusted_proxy(services, demo) -> 
     assert _click_ip_hash(services, behind, demo, forged) == keyed_hash(hash_key,
                                                                         "203.0.113.9")
     assert behind.get("/_scheme", headers=forged).get_data(as_text=True) == "https"
+
+
+def test_ci_starts_no_service_the_product_does_not_use() -> None:
+    """`.ci/run` started a Redis server nothing used (issue 26, item 15): every server it
+    starts must be named by the product's requirements or code."""
+    script = (REPO / ".ci" / "run").read_text()
+    product = "\n".join(path.read_text() for path in [
+        REPO / "requirements.txt", *sorted((REPO / "core").rglob("*.py")),
+        *sorted((REPO / "fulfillment").rglob("*.py"))])
+    started = set(re.findall(r"\b(redis|memcached|rabbitmq|mysql|mongo)\w*-server\b|"
+                             r"\b(redis|memcached|rabbitmq|mysql|mongo)d\b", script))
+    for match in started:
+        name = next(part for part in match if part)
+        assert re.search(rf"^\s*(import|from)\s+{name}|^{name}\b", product, re.MULTILINE), (
+            f".ci/run starts {name}, which nothing in the product imports")

@@ -1,4 +1,4 @@
-"""Google's own Dialogflow ES v2 and CX v3 webhook request samples (../shared/protocol-samples)
+"""Google's own Dialogflow ES v2 and CX v3 webhook request samples (tests/fixtures/protocol-samples)
 are read by the adapter and answered through the real endpoint without an error: unknown
 intents get the fallback, a welcome gets the launch prompt, fragments still parse."""
 
@@ -13,11 +13,11 @@ import pytest
 
 from core.services import Services
 from fulfillment.app import create_app
-from tests.conftest import SHARED
+from tests.conftest import PROTOCOL_SAMPLES
 from voice.platforms.dialogflow import adapter as dialogflow
 from voice.turn import LAUNCH, Reply, Speech
 
-SAMPLES = SHARED / "protocol-samples" / "dialogflow"
+SAMPLES = PROTOCOL_SAMPLES / "dialogflow"
 REQUESTS = sorted(SAMPLES.glob("*_request*.json"))
 
 

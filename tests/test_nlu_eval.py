@@ -107,3 +107,29 @@ def test_the_cli_filters_by_locale_and_refuses_a_malformed_file(tmp_path: Path):
     bad.write_text("utterances: [{text: hello, intent: NoSuchIntent}]\n", encoding="utf-8")
     refused = runner.invoke(main, ["nlu-eval", str(bad)])
     assert refused.exit_code != 0 and "unknown intent" in refused.output
+
+
+def test_an_answer_in_context_is_read_as_the_dialog_reads_that_question(tmp_path: Path):
+    held = tmp_path / "answers.yaml"
+    held.write_text(yaml.safe_dump({"locale": "en-US", "utterances": [
+        {"context": "ask_weekday", "text": "saturday", "intent": "SetReminder",
+         "slots": {"weekday": "saturday"}},
+        {"context": "ask_code", "text": "three one four one five nine", "intent": "ProvideCode",
+         "slots": {"pin": "314159"}},
+    ]}), encoding="utf-8")
+    in_context = evaluate(load_cases([held]))
+    assert in_context.intent_accuracy() == 1.0 and in_context.slot_exact_match() == 1.0
+    bare = evaluate([Case("saturday", "en-US", "SetReminder", {"weekday": "saturday"})])
+    assert bare.intent_accuracy() == 0.0  # the same word with no question before it
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("utterances: [{context: at_the_zoo, text: hi, intent: Fallback}]\n",
+                   encoding="utf-8")
+    refused = CliRunner().invoke(main, ["nlu-eval", str(bad)])
+    assert refused.exit_code != 0 and "unknown context" in refused.output
+
+
+def test_the_report_counts_out_of_scope_speech_that_reaches_an_acting_intent():
+    report = evaluate([Case("please stop sending my code", "en-US", "Fallback")])
+    report.outcomes[0] = type(report.outcomes[0])(report.outcomes[0].case, "ShareProgram", {})
+    assert [o.intent for o in report.acting_on_fallback()] == ["ShareProgram"]
+    assert "out-of-scope reaching an acting intent: 1 of 1" in render(report)

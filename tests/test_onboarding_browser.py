@@ -54,17 +54,16 @@ def test_sign_up_verify_sign_in_and_invite_a_support_user(live_server: LiveServe
         page.fill("#f-email", "anna@books.example")
         page.fill("#f-password", PASSWORD)
         page.click("button[type=submit]")
-        expect(page.locator("#shop-annas-books")).to_be_visible()
-        page.screenshot(path=str(SCREENSHOTS / "onboarding-03-account.png"))
+        expect(page.locator("#golive")).to_be_visible()  # sign-in lands on the shop's home
+        page.screenshot(path=str(SCREENSHOTS / "onboarding-03-home.png"))
 
-        page.locator("#shop-annas-books a", has_text="Team").click()
+        page.click("#nav-team")
         page.fill("#f-email", "sam@books.example")
         page.select_option("#f-role", "support")
         page.click("text=Send invitation")
         expect(page.locator(".ok")).to_contain_text("Invitation sent to sam@books.example")
         page.screenshot(path=str(SCREENSHOTS / "onboarding-04-team.png"))
-        page.click("text=← Anna's Books")
-        page.click("text=Sign out")
+        page.click("#nav-signout")
 
         page.goto(f"{base}/sandbox/outbox")
         invite = page.locator(".mail", has_text="invited you to Anna's Books").first
@@ -73,14 +72,19 @@ def test_sign_up_verify_sign_in_and_invite_a_support_user(live_server: LiveServe
         page.fill("#f-password", PASSWORD)
         page.fill("#f-confirm", PASSWORD)
         page.click("button[type=submit]")
-        expect(page.locator(".bar")).to_contain_text("sam@books.example · support")
-        expect(page.locator("#shop-annas-books a", has_text="Settings")).to_have_count(0)
+        expect(page.locator(".topbar")).to_contain_text("Sam · support")
+        # one navigation drawn by role: support sees only what it may open
+        expect(page.locator("#nav-console")).to_be_visible()
+        for hidden in ("settings", "program", "assistants", "team"):
+            expect(page.locator(f"#nav-{hidden}")).to_have_count(0)
 
         page.goto(f"{base}/console")
         expect(page.locator("#say-form")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "onboarding-05-support-console.png"))
         answer = page.goto(f"{base}/settings/annas-books")
         assert answer is not None and answer.status == 403
+        expect(page.locator("h1")).to_have_text("You can't open this page")  # HTML, not JSON
+        expect(page.locator("#error-message")).to_contain_text("needs the manager role")
         page.screenshot(path=str(SCREENSHOTS / "onboarding-06-support-settings-403.png"))
         browser.close()
     assert refused == []

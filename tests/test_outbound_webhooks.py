@@ -27,6 +27,13 @@ REFUSED = ["https://127.0.0.1/hooks", "https://10.0.0.1/hooks",
            "https://169.254.169.254/latest/meta-data/", "https://[::1]/hooks",
            "https://localhost/hooks", "https://hooks.inside.test/hooks",
            "https://[::ffff:127.0.0.1]/hooks", "https://192.168.1.10/", "https://0.0.0.0/"]
+# IPv6 forms that wrap a private IPv4 address (issue 26, item 12): IPv4-compatible, NAT64
+# (RFC 6052 well-known and RFC 8215 local-use), 6to4 (RFC 3056), SIIT, Teredo's client.
+WRAPPED = ["https://[::127.0.0.1]/hooks", "https://[::10.0.0.1]/", "https://[::169.254.169.254]/",
+           "https://[64:ff9b::127.0.0.1]/", "https://[64:ff9b::a9fe:a9fe]/",
+           "https://[64:ff9b:1::10.0.0.1]/", "https://[2002:7f00:1::1]/",
+           "https://[2002:a00:1::]/", "https://[::ffff:0:127.0.0.1]/",
+           "https://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/"]
 
 
 class Names:
@@ -92,6 +99,20 @@ def test_http_is_refused_outside_local_and_https_to_a_public_name_is_kept(
                                       event_type="share.created",
                                       url="https://hooks.shop.test/x")
     assert saved.secret and saved.secret.startswith("whsec_")
+
+
+@pytest.mark.parametrize("url", WRAPPED)
+def test_ipv6_forms_wrapping_a_private_ipv4_address_are_refused(url: str) -> None:
+    with pytest.raises(UnsafeUrl):
+        check_url(url, resolve=system_resolver)
+    host = url.split("[")[1].split("]")[0]
+    with pytest.raises(UnsafeUrl):  # and as what a public-looking name resolves to
+        check_url("https://hooks.shop.test/", resolve=lambda name, port: [host])
+
+
+def test_ipv6_forms_wrapping_a_public_ipv4_address_still_pass() -> None:
+    for host in ("64:ff9b::5db8:d822", "2002:5db8:d822::1"):  # 93.184.216.34
+        assert check_url(f"https://[{host}]/", resolve=system_resolver).address == host
 
 
 def test_the_guard_refuses_names_that_do_not_resolve_credentials_and_other_schemes() -> None:

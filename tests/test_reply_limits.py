@@ -1,6 +1,6 @@
 """Every reply stays under its platform's limits, however long the shop's name and terms:
 Alexa speech 8,000 characters and the response 24 KB, Dialogflow ES 64 KiB, Alice text and
-TTS 1,024 characters and a button title 64 (REFERENCE.md)."""
+TTS 1,024 characters and a button title 64 (docs/platform-reference.md)."""
 
 from __future__ import annotations
 

@@ -279,7 +279,8 @@ def test_gift_card_rewards_are_issued_with_gift_card_create(client, demo, shopif
     release_once(services)
     assert jobs.run_due(services).done == 1
     [(code, card)] = shopify.gift_cards.items()
-    assert card["initialValue"] == "10.00" and code.startswith("THANKS")
+    assert card["initialAmount"] == {"amount": "10.00", "currencyCode": "USD"}
+    assert "initialValue" not in card and code.startswith("THANKS")
     with services.db.session() as session:
         message = session.scalar(select(Message).where(Message.kind == "reward_notice"))
         assert message.context["code"] == code

@@ -6,6 +6,7 @@ from core.models.customers import Customer, PairingChallenge, VoiceIdentity
 from core.models.images import ExternalImage, ImageStatus
 from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
 from core.models.messaging import Message, MessageStatus, ReportStatus, Suppression
+from core.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from core.models.privacy import DigestSubscription, ErasureRequest, ErasureStatus, Reminder
 from core.models.rewards import (
     Conversion,
@@ -18,7 +19,7 @@ from core.models.rewards import (
     ShopEvent,
 )
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
-from core.models.status import AssistantStatus
+from core.models.status import AssistantStatus, CacheInvalidation
 from core.models.stores import StoreConnection, StoreJob, StoreJobStatus, StoreWebhook
 from core.models.webhooks import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 
@@ -28,6 +29,7 @@ __all__ = [
     "WEBHOOK_EVENT_TYPES",
     "AssistantStatus",
     "Base",
+    "CacheInvalidation",
     "Click",
     "ConsoleSession",
     "ConsoleTurn",
@@ -43,6 +45,9 @@ __all__ = [
     "LoginThrottle",
     "Message",
     "MessageStatus",
+    "OAuthClient",
+    "OAuthCode",
+    "OAuthToken",
     "OutboundStatus",
     "OutboundWebhook",
     "PairingChallenge",

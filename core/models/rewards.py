@@ -83,6 +83,17 @@ class Conversion(IdMixin, CreatedMixin, Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What each amount means, so a refund is compared with the right one: `amount` is what
+    # counts toward the program's minimum (after discounts, before shipping and tax, in the
+    # shop's currency); `total_amount` is what the buyer paid in it (None: only `amount` was
+    # told); the presentment pair is the buyer's own currency where the store sells in
+    # several. `refunded_amount` / `refunded_presentment`: money given back in each;
+    # `refunded_subtotal`: the part of it that took back what counts toward the minimum.
+    total_amount: Mapped[int | None] = mapped_column(BigInteger)
+    presentment_currency: Mapped[str | None] = mapped_column(String(3))
+    presentment_total: Mapped[int | None] = mapped_column(BigInteger)
+    refunded_presentment: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_subtotal: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class LedgerEntry(IdMixin, CreatedMixin, Base):

@@ -31,3 +31,17 @@ class AssistantStatus(IdMixin, Base):
     refused_reason: Mapped[str] = mapped_column(String(300), default="")
     refused_count: Mapped[int] = mapped_column(default=0)
     latest: Mapped[str] = mapped_column(String(8), default="")  # accepted | refused
+
+
+class CacheInvalidation(IdMixin, Base):
+    """One row per change that per-process caches must not outlive (a shop deleted, a
+    customer's codes erased). Every process compares the highest id with the one its caches
+    were built against (core.cache_invalidation) and drops them when it grew, so no worker
+    keeps redirecting a code that is gone. Nothing references these rows; `shop_id` only
+    says whose change it was."""
+
+    __tablename__ = "cache_invalidations"
+
+    shop_id: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]

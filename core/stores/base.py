@@ -112,6 +112,23 @@ def hmac_base64_matches(secret: str, body: bytes, header: str | None) -> bool:
         return False
 
 
+def store_id(value: Any, name: str) -> str:
+    """A store's id for one of its records, as we keep it: at most 100 characters (our
+    columns take 128 with a prefix such as `shopify:refund:`; Shopify's and WooCommerce's
+    ids are integers). A longer or empty one is refused with a reason (422) rather than
+    failing at the column."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+        raise BadWebhook(f"{name} is missing or not an id.", status=422, code="schema")
+    text = str(value)
+    if len(text) > 100:
+        raise BadWebhook(f"{name} is longer than 100 characters.", status=422,
+                         code="out_of_range")
+    return text
+
+
+MAX_AMOUNT = Decimal(10) ** 12  # in major units: far above any order (core caps at 10**15 minor)
+
+
 def to_minor(value: Any, currency: str) -> int:
     """"598.94" USD -> 59894; "1500" JPY -> 1500 (the currency's own precision)."""
     try:
@@ -120,6 +137,9 @@ def to_minor(value: Any, currency: str) -> int:
         raise BadWebhook(f"not an amount: {value!r}", status=422, code="schema") from exc
     if not amount.is_finite():
         raise BadWebhook(f"not an amount: {value!r}", status=422, code="schema")
+    if abs(amount) >= MAX_AMOUNT:  # "1e30": no order is that large, and quantizing it
+        raise BadWebhook(f"amount out of range: {value!r}", status=422,  # overflows
+                         code="out_of_range")
     scale = Decimal(10) ** get_currency_precision(currency)
     return int((amount * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 

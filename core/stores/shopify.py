@@ -25,6 +25,7 @@ from core.stores.base import (
     StoreError,
     from_minor,
     hmac_base64_matches,
+    store_id,
     to_minor,
 )
 
@@ -167,9 +168,11 @@ class ShopifyStore:
         if not gift_card or spec.kind != "fixed":
             return self.create_discount(spec)
         code = "".join(ch for ch in spec.code if ch.isalnum())[:20]  # 8-20 letters/digits
+        # initialAmount (MoneyInput) replaces initialValue, deprecated in 2026-07.
         data = self.graphql(GIFT_CARD_CREATE, {"input": {
-            "initialValue": from_minor(spec.amount, spec.currency), "code": code,
-            "note": spec.title}})
+            "initialAmount": {"amount": from_minor(spec.amount, spec.currency),
+                              "currencyCode": spec.currency},
+            "code": code, "note": spec.title}})
         payload = data.get("giftCardCreate") or {}
         _raise_user_errors(payload.get("userErrors") or [], code)
         card = payload.get("giftCard") or {}
@@ -263,43 +266,82 @@ def map_webhook(delivery_id: str, topic: str, data: dict[str, Any]) -> Delivery:
                 delivery.events.append(refund)
         elif topic == "customers/create":
             delivery.customers.append(_customer(data))
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise BadWebhook(f"The {topic} body lacks {exc}.", status=422, code="schema") from exc
     return delivery
 
 
 def _customer(data: dict[str, Any]) -> dict[str, Any]:
-    return {"id": str(data["id"]), "email": data.get("email") or None,
+    return {"id": store_id(data["id"], "customer.id"), "email": data.get("email") or None,
             "phone": data.get("phone") or None, "name": _name(data) or None}
 
 
+def _shop_money(data: dict[str, Any], name: str) -> Any:
+    """The shop-currency amount of a field: its `<name>_set.shop_money.amount` where the
+    payload has the money bag, else the plain field (also in the shop's currency)."""
+    bag = ((data.get(f"{name}_set") or {}).get("shop_money") or {})
+    return bag.get("amount") if bag.get("amount") is not None else data.get(name)
+
+
 def _order(order: dict[str, Any]) -> dict[str, Any]:
+    """`currency` and the plain amounts are the shop's; what the buyer paid in their own
+    currency (`presentment_currency`, `total_price_set.presentment_money`) is kept beside
+    them, because refund transactions are in it."""
     currency = str(order["currency"])
     customer = order.get("customer") or {}
     # Subtotal after discounts, before shipping and tax: what a minimum order means.
-    subtotal = order.get("current_subtotal_price") or order.get("subtotal_price") \
-        or order["total_price"]
+    subtotal = _shop_money(order, "current_subtotal_price") \
+        or _shop_money(order, "subtotal_price") or order["total_price"]
+    total = _shop_money(order, "total_price") or subtotal
     ip = order.get("browser_ip") or (order.get("client_details") or {}).get("browser_ip")
-    return {
-        "id": f"shopify:order:{order['id']}", "type": "order.completed",
-        "order_id": str(order["id"]),
-        "customer_id": str(customer["id"]) if customer.get("id") else f"guest-{order['id']}",
+    order_id = store_id(order["id"], "id")
+    event: dict[str, Any] = {
+        "id": f"shopify:order:{order_id}", "type": "order.completed", "order_id": order_id,
+        "customer_id": store_id(customer["id"], "customer.id") if customer.get("id")
+        else f"guest-{order_id}",
         "amount": to_minor(subtotal, currency), "currency": currency,
+        "total": to_minor(total, currency),
         "codes": [str(d["code"])[:64] for d in order.get("discount_codes") or []][:20],
         "customer": {"email": customer.get("email") or order.get("email") or None,
                      "phone": customer.get("phone") or order.get("phone") or None,
                      "name": _name(customer) or None, "ip": ip or None,
                      "locale": (order.get("customer_locale") or None)},
     }
+    buyer_currency = str(order.get("presentment_currency") or currency)
+    buyer_total = ((order.get("total_price_set") or {}).get("presentment_money") or {}) \
+        .get("amount")
+    if buyer_currency != currency and buyer_total is not None:
+        event["presentment"] = {"currency": buyer_currency,
+                                "total": to_minor(buyer_total, buyer_currency)}
+    return event
 
 
 def _refund(refund: dict[str, Any]) -> dict[str, Any] | None:
+    """The money back (successful refund transactions, in their currency: the presentment
+    currency on a multi-currency order) and, when line items were refunded, their subtotal
+    in the shop's currency: what takes back what counts toward the minimum. Shipping
+    (order_adjustments, refund_shipping_lines) and tax are money back that does not."""
     paid_back = [t for t in refund.get("transactions") or []
                  if t.get("kind") == "refund" and t.get("status") == "success"]
     if not paid_back:
         return None  # a restock or an adjustment without money back
-    amount = sum(to_minor(t["amount"], str(t.get("currency") or "USD")) for t in paid_back)
+    currencies = {str(t.get("currency") or "") for t in paid_back}
+    if len(currencies) != 1 or "" in currencies:
+        raise BadWebhook("The refund's transactions name no single currency.", status=422,
+                         code="schema")
+    currency = currencies.pop()
+    amount = sum(to_minor(t["amount"], currency) for t in paid_back)
     if amount <= 0:
         return None
-    return {"id": f"shopify:refund:{refund['id']}", "type": "order.refunded",
-            "order_id": str(refund["order_id"]), "amount": amount}
+    event: dict[str, Any] = {"id": f"shopify:refund:{store_id(refund['id'], 'id')}",
+                             "type": "order.refunded", "amount": amount,
+                             "order_id": store_id(refund["order_id"], "order_id"),
+                             "currency": currency}
+    items = refund.get("refund_line_items") or []
+    if items:
+        shop_currency = next((str(((i.get("subtotal_set") or {}).get("shop_money") or {})
+                                  .get("currency_code")) for i in items
+                              if (i.get("subtotal_set") or {}).get("shop_money")), currency)
+        event["subtotal"] = sum(to_minor(_shop_money(i, "subtotal") or 0, shop_currency)
+                                for i in items)
+    return event

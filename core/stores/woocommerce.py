@@ -26,6 +26,7 @@ from core.stores.base import (
     StoreError,
     from_minor,
     hmac_base64_matches,
+    store_id,
     to_minor,
 )
 
@@ -134,13 +135,17 @@ def map_webhook(delivery_id: str, topic: str, order: dict[str, Any]) -> Delivery
         if order.get("status") in PAID or order.get("refunds"):
             delivery.events.append(_order(order))
         currency = str(order["currency"])
-        for refund in order.get("refunds") or []:
+        # The order webhook names each refund by its total only (oldest first, so a later
+        # refund is compared with what the earlier ones already gave back); core counts the
+        # money first against shipping and tax, then against what counts toward the minimum.
+        for refund in sorted(order.get("refunds") or [], key=lambda r: int(r["id"])):
             amount = abs(to_minor(refund.get("total") or 0, currency))
             if amount:
                 delivery.events.append({
-                    "id": f"woocommerce:refund:{refund['id']}", "type": "order.refunded",
-                    "order_id": str(order["id"]), "amount": amount})
-    except (KeyError, TypeError, AttributeError) as exc:
+                    "id": f"woocommerce:refund:{store_id(refund['id'], 'refunds.id')}",
+                    "type": "order.refunded", "order_id": store_id(order["id"], "id"),
+                    "amount": amount, "currency": currency})
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise BadWebhook(f"The {topic} body lacks {exc}.", status=422, code="schema") from exc
     return delivery
 
@@ -154,11 +159,13 @@ def _order(order: dict[str, Any]) -> dict[str, Any]:
         - to_minor(order.get("total_tax") or 0, currency)
     name = " ".join(p for p in (billing.get("first_name"), billing.get("last_name")) if p)
     customer_id = order.get("customer_id")
+    order_id = store_id(order["id"], "id")
     return {
-        "id": f"woocommerce:order:{order['id']}", "type": "order.completed",
-        "order_id": str(order["id"]),
-        "customer_id": str(customer_id) if customer_id else f"guest-{order['id']}",
-        "amount": max(subtotal, 0), "currency": currency,
+        "id": f"woocommerce:order:{order_id}", "type": "order.completed",
+        "order_id": order_id,
+        "customer_id": store_id(customer_id, "customer_id") if customer_id
+        else f"guest-{order_id}",
+        "amount": max(subtotal, 0), "currency": currency, "total": max(total, 0),
         "codes": [str(c["code"])[:64] for c in order.get("coupon_lines") or []][:20],
         "customer": {"email": billing.get("email") or None,
                      "phone": billing.get("phone") or None, "name": name[:200] or None,

@@ -32,7 +32,8 @@ def _sandbox() -> bool:
 @public("the sign-in form")
 def login() -> ResponseReturnValue:
     error, status, email = None, 200, ""
-    target = forms.safe_next(request.values.get("next"), url_for("web.account"))
+    headers: dict[str, str] = {}
+    target = forms.safe_next(request.values.get("next"), url_for("home.index"))
     if request.method == "POST":
         email = forms.field("email")
         outcome = staff_accounts.sign_in(services(), email, forms.field("password"),
@@ -45,10 +46,11 @@ def login() -> ResponseReturnValue:
             error = "Confirm your email first: we sent you a link (ask for a new one below)."
         elif outcome.status is SignIn.THROTTLED:
             status = 429
+            headers["Retry-After"] = str(outcome.retry_after)
             error = (f"Too many sign-in attempts. Try again in {outcome.retry_after} "
                      f"second{'s' if outcome.retry_after != 1 else ''}.")
     return render_template("web/login.html", error=error, email=email, next=target,
-                           signup=services().settings.allow_signup), status
+                           signup=services().settings.allow_signup), status, headers
 
 
 @bp.post("/logout")
@@ -153,7 +155,7 @@ def _set_password(purpose: str, token: str, title: str) -> ResponseReturnValue:
                                        message=exc.message), 400
             else:
                 sign_in(grant)
-                return redirect(url_for("web.account"))
+                return redirect(url_for("home.index"))
     return render_template("web/set_password.html", title=title, email=email,
                            errors=errors, ask_name=purpose != "reset"), 422 if errors else 200
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, jsonify, render_template, request, session
 from flask.typing import ResponseReturnValue
@@ -49,11 +50,18 @@ def fields(*names: str) -> dict[str, str]:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only a path on this site (no //host, no scheme): no open redirect after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and \
-            "\\" not in target and "\n" not in target and "\r" not in target:
-        return target
-    return default
+    """Only a path on this site, judged as a browser will read it: browsers drop tabs and
+    newlines anywhere in a URL and read a backslash as a slash, so `/\t/evil.example` is
+    `//evil.example` to them. Any control character, space or backslash, a scheme, a host,
+    or a path starting with two slashes means the default (no open redirect)."""
+    if not target or not target.startswith("/") or "\\" in target or any(
+            ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or \
+            parts.path.startswith("//"):
+        return default
+    return target
 
 
 def check_csrf() -> ResponseReturnValue | None:

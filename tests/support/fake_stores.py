@@ -229,11 +229,19 @@ def fake_shopify(token: str) -> Iterator[FakeStore]:
         def _gift_card(self, variables: dict[str, Any]) -> dict[str, Any]:
             data = variables.get("input") or {}
             code = str(data.get("code") or "")
-            value = _decimal(data.get("initialValue"))
+            # GiftCardCreateInput.initialAmount (MoneyInput: amount, currencyCode) since
+            # 2026-07, where initialValue is deprecated: a deprecated field is refused here
+            # so a client still sending it fails its test.
+            amount = data.get("initialAmount") or {}
+            value = _decimal(amount.get("amount")) if isinstance(amount, dict) else None
             errors = []
-            if value is None or value <= 0:
-                errors.append(_user_error(["input", "initialValue"], "GREATER_THAN",
-                                          "Initial value must be greater than 0"))
+            if "initialValue" in data:
+                errors.append(_user_error(["input", "initialValue"], "INVALID",
+                                          "initialValue is deprecated: use initialAmount"))
+            if value is None or value <= 0 or not re.fullmatch(
+                    r"[A-Z]{3}", str(amount.get("currencyCode", ""))):
+                errors.append(_user_error(["input", "initialAmount"], "GREATER_THAN",
+                                          "Initial amount must be greater than 0"))
             if code and not re.fullmatch(r"[A-Za-z0-9]{8,20}", code):
                 errors.append(_user_error(["input", "code"], "INVALID",
                                           "Code must be 8-20 letters and numbers"))

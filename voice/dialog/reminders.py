@@ -3,7 +3,6 @@ consent evidence), "stop reminding me", "what reminders do I have"."""
 
 from __future__ import annotations
 
-import re
 from datetime import time
 from zoneinfo import ZoneInfo
 
@@ -12,25 +11,15 @@ from babel.dates import format_time
 from core import reminders
 from core.messaging import outbox
 from core.models import Customer
-from voice import model as language_model
 from voice.dialog.context import DialogContext
 from voice.dialog.state import AWAIT_REMINDER_CONFIRM, AWAIT_REMINDER_DAY
+from voice.nlu.weekdays import weekday_in
 from voice.turn import DeviceReminderStatus, Reply, Speech
 
 
 def weekday_from(text: str, locale: str) -> int | None:
-    """The weekday in a slot value or an utterance: a value id (what Alice and Dialogflow
-    send for the entity) or any spoken synonym in this locale ("пятницам", "freitags")."""
-    words = " " + re.sub(r"[^\w]+", " ", (text or "").lower()) + " "
-    lm = language_model.load()
-    values = lm.locale(locale).slot_values.get("WEEKDAY", ())
-    best: tuple[int, int] | None = None  # (length of the match, weekday)
-    for value in values:
-        for spoken in (value.id, *value.synonyms):
-            needle = f" {spoken.lower()} "
-            if needle in words and (best is None or len(needle) > best[0]):
-                best = (len(needle), reminders.WEEKDAYS.index(value.id))
-    return best[1] if best else None
+    """The weekday said in a slot value or an utterance (voice.nlu.weekdays)."""
+    return weekday_in(text, locale)
 
 
 def when(ctx: DialogContext, weekday: int) -> str:

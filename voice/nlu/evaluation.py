@@ -3,9 +3,13 @@ platform, through that platform's request and adapter) and count what came out r
 
 A held-out file is YAML: `locale` (default for its items) and `utterances`, each with
 `text`, `intent`, optional `slots` (the values as the dialog needs them: E.164 phones,
-lower-case emails, channel ids, digits) and optional `locale`. Intent accuracy counts every
-utterance; slot exact match counts the utterances where the expected or the understood
-slots are not empty, and needs the whole dict equal. Pure: no Flask, no database."""
+lower-case emails, channel ids, digits), optional `locale` and optional `context`: the
+question the utterance answers (readback, ask_contact, ask_code, ask_weekday, erase_confirm,
+subscribe_confirm). An answer in context is read the way the dialog reads it
+(voice.dialog.answers), so "friday" after "on which day?" counts as the weekday it is.
+Intent accuracy counts every utterance; slot exact match counts the utterances where the
+expected or the understood slots are not empty, and needs the whole dict equal. Pure: no
+Flask, no database."""
 
 from __future__ import annotations
 
@@ -21,10 +25,14 @@ import yaml
 
 from core.assistants import VARIANTS
 from voice import model as language_model
+from voice.dialog.answers import CONTEXTS, read_answer
 from voice.nlu.understanding import understand
 from voice.simulation.requests import Conversation, Utterance, build
 from voice.turn import Turn
 
+# Intents that send, erase, subscribe or say yes to one of those.
+ACTING_INTENTS = frozenset({"ShareProgram", "SendInvite", "SetReminder", "SubscribeDigest",
+                            "SubscribeDigestOnNews", "DeleteMyData", "Yes"})
 PLATFORMS = ("local", *VARIANTS)  # the local NLU alone, or through an assistant's adapter
 EVAL_SHOP = "nlu-eval"
 
@@ -35,6 +43,7 @@ class Case:
     locale: str
     intent: str
     slots: dict[str, str] = field(default_factory=dict)
+    context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,19 @@ class Report:
         pairs = Counter((o.case.intent, o.intent) for o in self.outcomes if not o.intent_ok)
         return sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))
 
+    def per_intent(self) -> list[tuple[str, dict[str, tuple[int, int]]]]:
+        """Per expected intent and locale: (understood right, utterances)."""
+        table: dict[str, dict[str, tuple[int, int]]] = {}
+        for o in self.outcomes:
+            right, total = table.setdefault(o.case.intent, {}).get(o.case.locale, (0, 0))
+            table[o.case.intent][o.case.locale] = (right + o.intent_ok, total + 1)
+        return sorted(table.items())
+
+    def acting_on_fallback(self) -> list[Outcome]:
+        """Out-of-scope speech (expected Fallback) understood as an intent that acts."""
+        return [o for o in self.outcomes
+                if o.case.intent == "Fallback" and o.intent in ACTING_INTENTS]
+
     def misses(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.intent_ok or (o.has_slots and not o.slots_ok)]
 
@@ -110,9 +132,14 @@ def load_cases(paths: Iterable[Path], locale: str | None = None) -> list[Case]:
                 raise HeldOutError(f"{path} #{n}: each utterance needs text and intent")
             if item["intent"] not in known:
                 raise HeldOutError(f"{path} #{n}: unknown intent {item['intent']!r}")
+            context = item.get("context")
+            if context is not None and context not in CONTEXTS:
+                raise HeldOutError(f"{path} #{n}: unknown context {context!r} (one of "
+                                   f"{', '.join(CONTEXTS)})")
             case = Case(str(item["text"]), str(item.get("locale") or default),
                         str(item["intent"]),
-                        {str(k): str(v) for k, v in (item.get("slots") or {}).items()})
+                        {str(k): str(v) for k, v in (item.get("slots") or {}).items()},
+                        str(context) if context else None)
             if locale is None or case.locale == locale:
                 cases.append(case)
     return cases
@@ -125,8 +152,16 @@ def evaluate(cases: list[Case], platform: str = "local") -> Report:
     for locale in sorted({case.locale for case in cases}):
         understand("warm up", locale)  # the per-locale index is built once per process
     started = time.perf_counter()
-    outcomes = [Outcome(case, *read(case)) for case in cases]
+    outcomes = [Outcome(case, *_in_context(case, *read(case))) for case in cases]
     return Report(platform, outcomes, time.perf_counter() - started)
+
+
+def _in_context(case: Case, intent: str, slots: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The platform's reading, taken as the answer to the case's question (if any)."""
+    if case.context is None:
+        return intent, slots
+    answer = read_answer(CONTEXTS[case.context], intent, slots, case.text, case.locale)
+    return answer.intent, dict(answer.slots)
 
 
 # --- one reader per platform: the case -> (intent, slots) the dialog would see -----------
@@ -175,6 +210,16 @@ def render(report: Report, examples: int = 25) -> str:
         lines.append(f"{loc or 'all':<8} {len(rows):>10} {report.intent_accuracy(loc):>7.3f} "
                      f"{report.slot_cases(loc):>10} {report.slot_exact_match(loc):>6.3f}")
     lines.append(f"time: {report.ms_per_utterance:.3f} ms per utterance")
+    fallbacks = [o for o in report.outcomes if o.case.intent == "Fallback"]
+    acting = report.acting_on_fallback()
+    lines.append(f"out-of-scope reaching an acting intent: {len(acting)} of {len(fallbacks)}"
+                 + "".join(f"\n  [{o.case.locale}] {o.case.text!r} -> {o.intent}"
+                           for o in acting))
+    lines.append("per intent (right/utterances): " + " ".join(report.locales))
+    for intent, by_locale in report.per_intent():
+        cells = " ".join(f"{'{}/{}'.format(*by_locale[loc]) if loc in by_locale else '-':>7}"
+                         for loc in report.locales)
+        lines.append(f"  {intent:<22} {cells}")
     confusions = report.confusions()
     lines.append("confusion pairs (expected -> understood):" if confusions
                  else "confusion pairs: none")
@@ -183,7 +228,8 @@ def render(report: Report, examples: int = 25) -> str:
     if misses:
         lines.append(f"misses ({len(misses)}, first {min(examples, len(misses))}):")
     for o in misses[:examples]:
-        lines.append(f"  [{o.case.locale}] {o.case.text!r}: want {o.case.intent} "
+        where = f" ({o.case.context})" if o.case.context else ""
+        lines.append(f"  [{o.case.locale}]{where} {o.case.text!r}: want {o.case.intent} "
                      f"{json.dumps(o.case.slots, ensure_ascii=False)}, got {o.intent} "
                      f"{json.dumps(o.slots, ensure_ascii=False)}")
     return "\n".join(lines)

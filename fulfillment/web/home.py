@@ -1,0 +1,77 @@
+"""`/`: for a visitor, what the product does and the way in (sign up, sign in); for a
+signed-in staff member, their shop's home with the go-live checklist (core.golive), each
+step linking to the page that completes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from core import golive
+from core.accounts import Role
+from core.golive import Step
+from core.shops import ShopRef
+from fulfillment.context import services
+from fulfillment.web.auth import current_staff, public, visible_shops
+from fulfillment.web.nav import PLATFORM_NAMES
+
+bp = Blueprint("home", __name__, template_folder="templates")
+STORE_NAMES = {"shopify": "Shopify", "woocommerce": "WooCommerce"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """A checklist step as the page shows it."""
+
+    id: str
+    done: bool
+    title: str
+    reason: str
+    href: str
+    action: str
+
+
+def _item(step: Step, shop: ShopRef) -> Item:
+    slug = shop.slug
+    if step.key == "program":
+        return Item(step.id, step.done, "Publish your program", step.reason,
+                    f"/program/{slug}", "Open the program")
+    if step.key == "assistant":
+        name = PLATFORM_NAMES.get(step.platform, "an assistant")
+        title = (f"Connect {name} and receive a verified request" if step.platform
+                 else "Connect an assistant")
+        return Item(step.id, step.done, title, step.reason,
+                    f"/connect/{slug}/{step.platform or 'alexa'}", f"Connect {name}")
+    if step.key == "store":
+        store = step.platform or "shopify"
+        return Item(step.id, step.done, "Connect your store and receive a verified webhook",
+                    step.reason, f"/connect/{slug}/{store}",
+                    f"Connect {STORE_NAMES.get(store, 'a store')}")
+    if step.key == "share":
+        return Item(step.id, step.done, "Send a first test share", step.reason,
+                    "/console", "Open the console")
+    return Item(step.id, step.done, "Give assistants a public https address", step.reason,
+                "/connect/" + slug + "/alexa#public-url", "How to get one")
+
+
+@bp.get("/")
+@public("the front page: a visitor sees what the product is; staff see their own shop only")
+def index() -> ResponseReturnValue:
+    staff = current_staff()
+    if staff is None:
+        return render_template("home/visitor.html",
+                               signup=services().settings.allow_signup)
+    shops = visible_shops()
+    chosen = request.args.get("shop")
+    shop = next((s for s in shops if s.slug == chosen), shops[0] if shops else None)
+    if shop is None:
+        return render_template("home/no_shop.html", staff=staff)
+    items: list[Item] = []
+    ready = False
+    if staff.can(Role.MANAGER):
+        steps = golive.checklist(services(), shop.id)
+        items, ready = [_item(step, shop) for step in steps.steps], steps.live
+    return render_template("home/shop.html", shop=shop, shops=shops, staff=staff,
+                           items=items, ready=ready, Role=Role)

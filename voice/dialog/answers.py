@@ -1,0 +1,75 @@
+"""What an answer means given the question it answers: "friday" after "on which day?" is a
+weekday, "four one five …" after "what's your friend's number?" is that contact.
+
+One function, used by the router to read a pending question's answer and by `nlu-eval` to
+measure short answers in their context (the `context:` key of a held-out file), so the
+figure measures what the dialog does. Pure: no database, no speech."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core import reminders
+from voice.dialog.slots import parse_contact, parse_pin
+from voice.dialog.state import (
+    AWAIT_DIGEST_CONFIRM,
+    AWAIT_ERASE_CONFIRM,
+    AWAIT_FRIEND_CONFIRM,
+    AWAIT_FRIEND_CONTACT,
+    AWAIT_OFFER_FRIEND,
+    AWAIT_OFFER_SHARE,
+    AWAIT_PAIR_CODE,
+    AWAIT_PAIR_CONTACT,
+    AWAIT_REMINDER_CONFIRM,
+    AWAIT_REMINDER_DAY,
+)
+from voice.nlu.weekdays import weekday_in
+from voice.turn import Intent
+
+# The held-out files' names for the questions (tests/nlu_blind/README.md) -> dialog state.
+CONTEXTS = {
+    "readback": AWAIT_FRIEND_CONFIRM,
+    "ask_contact": AWAIT_FRIEND_CONTACT,
+    "ask_code": AWAIT_PAIR_CODE,
+    "ask_weekday": AWAIT_REMINDER_DAY,
+    "erase_confirm": AWAIT_ERASE_CONFIRM,
+    "subscribe_confirm": AWAIT_DIGEST_CONFIRM,
+}
+YES_NO_QUESTIONS = frozenset({AWAIT_FRIEND_CONFIRM, AWAIT_ERASE_CONFIRM, AWAIT_DIGEST_CONFIRM,
+                              AWAIT_REMINDER_CONFIRM, AWAIT_OFFER_FRIEND, AWAIT_OFFER_SHARE})
+CONTACT_QUESTIONS = frozenset({AWAIT_FRIEND_CONTACT, AWAIT_PAIR_CONTACT})
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer as the dialog takes it: an intent and the values it carries."""
+
+    intent: str
+    slots: dict[str, str] = field(default_factory=dict)
+
+
+def read_answer(awaiting: str | None, intent: str, slots: dict[str, str], utterance: str,
+                locale: str, *, allow_fictional: bool = True) -> Answer:
+    """`intent`/`slots` as understood without context, read as the answer to `awaiting`."""
+    if awaiting in CONTACT_QUESTIONS and intent in (Intent.PROVIDE_CONTACT, Intent.SEND_INVITE,
+                                                   Intent.FALLBACK):
+        contact = parse_contact(slots, utterance, locale, allow_fictional=allow_fictional)
+        if contact is None:
+            return Answer(Intent.FALLBACK)
+        return Answer(Intent.PROVIDE_CONTACT, {contact.kind: contact.value})
+    if awaiting == AWAIT_PAIR_CODE and intent in (Intent.PROVIDE_CODE, Intent.PROVIDE_CONTACT,
+                                                 Intent.FALLBACK):
+        pin = parse_pin(slots, utterance)
+        return Answer(Intent.PROVIDE_CODE, {"pin": pin}) if pin else Answer(Intent.FALLBACK)
+    if awaiting == AWAIT_REMINDER_DAY and intent in (Intent.SET_REMINDER, Intent.FALLBACK):
+        day = weekday_in(slots.get("weekday", "") or utterance, locale)
+        if day is None:
+            return Answer(Intent.FALLBACK)
+        return Answer(Intent.SET_REMINDER, {"weekday": reminders.WEEKDAYS[day]})
+    if awaiting == AWAIT_FRIEND_CONFIRM and intent in (
+            Intent.PROVIDE_CONTACT, Intent.SEND_INVITE) and (slots.get("phone")
+                                                             or slots.get("email")):
+        contact = parse_contact(slots, utterance, locale, allow_fictional=allow_fictional)
+        if contact is not None:
+            return Answer(Intent.PROVIDE_CONTACT, {contact.kind: contact.value})
+    return Answer(intent, dict(slots))
