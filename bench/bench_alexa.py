@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_links import seeded_env
 from bench.compare import Subject, interleave, table
-from bench.harness import gunicorn, lua_requests
+from bench.harness import PRELOAD, gunicorn, lua_requests
 from core import codes
 from core.db import Database
 from core.models import Customer, Message, ReferralCode, Share, Shop, VoiceIdentity
@@ -150,7 +150,7 @@ def main() -> int:
                 gunicorn("bench.straightforward.alexa_skill:app", app_env, workers=WORKERS,
                          probe="/hello") as base_url, \
                 gunicorn("bench.voice_app:app", app_env, workers=WORKERS,
-                         threads=THREADS) as ours_url:
+                         threads=THREADS, options=PRELOAD) as ours_url:
             rows = lambda: share_rows(url)  # noqa: E731
             hello = Subject("bare Flask hello", hello_url, "/hello")
             base = Subject("straightforward skill (flask-ask-sdk)", base_url, "/alexa/demo",

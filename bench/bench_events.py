@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_links import seeded_env
 from bench.compare import ROW_SLACK, Subject, interleave, table
-from bench.harness import gunicorn, lua_requests, wrk
+from bench.harness import PRELOAD, gunicorn, lua_requests, wrk
 from core import codes
 from core.db import Database
 from core.models import (
@@ -164,7 +164,8 @@ def main() -> int:
         with gunicorn("bench.hello_app:app") as hello_url, \
                 gunicorn("bench.straightforward.events:app", app_env,
                          probe="/hello") as base_url, \
-                gunicorn("fulfillment.wsgi:app", env, threads=SERVER_THREADS) as ours_url:
+                gunicorn("fulfillment.wsgi:app", env, threads=SERVER_THREADS,
+                         options=PRELOAD) as ours_url:
             rows = lambda: order_rows(url)  # noqa: E731
             hello = Subject("bare Flask hello", hello_url, "/hello")
             base = Subject("straightforward events endpoint", base_url, "/api/v1/events",

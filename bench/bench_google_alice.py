@@ -30,7 +30,7 @@ from bench.bench_alexa import (
 )
 from bench.bench_links import seeded_env
 from bench.compare import ROW_SLACK
-from bench.harness import gunicorn, wrk
+from bench.harness import PRELOAD, gunicorn, wrk
 from core.config import Settings
 from core.db import Database
 from core.models import VoiceIdentity
@@ -106,7 +106,7 @@ def main() -> int:
                 lua_script(lua, bodies, [headers] * len(bodies), target=path)
                 return str(lua)
 
-            with gunicorn("bench.voice_app:app", app_env) as base:
+            with gunicorn("bench.voice_app:app", app_env, options=PRELOAD) as base:
                 warm = wrk("warm-up", base + path, seconds=1,
                            script=script(pool.take(WARM_CUSTOMERS), "warm"))
                 prepared = int(HEADROOM * max(warm.rps, 50.0) * seconds) + 100

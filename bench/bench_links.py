@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from bench.compare import Subject, interleave, table
 from bench.databases import database_or_sqlite, ensure_secrets, reset_postgres
-from bench.harness import REPO, gunicorn, wrk
+from bench.harness import PRELOAD, REPO, gunicorn, wrk
 
 TARGETS = {"redirect": 0.60, "qr": 0.70}
 DATABASE = os.environ.get("BENCH_DATABASE_URL", "")
@@ -66,7 +66,7 @@ def main() -> int:
         path = f"/r/{code}?c=qr"
         with gunicorn("bench.hello_app:app") as hello_url, \
                 gunicorn("bench.straightforward.redirect:app", env, probe="/hello") as base_url, \
-                gunicorn("fulfillment.wsgi:app", env) as ours_url:
+                gunicorn("fulfillment.wsgi:app", env, options=PRELOAD) as ours_url:
             rows = lambda: click_rows(url)  # noqa: E731
             hello = Subject("bare Flask hello", hello_url, "/hello")
             base = Subject("straightforward redirect + click", base_url, path, rows=rows)

@@ -22,6 +22,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 CONNECTIONS_DEFAULT = 16
+# How `python -m fulfillment serve` runs the app: built once in the master, forked into the
+# workers (fulfillment.serving.preload); every bench serves ours this way.
+PRELOAD = ("-c", "python:fulfillment.serving.preload")
 
 
 def free_port() -> int:

@@ -40,9 +40,13 @@ DEFAULT_DAYS = 30
 NO_ASSISTANT = "none"
 
 DEFINITIONS = {
-    "shares": "Invites handed out: each time a customer got their link (for themselves or "
-              "sent to a friend), by any channel.",
-    "clicks": "Visits to an invite link (/r/<code>), link-preview bots and scripts left out.",
+    "shares": "Invites handed out: each time a customer asked for their invite or sent it to a "
+              "friend, whatever the channel: a message (SMS, email, WhatsApp, Telegram), the "
+              "code spoken by the assistant (voice) or shown on a speaker's screen (screen). "
+              "A share with nothing sent counts too.",
+    "clicks": "Visits to an invite link (/r/<code>), link-preview bots and scripts left out. "
+              "A click counts under the channel its link carries: the message's, or screen, "
+              "card (the assistant app's card), qr.",
     "click_through_rate": "clicks ÷ shares.",
     "signups": "Friends who signed up with a code (flagged and blocked ones included; "
                "flagged are also counted apart).",
@@ -51,6 +55,10 @@ DEFINITIONS = {
     "conversion_rate": "conversions ÷ signups.",
     "revenue_minor": "Those first orders' amounts less what was refunded, in minor units "
                      "(cents).",
+    "splits": "By channel and by assistant: shares by the channel they went by, clicks by "
+              "their link's channel, signups and conversions by where the friend came from "
+              "(the signup's invite link, else the code's latest click before the signup); "
+              "“none” where that is not known.",
     "rewards_minor": "Money rewards (fixed discount, gift card, cash) per status, in minor "
                      "units, never negative: pending (order seen, refund window not started), "
                      "held (in the refund window), approved (usable), reversed (taken back "
@@ -110,6 +118,8 @@ def rate(numerator: int, denominator: int) -> float | None:
 class Split:
     shares: int = 0
     clicks: int = 0
+    signups: int = 0
+    conversions: int = 0
 
     @property
     def click_through_rate(self) -> float | None:
@@ -117,7 +127,8 @@ class Split:
 
     def as_dict(self) -> dict[str, Any]:
         return {"shares": self.shares, "clicks": self.clicks,
-                "click_through_rate": self.click_through_rate}
+                "click_through_rate": self.click_through_rate, "signups": self.signups,
+                "conversions": self.conversions}
 
 
 @dataclass(frozen=True)
@@ -248,12 +259,30 @@ def _series(session: Session, shop_id: int, period: Period, interval: str,
     return [Bucket(day, **{name: c[day] for name, c in counts.items()}) for day in starts]
 
 
-def _splits(rows: Iterable[Any], clicks: Iterable[Any]) -> dict[str, Split]:
-    """(key, count) rows of shares and of clicks -> one Split per key (None -> "none")."""
-    shares_by = {k or NO_ASSISTANT: int(v) for k, v in rows}
-    clicks_by = {k or NO_ASSISTANT: int(v) for k, v in clicks}
-    return {k: Split(shares_by.get(k, 0), clicks_by.get(k, 0))
-            for k in sorted(set(shares_by) | set(clicks_by))}
+def _splits(*counts: Iterable[Any]) -> dict[str, Split]:
+    """(key, count) rows of shares, clicks, signups and conversions -> one Split per key
+    (None -> "none")."""
+    by = [Counter[str]() for _ in range(4)]
+    for target, rows in zip(by, counts, strict=False):
+        for k, v in rows:
+            target[k or NO_ASSISTANT] += int(v)
+    keys = sorted(set().union(*by))
+    return {k: Split(*(c[k] for c in by)) for k in keys}
+
+
+def _referral_splits(session: Session, shop_id: int, period: Period,
+                     column: Any) -> tuple[list[Any], list[Any]]:
+    """Signups and conversions per value of a referral column (channel or assistant)."""
+    signups = session.execute(
+        select(column, func.count(Referral.id))
+        .where(Referral.shop_id == shop_id, *period.where(Referral.created_at))
+        .group_by(column)).all()
+    conversions = session.execute(
+        select(column, func.count(Conversion.id))
+        .join(Referral, Referral.id == Conversion.referral_id)
+        .where(Conversion.shop_id == shop_id, *period.where(Conversion.created_at))
+        .group_by(column)).all()
+    return list(signups), list(conversions)
 
 
 def _top_referrers(session: Session, shop_id: int, period: Period,
@@ -306,14 +335,16 @@ def kpis(session: Session, shop_id: int, *, today: date, period: Period | None =
         session.execute(select(Share.assistant, func.count(Share.id)).where(*share_where)
                         .group_by(Share.assistant)).all(),
         session.execute(select(Click.assistant, func.count(Click.id)).where(*click_where)
-                        .group_by(Click.assistant)).all())
+                        .group_by(Click.assistant)).all(),
+        *_referral_splits(session, shop_id, period, Referral.assistant))
     return Kpis(
         shares={k: int(v) for k, v in shares.items()},
         clicks=sum(int(v) for _, v in clicks_by_channel), signups=int(signups),
         flagged=int(flagged), conversions=int(conversions),
         revenue_minor=int(gross) - int(refunded), refunded_minor=int(refunded),
         rewards_minor_by_status={k: max(0, int(v or 0)) for k, v in rewards.items()},
-        by_channel=_splits(list(shares.items()), list(clicks_by_channel)),
+        by_channel=_splits(list(shares.items()), list(clicks_by_channel),
+                           *_referral_splits(session, shop_id, period, Referral.channel)),
         by_assistant=by_assistant, interval=interval,
         series=_series(session, shop_id, period, interval, today),
         top_referrers=_top_referrers(session, shop_id, period, top), period=period)

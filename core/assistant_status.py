@@ -19,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from core import forking
 from core.db import Database
 from core.models import AssistantStatus, Shop
-from core.models.status import PLATFORMS
+from core.models.status import MCP, PLATFORMS
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 10_000  # bounded: keys are real shops x 4 platforms, this is a backstop
@@ -83,6 +84,15 @@ class StatusRecorder:
         self._thread: threading.Thread | None = None
         if background:
             self.start()
+        forking.in_child(self, StatusRecorder._after_fork)
+
+    def _after_fork(self) -> None:
+        """A forked child: its own pending entries (the parent writes its own), locks and,
+        if the parent had one running, flusher thread."""
+        self._pending, self._lock, self._stop = {}, threading.Lock(), threading.Event()
+        if self._thread is not None:
+            self._thread = None
+            self.start()
 
     def start(self) -> None:
         """The flusher thread (once): one coalesced write per shop+platform per interval."""
@@ -109,7 +119,7 @@ class StatusRecorder:
                 entry.latest = "refused"
 
     def _entry(self, slug: str, platform: str) -> _Pending | None:
-        if platform not in PLATFORMS:
+        if platform not in PLATFORMS and platform != MCP:
             return None
         key = (slug, platform)
         entry = self._pending.get(key)
@@ -193,3 +203,16 @@ def statuses(services: Any, shop_id: int) -> dict[str, PlatformStatus]:
             row.accepted_count, row.refused_at, row.refused_reason, row.refused_count,
             row.latest)
     return out
+
+
+def status_of(services: Any, shop_id: int, platform: str) -> PlatformStatus:
+    """One platform's status for one shop, any platform name (the MCP server notes "mcp")."""
+    recorder(services).flush()
+    with services.db.session() as session:
+        row = session.scalar(select(AssistantStatus).where(
+            AssistantStatus.shop_id == shop_id, AssistantStatus.platform == platform))
+    if row is None:
+        return PlatformStatus(platform)
+    return PlatformStatus(platform, row.accepted_at, row.accepted_intent, row.accepted_locale,
+                          row.accepted_count, row.refused_at, row.refused_reason,
+                          row.refused_count, row.latest)

@@ -22,6 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from core import forking
 from core.db import Database
 from core.hashing import keyed_hash
 from core.models import Click, ReferralCode
@@ -89,8 +90,21 @@ class ClickRecorder:
         self._thread: threading.Thread | None = None
         self.dropped = 0  # clicks not written because their code or shop is gone
         if background:
-            self._thread = threading.Thread(target=self._run, name="click-flusher", daemon=True)
-            self._thread.start()
+            self._start()
+        forking.in_child(self, ClickRecorder._after_fork)
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="click-flusher", daemon=True)
+        self._thread.start()
+
+    def _after_fork(self) -> None:
+        """A forked child has no flusher thread (threads do not survive a fork) and a copy
+        of the parent's queue, which the parent writes: a fresh queue, locks and thread."""
+        self._queue = deque()
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._flush_lock = threading.Lock()
+        if self._thread is not None:
+            self._start()
 
     def record(self, click: PendingClick) -> None:
         """O(1) and lock-free for the request thread (deque.append is atomic)."""

@@ -43,6 +43,7 @@ class Saved:
 class OutboxLine:
     id: int
     kind: str
+    purpose: str  # transactional | marketing (core.messaging.purpose)
     channel: str
     recipient: str
     status: str
@@ -138,6 +139,7 @@ class ConsoleSessions:
             rows = uow.scalars(select(Message).where(
                 Message.id.in_(ids), Message.shop_id == shop_id)
                 .order_by(Message.id.desc()).limit(OUTBOX_ROWS))
-            return [OutboxLine(m.id, m.kind, m.channel, m.recipient, m.status, m.created_at,
+            return [OutboxLine(m.id, m.kind, m.purpose, m.channel, m.recipient, m.status,
+                               m.created_at,
                                (m.rendered or {}).get("sms") or m.context.get("link", ""))
                     for m in rows]

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -27,6 +27,7 @@ from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Mapper, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from core import forking
 from core.clock import DEFAULT_NOW, Clock, utcnow
 
 # What a use case runs in: one open transaction (see Database.session). The name lets the
@@ -261,6 +262,23 @@ class WriterGate:
         if fd is not None:
             os.close(fd)  # closing drops the lock too
 
+    def _after_fork(self) -> None:
+        """In a forked child: the parent's lock files are the parent's (an flock belongs to
+        the open file, so a child using them would hold the parent's lock with it). Closing
+        the child's copies leaves the parent's locks as they are (no LOCK_UN)."""
+        for fd in self._fds.values():
+            with suppress(OSError):
+                os.close(fd)
+        self._fds, self._holders, self._lock = {}, {}, threading.Lock()
+
+    @classmethod
+    def _after_fork_all(cls) -> None:
+        cls._registry_lock = threading.Lock()
+        for gate in cls._by_path.values():
+            gate._after_fork()
+
+
+os.register_at_fork(after_in_child=WriterGate._after_fork_all)
 
 
 
@@ -292,6 +310,12 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False,
                                          info={"database": self})
         event.listen(self.sessionmaker, "before_flush", _fill_now_columns)
+        forking.in_child(self, Database._after_fork)
+
+    def _after_fork(self) -> None:
+        """A forked child opens its own connections: the pooled ones are the parent's
+        (SQLAlchemy's recipe for pools across fork: dispose without closing them)."""
+        self.engine.dispose(close=False)
 
     @property
     def is_postgres(self) -> bool:

@@ -29,6 +29,7 @@ from core.clock import as_utc
 from core.errors import InvalidInput
 from core.hashing import keyed_hash
 from core.messaging import outbox, rendering
+from core.messaging.purpose import Purpose
 from core.models import (
     Customer,
     DigestSubscription,
@@ -362,6 +363,7 @@ def _handle(session: Session, services: Services, sub: DigestSubscription, now: 
     base = (shop.link_base_url or services.base_url).rstrip("/")
     _, new = outbox.enqueue_new(session, outbox.NewMessage(
         hash_key=services.settings.hash_key, shop_id=shop.id, kind="digest",
+        purpose=Purpose.MARKETING,
         channel=sub.channel, recipient=address, customer_id=customer.id,
         idempotency_key=f"digest:{customer.id}:{period}", locale=customer.locale, now=now,
         context={**lines_for(content, customer.locale), "shop_name": shop.name,

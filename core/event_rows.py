@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import Table, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert  # SQLite compiles it alike
@@ -21,6 +22,9 @@ from core.contacts import canonical_of_normalized, normalize_email, normalize_ph
 from core.errors import InvalidInput
 from core.fraud import Party
 from core.models import (
+    ASSISTANTS,
+    CHANNELS,
+    Click,
     Conversion,
     Customer,
     Program,
@@ -227,7 +231,33 @@ def referral_of(session: Session, shop_id: int,
 
 _INSERT_REFERRAL = Prepared(insert(_referrals).returning(_referrals.c.id), (
     "shop_id", "program_id", "code_id", "referrer_id", "friend_id", "status", "reasons",
-    "ip_hash", "created_at"))
+    "ip_hash", "channel", "assistant", "created_at"))
+_clicks: Table = Click.__table__  # type: ignore[assignment]
+_LAST_CLICK = Prepared(
+    select(_clicks.c.channel, _clicks.c.assistant)
+    .where(_clicks.c.code_id == bindparam("code"), _clicks.c.is_bot.is_(False),
+           _clicks.c.created_at <= bindparam("now", type_=_clicks.c.created_at.type))
+    .order_by(_clicks.c.created_at.desc(), _clicks.c.id.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a referred friend came from, where it is known."""
+
+    channel: str | None = None
+    assistant: str | None = None
+
+
+def source_of(session: Session, code_id: int, ref: str | None, now: datetime) -> Source:
+    """The signup's own invite link says it (`c=`, `a=`); else the code's latest human
+    click before now (last-click attribution); else unknown. A plain read: call it before
+    the event's first write."""
+    query = dict(parse_qsl(urlsplit(ref).query)) if ref and "/r/" in ref else {}
+    if query.get("c") in CHANNELS:
+        assistant = query.get("a")
+        return Source(query["c"], assistant if assistant in ASSISTANTS else None)
+    row = _LAST_CLICK.first(session, {"code": code_id, "now": now})
+    return Source(row[0], row[1]) if row is not None else Source()
 _CONVERT = Prepared(update(_referrals).where(_referrals.c.id == bindparam("_id")).values(
     status=ReferralStatus.CONVERTED))
 _INSERT_CONVERSION = Prepared(insert(_conversions).returning(_conversions.c.id), (
@@ -237,12 +267,14 @@ _INSERT_CONVERSION = Prepared(insert(_conversions).returning(_conversions.c.id),
 
 def add_referral(session: Session, *, program: Terms, code_id: int, referrer_id: int,
                  friend_id: int, status: str, reasons: list[str], ip_hash: str | None,
-                 now: datetime) -> Referred:
+                 now: datetime, source: Source | None = None) -> Referred:
     """The unique friend per shop decides a race (the caller's retry sees the winner's)."""
+    source = source or Source()
     referral_id: int = _INSERT_REFERRAL.one(session, {
         "shop_id": program.shop_id, "program_id": program.id, "code_id": code_id,
         "referrer_id": referrer_id, "friend_id": friend_id, "status": status,
-        "reasons": reasons, "ip_hash": ip_hash, "created_at": now})[0]
+        "reasons": reasons, "ip_hash": ip_hash, "channel": source.channel,
+        "assistant": source.assistant, "created_at": now})[0]
     return Referred(referral_id, referrer_id, status, reasons)
 
 

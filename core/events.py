@@ -242,6 +242,7 @@ def _signup(session: Session, services: Services, shop_id: int, data: dict[str, 
         ip_hash = keyed_hash(services.settings.hash_key, ip) if ip else None
         verdict = fraud.evaluate(session, fraud.SignupFacts(
             ctx.program.fraud_rules, code.owner, friend, existed, code.id, ip_hash, now))
+        source = rows.source_of(session, code.id, data.get("ref"), now)  # reads first
     friend_id = rows.save_customer(session, shop_id, raw["id"], ctx.customer, values, now)
     if verdict is None or code is None or ctx.program is None:
         return {**result, "reason": reason}
@@ -251,7 +252,7 @@ def _signup(session: Session, services: Services, shop_id: int, data: dict[str, 
     referral = rows.add_referral(session, program=ctx.program, code_id=code.id,
                                  referrer_id=code.customer_id, friend_id=friend_id,
                                  status=status, reasons=list(verdict.reasons),
-                                 ip_hash=ip_hash, now=now)
+                                 ip_hash=ip_hash, now=now, source=source)
     if ctx.webhooks:
         facts = {"id": f"ref_{referral.id}", "referrer_customer_id": code.owner.external_id,
                  "friend_customer_id": raw["id"], "status": status,
@@ -314,11 +315,13 @@ def _order(session: Session, services: Services, shop_id: int, data: dict[str, A
             ctx.program.fraud_rules, code.owner,
             rows.party(shop_id, external_id, known, values), ordered_before, code.id,
             ip_hash, now))
+        source = rows.source_of(session, code.id, None, now)  # reads before the writes
         friend_id = rows.save_customer(session, shop_id, external_id, known, values, now)
         referral = rows.add_referral(session, program=ctx.program, code_id=code.id,
                                      referrer_id=code.customer_id, friend_id=friend_id,
                                      status=_STATUS_OF[verdict.action],
-                                     reasons=list(verdict.reasons), ip_hash=ip_hash, now=now)
+                                     reasons=list(verdict.reasons), ip_hash=ip_hash, now=now,
+                                     source=source)
         if referral.status not in (ReferralStatus.PENDING, ReferralStatus.FLAGGED):
             return {"conversion": None, "reason": f"referral_{referral.status}",
                     "referral": referral.id, "fraud": list(referral.reasons)}

@@ -20,6 +20,7 @@ from core import speakers
 from core.contacts import canonical_email
 from core.hashing import keyed_hash
 from core.messaging import outbox
+from core.messaging.purpose import Purpose
 from core.models import Customer, PairingChallenge, Shop, VoiceIdentity
 from core.services import Services
 
@@ -100,7 +101,7 @@ def request_code(session: Session, services: Services, *, shop: Shop, voice: Voi
     challenge.code_hash = _code_hash(services, challenge.id, pin)
     message = outbox.enqueue(
         session, hash_key=services.settings.hash_key, shop_id=shop.id, now=now,
-        kind="pairing_code", channel=channel, recipient=address,
+        kind="pairing_code", purpose=Purpose.TRANSACTIONAL, channel=channel, recipient=address,
         idempotency_key=f"pairing:{challenge.id}", locale=voice.locale,
         context={"pairing_code": pin, "shop_name": shop.name},
         evidence={"assistant": voice.assistant, "at": now.isoformat(),

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from core import links, referrals
 from core.clock import as_utc
 from core.messaging import outbox
+from core.messaging.purpose import Purpose
 from core.models import Customer, Program, Reminder, Shop
 from core.services import Services
 
@@ -192,6 +193,7 @@ def _deliver(session: Session, services: Services, reminder: Reminder, now: date
     channel, address = found
     _, new = outbox.enqueue_new(session, outbox.NewMessage(
         hash_key=services.settings.hash_key, shop_id=shop.id, kind="reminder",
+        purpose=Purpose.MARKETING,
         channel=channel, recipient=address, customer_id=customer.id,
         idempotency_key=f"reminder:{reminder.id}:{local_day}", locale=customer.locale,
         context={"shop_name": shop.name, "code": code.code, "terms": terms,

@@ -18,6 +18,7 @@ from core.errors import DomainError, RateLimited
 from core.hashing import keyed_hash
 from core.messaging import outbox
 from core.messaging.channels.telegram import deep_link
+from core.messaging.purpose import Purpose
 from core.models import Customer, Shop
 from core.referrals import Invite
 from core.services import Services
@@ -60,11 +61,12 @@ class Said:
 @dataclass(frozen=True)
 class ShareOutcome:
     status: ShareStatus
-    invite: Invite
+    invite: Invite  # as the message carries it (its link says the message's channel)
     channel: str  # sms | whatsapp | email | telegram..., "voice" when nothing was sent
     address: str | None = None
     message_ids: list[int] = field(default_factory=list)
     telegram_link: str = ""
+    shown: Invite | None = None  # as the screen or the app's card shows it (its own channel)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class FriendInviteOutcome:
     channel: str = ""
     message_ids: list[int] = field(default_factory=list)
     reason: str = ""  # the outbox's code when REFUSED
+    shown: Invite | None = None  # the link as the app's card / the screen shows it
 
 
 def _self_address(services: Services, customer: Customer,
@@ -113,28 +116,43 @@ def _read_with(customer: Customer, speaker: Speaker | None) -> Speaker:
 
 def share_with_me(session: Session, services: Services, *, shop: Shop, customer: Customer,
                   said: Said, wanted_channel: str | None = None, terms: str = "",
-                  speaker: Speaker | None = None) -> ShareOutcome:
+                  speaker: Speaker | None = None, has_screen: bool = False) -> ShareOutcome:
     """The customer's code and invite link, queued to their confirmed address (once a day
     per channel). `terms` is the program in the customer's words, quoted in the message;
     `speaker` what the turn already read with the customer (their code, the shop's share
     webhooks), so none of it is read again. Writes: the message (INSERT ... ON CONFLICT DO
-    NOTHING), then the Share row."""
+    NOTHING), then the Share row.
+
+    Every turn is a share, whatever went out: a message's channel when one was queued,
+    else "screen" (a screen showed the code and QR) or "voice" (the code only spoken).
+    The link the screen or the app's card shows carries its own channel (`shown`)."""
     known = _read_with(customer, speaker)
     found = _self_address(services, customer, wanted_channel)
     channel = found[0] if found else "voice"
     code = known.code or referrals.ensure_code(session, customer)
+    assistant = links.assistant_or_none(said.assistant)
     invite = referrals.invite_for(shop, code, services.base_url, channel=channel,
-                                  locale=said.locale,
-                                  assistant=links.assistant_or_none(said.assistant))
+                                  locale=said.locale, assistant=assistant)
+    shown = referrals.invite_for(shop, code, services.base_url,
+                                 channel="screen" if has_screen else "card",
+                                 locale=said.locale, assistant=assistant)
+    spoken_channel = "screen" if has_screen else "voice"
+
+    def spoken_only(status: ShareStatus, address: str | None = None) -> ShareOutcome:
+        referrals.record_share(session, services, shop=shop, customer=customer, code=code,
+                               channel=spoken_channel, assistant=said.assistant,
+                               share_webhooks=known.share_webhooks)
+        return ShareOutcome(status, invite, channel, address, shown=shown)
+
     if found is None:
-        return ShareOutcome(ShareStatus.NO_ADDRESS, invite, channel)
+        return spoken_only(ShareStatus.NO_ADDRESS)
     channel, address = found
     today = services.clock().date().isoformat()
     context = _message_context(services, shop, customer, invite, terms, wanted_channel)
     try:
         message_id = outbox.enqueue_once(session, outbox.NewMessage(
             hash_key=services.settings.hash_key, shop_id=shop.id, now=services.clock(),
-            kind="invite_self", channel=channel, recipient=address,
+            kind="invite_self", purpose=Purpose.TRANSACTIONAL, channel=channel, recipient=address,
             idempotency_key=f"invite_self:{shop.id}:{customer.id}:{channel}:{today}",
             customer_id=customer.id, locale=said.locale, context=context,
             evidence=said.evidence(services, shop, confirmed=True, recipient="self")),
@@ -142,19 +160,20 @@ def share_with_me(session: Session, services: Services, *, shop: Shop, customer:
     except outbox.NoLongerLinked:
         raise  # erased meanwhile: nothing of this turn may stay
     except DomainError:
-        return ShareOutcome(ShareStatus.CANNOT_SEND, invite, channel, address)
+        return spoken_only(ShareStatus.CANNOT_SEND, address)
     if message_id is None:
-        return ShareOutcome(ShareStatus.ALREADY_SENT, invite, channel, address)
+        return spoken_only(ShareStatus.ALREADY_SENT, address)
     referrals.record_share(session, services, shop=shop, customer=customer, code=code,
                            channel=channel, assistant=said.assistant, recipient=address,
                            share_webhooks=known.share_webhooks)
     return ShareOutcome(ShareStatus.QUEUED, invite, channel, address, [message_id],
-                        str(context.get("telegram_link") or ""))
+                        str(context.get("telegram_link") or ""), shown=shown)
 
 
 def invite_friend(session: Session, services: Services, *, shop: Shop, customer: Customer,
                   said: Said, contact_kind: str, contact_value: str, heard: str = "",
-                  terms: str = "", speaker: Speaker | None = None) -> FriendInviteOutcome:
+                  terms: str = "", speaker: Speaker | None = None,
+                  has_screen: bool = False) -> FriendInviteOutcome:
     """Send the customer's invite to a friend's phone (SMS) or email, after the customer
     confirmed the address read back to them (`heard` is what they said)."""
     if contact_kind not in ("phone", "email") or not contact_value:
@@ -172,7 +191,8 @@ def invite_friend(session: Session, services: Services, *, shop: Shop, customer:
     key = f"invite_friend:{shop.id}:{customer.id}:{keyed_hash(hash_key, contact_value)}:{period}"
     try:
         message_id = outbox.enqueue_once(session, outbox.NewMessage(
-            hash_key=hash_key, shop_id=shop.id, kind="invite_friend", now=services.clock(),
+            hash_key=hash_key, shop_id=shop.id, kind="invite_friend",
+            purpose=Purpose.MARKETING, now=services.clock(),
             channel=channel, recipient=contact_value, idempotency_key=key,
             customer_id=customer.id, locale=said.locale,
             context=_message_context(services, shop, customer, invite, terms, None),
@@ -193,4 +213,9 @@ def invite_friend(session: Session, services: Services, *, shop: Shop, customer:
     referrals.record_share(session, services, shop=shop, customer=customer, code=code,
                            channel=channel, assistant=said.assistant, recipient=contact_value,
                            recipient_kind="friend", share_webhooks=known.share_webhooks)
-    return FriendInviteOutcome(FriendInviteStatus.QUEUED, invite, channel, [message_id])
+    shown = referrals.invite_for(shop, code, services.base_url,
+                                 channel="screen" if has_screen else "card",
+                                 locale=said.locale,
+                                 assistant=links.assistant_or_none(said.assistant))
+    return FriendInviteOutcome(FriendInviteStatus.QUEUED, invite, channel, [message_id],
+                               shown=shown)

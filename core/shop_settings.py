@@ -19,6 +19,7 @@ from core.models import Shop
 from core.services import Services
 
 LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
+BRAND_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
 INVOCATION = re.compile(r"^[^\W\d_]+(?:[ '.-][^\W\d_]+)*$")  # letters, words apart
 
 
@@ -31,6 +32,8 @@ class GeneralSettings:
     landing_url: str
     link_base_url: str
     invocation_names: dict[str, str]  # language -> name
+    logo_url: str = ""  # https; shown on the friend's page
+    brand_colour: str = ""  # #rrggbb; the friend page's buttons and code box
 
     @classmethod
     def of(cls, shop: Shop) -> GeneralSettings:
@@ -39,7 +42,8 @@ class GeneralSettings:
         if shop.invocation_name:
             names.setdefault(shop.locale.split("-")[0], shop.invocation_name)
         return cls(shop.name, locales, shop.currency, shop.timezone, shop.landing_url,
-                   shop.link_base_url, names)
+                   shop.link_base_url, names, str(shop.setting("logo_url") or ""),
+                   str(shop.setting("brand_colour") or ""))
 
 
 def languages(locales: list[str]) -> list[str]:
@@ -87,11 +91,17 @@ def update(session: Session, shop_id: int, form: dict[str, Any], *, local: bool)
         errors["timezone"] = "Use a time zone name such as Europe/Berlin."
     landing = str(form.get("landing_url") or "").strip()
     link_base = str(form.get("link_base_url") or "").strip().rstrip("/")
-    for field, value, required in (("landing_url", landing, True),
-                                   ("link_base_url", link_base, False)):
-        problem = check_web_url(value, required=required, local=local)
+    logo = str(form.get("logo_url") or "").strip()
+    colour = str(form.get("brand_colour") or "").strip().lower()
+    # An empty landing page means our friend page at the invite link (the default).
+    for field, value, is_local in (("landing_url", landing, local),
+                                   ("link_base_url", link_base, local),
+                                   ("logo_url", logo, False)):  # an http image is blocked
+        problem = check_web_url(value, required=False, local=is_local)
         if problem:
             errors[field] = problem
+    if colour and not BRAND_COLOUR.match(colour):
+        errors["brand_colour"] = "Use a colour like #1a7f5a (# and six hex digits)."
     names: dict[str, str] = {}
     for language in languages(locales or [shop.locale]):
         value = " ".join(str(form.get(f"invocation_{language}") or "").split()).lower()
@@ -107,7 +117,8 @@ def update(session: Session, shop_id: int, form: dict[str, Any], *, local: bool)
     shop.locale = locales[0] if shop.locale not in locales else shop.locale
     shop.landing_url, shop.link_base_url = landing, link_base
     shop.invocation_name = names.get(shop.locale.split("-")[0], shop.invocation_name)
-    shop.settings = {**(shop.settings or {}), "locales": locales, "invocation_names": names}
+    shop.settings = {**(shop.settings or {}), "locales": locales, "invocation_names": names,
+                     "logo_url": logo, "brand_colour": colour}
     return shop
 
 

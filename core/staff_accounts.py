@@ -24,6 +24,7 @@ from core.contacts import normalize_email
 from core.errors import FieldErrors, InvalidInput
 from core.hashing import token_hash
 from core.messaging import outbox, rendering
+from core.messaging.purpose import Purpose
 from core.models import Message, Program, Shop, StaffUser
 from core.passwords import DUMMY_HASH, hash_password, verify_password
 from core.sandbox import is_sandbox
@@ -122,6 +123,7 @@ def _token(services: Services, purpose: str, staff: StaffUser, mark: str,
 def _email(session: Session, services: Services, staff: StaffUser, shop: Shop, kind: str,
            link: str, **context: str) -> None:
     outbox.enqueue(session, hash_key=services.settings.hash_key, shop_id=shop.id, kind=kind,
+                   purpose=Purpose.TRANSACTIONAL,
                    channel="email", recipient=staff.email, locale=shop.locale,
                    idempotency_key=f"{kind}:{staff.id}:{secrets.token_hex(8)}",
                    context={"link": link, "shop_name": shop.name, **context},
@@ -160,7 +162,7 @@ def _check_new_shop(session: Session, name: object, slug: object,
 def _new_shop(session: Session, services: Services, name: str, slug: str,
               locale: str) -> Shop:
     shop = Shop(slug=slug, name=name, invocation_name=name.lower()[:100], locale=locale,
-                landing_url=f"{services.base_url}/", settings={"locales": [locale]})
+                landing_url="", settings={"locales": [locale]})  # "": our friend page
     session.add(shop)
     session.flush()
     session.add(Program(shop_id=shop.id, version=1, active=True, currency=shop.currency))

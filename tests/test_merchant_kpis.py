@@ -73,11 +73,15 @@ def test_kpis_follow_their_written_definitions(services, traffic, clock):
         shop = referrals.shop_by_slug(session, "demo")
         data = analytics.kpis(session, shop.id, today=clock().date()).as_dict()
     assert {k: data[k] for k in _expected_totals()} == _expected_totals()
+    # the signups came with the bare code: each is the code's latest human click's (the
+    # Dialogflow link's), and so are their orders
     assert data["by_assistant"] == {
-        "alexa": {"shares": 1, "clicks": 3, "click_through_rate": 3.0},
-        "google": {"shares": 1, "clicks": 2, "click_through_rate": 2.0}}
-    assert data["by_channel"] == {traffic["channel"]: {"shares": 2, "clicks": 5,
-                                                       "click_through_rate": 2.5}}
+        "alexa": {"shares": 1, "clicks": 3, "click_through_rate": 3.0, "signups": 0,
+                  "conversions": 0},
+        "google": {"shares": 1, "clicks": 2, "click_through_rate": 2.0, "signups": 4,
+                   "conversions": 2}}
+    assert data["by_channel"] == {traffic["channel"]: {
+        "shares": 2, "clicks": 5, "click_through_rate": 2.5, "signups": 4, "conversions": 2}}
     assert [(s["step"], s["count"], s["rate"]) for s in data["funnel"]] == [
         ("shares", 2, None), ("clicks", 5, 2.5), ("signups", 4, 0.8), ("conversions", 2, 0.5)]
     assert data["top_referrers"] == [{"customer": "alex", "name": "Alex", "signups": 4,

@@ -52,9 +52,21 @@ def twilio_post(client, services: Services, path: str, form: dict[str, str],
     return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
 
 
-def test_a_text_due_at_night_waits_for_eight_in_the_morning_local_time(services, demo, clock):
+def _friend_text(services: Services, demo: dict[str, Any], recipient: str) -> int:
+    with services.db.session() as session:
+        customer = session.scalar(select(Customer).where(Customer.phone == "+15555550100"))
+        return enqueue(session, hash_key=services.settings.hash_key,
+                       shop_id=customer.shop_id, kind="invite_friend", now=services.clock(),
+                       channel="sms", recipient=recipient, idempotency_key=f"f:{recipient}",
+                       customer_id=customer.id, context={},
+                       evidence={"confirmed": True}).id
+
+
+def test_a_marketing_text_due_at_night_waits_for_eight_in_the_morning_local_time(
+        services, demo, clock):
     clock.now = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # 22:30 in New York
-    [message_id] = share(services, demo)
+    message_id = _friend_text(services, demo, "+12125550123")
+    assert message(services, message_id).purpose == "marketing"
     sandbox = SandboxChannel()
     assert Worker(services, {"sms": sandbox}).run_once().deferred == 1
     row = message(services, message_id)
@@ -62,6 +74,33 @@ def test_a_text_due_at_night_waits_for_eight_in_the_morning_local_time(services,
     assert as_utc(row.next_attempt_at) == datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # 8:00 EST
     clock.now = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
     assert Worker(services, {"sms": sandbox}).run_once().sent == 1
+
+
+def test_the_customers_own_link_asked_for_at_night_is_texted_at_once(services, demo, clock):
+    clock.now = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # 22:30 in New York
+    [message_id] = share(services, demo)
+    assert message(services, message_id).purpose == "transactional"
+    assert Worker(services, {"sms": SandboxChannel()}).run_once().sent == 1
+
+
+def test_a_pairing_sms_requested_at_23_in_the_recipients_zone_is_sent_at_once(
+        services, demo, clock):
+    """The speaker has just said "I've sent a six-digit code" that expires in 10 minutes."""
+    clock.now = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)  # 23:00 in New York (+1 212)
+    user = demo["voice_users_unlinked"]["alexa"]
+    asked = handle(Turn("alexa", "en-US", "demo", user, "LinkAccount"), services)
+    reply = handle(Turn("alexa", "en-US", "demo", user, "ProvideContact",
+                        slots={"phone": "+12125550188"}, session=asked.session), services)
+    assert "six-digit code" in reply.speech.to_plain()
+    with services.db.session() as session:
+        pairing = session.scalar(select(Message).where(Message.kind == "pairing_code"))
+        assert pairing is not None, reply.speech
+        assert (pairing.purpose, pairing.recipient) == ("transactional", "+12125550188")
+        pairing_id = pairing.id
+    sandbox = SandboxChannel()
+    outcome = Worker(services, {"sms": sandbox}).run_once()
+    assert (outcome.sent, outcome.deferred) == (1, 0)
+    assert message(services, pairing_id).status == "sent"
 
 
 def test_email_is_not_held_back_by_texting_hours(services, demo, clock):

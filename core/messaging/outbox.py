@@ -22,6 +22,7 @@ from core.config import Settings
 from core.db import session_now
 from core.errors import NotFound, RateLimited
 from core.hashing import keyed_hash
+from core.messaging.purpose import Purpose, purpose_of
 from core.models import Customer, Message, VoiceIdentity
 from core.prepared import Prepared
 
@@ -48,6 +49,7 @@ class NewMessage:
     evidence: dict[str, Any] | None = None
     not_before: datetime | None = None
     now: datetime | None = None
+    purpose: Purpose | None = None  # None: the kind's class (core.messaging.purpose)
 
 
 def enqueue(session: Session, **fields: Any) -> Message:
@@ -80,8 +82,8 @@ def enqueue_new(session: Session, outgoing: NewMessage) -> tuple[Message, bool]:
 
 
 _messages = cast(Table, Message.__table__)
-_ROW = ("shop_id", "customer_id", "kind", "channel", "recipient", "recipient_hash", "locale",
-        "context", "evidence", "idempotency_key", "next_attempt_at", "created_at")
+_ROW = ("shop_id", "customer_id", "kind", "purpose", "channel", "recipient", "recipient_hash",
+        "locale", "context", "evidence", "idempotency_key", "next_attempt_at", "created_at")
 _DEFAULTED = ("status", "attempts", "rendered")  # the columns' own defaults, bound
 _COLUMNS = _ROW + _DEFAULTED
 _IF_LINKED = (
@@ -141,7 +143,9 @@ def _checked_row(session: Session, outgoing: NewMessage) -> dict[str, Any]:
         _check_friend_caps(session, outgoing.shop_id, outgoing.customer_id, recipient_hash,
                            as_utc(now))
     return {"shop_id": outgoing.shop_id, "customer_id": outgoing.customer_id,
-            "kind": outgoing.kind, "channel": outgoing.channel,
+            "kind": outgoing.kind,
+            "purpose": (outgoing.purpose or purpose_of(outgoing.kind)).value,
+            "channel": outgoing.channel,
             "recipient": outgoing.recipient, "recipient_hash": recipient_hash,
             "locale": outgoing.locale, "context": outgoing.context or {},
             "evidence": outgoing.evidence or {}, "idempotency_key": outgoing.idempotency_key,

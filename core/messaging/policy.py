@@ -4,8 +4,9 @@ opt-out that arrives after a message was queued still stops it.
 - consent: the customer's own confirmed address, a friend's address the customer said,
   heard read back and confirmed (evidence on the row), or a pairing code they asked for;
 - suppression: STOP / unsubscribe for this channel and address, for this shop or all;
-- quiet hours: texts only between 8:00 and 21:00 in the recipient's time zone (deferred to
-  8:00, never dropped)."""
+- quiet hours: marketing texts only between 8:00 and 21:00 in the recipient's time zone
+  (deferred to 8:00, never dropped); a transactional message (a one-time code, what the
+  customer just asked for) goes at once, any hour (core.messaging.purpose)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.clock import as_utc
+from core.messaging.purpose import Purpose
 from core.models import Customer, DigestSubscription, Message, Reminder, Shop, Suppression
 
 STAFF_KINDS = ("staff_verify", "staff_reset", "staff_invite")  # core.staff_accounts
@@ -111,8 +113,8 @@ def _daytime(moment: datetime, zone: ZoneInfo) -> bool:
 
 def quiet_until(session: Session, message: Message, now: datetime) -> datetime | None:
     """None when a text may go now, else the first moment that is past 8:00 in every zone
-    the recipient may be in (UTC)."""
-    if message.channel not in TEXT_CHANNELS:
+    the recipient may be in (UTC). Transactional messages are never held."""
+    if message.purpose == Purpose.TRANSACTIONAL or message.channel not in TEXT_CHANNELS:
         return None
     zones = recipient_zones(session, message)
     now = as_utc(now)

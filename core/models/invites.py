@@ -11,7 +11,9 @@ from core.assistants import SPEAKERS
 from core.models.base import Base, CreatedMixin, IdMixin
 from core.models.customers import Customer
 
-CHANNELS = ("voice", "sms", "email", "whatsapp", "telegram", "qr", "web")
+# "screen": a link or QR shown on a speaker's screen; "card": a link in the assistant's app
+# card. Each carries its own channel, not the channel a message went by.
+CHANNELS = ("voice", "sms", "email", "whatsapp", "telegram", "qr", "web", "screen", "card")
 ASSISTANTS = SPEAKERS  # whose voice users shared (core.assistants)
 
 

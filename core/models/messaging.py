@@ -49,6 +49,8 @@ class Message(IdMixin, CreatedMixin, Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(24))
+    # transactional | marketing (core.messaging.purpose): quiet hours hold marketing only.
+    purpose: Mapped[str] = mapped_column(String(16), default="marketing")
     channel: Mapped[str] = mapped_column(String(16))  # email | sms | whatsapp | telegram
     recipient: Mapped[str] = mapped_column(String(320))
     recipient_hash: Mapped[str] = mapped_column(String(64), index=True)

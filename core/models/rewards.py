@@ -69,6 +69,11 @@ class Referral(IdMixin, CreatedMixin, Base):
     ip_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    review_reason: Mapped[str | None] = mapped_column(String(500))
+    # Where the friend came from, where it is known (migration 0012): the signup's invite
+    # link's `c=`/`a=`, else the code's latest human click before the signup.
+    channel: Mapped[str | None] = mapped_column(String(16))
+    assistant: Mapped[str | None] = mapped_column(String(16))
 
 
 class Conversion(IdMixin, CreatedMixin, Base):

@@ -11,6 +11,7 @@ from core.assistants import VARIANTS
 from core.models.base import Base, IdMixin
 
 PLATFORMS = VARIANTS  # one row per shop and assistant variant (core.assistants)
+MCP = "mcp"  # the MCP server (fulfillment/mcp): one status for all its hosts
 
 
 class AssistantStatus(IdMixin, Base):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core import codes
 from core.errors import DomainError
 from core.messaging import outbox
+from core.messaging.purpose import Purpose
 from core.models import (
     Customer,
     EntryStatus,
@@ -135,6 +136,10 @@ class PassResult:
     retried: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    # Store deliveries processed from the inbox in the same pass (core.stores.inbound).
+    inbox_processed: int = 0
+    inbox_refused: int = 0
+    inbox_postponed: int = 0
 
 
 def _friend_spec(session: Session, job: StoreJob) -> DiscountSpec | str:
@@ -252,6 +257,7 @@ def _notify_referrer(session: Session, services: Services, job: StoreJob) -> dic
     channel, recipient = address
     message = outbox.enqueue(
         session, hash_key=services.settings.hash_key, shop_id=shop.id, kind="reward_notice",
+        purpose=Purpose.TRANSACTIONAL,
         channel=channel, recipient=recipient, idempotency_key=f"reward_notice:{entry.id}",
         customer_id=customer.id, locale=customer.locale, now=services.clock(),
         context={"reward": reward_text(entry, customer.locale),
@@ -308,7 +314,14 @@ def _record(services: Services, outcomes: list[tuple[Work, str, dict[str, Any],
 
 
 def run_due(services: Services, batch: int = 20) -> PassResult:
-    """One pass over the due jobs."""
+    """One pass over the due jobs, then over the inbox's deliveries due another try."""
+    from core.stores import inbound
+
     claimed = _claim(services, batch)
     outcomes = [(work, *_perform(services, work)) for work in claimed]
-    return _record(services, outcomes)
+    result = _record(services, outcomes)
+    inbox = inbound.run_due(services)
+    result.inbox_processed, result.inbox_refused = inbox.processed, inbox.refused
+    result.inbox_postponed = inbox.postponed
+    result.errors.extend(inbox.errors)
+    return result

@@ -409,8 +409,8 @@ def rotate_webhook_secret() -> ResponseReturnValue:
 
 RATE = {"type": ["number", "null"], "description": "null when the divisor is 0"}
 COUNTS = {"type": "object", "additionalProperties": INT}
-SPLIT = _obj(["shares", "clicks", "click_through_rate"], shares=INT, clicks=INT,
-             click_through_rate=RATE)
+SPLIT = _obj(["shares", "clicks", "click_through_rate", "signups", "conversions"],
+             shares=INT, clicks=INT, click_through_rate=RATE, signups=INT, conversions=INT)
 KPIS = {"type": "object", "required": [
     "shares", "clicks", "signups", "flagged", "conversions", "revenue_minor",
     "rewards_minor_by_status", "conversion_rate", "shares_total", "click_through_rate",
@@ -513,6 +513,24 @@ def put_store(data: dict[str, Any]) -> ResponseReturnValue:
      response=STORE_OUT)
 def get_store() -> ResponseReturnValue:
     return jsonify(connections.store_status(services(), g.shop_id).as_dict())
+
+
+INBOX_ROW = _obj(["id", "platform", "delivery_id", "topic", "status", "attempts",
+                  "received_at", "last_error", "body"],
+                 id=INT, platform=STR, delivery_id=STR, topic=STR,
+                 status={"type": "string", "enum": ["pending", "refused", "dead"]},
+                 attempts=INT, received_at={"type": "string", "format": "date-time"},
+                 last_error=NULL_STR, body={**STR, "description": "the delivery as sent"})
+
+
+@api("GET", "/store/inbox", "The store deliveries that need a person: refused with a reason "
+     "(a value out of range), given up after their retries, or waiting for another try.",
+     response=_obj(["deliveries"], deliveries={"type": "array", "items": INBOX_ROW}))
+def get_store_inbox() -> ResponseReturnValue:
+    from core.stores import inbound
+
+    rows = inbound.problems(services(), g.shop_id)
+    return jsonify({"deliveries": [r.as_dict() for r in rows]})
 
 
 # --- the document -------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """`python -m fulfillment serve`: the production server, gunicorn driven from code with the
-app factory. Each worker process builds its own Services after the fork (no engine or click
-thread crosses a fork) and flushes its clicks when it exits; the outbox worker and the other
-jobs run as their own processes (see the README's Deploy section and the Procfile)."""
+app factory. The app is built once in the master and forked into the workers, shared
+copy-on-write (fulfillment.serving.preload says what each child gets of its own: database
+connections, lock files, click and status threads); each worker flushes its clicks when it
+exits; the outbox worker and the other jobs run as their own processes (see the README's
+Deploy section and the Procfile)."""
 
 from __future__ import annotations
 
@@ -11,16 +13,9 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from core.config import Settings
+from fulfillment.serving import preload
 
 log = logging.getLogger(__name__)
-
-
-def _close_services(_arbiter: Any, worker: Any) -> None:
-    """gunicorn's worker_exit hook: flush this worker's queued clicks."""
-    app = getattr(worker, "wsgi", None)
-    services = getattr(app, "extensions", {}).get("referrals.services")
-    if services is not None:
-        services.close()
 
 
 class ProductionServer(BaseApplication):  # type: ignore[misc]
@@ -56,7 +51,10 @@ def options(bind: str, workers: int, threads: int, timeout: int) -> dict[str, An
         # One instance per machine should not be assumed (tests, blue/green): no shared
         # control socket in $HOME.
         "control_socket_disable": True,
-        "worker_exit": _close_services,
+        "preload_app": preload.preload_app,
+        "when_ready": preload.when_ready,
+        "pre_fork": preload.pre_fork,
+        "worker_exit": preload.worker_exit,
         # Proxy headers are read by the app (TRUSTED_PROXIES), not by gunicorn.
         "forwarded_allow_ips": "",
     }

@@ -1,4 +1,7 @@
-"""The friend's side: `/r/<code>` redirects and counts; `/qr/<code>.png|.svg` draws."""
+"""The friend's side: `/r/<code>` counts the click, then shows the friend's page (a shop with
+no landing page of its own: every new shop) or redirects to the shop's landing page;
+`/qr/<code>.png|.svg` draws; `/brand/<slug>.css` carries the shop's colour (CSP: no inline
+style)."""
 
 from __future__ import annotations
 
@@ -7,11 +10,12 @@ from functools import lru_cache
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from core import links, qr, referrals
+from core import friend_offer, links, qr, referrals
 from core.codes import CodeChecksumError, InvalidCode
 from core.errors import NotFound
 from fulfillment.context import services
 from fulfillment.web.auth import public
+from voice.friend_page import choose_language, friend_words, not_found_words
 
 bp = Blueprint("links", __name__)
 QR_MAX_AGE = 86_400
@@ -22,10 +26,30 @@ def _directory() -> referrals.CodeDirectory:
     return services().codes
 
 
+def _accepted() -> list[str]:
+    return [lang for lang, _quality in request.accept_languages]
+
+
 def _not_found(exc: InvalidCode | NotFound) -> Response:
     typo = isinstance(exc, CodeChecksumError)
-    page = render_template("invite_not_found.html", typo=typo)
+    words = not_found_words(_accepted(), typo=typo)
+    page = render_template("invite_not_found.html", typo=typo, words=words, lang=words.lang)
     return Response(page, status=404, mimetype="text/html")
+
+
+def _friend_page(target: referrals.CodeTarget) -> Response:
+    """The friend's page: who invited them, the offer, the code, the QR, the shop button."""
+    offer = friend_offer.friend_offer(services(), target.code)
+    if offer is None:  # erased between the lookup and now
+        return _not_found(NotFound("No invite with this code."))
+    words = friend_words(offer, choose_language(offer, _accepted()))
+    base = request.host_url.rstrip("/")
+    image = offer.logo_url or links.qr_url(base, offer.code, "png")
+    page = render_template("friend.html", offer=offer, words=words, lang=words.lang,
+                           page_url=base + request.path, image=image,
+                           qr=links.qr_url("", offer.code, "svg"))
+    return Response(page, headers={"Cache-Control": "no-store",
+                                   "Referrer-Policy": "no-referrer"}, mimetype="text/html")
 
 
 @bp.get("/r/<code>")
@@ -45,6 +69,8 @@ def follow(code: str) -> Response:
         user_agent=request.headers.get("User-Agent", ""),
         assistant=request.args.get("a"),
     )
+    if friend_offer.ours(target.landing_url, services().base_url):
+        return _friend_page(target)
     return Response(status=302, headers={
         "Location": target.landing_for(channel),
         "Cache-Control": "no-store",
@@ -75,6 +101,14 @@ def qr_image(code: str, fmt: str) -> Response:
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
     return Response(body, headers=headers, content_type=QR_TYPES[fmt])
+
+
+@bp.get("/brand/<slug>.css")
+@public("a shop's brand colour: public by nature, shown on every friend page")
+def brand_css(slug: str) -> Response:
+    colour = friend_offer.brand_colour_of(services(), slug)
+    return Response(f":root {{ --brand: {colour}; }}\n", mimetype="text/css",
+                    headers={"Cache-Control": "public, max-age=300"})
 
 
 @bp.get("/demo/landing")

@@ -47,7 +47,8 @@ def general(slug: str) -> ResponseReturnValue:
     form: dict[str, Any] = {}
     if request.method == "POST":
         form = {name: forms.field(name) for name in (
-            "name", "currency", "timezone", "landing_url", "link_base_url",
+            "name", "currency", "timezone", "landing_url", "link_base_url", "logo_url",
+            "brand_colour",
             *(f"invocation_{lang}" for lang in ("en", "de", "ru")))}
         form["locales"] = [x[:20] for x in request.form.getlist("locales")[:10]]
         try:

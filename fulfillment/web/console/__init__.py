@@ -190,7 +190,8 @@ def outbox() -> ResponseReturnValue:
     staff = _staff()
     shop_id = _allowed_shop(staff, request.args.get("shop", ""))
     rows = _store(staff.id).outbox(shop_id)
-    return jsonify([{"id": m.id, "kind": m.kind, "channel": m.channel, "to": m.recipient,
+    return jsonify([{"id": m.id, "kind": m.kind, "purpose": m.purpose,
+                     "channel": m.channel, "to": m.recipient,
                      "status": m.status, "created_at": m.created_at.isoformat(),
                      "text": m.text} for m in rows])
 

@@ -53,11 +53,12 @@ def _charts(data: analytics.Kpis) -> dict[str, Any]:
         "series": charts.lines(labels, [(name, [getattr(b, name) for b in data.series])
                                         for name in ("shares", "clicks", "signups",
                                                      "conversions")],
-                               title=f"Per {data.interval}"),
-        "channel_clicks": charts.bars([(k, v.clicks) for k, v in data.by_channel.items()],
-                                      title="Clicks by channel"),
+                               title=f"Per {data.interval}",
+                               x_label=f"{data.interval} (UTC)", y_label="count"),
+        "channel_shares": charts.bars([(k, v.shares) for k, v in data.by_channel.items()],
+                                      title="Shares by channel", unit="shares"),
         "assistant_shares": charts.bars([(k, v.shares) for k, v in data.by_assistant.items()],
-                                        title="Shares by assistant"),
+                                        title="Shares by assistant", unit="shares"),
     }
 
 

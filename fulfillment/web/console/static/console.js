@@ -44,7 +44,8 @@
     list.innerHTML = "";
     for (const m of rows) {
       const item = el("li", "message");
-      item.textContent = `${m.kind} via ${m.channel} to ${m.to} — ${m.status}`;
+      item.textContent = `${m.kind} (${m.purpose}) via ${m.channel} to ${m.to} — ${m.status}`;
+      item.dataset.purpose = m.purpose;
       item.title = m.text;
       list.appendChild(item);
     }
