@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core import forking
 from core.db import Database
 from core.models import AssistantStatus, Shop
-from core.models.status import PLATFORMS
+from core.models.status import MCP, PLATFORMS
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 10_000  # bounded: keys are real shops x 4 platforms, this is a backstop
@@ -119,7 +119,7 @@ class StatusRecorder:
                 entry.latest = "refused"
 
     def _entry(self, slug: str, platform: str) -> _Pending | None:
-        if platform not in PLATFORMS:
+        if platform not in PLATFORMS and platform != MCP:
             return None
         key = (slug, platform)
         entry = self._pending.get(key)
@@ -203,3 +203,16 @@ def statuses(services: Any, shop_id: int) -> dict[str, PlatformStatus]:
             row.accepted_count, row.refused_at, row.refused_reason, row.refused_count,
             row.latest)
     return out
+
+
+def status_of(services: Any, shop_id: int, platform: str) -> PlatformStatus:
+    """One platform's status for one shop, any platform name (the MCP server notes "mcp")."""
+    recorder(services).flush()
+    with services.db.session() as session:
+        row = session.scalar(select(AssistantStatus).where(
+            AssistantStatus.shop_id == shop_id, AssistantStatus.platform == platform))
+    if row is None:
+        return PlatformStatus(platform)
+    return PlatformStatus(platform, row.accepted_at, row.accepted_intent, row.accepted_locale,
+                          row.accepted_count, row.refused_at, row.refused_reason,
+                          row.refused_count, row.latest)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.hashing import token_hash
@@ -241,3 +241,65 @@ def check_access(session: Session, now: datetime, *, token: str | None,
         return AccessCheck(None, Refusal.UNLINKED)
     return AccessCheck(Grant(shop.id, client.client_id, client.host, row.assistant,
                              row.subject, row.scope))
+
+
+ALEXA_GRANTS = ["authorization_code", "refresh_token", "client_credentials"]
+TRY_IT_CLIENT = "Connect page: try it"
+
+
+@dataclass(frozen=True)
+class ClientLine:
+    """One client as the connect page lists it."""
+
+    client_id: str
+    name: str
+    host: str
+    redirect_uris: list[str]
+    created_at: datetime
+    last_token_at: datetime | None
+
+
+def register_alexa_client(session: Session, *, shop_id: int,
+                          redirect_uris: list[str]) -> tuple[OAuthClient, str]:
+    """A pre-registered Alexa+ client for one shop: client credentials for Alexa+'s service
+    calls (initialize, tools/list), authorization code + PKCE for the customer. The secret
+    is returned once."""
+    client, secret = register_client(
+        session, name="Alexa+", redirect_uris=redirect_uris, grant_types=ALEXA_GRANTS,
+        auth_method="client_secret_basic", host="alexa-plus", shop_id=shop_id)
+    assert secret is not None
+    return client, secret
+
+
+def clients_for(session: Session, shop_id: int) -> list[ClientLine]:
+    """The shop's own clients and every client that got a token for this shop."""
+    last = (select(OAuthToken.client_pk, func.max(OAuthToken.created_at).label("at"))
+            .where(OAuthToken.shop_id == shop_id).group_by(OAuthToken.client_pk).subquery())
+    rows = session.execute(
+        select(OAuthClient, last.c.at).outerjoin(last, last.c.client_pk == OAuthClient.id)
+        .where((OAuthClient.shop_id == shop_id) | (last.c.at.is_not(None)))
+        .where(OAuthClient.name != TRY_IT_CLIENT)
+        .order_by(OAuthClient.id.desc()).limit(100))
+    lines = []
+    for row in rows:
+        client: OAuthClient = row[0]
+        at: datetime | None = row[1]
+        lines.append(ClientLine(client.client_id, client.name, client.host,
+                                list(client.redirect_uris or []), client.created_at, at))
+    return lines
+
+
+def try_it_token(session: Session, now: datetime, *, shop_id: int) -> str:
+    """A service token (no customer) for the connect page's "try it", from the shop's own
+    internal client; it lives as long as any access token."""
+    client = session.scalar(select(OAuthClient).where(OAuthClient.shop_id == shop_id,
+                                                      OAuthClient.name == TRY_IT_CLIENT))
+    if client is None:
+        client, _ = register_client(session, name=TRY_IT_CLIENT, redirect_uris=[],
+                                    grant_types=["client_credentials"],
+                                    auth_method="client_secret_basic", host="mcp",
+                                    shop_id=shop_id)
+    access = secrets.token_urlsafe(32)
+    save_tokens(session, now, client=client, access=access, refresh=None, shop_id=shop_id,
+                assistant="mcp", subject=None, scope=SCOPE, code_id=None)
+    return access

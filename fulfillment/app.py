@@ -20,6 +20,7 @@ def _blueprints() -> list[Any]:
     """Each surface is one blueprint; imported here so nothing is built at import time."""
     from fulfillment import health
     from fulfillment.api import digest, privacy, shop
+    from fulfillment.mcp import connect as mcp_connect
     from fulfillment.mcp import routes as mcp_oauth
     from fulfillment.web import accounts, connect, console, dashboard, home, invite_links, program
     from fulfillment.web import settings as web_settings
@@ -30,7 +31,8 @@ def _blueprints() -> list[Any]:
 
     return [health.bp, invite_links.bp, alexa.bp, dialogflow.bp, alice.bp, shop.bp,
             delivery_reports.bp, console.bp, dashboard.bp, privacy.bp, digest.bp, stores.bp,
-            accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp, home.bp]
+            accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp, home.bp,
+            mcp_connect.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:

@@ -301,6 +301,10 @@ def test_a_service_token_lists_tools_but_a_tool_needs_the_customer(world: World)
     shared = call(world, token, body=share_call()).json()["result"]
     assert shared["isError"] is True and "Sign in" in shared["content"][0]["text"]
     assert world.counts() == before
+    explain = {"jsonrpc": "2.0", "id": 8, "method": "tools/call",
+               "params": {"name": "explain_program", "arguments": {}}}
+    terms = call(world, token, body=explain).json()["result"]  # no customer needed
+    assert terms["isError"] is False and terms["structuredContent"]["running"] is True
     wrong = requests.post(f"{world.base}/oauth/token", data={
         "grant_type": "client_credentials"}, auth=(client_id, "not-the-secret"), timeout=10)
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
@@ -344,3 +348,15 @@ def test_erasing_a_new_customer_ends_their_token(world: World) -> None:
     answer = call(world, token)
     assert_refused_401(answer, world, invalid=True)
     assert "no longer exists" in answer.json()["error_description"]
+
+
+@pytest.mark.parametrize(("language", "title"), [("de-DE,de;q=0.9", "Bei Demo Shop anmelden"),
+                                                 ("ru", "Вход в Demo Shop"),
+                                                 ("en-GB", "Sign in to Demo Shop")])
+def test_the_sign_in_page_speaks_the_customers_language(world: World, language: str,
+                                                        title: str) -> None:
+    client_id = register(world)
+    _, challenge = pkce()
+    page = requests.get(authorize_url(world, client_id, challenge),
+                        headers={"Accept-Language": language}, timeout=10)
+    assert page.status_code == 200 and f"<h1>{title}</h1>" in page.text

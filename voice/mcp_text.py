@@ -32,10 +32,16 @@ def host_name(host: str) -> str:
         host, "An assistant")
 
 
+def channel_label(t: Translator, channel: str) -> str:
+    return {"email": t._("email"), "sms": t._("text message"), "whatsapp": t._("WhatsApp"),
+            "telegram": t._("Telegram")}.get(channel, channel)
+
+
 def shared(t: Translator, code: str, link: str, status: str, channel: str) -> str:
     if status == "queued":
         return t._("Your code is %(code)s. The link %(link)s and the QR code are on their "
-                   "way by %(channel)s.", code=code, link=link, channel=channel)
+                   "way by %(channel)s.", code=code, link=link,
+                   channel=channel_label(t, channel))
     if status == "already_sent":
         return t._("Your code is %(code)s, link %(link)s. It was already sent to you today.",
                    code=code, link=link)
@@ -100,3 +106,17 @@ def erased(t: Translator, shop: str, status: str, already: bool) -> str:
 
 def sign_in_needed(t: Translator) -> str:
     return t._("Sign in first: link your account with this assistant to use your invite.")
+
+
+def confirm_friend_first(t: Translator) -> str:
+    return t._("Read the friend's address back to the customer and call again with "
+               "customer_confirmed true once they said yes.")
+
+
+def not_an_address(t: Translator) -> str:
+    return t._("That doesn't look like a phone number or an email address.")
+
+
+def stale_confirmation(t: Translator) -> str:
+    return t._("That confirmation is not valid any more. Call delete_my_data again without "
+               "one.")

@@ -20,7 +20,13 @@ from core.models.rewards import (
 )
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
 from core.models.status import AssistantStatus, CacheInvalidation
-from core.models.stores import StoreConnection, StoreJob, StoreJobStatus, StoreWebhook
+from core.models.stores import (
+    InboxStatus,
+    StoreConnection,
+    StoreJob,
+    StoreJobStatus,
+    StoreWebhook,
+)
 from core.models.webhooks import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 
 __all__ = [
@@ -41,6 +47,7 @@ __all__ = [
     "ErasureStatus",
     "ExternalImage",
     "ImageStatus",
+    "InboxStatus",
     "LedgerEntry",
     "LoginThrottle",
     "Message",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.models.base import Base, IdMixin
 
 PLATFORMS = ("alexa", "dialogflow-es", "dialogflow-cx", "alice")
+MCP = "mcp"  # the MCP server (fulfillment/mcp): one status for all its hosts
 
 
 class AssistantStatus(IdMixin, Base):

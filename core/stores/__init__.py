@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from core.models import StoreConnection
 from core.services import Services
-from core.stores.base import StorePlatform
+from core.stores.base import Delivery, StorePlatform
 
 Builder = Callable[[Services, StoreConnection, dict[str, str], str], StorePlatform]
 
@@ -41,6 +41,18 @@ def _timeout(services: Services) -> tuple[float, float]:
 PLATFORMS: dict[str, Builder] = {"shopify": _shopify, "woocommerce": _woocommerce}
 
 
+def map_body(platform: str, delivery_id: str, topic: str, body: bytes) -> Delivery:
+    """A stored, verified delivery in neutral terms (no credentials needed: the inbox
+    processes it long after its signature was checked)."""
+    if platform == "shopify":
+        from core.stores import shopify
+
+        return shopify.map_body(delivery_id, topic, body)
+    from core.stores import woocommerce
+
+    return woocommerce.map_body(delivery_id, topic, body)
+
+
 def store_for(services: Services, conn: StoreConnection) -> StorePlatform:
     """The platform client for a connection, credentials opened from their seal."""
     from core.stores.connections import open_credentials
@@ -55,4 +67,4 @@ def allow_private_urls(services: Services) -> bool:
     return services.adapters.allow_private_store_urls
 
 
-__all__ = ["PLATFORMS", "allow_private_urls", "store_for"]
+__all__ = ["PLATFORMS", "allow_private_urls", "map_body", "store_for"]

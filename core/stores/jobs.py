@@ -136,6 +136,10 @@ class PassResult:
     retried: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    # Store deliveries processed from the inbox in the same pass (core.stores.inbound).
+    inbox_processed: int = 0
+    inbox_refused: int = 0
+    inbox_postponed: int = 0
 
 
 def _friend_spec(session: Session, job: StoreJob) -> DiscountSpec | str:
@@ -310,7 +314,14 @@ def _record(services: Services, outcomes: list[tuple[Work, str, dict[str, Any],
 
 
 def run_due(services: Services, batch: int = 20) -> PassResult:
-    """One pass over the due jobs."""
+    """One pass over the due jobs, then over the inbox's deliveries due another try."""
+    from core.stores import inbound
+
     claimed = _claim(services, batch)
     outcomes = [(work, *_perform(services, work)) for work in claimed]
-    return _record(services, outcomes)
+    result = _record(services, outcomes)
+    inbox = inbound.run_due(services)
+    result.inbox_processed, result.inbox_refused = inbox.processed, inbox.refused
+    result.inbox_postponed = inbox.postponed
+    result.errors.extend(inbox.errors)
+    return result

@@ -9,13 +9,13 @@ refund arrives as order.updated with the order's `refunds`, each processed once 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
+from core import strict_json
 from core.stores import http
 from core.stores.base import (
     AlreadyExists,
@@ -103,7 +103,9 @@ class WooCommerceStore:
         # WooCommerce core has no gift cards: a single-use fixed coupon for the referrer.
         return self.create_discount(spec)
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        """The delivery's id and topic once its signature is right; the unsigned ping a new
+        webhook sends first (form-encoded `webhook_id=<n>`) is answered and ignored."""
         if not hmac_base64_matches(self.webhook_secret, body,
                                    headers.get("X-WC-Webhook-Signature")):
             if body.startswith(b"webhook_id=") and not headers.get("X-WC-Webhook-Signature"):
@@ -113,18 +115,29 @@ class WooCommerceStore:
         delivery_id = headers.get("X-WC-Webhook-Delivery-ID") or ""
         if body.startswith(b"webhook_id="):
             return Delivery(delivery_id or "ping", "ping", ping=True)
-        if not topic or not delivery_id or len(delivery_id) > 128:
+        if not topic or not delivery_id or len(delivery_id) > 128 or len(topic) > 64:
             raise BadWebhook("X-WC-Webhook-Topic and X-WC-Webhook-Delivery-ID are required.",
                              status=400, code="malformed_webhook")
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadWebhook("The webhook body is not JSON.", status=400,
-                             code="malformed_json") from exc
-        if not isinstance(data, dict):
-            raise BadWebhook("The webhook body is not a JSON object.", status=400,
-                             code="malformed_json")
-        return map_webhook(delivery_id, topic, data)
+        return Delivery(delivery_id, topic)
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        delivery = self.verify_webhook(headers, body)
+        if delivery.ping:
+            return delivery
+        return map_body(delivery.delivery_id, delivery.topic, body)
+
+
+def map_body(delivery_id: str, topic: str, body: bytes) -> Delivery:
+    """A verified delivery's body in neutral terms (BadWebhook 400/422 with the reason)."""
+    try:
+        data = strict_json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise BadWebhook("The webhook body is not JSON.", status=400,
+                         code="malformed_json") from exc
+    if not isinstance(data, dict):
+        raise BadWebhook("The webhook body is not a JSON object.", status=400,
+                         code="malformed_json")
+    return map_webhook(delivery_id, topic, data)
 
 
 def map_webhook(delivery_id: str, topic: str, order: dict[str, Any]) -> Delivery:

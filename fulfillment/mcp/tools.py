@@ -61,8 +61,14 @@ class Call:
     shop: Shop
     program: Any  # core.models.Program | None (the shop's active program)
     grant: Grant
-    speaker: Speaker
+    found: Speaker | None  # None: a service token, or a sign-in since erased
     t: Translator
+
+    @property
+    def speaker(self) -> Speaker:
+        if self.found is None:
+            raise ToolRefused(mcp_text.sign_in_needed(self.t))
+        return self.found
 
     @property
     def said(self) -> sharing.Said:
@@ -172,14 +178,14 @@ class Tools:
 
     def _in_unit_of_work(self, grant: Grant, slug: str,
                          step: Callable[[Call], T]) -> T | CallToolResult:
+        """One unit of work per call; the customer is read with their code, as a voice turn
+        reads its speaker. A tool that needs them refuses a service token (Call.speaker)."""
         svc = self.services
         with svc.db.session() as uow:
             shop, program = svc.shops.get(uow, slug)
             found = speakers.speaker(uow, shop.id, grant.assistant, grant.subject)
-            if found is None:
-                return refused(mcp_text.sign_in_needed(translator(shop.locale)))
-            call = Call(svc, uow, shop, program, grant, found,
-                        translator(found.customer.locale or shop.locale))
+            locale = found.customer.locale if found is not None else ""
+            call = Call(svc, uow, shop, program, grant, found, translator(locale or shop.locale))
             try:
                 return step(call)
             except ToolRefused as exc:
@@ -207,9 +213,7 @@ class Tools:
 
     def invite(self, call: Call, contact: str, customer_confirmed: bool) -> CallToolResult:
         if not customer_confirmed:
-            raise ToolRefused(call.t._("Read the friend's address back to the customer and "
-                                       "call again with customer_confirmed true once they "
-                                       "said yes."))
+            raise ToolRefused(mcp_text.confirm_friend_first(call.t))
         raw = contact.strip()[:320]
         try:
             if "@" in raw:
@@ -219,8 +223,7 @@ class Tools:
                 kind, value = "phone", normalize_phone(
                     raw, region, allow_fictional=call.services.settings.sandbox)
         except InvalidInput as exc:
-            raise ToolRefused(call.t._("That doesn't look like a phone number or an email "
-                                       "address.")) from exc
+            raise ToolRefused(mcp_text.not_an_address(call.t)) from exc
         outcome = sharing.invite_friend(
             call.session, call.services, shop=call.shop, customer=call.speaker.customer,
             said=call.said, contact_kind=kind, contact_value=value, heard=raw,
@@ -277,8 +280,7 @@ class Tools:
                       mcp_text.erase_question(call.t, call.shop.name))
         if confirmation not in (_erase_token(call.services, call.grant, window),
                                 _erase_token(call.services, call.grant, window - 1)):
-            raise ToolRefused(call.t._("That confirmation is not valid any more. Call "
-                                       "delete_my_data again without one."))
+            raise ToolRefused(mcp_text.stale_confirmation(call.t))
         outcome = privacy.request_erasure(call.session, call.services, call.speaker.customer,
                                           source="voice")
         done = outcome.status == privacy.ErasureStatus.COMPLETED
