@@ -22,7 +22,16 @@ def _blueprints() -> list[Any]:
     from fulfillment.api import digest, privacy, shop
     from fulfillment.mcp import connect as mcp_connect
     from fulfillment.mcp import routes as mcp_oauth
-    from fulfillment.web import accounts, connect, console, dashboard, home, invite_links, program
+    from fulfillment.web import (
+        accounts,
+        backoffice,
+        connect,
+        console,
+        dashboard,
+        home,
+        invite_links,
+        program,
+    )
     from fulfillment.web import settings as web_settings
     from fulfillment.webhooks import delivery_reports, stores
     from fulfillment.webhooks.alexa import routes as alexa
@@ -32,7 +41,7 @@ def _blueprints() -> list[Any]:
     return [health.bp, invite_links.bp, alexa.bp, dialogflow.bp, alice.bp, shop.bp,
             delivery_reports.bp, console.bp, dashboard.bp, privacy.bp, digest.bp, stores.bp,
             accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp, home.bp,
-            mcp_connect.bp]
+            mcp_connect.bp, backoffice.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:
