@@ -57,10 +57,10 @@ def _trust_proxies(app: Flask, hops: int) -> None:
 
 def _mount_mcp(app: Flask, services: Services) -> None:
     """The MCP server (/mcp/<shop>) and its OAuth 2.1 server (fulfillment/mcp)."""
-    from fulfillment.mcp import asgi, oauth
+    from fulfillment.mcp import mount, oauth
 
     app.extensions["referrals.oauth"] = oauth.build_server(app, services)
-    asgi.mount(app, services)
+    mount.mount(app, services)  # the MCP SDK loads with the first MCP request
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
