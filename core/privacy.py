@@ -78,7 +78,7 @@ EXPORTED = {
 # Tables that hold no customer's data: the shop itself, its keys, program and staff, and
 # console sign-in throttles (keyed hashes of staff accounts and addresses).
 HOLDS_NO_CUSTOMER_DATA = frozenset({"shops", "shop_credentials", "programs", "staff_users",
-                                    "login_throttles", "store_connections",
+                                    "login_throttles", "staff_sessions", "store_connections",
                                     "webhook_endpoints", "assistant_status",
                                     "cache_invalidations"})
 
@@ -207,7 +207,7 @@ def _webhooks(session: Session, rel: Related) -> list[OutboundWebhook]:
 
 
 def _store_webhooks(session: Session, rel: Related) -> list[StoreWebhook]:
-    return _mentioning(session, rel, StoreWebhook, StoreWebhook.result)
+    return _mentioning(session, rel, StoreWebhook, StoreWebhook.result, StoreWebhook.body)
 
 
 def _console(session: Session, rel: Related) -> tuple[list[ConsoleSession], list[ConsoleTurn]]:
@@ -352,7 +352,8 @@ def export_customer(session: Session, shop_id: int, external_id: str, hash_key: 
                         for j in session.scalars(select(StoreJob).where(
                             StoreJob.customer_id == customer.id).order_by(StoreJob.id))],
         "store_webhooks": [{"id": w.id, "platform": w.platform, "topic": w.topic,
-                            "result": w.result, "received_at": _iso(w.received_at)}
+                            "status": w.status, "result": w.result, "body": w.body,
+                            "received_at": _iso(w.received_at)}
                            for w in _store_webhooks(session, rel)],
         "erasure_requests": [{"id": e.id, "source": e.source, "status": e.status,
                               "created_at": _iso(e.created_at)}
@@ -499,6 +500,7 @@ def _erase_rows(session: Session, services: Services, rel: Related,
     store_hooks = _store_webhooks(session, rel)
     for store_hook in store_hooks:
         store_hook.result = _scrub(store_hook.result, values, c.external_id, tombstone)
+        store_hook.body = _scrub(store_hook.body, values, c.external_id, tombstone)
     counts["store_webhooks"] = len(store_hooks)
     jobs = session.scalars(select(StoreJob).where(StoreJob.customer_id == c.id)).all()
     for job in jobs:  # the store keeps its discount; we keep no code naming them

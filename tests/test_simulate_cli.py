@@ -65,3 +65,15 @@ def test_test_conversations_exits_non_zero_on_a_failure_and_writes_junit(demo_en
               str(tmp_path / "bad.xml"))
     assert bad.returncode == 1 and "FAIL" in bad.stdout
     assert 'failures="1"' in (tmp_path / "bad.xml").read_text()
+
+
+def test_simulate_on_a_database_without_tables_says_what_to_run(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+           "BASE_URL": "https://refer.test", "EMBEDDED_WORKER": "0",
+           "SECRET_KEY": "test-secret", "HASH_KEY": "test-hash-key", "SANDBOX": "1"}
+    out = run(env, "simulate", "share the referral program")
+    assert out.returncode == 1
+    assert "has no tables yet. Run `python -m fulfillment db upgrade` first" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout

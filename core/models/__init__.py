@@ -1,7 +1,7 @@
 """Every table, imported in one place so metadata and Alembic see them all."""
 
 from core.models.base import Base
-from core.models.console import ConsoleSession, ConsoleTurn, LoginThrottle
+from core.models.console import ConsoleSession, ConsoleTurn, LoginThrottle, StaffSession
 from core.models.customers import Customer, PairingChallenge, VoiceIdentity
 from core.models.images import ExternalImage, ImageStatus
 from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
@@ -20,7 +20,13 @@ from core.models.rewards import (
 )
 from core.models.shops import Program, Shop, ShopCredential, StaffUser
 from core.models.status import AssistantStatus, CacheInvalidation
-from core.models.stores import StoreConnection, StoreJob, StoreJobStatus, StoreWebhook
+from core.models.stores import (
+    InboxStatus,
+    StoreConnection,
+    StoreJob,
+    StoreJobStatus,
+    StoreWebhook,
+)
 from core.models.webhooks import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 
 __all__ = [
@@ -41,6 +47,7 @@ __all__ = [
     "ErasureStatus",
     "ExternalImage",
     "ImageStatus",
+    "InboxStatus",
     "LedgerEntry",
     "LoginThrottle",
     "Message",
@@ -61,6 +68,7 @@ __all__ = [
     "Shop",
     "ShopCredential",
     "ShopEvent",
+    "StaffSession",
     "StaffUser",
     "StoreConnection",
     "StoreJob",

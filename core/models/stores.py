@@ -71,12 +71,27 @@ class StoreJob(IdMixin, CreatedMixin, Base):
     done_at: Mapped[datetime | None]
 
 
+class InboxStatus(StrEnum):
+    """A stored delivery: `pending` until processed (`done`), refused for good with a
+    reason (`refused`: a value out of range, a refund for another currency), or given up
+    after its retries (`dead`). Refused and dead rows are the dead-letter view."""
+
+    PENDING = "pending"
+    DONE = "done"
+    REFUSED = "refused"
+    DEAD = "dead"
+
+
 class StoreWebhook(IdMixin, Base):
-    """Every store webhook delivery we accepted, by the store's delivery id: Shopify delivers
-    at least once, so the same id is answered from here and processed once."""
+    """The store inbox: every verified delivery, stored by the store's delivery id before it
+    is answered (WooCommerce never sends a delivery again, Shopify at least once), then
+    processed from here, retried when processing fails. The body is kept until the delivery
+    is done (then cleared: it names the buyer), and kept for a person to see when refused or
+    dead."""
 
     __tablename__ = "store_webhooks"
-    __table_args__ = (UniqueConstraint("shop_id", "platform", "delivery_id"),)
+    __table_args__ = (UniqueConstraint("shop_id", "platform", "delivery_id"),
+                      Index("ix_store_webhooks_due", "status", "next_attempt_at"))
 
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(16))
@@ -84,3 +99,9 @@ class StoreWebhook(IdMixin, Base):
     topic: Mapped[str] = mapped_column(String(64))
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime] = now_column()
+    body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None]

@@ -1,16 +1,28 @@
-"""A store's webhook, verified and mapped onto the lifecycle core already has.
+"""A store's webhook: verified, stored in the inbox, then processed from there.
 
-One transaction per delivery: the shop's connection and secret are read, the signature
-checked (nothing is written for a forged or unsigned one), the delivery id inserted under
-a unique constraint (a re-delivery, even fifty at once, gets the first answer), then each
-neutral event recorded through core.events like a signed event, with its own dedupe on the
-order id (Shopify's orders/paid and WooCommerce's order.updated repeat orders)."""
+WooCommerce never sends a failed delivery again (and disables a webhook that keeps failing),
+Shopify sends each at least once: so a genuine delivery is stored first, keyed by the store's
+delivery id, and only then processed, in a transaction of its own. What the store hears:
+
+- 401 forged or unsigned (nothing written), 400 unreadable headers;
+- 200 with the results once processed; a copy of a delivery (fifty at once too) waits for
+  the first and gets its answer, `replayed`;
+- 422 with the reason when a value cannot be kept (an amount out of range, an id too long,
+  a refund in a currency the order was not paid in): the delivery stays in the inbox,
+  `refused`, for a person to see;
+- 200 `pending` when processing failed for a reason that may pass (the database busy, a
+  bug): the store job tries it again with backoff, and after MAX_ATTEMPTS it is `dead`.
+
+A conflict with a concurrent delivery (the same order in two topics) is retried here,
+never handed back to the store as "send it again"."""
 
 from __future__ import annotations
 
+import logging
+import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from requests.structures import CaseInsensitiveDict
@@ -21,17 +33,28 @@ from sqlalchemy.orm import Session
 from core import events, referrals
 from core.clock import as_utc
 from core.contacts import normalize_email, normalize_phone
-from core.errors import Conflict, DomainError, InvalidInput, NotFound
-from core.models import StoreConnection, StoreWebhook
+from core.errors import DomainError, InvalidInput, NotFound
+from core.models import InboxStatus, Shop, StoreConnection, StoreWebhook
 from core.services import Services
-from core.stores import store_for
+from core.stores import map_body, store_for
 from core.stores.base import BadWebhook, Delivery
 
+log = logging.getLogger(__name__)
 STATUS_EVERY = timedelta(minutes=1)
+LEASE = timedelta(minutes=1)  # a stored delivery's own request processes it first
+MAX_ATTEMPTS = 8
+CONFLICT_RETRIES = 5
 
 
 class WebhookRefused(DomainError):
-    """Raised with the status the store should see (401 forged, 400 unreadable)."""
+    """Raised with the status the store should see (401 forged, 400 unreadable, 422 a value
+    we cannot keep)."""
+
+
+def _refused(message: str, code: str, status: int) -> WebhookRefused:
+    refused = WebhookRefused(message, code=code)
+    refused.status = status
+    return refused
 
 
 @dataclass(frozen=True)
@@ -40,10 +63,11 @@ class InboundOutcome:
     topic: str
     replayed: bool
     results: list[dict[str, Any]]
+    status: str = InboxStatus.DONE
 
     def as_dict(self) -> dict[str, Any]:
         return {"delivery": self.delivery_id, "topic": self.topic, "replayed": self.replayed,
-                "results": self.results}
+                "status": self.status, "results": self.results}
 
 
 def receive(services: Services, platform: str, slug: str, headers: Mapping[str, str],
@@ -51,47 +75,250 @@ def receive(services: Services, platform: str, slug: str, headers: Mapping[str, 
     """Header names are matched case-insensitively (X-WC-Webhook-Signature arrives as
     X-Wc-Webhook-Signature through WSGI)."""
     headers = CaseInsensitiveDict(dict(headers))
-    for _attempt in range(3):
+    with services.db.session() as session:
+        shop = referrals.shop_by_slug(session, slug)
+        conn = session.scalar(select(StoreConnection).where(StoreConnection.shop_id == shop.id))
+        if conn is None or conn.platform != platform:
+            raise NotFound(f"No {platform} store is connected to this shop.", code="no_store")
+        delivery = verify(services, conn, headers, body)
+        shop_id = shop.id
+    return accept(services, shop_id, platform, delivery, body)
+
+
+def verify(services: Services, conn: StoreConnection, headers: Mapping[str, str],
+           body: bytes) -> Delivery:
+    """The delivery's id and topic, or WebhookRefused (401 forged, 400 unreadable)."""
+    try:
+        return store_for(services, conn, calls=False).verify_webhook(headers, body)
+    except BadWebhook as exc:
+        raise _refused(str(exc), exc.code, exc.status) from exc
+
+
+def accept(services: Services, shop_id: int, platform: str, delivery: Delivery,
+           body: bytes) -> InboundOutcome:
+    """Store a verified delivery, then process it (or answer as its first copy was)."""
+    if delivery.ping:
+        _seen(services, shop_id)
+        return InboundOutcome(delivery.delivery_id, "ping", False, [])
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _refused("The webhook body is not UTF-8.", "malformed_json", 400) from exc
+    if "\x00" in text:
+        raise _refused("The webhook body holds a NUL character.", "invalid_characters", 400)
+    return process(services, _store(services, shop_id, platform, delivery, text))
+
+
+def _seen(services: Services, shop_id: int) -> None:
+    with services.db.session() as session:
+        conn = session.scalar(select(StoreConnection).where(StoreConnection.shop_id == shop_id))
+        _touch(conn, services.clock())
+
+
+def _touch(conn: StoreConnection | None, now: datetime) -> None:
+    if conn is not None and (conn.last_webhook_at is None
+                             or now - as_utc(conn.last_webhook_at) > STATUS_EVERY):
+        conn.last_webhook_at = now  # the "last verified webhook" status, not a hot row
+
+
+def _store(services: Services, shop_id: int, platform: str, delivery: Delivery,
+           text: str) -> int:
+    """The inbox row's id, stored by this copy or another: the unique key decides."""
+    now = services.clock()
+    for _attempt in range(CONFLICT_RETRIES):
         try:
             with services.db.session() as session:
-                return _receive(session, services, platform, slug, headers, body)
+                found = _row(session, shop_id, platform, delivery.delivery_id)
+                if found is not None:
+                    return found.id
+                row = StoreWebhook(shop_id=shop_id, platform=platform,
+                                   delivery_id=delivery.delivery_id, topic=delivery.topic[:64],
+                                   received_at=now, body=text, status=InboxStatus.PENDING,
+                                   next_attempt_at=now + LEASE)
+                session.add(row)
+                _touch(session.scalar(select(StoreConnection).where(
+                    StoreConnection.shop_id == shop_id)), now)
+                session.flush()
+                return row.id
         except IntegrityError:
-            continue  # a concurrent copy won: the next attempt answers with its result
-    raise Conflict("The webhook collided with a concurrent delivery; send it again.",
-                   code="retry")
+            continue  # a concurrent copy stored it: the next attempt finds it
+    raise RuntimeError("the delivery could be neither stored nor found")
 
 
-def _receive(session: Session, services: Services, platform: str, slug: str,
-             headers: Mapping[str, str], body: bytes) -> InboundOutcome:
-    shop = referrals.shop_by_slug(session, slug)
-    conn = session.scalar(select(StoreConnection).where(StoreConnection.shop_id == shop.id))
-    if conn is None or conn.platform != platform:
-        raise NotFound(f"No {platform} store is connected to this shop.", code="no_store")
-    try:
-        delivery = store_for(services, conn).parse_webhook(headers, body)
-    except BadWebhook as exc:
-        refused = WebhookRefused(str(exc), code=exc.code)
-        refused.status = exc.status
-        raise refused from exc
+def _row(session: Session, shop_id: int, platform: str, delivery_id: str) -> StoreWebhook | None:
+    return session.scalar(select(StoreWebhook).where(
+        StoreWebhook.shop_id == shop_id, StoreWebhook.platform == platform,
+        StoreWebhook.delivery_id == delivery_id))
+
+
+def process(services: Services, row_id: int) -> InboundOutcome:
+    """Process one stored delivery unless it already was; the answer for the store
+    (`replayed` unless this call did the processing)."""
+    for _attempt in range(CONFLICT_RETRIES):
+        try:
+            with services.db.session() as session:
+                row = session.get(StoreWebhook, row_id, with_for_update=True)
+                if row is None:
+                    raise NotFound("No such delivery.", code="no_delivery")
+                processed_here = row.status == InboxStatus.PENDING
+                if processed_here:
+                    _process_row(session, services, row)
+                answer = _answer(row, not processed_here)
+        except IntegrityError:
+            continue  # a concurrent delivery touched the same rows: it won, try again
+        except DomainError:
+            raise
+        except Exception as exc:  # the database away, a bug: kept, tried again later
+            log.exception("store delivery %s failed; it stays in the inbox", row_id)
+            return _postpone(services, row_id, f"{type(exc).__name__}: {exc}")
+        return _raise_refused(answer)  # after the commit: a refusal is kept
+    return _postpone(services, row_id, "conflicted with concurrent deliveries")
+
+
+def _process_row(session: Session, services: Services, row: StoreWebhook) -> None:
+    """The delivery's events in a savepoint: a refusal undoes what it began and is kept."""
     now = services.clock()
-    if conn.last_webhook_at is None or now - as_utc(conn.last_webhook_at) > STATUS_EVERY:
-        conn.last_webhook_at = now  # the "last verified webhook" status, not a hot row
-    if delivery.ping:
-        return InboundOutcome(delivery.delivery_id, "ping", False, [])
-    first = session.scalar(select(StoreWebhook).where(
-        StoreWebhook.shop_id == shop.id, StoreWebhook.platform == platform,
-        StoreWebhook.delivery_id == delivery.delivery_id))
-    if first is not None:
-        return InboundOutcome(first.delivery_id, first.topic, True,
-                              list((first.result or {}).get("results", [])))
-    row = StoreWebhook(shop_id=shop.id, platform=platform, delivery_id=delivery.delivery_id,
-                       topic=delivery.topic[:64], received_at=services.clock())
-    session.add(row)
-    session.flush()  # the unique constraint decides here, before any work
-    results = _process(session, services, shop.id, slug, shop.locale.split("-")[-1], delivery)
-    row.result = {"results": results}
-    return InboundOutcome(delivery.delivery_id, delivery.topic, False, results)
+    shop = session.get(Shop, row.shop_id)
+    if shop is None:  # pragma: no cover - the row goes with the shop (CASCADE)
+        raise NotFound("No such shop.", code="unknown_shop")
+    row.attempts += 1
+    try:
+        with session.begin_nested():
+            delivery = map_body(row.platform, row.delivery_id, row.topic, row.body.encode())
+            results = _process(session, services, shop.id, shop.slug,
+                               shop.locale.split("-")[-1], delivery)
+    except BadWebhook as exc:
+        _refuse(row, exc.code, str(exc), exc.status, now)
+        return
+    except InvalidInput as exc:
+        _refuse(row, exc.code, exc.message, exc.status, now, exc.details)
+        return
+    row.status, row.result, row.processed_at = InboxStatus.DONE, {"results": results}, now
+    row.body, row.last_error, row.next_attempt_at = "", None, None  # it named the buyer
 
+
+def _refuse(row: StoreWebhook, code: str, message: str, status: int, now: datetime,
+            details: object = None) -> None:
+    row.status, row.processed_at, row.next_attempt_at = InboxStatus.REFUSED, now, None
+    row.last_error = message[:500]
+    row.result = {"error": {"code": code, "message": message[:500], "status": status,
+                            "details": details}}
+
+
+def _answer(row: StoreWebhook, replayed: bool) -> InboundOutcome | WebhookRefused:
+    if row.status == InboxStatus.REFUSED:
+        error = (row.result or {}).get("error") or {}
+        refused = _refused(str(error.get("message") or row.last_error),
+                           str(error.get("code")), int(error.get("status") or 422))
+        refused.details = error.get("details")
+        return refused
+    return InboundOutcome(row.delivery_id, row.topic, replayed,
+                          list((row.result or {}).get("results", [])), row.status)
+
+
+def _raise_refused(answer: InboundOutcome | WebhookRefused) -> InboundOutcome:
+    if isinstance(answer, WebhookRefused):
+        raise answer
+    return answer
+
+
+def _postpone(services: Services, row_id: int, reason: str) -> InboundOutcome:
+    now = services.clock()
+    with services.db.session() as session:
+        row = session.get(StoreWebhook, row_id, with_for_update=True)
+        if row is None:
+            raise NotFound("No such delivery.", code="no_delivery")
+        if row.status == InboxStatus.PENDING:
+            row.attempts += 1  # the failed attempt's own count was rolled back with it
+            row.last_error = reason[:500]
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status, row.next_attempt_at = InboxStatus.DEAD, None
+            else:
+                row.next_attempt_at = now + backoff(row.attempts)
+        answer = _answer(row, False)
+    return _raise_refused(answer)
+
+
+def backoff(attempts: int) -> timedelta:
+    delay = timedelta(seconds=30 * 2 ** min(max(attempts - 1, 0), 10))
+    return min(delay, timedelta(hours=6)) * random.uniform(0.8, 1.2)
+
+
+# --- the retries, as the store job ------------------------------------------------------
+
+@dataclass
+class InboxPass:
+    processed: int = 0
+    refused: int = 0
+    postponed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def run_due(services: Services, batch: int = 50) -> InboxPass:
+    """Process the deliveries whose time has come (a failed attempt's backoff, or a stored
+    delivery its own request never processed)."""
+    now = services.clock()
+    with services.db.session() as session:
+        due = list(session.scalars(select(StoreWebhook.id).where(
+            StoreWebhook.status == InboxStatus.PENDING, StoreWebhook.next_attempt_at <= now)
+            .order_by(StoreWebhook.id).limit(batch)))
+    result = InboxPass()
+    for row_id in due:
+        try:
+            outcome = process(services, row_id)
+        except WebhookRefused as exc:
+            result.refused += 1
+            result.errors.append(exc.message)
+            continue
+        if outcome.status == InboxStatus.DONE:
+            result.processed += 1
+        else:
+            result.postponed += 1
+    return result
+
+
+# --- what the shop sees -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: int
+    platform: str
+    delivery_id: str
+    topic: str
+    status: str
+    attempts: int
+    received_at: datetime
+    last_error: str | None
+    body: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "received_at": self.received_at.isoformat()}
+
+
+def problems(services: Services, shop_id: int, limit: int = 50) -> list[InboxRow]:
+    """The dead-letter view: deliveries refused, given up, or waiting for another try."""
+    with services.db.session() as session:
+        rows = session.scalars(select(StoreWebhook).where(
+            StoreWebhook.shop_id == shop_id,
+            (StoreWebhook.status.in_([InboxStatus.REFUSED, InboxStatus.DEAD]))
+            | ((StoreWebhook.status == InboxStatus.PENDING) & (StoreWebhook.attempts > 0)))
+            .order_by(StoreWebhook.id.desc()).limit(limit))
+        return [InboxRow(r.id, r.platform, r.delivery_id, r.topic, r.status, r.attempts,
+                         r.received_at, r.last_error, r.body) for r in rows]
+
+
+def retry(services: Services, shop_id: int, row_id: int) -> InboundOutcome:
+    """A person asks to process a refused or dead delivery again (the program changed)."""
+    with services.db.session() as session:
+        row = session.get(StoreWebhook, row_id)
+        if row is None or row.shop_id != shop_id:
+            raise NotFound("No such delivery in this shop's inbox.", code="no_delivery")
+        if row.status in (InboxStatus.REFUSED, InboxStatus.DEAD):
+            row.status, row.attempts, row.next_attempt_at = InboxStatus.PENDING, 0, None
+    return process(services, row_id)
+
+
+# --- turning a delivery into what core knows --------------------------------------------
 
 def _process(session: Session, services: Services, shop_id: int, slug: str, region: str,
              delivery: Delivery) -> list[dict[str, Any]]:

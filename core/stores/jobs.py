@@ -136,6 +136,10 @@ class PassResult:
     retried: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    # Store deliveries processed from the inbox in the same pass (core.stores.inbound).
+    inbox_processed: int = 0
+    inbox_refused: int = 0
+    inbox_postponed: int = 0
 
 
 def _friend_spec(session: Session, job: StoreJob) -> DiscountSpec | str:
@@ -202,15 +206,12 @@ def _claim(services: Services, batch: int) -> list[Work]:
 
 def _perform(services: Services, work: Work) -> tuple[str, dict[str, Any], StoreError | None]:
     """('done' | 'retry' | 'failed', result, error) — called outside any transaction."""
-    from core.stores import allow_private_urls, store_for
-    from core.stores.base import check_public_url
+    from core.stores import store_for
 
     if work.problem or work.conn is None:
         return "failed", {}, StoreError(work.problem or "no store", retryable=False)
     try:
-        if work.conn.platform != "shopify":
-            check_public_url(work.conn.store_url, allow_private=allow_private_urls(services))
-        store = store_for(services, work.conn)
+        store = store_for(services, work.conn)  # a store URL is checked and resolved here
         if work.kind == "register_webhooks":
             return "done", {"topics": store.register_webhooks(work.callback_url)}, None
         assert work.spec is not None
@@ -310,7 +311,14 @@ def _record(services: Services, outcomes: list[tuple[Work, str, dict[str, Any],
 
 
 def run_due(services: Services, batch: int = 20) -> PassResult:
-    """One pass over the due jobs."""
+    """One pass over the due jobs, then over the inbox's deliveries due another try."""
+    from core.stores import inbound
+
     claimed = _claim(services, batch)
     outcomes = [(work, *_perform(services, work)) for work in claimed]
-    return _record(services, outcomes)
+    result = _record(services, outcomes)
+    inbox = inbound.run_due(services)
+    result.inbox_processed, result.inbox_refused = inbox.processed, inbox.refused
+    result.inbox_postponed = inbox.postponed
+    result.errors.extend(inbox.errors)
+    return result

@@ -7,7 +7,6 @@ app's secret: `X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(secret, raw body)).""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +14,7 @@ from typing import Any
 
 import requests
 
+from core import strict_json
 from core.stores import http
 from core.stores.base import (
     AlreadyExists,
@@ -61,6 +61,10 @@ mutation discountRedeemCodeBulkAdd($discountId: ID!, $codes: [DiscountRedeemCode
     bulkCreation { id }
     userErrors { code field message }
   }
+}"""
+SHOP_NAME = """
+query shopName {
+  shop { name myshopifyDomain }
 }"""
 GIFT_CARD_CREATE = """
 mutation giftCardCreate($input: GiftCardCreateInput!) {
@@ -115,6 +119,11 @@ class ShopifyStore:
             raise StoreError(f"Shopify refused the query: {str(errors)[:300]}",
                              retryable=False)
         return body.get("data") or {}
+
+    def probe(self) -> str:
+        """The connect test: a real read with the token (StoreError saying what is wrong)."""
+        shop = self.graphql(SHOP_NAME, {}).get("shop") or {}
+        return str(shop.get("name") or self.domain)
 
     # --- the interface ----------------------------------------------------------------
 
@@ -178,7 +187,8 @@ class ShopifyStore:
         card = payload.get("giftCard") or {}
         return Issued(code, str(card.get("id", "")), kind="gift_card")
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        """The delivery's id and topic once its HMAC is right (nothing read of the body)."""
         if not hmac_base64_matches(self.webhook_secret, body,
                                    headers.get("X-Shopify-Hmac-Sha256")):
             raise BadWebhook("X-Shopify-Hmac-Sha256 is missing or does not match.")
@@ -187,11 +197,14 @@ class ShopifyStore:
             raise BadWebhook("The webhook names another shop.", code="wrong_shop")
         delivery_id = headers.get("X-Shopify-Webhook-Id") or ""
         topic = headers.get("X-Shopify-Topic") or ""
-        if not delivery_id or not topic or len(delivery_id) > 128:
+        if not delivery_id or not topic or len(delivery_id) > 128 or len(topic) > 64:
             raise BadWebhook("X-Shopify-Webhook-Id and X-Shopify-Topic are required.",
                              status=400, code="malformed_webhook")
-        data = _json_object(body)
-        return map_webhook(delivery_id, topic, data)
+        return Delivery(delivery_id, topic)
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        delivery = self.verify_webhook(headers, body)
+        return map_body(delivery.delivery_id, delivery.topic, body)
 
     # --- details ------------------------------------------------------------------------
 
@@ -238,8 +251,8 @@ def _throttle_wait(body: dict[str, Any]) -> float:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = strict_json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadWebhook("The webhook body is not JSON.", status=400,
                          code="malformed_json") from exc
     if not isinstance(data, dict):
@@ -251,6 +264,11 @@ def _json_object(body: bytes) -> dict[str, Any]:
 def _name(person: dict[str, Any]) -> str:
     return " ".join(str(p) for p in (person.get("first_name"), person.get("last_name"))
                     if p)[:200]
+
+
+def map_body(delivery_id: str, topic: str, body: bytes) -> Delivery:
+    """A verified delivery's body in neutral terms (BadWebhook 400/422 with the reason)."""
+    return map_webhook(delivery_id, topic, _json_object(body))
 
 
 def map_webhook(delivery_id: str, topic: str, data: dict[str, Any]) -> Delivery:

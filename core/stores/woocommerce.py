@@ -1,7 +1,9 @@
 """WooCommerce through its REST API (wc/v3) and its webhooks.
 
 Calls authenticate with the REST key pair (consumer key/secret) as HTTP basic auth, which
-WooCommerce accepts over https. Coupons: `POST /wp-json/wc/v3/coupons`; a taken code is a
+WooCommerce accepts over https, or, where the store's server strips the Authorization header,
+as `consumer_key`/`consumer_secret` query parameters (also https only); the connect test
+(`probe`) chooses. Coupons: `POST /wp-json/wc/v3/coupons`; a taken code is a
 400 `woocommerce_rest_coupon_code_already_exists`. Webhooks: `X-WC-Webhook-Signature` =
 base64(HMAC-SHA256(secret, body)); a new webhook first sends a form-encoded ping
 (`webhook_id=<n>`), answered 200 and otherwise ignored. WooCommerce has no refund topic: a
@@ -9,13 +11,13 @@ refund arrives as order.updated with the order's `refunds`, each processed once 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
+from core import strict_json
 from core.stores import http
 from core.stores.base import (
     AlreadyExists,
@@ -44,12 +46,11 @@ class WooCommerceStore:
     http_session: requests.Session = field(default_factory=requests.Session)
     timeout: tuple[float, float] = http.TIMEOUT
     name: str = "woocommerce"
+    auth: str = "basic"  # or "query": chosen by the connect test (probe)
+    plain_query_ok: bool = False  # tests only: their stand-in speaks http on loopback
 
     def _post(self, path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
-        response = http.send(self.http_session, method,
-                             f"{self.base_url.rstrip('/')}/wp-json/wc/v3/{path}", json=body,
-                             auth=(self.consumer_key, self.consumer_secret),
-                             timeout=self.timeout)
+        response = self._send(method, path, json=body)
         data = http.json_of(response)
         if response.status_code >= 400:
             error = data if isinstance(data, dict) else {}
@@ -59,6 +60,42 @@ class WooCommerceStore:
                              f"{error.get('code')}): {error.get('message')}", retryable=False,
                              code="store_refused")
         return data if isinstance(data, dict) else {}
+
+    def _send(self, method: str, path: str, *, auth: str = "",
+              **kwargs: Any) -> requests.Response:
+        """Basic auth, or the key pair as query parameters where the store's server strips
+        the Authorization header (WooCommerce accepts both over https)."""
+        url = f"{self.base_url.rstrip('/')}/wp-json/wc/v3/{path}"
+        if (auth or self.auth) == "query":
+            kwargs["params"] = {**(kwargs.get("params") or {}),
+                                "consumer_key": self.consumer_key,
+                                "consumer_secret": self.consumer_secret}
+        else:
+            kwargs["auth"] = (self.consumer_key, self.consumer_secret)
+        return http.send(self.http_session, method, url, timeout=self.timeout, **kwargs)
+
+    def probe(self) -> str:
+        """The connect test: a real read with the keys. Returns the authentication that
+        works ("basic", else "query" over https), or StoreError saying what is wrong."""
+        try:
+            self._send("GET", "webhooks", auth="basic", params={"per_page": 1})
+            return "basic"
+        except StoreError as exc:
+            if exc.code != "store_auth":
+                raise
+            basic_refused = exc
+        if not (self.base_url.startswith("https://") or self.plain_query_ok):
+            raise basic_refused
+        try:
+            self._send("GET", "webhooks", auth="query", params={"per_page": 1})
+        except StoreError as exc:
+            if exc.code == "store_auth":
+                raise StoreError("WooCommerce refused the consumer key and secret (with "
+                                 "basic auth and as query parameters): check that the key "
+                                 "has read/write access", retryable=False,
+                                 code="store_auth") from exc
+            raise
+        return "query"
 
     # --- the interface ----------------------------------------------------------------
 
@@ -103,7 +140,9 @@ class WooCommerceStore:
         # WooCommerce core has no gift cards: a single-use fixed coupon for the referrer.
         return self.create_discount(spec)
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        """The delivery's id and topic once its signature is right; the unsigned ping a new
+        webhook sends first (form-encoded `webhook_id=<n>`) is answered and ignored."""
         if not hmac_base64_matches(self.webhook_secret, body,
                                    headers.get("X-WC-Webhook-Signature")):
             if body.startswith(b"webhook_id=") and not headers.get("X-WC-Webhook-Signature"):
@@ -113,18 +152,29 @@ class WooCommerceStore:
         delivery_id = headers.get("X-WC-Webhook-Delivery-ID") or ""
         if body.startswith(b"webhook_id="):
             return Delivery(delivery_id or "ping", "ping", ping=True)
-        if not topic or not delivery_id or len(delivery_id) > 128:
+        if not topic or not delivery_id or len(delivery_id) > 128 or len(topic) > 64:
             raise BadWebhook("X-WC-Webhook-Topic and X-WC-Webhook-Delivery-ID are required.",
                              status=400, code="malformed_webhook")
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadWebhook("The webhook body is not JSON.", status=400,
-                             code="malformed_json") from exc
-        if not isinstance(data, dict):
-            raise BadWebhook("The webhook body is not a JSON object.", status=400,
-                             code="malformed_json")
-        return map_webhook(delivery_id, topic, data)
+        return Delivery(delivery_id, topic)
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        delivery = self.verify_webhook(headers, body)
+        if delivery.ping:
+            return delivery
+        return map_body(delivery.delivery_id, delivery.topic, body)
+
+
+def map_body(delivery_id: str, topic: str, body: bytes) -> Delivery:
+    """A verified delivery's body in neutral terms (BadWebhook 400/422 with the reason)."""
+    try:
+        data = strict_json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise BadWebhook("The webhook body is not JSON.", status=400,
+                         code="malformed_json") from exc
+    if not isinstance(data, dict):
+        raise BadWebhook("The webhook body is not a JSON object.", status=400,
+                         code="malformed_json")
+    return map_webhook(delivery_id, topic, data)
 
 
 def map_webhook(delivery_id: str, topic: str, order: dict[str, Any]) -> Delivery:

@@ -515,6 +515,24 @@ def get_store() -> ResponseReturnValue:
     return jsonify(connections.store_status(services(), g.shop_id).as_dict())
 
 
+INBOX_ROW = _obj(["id", "platform", "delivery_id", "topic", "status", "attempts",
+                  "received_at", "last_error", "body"],
+                 id=INT, platform=STR, delivery_id=STR, topic=STR,
+                 status={"type": "string", "enum": ["pending", "refused", "dead"]},
+                 attempts=INT, received_at={"type": "string", "format": "date-time"},
+                 last_error=NULL_STR, body={**STR, "description": "the delivery as sent"})
+
+
+@api("GET", "/store/inbox", "The store deliveries that need a person: refused with a reason "
+     "(a value out of range), given up after their retries, or waiting for another try.",
+     response=_obj(["deliveries"], deliveries={"type": "array", "items": INBOX_ROW}))
+def get_store_inbox() -> ResponseReturnValue:
+    from core.stores import inbound
+
+    rows = inbound.problems(services(), g.shop_id)
+    return jsonify({"deliveries": [r.as_dict() for r in rows]})
+
+
 # --- the document -------------------------------------------------------------------------
 
 @api("GET", "/openapi.json", "This document.", auth="none")

@@ -49,3 +49,23 @@ def cli_settings(**overrides: object) -> Settings:
 
 def make_services(**overrides: object) -> Services:
     return bootstrap(cli_settings(**overrides), clock=_options().clock)
+
+
+def require_schema(services: Services) -> None:
+    """A command that reads the shops refuses, in one sentence saying what to run, a
+    database without our tables (or behind this code) instead of a traceback."""
+    from core.migrate import SchemaState, schema_state, shipped_heads
+
+    url = services.settings.database_url
+    state = schema_state(services.db, shipped_heads(url))
+    where = url.split("@")[-1]
+    flag = " --embedded" if is_embedded() else ""
+    if state is SchemaState.MISSING:
+        raise click.ClickException(
+            f"The database {where} has no tables yet. Run `python -m fulfillment{flag} db "
+            f"upgrade` first (then `python -m fulfillment{flag} demo` for the demo shop); "
+            "`make run` does both.")
+    if state is SchemaState.BEHIND:
+        raise click.ClickException(
+            f"The database {where} is behind this code. Run `python -m fulfillment{flag} db "
+            "upgrade` first.")

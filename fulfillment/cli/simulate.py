@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from core.services import Services
-from fulfillment.cli.services import make_services
+from fulfillment.cli.services import make_services, require_schema
 from fulfillment.simulator.turns import SimulationResult, Simulator
 from voice.simulation.requests import PLATFORMS
 
@@ -19,6 +19,11 @@ def _simulator() -> tuple[Simulator, Services]:
     from fulfillment.app import create_app
 
     services = make_services(embedded_worker=False)
+    try:
+        require_schema(services)
+    except click.ClickException:
+        services.close()
+        raise
     return Simulator(create_app(services=services), services), services
 
 
