@@ -24,6 +24,7 @@ from core.services import Services
 from fulfillment.app import create_app
 from tests.conftest import REPO
 from tests.support.alexa import envelope
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 PHONE, EMAIL = "+14155550123", "dup.person@example.com"
 
@@ -145,7 +146,7 @@ logging.getLogger("fulfillment.test").error("oops +14155550123 dup.person@exampl
 @pytest.mark.parametrize("script", [SCRIPT_CLI, SCRIPT_WSGI], ids=["cli", "wsgi"])
 def test_the_entry_points_install_the_redaction(tmp_path, script):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'entry.db'}",
-           "SECRET_KEY": "entry-secret", "HASH_KEY": "entry-hash", "BASE_URL": "http://x"}
+           "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY, "BASE_URL": "http://x"}
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
