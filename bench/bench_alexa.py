@@ -163,7 +163,8 @@ def main() -> int:
     print(f"database: {where}, {WORKERS} gunicorn workers x {THREADS} thread(s), "
           f"load average {os.getloadavg()[0]:.1f} (a shared machine: figures are noisy; "
           "the rounds are interleaved so the noise falls on every subject alike)")
-    counted = table(f"verified Alexa share turn, {where}", hello, [(base, ours)])
+    counted = table(f"verified Alexa share turn, {where}", hello, [(base, ours)],
+               postgres=where == "PostgreSQL")
     vs_hello = statistics.median(r.rps / h.rps for r, h in zip(ours.results, hello.results,
                                                                  strict=True))
     vs_base = statistics.median(r.rps / b.rps for r, b in zip(ours.results, base.results,

@@ -78,7 +78,8 @@ def main() -> int:
     where = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"database: {where}, load average {os.getloadavg()[0]:.1f} (a shared machine: "
           "figures are noisy; the rounds are interleaved so the noise falls on all alike)")
-    ok = table(f"/r/<code> redirect + click, {where}", hello, [(base, ours)])
+    ok = table(f"/r/<code> redirect + click, {where}", hello, [(base, ours)],
+               postgres=where == "PostgreSQL")
     floor = statistics.median(r.rps for r in hello.results)
     print(f"{qr.label:<38} {qr.rps:9.0f} req/s  p99 {qr.p99_ms:6.2f} ms  "
           f"{qr.rps / floor:.2f}x of the hello's median, errors {qr.errors}")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bench.harness import CONNECTIONS_DEFAULT, Server, WrkResult, wrk
+from bench.harness import CONNECTIONS_DEFAULT, Memory, Server, WrkResult, memory_of, wrk
 
 # A request in flight when wrk stops is written but not counted: every connection has one
 # (the server is the bottleneck), and wrk drops a few answers that arrive as it stops.
@@ -33,6 +33,12 @@ class Subject:
     results: list[WrkResult] = field(default_factory=list)
     written: int = 0  # rows written during the measured rounds
     responses: int = 0
+    master: Memory | None = None  # the gunicorn master's, after the last round
+
+    def total_pss(self) -> float:
+        """What the whole server costs the machine: every process's proportional share."""
+        workers = self.results[-1].memory if self.results else ()
+        return sum(m.pss_mb for m in workers) + (self.master.pss_mb if self.master else 0.0)
 
     def rate(self) -> float:
         return max((r.rps for r in self.results), default=0.0)
@@ -62,6 +68,8 @@ def interleave(subjects: list[Subject], *, rounds: int, seconds: int, warm_secon
             subject.responses += result.requests
             subject.results.append(result)
             estimates[subject.label] = max(result.rps, 50.0)
+    for subject in subjects:
+        subject.master = memory_of(subject.server.proc.pid)
 
 
 def spread(values: list[float], fmt: str = "{:.0f}") -> str:
@@ -89,12 +97,14 @@ def rows_line(subject: Subject) -> tuple[str, bool]:
             f"{'ok' if ok else 'MISMATCH'}"), ok
 
 
-def table(title: str, floor: Subject, pairs: list[tuple[Subject, Subject]]) -> bool:
+def table(title: str, floor: Subject, pairs: list[tuple[Subject, Subject]],
+          postgres: bool = False) -> bool:
     """Prints the comparison; returns whether every subject's rows matched its responses
     and no request failed."""
-    print(f"\n{title} ({len(floor.results)} interleaved rounds; min/median/max)")
-    head = (f"{'subject':<34} {'req/s':>16} {'vs base':>16} {'p99 ms':>7} {'CPU ms/resp':>11}"
-            f"  worker memory (last round)")
+    print(f"\n{title} ({len(floor.results)} interleaved rounds; min/median/max; CPU: the "
+          "server's master and workers per response)")
+    head = (f"{'subject':<38} {'req/s':>16} {'vs base':>16} {'p99 ms':>7} {'CPU ms/resp':>15}"
+            f" {'PG ms/resp':>10}  worker memory (last round)")
     print(head)
     ok = True
     for subject in [floor, *[s for pair in pairs for s in pair]]:
@@ -107,8 +117,9 @@ def table(title: str, floor: Subject, pairs: list[tuple[Subject, Subject]]) -> b
             versus = spread(ratios(subject, pair_base), "{:.2f}") + "x"
         memory = subject.results[-1].memory if subject.results else ()
         mem = "; ".join(str(m) for m in memory)
-        print(f"{subject.label:<34} {spread(rps):>16} {versus:>16} {p99:7.2f} "
-              f"{spread(cpu, '{:.2f}'):>11}  {mem}")
+        db_ms = _postgres_ms(subject.results) if postgres else "-"
+        print(f"{subject.label:<38} {spread(rps):>16} {versus:>16} {p99:7.2f} "
+              f"{spread(cpu, '{:.2f}'):>15} {db_ms:>10}  {mem}")
         ok &= all(r.errors == 0 for r in subject.results)
     for base, subject in pairs:
         cpu_ratio = _median_ratio([r.server_cpu_ms for r in subject.results],
@@ -119,13 +130,23 @@ def table(title: str, floor: Subject, pairs: list[tuple[Subject, Subject]]) -> b
                             [m.rss_mb for r in base.results[-1:] for m in r.memory])
         print(f"  {subject.label} / {base.label}: throughput "
               f"{statistics.median(ratios(subject, base) or [0]):.2f}x, CPU per response "
-              f"{cpu_ratio:.2f}x, worker USS {uss:.2f}x, RSS {rss:.2f}x")
+              f"{cpu_ratio:.2f}x, worker USS {uss:.2f}x, RSS {rss:.2f}x; whole server (master "
+              f"+ workers, PSS) {subject.total_pss():.0f} vs {base.total_pss():.0f} MB")
+    for subject in [s for pair in pairs for s in pair]:
+        if subject.master is not None:
+            print(f"  {subject.label}: gunicorn master {subject.master}")
     for subject in [s for pair in pairs for s in pair]:
         line, matched = rows_line(subject)
         if line:
             print("  " + line)
         ok &= matched
     return ok
+
+
+def _postgres_ms(results: list[WrkResult]) -> str:
+    """PostgreSQL's CPU per response (all its processes), median over the rounds."""
+    per = [1000 * (r.cpu_cores or {}).get("postgres", 0.0) / r.rps for r in results if r.rps]
+    return f"{statistics.median(per):.2f}" if per and max(per) > 0.01 else "-"
 
 
 def _median_ratio(ours: list[float | None], theirs: list[float | None]) -> float:

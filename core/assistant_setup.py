@@ -46,17 +46,23 @@ def endpoint_url(base_url: str, slug: str, platform: str) -> str:
     return base_url.rstrip("/") + ENDPOINTS[platform].format(slug=slug)
 
 
-def current(shop: Shop, box: SecretBox) -> dict[str, Any]:
-    """What the page may show back: ids and names, never a secret (only whether one is set)."""
+DEFAULT_ES_HEADER = "X-Dialogflow-Secret"
+
+
+def current(shop: Shop, box: SecretBox, base_url: str = "") -> dict[str, Any]:
+    """What the page may show back: ids and names, never a secret (only whether one is set).
+    Where we have a default (the ES header's name, the CX audience: this shop's webhook URL)
+    it is filled in as the value, so a form left as it is saves what it shows."""
     s = shop.settings or {}
+    audience = endpoint_url(base_url, shop.slug, "dialogflow-cx") if base_url else ""
     token = box.open(s.get("alice_oauth_token") or "") if s.get("alice_oauth_token") else None
     return {
         "alexa_skill_id": s.get("alexa_skill_id") or "",
-        "dialogflow_es_header": s.get("dialogflow_es_header") or "",
+        "dialogflow_es_header": s.get("dialogflow_es_header") or DEFAULT_ES_HEADER,
         "dialogflow_es_secret_set": bool(s.get("dialogflow_es_secret_hash")),
         "dialogflow_basic_user": s.get("dialogflow_basic_user") or "",
         "dialogflow_basic_password_set": bool(s.get("dialogflow_basic_password_hash")),
-        "dialogflow_audience": s.get("dialogflow_audience") or "",
+        "dialogflow_audience": s.get("dialogflow_audience") or audience,
         "dialogflow_service_agent": s.get("dialogflow_service_agent") or "",
         "alice_skill_id": s.get("alice_skill_id") or "",
         "alice_oauth_token_set": bool(token),
@@ -164,7 +170,7 @@ def expected_skill_id(services: Services, slug: str, assistant: str) -> str | No
 def shown(services: Services, shop_id: int) -> dict[str, Any]:
     """current() for the shop."""
     with services.db.session() as session:
-        return current(shops.get(session, shop_id), services.box)
+        return current(shops.get(session, shop_id), services.box, services.base_url)
 
 
 def configure_for(services: Services, shop_id: int, platform: str,

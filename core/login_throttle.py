@@ -61,7 +61,7 @@ def _keys(hash_key: str, email: str, client: str) -> list[tuple[str, Policy]]:
             (f"client:{keyed_hash(hash_key, client)}", CLIENT)]
 
 
-def _locked_rows(session: Session, keys: list[str], now: datetime) -> dict[str, LoginThrottle]:
+def locked_rows(session: Session, keys: list[str], now: datetime) -> dict[str, LoginThrottle]:
     """The rows for these keys, made if missing, locked for this transaction (PostgreSQL
     row locks; SQLite's BEGIN IMMEDIATE already serializes writers)."""
     insert = pg_insert if session.bind is not None and \
@@ -80,7 +80,7 @@ def attempt(session: Session, *, hash_key: str, email: str, client: str,
     """Before checking a password: refuse while either key waits, else count the attempt
     on both and allow it."""
     keys = _keys(hash_key, email, client)
-    rows = _locked_rows(session, [k for k, _ in keys], now)
+    rows = locked_rows(session, [k for k, _ in keys], now)
     until = [as_utc(t) for k, _ in keys if (t := rows[k].next_allowed_at) is not None]
     waits = [t - now for t in until if t > now]
     if waits:

@@ -78,7 +78,7 @@ EXPORTED = {
 # Tables that hold no customer's data: the shop itself, its keys, program and staff, and
 # console sign-in throttles (keyed hashes of staff accounts and addresses).
 HOLDS_NO_CUSTOMER_DATA = frozenset({"shops", "shop_credentials", "programs", "staff_users",
-                                    "login_throttles", "store_connections",
+                                    "login_throttles", "staff_sessions", "store_connections",
                                     "webhook_endpoints", "assistant_status",
                                     "cache_invalidations"})
 

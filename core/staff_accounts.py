@@ -18,14 +18,21 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core import accounts, cache_invalidation, login_throttle, password_policy, signed_tokens
+from core import (
+    accounts,
+    cache_invalidation,
+    login_throttle,
+    password_policy,
+    rate_limits,
+    signed_tokens,
+)
 from core.accounts import Role
 from core.contacts import normalize_email
 from core.errors import FieldErrors, InvalidInput
 from core.hashing import token_hash
 from core.messaging import outbox, rendering
 from core.messaging.purpose import Purpose
-from core.models import Message, Program, Shop, StaffUser
+from core.models import Message, Program, Shop, StaffSession, StaffUser
 from core.passwords import DUMMY_HASH, hash_password, verify_password
 from core.sandbox import is_sandbox
 from core.services import Services
@@ -61,34 +68,67 @@ class StaffMember:
 
 @dataclass(frozen=True)
 class Grant:
-    """What a web session keeps after a sign-in: whom, and a mark of their password hash
-    (changing the password ends every other session)."""
+    """What a web session keeps after a sign-in: whom, and the random token of its server
+    side session (core.models.StaffSession): the cookie holds nothing else that counts."""
 
     staff_id: int
-    password_mark: str
+    session_token: str
+
+
+SESSION_TTL = timedelta(days=30)  # a session ends at the latest this long after sign-in
 
 
 def password_mark(password_hash: str) -> str:
-    """A short fingerprint of the hash, safe to keep in a signed cookie."""
+    """A short fingerprint of the hash a session was signed in with."""
     return token_hash(password_hash)[:16]
 
 
-def _grant(staff: StaffUser) -> Grant:
-    return Grant(staff.id, password_mark(staff.password_hash))
+def _grant(session: Session, services: Services, staff: StaffUser) -> Grant:
+    """A new server-side session for `staff`, in the caller's unit of work."""
+    token = secrets.token_urlsafe(32)
+    now = services.clock()
+    session.add(StaffSession(key=token_hash(token), staff_id=staff.id, created_at=now,
+                             expires_at=now + SESSION_TTL,
+                             password_mark=password_mark(staff.password_hash)))
+    return Grant(staff.id, token)
 
 
-def signed_in(services: Services, staff_id: int, mark: str | None) -> StaffMember | None:
-    """The staff member a session names, while the account exists with a role and a
-    password and that password is still the one signed in with (the session's mark); None
-    otherwise, and for a session without a mark, so no session outlives a password change
-    or the account (a removed member's id can come back as someone else's)."""
+def signed_in(services: Services, staff_id: int, token: str | None) -> StaffMember | None:
+    """The staff member a session names, while its server-side session exists and has not
+    expired, and the account exists with a role and a password; None otherwise. One query:
+    the session row and the account together."""
+    if not token:
+        return None
     with services.db.session() as session:
-        row = session.get(StaffUser, staff_id)
-        role = accounts.parse_role(row.role) if row is not None else None
-        if row is None or role is None or not row.password_hash or \
-                mark != password_mark(row.password_hash):
+        found = session.execute(
+            select(StaffUser, StaffSession.password_mark)
+            .join(StaffSession, StaffSession.staff_id == StaffUser.id)
+            .where(StaffSession.key == token_hash(token), StaffUser.id == staff_id,
+                   StaffSession.expires_at > services.clock())).first()
+        if found is None:
+            return None
+        row, mark = found
+        role = accounts.parse_role(row.role)
+        if role is None or not row.password_hash or mark != password_mark(row.password_hash):
             return None
         return StaffMember(row.id, row.shop_id, role, row.email, row.display_name)
+
+
+def sign_out(services: Services, token: str | None) -> None:
+    """End this one session (the cookie that holds `token` no longer signs anybody in)."""
+    if token:
+        with services.db.session() as session:
+            session.execute(delete(StaffSession).where(StaffSession.key == token_hash(token)))
+
+
+def end_sessions(session: Session, staff_id: int) -> None:
+    """End every session of this staff member, on every device."""
+    session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id))
+
+
+def sign_out_everywhere(services: Services, staff_id: int) -> None:
+    with services.db.session() as session:
+        end_sessions(session, staff_id)
 
 
 def _mark(value: str) -> str:
@@ -147,11 +187,12 @@ def _check_new_shop(session: Session, name: object, slug: object,
     slug_text = str(slug or "").strip().lower()
     if not name_text or len(name_text) > 200:
         errors["name"] = "Give the shop a name (up to 200 characters)."
-    if not SLUG.match(slug_text) or slug_text in RESERVED_SLUGS:
+    if not SLUG.match(slug_text):
         errors["slug"] = ("Use 1-64 lowercase letters, digits and dashes "
                           "(not starting or ending with a dash).")
-    elif session.scalar(select(Shop.id).where(Shop.slug == slug_text)) is not None:
-        errors["slug"] = "That address is taken; choose another."
+    elif slug_text in RESERVED_SLUGS or session.scalar(
+            select(Shop.id).where(Shop.slug == slug_text)) is not None:
+        errors["slug"] = "That address is taken; choose another."  # reserved ones too
     if session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)):
         errors["email"] = "An account with this email exists; sign in or reset the password."
     if errors:
@@ -253,7 +294,7 @@ class SignIn(StrEnum):
 @dataclass(frozen=True)
 class SignInOutcome:
     status: SignIn
-    grant: Grant | None = None  # OK (and UNVERIFIED: the password was right)
+    grant: Grant | None = None  # OK only
     retry_after: int = 0
 
 
@@ -278,9 +319,28 @@ def sign_in(services: Services, email: object, password: object,
         return SignInOutcome(SignIn.WRONG)
     with services.db.session() as session:
         login_throttle.succeeded(session, **who)
-    if staff.email_verified_at is None:
-        return SignInOutcome(SignIn.UNVERIFIED, _grant(staff))
-    return SignInOutcome(SignIn.OK, _grant(staff))
+        if staff.email_verified_at is None:
+            return SignInOutcome(SignIn.UNVERIFIED)
+        return SignInOutcome(SignIn.OK, _grant(session, services, staff))
+
+
+# --- limits on what sends mail ------------------------------------------------------------
+
+LIMITS = {"signup": (rate_limits.SIGNUP_CLIENT, rate_limits.SIGNUP_ADDRESS),
+          "reset": (rate_limits.RESET_CLIENT, rate_limits.RESET_ADDRESS),
+          "verify": (rate_limits.VERIFY_CLIENT, rate_limits.VERIFY_ADDRESS)}
+
+
+def allow(services: Services, action: str, *, client: str, email: object) -> login_throttle.Verdict:
+    """Count one sign-up / reset request / new verification link for this client and this
+    address, in a unit of work of its own (so a refused form still counts); the verdict
+    says whether to go on, and if not, in how many seconds to come back."""
+    per_client, per_address = LIMITS[action]
+    address = str(email or "").strip().lower()[:320]
+    with services.db.session() as session:
+        return rate_limits.take(session, hash_key=services.settings.hash_key,
+                                now=services.clock(),
+                                limits=[(per_client, client), (per_address, address)])
 
 
 # --- password reset --------------------------------------------------------------------
@@ -324,8 +384,9 @@ def choose_password(services: Services, purpose: str, token: str, password: obje
                     display_name: object = None) -> Grant:
     """set_password in a unit of work of its own; the session to start for them."""
     with services.db.session() as session:
-        return _grant(set_password(session, services, purpose, token, password,
-                                   display_name))
+        staff = set_password(session, services, purpose, token, password, display_name)
+        end_sessions(session, staff.id)  # a new password ends every other session
+        return _grant(session, services, staff)
 
 
 def resend_verification(services: Services, email: object) -> None:
@@ -439,6 +500,8 @@ def change_role(session: Session, *, shop_id: int, staff_id: int, role: object) 
     if staff.role == Role.OWNER.value and chosen != Role.OWNER.value and \
             _owners(session, shop_id) <= 1:
         raise FieldErrors({"role": "A shop keeps at least one owner."})
+    if staff.role != chosen:
+        end_sessions(session, staff.id)  # they sign in again, under the new role
     staff.role = chosen
     return staff
 
@@ -449,6 +512,7 @@ def remove(session: Session, *, shop_id: int, staff_id: int) -> None:
         raise FieldErrors({"staff": "No such member of this shop."})
     if staff.role == Role.OWNER.value and _owners(session, shop_id) <= 1:
         raise FieldErrors({"staff": "A shop keeps at least one owner."})
+    end_sessions(session, staff.id)
     session.delete(staff)
 
 

@@ -22,7 +22,16 @@ def _blueprints() -> list[Any]:
     from fulfillment.api import digest, privacy, shop
     from fulfillment.mcp import connect as mcp_connect
     from fulfillment.mcp import routes as mcp_oauth
-    from fulfillment.web import accounts, connect, console, dashboard, home, invite_links, program
+    from fulfillment.web import (
+        accounts,
+        backoffice,
+        connect,
+        console,
+        dashboard,
+        home,
+        invite_links,
+        program,
+    )
     from fulfillment.web import settings as web_settings
     from fulfillment.webhooks import delivery_reports, stores
     from fulfillment.webhooks.alexa import routes as alexa
@@ -32,7 +41,7 @@ def _blueprints() -> list[Any]:
     return [health.bp, invite_links.bp, alexa.bp, dialogflow.bp, alice.bp, shop.bp,
             delivery_reports.bp, console.bp, dashboard.bp, privacy.bp, digest.bp, stores.bp,
             accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp, home.bp,
-            mcp_connect.bp]
+            mcp_connect.bp, backoffice.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:
@@ -48,10 +57,10 @@ def _trust_proxies(app: Flask, hops: int) -> None:
 
 def _mount_mcp(app: Flask, services: Services) -> None:
     """The MCP server (/mcp/<shop>) and its OAuth 2.1 server (fulfillment/mcp)."""
-    from fulfillment.mcp import asgi, oauth
+    from fulfillment.mcp import mount, oauth
 
     app.extensions["referrals.oauth"] = oauth.build_server(app, services)
-    asgi.mount(app, services)
+    mount.mount(app, services)  # the MCP SDK loads with the first MCP request
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.staff import PASSWORD, csrf, last_link, post, sign_in, sign_up
+from tests.support.staff import PASSWORD, csrf, last_link, mails, post, sign_in, sign_up
 
 EMAIL = "anna@books.example"
 
@@ -85,3 +85,111 @@ def test_one_reset_link_used_by_eight_clients_at_once_sets_one_password(
     assert signed_in.count(200) == 1 and signed_in[winner] == 200
     assert sign_in(app.test_client(), EMAIL, f"plum-ferry-quiet-window-{winner}"
                    ).status_code == 302
+
+
+# --- sessions end on the server (item 3) ----------------------------------------------
+
+def _copied_cookie(app, source):  # type: ignore[no-untyped-def]
+    """A second browser holding a copy of `source`'s session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", source.get_cookie("session").value)
+    return thief
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(app, signup_on) -> None:
+    owner = app.test_client()
+    _verified_owner(owner, signup_on)
+    sign_in(owner, EMAIL)
+    thief = _copied_cookie(app, owner)
+    assert thief.get("/account").status_code == 200
+    post(owner, "/logout", page="/account")
+    assert thief.get("/account").status_code == 302  # signed out on the server
+    assert thief.get("/settings/annas-books").status_code == 302
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_account(app, signup_on) -> None:
+    laptop, phone = app.test_client(), app.test_client()
+    _verified_owner(laptop, signup_on)
+    sign_in(laptop, EMAIL)
+    sign_in(phone, EMAIL)
+    copy = _copied_cookie(app, phone)
+    assert post(laptop, "/logout/everywhere", page="/account").status_code == 200
+    for browser in (laptop, phone, copy):
+        assert browser.get("/account").status_code == 302
+    assert sign_in(phone, EMAIL).status_code == 302  # signing in again works
+
+
+def test_removing_a_member_or_changing_their_role_ends_their_sessions(
+        app, signup_on) -> None:
+    from core import staff_accounts
+    from core.models import StaffUser
+
+    owner = app.test_client()
+    _verified_owner(owner, signup_on)
+    sign_in(owner, EMAIL)
+    for email, change in (("mia@books.example", "role"), ("leo@books.example", "remove")):
+        post(owner, "/settings/annas-books/team/invite", {"email": email, "role": "manager"},
+             page="/settings/annas-books/team")
+        member = app.test_client()
+        link = last_link(signup_on, "staff_invite", email)
+        post(member, link, {"password": PASSWORD, "confirm": PASSWORD,
+                            "display_name": "M"}, page=link)
+        copy = _copied_cookie(app, member)
+        assert copy.get("/settings/annas-books").status_code == 200
+        with signup_on.db.session() as session:
+            staff = session.query(StaffUser).filter_by(email=email).one()
+            if change == "role":
+                staff_accounts.change_role(session, shop_id=staff.shop_id, staff_id=staff.id,
+                                           role="support")
+            else:
+                staff_accounts.remove(session, shop_id=staff.shop_id, staff_id=staff.id)
+        assert copy.get("/account").status_code == 302, change
+        assert member.get("/account").status_code == 302, change
+
+
+# --- limits on sign-up and password reset (item 4) ------------------------------------
+
+def _second_worker(services):  # type: ignore[no-untyped-def]
+    """Another web worker on the same database: its own app and caches, no shared memory."""
+    from core.services import bootstrap
+    from fulfillment.app import create_app
+
+    other = bootstrap(services.settings, db=services.db, clock=services.clock,
+                      background_clicks=False)
+    app = create_app(services=other)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def test_sign_ups_from_one_client_are_limited_across_workers(client, signup_on) -> None:
+    """40 shops and 40 verification mails in 5.5 s from one client (item 4)."""
+    other_worker = _second_worker(signup_on)
+    answers = [sign_up(client if n % 2 else other_worker, slug=f"shop-{n}",
+                       email=f"owner{n}@books.example") for n in range(14)]
+    codes = [a.status_code for a in answers]
+    assert codes == [200] * 10 + [429] * 4
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert len(mails(signup_on, "staff_verify")) == 10
+
+
+def test_reset_mails_to_one_address_are_limited_whoever_asks(client, signup_on, clock) -> None:
+    """40 reset mails to one address in 1.4 s (item 4): three an hour, from any client."""
+    _verified_owner(client, signup_on)
+    answers = []
+    for n in range(8):
+        answers.append(post(client, "/password/forgot", {"email": EMAIL},
+                            page="/password/forgot",
+                            environ_base={"REMOTE_ADDR": f"203.0.113.{n}"}))
+    assert [a.status_code for a in answers] == [200] * 3 + [429] * 5
+    retry = int(answers[-1].headers["Retry-After"])
+    assert 0 < retry <= 3600
+    assert len(mails(signup_on, "staff_reset", EMAIL)) == 3
+    clock.advance(seconds=retry)
+    again = post(client, "/password/forgot", {"email": EMAIL}, page="/password/forgot")
+    assert again.status_code == 200 and len(mails(signup_on, "staff_reset", EMAIL)) == 4
+
+
+def test_an_unknown_address_is_limited_exactly_like_a_known_one(client, signup_on) -> None:
+    answers = [post(client, "/password/forgot", {"email": "nobody@books.example"},
+                    page="/password/forgot").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]

@@ -128,3 +128,11 @@ def test_nothing_reads_outside_the_repository() -> None:
     assert hits == []
     assert (REPO / "docs" / "architecture.md").is_file()
     assert (REPO / "tests" / "fixtures" / "protocol-samples" / "README.md").is_file()
+
+
+def test_the_migrations_have_one_head() -> None:
+    """Two branches that each add a migration after the same parent merge cleanly in git
+    but leave Alembic two heads (`db upgrade` then refuses): renumber one after the other."""
+    from core.migrate import shipped_heads
+
+    assert len(shipped_heads("sqlite://")) == 1, shipped_heads("sqlite://")

@@ -103,8 +103,8 @@ def test_a_console_session_ends_when_the_staff_member_is_removed(client, demo, s
     assert client.get("/console").status_code == 302
 
 
-def test_a_session_without_a_password_mark_is_signed_out(client, demo, services):
-    """Cookies signed before sessions carried the mark cannot outlive a password change."""
+def test_a_cookie_without_a_server_side_session_is_signed_out(client, demo, services):
+    """A validly signed cookie naming a staff id but no session token signs nobody in."""
     staff = _demo_staff(services, demo)
     with client.session_transaction() as cookie:
         cookie["staff_id"], cookie["csrf"] = staff.id, "tok"

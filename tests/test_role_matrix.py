@@ -28,6 +28,9 @@ DECLARED = {
     "settings.create_api_key": Role.MANAGER, "settings.webhooks": Role.MANAGER,
     "settings.save_webhook": Role.MANAGER, "settings.team": Role.OWNER,
     "settings.invite": Role.OWNER, "settings.delete_shop": Role.OWNER,
+    "backoffice.review_queue": Role.SUPPORT, "backoffice.decide": Role.MANAGER,
+    "backoffice.referrals": Role.SUPPORT, "backoffice.referrals_csv": Role.MANAGER,
+    "backoffice.customer": Role.SUPPORT, "backoffice.erase": Role.MANAGER,
 }
 ROLES = (Role.SUPPORT, Role.MANAGER, Role.OWNER)  # weakest first: nothing is lost early
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -98,12 +98,13 @@ def demo_staff_id(services: Any) -> int:
 
 
 def test_a_console_cookie_forged_with_the_old_public_default_is_refused(embedded) -> None:
-    from core.staff_accounts import password_mark
+    from core import staff_accounts
 
     staff_id = demo_staff_id(embedded.services)
     with embedded.services.db.session() as session:
-        mark = password_mark(session.get(StaffUser, staff_id).password_hash)
-    staff = {"staff_id": staff_id, "pw": mark, "csrf": "x"}
+        grant = staff_accounts._grant(session, embedded.services,
+                                      session.get(StaffUser, staff_id))
+    staff = {"staff_id": staff_id, "sid": grant.session_token, "csrf": "x"}
     embedded.client.set_cookie("session", session_cookie(OLD_PUBLIC_SECRET, staff))
     refused = embedded.client.get("/console")
     assert refused.status_code == 302 and "/console/login" in refused.headers["Location"]

@@ -93,6 +93,7 @@ def sent(fake: FakeStore) -> list[dict[str, Any]]:
 
 def test_every_operation_we_send_validates_against_the_admin_schema(shopify) -> None:
     store = ShopifyStore("demo-shop.myshopify.com", TOKEN, "secret", origin=shopify.url)
+    store.probe()
     store.register_webhooks("https://refer.test/shopify/webhooks")
     percent = DiscountSpec("ALEX427183", "Referral", "percent", 10, "USD", minimum_minor=2000,
                            aliases=("ALEX-427183",))
@@ -104,7 +105,7 @@ def test_every_operation_we_send_validates_against_the_admin_schema(shopify) -> 
                                          usage_limit=1), gift_card=True)
     requests = sent(shopify)
     names = {parse(r["query"]).definitions[0].name.value for r in requests}  # type: ignore[attr-defined]
-    assert {"webhookSubscriptionCreate", "discountCodeBasicCreate", "discountCodeBasicUpdate",
+    assert {"shopName", "webhookSubscriptionCreate", "discountCodeBasicCreate", "discountCodeBasicUpdate",
             "discountRedeemCodeBulkAdd", "giftCardCreate"} <= names
     for request in requests:
         assert problems(request["query"], request["variables"]) == [], request

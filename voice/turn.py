@@ -172,7 +172,8 @@ class Reply:
     image_url: str | None = None  # the QR as PNG, for screens
     link_url: str | None = None  # the invite link (Alice button, Dialogflow card button)
     end_session: bool = False
-    elicit_slot: str | None = None
+    elicit_slot: str | None = None  # the one value asked for (Alexa: Dialog.ElicitSlot)
+    confirm_slot: str | None = None  # the value read back for a yes/no (Dialog.ConfirmSlot)
     session: dict[str, Any] = field(default_factory=dict)
     ask_permissions: tuple[str, ...] = ()  # e.g. Alexa profile permissions to request
     message_ids: list[int] = field(default_factory=list)  # outbox rows this turn queued

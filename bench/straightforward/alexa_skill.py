@@ -27,13 +27,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from bench.straightforward.db import keyed_hash, make_sessions
+from bench.straightforward.sdk_import import importable
 from core.models import Customer, Message, ReferralCode, Share, Shop, VoiceIdentity
 
-# flask-ask-sdk imports a certificate validator that cannot load on this OpenSSL (see
-# fulfillment.webhooks.alexa.sdk_compat); this stands in for it, then imports the SDK as is.
-from fulfillment.webhooks.alexa.sdk_compat import skill_adapter_class
-
-skill_adapter_class()
+importable()  # flask-ask-sdk's certificate validator cannot load on this OpenSSL
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler  # noqa: E402
 from ask_sdk_core.handler_input import HandlerInput  # noqa: E402

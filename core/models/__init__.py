@@ -1,7 +1,7 @@
 """Every table, imported in one place so metadata and Alembic see them all."""
 
 from core.models.base import Base
-from core.models.console import ConsoleSession, ConsoleTurn, LoginThrottle
+from core.models.console import ConsoleSession, ConsoleTurn, LoginThrottle, StaffSession
 from core.models.customers import Customer, PairingChallenge, VoiceIdentity
 from core.models.images import ExternalImage, ImageStatus
 from core.models.invites import ASSISTANTS, CHANNELS, Click, ReferralCode, Share
@@ -68,6 +68,7 @@ __all__ = [
     "Shop",
     "ShopCredential",
     "ShopEvent",
+    "StaffSession",
     "StaffUser",
     "StoreConnection",
     "StoreJob",

@@ -53,3 +53,20 @@ class LoginThrottle(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_allowed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = now_column()
+
+
+class StaffSession(Base):
+    """A signed-in browser: the cookie holds a random token, this table its hash. Deleting
+    the row ends the session wherever the cookie was copied to: signing out, "sign out
+    everywhere", a password change, a role change and the member's removal (cascade).
+    `password_mark` (a fingerprint of the hash signed in with) ends it too when the password
+    is changed by a path that does not delete sessions (the demo seed, an operator's SQL)."""
+
+    __tablename__ = "staff_sessions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"),
+                                          index=True)
+    password_mark: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

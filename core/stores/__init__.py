@@ -10,11 +10,12 @@ from core.models import StoreConnection
 from core.services import Services
 from core.stores.base import Delivery, StorePlatform
 
-Builder = Callable[[Services, StoreConnection, dict[str, str], str], StorePlatform]
+# (services, connection, credentials, webhook secret, whether it will call the store)
+Builder = Callable[[Services, StoreConnection, dict[str, str], str, bool], StorePlatform]
 
 
 def _shopify(services: Services, conn: StoreConnection, creds: dict[str, str],
-             webhook_secret: str) -> StorePlatform:
+             webhook_secret: str, _calls: bool) -> StorePlatform:
     from core.stores.shopify import ShopifyStore
 
     # Tests point a shop domain at a local stand-in; nothing in the environment can.
@@ -25,11 +26,19 @@ def _shopify(services: Services, conn: StoreConnection, creds: dict[str, str],
 
 
 def _woocommerce(services: Services, conn: StoreConnection, creds: dict[str, str],
-                 webhook_secret: str) -> StorePlatform:
+                 webhook_secret: str, calls: bool) -> StorePlatform:
+    from core.stores.base import check_public_url
+    from core.stores.http import pinned_session
     from core.stores.woocommerce import WooCommerceStore
 
-    return WooCommerceStore(conn.store_url, creds["consumer_key"], creds["consumer_secret"],
-                            webhook_secret, timeout=_timeout(services))
+    private = allow_private_urls(services)
+    store = WooCommerceStore(conn.store_url, creds["consumer_key"], creds["consumer_secret"],
+                             webhook_secret, timeout=_timeout(services),
+                             auth=creds.get("auth") or "basic", plain_query_ok=private)
+    if calls:  # resolved and checked once; every call of this client goes to that address
+        address = check_public_url(conn.store_url, allow_private=private)
+        store.http_session = pinned_session(conn.store_url, address)
+    return store
 
 
 def _timeout(services: Services) -> tuple[float, float]:
@@ -53,12 +62,15 @@ def map_body(platform: str, delivery_id: str, topic: str, body: bytes) -> Delive
     return woocommerce.map_body(delivery_id, topic, body)
 
 
-def store_for(services: Services, conn: StoreConnection) -> StorePlatform:
-    """The platform client for a connection, credentials opened from their seal."""
+def store_for(services: Services, conn: StoreConnection, *,
+              calls: bool = True) -> StorePlatform:
+    """The platform client for a connection, credentials opened from their seal. `calls`:
+    it will call the store (its URL is checked and resolved now); False to verify a
+    webhook only."""
     from core.stores.connections import open_credentials
 
     creds, secret = open_credentials(services, conn)
-    return PLATFORMS[conn.platform](services, conn, creds, secret)
+    return PLATFORMS[conn.platform](services, conn, creds, secret, calls)
 
 
 def allow_private_urls(services: Services) -> bool:

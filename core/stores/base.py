@@ -95,6 +95,8 @@ class StorePlatform(Protocol):
 
     def register_webhooks(self, callback_url: str) -> list[str]: ...
 
+    def probe(self) -> str: ...
+
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery: ...
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery: ...
@@ -152,24 +154,29 @@ def from_minor(minor: int, currency: str) -> str:
     return f"{Decimal(minor) / (Decimal(10) ** digits):.{digits}f}"
 
 
-def check_public_url(url: str, *, allow_private: bool = False) -> None:
+def check_public_url(url: str, *, allow_private: bool = False) -> str:
     """A URL a shop gives us, checked when we are about to call it: https, and a host that
     resolves to no private, loopback, link-local or metadata address (tests on loopback
-    pass allow_private)."""
+    pass allow_private). Returns the address to connect to: the host is resolved once
+    here and the call goes to that address (core.stores.http.pinned_session), so a second
+    resolution cannot send it elsewhere (DNS rebinding)."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.username:
         raise StoreError(f"not a store URL: {url!r}", retryable=False, code="bad_store_url")
-    if allow_private:
-        return
-    if parts.scheme != "https":
+    if parts.scheme != "https" and not allow_private:
         raise StoreError("the store must be reached over https", retryable=False,
                          code="bad_store_url")
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except OSError as exc:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as exc:
         raise StoreError(f"cannot resolve {parts.hostname}", retryable=True) from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise StoreError(f"{parts.hostname} resolves to a non-public address",
-                             retryable=False, code="bad_store_url")
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not allow_private:
+        for address in addresses:
+            if not address.is_global:
+                raise StoreError(f"{parts.hostname} resolves to a non-public address",
+                                 retryable=False, code="bad_store_url")
+    if not addresses:
+        raise StoreError(f"cannot resolve {parts.hostname}", retryable=True)
+    return str(addresses[0])

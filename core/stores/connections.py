@@ -90,11 +90,39 @@ class StoreStatus:
         return out
 
 
-def connect(session: Session, services: Services, shop: Shop,
-            req: ConnectRequest) -> StoreStatus:
-    """Create or replace the shop's store connection, then queue registering webhooks and
-    the friend's discount for each active code (the store may be new to our codes)."""
+def test_call(services: Services, req: ConnectRequest) -> dict[str, str]:
+    """The connect test, before anything is saved: a real call to the store with these
+    credentials (https only outside tests). Returns the credentials to keep (WooCommerce:
+    with the authentication that worked), or InvalidInput naming the field and the store's
+    answer, for the form."""
+    from core.stores import store_for
+    from core.stores.base import StoreError
+
     url, creds, webhook_secret = _credentials(req)
+    trial = StoreConnection(platform=req.platform, store_url=url,
+                            api_version=req.api_version if req.platform == "shopify" else "",
+                            credentials_sealed=services.box.seal(json.dumps(creds)),
+                            webhook_secret_sealed=services.box.seal(webhook_secret))
+    field = "access_token" if req.platform == "shopify" else "consumer_key"
+    try:
+        store = store_for(services, trial)
+        answer = store.probe()
+    except StoreError as exc:
+        where = "store_url" if exc.code == "bad_store_url" else field
+        raise InvalidInput(f"The store did not accept the test call: {exc}", code=exc.code,
+                           details={"fields": [where]}) from exc
+    if req.platform == "woocommerce":
+        creds["auth"] = answer
+    return creds
+
+
+def connect(session: Session, services: Services, shop: Shop, req: ConnectRequest,
+            tested: dict[str, str] | None = None) -> StoreStatus:
+    """Create or replace the shop's store connection, then queue registering webhooks and
+    the friend's discount for each active code (the store may be new to our codes).
+    `tested`: the credentials test_call returned (the connect pages test first)."""
+    url, creds, webhook_secret = _credentials(req)
+    creds = tested or creds
     conn = session.scalar(select(StoreConnection).where(StoreConnection.shop_id == shop.id))
     if conn is None:
         conn = StoreConnection(shop_id=shop.id)
@@ -151,10 +179,13 @@ def webhook_url(services: Services, platform: str, slug: str) -> str:
 
 # --- use cases: one call each, scoped to the shop -------------------------------------
 
-def connect_store(services: Services, shop_id: int, req: ConnectRequest) -> StoreStatus:
-    """connect in a unit of work of its own."""
+def connect_store(services: Services, shop_id: int, req: ConnectRequest, *,
+                  test: bool = False) -> StoreStatus:
+    """connect in a unit of work of its own; with `test`, after a real call to the store
+    with these credentials succeeded (outside any transaction)."""
+    tested = test_call(services, req) if test else None
     with services.db.session() as uow:
-        return connect(uow, services, shops.get(uow, shop_id), req)
+        return connect(uow, services, shops.get(uow, shop_id), req, tested)
 
 
 def store_status(services: Services, shop_id: int) -> StoreStatus:

@@ -10,8 +10,10 @@ ever talk https in production and want one error mapping for both stores."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from core.stores.base import StoreError
 
@@ -59,3 +61,42 @@ def json_of(response: requests.Response) -> Any:
     except ValueError as exc:
         raise StoreError(f"the store answered {response.status_code} with no JSON",
                          retryable=response.status_code >= 500) from exc
+
+
+class PinnedAddress(HTTPAdapter):
+    """Connects to one address resolved beforehand, whatever the URL's host resolves to
+    now; the host still names the server (Host header, TLS SNI and certificate check)."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(max_retries=0)
+        self.host, self.address = host, address
+
+    def send(self, request: requests.PreparedRequest, *args: Any,
+             **kwargs: Any) -> requests.Response:
+        parts = urlsplit(request.url or "")
+        if parts.hostname != self.host:
+            raise requests.ConnectionError(f"only {self.host} may be called here")
+        request.headers["Host"] = parts.netloc.rpartition("@")[2]
+        return super().send(request, *args, **kwargs)
+
+    def build_connection_pool_key_attributes(  # type: ignore[override]
+            self, request: requests.PreparedRequest, verify: bool | str,
+            cert: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        built = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params: dict[str, Any] = dict(built[0])
+        pool_kwargs: dict[str, Any] = dict(built[1])
+        host_params["host"] = self.address
+        if host_params.get("scheme") == "https":
+            pool_kwargs["server_hostname"] = self.host
+            pool_kwargs["assert_hostname"] = self.host
+        return host_params, pool_kwargs
+
+
+def pinned_session(url: str, address: str) -> requests.Session:
+    """A session whose calls to `url`'s host go to `address` (resolved once, checked)."""
+    session = requests.Session()
+    host = urlsplit(url).hostname or ""
+    adapter = PinnedAddress(host, address)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

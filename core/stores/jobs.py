@@ -206,15 +206,12 @@ def _claim(services: Services, batch: int) -> list[Work]:
 
 def _perform(services: Services, work: Work) -> tuple[str, dict[str, Any], StoreError | None]:
     """('done' | 'retry' | 'failed', result, error) — called outside any transaction."""
-    from core.stores import allow_private_urls, store_for
-    from core.stores.base import check_public_url
+    from core.stores import store_for
 
     if work.problem or work.conn is None:
         return "failed", {}, StoreError(work.problem or "no store", retryable=False)
     try:
-        if work.conn.platform != "shopify":
-            check_public_url(work.conn.store_url, allow_private=allow_private_urls(services))
-        store = store_for(services, work.conn)
+        store = store_for(services, work.conn)  # a store URL is checked and resolved here
         if work.kind == "register_webhooks":
             return "done", {"topics": store.register_webhooks(work.callback_url)}, None
         assert work.spec is not None

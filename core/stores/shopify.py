@@ -62,6 +62,10 @@ mutation discountRedeemCodeBulkAdd($discountId: ID!, $codes: [DiscountRedeemCode
     userErrors { code field message }
   }
 }"""
+SHOP_NAME = """
+query shopName {
+  shop { name myshopifyDomain }
+}"""
 GIFT_CARD_CREATE = """
 mutation giftCardCreate($input: GiftCardCreateInput!) {
   giftCardCreate(input: $input) {
@@ -115,6 +119,11 @@ class ShopifyStore:
             raise StoreError(f"Shopify refused the query: {str(errors)[:300]}",
                              retryable=False)
         return body.get("data") or {}
+
+    def probe(self) -> str:
+        """The connect test: a real read with the token (StoreError saying what is wrong)."""
+        shop = self.graphql(SHOP_NAME, {}).get("shop") or {}
+        return str(shop.get("name") or self.domain)
 
     # --- the interface ----------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """WooCommerce through its REST API (wc/v3) and its webhooks.
 
 Calls authenticate with the REST key pair (consumer key/secret) as HTTP basic auth, which
-WooCommerce accepts over https. Coupons: `POST /wp-json/wc/v3/coupons`; a taken code is a
+WooCommerce accepts over https, or, where the store's server strips the Authorization header,
+as `consumer_key`/`consumer_secret` query parameters (also https only); the connect test
+(`probe`) chooses. Coupons: `POST /wp-json/wc/v3/coupons`; a taken code is a
 400 `woocommerce_rest_coupon_code_already_exists`. Webhooks: `X-WC-Webhook-Signature` =
 base64(HMAC-SHA256(secret, body)); a new webhook first sends a form-encoded ping
 (`webhook_id=<n>`), answered 200 and otherwise ignored. WooCommerce has no refund topic: a
@@ -44,12 +46,11 @@ class WooCommerceStore:
     http_session: requests.Session = field(default_factory=requests.Session)
     timeout: tuple[float, float] = http.TIMEOUT
     name: str = "woocommerce"
+    auth: str = "basic"  # or "query": chosen by the connect test (probe)
+    plain_query_ok: bool = False  # tests only: their stand-in speaks http on loopback
 
     def _post(self, path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
-        response = http.send(self.http_session, method,
-                             f"{self.base_url.rstrip('/')}/wp-json/wc/v3/{path}", json=body,
-                             auth=(self.consumer_key, self.consumer_secret),
-                             timeout=self.timeout)
+        response = self._send(method, path, json=body)
         data = http.json_of(response)
         if response.status_code >= 400:
             error = data if isinstance(data, dict) else {}
@@ -59,6 +60,42 @@ class WooCommerceStore:
                              f"{error.get('code')}): {error.get('message')}", retryable=False,
                              code="store_refused")
         return data if isinstance(data, dict) else {}
+
+    def _send(self, method: str, path: str, *, auth: str = "",
+              **kwargs: Any) -> requests.Response:
+        """Basic auth, or the key pair as query parameters where the store's server strips
+        the Authorization header (WooCommerce accepts both over https)."""
+        url = f"{self.base_url.rstrip('/')}/wp-json/wc/v3/{path}"
+        if (auth or self.auth) == "query":
+            kwargs["params"] = {**(kwargs.get("params") or {}),
+                                "consumer_key": self.consumer_key,
+                                "consumer_secret": self.consumer_secret}
+        else:
+            kwargs["auth"] = (self.consumer_key, self.consumer_secret)
+        return http.send(self.http_session, method, url, timeout=self.timeout, **kwargs)
+
+    def probe(self) -> str:
+        """The connect test: a real read with the keys. Returns the authentication that
+        works ("basic", else "query" over https), or StoreError saying what is wrong."""
+        try:
+            self._send("GET", "webhooks", auth="basic", params={"per_page": 1})
+            return "basic"
+        except StoreError as exc:
+            if exc.code != "store_auth":
+                raise
+            basic_refused = exc
+        if not (self.base_url.startswith("https://") or self.plain_query_ok):
+            raise basic_refused
+        try:
+            self._send("GET", "webhooks", auth="query", params={"per_page": 1})
+        except StoreError as exc:
+            if exc.code == "store_auth":
+                raise StoreError("WooCommerce refused the consumer key and secret (with "
+                                 "basic auth and as query parameters): check that the key "
+                                 "has read/write access", retryable=False,
+                                 code="store_auth") from exc
+            raise
+        return "query"
 
     # --- the interface ----------------------------------------------------------------
 

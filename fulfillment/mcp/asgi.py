@@ -150,24 +150,3 @@ class Bridge:
         if self._stop is not None and self.loop.is_running():
             self.loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(5)
-
-
-def mount(app: Any, services: Services) -> None:
-    """Send /mcp/... to the MCP bridge (made on first use), everything else to Flask."""
-    flask_wsgi = app.wsgi_app
-    lock = threading.Lock()
-    holder: dict[str, Bridge] = {}
-
-    def bridge() -> Bridge:
-        with lock:
-            if "bridge" not in holder:
-                holder["bridge"] = Bridge(services)
-            return holder["bridge"]
-
-    def dispatch(environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO", "").startswith("/mcp/"):
-            return bridge().wsgi(environ, start_response)  # type: ignore[arg-type]
-        return flask_wsgi(environ, start_response)
-
-    app.wsgi_app = dispatch
-    app.extensions["referrals.mcp"] = holder

@@ -196,8 +196,9 @@ class Tools:
     def share(self, call: Call, channel: str | None) -> CallToolResult:
         outcome = sharing.share_with_me(
             call.session, call.services, shop=call.shop, customer=call.speaker.customer,
-            said=call.said, wanted_channel=channel, terms=call.terms(), speaker=call.speaker)
-        invite = outcome.invite
+            said=call.said, wanted_channel=channel, terms=call.terms(), speaker=call.speaker,
+            has_screen=True)  # the host's chat shows the link: it carries c=screen
+        invite = outcome.shown or outcome.invite
         sent = None
         if outcome.address and outcome.status is not sharing.ShareStatus.NO_ADDRESS:
             masked = mask_email(outcome.address) if outcome.channel == "email" \

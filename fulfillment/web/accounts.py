@@ -6,7 +6,7 @@ HTTP only: each page calls one use case in core.staff_accounts."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core import staff_accounts
@@ -17,7 +17,14 @@ from core.signed_tokens import BadToken
 from core.staff_accounts import SignIn
 from fulfillment.context import services
 from fulfillment.web import forms
-from fulfillment.web.auth import current_staff, public, require_role, sign_in, visible_shops
+from fulfillment.web.auth import (
+    current_staff,
+    public,
+    require_role,
+    sign_in,
+    sign_out,
+    visible_shops,
+)
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/web/static")
@@ -26,6 +33,19 @@ forms.protect(bp)
 
 def _sandbox() -> bool:
     return is_sandbox(services().settings)
+
+
+def _too_many(action: str, email: str) -> ResponseReturnValue | None:
+    """The 429 page (with Retry-After) when this client or this address asked too often."""
+    verdict = staff_accounts.allow(services(), action, client=request.remote_addr or "unknown",
+                                   email=email)
+    if verdict.allowed:
+        return None
+    seconds = verdict.retry_after
+    return render_template("web/message.html", title="Too many requests",
+                           message=f"Too many requests from here or for this address. Try "
+                           f"again in {seconds} second{'s' if seconds != 1 else ''}."), 429, {
+        "Retry-After": str(seconds)}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -56,8 +76,21 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @public("signing out needs no role")
 def logout() -> ResponseReturnValue:
-    session.clear()
+    sign_out()
     return redirect(url_for("web.login"))
+
+
+@bp.post("/logout/everywhere")
+@require_role(Role.SUPPORT)
+def logout_everywhere() -> ResponseReturnValue:
+    """Ends every session of this account, on every device, this one included."""
+    staff = current_staff()
+    assert staff is not None
+    staff_accounts.sign_out_everywhere(services(), staff.id)
+    sign_out()
+    return render_template("web/message.html", title="Signed out everywhere",
+                           message="Every browser and device signed in to this account is "
+                           "signed out now, this one too.", sign_in=True)
 
 
 @bp.get("/account")
@@ -77,6 +110,9 @@ def signup() -> ResponseReturnValue:
     values = forms.fields("name", "slug", "email")
     errors: dict[str, str] = {}
     if request.method == "POST":
+        refused = _too_many("signup", values["email"])
+        if refused is not None:
+            return refused
         try:
             with services().db.session() as db:
                 created = staff_accounts.sign_up(db, services(), password=forms.field(
@@ -110,6 +146,9 @@ def verify(token: str) -> ResponseReturnValue:
 @public("asks for a new verification link; says the same whether or not the account exists")
 def resend_verification() -> ResponseReturnValue:
     if request.method == "POST":
+        refused = _too_many("verify", forms.field("email"))
+        if refused is not None:
+            return refused
         staff_accounts.resend_verification(services(), forms.field("email"))
         return render_template("web/message.html", title="Check your email",
                                message="If that account waits for confirmation, a new link "
@@ -122,6 +161,9 @@ def resend_verification() -> ResponseReturnValue:
 @public("asks for a reset link; says the same whether or not the account exists")
 def forgot() -> ResponseReturnValue:
     if request.method == "POST":
+        refused = _too_many("reset", forms.field("email"))
+        if refused is not None:
+            return refused
         with services().db.session() as db:
             staff_accounts.request_reset(db, services(), forms.field("email"))
         return render_template("web/message.html", title="Check your email",

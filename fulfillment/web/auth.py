@@ -20,8 +20,10 @@ registers). tests/test_role_matrix.py enumerates app.url_map and fails for any e
 whose view carries no policy, so a new route cannot be added without deciding who may
 open it. API routes declare theirs through `fulfillment.api.shop.api(..., role=...)`.
 
-The signed-in staff id lives in the Flask session under SESSION_STAFF (the console's
-cookie); a session older than the account's last password change is refused.
+The Flask session (the console's cookie) holds the staff id under SESSION_STAFF and the
+random token of a server-side session under SESSION_TOKEN (core.models.StaffSession): a
+cookie whose session was ended (sign-out, "sign out everywhere", a password or role change,
+removal from the team) signs nobody in, wherever it was copied to.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from core.staff_accounts import Grant, StaffMember
 from fulfillment.context import services
 
 SESSION_STAFF = "staff_id"
+SESSION_TOKEN = "sid"
 POLICY_ATTR = "access_policy"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,14 +86,12 @@ def current_staff() -> Staff | None:
     if "referrals_staff" in g:
         return g.referrals_staff  # type: ignore[no-any-return]
     staff: Staff | None = None
-    staff_id = session.get(SESSION_STAFF)
+    staff_id, token = session.get(SESSION_STAFF), session.get(SESSION_TOKEN)
     if isinstance(staff_id, int):
-        mark = session.get("pw")
         staff = staff_accounts.signed_in(services(), staff_id,
-                                         None if mark is None else str(mark))
+                                         token if isinstance(token, str) else None)
         if staff is None:
-            session.clear()  # the account is gone, demoted to nothing, its password changed
-            # or the session predates password marks
+            session.clear()  # the session was ended or expired, or the account is gone
     g.referrals_staff = staff
     return staff
 
@@ -102,9 +103,18 @@ def sign_in(grant: Grant) -> None:
 
     session.clear()
     session[SESSION_STAFF] = grant.staff_id
-    session["pw"] = grant.password_mark
+    session[SESSION_TOKEN] = grant.session_token
     session["csrf"] = secrets.token_urlsafe(32)
     g.pop("referrals_staff", None)
+
+
+def sign_out() -> None:
+    """End this browser's server-side session and clear its cookie (cleared first: an
+    outage while deleting the row still signs this browser out)."""
+    token = session.get(SESSION_TOKEN)
+    session.clear()
+    g.pop("referrals_staff", None)
+    staff_accounts.sign_out(services(), token if isinstance(token, str) else None)
 
 
 def login_url() -> str:

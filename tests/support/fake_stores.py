@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from tests.support.http_servers import JsonHandler, serve
 
@@ -49,6 +50,8 @@ class FakeStore:
     gift_cards: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    strip_authorization: bool = False  # WooCommerce behind a server that drops the header
+    domain: str = "demo-shop.myshopify.com"
 
     def fail_next(self, *failures: Failure) -> None:
         self.failures.extend(failures)
@@ -131,6 +134,9 @@ def fake_shopify(token: str) -> Iterator[FakeStore]:
                 return self.reply(400, {"errors": {"query": "Required parameter missing or "
                                                             "invalid"}})
             with state.lock:
+                if "shopName" in query:  # the connect test
+                    return self.reply(200, {"data": {"shop": {
+                        "name": "Demo Shop", "myshopifyDomain": state.domain}}})
                 if "webhookSubscriptionCreate" in query:
                     return self.reply(200, {"data": {"webhookSubscriptionCreate":
                                                      self._webhook(variables)}})
@@ -280,10 +286,35 @@ def fake_woocommerce(consumer_key: str, consumer_secret: str) -> Iterator[FakeSt
     expected = "Basic " + base64.b64encode(f"{consumer_key}:{consumer_secret}".encode()).decode()
 
     class Handler(JsonHandler):
+        def authorized(self) -> bool:
+            """Basic auth, or the key pair as query parameters (WooCommerce reads both
+            over https); a server that strips Authorization (`strip_authorization`) loses
+            the first, as some hosts' Apache configurations do."""
+            query = parse_qs(urlsplit(self.path).query)
+            if query.get("consumer_key") == [consumer_key] and \
+                    query.get("consumer_secret") == [consumer_secret]:
+                return True
+            return not state.strip_authorization and \
+                self.headers.get("Authorization") == expected
+
+        def do_GET(self) -> None:
+            state.calls.append({"path": self.path, "headers": dict(self.headers), "body": b""})
+            if urlsplit(self.path).path != "/wp-json/wc/v3/webhooks":
+                return self.reply(404, {"code": "rest_no_route", "message": "No route was "
+                                        "found matching the URL and request method.",
+                                        "data": {"status": 404}})
+            if not self.authorized():
+                return self.reply(401, {"code": "woocommerce_rest_cannot_view",
+                                        "message": "Sorry, you cannot list resources.",
+                                        "data": {"status": 401}})
+            self.reply(200, state.webhooks[:1])
+
         def do_POST(self) -> None:
             raw = self.body()
             state.calls.append({"path": self.path, "headers": dict(self.headers), "body": raw})
-            if self.headers.get("Authorization") != expected:
+            allowed = self.authorized()
+            self.path = urlsplit(self.path).path  # routes below match the path alone
+            if not allowed:
                 return self.reply(401, {"code": "woocommerce_rest_cannot_create",
                                         "message": "Sorry, you are not allowed to create "
                                                    "resources.", "data": {"status": 401}})

@@ -57,14 +57,14 @@ def sign_up(client: Any, *, name: str = "Anna's Books", slug: str = "annas-books
 
 
 def sign_in_cookie(cookie: Any, services: Services, staff_id: int, csrf: str) -> None:
-    """A session cookie as signing in leaves it (the staff id, their password's mark, a CSRF
-    token), for tests that skip the sign-in page: a cookie without the mark is signed out."""
+    """A session cookie as signing in leaves it (the staff id, the token of a new
+    server-side session, a CSRF token), for tests that skip the sign-in page."""
+    from core import staff_accounts
     from core.models import StaffUser
-    from core.staff_accounts import password_mark
 
     with services.db.session() as session:
         row = session.get(StaffUser, staff_id)
         assert row is not None and row.password_hash, f"no staff {staff_id} with a password"
-        mark = password_mark(row.password_hash)
+        grant = staff_accounts._grant(session, services, row)
     cookie.clear()
-    cookie.update({"staff_id": staff_id, "pw": mark, "csrf": csrf})
+    cookie.update({"staff_id": staff_id, "sid": grant.session_token, "csrf": csrf})

@@ -23,6 +23,8 @@ from voice.dialog.state import (
     AWAIT_REMINDER_CONFIRM,
     AWAIT_REMINDER_DAY,
 )
+from voice.nlu import topics
+from voice.nlu.understanding import FILLERS, normalize
 from voice.nlu.weekdays import weekday_in
 from voice.turn import Intent
 
@@ -72,4 +74,15 @@ def read_answer(awaiting: str | None, intent: str, slots: dict[str, str], uttera
         contact = parse_contact(slots, utterance, locale, allow_fictional=allow_fictional)
         if contact is not None:
             return Answer(Intent.PROVIDE_CONTACT, {contact.kind: contact.value})
+    if awaiting in YES_NO_QUESTIONS and intent in (Intent.FALLBACK, Intent.CANCEL):
+        # "no i changed my mind", "ja ich bin sicher": the opening word answers the question
+        # when the rest was not understood; anything else stays unrecognised (re-asked).
+        language = locale.split("-")[0]
+        opening = topics.opening_answer(_words(utterance), language)
+        if opening is not None:
+            return Answer(opening)
     return Answer(intent, dict(slots))
+
+
+def _words(utterance: str) -> list[str]:
+    return [w for w in normalize(utterance).split() if w not in FILLERS]

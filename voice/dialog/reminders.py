@@ -56,7 +56,7 @@ def set_reminder(ctx: DialogContext, customer: Customer) -> Reply:
         ctx.state.awaiting = AWAIT_REMINDER_DAY
         ctx.state.heard = ctx.turn.utterance[:500]
         question = ctx._("On which day of the week should I remind you?")
-        return ctx.ask(Speech.of(question), Speech.of(question))
+        return ctx.ask(Speech.of(question), Speech.of(question), elicit_slot="weekday")
     return _confirm(ctx, weekday, found[0])
 
 
@@ -69,7 +69,7 @@ def day_heard(ctx: DialogContext, customer: Customer) -> Reply:
     if weekday is None:
         ctx.state.awaiting = AWAIT_REMINDER_DAY
         question = ctx._("Please say a day of the week, for example Friday.")
-        return ctx.ask(Speech.of(question), Speech.of(question))
+        return ctx.ask(Speech.of(question), Speech.of(question), elicit_slot="weekday")
     return _confirm(ctx, weekday, found[0])
 
 

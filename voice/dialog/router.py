@@ -12,6 +12,7 @@ from core.errors import DomainError
 from core.models import Customer
 from core.services import Services
 from voice.dialog import basics, digest, info, my_data, pairing, reminders, share
+from voice.dialog.answers import YES_NO_QUESTIONS, read_answer
 from voice.dialog.context import DialogContext, load_context
 from voice.dialog.state import (
     AWAIT_DIGEST_CONFIRM,
@@ -65,14 +66,41 @@ def handle(turn: Turn, services: Services) -> Reply:
     return reply
 
 
+# At these questions only an understood yes acts; anything but yes, no, a correction or
+# an explicit exit asks again (once, shorter) and keeps what is pending.
+CONFIRM_AGAIN: dict[str, Callable[[DialogContext], str]] = {
+    AWAIT_FRIEND_CONFIRM: lambda ctx: ctx._("Should I send it, yes or no?"),
+    AWAIT_ERASE_CONFIRM: lambda ctx: ctx._("Should I delete your data, yes or no?"),
+    AWAIT_DIGEST_CONFIRM: lambda ctx: ctx._("Should I send you the digest, yes or no?"),
+    AWAIT_REMINDER_CONFIRM: lambda ctx: ctx._("Should I set the reminder, yes or no?"),
+    AWAIT_OFFER_FRIEND: lambda ctx: ctx._("Send your invite to a friend, yes or no?"),
+    AWAIT_OFFER_SHARE: lambda ctx: ctx._("Do you want your invite code now, yes or no?"),
+}
+ACTING_CONFIRMATIONS = frozenset({AWAIT_FRIEND_CONFIRM, AWAIT_ERASE_CONFIRM,
+                                  AWAIT_DIGEST_CONFIRM, AWAIT_REMINDER_CONFIRM})
+LEAVES = {Intent.STOP, Intent.CANCEL, Intent.NAVIGATE_HOME, LAUNCH, SESSION_ENDED}
+
+
 def route(ctx: DialogContext) -> Reply:
+    awaiting = ctx.state.awaiting
+    if awaiting in YES_NO_QUESTIONS or awaiting == AWAIT_REMINDER_DAY:
+        answer = read_answer(awaiting, ctx.turn.intent, ctx.turn.slots, ctx.turn.utterance,
+                             ctx.turn.locale, allow_fictional=(
+                                 ctx.services.settings.messaging_mode == "sandbox"))
+        ctx.turn.intent, ctx.turn.slots = answer.intent, {**ctx.turn.slots, **answer.slots}
     intent = ctx.turn.intent
     if intent == Intent.CANCEL:  # says whether something pending was dropped
         return basics.cancel(ctx)
-    if ctx.state.awaiting and intent not in ESCAPES and intent in ANSWERS:
-        reply = _answer(ctx, ctx.state.awaiting, intent)
+    if awaiting and intent not in ESCAPES and intent in ANSWERS:
+        reply = _answer(ctx, awaiting, intent)
         if reply is not None:
             return reply
+    if awaiting in ACTING_CONFIRMATIONS and intent not in LEAVES and ctx.customer is not None:
+        if intent == Intent.REPEAT:
+            return basics.repeat(ctx)
+        return _ask_again(ctx, awaiting)
+    if awaiting in (AWAIT_OFFER_SHARE, AWAIT_OFFER_FRIEND) and intent == Intent.FALLBACK:
+        return _ask_again(ctx, awaiting)  # an offer: a new request is simply taken
     ctx.state.clear()
     simple: dict[str, Handler] = {
         LAUNCH: basics.launch, Intent.HELP: basics.help_, Intent.WHAT_CAN_YOU_DO: basics.help_,
@@ -148,6 +176,19 @@ def _answer(ctx: DialogContext, awaiting: str, intent: str) -> Reply | None:
         if intent in (Intent.PROVIDE_CONTACT, Intent.SEND_INVITE) and _has_contact(ctx):
             return share.friend_contact_heard(ctx)
     return None
+
+
+def _ask_again(ctx: DialogContext, awaiting: str) -> Reply:
+    """Not a yes, not a no: ask once more, shorter, with the pending action kept; a second
+    time, leave it (nothing was done) rather than guess."""
+    if ctx.state.pending.get("asked_again"):
+        ctx.state.clear()
+        return ctx.ask(Speech.of(ctx._("Okay, I'll leave that. Nothing was done."),
+                                 ctx._("What would you like to do?")))
+    ctx.state.pending = {**ctx.state.pending, "asked_again": "1"}
+    question = CONFIRM_AGAIN[awaiting](ctx)
+    return ctx.ask(Speech.of(ctx._("Sorry, I didn't get that."), question),
+                   Speech.of(question))
 
 
 def _has_contact(ctx: DialogContext) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from core import codes, sharing
-from core.contacts import mask_email
 from core.models import Customer
 from core.sharing import FriendInviteStatus, ShareStatus
 from voice.dialog.context import DialogContext
@@ -61,9 +60,10 @@ def _terms(ctx: DialogContext) -> str:
 
 
 def where_speech(ctx: DialogContext, channel: str, address: str) -> str:
+    """Where the message went, in words a speaker can say: a masked address
+    ("a***@example.com") is never read aloud; the screen and the message show it."""
     if channel == "email":
-        return ctx._("I've sent your link and QR code to %(address)s.",
-                     address=mask_email(address))
+        return ctx._("I've sent your link and QR code to your email address.")
     tail = number_tail(ctx, address)
     if channel == "whatsapp":
         return ctx._("I've sent your link and QR code on WhatsApp to the number ending in "
@@ -73,15 +73,16 @@ def where_speech(ctx: DialogContext, channel: str, address: str) -> str:
 
 
 def share_program(ctx: DialogContext, customer: Customer) -> Reply:
-    terms = _terms(ctx)  # said first, and quoted in the message
+    terms = _terms(ctx)  # quoted in the message; said only when asked (ExplainProgram)
     outcome = sharing.share_with_me(
         ctx.session, ctx.services, shop=ctx.shop, customer=customer, said=_said(ctx),
         wanted_channel=ctx.turn.slots.get("channel") or ctx.state.channel, terms=terms,
         speaker=ctx.speaker, has_screen=ctx.turn.has_screen)
     invite = outcome.shown or outcome.invite  # the screen's / card's link: its own channel
-    speech = Speech.of(terms) if ctx.program else Speech()
-    speech += Speech.of(ctx._("Your code is")) + code_speech(ctx, invite.code,
-                                                              invite.spoken_name)
+    # The code first, then what was sent, then one question (issue 25: at most 25 words
+    # before the question; tests/test_share_reply_length.py counts them per locale).
+    speech = Speech.of(ctx._("Your code is")) + code_speech(ctx, invite.code,
+                                                             invite.spoken_name)
     if outcome.status is ShareStatus.NO_ADDRESS:
         speech += Speech.of(Pause(), ctx._("I don't have a confirmed phone number or email "
                                            "for you, so write the code down."))
@@ -143,7 +144,7 @@ def friend_contact_heard(ctx: DialogContext, unsolicited: bool = False) -> Reply
     lead = (ctx._("I'll text your invite to") if contact.kind == "phone"
             else ctx._("I'll email your invite to"))
     return ctx.ask(Speech.of(lead) + address_speech(ctx, contact) + Speech.of(".", question),
-                   Speech.of(question))
+                   Speech.of(question), confirm_slot=contact.kind)
 
 
 def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:
@@ -167,7 +168,7 @@ def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:
                         intent=f"SendInvite:{outcome.reason}")
     invite = outcome.shown or outcome.invite
     where = (ctx._("the number ending in %(digits)s", digits=number_tail(ctx, contact.value))
-             if contact.kind == "phone" else mask_email(contact.value))
+             if contact.kind == "phone" else ctx._("your friend's email address"))
     reply = ctx.tell(
         Speech.of(ctx._("Done. Your invite is on its way to %(where)s. Thanks for spreading "
                         "the word!", where=where)),

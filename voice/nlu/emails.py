@@ -14,6 +14,8 @@ import re
 
 from anyascii import anyascii
 
+from voice.nlu.numbers import is_number_word, spoken_number
+
 AT = {"at", "ät", "собака", "собачка", "эт", "klammeraffe", "@"}
 CONNECTORS = {
     "dot": ".", "point": ".", "точка": ".", "punkt": ".",
@@ -77,6 +79,53 @@ def find_email(tokens: list[str]) -> tuple[str, tuple[int, int]] | None:
     return None
 
 
+# Words before a mailbox that are never part of it ("send it to anna 23 at ...").
+NOT_MAILBOX = {
+    "to", "is", "it's", "its", "at", "email", "e-mail", "mail", "address", "send", "invite",
+    "the", "my", "his", "her", "their", "me", "it", "a", "an", "and", "friend", "use", "try",
+    "ist", "die", "adresse", "mail-adresse", "email-adresse", "schick", "lade",
+    "meine", "seine", "ihre", "der", "den", "zu", "und", "mit",
+    "на", "это", "адрес", "почта", "почту", "почты", "мой", "моя", "его", "ее", "её", "и",
+    "в", "отправь", "пригласи", "скинь", "друга", "другу",
+}
+
+
+def _mailbox_start(tokens: list[str], start: int) -> int:
+    """Where a mailbox said as two words begins: a name and a number ("anna twenty three",
+    "peter 99", «анна двадцать три») or a Latin initial and a name ("k lee")."""
+    if is_number_word(tokens[start]) and not tokens[start].startswith("+"):
+        first = start
+        while first >= 1 and is_number_word(tokens[first - 1]) and \
+                tokens[first - 1] not in AT and tokens[first - 1] not in CONNECTORS:
+            first -= 1
+        name = first - 1
+        if name >= 0 and tokens[name].isalpha() and tokens[name] not in NOT_MAILBOX and \
+                not is_number_word(tokens[name]) and tokens[name] not in CONNECTORS:
+            return name
+        return first
+    initial = start - 1
+    if initial >= 0 and re.fullmatch(r"[b-hj-z]", tokens[initial]) and tokens[start].isalpha():
+        return initial
+    return start
+
+
+def _mailbox(tokens: list[str]) -> str:
+    """The mailbox's words joined: number words as digits, connectors as symbols."""
+    out: list[str] = []
+    run: list[str] = []
+    for token in tokens:
+        if is_number_word(token) and token not in CONNECTORS:
+            run.append(token)
+            continue
+        if run:
+            out.append(spoken_number(" ".join(run)) or "".join(run))
+            run = []
+        out.append(CONNECTORS.get(token, token))
+    if run:
+        out.append(spoken_number(" ".join(run)) or "".join(run))
+    return "".join(out)
+
+
 def _spoken_around(tokens: list[str], at: int) -> tuple[str, tuple[int, int]] | None:
     start = at - 1
     if tokens[start] in CONNECTORS or tokens[start] in AT:
@@ -84,6 +133,7 @@ def _spoken_around(tokens: list[str], at: int) -> tuple[str, tuple[int, int]] | 
     while start >= 2 and tokens[start - 1] in CONNECTORS and tokens[start - 2] not in \
             CONNECTORS and tokens[start - 2] not in AT:
         start -= 2
+    start = _mailbox_start(tokens, start)
     end = at + 2  # the first domain word
     if tokens[at + 1] in CONNECTORS:
         return None
@@ -100,7 +150,7 @@ def _spoken_around(tokens: list[str], at: int) -> tuple[str, tuple[int, int]] | 
         if latin not in BARE_DOMAINS:
             return None
         domain_text = BARE_DOMAINS[latin]
-    address = f"{_join(tokens[start:at])}@{domain_text}"
+    address = f"{_mailbox(tokens[start:at])}@{domain_text}"
     if not EMAIL_SHAPE.fullmatch(address):
         return None
     return _finish(address), (start, end)

@@ -8,7 +8,8 @@ question the utterance answers (readback, ask_contact, ask_code, ask_weekday, er
 subscribe_confirm). An answer in context is read the way the dialog reads it
 (voice.dialog.answers), so "friday" after "on which day?" counts as the weekday it is.
 Intent accuracy counts every utterance; slot exact match counts the utterances where the
-expected or the understood slots are not empty, and needs the whole dict equal. Pure: no Flask, no database."""
+expected or the understood slots are not empty, and needs the whole dict equal. Pure: no
+Flask, no database."""
 
 from __future__ import annotations
 

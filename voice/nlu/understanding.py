@@ -28,10 +28,15 @@ import snowballstemmer
 
 from core.contacts import region_of
 from voice import model as language_model
+from voice.nlu import topics
 from voice.nlu.emails import find_email, parse_email, tokenize
 from voice.nlu.numbers import number_runs, spoken_number
+from voice.nlu.weekdays import WEEKDAY_IDS, weekday_in, weekday_span
 
 THRESHOLD = 0.5
+# An intent whose topic the sentence names (voice.nlu.topics) needs less overlap: the topic
+# word already rules out speech about anything else.
+TOPIC_THRESHOLD = 0.4
 _PUNCT = re.compile(r"[^\w@.+\-'\s]", re.UNICODE)
 FILLERS = {"um", "umm", "uh", "uhm", "er", "erm", "hmm", "hm", "mm", "ну", "эээ", "ээ", "э",
            "эм", "ммм", "мм", "ähm", "äh", "öhm", "ehm", "hmmm"}
@@ -195,6 +200,9 @@ def parse_slot(slot_type: str, raw: str, locale: str, region: str | None = None)
     raw = raw.strip()
     if slot_type == "CHANNEL":
         return _channel(raw, locale)
+    if slot_type == "WEEKDAY":
+        day = weekday_in(raw, locale)
+        return WEEKDAY_IDS[day] if day is not None else None
     if slot_type == "PHONE":
         return parse_phone(raw, region or region_of(locale))
     if slot_type == "EMAIL":
@@ -220,6 +228,7 @@ class _Values:
     phone: str | None = None
     pin: str | None = None
     channel: str | None = None
+    weekday: str | None = None
 
 
 def _values(text: str, locale: str, region: str | None) -> _Values:
@@ -252,8 +261,25 @@ def _values(text: str, locale: str, region: str | None) -> _Values:
     if channel:
         found.channel = channel[2]
         words[channel[0]:channel[1]] = ["{channel}"]
+    at, day = weekday_span(words, locale.split("-")[0])
+    if at is not None and day is not None:
+        found.weekday = WEEKDAY_IDS[day]
+        words[at] = "{weekday}"
     found.words = words
     return found
+
+
+# A weekday with one of these is a recurring day: "every friday", «по пятницам».
+_RECURRING = {"every", "each", "weekly", "jeden", "jede", "jeweils", "wöchentlich", "immer",
+              "каждый", "каждую", "каждое", "по", "еженедельно"}
+
+
+def _reading(found: _Values, locale: str) -> topics.Reading:
+    reading = topics.read(found.words, locale.split("-")[0])
+    if found.weekday and _RECURRING & set(found.words):
+        return topics.Reading(reading.topics | {"reminder"}, reading.stops, reading.assents,
+                              reading.refuses)
+    return reading
 
 
 # --- intent scoring -----------------------------------------------------------------------
@@ -380,7 +406,14 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         return matched
     found = _values(text, locale, region)
     lm = language_model.load()
-    scores = _scores(found.words, locale)
+    reading = _reading(found, locale)
+    stop_intent = topics.stopping(reading)
+    if stop_intent is not None and not (found.email or found.phone or found.pin):
+        # "don't remind me anymore", «хватит присылать сводку»: the stopping intent of
+        # the thing named, never its opposite and never the end of the session.
+        return Understanding(stop_intent, {}, 1.0)
+    scores = {intent: score for intent, score in _scores(found.words, locale).items()
+              if topics.allowed(intent, reading)}
     content = [w for w in found.words if not w.startswith("{") and w not in FUNCTION_WORDS]
     if found.email or found.phone:
         candidates: tuple[str, ...] = CONTACT_INTENTS
@@ -398,12 +431,13 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         # The value said alone, or with words no sample explains: it is the answer.
         best = "ProvideCode" if not (found.email or found.phone) else "ProvideContact"
         score = max(score, 1.0 if not content else THRESHOLD)
-    if score < THRESHOLD:
+    topical = topics.named_strongly(best, reading)
+    if score < (TOPIC_THRESHOLD if topical else THRESHOLD):
         near = _near(_scores(found.words, locale, strict=False), "")
         return Understanding("Fallback", {}, round(score, 3), near)
     wanted = lm.intents[best].slots if best in lm.intents else {}
     values = {"email": found.email, "phone": found.phone, "pin": found.pin,
-              "channel": found.channel}
+              "channel": found.channel, "weekday": found.weekday}
     slots = {name: value for name in wanted if (value := values.get(name))}
     if "email" in slots and "phone" in slots:
         slots.pop("phone")  # "email jo at example dot com, 555..." — the email was the ask

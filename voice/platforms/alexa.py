@@ -17,7 +17,16 @@ from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractR
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
-from ask_sdk_model import IntentRequest, Request, Response
+from ask_sdk_model import (
+    Intent,
+    IntentConfirmationStatus,
+    IntentRequest,
+    Request,
+    Response,
+    Slot,
+    SlotConfirmationStatus,
+)
+from ask_sdk_model.dialog import ConfirmSlotDirective, ElicitSlotDirective
 from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard, StandardCard
 from ask_sdk_model.ui.image import Image
@@ -100,6 +109,9 @@ def to_turn(handler_input: HandlerInput, shop_slug: str) -> Turn:
             value = _slot_value(slot)
             if value:
                 slots[name] = value
+        answered = _confirmation(said)
+        if answered is not None:  # the yes/no to our Dialog.ConfirmSlot read-back
+            intent, slots = answered, {}
         if "channel" in slots:
             resolved = _channel_id(slots["channel"], request.locale or "en-US")
             if resolved:
@@ -133,6 +145,52 @@ def to_turn(handler_input: HandlerInput, shop_slug: str) -> Turn:
         has_screen=has_screen,
         platform=platform,
     )
+
+
+def _confirmation(said: Intent | None) -> str | None:
+    """"Yes" / "No" when Alexa answers a Dialog.ConfirmSlot with the slot's status."""
+    for slot in ((said.slots if said else None) or {}).values():
+        status = getattr(slot.confirmation_status, "value", slot.confirmation_status)
+        if status == "CONFIRMED":
+            return "Yes"
+        if status == "DENIED":
+            return "No"
+    return None
+
+
+def _dialog_directive(request: Request, reply: Reply) -> ElicitSlotDirective | \
+        ConfirmSlotDirective | None:
+    """Dialog.ElicitSlot when the reply asks for one value of the dialog model (the
+    weekday, the pairing code), Dialog.ConfirmSlot when it reads one back for a yes/no.
+    Only answering an intent request and keeping the session open (Amazon's rules)."""
+    if reply.end_session or not isinstance(request, IntentRequest) or request.intent is None:
+        return None
+    lm = language_model.load()
+    current = _intent_names().get(request.intent.name or "")
+    heard = request.intent.slots or {}
+    if reply.elicit_slot:
+        target = lm.intent_eliciting(reply.elicit_slot, current)
+        if target is None:
+            return None
+        kept = heard if target == current else {}
+        return ElicitSlotDirective(slot_to_elicit=reply.elicit_slot,
+                                   updated_intent=_intent(target, kept))
+    if reply.confirm_slot and current and reply.confirm_slot in lm.dialog_slots.get(
+            current, language_model.DialogSlots()).confirm and reply.confirm_slot in heard \
+            and heard[reply.confirm_slot].value:
+        return ConfirmSlotDirective(slot_to_confirm=reply.confirm_slot,
+                                    updated_intent=_intent(current, heard))
+    return None
+
+
+def _intent(neutral: str, heard: dict[str, Slot]) -> Intent:
+    """The intent as Alexa names it, every declared slot present (values kept)."""
+    lm = language_model.load()
+    slots = {name: Slot(name=name, value=heard[name].value if name in heard else None,
+                        confirmation_status=SlotConfirmationStatus.NONE)
+             for name in lm.intents[neutral].slots}
+    return Intent(name=lm.intents[neutral].name_on("alexa"), slots=slots,
+                  confirmation_status=IntentConfirmationStatus.NONE)
 
 
 def _ssml_inner(speech: Speech) -> str:
@@ -182,6 +240,9 @@ def render(handler_input: HandlerInput, reply: Reply) -> Response:
             token="invite-qr", document=_apl_document(reply),
             datasources={"data": {"title": reply.card_title or "", "qr": reply.image_url,
                                   "link": reply.link_url or ""}}))
+    directive = _dialog_directive(_request(handler_input), reply)
+    if directive is not None:
+        builder.add_directive(directive)
     if reply.end_session:
         builder.set_should_end_session(True)
     elif _request(handler_input).object_type != "SessionEndedRequest":

@@ -30,7 +30,14 @@ from core.staff_accounts import SignIn, StaffMember
 from fulfillment.context import services
 from fulfillment.simulator import conversations
 from fulfillment.simulator.turns import Simulator
-from fulfillment.web.auth import SESSION_STAFF, current_staff, public, require_role, sign_in
+from fulfillment.web.auth import (
+    SESSION_STAFF,
+    current_staff,
+    public,
+    require_role,
+    sign_in,
+    sign_out,
+)
 from fulfillment.web.console.store import ConsoleStore
 from voice.simulation.requests import PLATFORMS
 
@@ -114,7 +121,7 @@ def logout() -> ResponseReturnValue:
     shown, the simulated customer's messages' ids) go now, not at the hour's idle expiry.
     The cookie is cleared first, so a database outage cannot keep anyone signed in."""
     key, staff_id = session.get("console_key"), session.get(SESSION_STAFF)
-    session.clear()
+    sign_out()  # the cookie first, then the server-side session
     if isinstance(key, str) and isinstance(staff_id, int):
         try:
             ConsoleStore(services(), key, staff_id).drop()

@@ -1,0 +1,231 @@
+"""What a sentence is about and which way it points, independent of the samples.
+
+Sample overlap alone confuses intents that share their verbs ("turn off my reminders" and
+"turn off the lights", "stop the digest" and "stop"), and takes a negated request for its
+opposite ("i don't want the weekly report anymore" shares every content word with
+SubscribeDigest). Two small rules, written once per language from how the product's topics
+are named (not from any test sentence), fix both:
+
+- An intent about a topic needs a word of that topic: nothing about reminders is a reminder
+  intent, nothing about a code, link, invite or referral shares the program, a yes needs a
+  word of assent. Speech about something else (the weather, the lights, a joke) then has no
+  intent that can act and falls to Fallback.
+- A stop word ("don't", "no more", "nicht mehr", "хватит", "отключи") with a topic names
+  that topic's stopping intent.
+
+Words are matched by prefix, so inflections count ("erinnerungen", «напоминаний»)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
+    "reminder": {
+        "en": ("remind", "nudge"),
+        "de": ("erinner",),
+        "ru": ("напомин", "напомн", "напомина"),
+    },
+    "digest": {
+        "en": ("digest", "summar", "report", "update", "newsletter", "recap", "roundup"),
+        "de": ("zusammenfass", "übersicht", "bericht", "digest", "newsletter", "update",
+               "wochenbericht", "rundbrief", "resümee"),
+        "ru": ("сводк", "сводок", "дайджест", "отчет", "отчёт", "рассылк", "обзор", "итог"),
+    },
+    "data": {
+        "en": ("data", "information", "info", "details", "personal", "record", "history",
+               "everything you know", "account"),
+        "de": ("daten", "information", "angaben", "konto", "persönlich", "alles was du"),
+        "ru": ("данны", "информаци", "сведени", "аккаунт", "учетн", "учётн", "персональн",
+               "все что ты", "всё что ты", "все обо мне", "всё обо мне"),
+    },
+    "program": {
+        "en": ("code", "link", "invit", "refer", "program", "qr", "share", "sharing",
+               "recommend", "coupon", "discount", "voucher", "promo", "@friend", "{channel}",
+               "{phone}", "{email}", "spread the word"),
+        "de": ("code", "link", "einlad", "empfehl", "programm", "qr", "teil", "gutschein",
+               "rabatt", "promo", "@friend", "{channel}", "{phone}", "{email}", "weitersag",
+               "werb", "lade ", "lad "),
+        "ru": ("код", "ссылк", "ссылоч", "приглас", "приглаш", "рекоменд", "порекоменд",
+               "реферал", "программ", "qr", "кьюар", "куар", "подели", "делить", "промокод",
+               "скидк", "купон", "@friend", "{channel}", "{phone}", "{email}"),
+    },
+    # The program named by its own words (not "share" or a friend, which photos and
+    # messages have too): enough to accept a weaker overlap.
+    "program_core": {
+        "en": ("code", "link", "invit", "refer", "program", "qr", "recommend", "coupon",
+               "discount", "voucher", "promo"),
+        "de": ("code", "link", "einlad", "empfehl", "programm", "qr", "gutschein", "rabatt",
+               "promo"),
+        "ru": ("код", "ссылк", "ссылоч", "приглас", "приглаш", "рекоменд", "порекоменд",
+               "реферал", "программ", "qr", "кьюар", "куар", "промокод", "скидк", "купон"),
+    },
+    # How the program works, the balance, the referrals: the words these questions use.
+    "explain": {
+        "en": ("program", "refer", "reward", "bonus", "discount", "term", "rule", "work",
+               "earn", "get", "offer", "deal", "benefit", "point", "credit", "@friend",
+               "invit", "code", "link", "explain", "condition", "catch", "limit", "pay",
+               "worth", "cashback", "prize", "perk", "coupon", "voucher", "commission"),
+        "de": ("programm", "empfehl", "prämie", "belohn", "bonus", "rabatt", "bedingung",
+               "regel", "funktion", "bekomm", "krieg", "verdien", "gutschein", "angebot",
+               "@friend", "lohnt", "bringt", "einlad", "code", "link", "erklär", "limit",
+               "vorteil", "geld", "gibt es", "gibt's", "prozent", "haken"),
+        "ru": ("программ", "реферал", "бонус", "скидк", "наград", "вознагражд", "услови",
+               "правил", "работа", "получ", "заработ", "дает", "даёт", "будет", "выгод",
+               "балл", "приглаш", "приглас", "@friend", "код", "ссылк", "объясн",
+               "ограничен", "лимит", "процент", "деньг", "подвох", "купон", "промокод"),
+    },
+    "balance": {
+        "en": ("balance", "reward", "earn", "credit", "point", "money", "made", "cash",
+               "have i got", "do i have", "bonus", "owed", "wallet", "voucher", "total"),
+        "de": ("guthaben", "prämie", "belohn", "verdien", "punkte", "bonus", "kontostand",
+               "stand", "gutschrift", "geld", "gutschein", "habe ich", "hab ich", "bekommen",
+               "gesammelt", "summe"),
+        "ru": ("баланс", "наград", "бонус", "заработ", "балл", "деньг", "накопил",
+               "получил", "начислен", "счет", "счёт", "у меня", "вознагражд", "сколько"),
+    },
+    "referrals": {
+        "en": ("refer", "@friend", "join", "sign", "invit", "code", "link", "use", "accept",
+               "people", "anyone", "anybody", "somebody", "approv", "pending", "signup",
+               "register", "bought", "order", "worked", "status"),
+        "de": ("empfehl", "@friend", "angemeldet", "anmeld", "registr", "einlad", "code",
+               "link", "benutzt", "genutzt", "leute", "jemand", "bestätigt", "genehmigt",
+               "offen", "beigetreten", "mitgemacht", "gekauft", "bestellt", "status",
+               "eingelöst"),
+        "ru": ("реферал", "@friend", "присоедин", "зарегистр", "регистрац", "приглаш",
+               "приглас", "код", "ссылк", "воспольз", "использ", "люд", "кто-нибудь",
+               "кто-то", "одобр", "подтвержд", "ожида", "купил", "заказ", "статус",
+               "пришл", "пришел", "пришёл"),
+    },
+}
+# Words that turn a request about a topic into stopping it.
+_STOP_PREFIXES: dict[str, tuple[str, ...]] = {
+    "en": ("don't", "dont", "do not", "stop", "no more", "no longer", "anymore", "any more",
+           "cancel", "turn off", "switch off", "shut off", "unsubscribe", "opt out",
+           "remove", "delete", "end my", "disable", "quit", "get rid", "enough",
+           "not want", "not need", "no longer"),
+    "de": ("kein", "nicht mehr", "stopp", "stop", "aufhör", "hör auf", "hör mit", "abbestell",
+           "abmeld", "melde mich ab", "meld mich ab", "ausschalt", "abschalt", "schalte ab",
+           "schalt ab", "schalte aus", "schalt aus", "beend", "lösch", "entfern",
+           "deaktivier", "abstell", "stell ab", "genug", "nicht länger", "lass die",
+           "kündig", "will nicht", "möchte nicht", "brauche nicht", "brauch nicht"),
+    "ru": ("не ", "хватит", "перестан", "прекрат", "отключ", "выключ", "отпиш", "отмен",
+           "убер", "убрать", "удал", "больше не", "стоп", "не надо", "не нужн", "не хочу",
+           "достал", "надоел", "откажи", "отказ", "сотри"),
+}
+# Words of assent and refusal: a Yes or a No must contain one.
+_YES_WORDS = {
+    "en": {"yes", "yeah", "yep", "yup", "yea", "ya", "sure", "ok", "okay", "correct", "right",
+           "absolutely", "definitely", "certainly", "affirmative", "send", "fine", "alright",
+           "exactly", "course", "confirm", "confirmed", "uh-huh"},
+    "de": {"ja", "jawohl", "jo", "jup", "genau", "richtig", "klar", "sicher", "gerne", "gern",
+           "natürlich", "okay", "ok", "schick", "schicke", "sende", "senden", "stimmt",
+           "korrekt", "einverstanden", "passt", "selbstverständlich", "freilich",
+           "bestätige", "logo", "absolut", "unbedingt", "jep"},
+    "ru": {"да", "давай", "давайте", "верно", "отправляй", "отправляйте", "отправь",
+           "правильно", "ладно", "угу", "ага", "окей", "ок", "согласен", "согласна",
+           "конечно", "хорошо", "разумеется", "точно", "именно", "подтверждаю",
+           "годится", "валяй", "естественно", "безусловно", "отлично", "да-да"},
+}
+_NO_WORDS = {
+    "en": {"no", "nope", "nah", "not", "don't", "wrong", "incorrect", "never", "negative"},
+    "de": {"nein", "nö", "nee", "ne", "nicht", "falsch", "lieber", "niemals", "keinesfalls"},
+    "ru": {"нет", "неа", "не", "неверно", "неправильно", "никак", "ни"},
+}
+# Each topical intent and the topic it needs.
+INTENT_TOPICS = {
+    "SetReminder": "reminder", "StopReminders": "reminder", "ListReminders": "reminder",
+    "SubscribeDigest": "digest", "SubscribeDigestOnNews": "digest", "StopDigest": "digest",
+    "DeleteMyData": "data", "ShareProgram": "program", "SendInvite": "program",
+    "ExplainProgram": "explain", "RewardBalance": "balance", "MyReferrals": "referrals",
+}
+# The topic that lets an intent pass with a weaker overlap (voice.nlu.understanding).
+CORE_TOPIC = {"program": "program_core"}
+STOPPING_INTENT = {"reminder": "StopReminders", "digest": "StopDigest"}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The topics a sentence names and whether it asks to stop something."""
+
+    topics: frozenset[str]
+    stops: bool
+    assents: bool
+    refuses: bool
+
+
+def _has(words: list[str], text: str, prefixes: tuple[str, ...], language: str) -> bool:
+    """A phrase (with a space) anywhere; a single stem at a word's start, or anywhere in
+    a German word (compounds: "weiterempfehlen", "empfehlungsprogramm")."""
+    for prefix in prefixes:
+        if " " in prefix.strip() or prefix.endswith(" "):
+            if f" {prefix}" in f" {text} ":
+                return True
+        elif any(w.startswith(prefix) or (language == "de" and len(prefix) > 3
+                                           and prefix in w) for w in words):
+            return True
+    return False
+
+
+def read(words: list[str], language: str) -> Reading:
+    """`words`: the normalized sentence with values replaced by {phone}, {email}, {pin},
+    {channel} and relatives by @friend (as the scorer sees it)."""
+    text = " ".join(words)
+    topics = frozenset(topic for topic, by_language in _TOPIC_PREFIXES.items()
+                       if _has(words, text, by_language.get(language, ()), language))
+    stops = _has(words, text, _STOP_PREFIXES.get(language, ()), language)
+    plain = {w.strip("'") for w in words}
+    assents = bool(plain & _YES_WORDS.get(language, set()))
+    refuses = bool(plain & _NO_WORDS.get(language, set()))
+    return Reading(topics, stops, assents, refuses)
+
+
+def allowed(intent: str, reading: Reading) -> bool:
+    """May the sentence read this way be `intent`? A topical intent needs its topic, a yes
+    a word of assent (and no refusal), a no a word of refusal."""
+    topic = INTENT_TOPICS.get(intent)
+    if topic is not None and topic not in reading.topics:
+        return False
+    if intent in ("SetReminder", "SubscribeDigest", "SubscribeDigestOnNews") and reading.stops:
+        return False  # "don't remind me", "no more digests": never their opposite
+    if intent == "Yes":
+        return reading.assents and not reading.refuses
+    if intent == "No":
+        return reading.refuses
+    return True
+
+
+def named_strongly(intent: str, reading: Reading) -> bool:
+    """Does the sentence name the intent's topic by a word of its own?"""
+    topic = INTENT_TOPICS.get(intent)
+    return topic is not None and CORE_TOPIC.get(topic, topic) in reading.topics
+
+
+def stopping(reading: Reading) -> str | None:
+    """The stopping intent a negated request names ("no more digests" -> StopDigest)."""
+    if not reading.stops:
+        return None
+    named = [STOPPING_INTENT[t] for t in ("reminder", "digest") if t in reading.topics]
+    return named[0] if len(named) == 1 else None
+
+
+# The words that open a clear answer to a yes/no question ("ja ich bin sicher", "no i
+# changed my mind"): the answer's first word decides when the rest is not understood.
+_OPENING_YES = {"en": {"yes", "yeah", "yep", "yup", "sure", "absolutely", "definitely",
+                       "certainly", "correct"},
+                "de": {"ja", "jawohl", "jup", "klar", "genau", "sicher", "natürlich",
+                       "selbstverständlich", "richtig"},
+                "ru": {"да", "конечно", "разумеется", "верно", "точно", "безусловно"}}
+_OPENING_NO = {"en": {"no", "nope", "nah"}, "de": {"nein", "nö", "nee"},
+               "ru": {"нет", "неа"}}
+
+
+def opening_answer(words: list[str], language: str) -> str | None:
+    """"Yes" or "No" when the sentence opens with a clear one and does not contradict it."""
+    if not words:
+        return None
+    reading = read(words, language)
+    if words[0] in _OPENING_NO.get(language, set()):
+        return "No"
+    if words[0] in _OPENING_YES.get(language, set()) and not reading.refuses:
+        return "Yes"
+    return None
