@@ -107,7 +107,7 @@ def test_a_new_shop_goes_live_from_the_front_page_to_a_rewarded_order(
         if tag == "cyrillic-390":
             page.check("input[name=locales][value=ru-RU]")
             page.uncheck("input[name=locales][value=en-US]")
-            page.fill("#f-currency", "RUB")
+            page.select_option("#f-currency", "RUB")
             page.fill("#f-timezone", "Europe/Moscow")
             page.fill("#f-invocation_ru", "крошка")
         else:
