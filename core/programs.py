@@ -12,7 +12,7 @@ import jsonschema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import shops
+from core import currencies, shops
 from core.db import session_now
 from core.errors import InvalidInput, NotFound
 from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
@@ -70,7 +70,7 @@ MESSAGES = {
     "reward_kind": "Choose one of: " + ", ".join(REWARD_KINDS) + ".",
     "percent": "A percent discount is between 1 and 100.",
     "amount": "A whole number from 0 up.",
-    "currency": "A three-letter currency code such as USD.",
+    "currency": "A currency in use (ISO 4217), such as USD, EUR or RUB.",
     "hold_days": "One of " + ", ".join(str(d) for d in ALLOWED_HOLD_DAYS) + " days.",
     "cap": "Empty for no cap, or a whole number from 0 up.",
     "level2_percent": "Empty for none, or a percent from 0 to 100.",
@@ -116,6 +116,10 @@ def field_errors(values: dict[str, Any]) -> dict[str, str]:
         kind, amount = values.get(f"{side}_reward_kind"), values.get(f"{side}_reward_amount")
         if kind == "percent_discount" and isinstance(amount, int) and not 0 < amount <= 100:
             errors.setdefault(f"{side}_reward_amount", MESSAGES["percent"])
+    currency = values.get("currency")
+    if isinstance(currency, str) and "currency" not in errors and not currencies.is_known(
+            currency):
+        errors["currency"] = MESSAGES["currency"]
     terms = values.get("terms")
     if isinstance(terms, dict):
         for locale, text in terms.items():
@@ -235,6 +239,8 @@ def editing(services: Services, shop_id: int) -> Editing:
             current = as_dict(active(uow, shop))
         except NotFound:
             current = {**DEFAULTS, "currency": shop.currency}
+        if current.get("version") == 1:  # sign-up's defaults: in the shop's currency now
+            current["currency"] = shop.currency
         return Editing(current, [as_dict(p) for p in history(uow, shop)[:EDITOR_HISTORY]])
 
 

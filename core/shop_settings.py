@@ -10,10 +10,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from babel.numbers import list_currencies
 from sqlalchemy.orm import Session
 
-from core import shops
+from core import currencies, invocation_names, shops
 from core.errors import FieldErrors
 from core.models import Shop
 from core.services import Services
@@ -84,8 +83,8 @@ def update(session: Session, shop_id: int, form: dict[str, Any], *, local: bool)
         errors["locales"] = "Choose at least one of: " + ", ".join(LOCALES) + "."
     locales = [loc for loc in LOCALES if loc in locales]
     currency = str(form.get("currency") or "").strip().upper()
-    if currency not in list_currencies():
-        errors["currency"] = "Use an ISO 4217 currency code such as USD, EUR or RUB."
+    if not currencies.is_known(currency):
+        errors["currency"] = "Choose a currency in use (ISO 4217), such as USD, EUR or RUB."
     timezone = str(form.get("timezone") or "").strip()
     if timezone not in available_timezones():
         errors["timezone"] = "Use a time zone name such as Europe/Berlin."
@@ -107,7 +106,12 @@ def update(session: Session, shop_id: int, form: dict[str, Any], *, local: bool)
         value = " ".join(str(form.get(f"invocation_{language}") or "").split()).lower()
         if not value:
             continue
-        if len(value) > 50 or len(value) < 2 or not INVOCATION.match(value):
+        if language in ("en", "de"):  # Alexa's rules, the same the skill export applies
+            refused = invocation_names.problems(value, language)
+            if refused:
+                better = invocation_names.alexa_name(value, language).name
+                errors[f"invocation_{language}"] = " ".join(refused) + f" Try “{better}”."
+        elif len(value) > 50 or len(value) < 2 or not INVOCATION.match(value):
             errors[f"invocation_{language}"] = ("Use 2-50 letters and spaces (the words "
                                                 "people say to open the skill).")
         names[language] = value

@@ -187,11 +187,12 @@ def _check_new_shop(session: Session, name: object, slug: object,
     slug_text = str(slug or "").strip().lower()
     if not name_text or len(name_text) > 200:
         errors["name"] = "Give the shop a name (up to 200 characters)."
-    if not SLUG.match(slug_text) or slug_text in RESERVED_SLUGS:
+    if not SLUG.match(slug_text):
         errors["slug"] = ("Use 1-64 lowercase letters, digits and dashes "
                           "(not starting or ending with a dash).")
-    elif session.scalar(select(Shop.id).where(Shop.slug == slug_text)) is not None:
-        errors["slug"] = "That address is taken; choose another."
+    elif slug_text in RESERVED_SLUGS or session.scalar(
+            select(Shop.id).where(Shop.slug == slug_text)) is not None:
+        errors["slug"] = "That address is taken; choose another."  # reserved ones too
     if session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)):
         errors["email"] = "An account with this email exists; sign in or reset the password."
     if errors:

@@ -1,5 +1,5 @@
 """The exports a shop imports: a Dialogflow ES agent zip, a CX agent package and Alice
-grammars, built from the one language model in English and Russian."""
+grammars, built from the one language model in English, German (Dialogflow) and Russian."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ SHOP = ShopVoiceInfo(slug="demo", name="Demo Shop", base_url="https://refer.test
                      skill_ids={"alice": "skill-1"})
 
 
-def test_the_es_zip_has_every_intent_with_english_and_russian_phrases(tmp_path: Path):
+def test_the_es_zip_has_every_intent_with_english_german_and_russian_phrases(tmp_path: Path):
     [zip_path] = exporter("dialogflow-es")(SHOP, tmp_path)
     with zipfile.ZipFile(zip_path) as archive:
         names = set(archive.namelist())
@@ -23,10 +23,19 @@ def test_the_es_zip_has_every_intent_with_english_and_russian_phrases(tmp_path: 
         share = json.loads(archive.read("intents/ShareProgram.json"))
         phrases_ru = json.loads(archive.read("intents/ShareProgram_usersays_ru.json"))
         invite_en = json.loads(archive.read("intents/SendInvite_usersays_en.json"))
+        phrases_de = json.loads(archive.read("intents/ShareProgram_usersays_de.json"))
+        invite_de = json.loads(archive.read("intents/SendInvite_usersays_de.json"))
+        weekday_de = json.loads(archive.read("entities/weekday_entries_de.json"))
     assert agent["webhook"]["url"] == "https://refer.test/dialogflow/demo"
-    assert agent["language"] == "en" and agent["supportedLanguages"] == ["ru"]
+    assert agent["language"] == "en" and agent["supportedLanguages"] == ["de", "ru"]
     assert {"package.json", "entities/channel.json", "entities/channel_entries_ru.json",
-            "intents/Default Welcome Intent.json"} <= names
+            "entities/channel_entries_de.json", "intents/Default Welcome Intent.json"} <= names
+    assert "teile das empfehlungsprogramm" in [
+        "".join(d["text"] for d in p["data"]) for p in phrases_de]
+    assert {d["text"] for p in invite_de for d in p["data"] if d.get("alias") == "phone"} == {
+        "+49 30 901820"}
+    assert {"value": "friday", "synonyms": ["friday", "freitag", "freitags", "am freitag"]} \
+        in weekday_de
     assert share["webhookUsed"] is True
     assert share["responses"][0]["parameters"][0]["dataType"] == "@channel"
     texts = ["".join(d["text"] for d in p["data"]) for p in phrases_ru]
@@ -47,6 +56,9 @@ def test_the_cx_package_routes_every_intent_to_the_webhook_by_tag(tmp_path: Path
         name = route["intent"]
         assert (folder / f"intents/{name}/{name}.json").exists(), name
         assert (folder / f"intents/{name}/trainingPhrases/ru.json").exists(), name
+        assert (folder / f"intents/{name}/trainingPhrases/de.json").exists(), name
+    agent = json.loads((folder / "agent.json").read_text())
+    assert agent["supportedLanguageCodes"] == ["de", "ru"]
     assert {h["event"] for h in flow["eventHandlers"]} == {"sys.no-match-default",
                                                           "sys.no-input-default"}
     webhook = json.loads((folder / "webhooks/referrals.json").read_text())
@@ -65,6 +77,8 @@ def test_alice_grammars_cover_the_custom_intents_and_leave_builtins_to_yandex(tm
     share = (tmp_path / "demo-alice/intents/ShareProgram.grammar").read_text()
     assert share.startswith("root:\n    поделись реферальной программой")
     assert "source: $Channel\n        type: Channel" in share
+    remind = (tmp_path / "demo-alice/intents/SetReminder.grammar").read_text()
+    assert "\n    $Weekday\n" in remind and "\n    по $Weekday\n" in remind  # the day alone
     code = (tmp_path / "demo-alice/intents/ProvideCode.grammar").read_text()
     assert "type: YANDEX.NUMBER" in code and "$Pin:\n    $YANDEX.NUMBER" in code
     entity = (tmp_path / "demo-alice/entities/Channel.txt").read_text()

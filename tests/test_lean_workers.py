@@ -51,3 +51,15 @@ def test_the_shipped_heads_read_from_the_files_are_alembics_heads() -> None:
 
     alembics = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     assert shipped_heads() == frozenset(alembics) and alembics
+
+
+def test_warming_compiles_every_catalog_so_workers_share_them() -> None:
+    from voice import i18n
+
+    i18n.translator.cache_clear()
+    i18n._catalog.cache_clear()
+    i18n.warm()
+    assert i18n._catalog.cache_info().currsize == len(i18n.LANGUAGES)
+    misses = i18n.translator.cache_info().misses
+    assert i18n.translator("de-DE").money(1000, "EUR")  # a worker's turn: nothing new to load
+    assert i18n.translator.cache_info().misses == misses

@@ -1,7 +1,8 @@
 """gunicorn hooks for an app built once in the master and forked into every worker
-(`preload_app`): the code, the translations and the app's tables are then shared
-copy-on-write instead of each worker building its own copy. Used by `python -m fulfillment
-serve` (fulfillment.serving.gunicorn) and usable as a config module:
+(`preload_app`): the code and the app's tables are then shared copy-on-write instead of
+each worker building its own copy, and so are the translation catalogs, compiled here
+before the first fork. Used by `python -m fulfillment serve`
+(fulfillment.serving.gunicorn) and usable as a config module:
 `gunicorn -c python:fulfillment.serving.preload fulfillment.wsgi:app`.
 
 Nothing the master opened may be shared by mistake: the master gives back its pooled
@@ -25,7 +26,11 @@ def _services(server: Any) -> Any:
 
 
 def when_ready(server: Any) -> None:
-    """Once, in the master, after the app is built and before the first fork."""
+    """Once, in the master, after the app is built and before the first fork: what every
+    worker would otherwise load on its first turn is loaded here, once (the catalogs)."""
+    from voice import i18n
+
+    i18n.warm()
     services = _services(server)
     if services is not None:
         services.db.engine.dispose()

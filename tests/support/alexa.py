@@ -23,6 +23,7 @@ def envelope(
     now: datetime,
     screen: bool = False,
     api_endpoint: str = "https://api.amazonalexa.com",
+    statuses: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     request: dict[str, Any] = {
         "type": request_type,
@@ -32,7 +33,8 @@ def envelope(
     }
     if intent:
         request["intent"] = {"name": intent, "confirmationStatus": "NONE", "slots": {
-            name: {"name": name, "value": value, "confirmationStatus": "NONE"}
+            name: {"name": name, "value": value,
+                   "confirmationStatus": (statuses or {}).get(name, "NONE")}
             for name, value in (slots or {}).items()}}
     interfaces: dict[str, Any] = {}
     if screen:
@@ -69,11 +71,12 @@ class AlexaConversation:
     last: dict[str, Any] = field(default_factory=dict)
 
     def send(self, request_type: str = "IntentRequest", intent: str | None = None,
-             **slots: str) -> dict[str, Any]:
+             statuses: dict[str, str] | None = None, **slots: str) -> dict[str, Any]:
         body = json.dumps(envelope(
             skill_id=self.skill_id, user_id=self.user_id, request_type=request_type,
             intent=intent, slots=slots, locale=self.locale, attributes=self.attributes,
-            new=not self.attributes, now=self.clock(), screen=self.screen)).encode()
+            new=not self.attributes, now=self.clock(), screen=self.screen,
+            statuses=statuses)).encode()
         response = self.client.post(f"/alexa/{self.shop}", data=body,
                                     headers={**self.sign(body),
                                              "Content-Type": "application/json"})
@@ -81,6 +84,12 @@ class AlexaConversation:
         self.last = response.get_json()
         self.attributes = self.last.get("sessionAttributes") or {}
         return self.last
+
+    def answer_confirmation(self, intent: str, status: str, **slots: str) -> dict[str, Any]:
+        """Alexa's request after a Dialog.ConfirmSlot: the same intent, the slot's status
+        CONFIRMED or DENIED (Dialog Interface Reference, ConfirmSlot)."""
+        return self.send("IntentRequest", intent, statuses={n: status for n in slots},
+                         **slots)
 
     def launch(self) -> dict[str, Any]:
         return self.send("LaunchRequest")

@@ -144,7 +144,7 @@ def friend_contact_heard(ctx: DialogContext, unsolicited: bool = False) -> Reply
     lead = (ctx._("I'll text your invite to") if contact.kind == "phone"
             else ctx._("I'll email your invite to"))
     return ctx.ask(Speech.of(lead) + address_speech(ctx, contact) + Speech.of(".", question),
-                   Speech.of(question))
+                   Speech.of(question), confirm_slot=contact.kind)
 
 
 def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:

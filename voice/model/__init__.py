@@ -62,10 +62,27 @@ class LocaleModel:
 
 
 @dataclass(frozen=True)
+class DialogSlots:
+    """Per intent, the slots the dialog asks for alone and those it reads back."""
+
+    elicit: tuple[str, ...] = ()
+    confirm: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LanguageModel:
     intents: dict[str, Intent]
     slot_types: dict[str, SlotType]
     locales: dict[str, LocaleModel]
+    dialog_slots: dict[str, DialogSlots] = field(default_factory=dict)
+
+    def intent_eliciting(self, slot: str, current: str | None) -> str | None:
+        """The intent to ask for `slot` in: the current one when it elicits that slot,
+        else the one intent that does (the pairing code: ProvideCode)."""
+        if current and slot in self.dialog_slots.get(current, DialogSlots()).elicit:
+            return current
+        owners = [name for name, d in self.dialog_slots.items() if slot in d.elicit]
+        return owners[0] if len(owners) == 1 else None
 
     def locale(self, locale: str) -> LocaleModel:
         """Exact locale, else the first one of the same language (en-AU -> en-US)."""
@@ -122,7 +139,9 @@ def load() -> LanguageModel:
     intents = {name: _intent(name, s) for name, s in spec["intents"].items()}
     raw = {p.stem: _read(p) for p in sorted((MODEL_DIR / "locales").glob("*.yaml"))}
     locales = {name: _locale(name, raw[name], raw) for name in LOCALES if name in raw}
-    return LanguageModel(intents, slot_types, locales)
+    dialog = {name: DialogSlots(tuple(d.get("elicit") or ()), tuple(d.get("confirm") or ()))
+              for name, d in (spec.get("dialog_slots") or {}).items()}
+    return LanguageModel(intents, slot_types, locales, dialog)
 
 
 def slots_in(sample: str) -> list[str]:

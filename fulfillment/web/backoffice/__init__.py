@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from core import customer_view, privacy, referral_report, review
+from core import currencies, customer_view, privacy, referral_report, review
 from core.accounts import Role
 from core.errors import NotFound
 from core.fraud import DEFAULT_ACTIONS
@@ -32,6 +32,12 @@ from fulfillment.web.dashboard import money
 bp = Blueprint("backoffice", __name__, template_folder="templates")
 forms.protect(bp)
 ASSISTANT_CHOICES = ("alexa", "google", "alice", referral_report.UNKNOWN)
+
+
+@bp.app_template_global("currency_choices")
+def currency_choices(first: str) -> list[tuple[str, str]]:
+    """The currencies in use (core.currencies), the shop's own first: every currency select."""
+    return currencies.choices(first)
 
 
 def _int(value: str | None, default: int) -> int:

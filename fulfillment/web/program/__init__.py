@@ -11,13 +11,14 @@ from typing import Any
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from core import programs
+from core import currencies, programs
 from core.accounts import Role
 from core.errors import InvalidInput
 from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
 from core.shops import ShopRef
 from fulfillment.context import services
 from fulfillment.web.auth import require_role, shop_for_staff
+from fulfillment.web.dashboard import money
 from fulfillment.web.forms import check_csrf
 from fulfillment.web.nav import PLATFORM_NAMES
 from fulfillment.web.program import forms
@@ -40,7 +41,18 @@ def _render(shop: ShopRef, form: dict[str, str], errors: dict[str, str], history
         kinds=programs.REWARD_KINDS, kind_labels=KIND_LABELS, hold_days=programs.ALLOWED_HOLD_DAYS,
         rules=DEFAULT_ACTIONS, rule_labels=RULE_LABELS, limits=DEFAULT_LIMITS,
         languages=forms.TERMS_LANGUAGES, max_terms=programs.MAX_TERMS, saved=saved,
-        names=PLATFORM_NAMES), status
+        names=PLATFORM_NAMES, reward_text=reward_text,
+        known_currencies=currencies.codes()), status
+
+
+def reward_text(program: dict[str, Any], side: str) -> str:
+    """A version's reward as people read it: "$10.00 amount off", "10% off", "50 points"."""
+    kind, amount = program[f"{side}_reward_kind"], program[f"{side}_reward_amount"]
+    if kind in forms.MONEY_KINDS:
+        return f"{money(amount, program['currency'])} {KIND_LABELS[kind]}"
+    if kind == "percent_discount":
+        return f"{amount}% off"
+    return f"{amount} {KIND_LABELS.get(kind, kind)}"
 
 
 @bp.get("/<slug>")

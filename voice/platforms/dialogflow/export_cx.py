@@ -13,8 +13,9 @@ from typing import Any
 
 from voice import model as language_model
 from voice.exports import ShopVoiceInfo
-from voice.exports.common import (
+from voice.platforms.dialogflow.export_common import (
     EXPORT_LOCALES,
+    SUPPORTED_LANGUAGES,
     entity_of,
     example_for,
     sample_parts,
@@ -25,6 +26,7 @@ START_FLOW = "Default Start Flow"
 WELCOME = "Default Welcome Intent"
 WELCOME_ID = "00000000-0000-0000-0000-000000000000"  # CX's fixed id for it
 WELCOME_PHRASES = {"en": ["hi", "hello", "hey", "start"],
+                   "de": ["hallo", "guten tag", "hi", "starten"],
                    "ru": ["привет", "здравствуй", "начать", "запусти навык"]}
 
 
@@ -32,7 +34,7 @@ def agent_files(shop: ShopVoiceInfo) -> dict[str, Any]:
     lm = language_model.load()
     files: dict[str, Any] = {
         "agent.json": {"displayName": f"{shop.name} referrals", "defaultLanguageCode": "en",
-                       "supportedLanguageCodes": ["ru"], "timeZone": "Europe/Moscow",
+                       "supportedLanguageCodes": SUPPORTED_LANGUAGES, "timeZone": "Europe/Moscow",
                        "startFlow": START_FLOW, "enableStackdriverLogging": False},
         "webhooks/referrals.json": {
             "name": stable_id(shop.slug, "webhook"), "displayName": "referrals",

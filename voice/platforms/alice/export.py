@@ -22,6 +22,10 @@ FILLERS = {"PHONE": "$Phone:\n    .+\n", "EMAIL": "$Email:\n    .+\n",
            "NUMBER": "$Pin:\n    $YANDEX.NUMBER\n"}
 
 
+ELICITED = {"weekday": ("{weekday}", "в {weekday}", "во {weekday}", "по {weekday}",
+                        "каждый {weekday}", "каждую {weekday}")}
+
+
 def grammar(name: str, locale: str = "ru-RU") -> str:
     lm = language_model.load()
     intent = lm.intents[name]
@@ -30,7 +34,12 @@ def grammar(name: str, locale: str = "ru-RU") -> str:
     def source(match: re.Match[str]) -> str:
         return SLOT_SOURCES[intent.slots[match.group(1)]]
 
-    for sample in lm.locale(locale).samples.get(name, ()):
+    samples = list(lm.locale(locale).samples.get(name, ()))
+    for slot in lm.dialog_slots.get(name, language_model.DialogSlots()).elicit:
+        # The answer to "on which day?" said alone («пятница», «по пятницам»): Alice has no
+        # slot elicitation, so the grammar takes the bare value as this intent.
+        samples += [s for s in ELICITED.get(slot, ()) if s not in samples]
+    for sample in samples:
         lines.append("    " + re.sub(r"\{(\w+)\}", source, sample))
     text = "\n".join(lines) + "\n"
     if intent.slots:
@@ -86,3 +95,6 @@ def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
         "YANDEX.WHAT_CAN_YOU_DO, YANDEX.CONFIRM, YANDEX.REJECT and YANDEX.REPEAT are built "
         "in and already answered.\n", encoding="utf-8")
     return [*written, *entities, readme]
+
+
+EXPORTS = {"alice": export}

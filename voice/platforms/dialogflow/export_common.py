@@ -8,10 +8,14 @@ import uuid
 from voice import model as language_model
 
 NAMESPACE = uuid.UUID("6f1c6f0e-2b3a-4a8e-9a55-7e0d0c0ffee1")
-EXAMPLE_VALUES = {"PHONE": {"en": "555 555 0123", "ru": "+7 912 345 67 89"},
-                  "EMAIL": {"en": "sam@example.org", "ru": "ivan@example.ru"},
-                  "NUMBER": {"en": "123456", "ru": "123456"}}
-EXPORT_LOCALES = {"en": "en-US", "ru": "ru-RU"}
+EXAMPLE_VALUES = {"PHONE": {"en": "555 555 0123", "de": "+49 30 901820",
+                            "ru": "+7 912 345 67 89"},
+                  "EMAIL": {"en": "sam@example.org", "de": "lena@example.de",
+                            "ru": "ivan@example.ru"},
+                  "NUMBER": {"en": "123456", "de": "123456", "ru": "123456"}}
+# Dialogflow agent languages (English the default) -> the model's locale for each.
+EXPORT_LOCALES = {"en": "en-US", "de": "de-DE", "ru": "ru-RU"}
+SUPPORTED_LANGUAGES = [language for language in EXPORT_LOCALES if language != "en"]
 
 
 def stable_id(*parts: str) -> str:

@@ -1,6 +1,7 @@
 """A Dialogflow ES agent zip (Settings > Export and Import > Import from zip): agent.json,
 package.json, intents/<name>.json with <name>_usersays_<lang>.json, entities/channel.json
-with channel_entries_<lang>.json. English is the default language, Russian supported."""
+with channel_entries_<lang>.json. English is the default language, German and Russian
+supported."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Any
 
 from voice import model as language_model
 from voice.exports import ShopVoiceInfo
-from voice.exports.common import (
+from voice.platforms.dialogflow.export_common import (
     EXPORT_LOCALES,
+    SUPPORTED_LANGUAGES,
     entity_of,
     example_for,
     sample_parts,
@@ -65,7 +67,7 @@ def agent_files(shop: ShopVoiceInfo, es_header: str = "X-Dialogflow-Secret"
         "package.json": {"version": "1.0.0"},
         "agent.json": {
             "description": f"{shop.name} referral program", "language": "en",
-            "supportedLanguages": ["ru"], "defaultTimezone": "Europe/Moscow",
+            "supportedLanguages": SUPPORTED_LANGUAGES, "defaultTimezone": "Europe/Moscow",
             "webhook": {"url": shop.webhook("dialogflow"),
                         "headers": {es_header: "<paste the shop's Dialogflow ES secret>"},
                         "available": True, "useForDomains": False,

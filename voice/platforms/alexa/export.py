@@ -45,14 +45,63 @@ def interaction_model(locale: str, invocation_name: str) -> dict[str, Any]:
         intents.append(entry)
     types = []
     for name, slot_type in lm.slot_types.items():
-        if slot_type.kind != "custom":
-            continue
+        if slot_type.kind != "custom" or slot_type.name_on("alexa").startswith("AMAZON."):
+            continue  # a custom type Alexa has built in (WEEKDAY: AMAZON.DayOfWeek)
         types.append({"name": name, "values": [
             {"id": value.id, "name": {"value": value.synonyms[0],
                                       "synonyms": list(value.synonyms[1:])}}
             for value in loc.slot_values.get(name, ())]})
+    dialog, prompts = dialog_model(locale, intents)
     return {"interactionModel": {"languageModel": {
-        "invocationName": invocation_name, "intents": intents, "types": types}}}
+        "invocationName": invocation_name, "intents": intents, "types": types},
+        "dialog": dialog, "prompts": prompts}}
+
+
+# What the user says when asked for the one value ("friday", "on friday"): Alexa's slot
+# samples for Dialog.ElicitSlot.
+SLOT_SAMPLES = {"en": {"weekday": ["{weekday}", "on {weekday}", "every {weekday}"],
+                       "pin": ["{pin}", "the code is {pin}", "it's {pin}"]},
+                "de": {"weekday": ["{weekday}", "am {weekday}", "jeden {weekday}"],
+                       "pin": ["{pin}", "der code ist {pin}", "er lautet {pin}"]}}
+
+
+def dialog_model(locale: str, intents: list[dict[str, Any]]) -> tuple[dict[str, Any],
+                                                                      list[dict[str, Any]]]:
+    """The dialog model the Dialog.ElicitSlot / ConfirmSlot directives need (Amazon:
+    "Dialog Interface Reference", dialog directive requirements): each slot the dialog asks
+    for alone or reads back, with its prompt; the skill decides every turn itself
+    (delegationStrategy SKILL_RESPONSE). Slot samples go on the language model's slot."""
+    from voice.i18n import translator  # the prompts in the locale's words
+
+    lm = language_model.load()
+    t = translator(locale)
+    texts = {"weekday": t._("On which day of the week should I remind you?"),
+             "pin": t._("Please say the six digits of the code."),
+             "phone": t._("Shall I send it?"), "email": t._("Shall I send it?")}
+    by_name = {i["name"]: i for i in intents}
+    samples = SLOT_SAMPLES.get(locale.split("-")[0], SLOT_SAMPLES["en"])
+    dialog_intents, prompts = [], []
+    for neutral, wanted in lm.dialog_slots.items():
+        name = lm.intents[neutral].name_on("alexa")
+        slots = []
+        for slot, slot_type in lm.intents[neutral].slots.items():
+            entry: dict[str, Any] = {"name": slot, "type": lm.slot_types[slot_type].name_on(
+                "alexa"), "confirmationRequired": False, "elicitationRequired": False,
+                "prompts": {}}
+            for kind, names in (("elicitation", wanted.elicit), ("confirmation", wanted.confirm)):
+                if slot in names:
+                    prompt_id = f"{kind.capitalize()}.Slot.{name}.{slot}"
+                    entry["prompts"][kind] = prompt_id
+                    prompts.append({"id": prompt_id, "variations": [
+                        {"type": "PlainText", "value": texts[slot]}]})
+            slots.append(entry)
+            if slot in wanted.elicit and slot in samples and name in by_name:
+                for declared in by_name[name].get("slots", []):
+                    if declared["name"] == slot:
+                        declared["samples"] = samples[slot]
+        dialog_intents.append({"name": name, "confirmationRequired": False, "prompts": {},
+                               "slots": slots})
+    return {"intents": dialog_intents, "delegationStrategy": "SKILL_RESPONSE"}, prompts
 
 
 def manifest(shop: ShopVoiceInfo) -> dict[str, Any]:
@@ -165,3 +214,6 @@ def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
         path.write_text(json.dumps(built, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)
     return written
+
+
+EXPORTS = {"alexa": export}
