@@ -13,7 +13,7 @@ from flask import Flask
 from core.config import Settings
 from core.services import bootstrap
 from fulfillment.app import create_app
-from fulfillment.webhooks.alexa.signature import AlexaVerifier
+from voice.platforms.alexa.signature import AlexaVerifier
 
 
 def make_app(env: dict[str, str] | None = None) -> Flask:

@@ -12,14 +12,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core import shops
+from core.assistants import VARIANTS, of_variant
 from core.hashing import token_hash
-from core.models import Shop
+from core.models import Program, Shop
 from core.secrets_box import SecretBox
 from core.services import Services
 
-PLATFORMS = ("alexa", "dialogflow-es", "dialogflow-cx", "alice")
-ENDPOINTS = {"alexa": "/alexa/{slug}", "dialogflow-es": "/dialogflow/{slug}",
-             "dialogflow-cx": "/dialogflow/{slug}", "alice": "/alice/{slug}"}
+PLATFORMS = VARIANTS  # what a shop connects, one page each (core.assistants)
 _ALEXA_ID = re.compile(r"^amzn1\.ask\.skill\.[0-9a-fA-F-]{8,64}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                    r"[0-9a-fA-F]{12}$")
@@ -43,7 +42,7 @@ class SetupOutcome:
 
 
 def endpoint_url(base_url: str, slug: str, platform: str) -> str:
-    return base_url.rstrip("/") + ENDPOINTS[platform].format(slug=slug)
+    return base_url.rstrip("/") + of_variant(platform).path.format(slug=slug)
 
 
 DEFAULT_ES_HEADER = "X-Dialogflow-Secret"
@@ -154,17 +153,13 @@ def configure(session: Session, shop: Shop, platform: str, form: dict[str, Any],
 
 # --- the connect page's use cases: one call each, scoped to the shop ---------------------
 
-SKILL_ID_SETTINGS = {"alexa": "alexa_skill_id", "alice": "alice_skill_id"}
-
-
-def expected_skill_id(services: Services, slug: str, assistant: str) -> str | None:
-    """The skill id this shop's requests from `assistant` must name (None: not connected),
-    from the shop snapshot every turn reads anyway; NotFound(unknown_shop). A change saved
-    through `configure_for` is seen at once in this process, within the snapshot's TTL in
-    the others."""
-    shop, _ = services.shops.read(services.db, slug)
-    found = shop.setting(SKILL_ID_SETTINGS[assistant])
-    return str(found) if found else None
+def shop_for_request(services: Services, slug: str) -> tuple[Shop, Program | None]:
+    """The shop an assistant's request names and its active program, from the snapshot
+    (no query while it is fresh): the one read before a turn. Its settings verify the
+    request, and the same snapshot travels into the dialog. NotFound(unknown_shop). A change
+    saved through `configure_for` is seen at once in this process, within the snapshot's
+    TTL in the others."""
+    return services.shops.read(services.db, slug)
 
 
 def shown(services: Services, shop_id: int) -> dict[str, Any]:

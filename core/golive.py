@@ -20,13 +20,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from core import assistant_setup, assistant_status, shops
+from core.assistants import ASSISTANTS
 from core.errors import InvalidInput
 from core.models import Program, Share, StoreConnection
 from core.services import Services
 from core.url_guard import check_url
 
-ASSISTANT_FIELDS = {"alexa": "alexa_skill_id", "dialogflow-es": "dialogflow_es_header",
-                    "dialogflow-cx": "dialogflow_service_agent", "alice": "alice_skill_id"}
+ASSISTANT_FIELDS = {v.key: v.chosen_by for a in ASSISTANTS for v in a.variants}
 Probe = Callable[[str], str | None]  # url -> None when it answered, else why not
 
 

@@ -32,7 +32,7 @@ class Adapters:
     alexa_verifier: RequestVerifier | None = None
     alexa_cert_fetcher: CertFetcher | None = None
     alexa_profile: ProfileLookup | None = None
-    # voice.platforms.alexa_reminders.RemindersClient (core does not import voice)
+    # voice.platforms.alexa.reminders.RemindersClient (core does not import voice)
     alexa_reminders: object | None = None
     google_certs_fetcher: HttpGet | None = None
     google_extra_certs: dict[str, str] = field(default_factory=dict)  # kid -> PEM (sandbox)

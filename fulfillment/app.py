@@ -33,15 +33,13 @@ def _blueprints() -> list[Any]:
         program,
     )
     from fulfillment.web import settings as web_settings
-    from fulfillment.webhooks import delivery_reports, stores
-    from fulfillment.webhooks.alexa import routes as alexa
-    from fulfillment.webhooks.alice import routes as alice
-    from fulfillment.webhooks.dialogflow import routes as dialogflow
+    from fulfillment.web import stores as store_pages
+    from fulfillment.webhooks import assistants, delivery_reports, stores
 
-    return [health.bp, invite_links.bp, alexa.bp, dialogflow.bp, alice.bp, shop.bp,
+    return [health.bp, invite_links.bp, assistants.bp, shop.bp,
             delivery_reports.bp, console.bp, dashboard.bp, privacy.bp, digest.bp, stores.bp,
             accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp, home.bp,
-            mcp_connect.bp, backoffice.bp]
+            mcp_connect.bp, backoffice.bp, store_pages.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:
@@ -74,6 +72,10 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"  # the console's cookie; CSRF tokens too
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["referrals.services"] = services
+    if services.settings.sandbox:  # before the webhooks build their verifiers
+        from fulfillment.simulator import sandbox_keys
+
+        sandbox_keys.trust(services)
     for bp in _blueprints():
         app.register_blueprint(bp)
     register_error_handlers(app)

@@ -17,7 +17,7 @@ from core.services import Services
 from fulfillment.app import create_app
 from fulfillment.simulator.sandbox_keys import sandbox_keys
 from tests.support.alexa import AlexaConversation
-from voice.exports.alexa import interaction_model, validate
+from voice.platforms.alexa.export import interaction_model, validate
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from fulfillment.app import create_app
 from fulfillment.simulator.sandbox_keys import sandbox_keys
 from tests.support.alexa import envelope
 from tests.support.http_servers import JsonHandler, serve
-from voice.platforms.alexa_profile import EMAIL, MOBILE, ProfileClient
+from voice.platforms.alexa.profile import EMAIL, MOBILE, ProfileClient
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from fulfillment.app import create_app
 from fulfillment.simulator.sandbox_keys import sandbox_keys
 from tests.support.alexa import envelope
 from tests.support.http_servers import JsonHandler, serve
-from voice.platforms.alexa_reminders import PATH, PERMISSION, RemindersClient
+from voice.platforms.alexa.reminders import PATH, PERMISSION, RemindersClient
 
 
 @contextmanager

@@ -17,9 +17,9 @@ from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard
 
-from fulfillment.webhooks.alexa.serializer import ModelSerializer
 from tests.support.alexa import envelope
 from tests.test_alexa_samples import SAMPLES, as_envelope
+from voice.platforms.alexa.serializer import ModelSerializer
 
 SHARE = envelope(skill_id="amzn1.ask.skill.x", user_id="amzn1.ask.account.A",
                  intent="ShareProgram", now=datetime(2026, 12, 1, 22, 50, 42, 123456, UTC))

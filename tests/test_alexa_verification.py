@@ -24,7 +24,9 @@ from core.models import Shop
 from core.services import Services
 from fulfillment.app import create_app
 from fulfillment.simulator.sandbox_keys import make_ca, make_leaf, pem, sign_sha256
-from fulfillment.webhooks.alexa.signature import (
+from tests.conftest import PROTOCOL_SAMPLES
+from tests.support.alexa import envelope
+from voice.platforms.alexa.signature import (
     FETCH_BUDGET,
     NEGATIVE_CACHE_SIZE,
     NEGATIVE_TTL,
@@ -36,8 +38,6 @@ from fulfillment.webhooks.alexa.signature import (
     fetch_over_https,
     normalize_cert_url,
 )
-from tests.conftest import PROTOCOL_SAMPLES
-from tests.support.alexa import envelope
 
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
 SAMPLES = PROTOCOL_SAMPLES / "alexa"
@@ -363,7 +363,7 @@ def test_a_fetch_error_is_logged_but_never_told_to_the_caller(
     services.adapters.alexa_verifier = AlexaVerifier(roots=[pki.ca], fetch=refused)
     client = create_app(services=services).test_client()
     body = launch_body(demo, clock)
-    with caplog.at_level(logging.WARNING, logger="fulfillment.webhooks.alexa.signature"):
+    with caplog.at_level(logging.WARNING, logger="voice.platforms.alexa.signature"):
         response = client.post("/alexa/demo", data=body, headers=pki.headers(body))
     assert refusal(response) == "certificate could not be retrieved"
     assert "10.9.8.7" not in response.get_data(as_text=True)
@@ -424,7 +424,7 @@ def test_concurrent_requests_for_one_new_url_share_one_fetch(pki, demo, clock):
 
 
 def _traced_in_verifier(snapshot: tracemalloc.Snapshot) -> int:
-    import fulfillment.webhooks.alexa.signature as module
+    import voice.platforms.alexa.signature as module
 
     kept = snapshot.filter_traces([tracemalloc.Filter(True, module.__file__)])
     return sum(stat.size for stat in kept.statistics("filename"))

@@ -17,7 +17,7 @@ from core.models import Message, Shop
 from core.services import Services
 from fulfillment.app import create_app
 from tests.conftest import PROTOCOL_SAMPLES
-from voice.platforms import alice
+from voice.platforms.alice import adapter as alice
 
 SAMPLE = PROTOCOL_SAMPLES / "alice/thirdparty_aleksi_request_simpleutterance_docs2019.json"
 

@@ -14,7 +14,7 @@ import pytest
 from core.services import Services
 from fulfillment.app import create_app
 from tests.conftest import PROTOCOL_SAMPLES
-from voice.platforms import dialogflow
+from voice.platforms.dialogflow import adapter as dialogflow
 from voice.turn import LAUNCH, Reply, Speech
 
 SAMPLES = PROTOCOL_SAMPLES / "dialogflow"

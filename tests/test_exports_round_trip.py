@@ -15,10 +15,14 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
 from voice import model as language_model
-from voice.exports import ShopVoiceInfo, dialogflow_cx, dialogflow_es
-from voice.exports import alexa as alexa_export
-from voice.exports import alice as alice_export
-from voice.platforms import alexa, alice, dialogflow
+from voice.exports import ShopVoiceInfo
+from voice.platforms.alexa import adapter as alexa
+from voice.platforms.alexa import export as alexa_export
+from voice.platforms.alice import adapter as alice
+from voice.platforms.alice import export as alice_export
+from voice.platforms.dialogflow import adapter as dialogflow
+from voice.platforms.dialogflow import export_cx as dialogflow_cx
+from voice.platforms.dialogflow import export_es as dialogflow_es
 
 SHOP = ShopVoiceInfo(slug="demo", name="Demo Shop", base_url="https://refer.test",
                      invocation_names={"en": "demo shop", "ru": "магазин демо"},

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from voice import model as language_model
 from voice.exports import ShopVoiceInfo
-from voice.exports.alexa import export, interaction_model, validate
+from voice.platforms.alexa.export import export, interaction_model, validate
 from voice.turn import LAUNCH, SESSION_ENDED, Intent
 
 LM = language_model.load()

@@ -57,7 +57,7 @@ def test_the_held_out_sets_meet_the_bars_on_every_platform_path(platform: str):
 def test_a_platform_that_drops_a_slot_shows_in_the_slot_score(monkeypatch):
     """The Dialogflow path really goes through the adapter: without the `phone` alias the
     exported agent's parameter would be lost, and the score says so."""
-    from voice.platforms import dialogflow
+    from voice.platforms.dialogflow import adapter as dialogflow
 
     case = Case("send an invite to 212 555 0147", "en-US", "SendInvite",
                 {"phone": "+12125550147"})

@@ -12,7 +12,8 @@ from core.services import Services
 from fulfillment.app import create_app
 from fulfillment.simulator.turns import Simulator
 from tests.support.fake_yandex import fake_dialogs
-from voice.platforms import alice, dialogflow
+from voice.platforms.alice import adapter as alice
+from voice.platforms.dialogflow import adapter as dialogflow
 from voice.turn import Reply, ScreenRemark, Speech, Turn
 
 ON_SCREEN = {"en": "on the screen", "ru": "на экране"}

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.assistants import ASSISTANTS
 from core.messaging import rendering
 from core.models import Program
 from voice.dialog.info import explain_speech
 from voice.dialog.terms import terms_sentences
 from voice.i18n import translator
-from voice.platforms.dialogflow import ES_MAX_TEXT
+from voice.platforms.dialogflow.adapter import ES_MAX_TEXT
 from voice.speech import ALICE_MAX_TEXT, to_alice_tts, to_ssml, truncate
 
-ASSISTANT_LOCALES = {"alexa": ("en-US", "en-GB", "de-DE"),
-                     "dialogflow": ("en-US", "en-GB", "de-DE", "ru-RU"),
-                     "alice": ("ru-RU",)}
+ASSISTANT_LOCALES = {a.name: a.locales for a in ASSISTANTS}
 LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
 SAMPLE_CODE, SAMPLE_DISPLAY = "ANNA4271", "ANNA-4271"
 

@@ -7,13 +7,17 @@ way: SSML for Alexa and Dialogflow (voice.speech.to_ssml), Alice's TTS markup
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Protocol
 
 import phonenumbers
 
-Assistant = Literal["alexa", "google", "alice", "console"]
+# Whose voice users a turn comes from: an assistant's `speaker` in core.assistants, or
+# "console" for the staff console's typed turns.
+Assistant = str
 
 
 class Intent(StrEnum):
@@ -146,6 +150,47 @@ class Speech:
         return Speech(tuple(s for s in self.segments if not isinstance(s, ScreenRemark)))
 
 
+class DeviceReminderStatus(StrEnum):
+    CREATED = "created"
+    NO_PERMISSION = "no_permission"  # the customer has not allowed it for the skill yet
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class DeviceReminder:
+    status: DeviceReminderStatus
+    token: str | None = None  # the platform's handle, to delete it later
+
+
+class DeviceReminders(Protocol):
+    """Capability: a weekly reminder on the customer's own device (Alexa's chime)."""
+
+    permission: str  # what the permissions card asks for when NO_PERMISSION
+
+    def create(self, *, weekday: int, local_time: str, timezone: str, locale: str, text: str,
+               first: datetime, now: datetime) -> DeviceReminder: ...
+
+    def delete(self, token: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ContactLookup:
+    """Capability: the phone or email the customer shared with their assistant (Alexa's
+    Customer Profile API); `permissions` are asked for when it gives nothing."""
+
+    lookup: Callable[[], dict[str, str] | None]
+    permissions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What this request's device and platform can do beyond speaking; the dialog asks
+    here and never imports a platform."""
+
+    device_reminders: DeviceReminders | None = None
+    contact_lookup: ContactLookup | None = None
+
+
 @dataclass
 class Turn:
     assistant: Assistant
@@ -158,9 +203,9 @@ class Turn:
     session: dict[str, Any] = field(default_factory=dict)  # attributes carried between turns
     new_session: bool = False
     has_screen: bool = False
-    # Platform facts the dialog may use without knowing the platform (e.g. Alexa's
-    # Customer Profile API endpoint and token): {"profile_api": {...}}.
+    # Platform facts for logs and the adapter's own answer ({"request_id": ..., "kind": "es"}).
     platform: dict[str, Any] = field(default_factory=dict)
+    capabilities: Capabilities = field(default_factory=Capabilities)
 
 
 @dataclass

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.assistants import VARIANTS
 from core.models.base import Base, IdMixin
 
-PLATFORMS = ("alexa", "dialogflow-es", "dialogflow-cx", "alice")
+PLATFORMS = VARIANTS  # one row per shop and assistant variant (core.assistants)
 MCP = "mcp"  # the MCP server (fulfillment/mcp): one status for all its hosts
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from core import referrals
+from core.assistants import ASSISTANTS
 from core.services import Services
 from fulfillment.cli.services import make_services
 from voice.exports import EXPORTERS, ShopVoiceInfo, exporter
@@ -21,8 +22,8 @@ def shop_voice_info(services: Services, slug: str) -> ShopVoiceInfo:
         return ShopVoiceInfo(
             slug=shop.slug, name=shop.name, base_url=services.base_url,
             invocation_names=names,
-            skill_ids={k: v for k, v in (("alexa", shop.setting("alexa_skill_id")),
-                                         ("alice", shop.setting("alice_skill_id"))) if v},
+            skill_ids={a.name: str(shop.setting(a.skill_id_setting)) for a in ASSISTANTS
+                       if a.skill_id_setting and shop.setting(a.skill_id_setting)},
             default_locale=shop.locale,
         )
 

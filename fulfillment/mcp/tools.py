@@ -45,6 +45,9 @@ GRANT_KEY = "referrals.grant"
 SHOP_KEY = "referrals.shop"
 UI_URI = "ui://referrals/invite.html"
 ERASE_WINDOW = timedelta(minutes=10)
+# 6 px modules (about 250 px): plenty on a screen, and a third cheaper to draw than the
+# message's 12 px one (the PNG is drawn on every share call; the Alexa turn only links it).
+QR_BOX = 6
 T = TypeVar("T")
 
 
@@ -207,7 +210,7 @@ class Tools:
         data = ShareResult(status=outcome.status.value, code=invite.display, link=invite.link,
                            qr_url=invite.qr_png, sent_to=sent)
         image = ImageContent(type="image", mime_type="image/png",
-                             data=base64.b64encode(qr.png(invite.link)).decode())
+                             data=base64.b64encode(qr.png(invite.link, QR_BOX)).decode())
         text = mcp_text.shared(call.t, invite.display, invite.link, outcome.status.value,
                                outcome.channel)
         return ok(data, text, image)
@@ -331,7 +334,7 @@ def build(services: Services) -> MCPServer:
         instructions="A shop's referral program for the signed-in customer: share their "
                      "invite, send it to a friend, explain the terms, report friends and "
                      "rewards, set or stop reminders, delete their data.",
-        extensions=[apps])
+        extensions=[apps], log_level="WARNING")  # the SDK's per-request INFO lines: noise
     @server.tool(
         name="invite_friend", annotations=write,
         description="Call to send the customer's invite to a friend's phone (SMS) or email. "

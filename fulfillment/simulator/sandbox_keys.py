@@ -9,6 +9,7 @@ certificate is added to the trusted Google token keys. Nothing here is written t
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from core.services import Services
-from fulfillment.webhooks.alexa.signature import ECHO_SAN, AlexaVerifier
+from voice.platforms.alexa.signature import ECHO_SAN, AlexaVerifier, fetch_over_https
+
+log = logging.getLogger(__name__)
 
 SANDBOX_CERT_URL = "https://s3.amazonaws.com/echo.api/sandbox-simulator.pem"
 GOOGLE_KID = "sandbox-simulator"
@@ -148,6 +151,19 @@ def create(services: Services) -> SandboxKeys:
         return {"X-Dialogflow-Secret": demo_secrets(services).get("dialogflow_es_secret", "")}
 
     return SandboxKeys(ca, leaf, leaf_key, google_key, google_cert, es)
+
+
+def trust(services: Services) -> None:
+    """SANDBOX=1: the Alexa verifier (ours, unless a test plugged in its own) trusts the
+    simulator's in-memory CA, and Dialogflow's the simulator's Google key."""
+    verifier = services.adapters.alexa_verifier
+    if verifier is None:
+        verifier = AlexaVerifier(fetch=services.adapters.alexa_cert_fetcher or fetch_over_https)
+        services.adapters.alexa_verifier = verifier
+    if services.adapters.sandbox_keys is None and isinstance(verifier, AlexaVerifier):
+        log.info("SANDBOX=1: the simulator's in-memory Alexa CA and Google key are trusted "
+                 "(local and staging only)")
+        install(services, verifier)
 
 
 def install(services: Services, verifier: AlexaVerifier) -> SandboxKeys:

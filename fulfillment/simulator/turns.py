@@ -4,7 +4,7 @@ the assistant calls; back come the platform's response, the neutral Reply and th
 the turn queued (captured by the sandbox channel, never sent).
 
 The Reply and the turn's message ids travel back in a `TurnCapture` placed in that one
-request's WSGI environ (fulfillment.simulator.capture): nothing process-global, so concurrent
+request's WSGI environ (fulfillment.webhooks.turn_capture): nothing process-global, so concurrent
 simulations (two shops' staff in the console) never see each other's turns. The messages
 shown are exactly the rows the turn's Replies name, and only the simulated shop's."""
 
@@ -17,10 +17,11 @@ from typing import Any
 from flask import Flask
 
 from core import simulation
+from core.assistants import of_variant
 from core.errors import Forbidden, NotFound
 from core.services import Services
-from fulfillment.simulator.capture import TurnCapture
 from fulfillment.simulator.sandbox_keys import sandbox_keys
+from fulfillment.webhooks.turn_capture import TurnCapture
 from voice.nlu import understand
 from voice.simulation.requests import (
     ENDPOINTS,
@@ -28,12 +29,10 @@ from voice.simulation.requests import (
     Conversation,
     Utterance,
     build,
+    headers,
     read,
 )
 from voice.turn import LAUNCH, Reply
-
-ASSISTANT = {"alexa": "alexa", "dialogflow-es": "google", "dialogflow-cx": "google",
-             "alice": "alice"}
 
 
 @dataclass
@@ -90,9 +89,9 @@ class Simulator:
         if platform not in PLATFORMS:
             raise NotFound(f"Unknown platform {platform!r}; choose from {PLATFORMS}.",
                            code="unknown_platform")
-        who = simulation.caller(self.services, shop, assistant=ASSISTANT[platform],
-                                skill_setting="alice_skill_id" if platform == "alice" else
-                                "alexa_skill_id", user=user)
+        assistant = of_variant(platform)
+        who = simulation.caller(self.services, shop, assistant=assistant.speaker,
+                                skill_setting=assistant.skill_id_setting or "", user=user)
         return Conversation(platform, shop, locale, who.voice_user, who.skill_id, screen)
 
     def say(self, conv: Conversation, text: str,
@@ -121,20 +120,24 @@ class Simulator:
             near_misses=near, speech=answer.speech if answer else "",
             markup=answer.markup if answer else "", end_session=bool(answer and
                                                                      answer.end_session),
-            card=answer.card if answer else None, image=answer.image if answer else None,
+            card=answer.card if answer else None, image=self._image(answer, replies),
             link=answer.link if answer else None,
             messages=simulation.turn_messages(self.services, conv.shop,
                                               capture.message_ids),
             request=body, response=payload, status=response.status_code,
             handled_intent=replies[-1].intent if replies else "")
 
+    @staticmethod
+    def _image(answer: Any, replies: list[Reply]) -> str | None:
+        """The image the device shows: the platform's own URL, or for Alice's BigImage card
+        (an image id Yandex holds) the QR we uploaded under that id."""
+        if answer is None:
+            return None
+        if answer.image is None and (answer.card or {}).get("image_id") and replies:
+            return replies[-1].image_url
+        return str(answer.image) if answer.image else None
+
     def _auth(self, conv: Conversation, raw: bytes) -> dict[str, str]:
         keys = sandbox_keys(self.services)
         assert keys is not None
-        if conv.platform == "alexa":
-            return keys.alexa_headers(raw)
-        if conv.platform.startswith("dialogflow"):
-            google = simulation.google_audience(self.services, conv.shop)
-            return {"Authorization": "Bearer " + keys.google_id_token(google.audience,
-                                                                      google.service_agent)}
-        return {}
+        return headers(conv, raw, keys, self.services)

@@ -16,11 +16,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from core.accounts import Role
+from core.assistants import ASSISTANTS, VARIANTS
 from core.shops import ShopRef
 from core.staff_accounts import StaffMember
 
-PLATFORM_NAMES = {"alexa": "Alexa", "dialogflow-es": "Dialogflow ES",
-                  "dialogflow-cx": "Dialogflow CX", "alice": "Alice"}
+PLATFORM_NAMES = {v.key: v.label for a in ASSISTANTS for v in a.variants}
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("home", "Home", "/", Role.SUPPORT),
     NavItem("program", "Program", "/program/{slug}", Role.MANAGER, "/program/"),
-    NavItem("assistants", "Assistants", "/connect/{slug}/alexa", Role.MANAGER, "/connect/{slug}/"),
+    NavItem("assistants", "Assistants", "/connect/{slug}/" + VARIANTS[0], Role.MANAGER,
+            "/connect/{slug}/"),
     NavItem("store", "Store", "/connect/{slug}/shopify", Role.MANAGER),
     NavItem("kpis", "KPIs", "/dashboard/{slug}", Role.SUPPORT, "/dashboard"),
     NavItem("review", "Review", "/review/{slug}", Role.SUPPORT, "/review/"),

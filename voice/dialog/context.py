@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.assistants import speaker_of
 from core.db import UnitOfWork
 from core.models import Customer, Program, Shop
 from core.services import Services
@@ -13,9 +14,7 @@ from voice.dialog.state import DialogState, dump_speech
 from voice.i18n import Translator, translator
 from voice.turn import Reply, Speech, Turn
 
-# Dialogflow speaks for Google; the console and the CLI pass the platform they simulate.
-ASSISTANT_OF_PLATFORM = {"dialogflow": "google", "google": "google", "alexa": "alexa",
-                         "alice": "alice", "console": "console"}
+ShopSnapshot = tuple[Shop, Program | None]
 
 
 @dataclass
@@ -32,7 +31,7 @@ class DialogContext:
 
     @property
     def assistant(self) -> str:
-        return ASSISTANT_OF_PLATFORM.get(self.turn.assistant, self.turn.assistant)
+        return speaker_of(self.turn.assistant)
 
     @property
     def shop_name(self) -> str:
@@ -62,11 +61,13 @@ class DialogContext:
         return reply
 
 
-def load_context(turn: Turn, services: Services, session: UnitOfWork) -> DialogContext:
-    """The shop and its active program (cached briefly); an unknown shop is a NotFound. The
-    customer, their code and the shop's share webhooks in one statement (core.speakers)."""
-    shop, program = services.shops.get(session, turn.shop_slug)
-    assistant = ASSISTANT_OF_PLATFORM.get(turn.assistant, turn.assistant)
+def load_context(turn: Turn, services: Services, session: UnitOfWork,
+                 snapshot: ShopSnapshot | None = None) -> DialogContext:
+    """The shop and its active program (`snapshot`, or read from the short cache); an
+    unknown shop is a NotFound. The customer, their code and the shop's share webhooks in
+    one statement (core.speakers)."""
+    shop, program = snapshot or services.shops.get(session, turn.shop_slug)
+    assistant = speaker_of(turn.assistant)
     found = speaker(session, shop.id, assistant, turn.voice_user_id)
     return DialogContext(
         turn=turn,

@@ -14,8 +14,6 @@ from voice.dialog.slots import Contact, parse_contact, parse_pin
 from voice.dialog.state import AWAIT_PAIR_CODE, AWAIT_PAIR_CONTACT
 from voice.turn import Reply, Speech
 
-PROFILE_PERMISSIONS = ("alexa::profile:mobile_number:read", "alexa::profile:email:read")
-
 
 def _voice(ctx: DialogContext) -> pairing.Voice:
     return pairing.Voice(assistant=ctx.assistant, user_id=ctx.turn.voice_user_id or "",
@@ -27,17 +25,17 @@ def start(ctx: DialogContext, resume_intent: str) -> Reply:
     ctx.state.awaiting = AWAIT_PAIR_CONTACT
     ctx.state.after_pairing = resume_intent
     ctx.state.retries = 0
-    lookup: Callable[[], dict[str, str] | None] | None = ctx.turn.platform.get("profile_lookup")
+    lookup = ctx.turn.capabilities.contact_lookup
     permissions: tuple[str, ...] = ()
     if lookup is not None:
-        profile = lookup()
+        profile = lookup.lookup()
         if profile and (profile.get("phone") or profile.get("email")):
             # A mobile number first: texts reach the speaker's owner sooner than email.
             key = "phone" if profile.get("phone") else "email"
             ctx.turn.slots = {key: profile[key]}
             ctx.turn.utterance = ""
             return contact_heard(ctx, from_profile=True)
-        permissions = PROFILE_PERMISSIONS
+        permissions = lookup.permissions
     question = ctx._("What's your phone number or email address?")
     speech = Speech.of(ctx._("First I need to link this device to your account at %(shop)s.",
                              shop=ctx.shop.name), question)

@@ -14,8 +14,7 @@ from core.models import Customer
 from voice.dialog.context import DialogContext
 from voice.dialog.state import AWAIT_REMINDER_CONFIRM, AWAIT_REMINDER_DAY
 from voice.nlu.weekdays import weekday_in
-from voice.platforms import alexa_reminders
-from voice.turn import Reply, Speech
+from voice.turn import DeviceReminderStatus, Reply, Speech
 
 
 def weekday_from(text: str, locale: str) -> int | None:
@@ -99,26 +98,23 @@ def confirmed(ctx: DialogContext, customer: Customer) -> Reply:
                  when=when(ctx, outcome.weekday), time=clock_time(ctx, outcome.local_time))
     speech = Speech.of(text)
     permissions: tuple[str, ...] = ()
-    alexa = ctx.turn.platform.get("alexa_reminders")
-    if alexa is not None and outcome.reminder_id is not None:
-        created = alexa.create(_alexa_body(ctx, outcome))
-        if created.status == alexa_reminders.CreatedStatus.CREATED and created.alert_token:
-            reminders.attach_alexa_alert(ctx.session, outcome.reminder_id, created.alert_token)
+    device = ctx.turn.capabilities.device_reminders
+    if device is not None and outcome.reminder_id is not None:
+        now = ctx.services.clock()
+        first = reminders.next_run(outcome.weekday, outcome.local_time, outcome.timezone, now)
+        created = device.create(
+            weekday=outcome.weekday, local_time=outcome.local_time, timezone=outcome.timezone,
+            locale=ctx.turn.locale, first=first.astimezone(ZoneInfo(outcome.timezone)),
+            now=now, text=ctx._("Time to share your %(shop)s invite with a friend.",
+                                shop=ctx.shop.name))
+        if created.status == DeviceReminderStatus.CREATED and created.token:
+            reminders.attach_alexa_alert(ctx.session, outcome.reminder_id, created.token)
             speech += Speech.of(ctx._("It's on your Alexa reminders too."))
-        elif created.status == alexa_reminders.CreatedStatus.NO_PERMISSION:
+        elif created.status == DeviceReminderStatus.NO_PERMISSION:
             speech += Speech.of(ctx._("To hear it on your Alexa as well, allow reminders for "
                                       "this skill in the Alexa app; I've sent a card."))
-            permissions = (alexa_reminders.PERMISSION,)
+            permissions = (device.permission,)
     return ctx.ask(speech, ask_permissions=permissions)
-
-
-def _alexa_body(ctx: DialogContext, outcome: reminders.ReminderSet) -> dict[str, object]:
-    now = ctx.services.clock()
-    first = reminders.next_run(outcome.weekday, outcome.local_time, outcome.timezone, now)
-    return alexa_reminders.weekly_body(
-        weekday=outcome.weekday, local_time=outcome.local_time, timezone=outcome.timezone,
-        locale=ctx.turn.locale, first=first.astimezone(ZoneInfo(outcome.timezone)), now=now,
-        text=ctx._("Time to share your %(shop)s invite with a friend.", shop=ctx.shop.name))
 
 
 def declined(ctx: DialogContext) -> Reply:
@@ -130,10 +126,10 @@ def stop_reminders(ctx: DialogContext, customer: Customer) -> Reply:
     evidence = {"assistant": ctx.assistant, "locale": ctx.turn.locale,
                 "at": ctx.services.clock().isoformat(), "said": ctx.turn.utterance}
     stopped = reminders.stop_all(ctx.session, ctx.services, customer, evidence)
-    alexa = ctx.turn.platform.get("alexa_reminders")
+    device = ctx.turn.capabilities.device_reminders
     for reminder in stopped:
-        if alexa is not None and reminder.alexa_alert_token:
-            alexa.delete(reminder.alexa_alert_token)
+        if device is not None and reminder.alexa_alert_token:
+            device.delete(reminder.alexa_alert_token)
     if not stopped:
         return ctx.ask(Speech.of(ctx._("You have no reminders.")))
     return ctx.ask(Speech.of(ctx.ngettext("Okay, I turned off %(num)s reminder.",

@@ -13,7 +13,7 @@ from core.models import Customer
 from core.services import Services
 from voice.dialog import basics, digest, info, my_data, pairing, reminders, share
 from voice.dialog.answers import YES_NO_QUESTIONS, read_answer
-from voice.dialog.context import DialogContext, load_context
+from voice.dialog.context import DialogContext, ShopSnapshot, load_context
 from voice.dialog.state import (
     AWAIT_DIGEST_CONFIRM,
     AWAIT_ERASE_CONFIRM,
@@ -50,12 +50,13 @@ RETURNING: dict[str, CustomerHandler] = {
 }
 
 
-def handle(turn: Turn, services: Services) -> Reply:
+def handle(turn: Turn, services: Services, snapshot: ShopSnapshot | None = None) -> Reply:
     """One transaction per turn: a domain error rolls back everything the turn wrote and
-    the customer hears a short apology instead."""
+    the customer hears a short apology instead. `snapshot`: the shop and its program when
+    the caller has read them already (the webhook did, to verify the request)."""
     try:
         with services.db.session() as session:
-            ctx = load_context(turn, services, session)
+            ctx = load_context(turn, services, session, snapshot)
             reply = route(ctx)
     except DomainError as exc:
         if exc.code == "unknown_shop":

@@ -3,10 +3,11 @@ files under `out` for one shop and returns the paths it wrote."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from core.assistants import VARIANTS
 
 
 @dataclass(frozen=True)
@@ -30,20 +31,16 @@ class ShopVoiceInfo:
 
 Exporter = Callable[[ShopVoiceInfo, Path], list[Path]]
 
-# platform name -> "module:function"; modules are imported on use.
-EXPORTERS: dict[str, str] = {
-    "alexa": "voice.exports.alexa:export",
-    "dialogflow-es": "voice.exports.dialogflow_es:export",
-    "dialogflow-cx": "voice.exports.dialogflow_cx:export",
-    "alice": "voice.exports.alice:export",
-}
+# What can be exported: every variant in core.assistants; the exporter of each is in
+# voice/platforms/<name>/export.py, under EXPORTS[variant].
+EXPORTERS: tuple[str, ...] = VARIANTS
 
 
 def exporter(platform: str) -> Exporter:
-    try:
-        target = EXPORTERS[platform]
-    except KeyError:
+    if platform not in EXPORTERS:
         choices = sorted(EXPORTERS)
-        raise ValueError(f"unknown platform {platform!r}; choose from {choices}") from None
-    module, func = target.split(":")
-    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+        raise ValueError(f"unknown platform {platform!r}; choose from {choices}")
+    from voice.platforms import of_variant_module
+
+    found: Exporter = of_variant_module(platform, "export").EXPORTS[platform]
+    return found

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from core.assistants import VARIANTS
 from voice import model as language_model
 from voice.dialog.answers import CONTEXTS, read_answer
 from voice.nlu.understanding import understand
@@ -32,7 +33,7 @@ from voice.turn import Turn
 # Intents that send, erase, subscribe or say yes to one of those.
 ACTING_INTENTS = frozenset({"ShareProgram", "SendInvite", "SetReminder", "SubscribeDigest",
                             "SubscribeDigestOnNews", "DeleteMyData", "Yes"})
-PLATFORMS = ("local", "alexa", "dialogflow-es", "dialogflow-cx", "alice")
+PLATFORMS = ("local", *VARIANTS)  # the local NLU alone, or through an assistant's adapter
 EVAL_SHOP = "nlu-eval"
 
 
@@ -186,44 +187,18 @@ def _from_turn(turn: Turn) -> tuple[str, dict[str, str]]:
     return turn.intent, {k: v for k, v in turn.slots.items() if k != "name"}
 
 
-def _dialogflow(platform: str) -> Callable[[Case], tuple[str, dict[str, str]]]:
+def _platform(platform: str) -> Callable[[Case], tuple[str, dict[str, str]]]:
     def read(case: Case) -> tuple[str, dict[str, str]]:
-        from voice.platforms import dialogflow
+        from voice.platforms import of_variant_module
 
-        return _from_turn(dialogflow.to_turn(_request(platform, case), EVAL_SHOP,
-                                             case.locale))
+        simulate = of_variant_module(platform, "simulate")
+        turn: Turn = simulate.understood(_request(platform, case), EVAL_SHOP, case.locale)
+        return _from_turn(turn)
     return read
 
 
-def _alice(case: Case) -> tuple[str, dict[str, str]]:
-    """Alice before the shop's grammars match: no intents from Yandex, so the adapter asks
-    the local NLU about `command` (lower-cased, as Yandex sends it)."""
-    from voice.platforms import alice
-
-    body = _request("alice", case)
-    body["request"]["nlu"]["intents"] = {}
-    return _from_turn(alice.to_turn(body, EVAL_SHOP))
-
-
-def _alexa(case: Case) -> tuple[str, dict[str, str]]:
-    from ask_sdk_core.attributes_manager import AttributesManager
-    from ask_sdk_core.handler_input import HandlerInput
-    from ask_sdk_core.serialize import DefaultSerializer
-    from ask_sdk_model import RequestEnvelope
-
-    from voice.platforms import alexa
-
-    body = _request("alexa", case)
-    envelope = DefaultSerializer().deserialize(json.dumps(body), RequestEnvelope)
-    handler_input = HandlerInput(request_envelope=envelope,
-                                 attributes_manager=AttributesManager(envelope))
-    return _from_turn(alexa.to_turn(handler_input, EVAL_SHOP))
-
-
 _READERS: dict[str, Callable[[Case], tuple[str, dict[str, str]]]] = {
-    "local": _local, "alexa": _alexa, "dialogflow-es": _dialogflow("dialogflow-es"),
-    "dialogflow-cx": _dialogflow("dialogflow-cx"), "alice": _alice,
-}
+    "local": _local, **{key: _platform(key) for key in VARIANTS}}
 
 
 def render(report: Report, examples: int = 25) -> str:

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from core import assistant_setup, assistant_status
 from core.accounts import Role
+from core.assistants import ASSISTANTS
 from core.errors import DomainError
 from core.sandbox import is_sandbox
 from fulfillment.context import services
@@ -23,8 +24,7 @@ from fulfillment.web.nav import PLATFORM_NAMES
 bp = Blueprint("connect", __name__, url_prefix="/connect", template_folder="templates")
 bp.before_request(check_csrf)
 NAMES = PLATFORM_NAMES
-LOCALES = {"alexa": ("en-US", "en-GB", "de-DE"), "dialogflow-es": ("en-US", "de-DE", "ru-RU"),
-           "dialogflow-cx": ("en-US", "de-DE", "ru-RU"), "alice": ("ru-RU",)}
+LOCALES = {v.key: v.locales for a in ASSISTANTS for v in a.variants}
 MAX_UTTERANCE = 300
 
 

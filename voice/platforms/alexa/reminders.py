@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from voice.turn import DeviceReminder, DeviceReminderStatus
+
 log = logging.getLogger(__name__)
 PATH = "/v1/alerts/reminders"
 PERMISSION = "alexa::alerts:reminders:skill:readwrite"
@@ -104,14 +106,20 @@ class RemindersClient:
 
 @dataclass
 class BoundReminders:
-    """The client with this request's endpoint and token, handed to the dialog."""
+    """The client with this request's endpoint and token: the Turn's device-reminders
+    capability (voice.turn.DeviceReminders)."""
 
     client: RemindersClient
     endpoint: str
     token: str
+    permission: str = PERMISSION
 
-    def create(self, body: dict[str, object]) -> Created:
-        return self.client.create(self.endpoint, self.token, body)
+    def create(self, *, weekday: int, local_time: str, timezone: str, locale: str, text: str,
+               first: datetime, now: datetime) -> DeviceReminder:
+        created = self.client.create(self.endpoint, self.token, weekly_body(
+            weekday=weekday, local_time=local_time, timezone=timezone, locale=locale,
+            text=text, first=first, now=now))
+        return DeviceReminder(DeviceReminderStatus(created.status.value), created.alert_token)
 
     def delete(self, alert_token: str) -> bool:
         return self.client.delete(self.endpoint, self.token, alert_token)

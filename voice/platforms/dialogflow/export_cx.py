@@ -13,7 +13,7 @@ from typing import Any
 
 from voice import model as language_model
 from voice.exports import ShopVoiceInfo
-from voice.exports.common import (
+from voice.platforms.dialogflow.export_common import (
     EXPORT_LOCALES,
     SUPPORTED_LANGUAGES,
     entity_of,

@@ -95,3 +95,6 @@ def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
         "YANDEX.WHAT_CAN_YOU_DO, YANDEX.CONFIRM, YANDEX.REJECT and YANDEX.REPEAT are built "
         "in and already answered.\n", encoding="utf-8")
     return [*written, *entities, readme]
+
+
+EXPORTS = {"alice": export}

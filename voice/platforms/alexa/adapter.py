@@ -1,22 +1,15 @@
-"""Alexa adapter: ask-sdk-core request handlers that translate and nothing else.
-
-HandlerInput -> Turn (intent names and slots through the language model), voice.dialog ->
-Reply, Reply -> ResponseBuilder (SSML, reprompt, card, APL with the QR on screens,
-permissions card). The shop and the services for this call arrive as the SDK's own
-per-invocation `HandlerInput.context` (an AlexaCall the HTTP layer passes to
-`skill.invoke`), so the skill object is built once and shared by every shop."""
+"""Alexa adapter: the ask SDK's request envelope -> Turn (intent names and slots through the
+language model), Reply -> the SDK's Response (SSML, reprompt, card, APL with the QR on
+screens, permissions card). The SDK's models and response builder are used as they are; its
+dispatcher is not (one webhook runs every assistant: voice.platforms.alexa.webhook)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.skill import CustomSkill
-from ask_sdk_core.skill_builder import SkillBuilder
 from ask_sdk_model import (
     Intent,
     IntentConfirmationStatus,
@@ -31,33 +24,23 @@ from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirect
 from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard, StandardCard
 from ask_sdk_model.ui.image import Image
 
-from core.services import Services
+from core.ports import ProfileLookup
 from voice import model as language_model
-from voice.dialog import handle
-from voice.platforms.alexa_profile import ProfileClient
-from voice.platforms.alexa_reminders import BoundReminders, RemindersClient
+from voice.platforms.alexa import profile as alexa_profile
+from voice.platforms.alexa.reminders import BoundReminders, RemindersClient
 from voice.speech import ALEXA_MAX_SPEECH, to_ssml
-from voice.turn import LAUNCH, SESSION_ENDED, Reply, Speech, Turn
+from voice.turn import (
+    LAUNCH,
+    SESSION_ENDED,
+    Capabilities,
+    ContactLookup,
+    Reply,
+    Speech,
+    Turn,
+)
 
 log = logging.getLogger(__name__)
 APL_INTERFACE = "Alexa.Presentation.APL"
-
-
-@dataclass
-class AlexaCall:
-    shop_slug: str
-    services: Services
-    profile: ProfileClient | None = None
-    reminders: object | None = None  # a RemindersClient
-    replies: list[Reply] = field(default_factory=list)  # for the console and tests
-
-
-def call_of(handler_input: HandlerInput) -> AlexaCall:
-    """The call the webhook passed to skill.invoke (see fulfillment.webhooks.alexa.sdk_compat)."""
-    call = handler_input.context
-    if not isinstance(call, AlexaCall):
-        raise TypeError("the skill was invoked without an AlexaCall context")
-    return call
 
 
 @lru_cache(maxsize=1)
@@ -95,7 +78,8 @@ def _request(handler_input: HandlerInput) -> Request:
     return request
 
 
-def to_turn(handler_input: HandlerInput, shop_slug: str) -> Turn:
+def to_turn(handler_input: HandlerInput, shop_slug: str, profile: ProfileLookup | None = None,
+            reminders: RemindersClient | None = None) -> Turn:
     envelope = handler_input.request_envelope
     request = _request(handler_input)
     system = envelope.context.system if envelope.context else None
@@ -126,12 +110,12 @@ def to_turn(handler_input: HandlerInput, shop_slug: str) -> Turn:
     interfaces = system.device.supported_interfaces if system and system.device else None
     has_screen = bool(interfaces and getattr(interfaces, "alexa_presentation_apl", None))
     platform: dict[str, Any] = {"request_id": request.request_id}
-    call = handler_input.context if isinstance(handler_input.context, AlexaCall) else None
     endpoint, token = (system.api_endpoint, system.api_access_token) if system else (None, None)
-    if call is not None and call.profile is not None and endpoint and token:
-        platform["profile_lookup"] = call.profile.lookup_for(endpoint, token)
-    if call is not None and isinstance(call.reminders, RemindersClient) and endpoint and token:
-        platform["alexa_reminders"] = BoundReminders(call.reminders, endpoint, token)
+    lookup, device = None, None
+    if profile is not None and endpoint and token:
+        lookup = ContactLookup(profile.lookup_for(endpoint, token), alexa_profile.PERMISSIONS)
+    if reminders is not None and endpoint and token:
+        device = BoundReminders(reminders, endpoint, token)
     return Turn(
         assistant="alexa",
         locale=request.locale or "en-US",
@@ -144,6 +128,7 @@ def to_turn(handler_input: HandlerInput, shop_slug: str) -> Turn:
         new_session=bool(session and session.new),
         has_screen=has_screen,
         platform=platform,
+        capabilities=Capabilities(device_reminders=device, contact_lookup=lookup),
     )
 
 
@@ -193,7 +178,7 @@ def _intent(neutral: str, heard: dict[str, Slot]) -> Intent:
                   confirmation_status=IntentConfirmationStatus.NONE)
 
 
-def _ssml_inner(speech: Speech) -> str:
+def ssml_inner(speech: Speech) -> str:
     """ResponseBuilder.speak() adds <speak> itself (and escapes nothing: we already did)."""
     return to_ssml(speech, ALEXA_MAX_SPEECH)[len("<speak>"):-len("</speak>")]
 
@@ -224,9 +209,9 @@ def render(handler_input: HandlerInput, reply: Reply) -> Response:
     apl = bool(reply.image_url and interfaces and getattr(interfaces, "alexa_presentation_apl",
                                                           None))
     if reply.speech:  # words about the screen only when the APL document shows the QR
-        builder.speak(_ssml_inner(reply.speech.for_screen(apl)))
+        builder.speak(ssml_inner(reply.speech.for_screen(apl)))
     if not reply.end_session and reply.reprompt:
-        builder.ask(_ssml_inner(reply.reprompt.for_screen(apl)))
+        builder.ask(ssml_inner(reply.reprompt.for_screen(apl)))
     if reply.ask_permissions:
         builder.set_card(AskForPermissionsConsentCard(permissions=list(reply.ask_permissions)))
     elif reply.card_title and reply.image_url and reply.image_url.startswith("https://"):
@@ -249,77 +234,3 @@ def render(handler_input: HandlerInput, reply: Reply) -> Response:
         builder.set_should_end_session(False)
     handler_input.attributes_manager.session_attributes = dict(reply.session)
     return builder.response
-
-
-class DialogHandler(AbstractRequestHandler):
-    """Every Launch, Intent and SessionEnded request goes to the neutral dialog."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _request(handler_input).object_type in (
-            "LaunchRequest", "IntentRequest", "SessionEndedRequest")
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        call = call_of(handler_input)
-        turn = to_turn(handler_input, call.shop_slug)
-        reply = handle(turn, call.services)
-        call.replies.append(reply)
-        if turn.intent == SESSION_ENDED:
-            # No speech on SessionEndedRequest; an error object in it is only logged.
-            error = getattr(_request(handler_input), "error", None)
-            if error is not None:
-                log.info("Alexa ended the session with an error: %s", error)
-            return handler_input.response_builder.response
-        return render(handler_input, reply)
-
-
-class SystemExceptionHandler(AbstractRequestHandler):
-    """System.ExceptionEncountered (a directive we sent failed) must get no speech."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return _request(handler_input).object_type == "System.ExceptionEncountered"
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        log.warning("Alexa reported: %s", getattr(_request(handler_input), "error", None))
-        return handler_input.response_builder.response
-
-
-class OtherRequestHandler(AbstractRequestHandler):
-    """Requests we do not use (playback, skill events, ...): acknowledged silently."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return True
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return handler_input.response_builder.response
-
-
-class ApologyHandler(AbstractExceptionHandler):
-    """A bug must still answer: the customer hears a short apology, not a skill error."""
-
-    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
-        return True
-
-    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
-        log.exception("Alexa turn failed", exc_info=exception)
-        call = handler_input.context if isinstance(handler_input.context, AlexaCall) else None
-        request = handler_input.request_envelope.request  # the failure may be a bad envelope
-        locale = (request.locale if request else None) or "en-US"
-        from voice.i18n import translator
-
-        text = translator(locale)._("Sorry, something went wrong on my side. Please try again.")
-        builder = handler_input.response_builder
-        builder.speak(_ssml_inner(Speech.of(text))).set_should_end_session(False)
-        if call is not None:
-            call.replies.append(Reply(Speech.of(text), intent="Error"))
-        return builder.response
-
-
-def build_skill() -> CustomSkill:
-    """No skill id in the SDK config: each shop's id is checked by the HTTP layer, where a
-    mismatch becomes a 400 instead of the SDK's exception and a 500."""
-    builder = SkillBuilder()
-    builder.add_request_handler(SystemExceptionHandler())
-    builder.add_request_handler(DialogHandler())
-    builder.add_request_handler(OtherRequestHandler())
-    builder.add_exception_handler(ApologyHandler())
-    return builder.create()

@@ -14,6 +14,8 @@ import requests
 log = logging.getLogger(__name__)
 MOBILE = "/v2/accounts/~current/settings/Profile.mobileNumber"
 EMAIL = "/v2/accounts/~current/settings/Profile.email"
+# What the permissions card asks for when the profile gives nothing.
+PERMISSIONS = ("alexa::profile:mobile_number:read", "alexa::profile:email:read")
 AMAZON_API_SUFFIX = ".amazonalexa.com"
 
 

@@ -214,3 +214,6 @@ def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
         path.write_text(json.dumps(built, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)
     return written
+
+
+EXPORTS = {"alexa": export}

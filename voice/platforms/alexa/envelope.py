@@ -13,7 +13,7 @@ from typing import Any
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_model.request_envelope import RequestEnvelope
 
-from fulfillment.webhooks.alexa.serializer import ModelSerializer
+from voice.platforms.alexa.serializer import ModelSerializer
 
 log = logging.getLogger(__name__)
 # Amazon sends a session with every one of these; the SDK refuses session attributes without.

@@ -1,1 +1,0 @@
-"""Alexa: signature check, envelope checks, the ASK SDK adapter, the route."""

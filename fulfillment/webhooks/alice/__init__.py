@@ -1,1 +1,0 @@
-"""Yandex Alice: skill-id check and the route."""

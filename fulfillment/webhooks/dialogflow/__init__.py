@@ -1,1 +1,0 @@
-"""Dialogflow ES/CX: Google ID-token check and the fulfillment route."""
