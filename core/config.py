@@ -15,8 +15,11 @@ from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_SECRETS = ("SECRET_KEY", "HASH_KEY")
-# Values the code once shipped as defaults: public, so never acceptable as a key.
-PUBLIC_VALUES = frozenset({"dev-secret-change-me", "dev-hash-key-change-me"})
+# Values the code once shipped as defaults or ships as placeholders (the example env file
+# in deploy/): public, so never acceptable as a key.
+PUBLIC_VALUES = frozenset({"dev-secret-change-me", "dev-hash-key-change-me",
+                           "change-me-python3-c-import-secrets-print-secrets-token_urlsafe-32",
+                           "change-me-too-a-different-random-value"})
 
 
 class ConfigError(ValueError):

@@ -182,3 +182,11 @@ def test_a_weak_key_stops_the_start_with_one_line(tmp_path) -> None:
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines() == [
         line for line in out.stderr.strip().splitlines() if "SECRET_KEY is too short" in line]
+
+
+def test_the_example_env_files_placeholders_are_refused() -> None:
+    example = (REPO / "deploy" / "referrals.env.example").read_text()
+    env = dict(line.split("=", 1) for line in example.splitlines()
+               if line.startswith(("SECRET_KEY=", "HASH_KEY=")))
+    with pytest.raises(ConfigError, match="SECRET_KEY is a published default"):
+        Settings.from_env(env).require_complete()
