@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from core import analytics, privacy
 from core.accounts import Role
+from core.assistants import MCP_HOST_LABELS
 from fulfillment.cli.export import shop_voice_info
 from fulfillment.context import services
 from fulfillment.web import charts
@@ -43,7 +44,7 @@ def index() -> ResponseReturnValue:
             db, shop.id, status=privacy.ErasureStatus.REQUESTED, limit=1000)) for shop in shops}
     rows = [(shop, _kpis(shop.id, {}), waiting[shop.id]) for shop in shops]
     return render_template("dashboard/index.html", rows=rows, platforms=sorted(EXPORTERS),
-                           names=PLATFORM_NAMES)
+                           names={**PLATFORM_NAMES, **MCP_HOST_LABELS})
 
 
 def _charts(data: analytics.Kpis) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def shop_kpis(slug: str) -> ResponseReturnValue:
     data = _kpis(shop.id, request.args)
     return render_template("dashboard/shop.html", shop=shop, k=data, charts=_charts(data),
                            definitions=analytics.DEFINITIONS, args=request.args,
-                           names=PLATFORM_NAMES)
+                           names={**PLATFORM_NAMES, **MCP_HOST_LABELS})
 
 
 def csv_rows(data: analytics.Kpis) -> list[list[Any]]:
