@@ -66,7 +66,8 @@ def _guard() -> ResponseReturnValue | None:
         return None
     if request.method == "POST":
         sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
-        if not hmac.compare_digest(sent, session.get("csrf", "")):
+        # bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500)
+        if not hmac.compare_digest(sent.encode(), str(session.get("csrf", "")).encode()):
             return jsonify({"error": {"code": "csrf", "message": "Missing or bad CSRF token; "
                                       "reload the page."}}), 400
     if request.endpoint not in ("console.login",) and "staff_id" not in session:
@@ -162,6 +163,9 @@ def _store(staff_id: int) -> ConsoleStore:
 def say() -> ResponseReturnValue:
     staff = _staff()
     data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):  # a JSON string, number or list: no fields to read
+        return jsonify({"error": {"code": "schema", "message": "Send a JSON object with "
+                                  "shop, platform, locale and text."}}), 400
     shop, platform = str(data.get("shop") or ""), str(data.get("platform") or "alexa")
     locale, user = str(data.get("locale") or "en-US"), str(data.get("user") or "alex")
     if platform == MCP and locale in LOCALES:  # a tool call through /mcp/<shop> instead
