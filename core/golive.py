@@ -69,7 +69,7 @@ def probe_https(url: str) -> str | None:
     return None if answer.status < 500 else f"{url} answered {answer.status}."
 
 
-def public_url_step(services: Services, probe: Probe) -> Step:
+def public_url_step(services: Services, probe: Probe = probe_https) -> Step:
     base = services.base_url
     if urlsplit(base).scheme != "https":
         return Step("public_url", False, f"BASE_URL is {base}: assistants call only a public "
