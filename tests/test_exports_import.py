@@ -33,6 +33,7 @@ from sqlalchemy import select
 from core import assistant_setup, staff_accounts
 from core.models import Shop, StaffUser
 from tests.conftest import REPO
+from tests.support.keys import HASH_KEY, SECRET_KEY
 from tests.support.staff import PASSWORD, sign_in_cookie
 
 ASK = DefaultSerializer()
@@ -188,8 +189,8 @@ def test_the_cli_export_refuses_an_http_base_url_in_one_sentence(tmp_path: Path)
     import sys
 
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "BASE_URL": "http://127.0.0.1:8000", "SECRET_KEY": "test-secret",
-           "HASH_KEY": "test-hash-key", "SANDBOX": "1", "EMBEDDED_WORKER": "0"}
+           "BASE_URL": "http://127.0.0.1:8000", "SECRET_KEY": SECRET_KEY,
+           "HASH_KEY": HASH_KEY, "SANDBOX": "1", "EMBEDDED_WORKER": "0"}
     for args in (["db", "upgrade"], ["demo"]):
         subprocess.run([sys.executable, "-m", "fulfillment", *args], cwd=REPO, env=env,
                        check=True, capture_output=True, timeout=120)
