@@ -15,6 +15,7 @@ from sqlalchemy import select
 from core.db import Database
 from core.models import StoreConnection, StoreJob
 from tests.conftest import REPO
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -25,7 +26,7 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_stores_connect_and_run_from_the_command_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     env = {**os.environ, "DATABASE_URL": url, "BASE_URL": "https://refer.test",
-           "EMBEDDED_WORKER": "0", "SECRET_KEY": "cli-test-secret", "HASH_KEY": "cli-hash",
+           "EMBEDDED_WORKER": "0", "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY,
            "WC_CONSUMER_SECRET": "cs_from_the_environment"}
     for args in (["db", "upgrade"], ["demo"]):
         assert run(env, *args).returncode == 0
