@@ -59,7 +59,7 @@ def test_the_shopify_app_toml_is_printed_for_the_deployment(tmp_path: Path) -> N
 
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
            "BASE_URL": "https://refer.example", "EMBEDDED_WORKER": "0",
-           "SECRET_KEY": "cli-test-secret", "HASH_KEY": "cli-hash",
+           "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY,
            "SHOPIFY_API_KEY": "cli-api-key", "SHOPIFY_API_SECRET": "cli-api-secret",
            "SHOPIFY_SCOPES": "read_orders,write_discounts"}
     out = run(env, "stores", "shopify-app-toml")
