@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -88,6 +89,19 @@ def host_of(redirect_uris: list[str], client_name: str = "") -> str:
     if not slug or slug in ATTRIBUTED or any(h in slug for h in ("alexa", "claude", "chatgpt")):
         return "mcp"
     return slug
+
+
+def redirect_uri_allowed(uri: str) -> bool:
+    """OAuth 2.1 / RFC 8252: https anywhere, plain http only back to this machine's loopback
+    (a native client's local listener), no fragment, no user info, a sane length."""
+    if len(uri) > 500 or any(ch.isspace() for ch in uri):
+        return False
+    parts = urlsplit(uri)
+    if parts.fragment or parts.username or parts.password or not parts.hostname:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
 
 
 def register_client(session: Session, *, name: str, redirect_uris: list[str],

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.support.keys import HASH_KEY, SECRET_KEY
 from voice.speech_time import LIMIT_SECONDS, seconds
 
 ASKED_FOR_THE_TERMS = {"how does it work", "wie funktioniert das", "как это работает"}
@@ -97,7 +98,7 @@ def replies() -> Iterator[tuple[str, str, str]]:
         db = Database(f"sqlite:///{Path(tmp) / 'length.db'}")
         db.create_all()
         services = bootstrap(Settings(database_url=db.url, base_url=BASE_URL,
-                                      secret_key="test-secret", hash_key="test-hash-key",
+                                      secret_key=SECRET_KEY, hash_key=HASH_KEY,
                                       sandbox=True, embedded_worker=False), db=db,
                              clock=FrozenClock(CLOCK_START), background_clicks=False)
         try:
