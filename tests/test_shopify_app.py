@@ -53,6 +53,8 @@ def signed(params: dict[str, str], secret: str = API_SECRET) -> str:
 def follow_to_callback(shopify: FakeStore, authorize_url: str) -> str:
     """The merchant approves on Shopify's page: the stand-in's Install link redirects to our
     callback with code, hmac, shop, state and timestamp."""
+    assert authorize_url.startswith(f"https://{DOMAIN}/admin/oauth/authorize?")
+    authorize_url = authorize_url.replace(f"https://{DOMAIN}", shopify.url, 1)
     page = requests.get(authorize_url, timeout=5)
     assert page.status_code == 200 and "Install app" in page.text
     approve = requests.get(f"{shopify.url}/admin/oauth/approve?{urlsplit(authorize_url).query}",
@@ -153,7 +155,7 @@ def test_a_wrong_or_reused_state_is_refused(client, shopify, demo, clock, servic
               "timestamp": str(int(clock().timestamp()))}
     wrong = client.get("/shopify/callback?" + signed(params))
     assert wrong.status_code == 403 and b"bad_state" in wrong.data
-    location = follow_to_callback(shopify, f"{shopify.url}/admin/oauth/authorize?"
+    location = follow_to_callback(shopify, f"https://{DOMAIN}/admin/oauth/authorize?"
                                   + urlencode(authorize))
     assert client.get(location).status_code == 302
     assert client.get(location).status_code == 403  # the state is used once
@@ -284,7 +286,7 @@ def test_an_expiring_offline_token_is_refreshed_before_it_lapses(client, shopify
         api_key=API_KEY, api_secret=API_SECRET, expiring_tokens=True))
     authorize = begun(client, demo)
     callback = client.get(follow_to_callback(
-        shopify, f"{shopify.url}/admin/oauth/authorize?" + urlencode(authorize)))
+        shopify, f"https://{DOMAIN}/admin/oauth/authorize?" + urlencode(authorize)))
     assert callback.status_code == 302
     with services.db.session() as session:
         creds = open_credentials(services, session.scalar(select(StoreConnection)))[0]

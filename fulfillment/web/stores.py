@@ -16,12 +16,17 @@ from core.accounts import Role
 from core.errors import DomainError, InvalidInput
 from core.stores import connections, inbound, shopify_app
 from fulfillment.context import services
+from fulfillment.edge.security_headers import PAGE_POLICY
 from fulfillment.web import forms
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
 
 bp = Blueprint("store_pages", __name__, url_prefix="/connect", template_folder="templates")
 forms.protect(bp)
 NAMES = {"shopify": "Shopify", "woocommerce": "WooCommerce"}
+# The install form redirects to the shop's authorization page: the page's form-action
+# allows Shopify's shop domains beside our own origin (CSP applies it to the redirect).
+INSTALL_POLICY = PAGE_POLICY.replace("form-action 'self'",
+                                     "form-action 'self' https://*.myshopify.com")
 
 
 def _page(slug: str, platform: str, *, errors: dict[str, str] | None = None,
@@ -38,7 +43,8 @@ def _page(slug: str, platform: str, *, errors: dict[str, str] | None = None,
         problems=inbound.problems(svc, shop.id), errors=errors or {}, form=form or {},
         shown=shown_once or {}, notice=notice,
         app_configured=svc.settings.shopify_app.configured,
-        legacy_webhook_url=f"{svc.base_url}/shopify/{shop.slug}/webhooks"), status
+        legacy_webhook_url=f"{svc.base_url}/shopify/{shop.slug}/webhooks"), status, (
+        {"Content-Security-Policy": INSTALL_POLICY} if platform == "shopify" else {})
 
 
 @bp.route("/<slug>/shopify", methods=["GET", "POST"])
@@ -98,20 +104,22 @@ def _save(slug: str, platform: str, shop_id: int, req: connections.ConnectReques
 @require_role(Role.MANAGER)
 def disconnect(slug: str, platform: str) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
+    platform = _platform(platform)
     connections.disconnect_store(services(), shop.id)
-    return redirect(url_for(f"store_pages.{_platform(platform)}_page", slug=slug), code=303)
+    return redirect(url_for(f"store_pages.{platform}_page", slug=slug), code=303)
 
 
 @bp.post("/<slug>/<platform>/inbox/<int:delivery>/retry")
 @require_role(Role.MANAGER)
 def retry(slug: str, platform: str, delivery: int) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
+    platform = _platform(platform)
     notice = "Processed again."
     try:
         inbound.retry(services(), shop.id, delivery)
     except inbound.WebhookRefused as exc:
         notice = f"Refused again: {exc.message}"
-    return _page(slug, _platform(platform), notice=notice)
+    return _page(slug, platform, notice=notice)
 
 
 @bp.get("/<slug>/shopify/shopify.app.toml")

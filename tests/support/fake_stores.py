@@ -58,6 +58,9 @@ class FakeStore:
     # Shopify's OAuth (the app's Dev Dashboard settings): client id and secret, the
     # allowed redirect URL, the clock its signed timestamps use, codes and tokens issued.
     oauth: dict[str, str] = field(default_factory=dict)
+    # A browser walk's app runs on plain http on loopback: its webhook address is allowed
+    # then (Shopify itself requires https).
+    loopback_http: bool = False
     now: Callable[[], float] = time.time
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
@@ -160,7 +163,7 @@ def fake_shopify(token: str) -> Iterator[FakeStore]:
             if query.get("redirect_uri") != state.oauth.get("redirect_uri"):
                 return self._html(400, "<h1>Oauth error invalid_request: The redirect_uri "
                                        "is not whitelisted</h1>")
-            approve = "/admin/oauth/approve?" + urlencode(query)
+            approve = f"{state.url}/admin/oauth/approve?" + urlencode(query)
             self._html(200, f"<h1>Install app</h1><p id='scopes'>{query.get('scope')}</p>"
                             f"<a id='install' href='{approve}'>Install</a>")
 
@@ -278,7 +281,8 @@ def fake_shopify(token: str) -> Iterator[FakeStore]:
             if topic not in SHOPIFY_TOPICS:
                 return {"webhookSubscription": None, "userErrors": [
                     {"field": ["topic"], "message": "Topic is invalid"}]}
-            if not uri or not str(uri).startswith("https://"):
+            if not uri or not (str(uri).startswith("https://") or (
+                    state.loopback_http and str(uri).startswith("http://127.0.0.1:"))):
                 return {"webhookSubscription": None, "userErrors": [
                     {"field": ["webhookSubscription", "callbackUrl"],
                      "message": "Address protocol https:// is required"}]}
