@@ -158,19 +158,32 @@ def kpis_csv(slug: str) -> ResponseReturnValue:
 @bp.get("/<slug>/export/<platform>.zip")
 @require_role(Role.MANAGER)
 def export(slug: str, platform: str) -> ResponseReturnValue:
+    """The assistant's package as its console or CLI imports it: an agent the exporter
+    zipped itself (Dialogflow's "Import/Restore from zip") is sent as it is, never inside
+    another zip; a project folder (the ASK CLI's, Alice's) is zipped. A package Alexa could
+    not call (http://, a private address) or that breaks the platform's rules is a 422 page
+    saying what to do, never a 500."""
     shop = shop_for_staff(slug)
     if platform not in EXPORTERS:
         abort(404)
     info = shop_voice_info(services(), shop.slug)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        exporter(platform)(info, root)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(root.rglob("*")):
-                if path.is_file():
-                    archive.write(path, path.relative_to(root))
-    return Response(buffer.getvalue(), mimetype="application/zip", headers={
+        try:
+            exporter(platform)(info, root)
+        except ValueError as exc:
+            abort(422, description=str(exc))
+        zips = sorted(root.glob("*.zip"))
+        if zips:
+            body = zips[0].read_bytes()
+        else:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in sorted(root.rglob("*")):
+                    if path.is_file():
+                        archive.write(path, path.relative_to(root))
+            body = buffer.getvalue()
+    return Response(body, mimetype="application/zip", headers={
         "Content-Disposition": f"attachment; filename={shop.slug}-{platform}.zip"})
 
 
