@@ -208,3 +208,16 @@ def test_a_mailbox_of_a_name_and_a_number_or_an_initial_keeps_both_parts(text, l
 def test_the_weekday_slot_is_the_day_id_whatever_its_form(text, locale, day):
     got = understand(text, locale)
     assert (got.intent, got.slots.get("weekday")) == ("SetReminder", day)
+
+
+@pytest.mark.parametrize("text, locale, intent", [
+    ("keep me posted every week about who signed up", "en-US", "SubscribeDigest"),
+    ("only if a friend joins let me know", "en-US", "SubscribeDigestOnNews"),
+    ("schick mir jede woche wer sich angemeldet hat", "de-DE", "SubscribeDigest"),
+    ("nur falls es neuigkeiten gibt", "de-DE", "SubscribeDigestOnNews"),
+    ("раз в неделю присылай кто зарегистрировался", "ru-RU", "SubscribeDigest"),
+    ("пиши только когда будут новости", "ru-RU", "SubscribeDigestOnNews"),
+    ("remind me every week to share my code", "en-US", "SetReminder"),
+])
+def test_a_digest_asked_for_by_what_it_brings_is_that_digest(text, locale, intent):
+    assert understand(text, locale).intent == intent

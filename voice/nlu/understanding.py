@@ -18,6 +18,7 @@ Three steps, all in memory (measured in the nlu-eval report, well under a millis
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -301,8 +302,7 @@ _RECURRING = {"every", "each", "weekly", "jeden", "jede", "jeweils", "wöchentli
 def _reading(found: _Values, locale: str) -> topics.Reading:
     reading = topics.read(found.words, locale.split("-")[0])
     if found.weekday and _RECURRING & set(found.words):
-        return topics.Reading(reading.topics | {"reminder"}, reading.stops, reading.assents,
-                              reading.refuses)
+        return dataclasses.replace(reading, topics=reading.topics | {"reminder"})
     return reading
 
 
@@ -461,6 +461,9 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         # "don't remind me anymore", «хватит присылать сводку»: the stopping intent of
         # the thing named, never its opposite and never the end of the session.
         return Understanding(stop_intent, {}, 1.0)
+    asked = topics.subscription(reading)
+    if asked is not None and not (found.email or found.phone or found.pin):
+        return Understanding(asked, {}, 1.0)
     scores = {intent: score for intent, score in _scores(found.words, locale).items()
               if topics.allowed(intent, reading)}
     content = [w for w in found.words if not w.startswith("{") and w not in FUNCTION_WORDS]
