@@ -59,6 +59,7 @@ class StaffMember:
     role: Role
     email: str
     display_name: str
+    language: str | None = None  # the pages' language they chose (None: their browser's)
 
     def can(self, need: Role) -> bool:
         return accounts.allows(self.role, need)
@@ -112,7 +113,8 @@ def signed_in(services: Services, staff_id: int, token: str | None) -> StaffMemb
         role = accounts.parse_role(row.role)
         if role is None or not row.password_hash or mark != password_mark(row.password_hash):
             return None
-        return StaffMember(row.id, row.shop_id, role, row.email, row.display_name)
+        return StaffMember(row.id, row.shop_id, role, row.email, row.display_name,
+                           row.language)
 
 
 def sign_out(services: Services, token: str | None) -> None:
