@@ -24,6 +24,7 @@ class Inbound:
     headers: Mapping[str, str]
     body: bytes
     parsed: Any = None  # the JSON body as the edge already parsed it, or None
+    path_token: str | None = None  # the secret last segment of its URL, where it has one
 
 
 @dataclass(frozen=True)

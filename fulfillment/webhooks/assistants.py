@@ -12,11 +12,11 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from core import assistant_setup, assistant_status
-from core.assistants import NAMES
+from core.assistants import NAMES, named
 from core.services import Services
 from fulfillment.context import services as current_services
 from fulfillment.web.auth import public
@@ -44,14 +44,19 @@ def _json(answer: Answer) -> ResponseReturnValue:
 
 
 @bp.post(f"/<any({', '.join(NAMES)}):assistant>/<shop>")
+@bp.post(f"/<any({', '.join(NAMES)}):assistant>/<shop>/<token>")
 @public("verified by each assistant's own check: signature, ID token, secret or skill id")
-def webhook(assistant: str, shop: str) -> ResponseReturnValue:
+def webhook(assistant: str, shop: str, token: str | None = None) -> ResponseReturnValue:
     started = time.perf_counter()
+    known = named(assistant)
+    if known is None or (token is not None) != known.path_token:
+        abort(404)  # a URL shape this assistant does not have
     services = current_services()
     platform: AssistantPlatform = current_app.extensions[EXT][assistant]
     inbound = Inbound(request.headers,  # type: ignore[arg-type]  # case-insensitive Headers
                       request.get_data(cache=True),
-                      g.get("json_body"))  # parsed once by the edge limits (fulfillment.edge)
+                      g.get("json_body"),  # parsed once by the edge limits (fulfillment.edge)
+                      token)
     verify = services.settings.verify_requests
     turn: Turn | None = None
     read: Any = None
