@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 
 from core import currencies, customer_view, privacy, referral_report, review
 from core.accounts import Role
+from core.assistants import SPEAKERS
 from core.errors import NotFound
 from core.fraud import DEFAULT_ACTIONS
 from core.paging import MAX_AFTER
@@ -31,7 +32,7 @@ from fulfillment.web.dashboard import money
 
 bp = Blueprint("backoffice", __name__, template_folder="templates")
 forms.protect(bp)
-ASSISTANT_CHOICES = ("alexa", "google", "alice", referral_report.UNKNOWN)
+ASSISTANT_CHOICES = (*SPEAKERS, referral_report.UNKNOWN)
 
 
 @bp.app_template_global("currency_choices")

@@ -160,7 +160,7 @@ def _store(staff_id: int) -> ConsoleStore:
 def say() -> ResponseReturnValue:
     staff = _staff()
     data = request.get_json(silent=True) or {}
-    shop, platform = str(data.get("shop") or ""), str(data.get("platform") or "alexa")
+    shop, platform = str(data.get("shop") or ""), str(data.get("platform") or PLATFORMS[0])
     locale, user = str(data.get("locale") or "en-US"), str(data.get("user") or "alex")
     if platform not in PLATFORMS or locale not in LOCALES:
         return jsonify({"error": {"code": "schema", "message": "Unknown platform or locale."}
