@@ -67,7 +67,9 @@ def interleave(subjects: list[Subject], *, rounds: int, seconds: int, warm_secon
                 subject.written += subject.rows() - before
             subject.responses += result.requests
             subject.results.append(result)
-            estimates[subject.label] = max(result.rps, 50.0)
+            # the fastest round so far: a round sized from a slow one would run out of
+            # fresh requests and repeat them (the rows check would say so)
+            estimates[subject.label] = max(estimates[subject.label], result.rps)
     for subject in subjects:
         subject.master = memory_of(subject.server.proc.pid)
 

@@ -53,14 +53,14 @@ DEFINITIONS = {
     "signup_rate": "signups ÷ clicks.",
     "conversions": "Referred friends' first qualifying orders.",
     "conversion_rate": "conversions ÷ signups.",
-    "revenue_minor": "Those first orders' amounts less what was refunded, in minor units "
-                     "(cents).",
+    "revenue_minor": "Those first orders' amounts less what was refunded (the API and CSV "
+                     "give minor units, e.g. cents).",
     "splits": "By channel and by assistant: shares by the channel they went by, clicks by "
               "their link's channel, signups and conversions by where the friend came from "
               "(the signup's invite link, else the code's latest click before the signup); "
               "“none” where that is not known.",
-    "rewards_minor": "Money rewards (fixed discount, gift card, cash) per status, in minor "
-                     "units, never negative: pending (order seen, refund window not started), "
+    "rewards_minor": "Money rewards (fixed discount, gift card, cash) per status, never "
+                     "negative: pending (order seen, refund window not started), "
                      "held (in the refund window), approved (usable), reversed (taken back "
                      "after a refund). net = pending + held + approved.",
 }

@@ -120,6 +120,23 @@ class WhatsAppSettings:
 
 
 @dataclass(frozen=True)
+class ShopifyAppSettings:
+    """The deployment's Shopify app, made in Shopify's Dev Dashboard (SHOPIFY_API_KEY,
+    SHOPIFY_API_SECRET, optional SHOPIFY_SCOPES; SHOPIFY_EXPIRING_TOKENS=1 when the app
+    asks for expiring offline tokens, refreshed before they lapse). Without the key and
+    secret, shops connect only a legacy custom app's token."""
+
+    api_key: str = ""
+    api_secret: str = ""
+    scopes: str = "read_orders,read_customers,write_discounts,write_gift_cards"
+    expiring_tokens: bool = False
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_key and self.api_secret)
+
+
+@dataclass(frozen=True)
 class TelegramSettings:
     """The Telegram bot (TELEGRAM_BOT_TOKEN, TELEGRAM_BOT_USERNAME, TELEGRAM_BASE_URL).
     Always present: the username alone makes the t.me deep links of invites (a bot cannot
@@ -168,6 +185,7 @@ class Settings:
     twilio: TwilioSettings | None = None
     whatsapp: WhatsAppSettings | None = None
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    shopify_app: ShopifyAppSettings = field(default_factory=ShopifyAppSettings)
     # The Yandex Dialogs API that Alice's QR images go to (YANDEX_DIALOGS_URL).
     yandex_dialogs_url: str = ""
 
@@ -250,5 +268,10 @@ class Settings:
             twilio=twilio,
             whatsapp=whatsapp,
             telegram=telegram,
+            shopify_app=ShopifyAppSettings(
+                api_key=env.get("SHOPIFY_API_KEY", ""),
+                api_secret=env.get("SHOPIFY_API_SECRET", ""),
+                scopes=env.get("SHOPIFY_SCOPES") or ShopifyAppSettings.scopes,
+                expiring_tokens=_flag(env.get("SHOPIFY_EXPIRING_TOKENS"), False)),
             yandex_dialogs_url=env.get("YANDEX_DIALOGS_URL", ""),
         )

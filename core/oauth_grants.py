@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.hashing import token_hash
-from core.models import OAuthClient, OAuthCode, OAuthToken, Shop, VoiceIdentity
+from core.models import Message, OAuthClient, OAuthCode, OAuthToken, Shop, VoiceIdentity
 from core.services import Services
 
 ACCESS_TTL = timedelta(minutes=15)
@@ -303,3 +303,22 @@ def try_it_token(session: Session, now: datetime, *, shop_id: int) -> str:
     save_tokens(session, now, client=client, access=access, refresh=None, shop_id=shop_id,
                 assistant="mcp", subject=None, scope=SCOPE, code_id=None)
     return access
+
+
+@dataclass(frozen=True)
+class SandboxCode:
+    recipient: str
+    code: str
+    created_at: datetime
+
+
+def sandbox_codes(services: Services, limit: int = 20) -> list[SandboxCode]:
+    """The one-time codes the sandbox kept instead of sending (newest first), so a sign-in
+    can be finished on `make run`. Empty outside the sandbox."""
+    if not services.settings.sandbox:
+        return []
+    with services.db.session() as session:
+        rows = session.scalars(select(Message).where(Message.kind == "pairing_code")
+                               .order_by(Message.id.desc()).limit(limit))
+        return [SandboxCode(m.recipient, str((m.context or {}).get("pairing_code", "")),
+                            m.created_at) for m in rows]

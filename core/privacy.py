@@ -80,7 +80,7 @@ EXPORTED = {
 HOLDS_NO_CUSTOMER_DATA = frozenset({"shops", "shop_credentials", "programs", "staff_users",
                                     "login_throttles", "staff_sessions", "store_connections",
                                     "webhook_endpoints", "assistant_status",
-                                    "cache_invalidations"})
+                                    "cache_invalidations", "shopify_installs"})
 
 ERASED = "[erased]"
 TOMBSTONE_PREFIX = "erased_"
@@ -396,6 +396,11 @@ def _scrub(data: Any, values: set[str], external_id: str | None, tombstone: str)
     if isinstance(data, dict):
         if external_id is not None and data.get("id") == external_id:
             return {"id": tombstone}
+        if external_id is not None and data.get("customer_id") == external_id and \
+                isinstance(data.get("customer"), dict):
+            # An order's buyer as the store named them (a name the customer's own row
+            # may not hold): all of it goes.
+            data = {**data, "customer": {"id": tombstone}}
         return {k: _scrub(v, values, external_id, tombstone) for k, v in data.items()}
     if isinstance(data, list):
         return [_scrub(v, values, external_id, tombstone) for v in data]
@@ -566,6 +571,17 @@ def erase_customer(session: Session, services: Services, shop_id: int, external_
         if done is None:
             raise NotFound("No such customer.", code="unknown_customer")
         return _outcome(done, True)
+    return _erase(session, services, customer, source)
+
+
+def erase_found(session: Session, services: Services, customer_id: int, *,
+                source: str) -> ErasureOutcome | None:
+    """Erase a customer found by other means than the shop's id (a store's redaction
+    request names them by its own id, email or phone). None: already erased."""
+    customer = session.scalar(select(Customer).where(Customer.id == customer_id)
+                              .with_for_update())
+    if customer is None or (customer.external_id or "").startswith(TOMBSTONE_PREFIX):
+        return None
     return _erase(session, services, customer, source)
 
 

@@ -239,6 +239,8 @@ def editing(services: Services, shop_id: int) -> Editing:
             current = as_dict(active(uow, shop))
         except NotFound:
             current = {**DEFAULTS, "currency": shop.currency}
+        if current.get("version") == 1:  # sign-up's defaults: in the shop's currency now
+            current["currency"] = shop.currency
         return Editing(current, [as_dict(p) for p in history(uow, shop)[:EDITOR_HISTORY]])
 
 

@@ -41,6 +41,10 @@ class ReferralStats:
     points_pending: int
     points_approved: int
     currency: str
+    # Of pending_minor, the rewards of orders whose referral waits for a person (fraud
+    # rules flagged it), and how many such orders: said apart, so counts and amounts agree.
+    review_minor: int = 0
+    in_review: int = 0
 
 
 def referral_stats(session: Session, shop_id: int, customer_id: int) -> ReferralStats:
@@ -51,6 +55,15 @@ def referral_stats(session: Session, shop_id: int, customer_id: int) -> Referral
     converted = session.scalar(select(func.count(Referral.id)).where(
         Referral.shop_id == shop_id, Referral.referrer_id == customer_id,
         Referral.status == ReferralStatus.CONVERTED)) or 0
+    in_review = session.scalar(select(func.count(Referral.id)).join(
+        Conversion, Conversion.referral_id == Referral.id).where(
+        Referral.shop_id == shop_id, Referral.referrer_id == customer_id,
+        Referral.status == ReferralStatus.FLAGGED)) or 0
+    review_minor = session.scalar(select(func.sum(LedgerEntry.amount)).join(
+        Referral, Referral.id == LedgerEntry.referral_id).where(
+        LedgerEntry.shop_id == shop_id, LedgerEntry.customer_id == customer_id,
+        LedgerEntry.entry_type == "reward", LedgerEntry.status == EntryStatus.PENDING,
+        LedgerEntry.kind.in_(MONEY_KINDS), Referral.status == ReferralStatus.FLAGGED)) or 0
     sums: dict[tuple[str, str], int] = {}
     currency = "USD"
     rows = session.execute(
@@ -65,7 +78,8 @@ def referral_stats(session: Session, shop_id: int, customer_id: int) -> Referral
         if group == "money":
             currency = cur
     return ReferralStats(
-        joined=joined, converted=converted,
+        joined=joined, converted=converted + in_review, review_minor=int(review_minor),
+        in_review=in_review,
         pending_minor=sums.get(("money", "pending"), 0),
         held_minor=sums.get(("money", "held"), 0),
         approved_minor=sums.get(("money", "approved"), 0),

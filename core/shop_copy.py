@@ -24,6 +24,8 @@ from core.models import (
     VoiceIdentity,
 )
 
+NEW_VOICE_USER_PREFIX = "sandbox-new-"  # core.simulation
+
 # Parents before children, so the copy satisfies its foreign keys row by row.
 _COPIED = (Program, Customer, VoiceIdentity, ReferralCode, ExternalImage, Suppression)
 _BATCH = 1000
@@ -38,6 +40,9 @@ def _rows_filter(model: type, shop_id: int) -> list[Any]:
         conditions.append(ReferralCode.active.is_(True))
     if model is ExternalImage:
         conditions.append(ExternalImage.status == ImageStatus.READY)
+    if model is VoiceIdentity:  # a console's "new voice user", paired there: not a real one
+        conditions.append(VoiceIdentity.assistant_user_id.not_like(
+            f"{NEW_VOICE_USER_PREFIX}%"))
     return conditions
 
 

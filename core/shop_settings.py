@@ -12,7 +12,7 @@ from zoneinfo import available_timezones
 
 from sqlalchemy.orm import Session
 
-from core import currencies, shops
+from core import currencies, invocation_names, shops
 from core.errors import FieldErrors
 from core.models import Shop
 from core.services import Services
@@ -106,7 +106,12 @@ def update(session: Session, shop_id: int, form: dict[str, Any], *, local: bool)
         value = " ".join(str(form.get(f"invocation_{language}") or "").split()).lower()
         if not value:
             continue
-        if len(value) > 50 or len(value) < 2 or not INVOCATION.match(value):
+        if language in ("en", "de"):  # Alexa's rules, the same the skill export applies
+            refused = invocation_names.problems(value, language)
+            if refused:
+                better = invocation_names.alexa_name(value, language).name
+                errors[f"invocation_{language}"] = " ".join(refused) + f" Try “{better}”."
+        elif len(value) > 50 or len(value) < 2 or not INVOCATION.match(value):
             errors[f"invocation_{language}"] = ("Use 2-50 letters and spaces (the words "
                                                 "people say to open the skill).")
         names[language] = value

@@ -5,6 +5,7 @@ only; every call is scoped to the simulated shop."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from core.errors import Forbidden, NotFound
 from core.models import Customer, Message, Shop, VoiceIdentity
 from core.sandbox import is_sandbox
 from core.services import Services
+from core.shop_copy import NEW_VOICE_USER_PREFIX
 
 ANONYMOUS = ("new", "anonymous", "")
 
@@ -33,14 +35,17 @@ class Caller:
 def caller(services: Services, shop_slug: str, *, assistant: str, skill_setting: str,
            user: str) -> Caller:
     """`user` by the shop's customer id -> that customer's voice id on `assistant` (made,
-    linked, if missing); `new` -> a voice id no customer has. NotFound for an unknown shop
-    or customer."""
+    linked, if missing); `new` -> a voice id nobody has used: fresh for each conversation,
+    so a pairing done in one console session or YAML case leaves the next one's "new voice
+    user" new (and copies of the shop for YAML cases leave such pairings out,
+    core.shop_copy). NotFound for an unknown shop or customer."""
     _sandbox_only(services)
     with services.db.session() as uow:
         shop = referrals.shop_by_slug(uow, shop_slug)
         skill = shop.setting(skill_setting) or ""
         if user in ANONYMOUS:
-            return Caller(skill, f"sandbox-new-{assistant}-{shop.id}")
+            return Caller(skill, f"{NEW_VOICE_USER_PREFIX}{assistant}-{shop.id}-"
+                                 f"{secrets.token_hex(8)}")
         customer = uow.scalar(select(Customer).where(Customer.shop_id == shop.id,
                                                      Customer.external_id == user))
         if customer is None:

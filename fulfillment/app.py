@@ -33,12 +33,13 @@ def _blueprints() -> list[Any]:
         program,
     )
     from fulfillment.web import settings as web_settings
+    from fulfillment.web import stores as store_pages
     from fulfillment.webhooks import assistants, delivery_reports, stores
 
     return [health.bp, invite_links.bp, assistants.bp, shop.bp,
             delivery_reports.bp, console.bp, dashboard.bp, privacy.bp, digest.bp, stores.bp,
             accounts.bp, web_settings.bp, connect.bp, program.bp, mcp_oauth.bp, home.bp,
-            mcp_connect.bp, backoffice.bp]
+            mcp_connect.bp, backoffice.bp, store_pages.bp]
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:

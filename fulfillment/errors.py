@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 BROWSER_PREFIXES = ("/r/", "/console", "/dashboard", "/demo", "/unsubscribe", "/u/", "/settings",
                     "/login", "/logout", "/signup", "/account", "/verify", "/password",
                     "/invite", "/welcome", "/sandbox", "/connect", "/program", "/store",
-                    "/review", "/referrals", "/customers", "/kpis", "/team", "/brand")
+                    "/review", "/referrals", "/customers", "/kpis", "/team", "/brand",
+                    "/shopify/install", "/shopify/callback")
 
 
 def wants_html() -> bool:

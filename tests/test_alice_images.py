@@ -39,6 +39,9 @@ def test_the_qr_card_appears_once_the_upload_job_has_run(simulator, services, cl
         card = again.response["response"]["card"]
         assert card["type"] == "BigImage" and card["image_id"] == "1027858/img1"
         assert 1024 <= yandex.uploads[0] <= 1024 * 1024
+        # the console draws the card as the device shows it: the QR Yandex holds
+        assert first.image is None and again.image and again.image.endswith(".png")
+        assert again.card and again.card["title"]
 
 
 def test_without_a_screen_there_is_no_card_and_nothing_to_upload(simulator, services):

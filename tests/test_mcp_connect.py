@@ -55,6 +55,6 @@ def test_try_it_runs_through_the_endpoint_and_the_status_turns_green(client, dem
     forged = client.post("/mcp/demo", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
                          headers={"Authorization": "Bearer forged",
                                   "Accept": "application/json, text/event-stream"})
-    assert forged.status_code == 401
+    assert forged.status_code == 401 and forged.get_json()["error"] == "invalid_token"
     page = client.get(PAGE).get_data(as_text=True)
     assert "Last verified call" in page and "The access token is not valid." in page

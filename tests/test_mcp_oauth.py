@@ -360,3 +360,28 @@ def test_the_sign_in_page_speaks_the_customers_language(world: World, language: 
     page = requests.get(authorize_url(world, client_id, challenge),
                         headers={"Accept-Language": language}, timeout=10)
     assert page.status_code == 200 and f"<h1>{title}</h1>" in page.text
+
+
+def test_the_sandbox_shows_the_one_time_code_and_production_does_not(
+        world: World, settings, database, clock) -> None:  # type: ignore[no-untyped-def]
+    from core.services import bootstrap
+    from fulfillment.app import create_app
+
+    client_id = register(world)
+    _, challenge = pkce()
+    url = authorize_url(world, client_id, challenge)
+    browser = requests.Session()
+    csrf = browser.get(url, timeout=10).text.split('name="csrf_token" value="')[1].split('"')[0]
+    sent = browser.post(url, data={"csrf_token": csrf, "step": "contact",
+                                   "contact": "new.person@example.org"}, timeout=10)
+    assert "/sandbox/codes" in sent.text
+    page = requests.get(f"{world.base}/sandbox/codes", timeout=10).text
+    from tests.support.mcp_host import last_pin
+    assert f"<code>{last_pin(world.instance.services, 'new.person@example.org')}</code>" in page
+    production = bootstrap(settings.with_(sandbox=False), db=database, clock=clock,
+                           background_clicks=False)
+    try:
+        answer = create_app(services=production).test_client().get("/sandbox/codes")
+        assert answer.status_code == 404
+    finally:
+        production.clicks.close()

@@ -139,7 +139,7 @@ def test_a_merchant_writes_the_program_connects_alexa_and_reads_the_kpis(
         series = {g.get_attribute("data-series"): g.get_attribute("data-total")
                   for g in page.locator("svg.lines g.series").all()}
         assert series == {"shares": "2", "clicks": "5", "signups": "4", "conversions": "2"}
-        expect(page.locator("#by-assistant")).to_contain_text("alexa")
+        expect(page.locator("#by-assistant")).to_contain_text("Alexa")
         expect(page.locator("#top-referrers")).to_contain_text("alex")
         page.screenshot(path=str(SCREENSHOTS / "13-kpis.png"), full_page=True)
         browser.close()

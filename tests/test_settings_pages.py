@@ -66,7 +66,9 @@ def test_general_settings_are_saved_and_seen_by_the_shop(manager, services) -> N
     ("landing_url", "javascript:alert(1)", "https://"),
     ("landing_url", "https://shop.example:99999/", "not a valid URL"),
     ("link_base_url", "ftp://go.example", "https://"),
-    ("invocation_en", "shop 42", "letters and spaces"),
+    ("invocation_en", "shop 42", "lower-case letters, spaces"),
+    ("invocation_en", "Crumb & Co", "Try “crumb and co”"),
+    ("invocation_en", "alexa shop", "wake words"),
     ("locales", "xx-XX", "Choose at least one"),
 ])
 def test_each_bad_field_is_named_and_nothing_is_saved(manager, services, field, value,

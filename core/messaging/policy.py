@@ -22,7 +22,8 @@ from core.clock import as_utc
 from core.messaging.purpose import Purpose
 from core.models import Customer, DigestSubscription, Message, Reminder, Shop, Suppression
 
-STAFF_KINDS = ("staff_verify", "staff_reset", "staff_invite")  # core.staff_accounts
+STAFF_KINDS = ("staff_verify", "staff_reset", "staff_invite",  # core.staff_accounts
+               "store_data_request")  # core.stores.compliance: to the shop's owners
 QUIET_START, QUIET_END = time(8, 0), time(21, 0)
 TEXT_CHANNELS = ("sms", "whatsapp")
 

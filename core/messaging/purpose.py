@@ -23,6 +23,7 @@ KIND_PURPOSE: dict[str, Purpose] = {
     "staff_verify": Purpose.TRANSACTIONAL,
     "staff_reset": Purpose.TRANSACTIONAL,
     "staff_invite": Purpose.TRANSACTIONAL,
+    "store_data_request": Purpose.TRANSACTIONAL,
     "invite_friend": Purpose.MARKETING,
     "digest": Purpose.MARKETING,
     "reminder": Purpose.MARKETING,

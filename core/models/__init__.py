@@ -22,6 +22,7 @@ from core.models.shops import Program, Shop, ShopCredential, StaffUser
 from core.models.status import AssistantStatus, CacheInvalidation
 from core.models.stores import (
     InboxStatus,
+    ShopifyInstall,
     StoreConnection,
     StoreJob,
     StoreJobStatus,
@@ -68,6 +69,7 @@ __all__ = [
     "Shop",
     "ShopCredential",
     "ShopEvent",
+    "ShopifyInstall",
     "StaffSession",
     "StaffUser",
     "StoreConnection",

@@ -45,6 +45,9 @@ class StoreConnection(IdMixin, CreatedMixin, Base):
     webhooks_registered_at: Mapped[datetime | None]
     last_webhook_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The app was uninstalled (app/uninstalled) or the shop disconnected: credentials are
+    # gone, nothing calls the store; the row stays so shop/redact still finds the shop.
+    disconnected_at: Mapped[datetime | None]
 
 
 class StoreJob(IdMixin, CreatedMixin, Base):
@@ -105,3 +108,17 @@ class StoreWebhook(IdMixin, Base):
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
+
+
+class ShopifyInstall(IdMixin, Base):
+    """One Shopify OAuth install in flight: the `state` nonce we sent to the authorization
+    page, used once (the callback must bring it back for the same shop domain), within
+    INSTALL_TTL. `shop_id`: our shop, when the install began on its store page."""
+
+    __tablename__ = "shopify_installs"
+
+    state: Mapped[str] = mapped_column(String(64), unique=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = now_column()
+    used_at: Mapped[datetime | None]

@@ -15,8 +15,13 @@ Builder = Callable[[Services, StoreConnection, dict[str, str], str, bool], Store
 
 
 def _shopify(services: Services, conn: StoreConnection, creds: dict[str, str],
-             webhook_secret: str, _calls: bool) -> StorePlatform:
+             webhook_secret: str, calls: bool) -> StorePlatform:
     from core.stores.shopify import ShopifyStore
+
+    if calls and creds.get("expires_at"):  # an expiring offline token (the Shopify app)
+        from core.stores.shopify_app import fresh_credentials
+
+        creds = fresh_credentials(services, conn, creds)
 
     # Tests point a shop domain at a local stand-in; nothing in the environment can.
     origins = services.adapters.store_origins

@@ -82,6 +82,9 @@ class Delivery:
     events: list[dict[str, Any]] = field(default_factory=list)
     customers: list[dict[str, Any]] = field(default_factory=list)
     ping: bool = False
+    # What an app-level topic asks (core.stores.compliance): uninstalled, redact_customer,
+    # data_request, redact_shop.
+    actions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class StorePlatform(Protocol):

@@ -134,7 +134,7 @@ def connect(session: Session, services: Services, shop: Shop, req: ConnectReques
     conn.webhook_secret_sealed = services.box.seal(webhook_secret)
     conn.hint = token[-4:]
     conn.gift_card_rewards = req.gift_card_rewards
-    conn.webhooks_registered_at, conn.last_error = None, None
+    conn.webhooks_registered_at, conn.last_error, conn.disconnected_at = None, None, None
     session.flush()
     jobs.enqueue_register(session, conn, services.clock())
     for code in session.scalars(select(ReferralCode).where(
@@ -159,6 +159,16 @@ def open_credentials(services: Services, conn: StoreConnection) -> tuple[dict[st
         raise NotFound("The store's credentials cannot be opened (SECRET_KEY changed?); "
                        "connect the store again.", code="store_credentials")
     return json.loads(creds), secret
+
+
+def is_app_install(services: Services, conn: StoreConnection) -> bool:
+    """Installed through the deployment's Shopify app (OAuth), not a legacy custom app."""
+    if conn.platform != "shopify" or conn.disconnected_at is not None:
+        return False
+    try:
+        return open_credentials(services, conn)[0].get("oauth") == "app"
+    except (NotFound, ValueError):
+        return False
 
 
 def connection_of(session: Session, shop_id: int) -> StoreConnection | None:
@@ -192,3 +202,48 @@ def store_status(services: Services, shop_id: int) -> StoreStatus:
     """The connected store's status; NotFound(no_store) when none is."""
     with services.db.session() as uow:
         return status(uow, services, shops.get(uow, shop_id))
+
+
+def disconnect_store(services: Services, shop_id: int) -> None:
+    """The shop disconnects its store: credentials dropped, nothing calls the store again
+    (the store's own webhooks and discounts stay there until the merchant removes them)."""
+    from core.stores import compliance
+
+    with services.db.session() as uow:
+        if connection_of(uow, shop_id) is None:
+            raise NotFound("No store is connected.", code="no_store")
+        compliance.uninstalled(uow, services, shop_id)
+        conn = connection_of(uow, shop_id)
+        if conn is not None:
+            conn.last_error = "Disconnected by the shop."
+
+
+@dataclass(frozen=True)
+class StorePage:
+    """What the store page shows: the connection (None: never connected), whether it came
+    from the Shopify app, its last refused delivery and the dead-letter rows."""
+
+    status: StoreStatus | None
+    app_install: bool
+    disconnected: bool
+    last_refusal: tuple[datetime, str] | None
+
+
+def store_page(services: Services, shop_id: int) -> StorePage:
+    from core.models import InboxStatus, StoreWebhook
+
+    with services.db.session() as uow:
+        shop = shops.get(uow, shop_id)
+        conn = connection_of(uow, shop_id)
+        refused = uow.scalar(select(StoreWebhook).where(
+            StoreWebhook.shop_id == shop_id, StoreWebhook.status == InboxStatus.REFUSED)
+            .order_by(StoreWebhook.id.desc()).limit(1))
+        last = (refused.received_at, refused.last_error or "") if refused else None
+        if conn is None:
+            return StorePage(None, False, False, last)
+        app = is_app_install(services, conn)
+        current = _status(conn, services, shop.slug)
+        if app:
+            current = StoreStatus(**{**current.__dict__,
+                                     "webhook_url": f"{services.base_url}/shopify/webhooks"})
+        return StorePage(current, app, conn.disconnected_at is not None, last)

@@ -78,11 +78,41 @@ def receive(services: Services, platform: str, slug: str, headers: Mapping[str, 
     with services.db.session() as session:
         shop = referrals.shop_by_slug(session, slug)
         conn = session.scalar(select(StoreConnection).where(StoreConnection.shop_id == shop.id))
-        if conn is None or conn.platform != platform:
+        if conn is None or conn.platform != platform or conn.disconnected_at is not None:
             raise NotFound(f"No {platform} store is connected to this shop.", code="no_store")
         delivery = verify(services, conn, headers, body)
         shop_id = shop.id
     return accept(services, shop_id, platform, delivery, body)
+
+
+def receive_app(services: Services, headers: Mapping[str, str],
+                body: bytes) -> InboundOutcome:
+    """POST /shopify/webhooks: the app's webhooks for every shop that installed it, signed
+    with SHOPIFY_API_SECRET; the shop named by X-Shopify-Shop-Domain. A shop we hold
+    nothing for (never connected, or gone) is answered 200 with nothing done."""
+    from core.stores import shopify
+    from core.stores.base import hmac_base64_matches
+    from core.stores.shopify_app import app_settings
+
+    headers = CaseInsensitiveDict(dict(headers))
+    app = app_settings(services)
+    if not hmac_base64_matches(app.api_secret, body, headers.get("X-Shopify-Hmac-Sha256")):
+        raise _refused("X-Shopify-Hmac-Sha256 is missing or does not match.", "bad_signature",
+                       401)
+    domain = (headers.get("X-Shopify-Shop-Domain") or "").strip().lower()
+    delivery_id = headers.get("X-Shopify-Webhook-Id") or ""
+    topic = headers.get("X-Shopify-Topic") or ""
+    if not shopify.valid_domain(domain) or not delivery_id or not topic or \
+            len(delivery_id) > 128 or len(topic) > 64:
+        raise _refused("X-Shopify-Shop-Domain, X-Shopify-Webhook-Id and X-Shopify-Topic are "
+                       "required.", "malformed_webhook", 400)
+    with services.db.session() as session:
+        conn = session.scalar(select(StoreConnection).where(
+            StoreConnection.platform == "shopify", StoreConnection.store_url == domain))
+        shop_id = conn.shop_id if conn is not None else None
+    if shop_id is None:
+        return InboundOutcome(delivery_id, topic, False, [], "no_shop")
+    return accept(services, shop_id, "shopify", Delivery(delivery_id, topic), body)
 
 
 def verify(services: Services, conn: StoreConnection, headers: Mapping[str, str],
@@ -323,6 +353,14 @@ def retry(services: Services, shop_id: int, row_id: int) -> InboundOutcome:
 def _process(session: Session, services: Services, shop_id: int, slug: str, region: str,
              delivery: Delivery) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
+    if delivery.actions:
+        from core.stores import compliance
+
+        shop = session.get(Shop, shop_id)
+        assert shop is not None
+        for action in delivery.actions:
+            results.append({"action": action["kind"],
+                            **compliance.act(session, services, shop, action)})
     for raw in delivery.customers:
         customer, _ = events.upsert_customer(session, shop_id, _usable(raw, region), region,
                                              services.clock(), signing_up=False)

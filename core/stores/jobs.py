@@ -184,10 +184,12 @@ def _claim(services: Services, batch: int) -> list[Work]:
             work = Work(job.id, job.kind, job.attempts, conn)
             if conn is None:
                 work.problem = "the shop has no store connected"
+            elif conn.disconnected_at is not None:
+                work.problem = "the store was disconnected"
             elif job.kind == "register_webhooks":
                 shop = session.get(Shop, job.shop_id)
                 slug = shop.slug if shop is not None else ""
-                work.callback_url = f"{services.base_url}/{conn.platform}/{slug}/webhooks"
+                work.callback_url = _callback_url(services, conn, slug)
             else:
                 friendly = job.kind in ("friend_discount", "friend_discount_update")
                 spec = (_friend_spec if friendly else _reward_spec)(session, job)
@@ -202,6 +204,16 @@ def _claim(services: Services, batch: int) -> list[Work]:
                         conn.gift_card_rewards and spec.kind == "fixed")))
             claimed.append(work)
     return claimed
+
+
+def _callback_url(services: Services, conn: StoreConnection, slug: str) -> str:
+    """Where the store sends its webhooks: the app-wide address for a shop that installed
+    the Shopify app, the shop's own for a legacy custom app and WooCommerce."""
+    from core.stores.connections import is_app_install
+
+    if is_app_install(services, conn):
+        return f"{services.base_url}/shopify/webhooks"
+    return f"{services.base_url}/{conn.platform}/{slug}/webhooks"
 
 
 def _perform(services: Services, work: Work) -> tuple[str, dict[str, Any], StoreError | None]:

@@ -284,6 +284,23 @@ def map_webhook(delivery_id: str, topic: str, data: dict[str, Any]) -> Delivery:
                 delivery.events.append(refund)
         elif topic == "customers/create":
             delivery.customers.append(_customer(data))
+        elif topic == "app/uninstalled":
+            delivery.actions.append({"kind": "uninstalled"})
+        elif topic in ("customers/redact", "customers/data_request"):
+            person = data["customer"]
+            if not isinstance(person, dict):
+                raise TypeError("customer")
+            named = {k: str(person[k])[:320] for k in ("id", "email", "phone")
+                     if person.get(k) not in (None, "")}
+            if "id" in named:
+                named["id"] = store_id(person["id"], "customer.id")
+            action: dict[str, Any] = {"kind": "redact_customer" if topic == "customers/redact"
+                                      else "data_request", "customer": named}
+            if topic == "customers/data_request":
+                action["request_id"] = str((data.get("data_request") or {}).get("id", ""))[:64]
+            delivery.actions.append(action)
+        elif topic == "shop/redact":
+            delivery.actions.append({"kind": "redact_shop"})
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise BadWebhook(f"The {topic} body lacks {exc}.", status=422, code="schema") from exc
     return delivery

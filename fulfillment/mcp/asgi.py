@@ -70,6 +70,8 @@ class McpApp:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        # one INFO line per stateless request ("Terminating session: None"): noise
+        logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
         self.server: MCPServer = tools.build(services)
         self.inner = self.server.streamable_http_app(
             streamable_http_path="/mcp", json_response=True, stateless_http=True,

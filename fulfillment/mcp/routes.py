@@ -206,3 +206,12 @@ def revoke() -> ResponseReturnValue:
     with unit_of_work():
         response: ResponseReturnValue = server().create_endpoint_response("revocation")
         return response
+
+
+@bp.get("/sandbox/codes")
+@public("sandbox only (404 otherwise): the one-time codes a local sign-in needs")
+def sandbox_codes() -> ResponseReturnValue:
+    svc = services()
+    if not svc.settings.sandbox:
+        return _refused("Not found", "Only in the sandbox.", 404)
+    return render_template("mcp/sandbox_codes.html", codes=oauth_grants.sandbox_codes(svc))

@@ -16,6 +16,12 @@ turns with expectations; each assistant replays the turns through the simulator.
 Each case runs on its own fresh copy of the named shop (`isolated`): an in-memory database
 seeded from the live one with the shop's settings, program and customers, so a case never
 sees what an earlier case sent ("already sent today") and never writes to the live data.
+
+A turn may use what an earlier turn of the case produced: `${pairing_code}`, `${code}`,
+`${link}` (any text value in a queued message's context), in `say` and in the expectations:
+
+      - say: the code is ${pairing_code}
+        expect: {intent: ProvideCode, speech_contains: [you're linked]}
 """
 
 from __future__ import annotations
@@ -114,6 +120,35 @@ def check(expect: dict[str, Any], result: SimulationResult) -> list[str]:
     return problems
 
 
+REFERENCE = re.compile(r"\$\{([a-z_]+)\}")
+
+
+def _fill(value: Any, values: dict[str, str], missing: list[str]) -> Any:
+    """`value` (a string, or lists and dicts of them) with each ${name} replaced."""
+    if isinstance(value, str):
+        def one(match: re.Match[str]) -> str:
+            if match.group(1) not in values:
+                missing.append(match.group(1))
+                return match.group(0)
+            return values[match.group(1)]
+        return REFERENCE.sub(one, value)
+    if isinstance(value, list):
+        return [_fill(v, values, missing) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, values, missing) for k, v in value.items()}
+    return value
+
+
+def produced(result: SimulationResult) -> dict[str, str]:
+    """The values a turn's messages carry (the pairing code, the code, the link)."""
+    found: dict[str, str] = {}
+    for message in result.messages:
+        for key, value in (message.get("context") or {}).items():
+            if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+                found[str(key)] = str(value)
+    return found
+
+
 def run_case(simulator: Simulator, name: str, spec: dict[str, Any],
              assistant: str) -> CaseOutcome:
     locale = spec.get("locales", {}).get(assistant) if isinstance(spec.get("locales"),
@@ -121,10 +156,15 @@ def run_case(simulator: Simulator, name: str, spec: dict[str, Any],
     conv = simulator.start(assistant, spec["shop"], locale or spec.get("locale", "en-US"),
                            user=str(spec.get("user", "alex")), screen=bool(spec.get("screen")))
     outcome = CaseOutcome(name)
+    values: dict[str, str] = {}
     for turn in spec["turns"]:
-        result = simulator.say(conv, str(turn.get("say", "")))
-        outcome.turns.append(TurnOutcome(str(turn.get("say", "")),
-                                         check(turn.get("expect") or {}, result), result))
+        missing: list[str] = []
+        said = _fill(str(turn.get("say", "")), values, missing)
+        expect = _fill(turn.get("expect") or {}, values, missing)
+        result = simulator.say(conv, said)
+        problems = [f"${{{name}}} was not produced by an earlier turn" for name in missing]
+        outcome.turns.append(TurnOutcome(said, problems + check(expect, result), result))
+        values.update(produced(result))
     return outcome
 
 
@@ -174,10 +214,24 @@ def junit(outcomes: list[CaseOutcome]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _as_references(text: str, values: dict[str, str]) -> str:
+    """Each produced value said in `text` (as typed, or digit by digit) -> ${name}; the
+    longest first, so a code is not cut by a shorter value inside it."""
+    for name, value in sorted(values.items(), key=lambda kv: -len(kv[1])):
+        if len(value) < 4:
+            continue  # too short to be told apart from ordinary words
+        for form in (value, " ".join(value)) if value.isdigit() else (value,):
+            text = text.replace(form, "${" + name + "}")
+    return text
+
+
 def to_yaml(shop: str, assistant: str, locale: str, user: str,
             results: list[SimulationResult]) -> str:
-    """A console session as a test file: what was said and what came back, as expected."""
+    """A console session as a test file: what was said and what came back, as expected. A
+    value an earlier turn produced (the pairing code just sent) is written as a reference,
+    `${pairing_code}`, so the file passes on replay when the code is a new one."""
     turns = []
+    values: dict[str, str] = {}
     for r in results:
         expect: dict[str, Any] = {"intent": r.intent, "end_session": r.end_session}
         first = re.split(r"(?<=[.!?])\s", r.speech.strip())[0] if r.speech else ""
@@ -185,6 +239,7 @@ def to_yaml(shop: str, assistant: str, locale: str, user: str,
             expect["speech_contains"] = [first]
         expect["messages"] = [{"kind": m["kind"], "channel": m["channel"], "to": m["to"]}
                               for m in r.messages]
-        turns.append({"say": r.utterance, "expect": expect})
+        turns.append({"say": _as_references(r.utterance, values), "expect": expect})
+        values.update(produced(r))
     return yaml.safe_dump({"shop": shop, "assistants": [assistant], "locale": locale,
                            "user": user, "turns": turns}, allow_unicode=True, sort_keys=False)

@@ -120,12 +120,22 @@ class Simulator:
             near_misses=near, speech=answer.speech if answer else "",
             markup=answer.markup if answer else "", end_session=bool(answer and
                                                                      answer.end_session),
-            card=answer.card if answer else None, image=answer.image if answer else None,
+            card=answer.card if answer else None, image=self._image(answer, replies),
             link=answer.link if answer else None,
             messages=simulation.turn_messages(self.services, conv.shop,
                                               capture.message_ids),
             request=body, response=payload, status=response.status_code,
             handled_intent=replies[-1].intent if replies else "")
+
+    @staticmethod
+    def _image(answer: Any, replies: list[Reply]) -> str | None:
+        """The image the device shows: the platform's own URL, or for Alice's BigImage card
+        (an image id Yandex holds) the QR we uploaded under that id."""
+        if answer is None:
+            return None
+        if answer.image is None and (answer.card or {}).get("image_id") and replies:
+            return replies[-1].image_url
+        return str(answer.image) if answer.image else None
 
     def _auth(self, conv: Conversation, raw: bytes) -> dict[str, str]:
         keys = sandbox_keys(self.services)

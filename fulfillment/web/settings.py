@@ -11,7 +11,14 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from core import credentials, outbound, shop_settings, staff_accounts, webhook_settings
+from core import (
+    credentials,
+    invocation_names,
+    outbound,
+    shop_settings,
+    staff_accounts,
+    webhook_settings,
+)
 from core.accounts import API_KEY_ROLES, Role
 from core.credentials import KeyState
 from core.errors import FieldErrors
@@ -59,8 +66,10 @@ def general(slug: str) -> ResponseReturnValue:
             saved = True
             shop = shop_for_staff(slug)
             form = {}
+    suggested = {lang: invocation_names.alexa_name(values.name, lang)
+                 for lang in ("en", "de")}  # what the Alexa export uses when left empty
     return render_template("web/settings_general.html", **_nav(shop), values=values,
-                           form=form, errors=errors, saved=saved,
+                           form=form, errors=errors, saved=saved, suggested=suggested,
                            locales=shop_settings.LOCALES, local=_local()), (
         422 if errors else 200)
 

@@ -25,10 +25,10 @@ def upgrade() -> None:
                                    server_default='done'))
         batch.add_column(sa.Column('attempts', sa.Integer(), nullable=False,
                                    server_default='0'))
-        batch.add_column(sa.Column('next_attempt_at', core.models.base.UTCDateTime(),
+        batch.add_column(sa.Column('next_attempt_at', core.models.base.UTCDateTime(timezone=True),
                                    nullable=True))
         batch.add_column(sa.Column('last_error', sa.Text(), nullable=True))
-        batch.add_column(sa.Column('processed_at', core.models.base.UTCDateTime(),
+        batch.add_column(sa.Column('processed_at', core.models.base.UTCDateTime(timezone=True),
                                    nullable=True))
     op.create_index('ix_store_webhooks_due', 'store_webhooks', ['status', 'next_attempt_at'],
                     unique=False)

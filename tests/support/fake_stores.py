@@ -15,16 +15,19 @@ THROTTLED body, or a stall longer than the client's read timeout."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import re
+import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.support.http_servers import JsonHandler, serve
 
@@ -52,6 +55,16 @@ class FakeStore:
     lock: threading.Lock = field(default_factory=threading.Lock)
     strip_authorization: bool = False  # WooCommerce behind a server that drops the header
     domain: str = "demo-shop.myshopify.com"
+    # Shopify's OAuth (the app's Dev Dashboard settings): client id and secret, the
+    # allowed redirect URL, the clock its signed timestamps use, codes and tokens issued.
+    oauth: dict[str, str] = field(default_factory=dict)
+    # A browser walk's app runs on plain http on loopback: its webhook address is allowed
+    # then (Shopify itself requires https).
+    loopback_http: bool = False
+    now: Callable[[], float] = time.time
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tokens: set[str] = field(default_factory=set)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
 
     def fail_next(self, *failures: Failure) -> None:
         self.failures.extend(failures)
@@ -110,17 +123,111 @@ def _discount_errors(data: dict[str, Any]) -> list[dict[str, Any]]:
     return errors
 
 
+def shopify_query_hmac(secret: str, params: dict[str, str]) -> str:
+    """Shopify's signature of the URLs it sends to an app: hex HMAC-SHA256 of the other
+    parameters sorted, `name=value` joined by `&` (shopify.dev/docs/apps/build/
+    authentication-authorization/access-tokens/authorization-code-grant, step 1 and 3)."""
+    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "hmac")
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
 @contextmanager
 def fake_shopify(token: str) -> Iterator[FakeStore]:
+    """Also the OAuth endpoints of the authorization code grant, as documented at
+    https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/
+    authorization-code-grant: GET /admin/oauth/authorize (the merchant approves; here a
+    page with an Install button) redirects to the app's redirect_uri with code, hmac, host,
+    shop, state and timestamp; POST /admin/oauth/access_token exchanges client_id,
+    client_secret and the one-use code for {access_token, scope} (with `expiring: 1`,
+    plus expires_in, refresh_token and refresh_token_expires_in; grant_type=refresh_token
+    renews them: shopify.dev/docs/apps/build/authentication-authorization/access-tokens/
+    offline-access-tokens)."""
     state = FakeStore()
+    state.tokens.add(token)
 
     class Handler(JsonHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            state.calls.append({"path": self.path, "headers": dict(self.headers), "body": b""})
+            if parts.path == "/admin/oauth/authorize":
+                return self._authorize(query)
+            if parts.path == "/admin/oauth/approve":
+                return self._approve(query)
+            self.reply(404, {"errors": "Not Found"})
+
+        def _authorize(self, query: dict[str, str]) -> None:
+            if query.get("client_id") != state.oauth.get("api_key"):
+                return self._html(400, "<h1>Oauth error invalid_request: The client_id is "
+                                       "invalid</h1>")
+            if query.get("redirect_uri") != state.oauth.get("redirect_uri"):
+                return self._html(400, "<h1>Oauth error invalid_request: The redirect_uri "
+                                       "is not whitelisted</h1>")
+            approve = f"{state.url}/admin/oauth/approve?" + urlencode(query)
+            self._html(200, f"<h1>Install app</h1><p id='scopes'>{query.get('scope')}</p>"
+                            f"<a id='install' href='{approve}'>Install</a>")
+
+        def _approve(self, query: dict[str, str]) -> None:
+            code = secrets.token_hex(16)
+            state.codes[code] = {"client_id": query.get("client_id"),
+                                 "scope": query.get("scope", "")}
+            params = {"code": code, "host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvZGVtbw",
+                      "shop": state.domain, "state": query.get("state", ""),
+                      "timestamp": str(int(state.now()))}
+            params["hmac"] = shopify_query_hmac(state.oauth["api_secret"], params)
+            self.send_response(302)
+            self.send_header("Location", f"{query['redirect_uri']}?{urlencode(params)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def _html(self, status: int, html: str) -> None:
+            payload = f"<!doctype html><html><body>{html}</body></html>".encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _access_token(self, raw: bytes) -> None:
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                data = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            if data.get("client_id") != state.oauth.get("api_key") or \
+                    data.get("client_secret") != state.oauth.get("api_secret"):
+                return self.reply(400, {"error": "invalid_client",
+                                        "error_description": "Client credentials are invalid"})
+            if data.get("grant_type") == "refresh_token":
+                if data.get("refresh_token") not in state.refresh_tokens:
+                    return self.reply(400, {"error": "invalid_grant"})
+                state.tokens.discard(state.refresh_tokens.pop(data["refresh_token"]))
+                scope = "write_discounts"
+            else:
+                grant = state.codes.pop(str(data.get("code")), None)
+                if grant is None:
+                    return self.reply(400, {"error": "invalid_request", "error_description":
+                                            "The authorization code was not found or was "
+                                            "already used"})
+                scope = grant["scope"]
+            issued = token if data.get("grant_type") != "refresh_token" else \
+                "shpat_" + secrets.token_hex(16)
+            state.tokens.add(issued)
+            answer: dict[str, Any] = {"access_token": issued, "scope": scope}
+            if data.get("expiring") in (1, "1") or data.get("grant_type") == "refresh_token":
+                refresh = "shprt_" + secrets.token_hex(16)
+                state.refresh_tokens[refresh] = issued
+                answer.update(expires_in=3600, refresh_token=refresh,
+                              refresh_token_expires_in=7776000)
+            self.reply(200, answer)
+
         def do_POST(self) -> None:
             raw = self.body()
             state.calls.append({"path": self.path, "headers": dict(self.headers), "body": raw})
+            if self.path == "/admin/oauth/access_token":
+                return self._access_token(raw)
             if not SHOPIFY_PATH.match(self.path):
                 return self.reply(404, {"errors": "Not Found"})
-            if self.headers.get("X-Shopify-Access-Token") != token:
+            if self.headers.get("X-Shopify-Access-Token") not in state.tokens:
                 return self.reply(401, {"errors": "[API] Invalid API key or access token "
                                                   "(unrecognized login or wrong password)"})
             failure = state._scripted()
@@ -174,7 +281,8 @@ def fake_shopify(token: str) -> Iterator[FakeStore]:
             if topic not in SHOPIFY_TOPICS:
                 return {"webhookSubscription": None, "userErrors": [
                     {"field": ["topic"], "message": "Topic is invalid"}]}
-            if not uri or not str(uri).startswith("https://"):
+            if not uri or not (str(uri).startswith("https://") or (
+                    state.loopback_http and str(uri).startswith("http://127.0.0.1:"))):
                 return {"webhookSubscription": None, "userErrors": [
                     {"field": ["webhookSubscription", "callbackUrl"],
                      "message": "Address protocol https:// is required"}]}

@@ -50,7 +50,9 @@ def balance(ctx: DialogContext, customer: Customer) -> Reply:
 
 
 def _balance_sentence(ctx: DialogContext, stats) -> str:  # type: ignore[no-untyped-def]
-    on_hold = stats.pending_minor + stats.held_minor
+    # What is held and why, each in one phrase: the refund window, or a check of orders
+    # the fraud rules flagged (their count said with the amount, so the two agree).
+    on_hold = stats.pending_minor - stats.review_minor + stats.held_minor
     parts = []
     if stats.approved_minor:
         parts.append(ctx._("%(money)s is ready to use.",
@@ -58,6 +60,11 @@ def _balance_sentence(ctx: DialogContext, stats) -> str:  # type: ignore[no-unty
     if on_hold:
         parts.append(ctx._("%(money)s is on hold until the refund window ends.",
                            money=ctx.t.money(on_hold, stats.currency)))
+    if stats.review_minor:
+        parts.append(ctx.ngettext("%(money)s waits while %(num)s order is checked.",
+                                  "%(money)s waits while %(num)s orders are checked.",
+                                  stats.in_review,
+                                  money=ctx.t.money(stats.review_minor, stats.currency)))
     if stats.points_approved:
         parts.append(ctx.ngettext("You have %(num)s point to spend.",
                                   "You have %(num)s points to spend.", stats.points_approved))

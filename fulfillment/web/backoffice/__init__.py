@@ -32,7 +32,7 @@ from fulfillment.web.dashboard import money
 
 bp = Blueprint("backoffice", __name__, template_folder="templates")
 forms.protect(bp)
-ASSISTANT_CHOICES = (*SPEAKERS, referral_report.UNKNOWN)
+ASSISTANT_CHOICES = (*SPEAKERS, referral_report.UNKNOWN)  # as referrals record them
 
 
 @bp.app_template_global("currency_choices")

@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from core import analytics, privacy
 from core.accounts import Role
+from core.assistants import ASSISTANTS
 from fulfillment.cli.export import shop_voice_info
 from fulfillment.context import services
 from fulfillment.web import charts
@@ -25,6 +26,8 @@ from fulfillment.web.auth import require_role, shop_for_staff, visible_shops
 from fulfillment.web.nav import PLATFORM_NAMES
 from voice.exports import EXPORTERS, exporter
 
+# KPIs split by whose voice users shared (core.assistants' `speaker`): "google" is Dialogflow.
+SPEAKER_LABELS = {a.speaker: a.label for a in ASSISTANTS}
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
 
 
@@ -57,7 +60,8 @@ def _charts(data: analytics.Kpis) -> dict[str, Any]:
                                x_label=f"{data.interval} (UTC)", y_label="count"),
         "channel_shares": charts.bars([(k, v.shares) for k, v in data.by_channel.items()],
                                       title="Shares by channel", unit="shares"),
-        "assistant_shares": charts.bars([(k, v.shares) for k, v in data.by_assistant.items()],
+        "assistant_shares": charts.bars([(SPEAKER_LABELS.get(k, k), v.shares)
+                                         for k, v in data.by_assistant.items()],
                                         title="Shares by assistant", unit="shares"),
     }
 
@@ -69,7 +73,7 @@ def shop_kpis(slug: str) -> ResponseReturnValue:
     data = _kpis(shop.id, request.args)
     return render_template("dashboard/shop.html", shop=shop, k=data, charts=_charts(data),
                            definitions=analytics.DEFINITIONS, args=request.args,
-                           names=PLATFORM_NAMES)
+                           names=PLATFORM_NAMES, speakers=SPEAKER_LABELS)
 
 
 def csv_rows(data: analytics.Kpis) -> list[list[Any]]:

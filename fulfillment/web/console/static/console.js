@@ -51,6 +51,33 @@
     }
   }
 
+  // The card as the device shows it: its title, text and image (Alexa's card or APL QR,
+  // Alice's BigImage, Dialogflow's card or rich content) and the link button.
+  function deviceCard(r) {
+    const card = r.card || {};
+    const box = el("div", "device-card");
+    box.dataset.platform = $("platform").value;
+    const title = card.title || card.header || "";
+    const text = card.description || card.text || card.content || card.subtitle || "";
+    if (title) box.appendChild(el("div", "device-card-title", title));
+    if (r.qr) {
+      const img = el("img", "qr");
+      img.src = r.qr;
+      img.alt = title ? "QR code: " + title : "QR code";
+      box.appendChild(img);
+    }
+    if (text) box.appendChild(el("div", "device-card-text", text));
+    if (r.link) {
+      const a = el("a", "device-card-button", (card.buttons && card.buttons[0] &&
+        card.buttons[0].text) || "Open link");
+      a.href = r.link;
+      a.title = r.link;
+      box.appendChild(a);
+    }
+    if (!title && !text && !r.qr && !r.link) box.hidden = true;
+    return box;
+  }
+
   async function say(text, fresh) {
     $("bubbles").appendChild(el("div", "bubble you", text || "(launch)"));
     const [status, r] = await post("/console/api/say", {
@@ -66,17 +93,7 @@
       bubble.appendChild(el("div", "meta intent",
         `intent ${r.intent} (score ${r.score})${slots ? " · " + slots : ""}` +
         `${near ? " · near: " + near : ""}${r.end_session ? " · session ended" : ""}`));
-      if (r.qr) {
-        const img = el("img", "qr");
-        img.src = r.qr;
-        img.alt = "QR code";
-        bubble.appendChild(img);
-      }
-      if (r.link) {
-        const a = el("a", "link", r.link);
-        a.href = r.link;
-        bubble.appendChild(a);
-      }
+      bubble.appendChild(deviceCard(r));
       bubble.appendChild(details("SSML / TTS", r.ssml));
       if (r.card) bubble.appendChild(details("Card", JSON.stringify(r.card, null, 2)));
       bubble.appendChild(details("Request", JSON.stringify(r.request, null, 2)));

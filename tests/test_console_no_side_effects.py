@@ -1,0 +1,77 @@
+"""Console and YAML tests without side effects on real data (issue 27): each console session
+has its own fresh "new voice user", so completing a pairing there leaves the next session's
+new; the YAML file saved from that session refers to the pairing code it was sent
+(`${pairing_code}`) and passes on replay, run after run; the project's own pairing cases
+still pass after a console pairing, twice in a row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from core.models import Message, VoiceIdentity
+from fulfillment.simulator import conversations
+from tests.conftest import REPO
+from tests.test_console import signed_in
+
+NEW = {"shop": "demo", "platform": "alexa", "locale": "en-US", "user": "new"}
+
+
+def _pair_in_console(client, services, headers) -> dict:  # type: ignore[no-untyped-def]
+    client.post("/console/api/say", headers=headers,
+                json={**NEW, "text": "share the referral program", "new": True})
+    client.post("/console/api/say", headers=headers,
+                json={**NEW, "text": "my email is new dot visitor at example dot com"})
+    with services.db.session() as session:
+        pin = session.scalars(select(Message).where(Message.kind == "pairing_code")
+                              .order_by(Message.id.desc())).first().context["pairing_code"]
+    done = client.post("/console/api/say", headers=headers,
+                       json={**NEW, "text": f"the code is {pin}"}).get_json()
+    assert "linked" in done["speech"], done["speech"]
+    return done
+
+
+def test_each_console_session_has_its_own_new_voice_user(client, demo, services):
+    headers = {"X-CSRF-Token": signed_in(client, demo)}
+    _pair_in_console(client, services, headers)
+    again = client.post("/console/api/say", headers=headers,
+                        json={**NEW, "text": "share the referral program", "new": True})
+    assert "link this device" in again.get_json()["speech"]  # new again, not the paired one
+    with services.db.session() as session:
+        users = [v.assistant_user_id for v in session.scalars(select(VoiceIdentity))
+                 if v.assistant_user_id.startswith("sandbox-new-")]
+    assert len(users) == 1  # the paired session's; the next session's is not linked
+
+
+def test_the_saved_session_refers_to_its_pairing_code_and_replays_twice(client, demo,
+                                                                         services):
+    headers = {"X-CSRF-Token": signed_in(client, demo)}
+    _pair_in_console(client, services, headers)
+    text = client.get("/console/api/save").get_data(as_text=True)
+    spec = yaml.safe_load(text)
+    assert spec["turns"][2]["say"] == "the code is ${pairing_code}", text
+    for run in range(2):
+        outcome = conversations.run_isolated(services, f"saved-{run}", spec, "alexa")
+        assert outcome.passed, outcome.failures
+
+
+def test_the_projects_pairing_cases_pass_twice_after_a_console_pairing(client, demo,
+                                                                        services):
+    headers = {"X-CSRF-Token": signed_in(client, demo)}
+    _pair_in_console(client, services, headers)
+    files = [REPO / "tests" / "conversations" / f"pairing_{lang}.yaml" for lang in ("en", "ru")]
+    for _ in range(2):
+        for path in files:
+            for name, spec, assistant in conversations.cases(Path(path)):
+                outcome = conversations.run_isolated(services, name, spec, assistant)
+                assert outcome.passed, (name, outcome.failures)
+
+
+def test_a_reference_nothing_produced_is_a_failure_not_a_pass(services, demo):
+    spec = {"shop": "demo", "user": "alex", "turns": [
+        {"say": "the code is ${pairing_code}", "expect": {}}]}
+    outcome = conversations.run_isolated(services, "dangling", spec, "alexa")
+    assert not outcome.passed
+    assert "${pairing_code} was not produced" in outcome.failures[0]
