@@ -21,6 +21,7 @@ from core.config import Settings
 from core.db import Database
 from core.services import bootstrap
 from fulfillment.app import create_app
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 ROUNDS = 60
 TARGET = (0.8, 1.25)
@@ -31,7 +32,7 @@ def main() -> int:
         db = Database(f"sqlite:///{tmp}/bench.db")
         db.create_all()
         services = bootstrap(Settings(database_url=db.url, base_url="http://127.0.0.1:1",
-                                      secret_key="bench-secret", hash_key="bench-hash",
+                                      secret_key=SECRET_KEY, hash_key=HASH_KEY,
                                       embedded_worker=False), db=db, background_clicks=False)
         demo = demo_seed.seed(services)
         client = create_app(services=services).test_client()

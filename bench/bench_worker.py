@@ -25,6 +25,7 @@ from core.models import Message
 from core.services import bootstrap
 from tests.support.fake_providers import fake_providers
 from tests.support.http_servers import free_port
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 TARGET_PER_WORKER = 300
 N_SMTP = int(os.environ.get("BENCH_MESSAGES", "3000"))
@@ -36,7 +37,7 @@ def seed(db: Database, n: int, channel: str) -> None:
     from core import demo
 
     services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test",
-                                  secret_key="s", hash_key="h"), db=db,
+                                  secret_key=SECRET_KEY, hash_key=HASH_KEY), db=db,
                          background_clicks=False)
     demo.seed(services)
     services.clicks.close()
@@ -64,7 +65,7 @@ def smtp_rate(tmp: str) -> float:
     wait_for_port(port)
     try:
         services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test",
-                                      secret_key="s", hash_key="h"),
+                                      secret_key=SECRET_KEY, hash_key=HASH_KEY),
                              db=db, background_clicks=False)
         worker = Worker(services, {"email": SmtpChannel("127.0.0.1", port, starttls=False)},
                         batch=100)
@@ -105,8 +106,8 @@ def scaling_rate(url: str, workers: int, n: int) -> float:
     seed(db, n, "telegram")
     with fake_providers() as fake:
         env = {**os.environ, "DATABASE_URL": url, "MESSAGING_MODE": "live",
-               "TELEGRAM_BOT_TOKEN": "1:B", "TELEGRAM_BASE_URL": fake.url, "HASH_KEY": "h",
-               "SECRET_KEY": "s"}
+               "TELEGRAM_BOT_TOKEN": "1:B", "TELEGRAM_BASE_URL": fake.url, "HASH_KEY": HASH_KEY,
+               "SECRET_KEY": SECRET_KEY}
         started = time.perf_counter()
         procs = [subprocess.Popen([sys.executable, "-m", "fulfillment", "worker", "--batch",
                                    "100", "--idle", "0.05"], env=env,

@@ -59,6 +59,14 @@ ASSISTANTS: tuple[Assistant, ...] = (
 
 NAMES: tuple[str, ...] = tuple(a.name for a in ASSISTANTS)
 SPEAKERS: tuple[str, ...] = tuple(dict.fromkeys(a.speaker for a in ASSISTANTS))
+# LLM assistants calling the MCP server (fulfillment/mcp, docs/mcp.md): the same use cases as
+# tools, no webhook or dialog of their own. A customer's sign-in there is a voice identity
+# under the host's name, so shares, invite links (`a=`) and clicks are attributed to it as
+# to a speaker. "mcp": a client we cannot name (its own name is kept on its shares).
+MCP_HOSTS: tuple[str, ...] = ("alexa-plus", "chatgpt", "claude", "mcp")
+ATTRIBUTED: tuple[str, ...] = SPEAKERS + MCP_HOSTS  # what KPIs split shares and clicks by
+MCP_HOST_LABELS = {"alexa-plus": "Alexa+", "chatgpt": "ChatGPT", "claude": "Claude",
+                   "mcp": "Other MCP client"}
 VARIANTS: tuple[str, ...] = tuple(v.key for a in ASSISTANTS for v in a.variants)
 
 

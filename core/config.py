@@ -6,15 +6,20 @@ mistake would surface only as dead messages at send time)."""
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_SECRETS = ("SECRET_KEY", "HASH_KEY")
-# Values the code once shipped as defaults: public, so never acceptable as a key.
-PUBLIC_VALUES = frozenset({"dev-secret-change-me", "dev-hash-key-change-me"})
+# Values the code once shipped as defaults or ships as placeholders (the example env file
+# in deploy/): public, so never acceptable as a key.
+PUBLIC_VALUES = frozenset({"dev-secret-change-me", "dev-hash-key-change-me",
+                           "change-me-python3-c-import-secrets-print-secrets-token_urlsafe-32",
+                           "change-me-too-a-different-random-value"})
 
 
 class ConfigError(ValueError):
@@ -29,6 +34,28 @@ class MissingSecret(ConfigError):
         what = "is a published default" if public else "is not set"
         super().__init__(
             f"{name} {what}: set {name} to a long random value (python3 -c 'import secrets; "
+            f"print(secrets.token_urlsafe(32))'), or use `make run` for the local default")
+
+
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_BITS = 112  # by the characters' frequencies: 16 random bytes as hex give ~118
+
+
+def estimated_bits(value: str) -> float:
+    """A key's entropy judged by its characters' frequencies (length times Shannon
+    entropy): a repeated or patterned value scores low whatever its length."""
+    counts = Counter(value)
+    return -sum(n * math.log2(n / len(value)) for n in counts.values())
+
+
+class WeakSecret(ConfigError):
+    """A secret too short, too repetitive, or shared by both keys; the message is one line
+    saying why and how to make a good one."""
+
+    def __init__(self, name: str, why: str) -> None:
+        self.name = name
+        super().__init__(
+            f"{name} {why}: set it to a long random value (python3 -c 'import secrets; "
             f"print(secrets.token_urlsafe(32))'), or use `make run` for the local default")
 
 
@@ -195,12 +222,22 @@ class Settings:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def require_secrets(self) -> None:
-        """Raise MissingSecret naming the first secret that is unset or public."""
+        """Raise MissingSecret naming the first secret that is unset or public, WeakSecret
+        for one too short or predictable, or for the two keys being one."""
         for name, value in (("SECRET_KEY", self.secret_key), ("HASH_KEY", self.hash_key)):
             if not value:
                 raise MissingSecret(name)
             if value in PUBLIC_VALUES:
                 raise MissingSecret(name, public=True)
+            if len(value) < MIN_SECRET_LENGTH:
+                raise WeakSecret(name, f"is too short ({len(value)} characters; at least "
+                                 f"{MIN_SECRET_LENGTH} random ones)")
+            if estimated_bits(value) < MIN_SECRET_BITS:
+                raise WeakSecret(name, "is too predictable (repeated or patterned "
+                                 "characters)")
+        if self.secret_key == self.hash_key:
+            raise WeakSecret("HASH_KEY", "is the same as SECRET_KEY (a leak of one would "
+                             "give away both: each needs its own value)")
 
     def require_channels(self) -> None:
         """Raise IncompleteChannel naming the first variable a configured channel lacks."""

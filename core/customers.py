@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core import events, shops
 from core.errors import NotFound
@@ -33,7 +34,16 @@ class CustomerRecord:
 def save(services: Services, shop_id: int, external_id: str,
          fields: dict[str, Any]) -> CustomerRecord:
     """Create or update by the shop's id (contacts read as a signed event reads them, in the
-    shop's region), consents as given; no sign-up is recorded."""
+    shop's region), consents as given; no sign-up is recorded. Two first saves of one new
+    id at once: the one that loses the insert runs again as an update."""
+    try:
+        return _save(services, shop_id, external_id, fields)
+    except IntegrityError:
+        return _save(services, shop_id, external_id, fields)
+
+
+def _save(services: Services, shop_id: int, external_id: str,
+          fields: dict[str, Any]) -> CustomerRecord:
     with services.db.session() as uow:
         shop = shops.get(uow, shop_id)
         customer, _ = events.upsert_customer(uow, shop.id, {**fields, "id": external_id},

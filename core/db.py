@@ -43,9 +43,13 @@ def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
                 **kwargs: Any) -> Engine:
     """SQLite gets the settings that make it a good embedded default (WAL, FKs, waiting
     for the writer lock instead of failing); an in-memory URL shares one connection. A
-    server database pings a connection only after `ping_after_idle` seconds in the pool."""
+    server database pings a connection only after `ping_after_idle` seconds in the pool.
+    Statement parameters never appear in errors or logs (hide_parameters)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # A failed statement's error (and its log line, its traceback) must not quote the
+    # parameters: password hashes, names, contact details.
+    kwargs.setdefault("hide_parameters", True)
     if not url.startswith("sqlite"):
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)

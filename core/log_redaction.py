@@ -50,10 +50,19 @@ def _phone(match: re.Match[str]) -> str:
     return PHONE_MARK if digits >= _MIN_DIGITS else text
 
 
+# A failed statement's parameters as SQLAlchemy quotes them (engines hide them, core.db;
+# this covers any other), and the key values of PostgreSQL's DETAIL line.
+_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\n|$)", re.DOTALL)
+_KEY_VALUES = re.compile(r"(Key \([^)]*\)=\().*?(\) )")
+PARAMETERS_MARK = "[parameters: <redacted>]"
+
+
 def redact(text: str) -> str:
-    """The text with every email address and phone number replaced by a marker."""
+    """The text with every email address and phone number replaced by a marker, and a
+    failed statement's parameters and key values left out."""
     if not text:
         return text
+    text = _KEY_VALUES.sub(r"\1<redacted>\2", _PARAMETERS.sub(PARAMETERS_MARK, text))
     return _PHONE.sub(_phone, _EMAIL.sub(EMAIL_MARK, text))
 
 

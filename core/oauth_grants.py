@@ -8,7 +8,9 @@ Only SHA-256 hashes of tokens and codes are stored."""
 
 from __future__ import annotations
 
+import re
 import secrets
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,8 +19,17 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from core.assistants import ATTRIBUTED, MCP_HOSTS
 from core.hashing import token_hash
-from core.models import Message, OAuthClient, OAuthCode, OAuthToken, Shop, VoiceIdentity
+from core.models import (
+    Customer,
+    Message,
+    OAuthClient,
+    OAuthCode,
+    OAuthToken,
+    Shop,
+    VoiceIdentity,
+)
 from core.services import Services
 
 ACCESS_TTL = timedelta(minutes=15)
@@ -31,7 +42,7 @@ SCOPE = "referrals"
 HOST_CALLBACKS = {"claude": ("https://claude.ai/api/mcp/auth_callback",
                              "https://claude.com/api/mcp/auth_callback"),
                   "chatgpt": ("https://chatgpt.com/connector_platform_oauth_redirect",)}
-HOSTS = ("alexa-plus", "chatgpt", "claude", "mcp")
+HOSTS = MCP_HOSTS
 # The rows, by the names the HTTP side uses (it reads their fields; the queries stay here).
 ClientRow = OAuthClient
 CodeRow = OAuthCode
@@ -67,11 +78,30 @@ class AccessCheck:
 
 
 def host_of(redirect_uris: list[str], client_name: str = "") -> str:
+    """Whom a registered client's sign-ins are attributed to: a known host by its callback
+    (or name), else the client's own name as a short slug ("mcp-inspector"), else "mcp".
+    A name that would pass for a speaker or a known host is "mcp": a client cannot claim
+    Alexa's or Claude's KPIs by calling itself so."""
     for host, callbacks in HOST_CALLBACKS.items():
         if any(uri in callbacks for uri in redirect_uris):
             return host
-    lowered = client_name.lower()
-    return next((h for h in ("chatgpt", "claude") if h in lowered), "mcp")
+    slug = re.sub(r"[^a-z0-9]+", "-", client_name.lower()).strip("-")[:16].strip("-")
+    if not slug or slug in ATTRIBUTED or any(h in slug for h in ("alexa", "claude", "chatgpt")):
+        return "mcp"
+    return slug
+
+
+def redirect_uri_allowed(uri: str) -> bool:
+    """OAuth 2.1 / RFC 8252: https anywhere, plain http only back to this machine's loopback
+    (a native client's local listener), no fragment, no user info, a sane length."""
+    if len(uri) > 500 or any(ch.isspace() for ch in uri):
+        return False
+    parts = urlsplit(uri)
+    if parts.fragment or parts.username or parts.password or not parts.hostname:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
 
 
 def register_client(session: Session, *, name: str, redirect_uris: list[str],
@@ -245,6 +275,7 @@ def check_access(session: Session, now: datetime, *, token: str | None,
 
 ALEXA_GRANTS = ["authorization_code", "refresh_token", "client_credentials"]
 TRY_IT_CLIENT = "Connect page: try it"
+INTERNAL_CLIENTS = (TRY_IT_CLIENT, "Support console")
 
 
 @dataclass(frozen=True)
@@ -278,7 +309,7 @@ def clients_for(session: Session, shop_id: int) -> list[ClientLine]:
     rows = session.execute(
         select(OAuthClient, last.c.at).outerjoin(last, last.c.client_pk == OAuthClient.id)
         .where((OAuthClient.shop_id == shop_id) | (last.c.at.is_not(None)))
-        .where(OAuthClient.name != TRY_IT_CLIENT)
+        .where(OAuthClient.name.not_in(INTERNAL_CLIENTS))
         .order_by(OAuthClient.id.desc()).limit(100))
     lines = []
     for row in rows:
@@ -322,3 +353,38 @@ def sandbox_codes(services: Services, limit: int = 20) -> list[SandboxCode]:
                                .order_by(Message.id.desc()).limit(limit))
         return [SandboxCode(m.recipient, str((m.context or {}).get("pairing_code", "")),
                             m.created_at) for m in rows]
+
+
+CONSOLE_CLIENT = "Support console"
+
+
+def console_token(session: Session, now: datetime, *, shop_id: int,
+                  external_id: str | None) -> str:
+    """A token for the support console's MCP conversations: as the shop's customer
+    `external_id` (linked under assistant "mcp" like a sign-in, without the one-time code:
+    staff already see this customer in the console), or a service token when None or
+    unknown. Shop-bound, short-lived, like any access token."""
+    client = session.scalar(select(OAuthClient).where(OAuthClient.shop_id == shop_id,
+                                                      OAuthClient.name == CONSOLE_CLIENT))
+    if client is None:
+        client, _ = register_client(session, name=CONSOLE_CLIENT, redirect_uris=[],
+                                    grant_types=["client_credentials"],
+                                    auth_method="client_secret_basic", host="mcp",
+                                    shop_id=shop_id)
+    subject = None
+    customer_id = session.scalar(select(Customer.id).where(
+        Customer.shop_id == shop_id, Customer.external_id == external_id)) \
+        if external_id else None
+    if customer_id is not None:
+        subject = f"console:{external_id}"
+        identity = session.scalar(select(VoiceIdentity).where(
+            VoiceIdentity.shop_id == shop_id, VoiceIdentity.assistant == "mcp",
+            VoiceIdentity.assistant_user_id == subject))
+        if identity is None:
+            session.add(VoiceIdentity(shop_id=shop_id, assistant="mcp",
+                                      assistant_user_id=subject, customer_id=customer_id,
+                                      linked_at=now))
+    access = secrets.token_urlsafe(32)
+    save_tokens(session, now, client=client, access=access, refresh=None, shop_id=shop_id,
+                assistant="mcp", subject=subject, scope=SCOPE, code_id=None)
+    return access

@@ -171,7 +171,11 @@ def check(values: dict[str, Any]) -> None:
 
 
 def save_version(session: Session, shop: Shop, changes: dict[str, Any]) -> Program:
-    """A new active version from the current one plus `changes`."""
+    """A new active version from the current one plus `changes`. Publishes of one shop
+    queue on the shop's row, so each reads the version the one before it made (locking
+    only the active program let a second publish find none once the first had replaced
+    it: a duplicate active version, a 500)."""
+    session.execute(select(Shop.id).where(Shop.id == shop.id).with_for_update())
     current = session.scalar(select(Program).where(Program.shop_id == shop.id,
                                                    Program.active.is_(True)).with_for_update())
     base = as_dict(current) if current else {**DEFAULTS, "currency": shop.currency}

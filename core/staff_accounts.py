@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -229,11 +230,17 @@ def sign_up(session: Session, services: Services, *, name: object, slug: object,
         errors.update(exc.fields)
     if errors:
         raise FieldErrors(errors)
-    shop = _new_shop(session, services, name_text, slug_text, locale)
-    owner = StaffUser(shop_id=shop.id, email=address, password_hash=hash_password(secret),
-                      role=Role.OWNER.value, display_name="")
-    session.add(owner)
-    session.flush()
+    password_hash = hash_password(secret)
+    try:
+        with session.begin_nested():  # a double-clicked form: the second finds it taken
+            shop = _new_shop(session, services, name_text, slug_text, locale)
+            owner = StaffUser(shop_id=shop.id, email=address, password_hash=password_hash,
+                              role=Role.OWNER.value, display_name="")
+            session.add(owner)
+            session.flush()
+    except IntegrityError:
+        _check_new_shop(session, name_text, slug_text, address)  # names what is taken now
+        raise FieldErrors({"slug": "That address is taken; choose another."}) from None
     link = send_verification(session, services, owner)
     return ShopCreated(shop.id, shop.slug, owner.id, link)
 

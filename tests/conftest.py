@@ -16,6 +16,7 @@ from core.config import Settings
 from core.db import Database
 from core.services import Services, bootstrap
 from tests.support.databases import postgres_configured, private_postgres, truncate_all
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = ("tests.support.browser",)  # live_server for the Playwright tests
@@ -83,8 +84,8 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def settings(database: Database) -> Settings:
     """Sandbox trust on: the simulator (console, conversations) signs with the sandbox keys."""
-    return Settings(database_url=database.url, base_url=BASE_URL, secret_key="test-secret",
-                    hash_key="test-hash-key", verify_requests=True, embedded_worker=False,
+    return Settings(database_url=database.url, base_url=BASE_URL, secret_key=SECRET_KEY,
+                    hash_key=HASH_KEY, verify_requests=True, embedded_worker=False,
                     sandbox=True)
 
 

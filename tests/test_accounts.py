@@ -17,6 +17,7 @@ from core import password_policy, signed_tokens
 from core.messaging.worker import Worker
 from core.models import Message, Program, Shop, StaffUser
 from tests.conftest import REPO
+from tests.support.keys import HASH_KEY, SECRET_KEY
 from tests.support.staff import PASSWORD, last_link, mails, post, sign_in, sign_up
 
 EMAIL = "anna@books.example"
@@ -226,8 +227,8 @@ def test_sign_in_never_follows_a_next_to_another_site(client, signup_on) -> None
 
 def test_create_shop_prints_a_one_time_link_where_the_owner_chooses_a_password(
         database, services, app, client) -> None:
-    env = {**os.environ, "DATABASE_URL": database.url, "SECRET_KEY": "test-secret",
-           "HASH_KEY": "test-hash-key", "BASE_URL": "https://refer.test"}
+    env = {**os.environ, "DATABASE_URL": database.url, "SECRET_KEY": SECRET_KEY,
+           "HASH_KEY": HASH_KEY, "BASE_URL": "https://refer.test"}
     run = subprocess.run([sys.executable, "-m", "fulfillment", "create-shop", "--name",
                           "Café Nord", "--slug", "cafe-nord", "--owner-email",
                           "Olga@Cafe.example"], cwd=REPO, env=env, capture_output=True,

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.keys import HASH_KEY, SECRET_KEY
+
 REASKED, RIGHT, WRONG, DROPPED = "re-asked", "did the right thing", "ACTED WRONGLY", "dropped"
 
 # Per locale: how to reach each acting step (the turns before the question).
@@ -99,7 +101,7 @@ def table() -> Iterator[tuple[str, str, str, str, str]]:
         db = Database(f"sqlite:///{Path(tmp) / 'acting.db'}")
         db.create_all()
         services = bootstrap(Settings(database_url=db.url, base_url=BASE_URL,
-                                      secret_key="test-secret", hash_key="test-hash-key",
+                                      secret_key=SECRET_KEY, hash_key=HASH_KEY,
                                       sandbox=True, embedded_worker=False), db=db,
                              clock=FrozenClock(CLOCK_START), background_clicks=False)
         try:

@@ -56,7 +56,7 @@ def test_sharing_says_the_code_first_and_queues_the_link_and_terms_by_text(alexa
     word, digits = demo["code"].split("-")
     assert f"{word.capitalize()}, " in talk.speech
     assert f'<say-as interpret-as="digits">{digits[:3]}</say-as>' in talk.speech
-    assert "ending in 0 1 0 0" in talk.speech
+    assert "I've texted your link and QR code." in talk.speech
     [message] = messages(services)
     assert (message.kind, message.channel, message.recipient) == ("invite_self", "sms",
                                                                   "+15555550100")
@@ -145,7 +145,7 @@ def test_a_number_that_is_not_a_number_gets_a_spoken_retry(alexa, services):
     talk = alexa()
     talk.say("SendInvite")
     talk.say("ProvideContact", phone="12")
-    assert "didn't sound like a phone number" in talk.speech and not talk.ends
+    assert "didn't catch a number or an email" in talk.speech and not talk.ends
     assert messages(services) == []
 
 
@@ -219,7 +219,7 @@ def test_explain_help_repeat_stop_and_cancel(alexa):
     talk.say("AMAZON.RepeatIntent")
     assert talk.speech == explained
     talk.say("AMAZON.HelpIntent")
-    assert "You can say" in talk.speech and not talk.ends
+    assert "Say: share my code" in talk.speech and not talk.ends
     talk.say("AMAZON.NavigateHomeIntent")
     assert "Welcome" in talk.speech
     talk.say("AMAZON.FallbackIntent")
@@ -260,7 +260,7 @@ def test_german_customers_hear_german(alexa, services, demo):
     assert messages(services)[-1].recipient == "+4930901820"
     talk = alexa(locale="de-DE")
     for intent, expected in [("ExplainProgram", "erste Bestellung ab 20 $"),
-                             ("AMAZON.HelpIntent", "Sie können sagen"),
+                             ("AMAZON.HelpIntent", "Sagen Sie:"),
                              ("AMAZON.FallbackIntent", "nicht verstanden"),
                              ("AMAZON.StopIntent", "Auf Wiedersehen")]:
         talk.say(intent)

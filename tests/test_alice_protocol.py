@@ -92,7 +92,7 @@ def test_share_and_send_to_a_friend_on_command_alone(alex, services):
     assert not launch["response"]["end_session"]
     shared = alex.say("Поделись реферальной программой")
     assert_valid(shared)
-    assert "Ваш код:" in text(shared) and "Отправить приглашение сразу другу?" in text(shared)
+    assert "Ваш код:" in text(shared) and "Отправить и другу?" in text(shared)
     [button] = shared["response"]["buttons"]
     assert "/r/" in button["url"] and len(button["title"]) <= 64
     assert "card" not in shared["response"]  # the QR is still being uploaded to Yandex
@@ -102,7 +102,7 @@ def test_share_and_send_to_a_friend_on_command_alone(alex, services):
     heard = alex.say("вот 8 912 345 67 89 запиши", entities=number_entities(8, 912, 345, 67, 89))
     assert "Отправить?" in text(heard) and not heard["response"]["end_session"]
     done = alex.say("да")
-    assert "Приглашение отправляется" in text(done) and done["response"]["end_session"]
+    assert "приглашение отправляется" in text(done) and done["response"]["end_session"]
     with services.db.session() as session:
         kinds = [(m.kind, m.channel, m.recipient) for m in
                  session.scalars(select(Message).order_by(Message.id))]
@@ -113,12 +113,12 @@ def test_share_and_send_to_a_friend_on_command_alone(alex, services):
     ("ru-RU", "как работает реферальная программа", "Друг получит скидку 10 %", False),
     ("ru-RU", "сколько друзей я пригласил", "По вашему коду пока никто", False),
     ("ru-RU", "какой у меня баланс", "Наград пока нет", False),
-    ("ru-RU", "помощь", "Можно сказать", False),
+    ("ru-RU", "помощь", "Скажите:", False),
     ("ru-RU", "стоп", "До свидания", True),
     ("en-US", "how does the referral program work", "Your friend gets 10% off", False),
     ("en-US", "how many friends have I invited", "No friends have joined", False),
     ("en-US", "what is my reward balance", "You have no rewards yet", False),
-    ("en-US", "help", "You can say", False),
+    ("en-US", "help", "Say: share my code", False),
     ("en-US", "stop", "Goodbye", True),
 ])
 def test_every_other_intent_on_command_alone(client, demo, locale, said, expected, ends):
@@ -134,7 +134,7 @@ def test_every_other_intent_on_command_alone(client, demo, locale, said, expecte
 def test_yandex_help_and_what_can_you_do_are_answered_as_moderation_requires(alex, builtin,
                                                                              command):
     out = alex.say(command, intents={builtin: {"slots": {}}})
-    assert "Можно сказать" in text(out) and not out["response"]["end_session"]
+    assert "Скажите:" in text(out) and not out["response"]["end_session"]
 
 
 def test_a_number_said_as_words_is_a_friends_phone_too(alex):

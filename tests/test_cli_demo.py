@@ -11,9 +11,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from fulfillment.cli import main
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 REPO = Path(__file__).resolve().parent.parent
-SECRETS = {"SECRET_KEY": "test-secret", "HASH_KEY": "test-hash-key"}
+SECRETS = {"SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY}
 
 
 def _run_demo(database_url: str) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.config import (
+    ConfigError,
     IncompleteChannel,
     Settings,
     SmtpSettings,
@@ -27,6 +29,7 @@ from core.messaging.channels.telegram import TelegramChannel
 from core.messaging.channels.twilio_sms import TwilioSmsChannel, TwilioWhatsAppChannel
 from core.services import bootstrap
 from tests.conftest import REPO
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 CHANNELS = {
     "SMTP_HOST": "mail.example", "SMTP_PORT": "2525", "SMTP_USER": "u", "SMTP_PASSWORD": "p",
@@ -91,7 +94,7 @@ def test_live_channels_are_built_from_the_typed_settings() -> None:
                       TwilioWhatsAppChannel)
 
 
-SECRETS = {"SECRET_KEY": "k" * 40, "HASH_KEY": "h" * 40}
+SECRETS = {"SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY * 40}
 
 
 @pytest.mark.parametrize("given, missing", [
@@ -143,3 +146,47 @@ def test_a_start_with_half_a_channel_stops_with_one_line(tmp_path: Path,
     assert out.returncode != 0
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "WHATSAPP_PHONE_NUMBER_ID is not set" in lines[0], out.stderr
+
+
+@pytest.mark.parametrize("env, says", [
+    ({"SECRET_KEY": "x", "HASH_KEY": HASH_KEY}, "SECRET_KEY is too short (1 characters"),
+    ({"SECRET_KEY": SECRET_KEY, "HASH_KEY": "h" * 40}, "HASH_KEY is too predictable"),
+    ({"SECRET_KEY": "abab" * 12, "HASH_KEY": HASH_KEY}, "SECRET_KEY is too predictable"),
+    ({"SECRET_KEY": SECRET_KEY, "HASH_KEY": SECRET_KEY}, "HASH_KEY is the same as SECRET_KEY"),
+])
+def test_weak_or_shared_keys_are_refused_with_one_line_saying_why(env, says) -> None:
+    """SECRET_KEY=x and SECRET_KEY == HASH_KEY started and served (issue 26, item 10)."""
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(env).require_complete()
+    assert says in str(refused.value) and "\n" not in str(refused.value)
+    assert "secrets.token_urlsafe(32)" in str(refused.value)
+
+
+def test_keys_made_as_the_docs_say_pass(tmp_path) -> None:
+    """The embedded default's generated keys (make run), token_urlsafe and 32 random bytes
+    as hex (openssl rand -hex 32) all start."""
+    from core import local_secrets
+
+    made = local_secrets.load_or_create(tmp_path / "var")
+    Settings.from_env(made).require_complete()
+    Settings.from_env({"SECRET_KEY": secrets.token_hex(32),
+                       "HASH_KEY": secrets.token_urlsafe(32)}).require_complete()
+
+
+def test_a_weak_key_stops_the_start_with_one_line(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "HASH_KEY")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", SECRET_KEY="x",
+               HASH_KEY=HASH_KEY)
+    out = subprocess.run([sys.executable, "-m", "fulfillment", "worker", "--once"], cwd=REPO,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [
+        line for line in out.stderr.strip().splitlines() if "SECRET_KEY is too short" in line]
+
+
+def test_the_example_env_files_placeholders_are_refused() -> None:
+    example = (REPO / "deploy" / "referrals.env.example").read_text()
+    env = dict(line.split("=", 1) for line in example.splitlines()
+               if line.startswith(("SECRET_KEY=", "HASH_KEY=")))
+    with pytest.raises(ConfigError, match="SECRET_KEY is a published default"):
+        Settings.from_env(env).require_complete()

@@ -140,7 +140,7 @@ def test_every_assistant_is_available_in_the_console(client, demo, platform):
     result = client.post("/console/api/say", headers={"X-CSRF-Token": csrf}, json={
         "shop": "demo", "platform": platform, "locale": "ru-RU", "user": "alex",
         "text": "что ты умеешь", "new": True}).get_json()
-    assert "Можно сказать" in result["speech"]
+    assert "Скажите:" in result["speech"]
 
 
 def test_signing_out_deletes_the_conversation_it_leaves(client, demo, services):

@@ -28,10 +28,11 @@ from fulfillment.web.console.store import ConcurrentTurn, ConsoleStore
 from tests.conftest import CLOCK_START, REPO
 from tests.support.console_load import add_customers, seed_second_shop, two_shops_at_once
 from tests.support.http_servers import free_port
+from tests.support.keys import HASH_KEY, SECRET_KEY
 from tests.test_console import signed_in
 
 PAIRS = 100  # two turns each: 200 turns per member of staff
-SECRET, HASH = "isolation-test-secret", "isolation-test-hash"
+SECRET, HASH = SECRET_KEY, HASH_KEY
 
 
 def _seed(services: Services) -> list[tuple[dict[str, Any], list[str]]]:

@@ -31,10 +31,11 @@ from core.hashing import keyed_hash
 from core.models import Click
 from tests.conftest import REPO
 from tests.support.databases import postgres_configured, private_postgres
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 VENV_PYTHON = "/opt/referrals/.venv/bin/python"
 UNITS = sorted((REPO / "deploy").glob("*.service"))
-SECRETS = {"SECRET_KEY": "deploy-test-secret-" + "k" * 24, "HASH_KEY": "deploy-test-" + "h" * 24}
+SECRETS = {"SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY}
 
 
 def free_port() -> int:

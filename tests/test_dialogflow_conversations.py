@@ -18,13 +18,13 @@ from fulfillment.app import create_app
 from tests.support.google_tokens import GoogleKeys
 
 WORDS = {
-    "en-US": {"share": "Your code is", "offer": "send your invite straight to a friend",
+    "en-US": {"share": "Your code is", "offer": "Send it to a friend too?",
               "ask": "What's your friend's phone number", "confirm": "Shall I send it?",
-              "done": "Your invite is on its way", "phone": "+1 212 555 0199",
+              "done": "your invite is on its way", "phone": "+1 212 555 0199",
               "sent_to": "+12125550199"},
-    "ru-RU": {"share": "Ваш код:", "offer": "Отправить приглашение сразу другу?",
+    "ru-RU": {"share": "Ваш код:", "offer": "Отправить и другу?",
               "ask": "Назовите номер телефона", "confirm": "Отправить?",
-              "done": "Приглашение отправляется", "phone": "+7 912 345-67-89",
+              "done": "приглашение отправляется", "phone": "+7 912 345-67-89",
               "sent_to": "+79123456789"},
 }
 

@@ -18,6 +18,7 @@ from core.config import Settings
 from core.models import Customer, DigestSubscription, Message, Shop
 from core.services import bootstrap
 from tests.conftest import REPO
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 SUBSCRIBERS = 300
 pytestmark = pytest.mark.postgres_only
@@ -27,7 +28,7 @@ def seed(db) -> None:  # type: ignore[no-untyped-def]
     from core import demo as demo_seed
 
     services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test",
-                                  secret_key="s", hash_key="h"), db=db,
+                                  secret_key=SECRET_KEY, hash_key=HASH_KEY), db=db,
                          background_clicks=False)
     demo_seed.seed(services)
     now = datetime.now(UTC)
@@ -51,7 +52,7 @@ def seed(db) -> None:  # type: ignore[no-untyped-def]
 
 def run_jobs(db, count: int) -> list[dict[str, int]]:  # type: ignore[no-untyped-def]
     env = {**os.environ, "DATABASE_URL": db.url, "BASE_URL": "https://refer.test",
-           "SECRET_KEY": "s", "HASH_KEY": "h"}
+           "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY}
     procs = [subprocess.Popen([sys.executable, "-m", "fulfillment", "digest", "--once"],
                               cwd=REPO, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(count)]

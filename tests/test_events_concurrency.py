@@ -23,6 +23,7 @@ from core.models import Conversion, LedgerEntry, Referral, ShopEvent
 from core.services import Services, bootstrap
 from tests.conftest import BASE_URL
 from tests.support.events import signed
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 
 @dataclass
@@ -42,8 +43,8 @@ def live(pg_database: Database, clock: FrozenClock) -> Iterator[LiveShop]:
     from core import demo as demo_seed
     from fulfillment.app import create_app
 
-    settings = Settings(database_url=pg_database.url, base_url=BASE_URL, secret_key="s",
-                        hash_key="h", embedded_worker=False)
+    settings = Settings(database_url=pg_database.url, base_url=BASE_URL, secret_key=SECRET_KEY,
+                        hash_key=HASH_KEY, embedded_worker=False)
     services = bootstrap(settings, db=pg_database, clock=clock, background_clicks=False)
     demo = demo_seed.seed(services)
     server = make_server("127.0.0.1", 0, create_app(services=services), threaded=True)

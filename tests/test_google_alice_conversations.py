@@ -16,26 +16,26 @@ SCRIPT = {
     "ru-RU": {
         "share": ("поделись реферальной программой", "Ваш код:"),
         "sent": "отправила ссылку и QR-код в СМС",
-        "offer": "Отправить приглашение сразу другу?",
+        "offer": "Отправить и другу?",
         "yes": "да", "ask_friend": "Назовите номер телефона или адрес почты друга",
         "friend": "+7 912 345 67 89", "confirm": "Отправить?",
-        "done": "Приглашение отправляется",
+        "done": "приглашение отправляется",
         "explain": ("как работает реферальная программа", "Друг получит скидку 10 %"),
         "status": ("сколько друзей я пригласил", "По вашему коду пока никто"),
         "balance": ("какой у меня баланс", "Наград пока нет"),
-        "help": ("помощь", "Можно сказать"), "stop": ("стоп", "До свидания"),
+        "help": ("помощь", "Скажите:"), "stop": ("стоп", "До свидания"),
     },
     "en-US": {
         "share": ("share the referral program", "Your code is"),
         "sent": "texted your link and QR code",
-        "offer": "Would you like me to send your invite straight to a friend?",
+        "offer": "Send it to a friend too?",
         "yes": "yes", "ask_friend": "What's your friend's phone number or email address?",
         "friend": "my number is 555 555 0123", "confirm": "Shall I send it?",
-        "done": "Your invite is on its way",
+        "done": "your invite is on its way",
         "explain": ("how does the referral program work", "Your friend gets 10% off"),
         "status": ("how many friends have I invited", "No friends have joined"),
         "balance": ("what is my reward balance", "You have no rewards yet"),
-        "help": ("help", "You can say"), "stop": ("stop", "Goodbye"),
+        "help": ("help", "Say: share my code"), "stop": ("stop", "Goodbye"),
     },
 }
 
@@ -83,7 +83,7 @@ def test_alice_answers_what_can_you_do_as_moderation_requires(simulator):
     result = simulator.say(conv, "что ты умеешь")
     assert result.request["request"]["nlu"]["intents"] == {"YANDEX.WHAT_CAN_YOU_DO":
                                                           {"slots": {}}}
-    assert "Можно сказать" in result.speech and not result.end_session
+    assert "Скажите:" in result.speech and not result.end_session
 
 
 def test_alice_tts_is_her_markup_not_ssml(simulator):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from core import codes, qr, referrals
 from core.models import Click, Customer, ReferralCode, Shop
+from tests.support.keys import HASH_KEY, SECRET_KEY
 from tests.support.qr_decode import decode_png, decode_svg
 
 
@@ -147,8 +148,8 @@ def test_twenty_threads_creating_one_customers_code_end_with_one_code(pg_databas
     from core.config import Settings
     from core.services import bootstrap
 
-    svc = bootstrap(Settings(database_url=pg_database.url, secret_key="test-secret",
-                             hash_key="test-hash-key"), db=pg_database,
+    svc = bootstrap(Settings(database_url=pg_database.url, secret_key=SECRET_KEY,
+                             hash_key=HASH_KEY), db=pg_database,
                     background_clicks=False)
     customer_id = _new_customer(svc, "Concurrent")
 

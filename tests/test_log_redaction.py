@@ -24,6 +24,7 @@ from core.services import Services
 from fulfillment.app import create_app
 from tests.conftest import REPO
 from tests.support.alexa import envelope
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 PHONE, EMAIL = "+14155550123", "dup.person@example.com"
 
@@ -91,7 +92,8 @@ def test_a_database_error_on_a_500_is_logged_with_its_traceback_but_no_phone_or_
     assert response.status_code == 500
     for output in (stream.getvalue() for stream in handlers):
         assert "IntegrityError" in output and "Traceback" in output  # the path really ran
-        assert log_redaction.PHONE_MARK in output
+        # redacted, or never quoted: engines hide a failed statement's parameters
+        assert log_redaction.PHONE_MARK in output or "parameters hidden" in output
         assert PHONE not in output and "4155550123" not in output
         assert EMAIL not in output
 
@@ -144,7 +146,7 @@ logging.getLogger("fulfillment.test").error("oops +14155550123 dup.person@exampl
 @pytest.mark.parametrize("script", [SCRIPT_CLI, SCRIPT_WSGI], ids=["cli", "wsgi"])
 def test_the_entry_points_install_the_redaction(tmp_path, script):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'entry.db'}",
-           "SECRET_KEY": "entry-secret", "HASH_KEY": "entry-hash", "BASE_URL": "http://x"}
+           "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY, "BASE_URL": "http://x"}
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -58,3 +58,27 @@ def test_try_it_runs_through_the_endpoint_and_the_status_turns_green(client, dem
     assert forged.status_code == 401 and forged.get_json()["error"] == "invalid_token"
     page = client.get(PAGE).get_data(as_text=True)
     assert "Last verified call" in page and "The access token is not valid." in page
+
+
+def test_the_console_can_speak_mcp_and_shows_the_tool_call(client, demo) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_console import signed_in
+
+    csrf = signed_in(client, demo)
+    assert "<option>mcp</option>" in client.get("/console").get_data(as_text=True)
+    headers = {"X-CSRF-Token": csrf}
+    said = client.post("/console/api/say", headers=headers, json={
+        "shop": "demo", "platform": "mcp", "locale": "en-US", "user": "alex",
+        "text": "share the referral program"}).get_json()
+    assert said["intent"] == "share_referral_program"
+    assert said["request"]["params"]["name"] == "share_referral_program"
+    result = said["response"]["result"]
+    assert result["isError"] is False and result["structuredContent"]["code"] == demo["code"]
+    assert said["qr"] == result["structuredContent"]["qr_url"] and "a=mcp" in said["link"]
+    remind = client.post("/console/api/say", headers=headers, json={
+        "shop": "demo", "platform": "mcp", "locale": "en-US", "user": "alex",
+        "text": "remind me every friday"}).get_json()
+    assert remind["request"]["params"]["arguments"] == {"weekday": "friday"}
+    anonymous = client.post("/console/api/say", headers=headers, json={
+        "shop": "demo", "platform": "mcp", "locale": "en-US", "user": "new",
+        "text": "share the referral program"}).get_json()
+    assert anonymous["response"]["result"]["isError"] is True  # a service token: no customer

@@ -385,3 +385,19 @@ def test_the_sandbox_shows_the_one_time_code_and_production_does_not(
         assert answer.status_code == 404
     finally:
         production.clicks.close()
+
+
+@pytest.mark.parametrize("redirect", ["javascript:alert(1)", "http://evil.test/cb",
+                                      "https://ok.test/cb#frag", "https://user:pw@ok.test/cb"])
+def test_registration_refuses_a_redirect_uri_oauth_forbids(world: World, redirect: str) -> None:
+    before = world.counts()
+    answer = requests.post(f"{world.base}/oauth/register", json={
+        "client_name": "x", "redirect_uris": [redirect], "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code"], "response_types": ["code"]}, timeout=10)
+    assert answer.status_code == 400  # RFC 7591 3.2.2
+    assert answer.json()["error"] in ("invalid_redirect_uri", "invalid_client_metadata")
+    assert world.counts() == before
+
+
+def test_a_loopback_http_redirect_uri_is_allowed(world: World) -> None:
+    assert register(world, "http://localhost:6274/oauth/callback")  # the MCP Inspector's

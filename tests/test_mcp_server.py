@@ -8,9 +8,10 @@ import asyncio
 from typing import Any
 
 import pytest
+import requests
 
 from core import demo as demo_seed
-from core.models import ErasureRequest, Message
+from core.models import Click, ErasureRequest, Message, Share
 from tests.support.mcp_host import Customer, mcp_session, served
 from tests.support.qr_decode import decode_png
 
@@ -52,7 +53,14 @@ def test_sdk_client_signs_in_and_shares_the_program(host) -> None:  # type: igno
     assert decode_png(base64.b64decode(images[0].data)) == [data["link"]]
     with instance.services.db.session() as uow:
         sent = uow.query(Message).filter(Message.kind == "invite_self").count()
+        shares = [s.assistant for s in uow.query(Share)]
     assert sent == 1
+    # KPIs name the host: the share, the link's `a=` and the friend's click say "claude"
+    assert shares == ["claude"] and "a=claude" in data["link"]
+    assert requests.get(data["link"], allow_redirects=False, timeout=10).status_code in (302, 303)
+    instance.services.clicks.flush()
+    with instance.services.db.session() as uow:
+        assert [c.assistant for c in uow.query(Click)] == ["claude"]
 
 
 def _messages(instance: Any, kind: str) -> list[Message]:

@@ -34,6 +34,7 @@ from core.models import Message, Shop
 from core.services import Services, bootstrap
 from tests.conftest import REPO
 from tests.support.fake_providers import fake_providers
+from tests.support.keys import HASH_KEY, SECRET_KEY
 from tests.support.smtp import PASSWORD, USER, Mailbox, smtp_server
 from tests.test_messaging_delivery import _friend_invite, share
 
@@ -96,7 +97,7 @@ def seed_emails(db: Database, n: int) -> None:
     from core import demo as demo_seed
 
     services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test",
-                                  secret_key="kill-test-secret", hash_key="h"), db=db,
+                                  secret_key=SECRET_KEY, hash_key=HASH_KEY), db=db,
                          background_clicks=False)
     demo_seed.seed(services)
     services.clicks.close()
@@ -120,7 +121,7 @@ def worker_process(db: Database, mailbox: Mailbox, ca_file: Path,
            "SMTP_PORT": str(mailbox.port), "SMTP_USER": USER, "SMTP_PASSWORD": PASSWORD,
            "SMTP_STARTTLS": "1", "MAIL_FROM": "invites@demo-shop.example",
            "SSL_CERT_FILE": str(ca_file), "BASE_URL": "https://refer.test",
-           "SECRET_KEY": "kill-test-secret", "HASH_KEY": "h"}
+           "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY}
     proc = subprocess.Popen([sys.executable, "-m", "fulfillment", "worker", "--batch", "50",
                              "--idle", "0.1", "--lease", str(lease)], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -20,6 +20,7 @@ from core.messaging.worker import Worker
 from core.models import Customer, Message
 from core.services import Services
 from fulfillment.app import create_app
+from tests.support.keys import HASH_KEY
 from voice.dialog import handle
 from voice.turn import Turn
 
@@ -176,7 +177,7 @@ def test_twilio_status_callbacks_mark_messages_delivered(twilio_services, demo):
 def _friend(services: Services, recipient: str, key: str) -> None:
     with services.db.session() as session:
         alex = session.scalar(select(Customer).where(Customer.external_id == "alex"))
-        enqueue(session, hash_key="test-hash-key", shop_id=alex.shop_id, kind="invite_friend",
+        enqueue(session, hash_key=HASH_KEY, shop_id=alex.shop_id, kind="invite_friend",
                 channel="sms", recipient=recipient, idempotency_key=key, customer_id=alex.id,
                 evidence={"confirmed": True}, now=services.clock())
 

@@ -24,6 +24,7 @@ from core.models import Message
 from core.services import bootstrap
 from tests.conftest import REPO
 from tests.support.fake_providers import FakeProviders, fake_providers
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 TOTAL = 5000
 pytestmark = pytest.mark.postgres_only
@@ -33,7 +34,7 @@ def seed_messages(db: Database, n: int) -> None:
     from core import demo as demo_seed
 
     services = bootstrap(Settings(database_url=db.url, base_url="https://refer.test",
-                                  secret_key="s", hash_key="h"), db=db,
+                                  secret_key=SECRET_KEY, hash_key=HASH_KEY), db=db,
                          background_clicks=False)
     demo_seed.seed(services)
     now = datetime.now(UTC)
@@ -56,7 +57,7 @@ def workers(db: Database, fake: FakeProviders, count: int, lease: int = 120
             ) -> Iterator[list[subprocess.Popen]]:
     env = {**os.environ, "DATABASE_URL": db.url, "MESSAGING_MODE": "live",
            "TELEGRAM_BOT_TOKEN": "123:TEST", "TELEGRAM_BASE_URL": fake.url,
-           "BASE_URL": "https://refer.test", "SECRET_KEY": "s", "HASH_KEY": "h"}
+           "BASE_URL": "https://refer.test", "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY}
     procs = [subprocess.Popen([sys.executable, "-m", "fulfillment", "worker", "--batch", "50",
                                "--idle", "0.1", "--lease", str(lease)], cwd=REPO, env=env,
                               stderr=subprocess.PIPE, text=True) for _ in range(count)]

@@ -15,14 +15,15 @@ from core.models import LedgerEntry, Shop
 from core.webhook_signing import HEADER, parse_header, verify
 from tests.support.events import ShopBackend
 from tests.support.http_servers import scripted_server
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def run_release(database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY,
            "OUTBOUND_ALLOW_NETWORKS": "127.0.0.1/32",  # the scripted shop server is local
-           "HASH_KEY": "test-hash-key"}
+           "HASH_KEY": HASH_KEY}
     return subprocess.run([sys.executable, "-m", "fulfillment", "rewards", "release"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 

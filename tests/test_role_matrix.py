@@ -70,7 +70,8 @@ def _samples(world: dict[str, Any], slug: str) -> dict[str, str]:
     return {"slug": slug, "shop": slug, "code": world["code"], "token": "not-a-token",
             "platform": "alexa", "fmt": "png", "external_id": "alex", "referral_id": "1",
             "filename": "site.css", "key_id": str(world["key_id"]),
-            "staff_id": str(world["victim"]), "delivery_id": str(world["delivery_id"])}
+            "staff_id": str(world["victim"]), "delivery_id": str(world["delivery_id"]),
+            "delivery": "1", "assistant": "alexa"}
 
 
 def _url(rule: Any, samples: dict[str, str]) -> str:

@@ -40,6 +40,7 @@ from fulfillment.app import create_app
 from fulfillment.simulator import sandbox_keys
 from tests.conftest import BASE_URL, REPO
 from tests.support.alexa import envelope
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 OLD_PUBLIC_SECRET = "dev-secret-change-me"
 DIALOGFLOW_LAUNCH = {
@@ -130,8 +131,8 @@ def test_demo_secrets_are_random_per_database_and_the_same_on_every_seed(tmp_pat
     for name in ("one", "two"):
         db = Database(f"sqlite:///{tmp_path / name}.db")
         db.create_all()
-        settings = Settings(database_url=db.url, base_url=BASE_URL, secret_key="same-key",
-                            hash_key="same-hash", embedded_worker=False)
+        settings = Settings(database_url=db.url, base_url=BASE_URL, secret_key=SECRET_KEY,
+                            hash_key=HASH_KEY, embedded_worker=False)
         services = bootstrap(settings, db=db, clock=clock, background_clicks=False)
         first, again = demo_seed.seed(services), demo_seed.seed(services)
         assert first == again
@@ -189,9 +190,9 @@ def test_the_embedded_secrets_are_made_once_with_mode_0600_and_others_cannot_rea
 
 
 def test_secrets_in_the_environment_win_and_then_nothing_is_written(tmp_path: Path) -> None:
-    env = embedded_env({"VAR_DIR": str(tmp_path / "var"), "SECRET_KEY": "a" * 40,
-                        "HASH_KEY": "b" * 40})
-    assert (env["SECRET_KEY"], env["HASH_KEY"], env["SANDBOX"]) == ("a" * 40, "b" * 40, "1")
+    env = embedded_env({"VAR_DIR": str(tmp_path / "var"), "SECRET_KEY": SECRET_KEY,
+                        "HASH_KEY": HASH_KEY})
+    assert (env["SECRET_KEY"], env["HASH_KEY"], env["SANDBOX"]) == (SECRET_KEY, HASH_KEY, "1")
     assert not (tmp_path / "var").exists()
 
 
@@ -211,7 +212,7 @@ COMMANDS_NEEDING_SECRETS = [
 
 @pytest.mark.parametrize("args", COMMANDS_NEEDING_SECRETS, ids=" ".join)
 @pytest.mark.parametrize("given, missing", [({}, "SECRET_KEY"),
-                                            ({"SECRET_KEY": "k" * 40}, "HASH_KEY")])
+                                            ({"SECRET_KEY": SECRET_KEY}, "HASH_KEY")])
 def test_every_start_outside_the_embedded_default_refuses_without_its_secrets_in_one_line(
         tmp_path: Path, args: list[str], given: dict[str, str], missing: str) -> None:
     env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", PORT=str(free_port()),
@@ -238,7 +239,7 @@ def test_gunicorn_on_the_wsgi_app_stops_with_the_line_instead_of_respawning_work
 
 def test_a_published_default_is_refused_like_a_missing_key(tmp_path: Path) -> None:
     env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
-                    SECRET_KEY=OLD_PUBLIC_SECRET, HASH_KEY="h" * 40)
+                    SECRET_KEY=OLD_PUBLIC_SECRET, HASH_KEY=HASH_KEY)
     out = subprocess.run([sys.executable, "-m", "fulfillment", "worker", "--once"], cwd=REPO,
                          env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "SECRET_KEY is a published default" in out.stderr
@@ -321,7 +322,7 @@ def _deployment(database: Database, clock: FrozenClock, **env: str) -> SimpleNam
     material (an attacker's stand-in for Amazon's URL); Google's endpoint serves Google's
     keys, which never include the simulator's."""
     settings = Settings.from_env({"DATABASE_URL": database.url, "BASE_URL": BASE_URL,
-                                  "SECRET_KEY": "k" * 40, "HASH_KEY": "h" * 40,
+                                  "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY * 40,
                                   "TELEGRAM_BOT_TOKEN": "123:ABC",
                                   "TELEGRAM_BOT_USERNAME": "ShopBot", **env})
     services = bootstrap(settings.with_(embedded_worker=False), db=database, clock=clock,

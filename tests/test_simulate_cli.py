@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
 
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
            "BASE_URL": "https://refer.test", "EMBEDDED_WORKER": "0",
-           "SECRET_KEY": "test-secret", "HASH_KEY": "test-hash-key", "SANDBOX": "1"}
+           "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY, "SANDBOX": "1"}
     for args in (["db", "upgrade"], ["demo"]):
         subprocess.run([sys.executable, "-m", "fulfillment", *args], cwd=REPO, env=env,
                        check=True, capture_output=True)
@@ -72,7 +73,7 @@ def test_simulate_on_a_database_without_tables_says_what_to_run(tmp_path: Path) 
 
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
            "BASE_URL": "https://refer.test", "EMBEDDED_WORKER": "0",
-           "SECRET_KEY": "test-secret", "HASH_KEY": "test-hash-key", "SANDBOX": "1"}
+           "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY, "SANDBOX": "1"}
     out = run(env, "simulate", "share the referral program")
     assert out.returncode == 1
     assert "has no tables yet. Run `python -m fulfillment db upgrade` first" in out.stderr

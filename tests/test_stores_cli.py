@@ -15,6 +15,7 @@ from sqlalchemy import select
 from core.db import Database
 from core.models import StoreConnection, StoreJob
 from tests.conftest import REPO
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -25,7 +26,7 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_stores_connect_and_run_from_the_command_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     env = {**os.environ, "DATABASE_URL": url, "BASE_URL": "https://refer.test",
-           "EMBEDDED_WORKER": "0", "SECRET_KEY": "cli-test-secret", "HASH_KEY": "cli-hash",
+           "EMBEDDED_WORKER": "0", "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY,
            "WC_CONSUMER_SECRET": "cs_from_the_environment"}
     for args in (["db", "upgrade"], ["demo"]):
         assert run(env, *args).returncode == 0
@@ -51,3 +52,20 @@ def test_stores_connect_and_run_from_the_command_line(tmp_path: Path) -> None:
         assert {j.status for j in session.scalars(select(StoreJob))} == {"failed"}
         assert "non-public address" in (conn.last_error or "")
     database.dispose()
+
+
+def test_the_shopify_app_toml_is_printed_for_the_deployment(tmp_path: Path) -> None:
+    import tomllib
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+           "BASE_URL": "https://refer.example", "EMBEDDED_WORKER": "0",
+           "SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY,
+           "SHOPIFY_API_KEY": "cli-api-key", "SHOPIFY_API_SECRET": "cli-api-secret",
+           "SHOPIFY_SCOPES": "read_orders,write_discounts"}
+    out = run(env, "stores", "shopify-app-toml")
+    assert out.returncode == 0, out.stderr
+    config = tomllib.loads(out.stdout)
+    assert config["client_id"] == "cli-api-key" and "cli-api-secret" not in out.stdout
+    assert config["application_url"] == "https://refer.example/shopify/install"
+    assert config["access_scopes"]["scopes"] == "read_orders,write_discounts"
+    assert config["auth"]["redirect_urls"] == ["https://refer.example/shopify/callback"]

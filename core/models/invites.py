@@ -7,14 +7,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.assistants import SPEAKERS
+from core.assistants import ATTRIBUTED
 from core.models.base import Base, CreatedMixin, IdMixin
 from core.models.customers import Customer
 
 # "screen": a link or QR shown on a speaker's screen; "card": a link in the assistant's app
 # card. Each carries its own channel, not the channel a message went by.
 CHANNELS = ("voice", "sms", "email", "whatsapp", "telegram", "qr", "web", "screen", "card")
-ASSISTANTS = SPEAKERS  # whose voice users shared (core.assistants)
+ASSISTANTS = ATTRIBUTED  # whose users shared: speakers and MCP hosts (core.assistants)
 
 
 class ReferralCode(IdMixin, CreatedMixin, Base):

@@ -65,6 +65,39 @@ def register(main: click.Group) -> None:
             found = referrals.shop_by_slug(session, shop)
             click.echo(json.dumps(connections.connect(session, services, found, req).as_dict()))
 
+    @stores_group.command("shopify-app-toml")
+    @click.option("--name", default="Voice referrals", show_default=True,
+                  help="The app's name as merchants see it.")
+    def shopify_app_toml(name: str) -> None:
+        """Print shopify.app.toml for this deployment (from BASE_URL, SHOPIFY_API_KEY and
+        SHOPIFY_SCOPES): `shopify app deploy` reads it."""
+        from core.stores import shopify_app
+
+        services = make_services(embedded_worker=False)
+        try:
+            click.echo(shopify_app.app_toml(services, name=name), nl=False)
+        finally:
+            services.close()
+
+    @stores_group.command("inbox")
+    @click.option("--shop", required=True, help="The shop's slug.")
+    def inbox(shop: str) -> None:
+        """The shop's store deliveries that need a person (refused, dead, waiting), as JSON
+        lines."""
+        from core import referrals
+        from core.stores import inbound
+
+        services = make_services(embedded_worker=False)
+        try:
+            with services.db.session() as session:
+                shop_id = referrals.shop_by_slug(session, shop).id
+            for row in inbound.problems(services, shop_id):
+                click.echo(json.dumps(row.as_dict()))
+        except DomainError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+        finally:
+            services.close()
+
     @stores_group.command("run")
     @click.option("--once", is_flag=True, help="Run what is due now, then exit.")
     @click.option("--interval", default=5.0, show_default=True)

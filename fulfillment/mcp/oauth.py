@@ -17,6 +17,7 @@ from authlib.oauth2.rfc6749 import ClientMixin, grants
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint
+from authlib.oauth2.rfc7591.errors import InvalidClientMetadataError, InvalidRedirectURIError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Flask, g
 
@@ -29,6 +30,7 @@ from core.services import Services
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
+MAX_REDIRECT_URIS = 10
 
 
 def uow() -> UnitOfWork:
@@ -239,14 +241,18 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
                     request: Any) -> Client:
         method = client_metadata.get("token_endpoint_auth_method") or "client_secret_basic"
         if method not in AUTH_METHODS:
-            raise InvalidRequestError("token_endpoint_auth_method is not supported.")
+            raise InvalidClientMetadataError("token_endpoint_auth_method is not supported.")
         wanted = client_metadata.get("grant_types") or ["authorization_code"]
         kept = [t for t in wanted if t in ("authorization_code", "refresh_token")]
         if "authorization_code" not in kept:
-            raise InvalidRequestError("grant_types must include authorization_code.")
+            raise InvalidClientMetadataError("grant_types must include authorization_code.")
         uris = [str(u) for u in client_metadata.get("redirect_uris") or []]
-        if not uris:
-            raise InvalidRequestError("redirect_uris is required.")
+        if not uris or len(uris) > MAX_REDIRECT_URIS:
+            raise InvalidRedirectURIError(f"Give 1 to {MAX_REDIRECT_URIS} redirect_uris.")
+        refused = [u for u in uris if not oauth_grants.redirect_uri_allowed(u)]
+        if refused:
+            raise InvalidRedirectURIError(f"redirect_uri not allowed: {refused[0][:200]} "
+                                          "(https, or http on a loopback address, no fragment)")
         row, secret = oauth_grants.register_client(
             uow(), name=str(client_metadata.get("client_name") or ""), redirect_uris=uris,
             grant_types=kept, auth_method=method, metadata=client_metadata)

@@ -104,20 +104,22 @@ def _save(slug: str, platform: str, shop_id: int, req: connections.ConnectReques
 @require_role(Role.MANAGER)
 def disconnect(slug: str, platform: str) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
+    platform = _platform(platform)
     connections.disconnect_store(services(), shop.id)
-    return redirect(url_for(f"store_pages.{_platform(platform)}_page", slug=slug), code=303)
+    return redirect(url_for(f"store_pages.{platform}_page", slug=slug), code=303)
 
 
 @bp.post("/<slug>/<platform>/inbox/<int:delivery>/retry")
 @require_role(Role.MANAGER)
 def retry(slug: str, platform: str, delivery: int) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
+    platform = _platform(platform)
     notice = "Processed again."
     try:
         inbound.retry(services(), shop.id, delivery)
     except inbound.WebhookRefused as exc:
         notice = f"Refused again: {exc.message}"
-    return _page(slug, _platform(platform), notice=notice)
+    return _page(slug, platform, notice=notice)
 
 
 @bp.get("/<slug>/shopify/shopify.app.toml")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fulfillment.simulator import conversations
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
@@ -43,7 +44,7 @@ class ConversationItem(pytest.Item):
         db = Database(f"sqlite:///{tmp / 'conv.db'}")
         db.create_all()
         services = bootstrap(Settings(database_url=db.url, base_url=BASE_URL,
-                                      secret_key="test-secret", hash_key="test-hash-key",
+                                      secret_key=SECRET_KEY, hash_key=HASH_KEY,
                                       sandbox=True, embedded_worker=False), db=db,
                              clock=FrozenClock(CLOCK_START), background_clicks=False)
         try:

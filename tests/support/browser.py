@@ -22,6 +22,7 @@ from core.services import Services, bootstrap
 from fulfillment.app import create_app
 from tests.conftest import CLOCK_START, REPO
 from tests.support.http_servers import free_port
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / "var" / "screenshots"
@@ -50,7 +51,7 @@ def live_server(tmp_path: Path, live_settings: dict[str, Any]) -> Iterator[LiveS
     db.create_all()
     services = bootstrap(Settings(**{
         "database_url": db.url, "base_url": base, "embedded_worker": False,
-        "secret_key": "test-secret", "hash_key": "test-hash-key", "sandbox": True,
+        "secret_key": SECRET_KEY, "hash_key": HASH_KEY, "sandbox": True,
         **live_settings}), db=db, clock=FrozenClock(CLOCK_START))
     demo = demo_seed.seed(services)
     app = create_app(services=services)

@@ -35,6 +35,7 @@ from core.models import Message
 from core.services import Services, bootstrap
 from fulfillment.app import create_app
 from tests.support.http_servers import free_port
+from tests.support.keys import HASH_KEY, SECRET_KEY
 
 REDIRECT = "https://claude.ai/api/mcp/auth_callback"
 
@@ -51,7 +52,7 @@ def served(database: Database, clock: Any, **settings: Any) -> Iterator[Served]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     services = bootstrap(Settings(database_url=database.url, base_url=base,
-                                  secret_key="test-secret", hash_key="test-hash-key",
+                                  secret_key=SECRET_KEY, hash_key=HASH_KEY,
                                   verify_requests=True, embedded_worker=False, sandbox=True,
                                   **settings), db=database, clock=clock,
                          background_clicks=False)

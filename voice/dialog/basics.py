@@ -9,8 +9,7 @@ from voice.turn import Reply, Speech, Turn
 
 
 def options(ctx: DialogContext) -> str:
-    return ctx._("You can say: share the referral program, send my invite to a friend, how "
-                 "does it work, or how many friends joined.")
+    return ctx._("Say: share my code, invite a friend, or how does it work.")
 
 
 def launch(ctx: DialogContext) -> Reply:
@@ -27,9 +26,8 @@ def launch(ctx: DialogContext) -> Reply:
 
 def help_(ctx: DialogContext) -> Reply:
     ctx.state.clear()
-    intro = ctx._("Invite friends to %(shop)s and you both get a reward.", shop=ctx.shop.name)
-    question = ctx._("What would you like to do?")
-    return ctx.ask(Speech.of(intro, options(ctx), question), Speech.of(options(ctx)))
+    intro = ctx._("Invite friends and you both get a reward.")
+    return ctx.ask(Speech.of(intro, options(ctx)), Speech.of(options(ctx)))
 
 
 def stop(ctx: DialogContext) -> Reply:

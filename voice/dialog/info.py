@@ -11,8 +11,7 @@ from voice.turn import Reply, Speech
 
 def explain_speech(t: Translator, program: Program) -> Speech:
     """What "how does it work?" answers; the program editor previews exactly this."""
-    return Speech.of(terms_sentences(t, program),
-                     t._("To get your invite, say: share the referral program."))
+    return Speech.of(terms_sentences(t, program))
 
 
 def explain(ctx: DialogContext) -> Reply:

@@ -64,12 +64,9 @@ def where_speech(ctx: DialogContext, channel: str, address: str) -> str:
     ("a***@example.com") is never read aloud; the screen and the message show it."""
     if channel == "email":
         return ctx._("I've sent your link and QR code to your email address.")
-    tail = number_tail(ctx, address)
     if channel == "whatsapp":
-        return ctx._("I've sent your link and QR code on WhatsApp to the number ending in "
-                     "%(digits)s.", digits=tail)
-    return ctx._("I've texted your link and QR code to the number ending in %(digits)s.",
-                 digits=tail)
+        return ctx._("I've sent your link and QR code on WhatsApp.")
+    return ctx._("I've texted your link and QR code.")
 
 
 def share_program(ctx: DialogContext, customer: Customer) -> Reply:
@@ -99,7 +96,7 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
     if ctx.turn.has_screen:  # said only if the platform's answer carries the QR
         speech += Speech.of(ScreenRemark(ctx._("Your QR code is on the screen.")))
     ctx.state.awaiting = AWAIT_OFFER_FRIEND
-    question = ctx._("Would you like me to send your invite straight to a friend?")
+    question = ctx._("Send it to a friend too?")
     reply = ctx.ask(
         speech + Speech.of(Pause(), question), Speech.of(question),
         card_title=ctx._("Your invite to %(shop)s", shop=ctx.shop.name),
@@ -113,7 +110,7 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
 def ask_friend_contact(ctx: DialogContext, retry: bool = False) -> Reply:
     ctx.state.awaiting = AWAIT_FRIEND_CONTACT
     if retry:
-        text = ctx._("Sorry, that didn't sound like a phone number or an email address. "
+        text = ctx._("Sorry, I didn't catch a number or an email. "
                      "What's your friend's phone number or email?")
     else:
         text = ctx._("What's your friend's phone number or email address?")
@@ -170,8 +167,8 @@ def send_to_friend(ctx: DialogContext, customer: Customer) -> Reply:
     where = (ctx._("the number ending in %(digits)s", digits=number_tail(ctx, contact.value))
              if contact.kind == "phone" else ctx._("your friend's email address"))
     reply = ctx.tell(
-        Speech.of(ctx._("Done. Your invite is on its way to %(where)s. Thanks for spreading "
-                        "the word!", where=where)),
+        Speech.of(ctx._("Done, your invite is on its way to %(where)s. Thank you!",
+                        where=where)),
         card_title=ctx._("Invite sent"), card_text=invite.link, link_url=invite.link)
     reply.message_ids = list(outcome.message_ids)
     return reply

@@ -74,6 +74,6 @@ def _terms(locale: str, friend_kind: str, friend_amount: int, referrer_kind: str
                     "%(referrer)s when they order.", friend=friend, referrer=referrer)
     if program.hold_days:
         first += " " + t.ngettext(
-            "Your reward is confirmed %(num)s day after their order.",
-            "Your reward is confirmed %(num)s days after their order.", program.hold_days)
+            "It's confirmed %(num)s day after their order.",
+            "It's confirmed %(num)s days after their order.", program.hold_days)
     return first

@@ -367,6 +367,8 @@ def _scores(words: list[str], locale: str, strict: bool = True) -> dict[str, flo
     language = locale.split("-")[0]
     function = set(_function_stems(language))
     said = _features(words, language)
+    if language == "de":
+        said = _decompounded(said, locale)
     said_weight = sum(_weight(f, index, function) for f in said)
     scores: dict[str, float] = {}
     content = said - function
@@ -387,6 +389,29 @@ def _scores(words: list[str], locale: str, strict: bool = True) -> dict[str, flo
         if score > scores.get(intent, 0.0):
             scores[intent] = score
     return scores
+
+
+@lru_cache(maxsize=8)
+def _known_parts(locale: str) -> tuple[str, ...]:
+    """Stems the samples know that can be part of a German compound (five letters or
+    more, longest first): "weiterempfehlen" holds "empfehl", "wochenbericht" "bericht"."""
+    index = _index(locale)
+    return tuple(sorted((f for f in index.weights if len(f) >= 5 and f.isalpha()),
+                        key=len, reverse=True))
+
+
+def _decompounded(said: frozenset[str], locale: str) -> frozenset[str]:
+    """A German word the samples do not know stands for the known stems inside it."""
+    index = _index(locale)
+    out = set(said)
+    for feature in said:
+        if feature in index.weights or feature.startswith(("{", "@")) or len(feature) < 8:
+            continue
+        parts = [p for p in _known_parts(locale) if p in feature and p != feature]
+        if parts:
+            out.discard(feature)
+            out.update(parts[:2])
+    return frozenset(out)
 
 
 def _near(scores: dict[str, float], exclude: str) -> tuple[tuple[str, float], ...]:

@@ -28,6 +28,7 @@ from core import customers, shops, staff_accounts
 from core.accounts import Role
 from core.staff_accounts import SignIn, StaffMember
 from fulfillment.context import services
+from fulfillment.mcp import console as mcp_console
 from fulfillment.simulator import conversations
 from fulfillment.simulator.turns import Simulator
 from fulfillment.web.auth import (
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/static")
 LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
+MCP = "mcp"  # the console as an MCP host: fulfillment/mcp/console.py
 
 
 def _csrf_token() -> str:
@@ -64,7 +66,8 @@ def _guard() -> ResponseReturnValue | None:
         return None
     if request.method == "POST":
         sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
-        if not hmac.compare_digest(sent, session.get("csrf", "")):
+        # bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500)
+        if not hmac.compare_digest(sent.encode(), str(session.get("csrf", "")).encode()):
             return jsonify({"error": {"code": "csrf", "message": "Missing or bad CSRF token; "
                                       "reload the page."}}), 400
     if request.endpoint not in ("console.login",) and "staff_id" not in session:
@@ -141,7 +144,7 @@ def index() -> ResponseReturnValue:
                            shops=[(shop.slug, shop.name) for shop in visible],
                            customers={shop.slug: customers.external_ids(services(), shop.id)
                                       for shop in visible},
-                           platforms=PLATFORMS, locales=LOCALES)
+                           platforms=(*PLATFORMS, MCP), locales=LOCALES)
 
 
 def _simulator() -> Simulator:
@@ -160,8 +163,16 @@ def _store(staff_id: int) -> ConsoleStore:
 def say() -> ResponseReturnValue:
     staff = _staff()
     data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):  # a JSON string, number or list: no fields to read
+        return jsonify({"error": {"code": "schema", "message": "Send a JSON object with "
+                                  "shop, platform, locale and text."}}), 400
     shop, platform = str(data.get("shop") or ""), str(data.get("platform") or PLATFORMS[0])
     locale, user = str(data.get("locale") or "en-US"), str(data.get("user") or "alex")
+    if platform == MCP and locale in LOCALES:  # a tool call through /mcp/<shop> instead
+        shop_id = _allowed_shop(staff, shop)
+        return jsonify(mcp_console.say(current_app._get_current_object(),  # type: ignore[attr-defined]
+                                       services(), shop_id=shop_id, slug=shop, locale=locale,
+                                       user=user, text=str(data.get("text") or "")[:500]))
     if platform not in PLATFORMS or locale not in LOCALES:
         return jsonify({"error": {"code": "schema", "message": "Unknown platform or locale."}
                         }), 422

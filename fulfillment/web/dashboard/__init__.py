@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from core import analytics, privacy
 from core.accounts import Role
-from core.assistants import ASSISTANTS
+from core.assistants import ASSISTANTS, MCP_HOST_LABELS
 from fulfillment.cli.export import shop_voice_info
 from fulfillment.context import services
 from fulfillment.web import charts
@@ -27,7 +27,8 @@ from fulfillment.web.nav import PLATFORM_NAMES
 from voice.exports import EXPORTERS, exporter
 
 # KPIs split by whose voice users shared (core.assistants' `speaker`): "google" is Dialogflow.
-SPEAKER_LABELS = {a.speaker: a.label for a in ASSISTANTS}
+# KPIs by assistant: the speakers and the MCP hosts (core.assistants.ATTRIBUTED)
+SPEAKER_LABELS = {**{a.speaker: a.label for a in ASSISTANTS}, **MCP_HOST_LABELS}
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
 
 
