@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
 import voice.platforms
-from core import assistant_setup, assistant_status
+from core import assistant_setup, assistant_status, golive
 from core.accounts import Role
 from core.assistants import ASSISTANTS, of_variant
 from core.errors import DomainError
@@ -62,7 +62,7 @@ def _page(slug: str, platform: str, *, errors: dict[str, str] | None = None,
         names=PLATFORM_NAMES, values=values, errors=errors or {},
         shown_once=shown_once or {}, endpoint=endpoint, live=live,
         locales=LOCALES[platform], staff=current_staff(),
-        sandbox=is_sandbox(svc.settings)), status
+        sandbox=is_sandbox(svc.settings), public=golive.public_url_step(svc)), status
 
 
 @bp.get("/<slug>/<platform>")
