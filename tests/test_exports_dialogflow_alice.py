@@ -63,7 +63,7 @@ def test_the_cx_package_routes_every_intent_to_the_webhook_by_tag(tmp_path: Path
                                                           "sys.no-input-default"}
     webhook = json.loads((folder / "webhooks/referrals.json").read_text())
     assert webhook["genericWebService"]["uri"] == "https://refer.test/dialogflow/demo"
-    assert webhook["timeout"] == {"seconds": 5}
+    assert webhook["timeout"] == "5s"  # protobuf JSON for a Duration (what CX reads)
     phrases = json.loads((folder / "intents/SendInvite/trainingPhrases/ru.json").read_text())
     assert any(part.get("parameterId") == "phone" for p in phrases["trainingPhrases"]
                for part in p["parts"])

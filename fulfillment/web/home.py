@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
-from core import golive
+from core import golive, shops
 from core.accounts import Role
 from core.golive import Step
 from core.shops import ShopRef
@@ -75,3 +75,15 @@ def index() -> ResponseReturnValue:
         items, ready = [_item(step, shop) for step in steps.steps], steps.live
     return render_template("home/shop.html", shop=shop, shops=shops, staff=staff,
                            items=items, ready=ready, Role=Role)
+
+
+@bp.get("/privacy/<slug>")
+@bp.get("/terms/<slug>")
+@public("a shop's privacy policy and terms: public pages the assistants' stores link to")
+def legal(slug: str) -> ResponseReturnValue:
+    """What the skill listing links to (Alexa's privacyPolicyUrl and termsOfUseUrl)."""
+    shop = shops.public_name(services(), slug)
+    if shop is None:
+        abort(404, description="No shop at this address.")
+    kind = "terms" if request.path.startswith("/terms/") else "privacy"
+    return render_template("home/legal.html", kind=kind, shop_name=shop)

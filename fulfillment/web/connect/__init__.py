@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from core import assistant_setup, assistant_status
+from core import assistant_setup, assistant_status, golive
 from core.accounts import Role
 from core.assistants import ASSISTANTS
 from core.errors import DomainError
@@ -47,7 +47,7 @@ def _page(slug: str, platform: str, *, errors: dict[str, str] | None = None,
         names=PLATFORM_NAMES, values=values, errors=errors or {},
         shown_once=shown_once or {}, endpoint=endpoint, live=live,
         locales=LOCALES[platform], staff=current_staff(),
-        sandbox=is_sandbox(svc.settings)), status
+        sandbox=is_sandbox(svc.settings), public=golive.public_url_step(svc)), status
 
 
 @bp.get("/<slug>/<platform>")

@@ -67,7 +67,7 @@ def agent_files(shop: ShopVoiceInfo, es_header: str = "X-Dialogflow-Secret"
         "package.json": {"version": "1.0.0"},
         "agent.json": {
             "description": f"{shop.name} referral program", "language": "en",
-            "supportedLanguages": SUPPORTED_LANGUAGES, "defaultTimezone": "Europe/Moscow",
+            "supportedLanguages": SUPPORTED_LANGUAGES, "defaultTimezone": shop.timezone,
             "webhook": {"url": shop.webhook("dialogflow"),
                         "headers": {es_header: "<paste the shop's Dialogflow ES secret>"},
                         "available": True, "useForDomains": False,
