@@ -18,6 +18,7 @@ from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 
 from core import (
     accounts,
@@ -567,7 +568,7 @@ def sandbox_mails(services: Services, *, staff: StaffMember | None,
     would have carried, never outside the sandbox."""
     if not sandbox_outbox_open(services):
         return []
-    captured = Message.provider_message_id.like("sandbox-%")
+    captured: ColumnElement[bool] = Message.provider_message_id.like("sandbox-%")
     if services.settings.messaging_mode == "sandbox":  # queued now, captured when sent
         captured = or_(captured, Message.provider_message_id.is_(None))
     query = (select(Message, Shop.name).join(Shop, Shop.id == Message.shop_id)
