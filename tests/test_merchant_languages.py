@@ -20,8 +20,8 @@ from tests.test_dashboard import sign_in
 
 # Pages whose every word is the shop's language (the rest of the merchant side: see
 # docs/merchants.md, "Languages").
-PAGES = ("/dashboard", "/dashboard/demo", "/program/demo", "/review/demo", "/referrals/demo", "/customers/demo/alex",
-         "/customers/demo", "/customers/demo/nobody")
+PAGES = ("/dashboard", "/dashboard/demo", "/program/demo", "/review/demo", "/referrals/demo",
+         "/customers/demo/alex", "/customers/demo", "/customers/demo/nobody")
 # Data, not words: shop and customer names, ids, codes, brand names.
 DATA = re.compile(r"Demo Shop|Alex|alex|ALEX-?\d+|Alexa|Google|Alice|WhatsApp|Telegram|UTC|"
                   r"English|Deutsch|\b[0-9a-f]{12}\b|\b[\w-]+(?:\.[\w-]+)+\b|"
