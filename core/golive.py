@@ -73,8 +73,8 @@ def public_url_step(services: Services, probe: Probe = probe_https) -> Step:
     base = services.base_url
     if urlsplit(base).scheme != "https":
         return Step("public_url", False, f"BASE_URL is {base}: assistants call only a public "
-                    "https address. For a trial, run a tunnel (e.g. `cloudflared tunnel --url "
-                    f"{base}`) and set BASE_URL to the https address it prints.")
+                    "https address. For a trial, run a tunnel (e.g. “cloudflared tunnel --url "
+                    f"{base}”) and set BASE_URL to the https address it prints.")
     try:
         check_url(base, resolve=services.resolve)
     except InvalidInput as exc:

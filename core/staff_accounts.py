@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 
 from core import (
     accounts,
@@ -551,16 +552,33 @@ class SandboxMail:
     at: datetime
 
 
-def sandbox_mails(services: Services, limit: int = 50) -> list[SandboxMail]:
-    """The account emails (STAFF_KINDS) a local developer would have received, newest
-    first, across shops: the sandbox stands in for every staff member's mailbox. Nothing
-    outside the sandbox."""
-    if not is_sandbox(services.settings):
+def sandbox_outbox_open(services: Services) -> bool:
+    """The sandbox outbox exists only in the sandbox and only while no real channel is
+    configured: account emails carry reset and invitation links, so once anything could
+    reach a real inbox they are read there and nowhere else."""
+    return is_sandbox(services.settings) and not services.settings.has_real_channel
+
+
+def sandbox_mails(services: Services, *, staff: StaffMember | None,
+                  signed_up: list[int], limit: int = 50) -> list[SandboxMail]:
+    """The account emails (STAFF_KINDS) the sandbox channel captured, newest first, for
+    the shops this browser may read: the signed-in staff member's shop (every shop for the
+    operator's staff), and the shops this browser itself signed up (their verification
+    mail, before anyone can sign in). Never another shop's, never one a real channel
+    would have carried, never outside the sandbox."""
+    if not sandbox_outbox_open(services):
         return []
+    captured: ColumnElement[bool] = Message.provider_message_id.like("sandbox-%")
+    if services.settings.messaging_mode == "sandbox":  # queued now, captured when sent
+        captured = or_(captured, Message.provider_message_id.is_(None))
+    query = (select(Message, Shop.name).join(Shop, Shop.id == Message.shop_id)
+             .where(Message.kind.in_(STAFF_KINDS), captured))
+    if staff is None or staff.shop_id is not None:
+        mine = or_(Message.shop_id == staff.shop_id if staff is not None else false(),
+                   and_(Message.shop_id.in_(signed_up), Message.kind == "staff_verify"))
+        query = query.where(mine)
     with services.db.session() as session:
-        rows = session.execute(select(Message, Shop.name).join(Shop, Shop.id == Message.shop_id)
-                               .where(Message.kind.in_(STAFF_KINDS))
-                               .order_by(Message.id.desc()).limit(limit)).all()
+        rows = session.execute(query.order_by(Message.id.desc()).limit(limit)).all()
         mails = []
         for message, shop_name in rows:
             context = dict(message.context or {})

@@ -43,13 +43,10 @@
       return;
     }
     const p = last.preview[localeSelect.value];
-    if (p.alexa_ssml) body.append(block("Alexa (SSML)", "pv-alexa", p.alexa_ssml));
-    else body.append(el("p", "muted", (msg.noLocale || "Alexa has no %(locale)s locale.").replace("%(locale)s", p.locale)));
-    if (p.alice_tts) {
-      body.append(block("Alice (TTS)", "pv-alice", p.alice_tts));
-      body.append(block("Alice (text on screen)", "pv-alice-text", p.alice_text));
+    for (const b of p.blocks) {  // each assistant, as voice/platforms/<name>/preview.py shows it
+      if (b.absent) body.append(el("p", "muted", b.absent));
+      else body.append(block(b.title, b.id, b.text));
     }
-    body.append(block("Dialogflow (text)", "pv-dialogflow", p.dialogflow_text));
     body.append(block("SMS (" + p.sms_segments + " segment" + (p.sms_segments === 1 ? "" : "s") + ", " + p.sms_encoding + ")", "pv-sms", p.sms));
     body.append(block((msg.email || "Email") + ": " + p.email_subject, "pv-email", p.email_text));
   }
