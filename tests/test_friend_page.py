@@ -43,7 +43,7 @@ def test_a_new_shops_invite_link_opens_the_friend_page(client, services) -> None
     assert page.status_code == 200
     assert 'id="title">Alex invited you to Crumb &amp; Co Bakery<' in text
     assert "Morgan" not in text  # the first name only
-    assert 'id="offer">You get $5 off on your first order.<' in text
+    assert 'id="offer">You get $5 off with your first order.<' in text
     assert "Fresh bread every morning." in text
     assert f'id="code">{code}<' in text and f'src="/qr/{code}.svg"' in text
     assert '<meta property="og:title" content="Alex invited you to Crumb &amp; Co Bakery">' \
