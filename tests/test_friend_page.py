@@ -152,3 +152,14 @@ def test_a_colour_that_is_not_a_colour_never_reaches_the_stylesheet(client, serv
         shop.settings = {**shop.settings, "brand_colour": "red; } body { display: none"}
     assert client.get("/brand/crumb.css").get_data(as_text=True) == \
         ":root { --brand: #2457d6; }\n"
+
+
+def test_the_demo_shops_landing_page_says_who_invited_and_what_the_friend_gets(
+        client, demo) -> None:
+    from urllib.parse import urlsplit
+
+    landing = urlsplit(client.get(f"/r/{codes.normalize(demo['code'])}?c=sms").location)
+    followed = client.get(f"{landing.path}?{landing.query}")
+    text = followed.get_data(as_text=True)
+    assert followed.status_code == 200 and "Alex invited you to Demo Shop" in text
+    assert 'id="offer">You get' in text and f'id="code">{codes.normalize(demo["code"])}' in text
