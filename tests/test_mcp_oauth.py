@@ -360,6 +360,8 @@ def test_the_sign_in_page_speaks_the_customers_language(world: World, language: 
     page = requests.get(authorize_url(world, client_id, challenge),
                         headers={"Accept-Language": language}, timeout=10)
     assert page.status_code == 200 and f"<h1>{title}</h1>" in page.text
+    policy = page.headers["Content-Security-Policy"]
+    assert "form-action 'self' https://claude.ai;" in policy  # the callback's origin only
 
 
 def test_the_sandbox_shows_the_one_time_code_and_production_does_not(

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from core import golive, shops
 from core.accounts import Role
+from core.assistants import VARIANTS
 from core.golive import Step
 from core.shops import ShopRef
 from fulfillment.context import services
@@ -43,7 +44,7 @@ def _item(step: Step, shop: ShopRef) -> Item:
         title = (f"Connect {name} and receive a verified request" if step.platform
                  else "Connect an assistant")
         return Item(step.id, step.done, title, step.reason,
-                    f"/connect/{slug}/{step.platform or 'alexa'}", f"Connect {name}")
+                    f"/connect/{slug}/{step.platform or VARIANTS[0]}", f"Connect {name}")
     if step.key == "store":
         store = step.platform or "shopify"
         return Item(step.id, step.done, "Connect your store and receive a verified webhook",
