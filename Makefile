@@ -56,6 +56,8 @@ bench: $(STAMP) system-deps
 i18n: $(STAMP)
 	$(VENV)/bin/pybabel extract -F voice/babel.cfg --no-location --omit-header -o voice/locale/messages.pot .
 	$(VENV)/bin/pybabel update -i voice/locale/messages.pot -d voice/locale --width 100 --ignore-obsolete
+	$(VENV)/bin/pybabel extract -F fulfillment/babel.cfg -k N_ --no-location --omit-header -o fulfillment/locale/merchant.pot .
+	$(VENV)/bin/pybabel update -D merchant -i fulfillment/locale/merchant.pot -d fulfillment/locale --width 100 --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

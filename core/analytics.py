@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
+from core.marks import N_
 from core.models import (
     Click,
     Conversion,
@@ -39,30 +40,31 @@ MAX_BUCKETS = 400
 DEFAULT_DAYS = 30
 NO_ASSISTANT = "none"
 
+
 DEFINITIONS = {
-    "shares": "Invites handed out: each time a customer asked for their invite or sent it to a "
+    "shares": N_("Invites handed out: each time a customer asked for their invite or sent it to a "
               "friend, whatever the channel: a message (SMS, email, WhatsApp, Telegram), the "
               "code spoken by the assistant (voice) or shown on a speaker's screen (screen). "
-              "A share with nothing sent counts too.",
-    "clicks": "Visits to an invite link (/r/<code>), link-preview bots and scripts left out. "
+              "A share with nothing sent counts too."),
+    "clicks": N_("Visits to an invite link (/r/<code>), link-preview bots and scripts left out. "
               "A click counts under the channel its link carries: the message's, or screen, "
-              "card (the assistant app's card), qr.",
-    "click_through_rate": "clicks ÷ shares.",
-    "signups": "Friends who signed up with a code (flagged and blocked ones included; "
-               "flagged are also counted apart).",
-    "signup_rate": "signups ÷ clicks.",
-    "conversions": "Referred friends' first qualifying orders.",
-    "conversion_rate": "conversions ÷ signups.",
-    "revenue_minor": "Those first orders' amounts less what was refunded (the API and CSV "
-                     "give minor units, e.g. cents).",
-    "splits": "By channel and by assistant: shares by the channel they went by, clicks by "
+              "card (the assistant app's card), qr."),
+    "click_through_rate": N_("clicks ÷ shares."),
+    "signups": N_("Friends who signed up with a code (flagged and blocked ones included; "
+               "flagged are also counted apart)."),
+    "signup_rate": N_("signups ÷ clicks."),
+    "conversions": N_("Referred friends' first qualifying orders."),
+    "conversion_rate": N_("conversions ÷ signups."),
+    "revenue_minor": N_("Those first orders' amounts less what was refunded (the API and CSV "
+                     "give minor units, e.g. cents)."),
+    "splits": N_("By channel and by assistant: shares by the channel they went by, clicks by "
               "their link's channel, signups and conversions by where the friend came from "
               "(the signup's invite link, else the code's latest click before the signup); "
-              "“none” where that is not known.",
-    "rewards_minor": "Money rewards (fixed discount, gift card, cash) per status, never "
+              "“none” where that is not known."),
+    "rewards_minor": N_("Money rewards (fixed discount, gift card, cash) per status, never "
                      "negative: pending (order seen, refund window not started), "
                      "held (in the refund window), approved (usable), reversed (taken back "
-                     "after a refund). net = pending + held + approved.",
+                     "after a refund). net = pending + held + approved."),
 }
 
 

@@ -30,11 +30,12 @@ class Assistant:
     settings: tuple[str, ...]  # the shop settings its connect page writes
     skill_id_setting: str | None = None  # the shop setting its requests must name
     variants: tuple[Variant, ...] = ()
+    path_token: bool = False  # its webhook URL ends in a secret token: /<name>/<shop>/<token>
 
     @property
     def path(self) -> str:
-        """The webhook path, with `{slug}` for the shop."""
-        return f"/{self.name}/{{slug}}"
+        """The webhook path, with `{slug}` for the shop (and `{token}` for its secret)."""
+        return f"/{self.name}/{{slug}}" + ("/{token}" if self.path_token else "")
 
 
 ASSISTANTS: tuple[Assistant, ...] = (

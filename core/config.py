@@ -217,6 +217,12 @@ class Settings:
     yandex_dialogs_url: str = ""
 
     @property
+    def has_real_channel(self) -> bool:
+        """Some message can reach a real inbox or phone (a channel is configured, whatever
+        MESSAGING_MODE says)."""
+        return bool(self.smtp or self.twilio or self.whatsapp or self.telegram.sends)
+
+    @property
     def public_base_url(self) -> str:
         """Absolute base for links and QR URLs when a shop has no link base of its own."""
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from core import assistant_setup, assistant_status, shops
+from core import assistant_status, shops
 from core.assistants import ASSISTANTS
 from core.errors import InvalidInput
 from core.models import Program, Share, StoreConnection
@@ -56,7 +56,8 @@ class Checklist:
 
 
 def probe_https(url: str) -> str | None:
-    """GET `url` (no redirects, 3 s): None when it answered below 500, else why not."""
+    """GET `url` over verified TLS (no redirects, 3 s): None when it answered 200, else why
+    not."""
     import certifi
     import urllib3
 
@@ -66,15 +67,18 @@ def probe_https(url: str) -> str | None:
         answer = http.request("GET", url, redirect=False)
     except Exception as exc:  # any failure is "not reachable", said plainly
         return f"{url} did not answer ({type(exc).__name__})."
-    return None if answer.status < 500 else f"{url} answered {answer.status}."
+    return None if answer.status == 200 else f"{url} answered {answer.status}."
 
 
-def public_url_step(services: Services, probe: Probe) -> Step:
+def public_url_step(services: Services, probe: Probe = probe_https) -> Step:
+    """Done when BASE_URL is https, every address its name resolves to is public
+    (core.url_guard, the rule outbound webhooks follow) and its /livez answers through
+    `probe`: what an assistant or a store needs to call us."""
     base = services.base_url
     if urlsplit(base).scheme != "https":
         return Step("public_url", False, f"BASE_URL is {base}: assistants call only a public "
-                    "https address. For a trial, run a tunnel (e.g. `cloudflared tunnel --url "
-                    f"{base}`) and set BASE_URL to the https address it prints.")
+                    "https address. For a trial, run a tunnel (e.g. “cloudflared tunnel --url "
+                    f"{base}”) and set BASE_URL to the https address it prints.")
     try:
         check_url(base, resolve=services.resolve)
     except InvalidInput as exc:
@@ -89,9 +93,9 @@ def public_url_step(services: Services, probe: Probe) -> Step:
 def _assistant_steps(services: Services, shop_id: int, settings: dict[str, object]) -> list[Step]:
     live = assistant_status.statuses(services, shop_id)
     steps = []
-    for platform in assistant_setup.PLATFORMS:
+    for platform, chosen_by in ((v.key, v.chosen_by) for a in ASSISTANTS for v in a.variants):
         status = live[platform]
-        chosen = bool(settings.get(ASSISTANT_FIELDS[platform])) or status.state != "waiting"
+        chosen = bool(settings.get(chosen_by)) or status.state != "waiting"
         if not chosen:
             continue
         if status.state == "ok":

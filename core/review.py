@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from core import referral_list
 from core.errors import NotFound
 from core.hashing import keyed_hash
+from core.marks import N_
 from core.models import Conversion, Customer, Referral, ReferralStatus
 from core.paging import Page, page_of
 from core.referral_list import FLAGGED, ReferralLine
@@ -119,23 +120,23 @@ def evidence(session: Session, services: Services, referral: Referral) -> list[E
                 Referral.shop_id == referral.shop_id, Referral.ip_hash == referral.ip_hash,
                 Referral.created_at >= referral.created_at - timedelta(days=1),
                 Referral.created_at <= referral.created_at)) if referral.ip_hash else 0
-            facts = [("ip (hashed)", (referral.ip_hash or "—")[:12]),
-                     ("signups from this ip in the 24 hours before", str(same_ip or 0))]
+            facts = [(N_("ip (hashed)"), (referral.ip_hash or "—")[:12]),
+                     (N_("signups from this ip in the 24 hours before"), str(same_ip or 0))]
         elif rule == "velocity_code":
             same_code = session.scalar(select(func.count(Referral.id)).where(
                 Referral.code_id == referral.code_id,
                 Referral.created_at >= referral.created_at - timedelta(hours=1),
                 Referral.created_at <= referral.created_at))
-            facts = [("signups with this code in the hour before", str(same_code or 0))]
+            facts = [(N_("signups with this code in the hour before"), str(same_code or 0))]
         elif rule == "disposable_email":
             domain = (f_email or "").partition("@")[2] or "—"
-            facts = [("friend's email (hashed)", short_hash(services, f_email)),
-                     ("email domain on the disposable list", domain)]
+            facts = [(N_("friend's email (hashed)"), short_hash(services, f_email)),
+                     (N_("email domain on the disposable list"), domain)]
         elif rule in ("self_referral", "existing_customer", "already_referred"):
-            facts = [("friend's email (hashed)", short_hash(services, f_email)),
-                     ("referrer's email (hashed)", short_hash(services, r_email)),
-                     ("friend's phone (hashed)", short_hash(services, f_phone)),
-                     ("referrer's phone (hashed)", short_hash(services, r_phone))]
+            facts = [(N_("friend's email (hashed)"), short_hash(services, f_email)),
+                     (N_("referrer's email (hashed)"), short_hash(services, r_email)),
+                     (N_("friend's phone (hashed)"), short_hash(services, f_phone)),
+                     (N_("referrer's phone (hashed)"), short_hash(services, r_phone))]
         found.append(Evidence(rule, tuple(facts)))
     return found
 

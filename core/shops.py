@@ -45,3 +45,9 @@ def visible_to(services: Services, staff_shop_id: int | None, *,
         query = query.where(Shop.slug == slug)
     with services.db.session() as uow:
         return [ref(shop) for shop in uow.scalars(query)]
+
+
+def public_name(services: Services, slug: str) -> str | None:
+    """A shop's name for its public pages (privacy, terms); None when there is none."""
+    with services.db.session() as uow:
+        return uow.scalar(select(Shop.name).where(Shop.slug == slug))

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 
 from core import (
     accounts,
@@ -59,6 +60,7 @@ class StaffMember:
     role: Role
     email: str
     display_name: str
+    language: str | None = None  # the pages' language they chose (None: their browser's)
 
     def can(self, need: Role) -> bool:
         return accounts.allows(self.role, need)
@@ -112,7 +114,8 @@ def signed_in(services: Services, staff_id: int, token: str | None) -> StaffMemb
         role = accounts.parse_role(row.role)
         if role is None or not row.password_hash or mark != password_mark(row.password_hash):
             return None
-        return StaffMember(row.id, row.shop_id, role, row.email, row.display_name)
+        return StaffMember(row.id, row.shop_id, role, row.email, row.display_name,
+                           row.language)
 
 
 def sign_out(services: Services, token: str | None) -> None:
@@ -165,7 +168,7 @@ def _email(session: Session, services: Services, staff: StaffUser, shop: Shop, k
            link: str, **context: str) -> None:
     outbox.enqueue(session, hash_key=services.settings.hash_key, shop_id=shop.id, kind=kind,
                    purpose=Purpose.TRANSACTIONAL,
-                   channel="email", recipient=staff.email, locale=shop.locale,
+                   channel="email", recipient=staff.email, locale=staff.language or shop.locale,
                    idempotency_key=f"{kind}:{staff.id}:{secrets.token_hex(8)}",
                    context={"link": link, "shop_name": shop.name, **context},
                    now=services.clock())
@@ -549,16 +552,33 @@ class SandboxMail:
     at: datetime
 
 
-def sandbox_mails(services: Services, limit: int = 50) -> list[SandboxMail]:
-    """The account emails (STAFF_KINDS) a local developer would have received, newest
-    first, across shops: the sandbox stands in for every staff member's mailbox. Nothing
-    outside the sandbox."""
-    if not is_sandbox(services.settings):
+def sandbox_outbox_open(services: Services) -> bool:
+    """The sandbox outbox exists only in the sandbox and only while no real channel is
+    configured: account emails carry reset and invitation links, so once anything could
+    reach a real inbox they are read there and nowhere else."""
+    return is_sandbox(services.settings) and not services.settings.has_real_channel
+
+
+def sandbox_mails(services: Services, *, staff: StaffMember | None,
+                  signed_up: list[int], limit: int = 50) -> list[SandboxMail]:
+    """The account emails (STAFF_KINDS) the sandbox channel captured, newest first, for
+    the shops this browser may read: the signed-in staff member's shop (every shop for the
+    operator's staff), and the shops this browser itself signed up (their verification
+    mail, before anyone can sign in). Never another shop's, never one a real channel
+    would have carried, never outside the sandbox."""
+    if not sandbox_outbox_open(services):
         return []
+    captured: ColumnElement[bool] = Message.provider_message_id.like("sandbox-%")
+    if services.settings.messaging_mode == "sandbox":  # queued now, captured when sent
+        captured = or_(captured, Message.provider_message_id.is_(None))
+    query = (select(Message, Shop.name).join(Shop, Shop.id == Message.shop_id)
+             .where(Message.kind.in_(STAFF_KINDS), captured))
+    if staff is None or staff.shop_id is not None:
+        mine = or_(Message.shop_id == staff.shop_id if staff is not None else false(),
+                   and_(Message.shop_id.in_(signed_up), Message.kind == "staff_verify"))
+        query = query.where(mine)
     with services.db.session() as session:
-        rows = session.execute(select(Message, Shop.name).join(Shop, Shop.id == Message.shop_id)
-                               .where(Message.kind.in_(STAFF_KINDS))
-                               .order_by(Message.id.desc()).limit(limit)).all()
+        rows = session.execute(query.order_by(Message.id.desc()).limit(limit)).all()
         mails = []
         for message, shop_name in rows:
             context = dict(message.context or {})

@@ -11,7 +11,7 @@ from core.config import Settings
 from core.services import Services, bootstrap
 from fulfillment.edge import input_limits, security_headers
 from fulfillment.errors import register_error_handlers
-from fulfillment.web import nav
+from fulfillment.web import i18n, nav
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         app.register_blueprint(bp)
     register_error_handlers(app)
     nav.install(app)
+    i18n.install(app)
     _mount_mcp(app, services)
     security_headers.install(app, services.settings.public_base_url)
     _trust_proxies(app, services.settings.trusted_proxies)

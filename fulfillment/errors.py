@@ -16,7 +16,7 @@ BROWSER_PREFIXES = ("/r/", "/console", "/dashboard", "/demo", "/unsubscribe", "/
                     "/login", "/logout", "/signup", "/account", "/verify", "/password",
                     "/invite", "/welcome", "/sandbox", "/connect", "/program", "/store",
                     "/review", "/referrals", "/customers", "/kpis", "/team", "/brand",
-                    "/shopify/install", "/shopify/callback")
+                    "/privacy", "/terms", "/shopify/install", "/shopify/callback")
 
 
 def wants_html() -> bool:

@@ -256,7 +256,7 @@ def test_german_customers_hear_german(alexa, services, demo):
     talk.say("ProvideContact", phone="+49 30 901820")
     assert "Soll ich sie senden?" in talk.speech
     talk.say("AMAZON.YesIntent")
-    assert "Ihre Einladung ist unterwegs" in talk.speech
+    assert "Ihre Einladung geht an" in talk.speech
     assert messages(services)[-1].recipient == "+4930901820"
     talk = alexa(locale="de-DE")
     for intent, expected in [("ExplainProgram", "erste Bestellung ab 20 $"),

@@ -22,7 +22,7 @@ def shop(client, demo: dict[str, Any], clock) -> ShopBackend:  # type: ignore[no
 
 @pytest.mark.parametrize("locale, ordered, checked", [
     ("en-US", "2 of them have placed an order", "$10 waits while 1 order is checked"),
-    ("de-DE", "2 davon haben bestellt", "warten, bis 1 Bestellung geprüft ist"),
+    ("de-DE", "2 davon haben bestellt", "gibt es, sobald 1 Bestellung geprüft ist"),
     ("ru-RU", "Из них 2 сделали заказ", "после проверки 1 заказа"),
 ])
 def test_a_flagged_order_is_counted_and_its_reward_said_as_waiting_for_the_check(

@@ -55,7 +55,7 @@ def test_the_balance_moves_from_on_hold_to_ready_as_the_window_passes(services, 
     release_once(services)
     said = ask(services, demo, "RewardBalance", "en-US")
     assert "$20 is on hold" in said
-    assert "20 $ sind bis zum Ende der Rückgabefrist vorgemerkt" in ask(
+    assert "20 $ werden nach Ablauf der Rückgabefrist freigegeben" in ask(
         services, demo, "RewardBalance", "de-DE")
     clock.advance(days=15)
     release_once(services)

@@ -9,7 +9,9 @@ discount link) and a signed store order rewarding the referrer. No page of the w
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -133,16 +135,37 @@ def test_a_new_shop_goes_live_from_the_front_page_to_a_rewarded_order(
         page.click("#nav-home")
         assert _steps(page)["program"] == "yes"
 
-        # 5. Assistants and stores call only a public https address: the merchant runs a
-        # tunnel and sets BASE_URL to it (what a restart with BASE_URL does; the browser
-        # keeps using this machine's address).
+        # 5. Assistants and stores call only a public https address. The connect page says
+        # so, and the skill package is refused with what to do while BASE_URL is http.
+        page.goto(f"{base}/connect/{slug}/alexa")
+        expect(page.locator("#public-state")).to_have_text("Not yet")
+        refused = page.request.get(base + (page.locator("#export").get_attribute("href") or ""))
+        assert refused.status == 422 and "cloudflared tunnel" in refused.text()
+        shot(page, "04-alexa-needs-https")
+        # The merchant runs a tunnel and sets BASE_URL to it (what a restart with BASE_URL
+        # does; the browser keeps using this machine's address).
         services.settings = services.settings.with_(base_url=TUNNEL)
 
         # 6. Alexa: save the skill id; a request through the real webhook verifies it.
+        page.click("#nav-home")
         page.click("#step-assistant a")
         page.fill("#f-alexa_skill_id", SKILL)
         page.click("#connect-form button[type=submit]")
         expect(page.locator("#saved")).to_be_visible()
+        with page.expect_download() as download:
+            page.click("#export")
+        with zipfile.ZipFile(download.value.path()) as project:
+            resources = json.loads(project.read("ask-resources.json"))
+            skill = json.loads(project.read("skill-package/skill.json"))["manifest"]
+            model = json.loads(project.read(
+                "skill-package/interactionModels/custom/en-US.json"))
+        assert resources["profiles"]["default"]["skillMetadata"]["src"] == "./skill-package"
+        assert skill["apis"]["custom"]["endpoint"] == {
+            "uri": f"{TUNNEL}/alexa/{slug}", "sslCertificateType": "Trusted"}
+        assert {"alexa::alerts:reminders:skill:readwrite", "alexa::profile:email:read",
+                "alexa::profile:mobile_number:read"} <= {p["name"] for p in skill["permissions"]}
+        assert model["interactionModel"]["languageModel"]["invocationName"] == (
+            "pekarnya kroshka" if tag == "cyrillic-390" else "crumb and co")
         page.fill("#try-text", "how does the referral program work")
         page.click("#try-form button")
         expect(page.locator("#status")).to_have_attribute("data-state", "ok", timeout=8000)
@@ -150,19 +173,21 @@ def test_a_new_shop_goes_live_from_the_front_page_to_a_rewarded_order(
         page.click("#nav-home")
         assert _steps(page)["assistant-alexa"] == "yes"
 
-        # 7. The store: an API key from Settings, the connection against the Shopify
-        # stand-in, its webhooks registered by the job, one signed delivery verified.
-        page.goto(f"{base}/settings/{slug}/keys")
-        page.fill("#f-label", "store")
+        # 7. The store: its page checks the token with a real call to the Shopify stand-in,
+        # the job registers our webhooks there, one signed delivery is verified.
+        page.click("#nav-store")
+        page.fill("#f-legacy_domain", domain)
+        page.fill("#f-access_token", TOKEN)
+        page.fill("#f-webhook_secret", APP_SECRET)
+        page.click("#save-legacy")
+        expect(page.locator("main")).to_contain_text("Connected: the store answered")
+        shot(page, "05-store")
+        jobs.run_due(services)
+        assert {w["uri"] for w in shopify.webhooks} == {f"{TUNNEL}/shopify/{slug}/webhooks"}
+        page.goto(f"{base}/settings/{slug}/keys")  # a key to read the ledger with, later
+        page.fill("#f-label", "back office")
         page.click("text=Create API key")
         api_key = page.locator("#secret-1").inner_text().strip()
-        connected = requests.put(f"{base}/api/v1/store", timeout=10, headers={
-            "Authorization": f"Bearer {api_key}"}, json={
-            "platform": "shopify", "shop_domain": domain, "access_token": TOKEN,
-            "webhook_secret": APP_SECRET})
-        assert connected.status_code == 200, connected.text
-        jobs.run_due(services)
-        assert shopify.webhooks, "the job registered our webhooks in the store"
         page.click("#nav-home")
         assert _steps(page)["store-shopify"] == "no"
         raw, headers = shopify_delivery(APP_SECRET, "customers/create", {
@@ -187,7 +212,7 @@ def test_a_new_shop_goes_live_from_the_front_page_to_a_rewarded_order(
         page.fill("#text", "share the referral program")
         page.click("#say-form button[type=submit]")
         expect(page.locator("#bubbles")).to_contain_text("Your code is")
-        shot(page, "05-console-share")
+        shot(page, "06-console-share")
         page.click("#nav-home")
         steps = _steps(page)
         assert {k: v for k, v in steps.items() if k != "public_url"} == {
@@ -196,7 +221,7 @@ def test_a_new_shop_goes_live_from_the_front_page_to_a_rewarded_order(
         # says so until assistants can really reach the address.
         assert steps["public_url"] == "no"
         expect(page.locator("#step-public_url")).to_contain_text("is not public")
-        shot(page, "06-home-green")
+        shot(page, "07-home-green")
 
         # 9. The friend opens the invite link (the code the console shared).
         code = _shared_code(services, slug)
@@ -217,10 +242,10 @@ def test_a_new_shop_goes_live_from_the_front_page_to_a_rewarded_order(
         href = friend.locator("#shop-button").get_attribute("href")
         assert href == f"https://{domain}/discount/{code}?redirect=%2F"
         assert code in shopify.discounts  # the link applies a discount that exists
-        shot(friend, "07-friend")
+        shot(friend, "08-friend")
         for width, label in ((DESKTOP, "desktop"), (PHONE, "390")):
             friend.set_viewport_size(width)
-            friend.screenshot(path=str(SCREENSHOTS / f"golive-{tag}-08-friend-{label}.png"),
+            friend.screenshot(path=str(SCREENSHOTS / f"golive-{tag}-09-friend-{label}.png"),
                               full_page=True)
 
         # 10. The friend orders with the code: the signed order rewards the referrer.
@@ -240,7 +265,7 @@ def test_a_new_shop_goes_live_from_the_front_page_to_a_rewarded_order(
             ("referrer", "pending")]
         page.click("#nav-kpis")
         expect(page.locator("#k-conversions")).to_have_text("1")
-        shot(page, "09-kpis")
+        shot(page, "10-kpis")
         browser.close()
     # The one answer of 4xx is the form refusing the invocation name on purpose (422).
     assert failures == ([f"422 {base}/settings/{slug}"] if tag == "amp-desktop" else [])

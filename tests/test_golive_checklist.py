@@ -134,3 +134,14 @@ def test_support_staff_get_no_checklist_only_what_they_may_open(client, services
         sign_in_cookie(browser, services, staff_id, "tok")
     page = client.get("/").get_data(as_text=True)
     assert 'id="golive"' not in page and 'href="/console"' in page
+
+
+@pytest.mark.parametrize("platform", ["alexa", "dialogflow-es", "dialogflow-cx", "alice"])
+def test_each_connect_page_says_the_assistant_needs_a_public_https_address(
+        client, services, owner, platform) -> None:
+    services.settings = services.settings.with_(base_url="http://127.0.0.1:8000")
+    page = client.get(f"/connect/crumb/{platform}").get_data(as_text=True)
+    assert 'id="public-url"' in page and 'id="public-state">Not yet<' in page
+    assert "only a public https address" in page and "cloudflared tunnel --url" in page
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/connect/crumb/alexa#public-url"' in home  # the checklist links there

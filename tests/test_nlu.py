@@ -152,3 +152,72 @@ def test_templates_keep_their_order_when_another_thread_built_the_template_list(
         u._candidates.cache_clear()
         u._by_first_word.cache_clear()
         u._compiled.cache_clear()
+
+
+@pytest.mark.parametrize("text, locale, intent", [
+    ("ask corner bakery to text me my referral code", "en-US", "ShareProgram"),
+    ("tell corner bakery to stop the weekly summary", "en-US", "StopDigest"),
+    ("tell me about the program", "en-US", "ExplainProgram"),
+    ("frag eckladen nach meinem empfehlungscode", "de-DE", "ShareProgram"),
+    ("скажи пекарне чтобы прислала мой промокод", "ru-RU", "ShareProgram"),
+])
+def test_a_one_shot_invocation_is_not_part_of_the_request(text, locale, intent):
+    assert understand(text, locale).intent == intent
+
+
+@pytest.mark.parametrize("text, locale, intent", [
+    ("i don't want any more reminders", "en-US", "StopReminders"),
+    ("please no more weekly summaries", "en-US", "StopDigest"),
+    ("ich will keine wochenberichte mehr", "de-DE", "StopDigest"),
+    ("erinnerungen bitte abschalten", "de-DE", "StopReminders"),
+    ("перестань присылать мне отчёты", "ru-RU", "StopDigest"),
+    ("больше не надо напоминаний", "ru-RU", "StopReminders"),
+])
+def test_a_negated_request_is_the_stopping_intent_of_the_same_thing(text, locale, intent):
+    assert understand(text, locale).intent == intent
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("switch off the garage light", "en-US"), ("what's the weather in paris", "en-US"),
+    ("tell me something funny", "en-US"), ("set a timer for ten minutes", "en-US"),
+    ("mach die heizung im bad an", "de-DE"), ("wie spät ist es", "de-DE"),
+    ("включи кондиционер в спальне", "ru-RU"), ("поставь будильник на семь", "ru-RU"),
+])
+def test_off_topic_speech_never_reaches_an_intent_that_acts(text, locale):
+    acting = {"ShareProgram", "SendInvite", "SetReminder", "SubscribeDigest",
+              "SubscribeDigestOnNews", "DeleteMyData", "Yes"}
+    assert understand(text, locale).intent not in acting
+
+
+@pytest.mark.parametrize("text, locale, email", [
+    ("send an invite to jo seven at example dot org", "en-US", "jo7@example.org"),
+    ("invite t nguyen at example dot org", "en-US", "tnguyen@example.org"),
+    ("lade ben einundzwanzig at web punkt de ein", "de-DE", "ben21@web.de"),
+    ("пригласи олег сорок два собака яндекс точка ру", "ru-RU", "oleg42@yandex.ru"),
+])
+def test_a_mailbox_of_a_name_and_a_number_or_an_initial_keeps_both_parts(text, locale, email):
+    assert understand(text, locale).slots.get("email") == email
+
+
+@pytest.mark.parametrize("text, locale, day", [
+    ("remind me on saturdays", "en-US", "saturday"),
+    ("erinnere mich samstags", "de-DE", "saturday"),
+    ("напоминай мне по субботам", "ru-RU", "saturday"),
+    ("напомни мне в субботу", "ru-RU", "saturday"),
+])
+def test_the_weekday_slot_is_the_day_id_whatever_its_form(text, locale, day):
+    got = understand(text, locale)
+    assert (got.intent, got.slots.get("weekday")) == ("SetReminder", day)
+
+
+@pytest.mark.parametrize("text, locale, intent", [
+    ("keep me posted every week about who signed up", "en-US", "SubscribeDigest"),
+    ("only if a friend joins let me know", "en-US", "SubscribeDigestOnNews"),
+    ("schick mir jede woche wer sich angemeldet hat", "de-DE", "SubscribeDigest"),
+    ("nur falls es neuigkeiten gibt", "de-DE", "SubscribeDigestOnNews"),
+    ("раз в неделю присылай кто зарегистрировался", "ru-RU", "SubscribeDigest"),
+    ("пиши только когда будут новости", "ru-RU", "SubscribeDigestOnNews"),
+    ("remind me every week to share my code", "en-US", "SetReminder"),
+])
+def test_a_digest_asked_for_by_what_it_brings_is_that_digest(text, locale, intent):
+    assert understand(text, locale).intent == intent

@@ -24,6 +24,7 @@ class Inbound:
     headers: Mapping[str, str]
     body: bytes
     parsed: Any = None  # the JSON body as the edge already parsed it, or None
+    path_token: str | None = None  # the secret last segment of its URL, where it has one
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ class AssistantPlatform(ABC):
         """The neutral Turn, or an Answer given without the dialog (a ping)."""
 
     @abstractmethod
-    def accepted(self, request: Any, turn: Turn) -> Accepted:
-        """The live status of a verified request."""
+    def accepted(self, request: Any, turn: Turn | None) -> Accepted | None:
+        """What the live status notes of a verified request (`turn`: None when it was
+        answered without the dialog); None: nothing."""
 
     @abstractmethod
     def respond(self, reply: Reply, turn: Turn, request: Any, shop: Shop) -> Answer:

@@ -105,6 +105,9 @@ class StaffUser(IdMixin, CreatedMixin, Base):
     email_verified_at: Mapped[datetime | None]
     invited_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL"))
+    # The language the merchant pages speak to this person (en | de | ru); None: the
+    # browser's Accept-Language (migration 0016).
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 ALLOWED_HOLD_DAYS = (0, 7, 14, 30, 60, 90)

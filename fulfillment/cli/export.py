@@ -24,7 +24,7 @@ def shop_voice_info(services: Services, slug: str) -> ShopVoiceInfo:
             invocation_names=names,
             skill_ids={a.name: str(shop.setting(a.skill_id_setting)) for a in ASSISTANTS
                        if a.skill_id_setting and shop.setting(a.skill_id_setting)},
-            default_locale=shop.locale,
+            default_locale=shop.locale, timezone=shop.timezone or "UTC",
         )
 
 

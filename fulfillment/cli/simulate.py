@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from core.assistants import variant
 from core.services import Services
 from fulfillment.cli.services import make_services, require_schema
 from fulfillment.simulator.turns import SimulationResult, Simulator
@@ -48,7 +49,7 @@ def _print(result: SimulationResult) -> None:
 def register(main: click.Group) -> None:
     @main.command("simulate")
     @click.argument("utterance", required=False)
-    @click.option("--platform", type=click.Choice(PLATFORMS), default="alexa")
+    @click.option("--platform", type=click.Choice(PLATFORMS), default=PLATFORMS[0])
     @click.option("--shop", default="demo")
     @click.option("--locale", default=None, help="Default: en-US (ru-RU on Alice).")
     @click.option("--user", default="alex", help="A customer's external id, or 'new'.")
@@ -60,8 +61,8 @@ def register(main: click.Group) -> None:
         send. Without an utterance: a REPL that keeps the session (empty line = launch)."""
         simulator, services = _simulator()
         try:
-            conv = simulator.start(platform, shop, locale or (
-                "ru-RU" if platform == "alice" else "en-US"), user=user, screen=screen)
+            conv = simulator.start(platform, shop, locale or variant(platform).locales[0],
+                                   user=user, screen=screen)
             lines = [utterance] if utterance is not None else None
             while True:
                 if lines is not None:

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749.errors import OAuth2Error
@@ -21,6 +22,7 @@ from core.contacts import mask_email, mask_phone, normalize_email, normalize_pho
 from core.errors import InvalidInput
 from core.oauth_grants import ShopRow as Shop
 from fulfillment.context import services
+from fulfillment.edge.security_headers import PAGE_POLICY
 from fulfillment.mcp.oauth import Client, SignIn, metadata
 from fulfillment.web.auth import public
 from fulfillment.web.forms import csrf_token
@@ -97,15 +99,27 @@ def _refused(title: str, message: str, status: int = 400) -> ResponseReturnValue
     return render_template("mcp/refused.html", title=title, message=message), status
 
 
+def _form_policy(redirect_uri: str) -> str:
+    """The page policy, with the client's callback origin added to form-action: the final
+    POST is answered by a redirect there, and Chromium holds redirects after a form
+    submission to form-action too. The URI was checked against the client's registered
+    ones before any page is drawn."""
+    parts = urlsplit(redirect_uri)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return PAGE_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
+
+
 def _render(shop: Shop, client: Client, step: str, *, error: str = "", where: str = "",
             status: int = 200) -> ResponseReturnValue:
     locale = _page_locale()
     t = translator(locale)
     words = mcp_text.sign_in_page(t, shop.name, mcp_text.host_name(client.row.host))
-    return render_template("mcp/sign_in.html", words=words, step=step, error=error,
+    page = render_template("mcp/sign_in.html", words=words, step=step, error=error,
                            where=where, lang=locale[:2], csrf=csrf_token(),
-                           action=request.full_path,
-                           sandbox=services().settings.sandbox), status
+                           action=request.full_path, sandbox=services().settings.sandbox)
+    redirect_uri = request.args.get("redirect_uri") or client.get_default_redirect_uri() or ""
+    headers = {"Content-Security-Policy": _form_policy(redirect_uri)} if redirect_uri else {}
+    return page, status, headers
 
 
 @bp.route("/oauth/authorize", methods=["GET", "POST"])

@@ -6,13 +6,12 @@ HTTP only: each page calls one use case in core.staff_accounts."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from core import staff_accounts
 from core.accounts import Role
 from core.errors import FieldErrors
-from core.sandbox import is_sandbox
 from core.signed_tokens import BadToken
 from core.staff_accounts import SignIn
 from fulfillment.context import services
@@ -31,8 +30,13 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 forms.protect(bp)
 
 
+# The shops this browser signed up (the sandbox outbox shows it their verification mail).
+SIGNED_UP = "signed_up_shops"
+
+
 def _sandbox() -> bool:
-    return is_sandbox(services().settings)
+    """Whether pages point at the sandbox outbox (it exists: sandbox, no real channel)."""
+    return staff_accounts.sandbox_outbox_open(services())
 
 
 def _too_many(action: str, email: str) -> ResponseReturnValue | None:
@@ -120,6 +124,8 @@ def signup() -> ResponseReturnValue:
         except FieldErrors as exc:
             errors = exc.fields
         else:
+            if staff_accounts.sandbox_outbox_open(services()):  # its own verification mail
+                session[SIGNED_UP] = [*session.get(SIGNED_UP, [])[-4:], created.shop_id]
             return render_template("web/check_email.html", email=values["email"],
                                    sandbox=_sandbox(), slug=created.slug)
     return render_template("web/signup.html", values=values, errors=errors), (
@@ -221,9 +227,14 @@ def welcome(token: str) -> ResponseReturnValue:
 
 
 @bp.get("/sandbox/outbox")
-@public("sandbox only (404 otherwise): the account emails a local developer would receive")
+@public("sandbox without a real channel only (404 otherwise); shows only the signed-in "
+        "staff's shop's account emails and this browser's own sign-up's")
 def sandbox_outbox() -> ResponseReturnValue:
-    if not _sandbox():
+    if not staff_accounts.sandbox_outbox_open(services()):
         abort(404)
-    return render_template("web/sandbox_outbox.html",
-                           mails=staff_accounts.sandbox_mails(services()))
+    signed_up = session.get(SIGNED_UP)
+    mails = staff_accounts.sandbox_mails(
+        services(), staff=current_staff(),
+        signed_up=[i for i in signed_up if isinstance(i, int)]
+        if isinstance(signed_up, list) else [])
+    return render_template("web/sandbox_outbox.html", mails=mails)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
-from core import golive
+from core import golive, shops
 from core.accounts import Role
+from core.assistants import VARIANTS
 from core.golive import Step
 from core.shops import ShopRef
 from fulfillment.context import services
@@ -43,7 +44,7 @@ def _item(step: Step, shop: ShopRef) -> Item:
         title = (f"Connect {name} and receive a verified request" if step.platform
                  else "Connect an assistant")
         return Item(step.id, step.done, title, step.reason,
-                    f"/connect/{slug}/{step.platform or 'alexa'}", f"Connect {name}")
+                    f"/connect/{slug}/{step.platform or VARIANTS[0]}", f"Connect {name}")
     if step.key == "store":
         store = step.platform or "shopify"
         return Item(step.id, step.done, "Connect your store and receive a verified webhook",
@@ -75,3 +76,15 @@ def index() -> ResponseReturnValue:
         items, ready = [_item(step, shop) for step in steps.steps], steps.live
     return render_template("home/shop.html", shop=shop, shops=shops, staff=staff,
                            items=items, ready=ready, Role=Role)
+
+
+@bp.get("/privacy/<slug>")
+@bp.get("/terms/<slug>")
+@public("a shop's privacy policy and terms: public pages the assistants' stores link to")
+def legal(slug: str) -> ResponseReturnValue:
+    """What the skill listing links to (Alexa's privacyPolicyUrl and termsOfUseUrl)."""
+    shop = shops.public_name(services(), slug)
+    if shop is None:
+        abort(404, description="No shop at this address.")
+    kind = "terms" if request.path.startswith("/terms/") else "privacy"
+    return render_template("home/legal.html", kind=kind, shop_name=shop)

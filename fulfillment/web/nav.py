@@ -19,13 +19,14 @@ from core.accounts import Role
 from core.assistants import ASSISTANTS, VARIANTS
 from core.shops import ShopRef
 from core.staff_accounts import StaffMember
+from fulfillment.web.i18n import N_
 
 PLATFORM_NAMES = {v.key: v.label for a in ASSISTANTS for v in a.variants}
 
 
 @dataclass(frozen=True)
 class NavItem:
-    """One link: `path` is formatted with the shop's slug; `section` marks the entry
+    """One link: `path` is formatted with the shop's slug; `prefix` marks the entry
     current when the request's path starts with its `prefix`."""
 
     key: str
@@ -36,20 +37,20 @@ class NavItem:
 
 
 NAV: tuple[NavItem, ...] = (
-    NavItem("home", "Home", "/", Role.SUPPORT),
-    NavItem("program", "Program", "/program/{slug}", Role.MANAGER, "/program/"),
-    NavItem("assistants", "Assistants", "/connect/{slug}/" + VARIANTS[0], Role.MANAGER,
+    NavItem("home", N_("Home"), "/", Role.SUPPORT),
+    NavItem("program", N_("Program"), "/program/{slug}", Role.MANAGER, "/program/"),
+    NavItem("assistants", N_("Assistants"), "/connect/{slug}/" + VARIANTS[0], Role.MANAGER,
             "/connect/{slug}/"),
-    NavItem("store", "Store", "/connect/{slug}/shopify", Role.MANAGER),
-    NavItem("kpis", "KPIs", "/dashboard/{slug}", Role.SUPPORT, "/dashboard"),
-    NavItem("review", "Review", "/review/{slug}", Role.SUPPORT, "/review/"),
-    NavItem("referrals", "Referrals", "/referrals/{slug}", Role.SUPPORT, "/referrals/"),
-    NavItem("customers", "Customers", "/customers/{slug}", Role.SUPPORT, "/customers/"),
-    NavItem("console", "Console", "/console", Role.SUPPORT, "/console"),
-    NavItem("settings", "Settings", "/settings/{slug}", Role.MANAGER, "/settings/{slug}"),
-    NavItem("team", "Team", "/settings/{slug}/team", Role.OWNER),
+    NavItem("store", N_("Store"), "/connect/{slug}/shopify", Role.MANAGER),
+    NavItem("kpis", N_("KPIs"), "/dashboard/{slug}", Role.SUPPORT, "/dashboard"),
+    NavItem("review", N_("Review"), "/review/{slug}", Role.SUPPORT, "/review/"),
+    NavItem("referrals", N_("Referrals"), "/referrals/{slug}", Role.SUPPORT, "/referrals/"),
+    NavItem("customers", N_("Customers"), "/customers/{slug}", Role.SUPPORT, "/customers/"),
+    NavItem("console", N_("Console"), "/console", Role.SUPPORT, "/console"),
+    NavItem("settings", N_("Settings"), "/settings/{slug}", Role.MANAGER, "/settings/{slug}"),
+    NavItem("team", N_("Team"), "/settings/{slug}/team", Role.OWNER),
 )
-# Pages of the assistants entry that are not an assistant (the store's, once it has its own).
+# Pages under /connect/<shop>/ that are the store's, not an assistant's (fulfillment.web.stores).
 STORE_PLATFORMS = ("shopify", "woocommerce")
 
 

@@ -12,11 +12,11 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from core import assistant_setup, assistant_status
-from core.assistants import NAMES
+from core.assistants import ASSISTANTS, NAMES, Assistant
 from core.services import Services
 from fulfillment.context import services as current_services
 from fulfillment.web.auth import public
@@ -36,7 +36,7 @@ EXT = "referrals.assistants"
 def _setup(state: Any) -> None:
     app: Flask = state.app
     services: Services = app.extensions["referrals.services"]
-    app.extensions[EXT] = {name: build_platform(name, services) for name in NAMES}
+    app.extensions[EXT] = {a.name: (a, build_platform(a.name, services)) for a in ASSISTANTS}
 
 
 def _json(answer: Answer) -> ResponseReturnValue:
@@ -44,14 +44,20 @@ def _json(answer: Answer) -> ResponseReturnValue:
 
 
 @bp.post(f"/<any({', '.join(NAMES)}):assistant>/<shop>")
+@bp.post(f"/<any({', '.join(NAMES)}):assistant>/<shop>/<token>")
 @public("verified by each assistant's own check: signature, ID token, secret or skill id")
-def webhook(assistant: str, shop: str) -> ResponseReturnValue:
+def webhook(assistant: str, shop: str, token: str | None = None) -> ResponseReturnValue:
     started = time.perf_counter()
+    known: Assistant
+    platform: AssistantPlatform
+    known, platform = current_app.extensions[EXT][assistant]
+    if (token is not None) != known.path_token:
+        abort(404)  # a URL shape this assistant does not have
     services = current_services()
-    platform: AssistantPlatform = current_app.extensions[EXT][assistant]
     inbound = Inbound(request.headers,  # type: ignore[arg-type]  # case-insensitive Headers
                       request.get_data(cache=True),
-                      g.get("json_body"))  # parsed once by the edge limits (fulfillment.edge)
+                      g.get("json_body"),  # parsed once by the edge limits (fulfillment.edge)
+                      token)
     verify = services.settings.verify_requests
     turn: Turn | None = None
     read: Any = None
@@ -61,16 +67,14 @@ def webhook(assistant: str, shop: str) -> ResponseReturnValue:
         if verify:
             platform.verify(read, inbound, found, services.clock())
         made = platform.to_turn(read, inbound, found)
-        if isinstance(made, Answer):
+        if isinstance(made, Answer):  # answered without the dialog
+            _note_accepted(services, platform, shop, read, None, verify)
             return _json(made)
         turn = made
         reply = handle(turn, services, snapshot=(found, program))
         turn_capture.record([reply])  # the simulator's own request only
         answer = platform.respond(reply, turn, read, found)
-        if verify:
-            seen = platform.accepted(read, turn)
-            assistant_status.recorder(services).note_accepted(
-                shop, seen.variant, services.clock(), seen.intent, seen.locale)
+        _note_accepted(services, platform, shop, read, turn, verify)
     except Refused as refused:
         if refused.status_reason is not None and refused.variant is not None:
             assistant_status.recorder(services).note_refused(
@@ -82,6 +86,8 @@ def webhook(assistant: str, shop: str) -> ResponseReturnValue:
             raise
         if apology.reply is not None:
             turn_capture.record([apology.reply])
+        if turn is not None:  # verified and read: the connect page counts it
+            _note_accepted(services, platform, shop, read, turn, verify)
         return _json(apology)
     elapsed = time.perf_counter() - started
     budget = platform.budget_seconds
@@ -90,6 +96,14 @@ def webhook(assistant: str, shop: str) -> ResponseReturnValue:
     response: Response = jsonify(answer.body)
     response.status_code = answer.status
     return response
+
+
+def _note_accepted(services: Services, platform: AssistantPlatform, shop: str, read: Any,
+                   turn: Turn | None, verify: bool) -> None:
+    seen = platform.accepted(read, turn) if verify else None
+    if seen is not None:
+        assistant_status.recorder(services).note_accepted(
+            shop, seen.variant, services.clock(), seen.intent, seen.locale)
 
 
 def _is_unknown_shop(exc: Exception) -> bool:

@@ -20,6 +20,7 @@ class ShopVoiceInfo:
     invocation_names: dict[str, str] = field(default_factory=dict)  # language -> name
     skill_ids: dict[str, str] = field(default_factory=dict)  # assistant -> id
     default_locale: str = "en-US"
+    timezone: str = "UTC"  # the shop's IANA zone (Dialogflow agents' time zone)
 
     def invocation_for(self, locale: str) -> str:
         language = locale.split("-")[0]
@@ -27,6 +28,10 @@ class ShopVoiceInfo:
 
     def webhook(self, path: str) -> str:
         return f"{self.base_url.rstrip('/')}/{path.strip('/')}/{self.slug}"
+
+    def page(self, kind: str) -> str:
+        """The shop's public page of this kind here (privacy, terms)."""
+        return f"{self.base_url.rstrip('/')}/{kind}/{self.slug}"
 
 
 Exporter = Callable[[ShopVoiceInfo, Path], list[Path]]

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from core.assistants import NAMES
+
 MODEL_DIR = Path(__file__).resolve().parent
 SLOT_RE = re.compile(r"\{(\w+)\}")
 LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
@@ -105,7 +107,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _intent(name: str, spec: dict[str, Any] | None) -> Intent:
     spec = spec or {}
-    excluded = tuple(p for p in ("alexa", "dialogflow", "alice") if spec.get(p) is False)
+    excluded = tuple(p for p in NAMES if spec.get(p) is False)
     return Intent(
         name=name,
         description=spec.get("description", ""),

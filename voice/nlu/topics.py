@@ -26,10 +26,12 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
         "ru": ("напомин", "напомн", "напомина"),
     },
     "digest": {
-        "en": ("digest", "summar", "report", "update", "newsletter", "recap", "roundup"),
+        "en": ("digest", "summar", "report", "update", "newsletter", "recap", "roundup",
+               "overview", "weekly email", "keep me posted", "keep me updated"),
         "de": ("zusammenfass", "übersicht", "bericht", "digest", "newsletter", "update",
-               "wochenbericht", "rundbrief", "resümee"),
-        "ru": ("сводк", "сводок", "дайджест", "отчет", "отчёт", "рассылк", "обзор", "итог"),
+               "wochenbericht", "rundbrief", "resümee", "überblick", "auf dem laufenden"),
+        "ru": ("сводк", "сводок", "дайджест", "отчет", "отчёт", "рассылк", "обзор", "итог",
+               "в курсе"),
     },
     "data": {
         "en": ("data", "information", "info", "details", "personal", "record", "history",
@@ -68,7 +70,8 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
         "de": ("programm", "empfehl", "prämie", "belohn", "bonus", "rabatt", "bedingung",
                "regel", "funktion", "bekomm", "krieg", "verdien", "gutschein", "angebot",
                "@friend", "lohnt", "bringt", "einlad", "code", "link", "erklär", "limit",
-               "vorteil", "geld", "gibt es", "gibt's", "prozent", "haken"),
+               "vorteil", "geld", "gibt es", "gibt's", "gibts", "prozent", "haken",
+               "springt", "worum geht"),
         "ru": ("программ", "реферал", "бонус", "скидк", "наград", "вознагражд", "услови",
                "правил", "работа", "получ", "заработ", "дает", "даёт", "будет", "выгод",
                "балл", "приглаш", "приглас", "@friend", "код", "ссылк", "объясн",
@@ -143,6 +146,19 @@ CORE_TOPIC = {"program": "program_core"}
 STOPPING_INTENT = {"reminder": "StopReminders", "digest": "StopDigest"}
 
 
+# "only when something happens": the digest on news; "every week ... who joined": the
+# digest. Phrases, per language.
+_ONLY_WHEN = {"en": ("only when", "only if", "just when", "only in weeks"),
+              "de": ("nur wenn", "nur falls", "nur bei", "nur dann"),
+              "ru": ("только когда", "только если", "лишь когда", "только при")}
+_NEWS = {"en": ("news", "new", "happen", "change", "join", "sign"),
+         "de": ("neuigkeit", "neues", "passiert", "tut", "ändert", "anmeld", "beitr"),
+         "ru": ("новост", "нового", "происход", "случит", "измен", "присоедин", "зарегистр")}
+_EVERY_WEEK = {"en": ("every week", "each week", "weekly", "once a week"),
+               "de": ("jede woche", "jeder woche", "wöchentlich", "einmal die woche"),
+               "ru": ("каждую неделю", "раз в неделю", "еженедельн")}
+
+
 @dataclass(frozen=True)
 class Reading:
     """The topics a sentence names and whether it asks to stop something."""
@@ -151,6 +167,9 @@ class Reading:
     stops: bool
     assents: bool
     refuses: bool
+    only_when: bool = False  # "only when something happens"
+    news: bool = False
+    every_week: bool = False
 
 
 def _has(words: list[str], text: str, prefixes: tuple[str, ...], language: str) -> bool:
@@ -176,7 +195,23 @@ def read(words: list[str], language: str) -> Reading:
     plain = {w.strip("'") for w in words}
     assents = bool(plain & _YES_WORDS.get(language, set()))
     refuses = bool(plain & _NO_WORDS.get(language, set()))
-    return Reading(topics, stops, assents, refuses)
+    return Reading(topics, stops, assents, refuses,
+                   _has(words, text, _ONLY_WHEN.get(language, ()), language),
+                   _has(words, text, _NEWS.get(language, ()), language),
+                   any(f" {p}" in f" {text}" for p in _EVERY_WEEK.get(language, ())))
+
+
+def subscription(reading: Reading) -> str | None:
+    """The digest a sentence asks for without naming it: "only when a friend joins" is the
+    digest on news, "every week tell me who joined" the weekly digest."""
+    if reading.stops or "reminder" in reading.topics:
+        return None
+    if reading.only_when and (reading.news or "digest" in reading.topics):
+        return "SubscribeDigestOnNews"
+    if reading.every_week and ("digest" in reading.topics or (
+            reading.topics & {"referrals", "balance"} and "program_core" not in reading.topics)):
+        return "SubscribeDigest"
+    return None
 
 
 def allowed(intent: str, reading: Reading) -> bool:

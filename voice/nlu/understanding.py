@@ -18,6 +18,7 @@ Three steps, all in memory (measured in the nlu-eval report, well under a millis
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -39,8 +40,16 @@ THRESHOLD = 0.5
 TOPIC_THRESHOLD = 0.4
 _PUNCT = re.compile(r"[^\w@.+\-'\s]", re.UNICODE)
 FILLERS = {"um", "umm", "uh", "uhm", "er", "erm", "hmm", "hm", "mm", "ну", "эээ", "ээ", "э",
-           "эм", "ммм", "мм", "ähm", "äh", "öhm", "ehm", "hmmm"}
-LEADING_FILLERS = {"so", "well", "hey", "а", "слушай", "also", "okay so", "ok so", "oh"}
+           "эм", "ммм", "мм", "ähm", "äh", "öhm", "ehm", "hmmm", "э-э", "э-э-э", "а-а", "м-м",
+           "хм", "эмм", "ähh", "öh", "uhh", "hmm-hmm"}
+LEADING_FILLERS = {"so", "well", "hey", "а", "слушай", "also", "okay so", "ok so", "oh",
+                   "naja", "na", "так", "вот", "короче", "alright"}
+# A one-shot request carries the invocation ("ask acme to ...", "frag acme nach ...",
+# «попроси магазин ...»): the carrier, the skill's name (one or two words the samples do
+# not know) and the connector are not the request.
+_CARRIERS = {"ask", "tell", "frag", "frage", "sag", "sage", "попроси", "скажи", "спроси"}
+_CONNECTORS = {"to", "for", "about", "if", "whether", "nach", "ob", "dass", "es", "soll",
+               "чтобы", "чтоб", "про", "о", "об"}
 STEMMERS = {"en": "english", "ru": "russian", "de": "german"}
 # Words that mean the same to this product, one token each (the samples cannot list every
 # relative a friend may be).
@@ -104,7 +113,23 @@ def _without_fillers(text: str) -> str:
     words = [w for w in text.split() if w not in FILLERS]
     while len(words) > 1 and words[0] in LEADING_FILLERS:
         words = words[1:]
-    return " ".join(words)
+    return " ".join(_without_invocation(words))
+
+
+def _without_invocation(words: list[str]) -> list[str]:
+    """"ask acme to send me my link" -> "send me my link": a carrier word, then the name
+    (up to two words) before a connector. Without a connector within reach, nothing is
+    dropped ("tell me my code" keeps its words)."""
+    if len(words) < 4 or words[0] not in _CARRIERS:
+        return words
+    for end in (2, 3):  # the connector right after a one- or two-word name
+        if end < len(words) - 1 and words[end] in _CONNECTORS and \
+                not {*words[1:end]} & (_CONNECTORS | FUNCTION_WORDS):
+            rest = end
+            while rest < len(words) - 1 and words[rest] in _CONNECTORS:
+                rest += 1
+            return words[rest:]
+    return words
 
 
 def _literal_tokens(text: str) -> frozenset[str]:
@@ -277,8 +302,7 @@ _RECURRING = {"every", "each", "weekly", "jeden", "jede", "jeweils", "wöchentli
 def _reading(found: _Values, locale: str) -> topics.Reading:
     reading = topics.read(found.words, locale.split("-")[0])
     if found.weekday and _RECURRING & set(found.words):
-        return topics.Reading(reading.topics | {"reminder"}, reading.stops, reading.assents,
-                              reading.refuses)
+        return dataclasses.replace(reading, topics=reading.topics | {"reminder"})
     return reading
 
 
@@ -437,6 +461,9 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         # "don't remind me anymore", «хватит присылать сводку»: the stopping intent of
         # the thing named, never its opposite and never the end of the session.
         return Understanding(stop_intent, {}, 1.0)
+    asked = topics.subscription(reading)
+    if asked is not None and not (found.email or found.phone or found.pin):
+        return Understanding(asked, {}, 1.0)
     scores = {intent: score for intent, score in _scores(found.words, locale).items()
               if topics.allowed(intent, reading)}
     content = [w for w in found.words if not w.startswith("{") and w not in FUNCTION_WORDS]

@@ -14,6 +14,7 @@ from typing import Any
 from core.assistants import VARIANTS, of_variant
 
 PLATFORMS = VARIANTS  # what the simulator offers: core.assistants' variants
+# The webhook each variant's requests go to ({shop}, and {token} where the URL has one).
 ENDPOINTS = {key: of_variant(key).path.replace("{slug}", "{shop}") for key in VARIANTS}
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from core import currencies, customer_view, privacy, referral_report, review
+from core import currencies, customer_view, privacy, referral_report, review, staff_language
 from core.accounts import Role
 from core.assistants import SPEAKERS
 from core.errors import NotFound
@@ -26,9 +26,10 @@ from core.fraud import DEFAULT_ACTIONS
 from core.paging import MAX_AFTER
 from core.referral_report import CHANNEL_CHOICES, REFERRAL_STATUSES, ReferralRow
 from fulfillment.context import services
-from fulfillment.web import forms
+from fulfillment.web import forms, i18n
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
 from fulfillment.web.dashboard import money
+from fulfillment.web.i18n import N_
 
 bp = Blueprint("backoffice", __name__, template_folder="templates")
 forms.protect(bp)
@@ -38,7 +39,7 @@ ASSISTANT_CHOICES = (*SPEAKERS, referral_report.UNKNOWN)  # as referrals record 
 @bp.app_template_global("currency_choices")
 def currency_choices(first: str) -> list[tuple[str, str]]:
     """The currencies in use (core.currencies), the shop's own first: every currency select."""
-    return currencies.choices(first)
+    return currencies.choices(first, i18n.language())
 
 
 def _int(value: str | None, default: int) -> int:
@@ -51,6 +52,19 @@ def _int(value: str | None, default: int) -> int:
 def _can_decide() -> bool:
     staff = current_staff()
     return staff is not None and staff.can(Role.MANAGER)
+
+
+# --- the pages' language ------------------------------------------------------------
+
+@bp.post("/language")
+@require_role(Role.SUPPORT)
+def choose_language() -> ResponseReturnValue:
+    """The staff member's own choice of language for every merchant page."""
+    staff = current_staff()
+    if staff is not None:
+        staff_language.choose(services(), staff.id, (request.form.get("language") or "")[:8])
+    back = request.form.get("next") or "/"
+    return redirect(back if back.startswith("/") and not back.startswith("//") else "/")
 
 
 # --- review queue ----------------------------------------------------------------------
@@ -76,14 +90,14 @@ def decide(slug: str) -> ResponseReturnValue:
     try:
         decision = review.Decision(request.form.get("decision", ""))
     except ValueError:
-        return _review_error(shop, "Choose approve or reject.")
+        return _review_error(shop, N_("Choose approve or reject."))
     ids = [_int(v, 0) for v in request.form.getlist("referral")]
     ids = [i for i in ids if i]
     if not ids:
-        return _review_error(shop, "Select at least one referral.")
+        return _review_error(shop, N_("Select at least one referral."))
     reason = (request.form.get("reason") or "").strip()
     if decision is review.Decision.REJECT and not reason:
-        return _review_error(shop, "Say why you reject: the reason is kept with the decision.")
+        return _review_error(shop, N_("Say why you reject: the reason is kept with the decision."))
     staff = current_staff()
     outcome = review.decide_many(services(), shop_id=shop.id, referral_ids=ids,
                                  decision=decision, reviewer=staff.email if staff else "staff",
@@ -205,6 +219,6 @@ def erase(slug: str, external_id: str) -> ResponseReturnValue:
         found = customer_view.view(services(), shop.id, external_id)  # NotFound -> 404
         return render_template("backoffice/customer.html", shop=shop, c=found, can_export=True,
                                erased=None,
-                               error="Type the customer's id exactly to confirm."), 422
+                               error=N_("Type the customer's id exactly to confirm.")), 422
     privacy.erase(services(), shop.id, external_id, source="dashboard")
     return redirect(url_for("backoffice.find_customer", slug=slug, erased=1))

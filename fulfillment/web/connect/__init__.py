@@ -5,14 +5,17 @@ utterance through the simulator against the real webhook. Managers only."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from core import assistant_setup, assistant_status
+import voice.platforms
+from core import assistant_setup, assistant_status, golive
 from core.accounts import Role
-from core.assistants import ASSISTANTS
+from core.assistants import ASSISTANTS, of_variant
 from core.errors import DomainError
 from core.sandbox import is_sandbox
 from fulfillment.context import services
@@ -20,9 +23,19 @@ from fulfillment.simulator.turns import Simulator
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
 from fulfillment.web.forms import check_csrf
 from fulfillment.web.nav import PLATFORM_NAMES
+from voice.platforms import of_variant_module
 
 bp = Blueprint("connect", __name__, url_prefix="/connect", template_folder="templates")
 bp.before_request(check_csrf)
+# Each assistant's part of the page is its own voice/platforms/<name>/connect.html.
+PLATFORM_PAGES = Path(voice.platforms.__file__).parent
+
+
+@bp.record_once
+def _assistant_pages(state: Any) -> None:
+    env = state.app.jinja_env
+    env.loader = ChoiceLoader([env.loader, PrefixLoader(
+        {"assistants": FileSystemLoader(str(PLATFORM_PAGES))})])
 NAMES = PLATFORM_NAMES
 LOCALES = {v.key: v.locales for a in ASSISTANTS for v in a.variants}
 MAX_UTTERANCE = 300
@@ -39,15 +52,17 @@ def _page(slug: str, platform: str, *, errors: dict[str, str] | None = None,
           status: int = 200) -> ResponseReturnValue:
     svc = services()
     shop = shop_for_staff(slug)
-    values = {**assistant_setup.shown(svc, shop.id), **(form or {})}
+    values = {**assistant_setup.shown(svc, shop.id, platform, _connect(platform).shown),
+              **(form or {})}
     endpoint = assistant_setup.endpoint_url(svc.base_url, shop.slug, platform)
     live = assistant_status.statuses(svc, shop.id)[platform]
     return render_template(
         "connect/page.html", shop=shop, platform=platform, name=NAMES[platform],
+        assistant=of_variant(platform).name,
         names=PLATFORM_NAMES, values=values, errors=errors or {},
         shown_once=shown_once or {}, endpoint=endpoint, live=live,
         locales=LOCALES[platform], staff=current_staff(),
-        sandbox=is_sandbox(svc.settings)), status
+        sandbox=is_sandbox(svc.settings), public=golive.public_url_step(svc)), status
 
 
 @bp.get("/<slug>/<platform>")
@@ -63,7 +78,8 @@ def save(slug: str, platform: str) -> ResponseReturnValue:
     svc = services()
     shop = shop_for_staff(slug)
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    outcome = assistant_setup.configure_for(svc, shop.id, platform, form)
+    outcome = assistant_setup.configure_for(svc, shop.id, platform, form,
+                                            _connect(platform).configure)
     if not outcome.ok:
         shown = {k: v for k, v in form.items() if "secret" not in k and "password" not in k
                  and "token" not in k}
@@ -98,10 +114,9 @@ def try_it(slug: str, platform: str) -> ResponseReturnValue:
         return _error(422, "user", "A customer id of at most 128 characters, or empty.")
     if not isinstance(secret, str) or len(secret) > 200:
         return _error(422, "es_secret", "At most 200 characters.")
-    header = assistant_setup.shown(services(), shop.id)["dialogflow_es_header"]
-    # ES with the shop's own header secret tests what the shop pasted into Dialogflow;
-    # otherwise the sandbox signs (service agent ID token for Dialogflow).
-    headers = {header: secret} if platform == "dialogflow-es" and secret and header else None
+    connect = _connect(platform)
+    values = assistant_setup.shown(services(), shop.id, platform, connect.shown)
+    headers = connect.try_headers(platform, values, secret)  # None: the sandbox signs
     svc = services()
     try:
         simulator = Simulator(current_app._get_current_object(), svc)  # type: ignore[attr-defined]
@@ -113,6 +128,11 @@ def try_it(slug: str, platform: str) -> ResponseReturnValue:
     return jsonify({key: answer[key] for key in (
         "utterance", "intent", "handled_intent", "slots", "speech", "ssml", "status",
         "card", "qr", "link", "end_session")} | {"response": result.response})
+
+
+def _connect(platform: str) -> Any:
+    """voice/platforms/<name>/connect.py of the assistant this variant belongs to."""
+    return of_variant_module(platform, "connect")
 
 
 def _error(status: int, field: str, message: str) -> ResponseReturnValue:

@@ -166,7 +166,7 @@ def say() -> ResponseReturnValue:
     if not isinstance(data, dict):  # a JSON string, number or list: no fields to read
         return jsonify({"error": {"code": "schema", "message": "Send a JSON object with "
                                   "shop, platform, locale and text."}}), 400
-    shop, platform = str(data.get("shop") or ""), str(data.get("platform") or "alexa")
+    shop, platform = str(data.get("shop") or ""), str(data.get("platform") or PLATFORMS[0])
     locale, user = str(data.get("locale") or "en-US"), str(data.get("user") or "alex")
     if platform == MCP and locale in LOCALES:  # a tool call through /mcp/<shop> instead
         shop_id = _allowed_shop(staff, shop)

@@ -21,8 +21,9 @@ from core.accounts import Role
 from core.assistants import ASSISTANTS, MCP_HOST_LABELS
 from fulfillment.cli.export import shop_voice_info
 from fulfillment.context import services
-from fulfillment.web import charts
+from fulfillment.web import charts, i18n
 from fulfillment.web.auth import require_role, shop_for_staff, visible_shops
+from fulfillment.web.i18n import N_
 from fulfillment.web.nav import PLATFORM_NAMES
 from voice.exports import EXPORTERS, exporter
 
@@ -51,19 +52,22 @@ def index() -> ResponseReturnValue:
 
 
 def _charts(data: analytics.Kpis) -> dict[str, Any]:
+    t = i18n.gettext
     labels = [b.start.isoformat() for b in data.series]
     return {
-        "funnel": charts.bars([(s["step"], s["count"]) for s in data.funnel], title="Funnel"),
-        "series": charts.lines(labels, [(name, [getattr(b, name) for b in data.series])
+        "funnel": charts.bars([(t(s["step"]), s["count"]) for s in data.funnel],
+                              title=t(N_("Funnel")), unit=t(N_("count"))),
+        "series": charts.lines(labels, [(t(name), [getattr(b, name) for b in data.series])
                                         for name in ("shares", "clicks", "signups",
                                                      "conversions")],
-                               title=f"Per {data.interval}",
-                               x_label=f"{data.interval} (UTC)", y_label="count"),
-        "channel_shares": charts.bars([(k, v.shares) for k, v in data.by_channel.items()],
-                                      title="Shares by channel", unit="shares"),
-        "assistant_shares": charts.bars([(SPEAKER_LABELS.get(k, k), v.shares)
+                               title=t(N_("Over time (per %(interval)s)")) % {
+                                   "interval": t(data.interval)},
+                               x_label=t(data.interval) + " (UTC)", y_label=t(N_("count"))),
+        "channel_shares": charts.bars([(t(k), v.shares) for k, v in data.by_channel.items()],
+                                      title=t(N_("Shares by channel")), unit=t(N_("shares"))),
+        "assistant_shares": charts.bars([(SPEAKER_LABELS.get(k) or t(k), v.shares)
                                          for k, v in data.by_assistant.items()],
-                                        title="Shares by assistant", unit="shares"),
+                                        title=t(N_("Shares by assistant")), unit=t(N_("shares"))),
     }
 
 
@@ -154,19 +158,32 @@ def kpis_csv(slug: str) -> ResponseReturnValue:
 @bp.get("/<slug>/export/<platform>.zip")
 @require_role(Role.MANAGER)
 def export(slug: str, platform: str) -> ResponseReturnValue:
+    """The assistant's package as its console or CLI imports it: an agent the exporter
+    zipped itself (Dialogflow's "Import/Restore from zip") is sent as it is, never inside
+    another zip; a project folder (the ASK CLI's, Alice's) is zipped. A package Alexa could
+    not call (http://, a private address) or that breaks the platform's rules is a 422 page
+    saying what to do, never a 500."""
     shop = shop_for_staff(slug)
     if platform not in EXPORTERS:
         abort(404)
     info = shop_voice_info(services(), shop.slug)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        exporter(platform)(info, root)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(root.rglob("*")):
-                if path.is_file():
-                    archive.write(path, path.relative_to(root))
-    return Response(buffer.getvalue(), mimetype="application/zip", headers={
+        try:
+            exporter(platform)(info, root)
+        except ValueError as exc:
+            abort(422, description=str(exc))
+        zips = sorted(root.glob("*.zip"))
+        if zips:
+            body = zips[0].read_bytes()
+        else:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in sorted(root.rglob("*")):
+                    if path.is_file():
+                        archive.write(path, path.relative_to(root))
+            body = buffer.getvalue()
+    return Response(body, mimetype="application/zip", headers={
         "Content-Disposition": f"attachment; filename={shop.slug}-{platform}.zip"})
 
 
@@ -176,7 +193,7 @@ def money(minor: int, currency: str) -> str:
     from babel.numbers import format_currency, get_currency_precision
 
     digits = get_currency_precision(currency)
-    return format_currency(minor / 10**digits, currency, locale="en_US")
+    return format_currency(minor / 10**digits, currency, locale=i18n.babel_locale())
 
 
 @bp.app_template_filter("pct")

@@ -1,23 +1,37 @@
-"""The Alexa skill package for one shop, in the ASK CLI layout:
-skill-package/skill.json and skill-package/interactionModels/custom/<locale>.json.
+"""The Alexa skill for one shop as an ASK CLI v2 project that `ask deploy` takes as it is:
+ask-resources.json (the skill package only: the endpoint is ours, no Lambda) and
+skill-package/skill.json + skill-package/interactionModels/custom/<locale>.json.
 
-`validate()` applies Amazon's documented interaction-model rules so a shop finds a bad
-invocation name or a duplicate utterance here, not in the developer console."""
+The endpoint is BASE_URL's (https, certificate from a trusted authority: "Trusted"), the
+permissions are every one the dialog asks for (profile: phone and email; reminders), the
+privacy policy and terms links are the shop's pages here, and the invocation name is the
+shop's saved one or one made valid from its name (core.invocation_names, the rule Settings
+uses). `endpoint_problem()` refuses an http:// or private endpoint with what to do; `validate()`
+applies Amazon's interaction-model rules so a shop finds a problem here, not in the console."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from core import invocation_names
 from voice import model as language_model
 from voice.exports import ShopVoiceInfo
 
 ALEXA_LOCALES = ("en-US", "en-GB", "de-DE")
 REQUIRED_BUILTINS = ("AMAZON.CancelIntent", "AMAZON.HelpIntent", "AMAZON.StopIntent",
                      "AMAZON.NavigateHomeIntent", "AMAZON.FallbackIntent")
-PERMISSIONS = ("alexa::profile:mobile_number:read", "alexa::profile:email:read")
+# Every permission the dialog uses: the customer's phone and email (voice.platforms.alexa
+# profile) and reminders (voice.platforms.alexa.reminders).
+PERMISSIONS = ("alexa::profile:mobile_number:read", "alexa::profile:email:read",
+               "alexa::alerts:reminders:skill:readwrite")
+LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
+ASK_RESOURCES = {"askcliResourcesVersion": "2020-03-31",
+                 "profiles": {"default": {"skillMetadata": {"src": "./skill-package"}}}}
 # Invocation name rules (Amazon, "Choose the invocation name for a custom skill").
 LAUNCH_WORDS = {"launch", "ask", "tell", "load", "begin", "enable", "open", "start", "play",
                 "resume", "run", "use"}
@@ -104,10 +118,50 @@ def dialog_model(locale: str, intents: list[dict[str, Any]]) -> tuple[dict[str, 
     return {"intents": dialog_intents, "delegationStrategy": "SKILL_RESPONSE"}, prompts
 
 
+def invocation_for(shop: ShopVoiceInfo, locale: str) -> str:
+    """The shop's saved name for the locale's language if Amazon takes it, else one made
+    valid from the shop's name ("Crumb & Co" -> "crumb and co")."""
+    saved = shop.invocation_names.get(locale.split("-")[0], "")
+    if saved and not invocation_names.problems(saved, locale):
+        return saved
+    return invocation_names.alexa_name(saved or shop.name, locale).name
+
+
+class EndpointRefused(ValueError):
+    """The skill's endpoint is one Alexa cannot call; the message says what to do."""
+
+
+def endpoint_problem(uri: str) -> str | None:
+    """None when Alexa can call `uri`; else a sentence saying what to do. Alexa calls only
+    https on port 443, with a certificate from a trusted authority, at a public address
+    (Amazon: "Host a custom skill as a web service"). No DNS here: exports run offline."""
+    fix = ("Alexa calls only a public https address on port 443. For a trial, run a tunnel "
+           "(for example `cloudflared tunnel --url http://127.0.0.1:8000`), set BASE_URL to "
+           "the https address it prints, restart, and download the skill again.")
+    parts = urlsplit(uri)
+    host = (parts.hostname or "").lower()
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        private = host == "localhost" or host.endswith(LOCAL_SUFFIXES) or "." not in host
+    else:
+        private = not literal.is_global
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme != "https" or private or port not in (None, 443):
+        return f"The skill's endpoint would be {uri}. {fix}"
+    return None
+
+
 def manifest(shop: ShopVoiceInfo) -> dict[str, Any]:
     locales = {}
+    privacy = {}
     for locale in ALEXA_LOCALES:
-        invocation = shop.invocation_for(locale)
+        invocation = invocation_for(shop, locale)
+        privacy[locale] = {"privacyPolicyUrl": shop.page("privacy"),
+                           "termsOfUseUrl": shop.page("terms")}
         german = locale.startswith("de")
         locales[locale] = {
             "name": f"{shop.name} Empfehlungen" if german else f"{shop.name} Referrals",
@@ -131,7 +185,7 @@ def manifest(shop: ShopVoiceInfo) -> dict[str, Any]:
             "testingInstructions": "Say: share the referral program.",
         },
         "apis": {"custom": {
-            "endpoint": {"uri": shop.webhook("alexa"), "sslCertificateType": "Wildcard"},
+            "endpoint": {"uri": shop.webhook("alexa"), "sslCertificateType": "Trusted"},
             "interfaces": [{"type": "ALEXA_PRESENTATION_APL", "supportedViewports": [
                 {"mode": "HUB", "shape": "RECTANGLE", "minWidth": 1024, "maxWidth": 1280,
                  "minHeight": 600, "maxHeight": 800}]}],
@@ -139,7 +193,7 @@ def manifest(shop: ShopVoiceInfo) -> dict[str, Any]:
         "permissions": [{"name": p} for p in PERMISSIONS],
         "privacyAndCompliance": {"allowsPurchases": False, "usesPersonalInfo": True,
                                  "isChildDirected": False, "isExportCompliant": True,
-                                 "containsAds": False},
+                                 "containsAds": False, "locales": privacy},
     }}
 
 
@@ -197,16 +251,23 @@ def validate(model: dict[str, Any]) -> list[str]:
 
 
 def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
+    """The ASK CLI v2 project under `out`; EndpointRefused (nothing written) when Alexa
+    could not call BASE_URL, ValueError when the model breaks Amazon's rules."""
+    refused = endpoint_problem(shop.webhook("alexa"))
+    if refused:
+        raise EndpointRefused(refused)
     package = out / "skill-package"
     models = package / "interactionModels" / "custom"
     models.mkdir(parents=True, exist_ok=True)
-    written = []
+    resources = out / "ask-resources.json"
+    resources.write_text(json.dumps(ASK_RESOURCES, indent=2) + "\n", encoding="utf-8")
+    written = [resources]
     skill = package / "skill.json"
     skill.write_text(json.dumps(manifest(shop), indent=2, ensure_ascii=False) + "\n",
                      encoding="utf-8")
     written.append(skill)
     for locale in ALEXA_LOCALES:
-        built = interaction_model(locale, shop.invocation_for(locale))
+        built = interaction_model(locale, invocation_for(shop, locale))
         problems = validate(built)
         if problems:
             raise ValueError(f"{locale}: " + "; ".join(problems))

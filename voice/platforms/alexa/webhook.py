@@ -114,7 +114,7 @@ class AlexaPlatform(AssistantPlatform):
             return self._answer(handler_input, handler_input.response_builder.response)
         return adapter.to_turn(handler_input, shop.slug, self.profile, self.reminders)
 
-    def accepted(self, request: AlexaRequest, turn: Turn) -> Accepted:
+    def accepted(self, request: AlexaRequest, turn: Turn | None) -> Accepted:
         inner = request.raw["request"]
         intent = inner.get("intent") if isinstance(inner.get("intent"), dict) else {}
         return Accepted("alexa", str(intent.get("name") or inner["type"]),

@@ -5,6 +5,7 @@ recognition better, not possible."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -65,6 +66,18 @@ def entity(type_name: str, locale: str = "ru-RU") -> str:
     return "\n".join(lines) + "\n"
 
 
+def activation_name(shop: ShopVoiceInfo) -> str:
+    """The Russian name the shop saved in Settings (invocation name, ru); else its name."""
+    return shop.invocation_names.get("ru") or " ".join(shop.name.lower().split())
+
+
+def activation_phrases(name: str) -> list[str]:
+    """What a customer says to Alice to open the skill and to share in one go (Yandex
+    Dialogs: "Примеры запросов" start with the activation phrase and the name)."""
+    return [f"Алиса, запусти навык «{name}»", f"Алиса, попроси {name} поделиться "
+            "реферальной программой", f"Алиса, спроси у {name}, как работает программа"]
+
+
 def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
     folder = out / f"{shop.slug}-alice"
     (folder / "intents").mkdir(parents=True, exist_ok=True)
@@ -83,18 +96,27 @@ def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:
             path.parent.mkdir(exist_ok=True)
             path.write_text(entity(type_name), encoding="utf-8")
             entities.append(path)
+    name = activation_name(shop)
+    phrases = activation_phrases(name)
+    settings = folder / "skill-settings.json"
+    settings.write_text(json.dumps({
+        "activation_name": name, "activation_phrases": phrases,
+        "webhook_url": shop.webhook("alice")}, ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8")
     readme = folder / "README.md"
     readme.write_text(
         f"# {shop.name}: Alice skill settings\n\n"
         f"- Webhook URL: {shop.webhook('alice')}\n"
         f"- Skill id in our settings: {shop.skill_ids.get('alice', '(set alice_skill_id)')}\n"
-        f"- Activation name: {shop.invocation_for('ru-RU')}\n\n"
+        f"- Activation name (Имя для активации): {name}\n"
+        "- Activation phrases (Примеры запросов):\n"
+        + "".join(f"  - {phrase}\n" for phrase in phrases) + "\n"
         "Create the entities from `entities/` (Channel.txt, Weekday.txt) first, then one "
         "intent per file in "
         "`intents/` (intent id = file name without `.grammar`). YANDEX.HELP, "
         "YANDEX.WHAT_CAN_YOU_DO, YANDEX.CONFIRM, YANDEX.REJECT and YANDEX.REPEAT are built "
         "in and already answered.\n", encoding="utf-8")
-    return [*written, *entities, readme]
+    return [*written, *entities, settings, readme]
 
 
 EXPORTS = {"alice": export}

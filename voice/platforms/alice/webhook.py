@@ -58,8 +58,9 @@ class AlicePlatform(AssistantPlatform):
             return Answer(adapter.pong(request))
         return adapter.to_turn(request, shop.slug)
 
-    def accepted(self, request: dict[str, Any], turn: Turn) -> Accepted:
-        return Accepted("alice", turn.intent, turn.locale)
+    def accepted(self, request: dict[str, Any], turn: Turn | None) -> Accepted | None:
+        """A ping is not noted."""
+        return Accepted("alice", turn.intent, turn.locale) if turn is not None else None
 
     def respond(self, reply: Reply, turn: Turn, request: dict[str, Any], shop: Shop) -> Answer:
         image_id = None

@@ -34,12 +34,15 @@ def agent_files(shop: ShopVoiceInfo) -> dict[str, Any]:
     lm = language_model.load()
     files: dict[str, Any] = {
         "agent.json": {"displayName": f"{shop.name} referrals", "defaultLanguageCode": "en",
-                       "supportedLanguageCodes": SUPPORTED_LANGUAGES, "timeZone": "Europe/Moscow",
+                       "supportedLanguageCodes": SUPPORTED_LANGUAGES, "timeZone": shop.timezone,
                        "startFlow": START_FLOW, "enableStackdriverLogging": False},
         "webhooks/referrals.json": {
             "name": stable_id(shop.slug, "webhook"), "displayName": "referrals",
-            "genericWebService": {"uri": shop.webhook("dialogflow")},
-            "timeout": {"seconds": 5}},
+            # The service agent signs an ID token for the webhook URL: what our verifier
+            # checks (voice.platforms.dialogflow.id_token; audience = this URL by default).
+            "genericWebService": {"uri": shop.webhook("dialogflow"),
+                                  "serviceAgentAuth": "ID_TOKEN"},
+            "timeout": "5s"},  # a Duration in protobuf JSON
         f"intents/{WELCOME}/{WELCOME}.json": {"name": WELCOME_ID, "displayName": WELCOME,
                                               "priority": 500000},
     }

@@ -80,7 +80,9 @@ class DialogflowPlatform(AssistantPlatform):
             raise Refused(400, "unrecognized_request",
                           str(exc) or "The body is not JSON.") from exc
 
-    def accepted(self, request: Inbound, turn: Turn) -> Accepted:
+    def accepted(self, request: Inbound, turn: Turn | None) -> Accepted | None:
+        if turn is None:
+            return None
         return Accepted(f"dialogflow-{turn.platform.get('kind')}", turn.intent, turn.locale)
 
     def respond(self, reply: Reply, turn: Turn, request: Inbound, shop: Shop) -> Answer:
