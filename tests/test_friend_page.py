@@ -49,9 +49,12 @@ def test_a_new_shops_invite_link_opens_the_friend_page(client, services) -> None
     assert '<meta property="og:title" content="Alex invited you to Crumb &amp; Co Bakery">' \
         in text
     assert 'name="twitter:card" content="summary"' in text
+    assert f'property="og:image" content="https://refer.test/qr/{code}.png"' in text
     assert 'property="og:description" content="You get $5 off' in text
     assert 'id="no-shop-button"' in text  # no store, no landing page: "enter it at checkout"
     assert services.clicks.flush() == 1  # the visit counts as the click
+    forged = client.get(f"/r/{code}", headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert "evil.example" not in forged  # previews never take the request's Host
 
 
 @pytest.mark.parametrize(("locales", "accept", "title", "offer"), [

@@ -43,10 +43,12 @@ def _friend_page(target: referrals.CodeTarget) -> Response:
     if offer is None:  # erased between the lookup and now
         return _not_found(NotFound("No invite with this code."))
     words = friend_words(offer, choose_language(offer, _accepted()))
-    base = request.host_url.rstrip("/")
+    # Absolute URLs for link previews from the shop's link base, never from the request's
+    # Host header (a forged Host must not end up in a preview).
+    base = target.link.split("/r/", 1)[0]
     image = offer.logo_url or links.qr_url(base, offer.code, "png")
     page = render_template("friend.html", offer=offer, words=words, lang=words.lang,
-                           page_url=base + request.path, image=image,
+                           page_url=links.invite_link(base, offer.code, "web"), image=image,
                            qr=links.qr_url("", offer.code, "svg"))
     # Referrer-Policy stays the site's same-origin: the shop never sees this page's URL.
     return Response(page, headers={"Cache-Control": "no-store"}, mimetype="text/html")
