@@ -123,8 +123,8 @@ def _segment(seg: object) -> str:
     """Sber's SSML: text and breaks; digits and letters said one by one as separate words."""
     if isinstance(seg, Say):
         return xml_text(seg.text)
-    if isinstance(seg, Digits):
-        return ", ".join(" ".join(g) for g in seg.groups if g)
+    if isinstance(seg, Digits):  # one by one, a short pause between groups
+        return '<break time="150ms"/>'.join(" ".join(g) for g in seg.groups if g)
     if isinstance(seg, Spell):
         return xml_text(" ".join(seg.chars))
     if isinstance(seg, Pause):

@@ -68,8 +68,14 @@ def read(conv: Conversation, response: dict[str, Any]) -> Answer:
     bubbles = " ".join(i["bubble"]["text"] for i in items if "bubble" in i)
     link = re.search(r"https?://\S+", bubbles)
     ssml = payload.get("pronounceText", "")
-    return Answer(plain(ssml), ssml, bool(payload.get("finished")), card, image,
+    return Answer(heard(ssml), ssml, bool(payload.get("finished")), card, image,
                   link.group(0) if link else None)
+
+
+def heard(ssml: str) -> str:
+    """The speech as text, a code's digits (said one by one) written as a screen shows them."""
+    joined = re.sub(r"(?<!\d)\d(?: \d(?!\d))+", lambda m: m.group(0).replace(" ", ""), ssml)
+    return plain(joined)
 
 
 def headers(conv: Conversation, raw: bytes, keys: Any, services: Any) -> dict[str, str]:
