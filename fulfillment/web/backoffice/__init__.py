@@ -26,7 +26,7 @@ from core.fraud import DEFAULT_ACTIONS
 from core.paging import MAX_AFTER
 from core.referral_report import CHANNEL_CHOICES, REFERRAL_STATUSES, ReferralRow
 from fulfillment.context import services
-from fulfillment.web import forms
+from fulfillment.web import forms, i18n
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
 from fulfillment.web.dashboard import money
 from fulfillment.web.i18n import N_
@@ -39,7 +39,7 @@ ASSISTANT_CHOICES = (*SPEAKERS, referral_report.UNKNOWN)  # as referrals record 
 @bp.app_template_global("currency_choices")
 def currency_choices(first: str) -> list[tuple[str, str]]:
     """The currencies in use (core.currencies), the shop's own first: every currency select."""
-    return currencies.choices(first)
+    return currencies.choices(first, i18n.language())
 
 
 def _int(value: str | None, default: int) -> int:
