@@ -13,7 +13,7 @@ from typing import Any
 from fulfillment.simulator.turns import Simulator
 from tests.test_connect_assistant import csrf, status
 from tests.test_dashboard import sign_in
-from tests.test_simulate_cli import demo_env, run  # noqa: F401  (demo_env: a fixture)
+from tests.test_simulate_cli import demo_env, run  # noqa: F401  (a fixture)
 from voice.platforms.salute import grammar
 
 PROJECT = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -96,7 +96,7 @@ def test_every_self_reference_in_the_russian_catalog_has_a_masculine_form() -> N
     assert said and said <= set(grammar.MASCULINE), said - set(grammar.MASCULINE)
 
 
-def test_demo_json_and_simulate_cli_speak_salute(demo_env: dict[str, str]) -> None:
+def test_demo_json_and_simulate_cli_speak_salute(demo_env: dict[str, str]) -> None:  # noqa: F811
     """`demo --json` prints salute.{webhook_url, project_id} and voice_users.salute;
     `simulate --platform salute` keeps the dialog between turns (Salute itself carries none)."""
     shown = json.loads(run(demo_env, "demo", "--json").stdout)
