@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core import referrals
+from core import assistant_setup, referrals
 from core.errors import NotFound
 from core.models import Customer, Message, Shop, VoiceIdentity
 from core.services import Services
@@ -54,6 +54,14 @@ def caller(services: Services, shop_slug: str, *, assistant: str, skill_setting:
                                      customer_id=customer.id)
             uow.add(identity)
         return Caller(skill, identity.assistant_user_id)
+
+
+def path_token(services: Services, shop_slug: str, assistant: str) -> str:
+    """The shop's secret path token of `assistant` ("" if none yet), for the simulator's URL."""
+    with services.db.session() as uow:
+        shop = referrals.shop_by_slug(uow, shop_slug)
+        return assistant_setup.path_token(dict(shop.settings or {}), services.box,
+                                          assistant) or ""
 
 
 @dataclass(frozen=True)

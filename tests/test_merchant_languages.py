@@ -25,7 +25,8 @@ PAGES = ("/dashboard", "/dashboard/demo", "/program/demo", "/review/demo", "/ref
          "/settings/demo/keys", "/settings/demo/webhooks", "/settings/demo/team",
          "/settings/demo/delete")
 # Data, not words: shop and customer names, ids, codes, brand names.
-DATA = re.compile(r"Demo Shop|Demo Owner|Alex|alex|ALEX-?\d+|Alexa|Google|Alice|WhatsApp|"
+DATA = re.compile(r"Demo Shop|Demo Owner|Alex|alex|ALEX-?\d+|Alexa|Google|Alice|Dialogflow|Salute|"
+                  r"WhatsApp|"
                   r"Telegram|UTC|"
                   r"English|Deutsch|URL|[\w-]+…|\b[0-9a-f]{12}\b|\b[\w-]+(?:\.[\w-]+)+\b|"
                   r"CSV|JSON|SMS|QR|IP|[\w.+*-]+@[\w.-]+|https?://\S+|/r/<code>|#\d+")

@@ -160,6 +160,8 @@ def check(expect: dict[str, Any], result: SimulationResult) -> list[str]:
         problems.append(f"end_session {result.end_session}, expected {expect['end_session']}")
     if expect.get("card") and not (result.card or result.link):
         problems.append("expected a card or link")
+    if "qr" in expect and bool(result.image) != bool(expect["qr"]):
+        problems.append(f"QR image {result.image!r}, expected {'one' if expect['qr'] else 'none'}")
     if "messages" in expect:
         want = expect["messages"] or []
         got = result.messages

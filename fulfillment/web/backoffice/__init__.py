@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 
 from core import currencies, customer_view, privacy, referral_report, review, staff_language
 from core.accounts import Role
-from core.assistants import SPEAKERS
+from core.assistants import ASSISTANTS, SPEAKERS
 from core.errors import NotFound
 from core.fraud import DEFAULT_ACTIONS
 from core.paging import MAX_AFTER
@@ -34,6 +34,13 @@ from fulfillment.web.i18n import N_
 bp = Blueprint("backoffice", __name__, template_folder="templates")
 forms.protect(bp)
 ASSISTANT_CHOICES = (*SPEAKERS, referral_report.UNKNOWN)  # as referrals record them
+
+
+@bp.app_template_filter("assistant_label")
+def assistant_label(speaker: str | None) -> str:
+    """"alexa" -> "Alexa" (core.assistants' labels), "none" and unknown ones translated."""
+    found = {a.speaker: a.label for a in ASSISTANTS}.get(speaker or "")
+    return found or i18n.gettext(speaker or "none")
 
 
 @bp.app_template_global("currency_choices")
