@@ -59,6 +59,18 @@ def endpoint_url(base_url: str, slug: str, platform: str, token: str = "") -> st
     return base_url.rstrip("/") + of_variant(platform).path.format(slug=slug, token=token)
 
 
+def path_token_setting(name: str) -> str:
+    """The shop setting holding an assistant's secret path token (sealed), for an
+    assistant whose URL carries one (core.assistants `path_token`)."""
+    return f"{name}_path_token"
+
+
+def path_token(settings: dict[str, Any], box: SecretBox, name: str) -> str | None:
+    """The current secret path token of assistant `name` in a shop's settings, if made."""
+    sealed = settings.get(path_token_setting(name))
+    return box.open(sealed) if isinstance(sealed, str) and sealed else None
+
+
 # --- the connect page's use cases: one call each, scoped to the shop ---------------------
 
 def shop_for_request(services: Services, slug: str) -> tuple[Shop, Program | None]:

@@ -55,6 +55,10 @@ ASSISTANTS: tuple[Assistant, ...] = (
     Assistant("alice", "Alice", speaker="alice", locales=("ru-RU",),
               settings=("alice_skill_id", "alice_oauth_token"), skill_id_setting="alice_skill_id",
               variants=(Variant("alice", "Alice", ("ru-RU",), chosen_by="alice_skill_id"),)),
+    Assistant("salute", "Salute", speaker="salute", locales=("ru-RU",),
+              settings=("salute_project_id", "salute_path_token"),
+              skill_id_setting="salute_project_id", path_token=True,
+              variants=(Variant("salute", "Salute", ("ru-RU",), chosen_by="salute_project_id"),)),
 )
 
 NAMES: tuple[str, ...] = tuple(a.name for a in ASSISTANTS)

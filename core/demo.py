@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import credentials, referrals
+from core import assistant_setup, credentials, referrals
 from core.accounts import Role
 from core.contacts import canonical_email, normalize_email, normalize_phone
 from core.hashing import token_hash
@@ -26,15 +26,18 @@ VOICE_USERS = {
     "alexa": "amzn1.ask.account.DEMO-ALEX",
     "google": "demo-google-user-alex",
     "alice": "DEMO-ALICE-USER-ALEX",
+    "salute": "DEMO-SALUTE-SUB-ALEX",
 }
 VOICE_USERS_UNLINKED = {
     "alexa": "amzn1.ask.account.DEMO-NEW-VISITOR",
     "google": "demo-google-user-new",
     "alice": "DEMO-ALICE-USER-NEW",
+    "salute": "DEMO-SALUTE-SUB-NEW",
 }
 SKILL_IDS = {
     "alexa": "amzn1.ask.skill.00000000-0000-4000-8000-0000000000de",
     "alice": "00000000-0000-4000-8000-00000000a11c",
+    "salute": "00000000-0000-4000-8000-000000005a1e",
 }
 STAFF_EMAIL = "support@demo-shop.example"
 # The shop's own words, said after the terms built from the program (voice.dialog.terms).
@@ -107,6 +110,7 @@ def _upsert_shop(session: Session, services: Services) -> tuple[Shop, dict[str, 
         **(shop.settings or {}),
         "alexa_skill_id": SKILL_IDS["alexa"],
         "alice_skill_id": SKILL_IDS["alice"],
+        "salute_project_id": SKILL_IDS["salute"],
         "dialogflow_audience": f"{services.base_url}/dialogflow/{SLUG}",
         "dialogflow_service_agent": (
             "service-123456789012@gcp-sa-dialogflow.iam.gserviceaccount.com"
@@ -120,6 +124,10 @@ def _upsert_shop(session: Session, services: Services) -> tuple[Shop, dict[str, 
             secrets["alice_oauth_token"]:
         shop.settings = {**shop.settings,
                          "alice_oauth_token": services.box.seal(secrets["alice_oauth_token"])}
+    if not assistant_setup.path_token(shop.settings, services.box, "salute"):
+        # Salute's secret URL: random per database, like the other demo secrets
+        shop.settings = {**shop.settings, assistant_setup.path_token_setting("salute"):
+                         services.box.seal(random_secrets.token_urlsafe(24))}
     session.flush()
     return shop, secrets
 
@@ -211,6 +219,12 @@ def seed(services: Services) -> dict[str, Any]:
                 "es_secret": secrets["dialogflow_es_secret"],
                 "audience": shop.setting("dialogflow_audience"),
                 "service_agent": shop.setting("dialogflow_service_agent"),
+            },
+            "salute": {
+                "webhook_url": assistant_setup.endpoint_url(
+                    services.base_url, shop.slug, "salute",
+                    assistant_setup.path_token(shop.settings, services.box, "salute") or ""),
+                "project_id": shop.setting("salute_project_id"),
             },
             "staff": {"email": STAFF_EMAIL, "password": secrets["staff_password"]},
             "console": f"{services.base_url}/console",

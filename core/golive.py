@@ -56,7 +56,8 @@ class Checklist:
 
 
 def probe_https(url: str) -> str | None:
-    """GET `url` (no redirects, 3 s): None when it answered below 500, else why not."""
+    """GET `url` over verified TLS (no redirects, 3 s): None when it answered 200, else why
+    not."""
     import certifi
     import urllib3
 
@@ -66,10 +67,13 @@ def probe_https(url: str) -> str | None:
         answer = http.request("GET", url, redirect=False)
     except Exception as exc:  # any failure is "not reachable", said plainly
         return f"{url} did not answer ({type(exc).__name__})."
-    return None if answer.status < 500 else f"{url} answered {answer.status}."
+    return None if answer.status == 200 else f"{url} answered {answer.status}."
 
 
 def public_url_step(services: Services, probe: Probe = probe_https) -> Step:
+    """Done when BASE_URL is https, every address its name resolves to is public
+    (core.url_guard, the rule outbound webhooks follow) and its /livez answers through
+    `probe`: what an assistant or a store needs to call us."""
     base = services.base_url
     if urlsplit(base).scheme != "https":
         return Step("public_url", False, f"BASE_URL is {base}: assistants call only a public "

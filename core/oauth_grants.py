@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from urllib.parse import urlsplit
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session

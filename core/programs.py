@@ -16,6 +16,7 @@ from core import currencies, shops
 from core.db import session_now
 from core.errors import InvalidInput, NotFound
 from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
+from core.marks import N_
 from core.models import Program, Shop
 from core.models.shops import ALLOWED_HOLD_DAYS, REWARD_KINDS
 from core.services import Services
@@ -68,14 +69,14 @@ for _side in ("referrer", "friend"):
 
 MESSAGES = {
     "reward_kind": "Choose one of: " + ", ".join(REWARD_KINDS) + ".",
-    "percent": "A percent discount is between 1 and 100.",
-    "amount": "A whole number from 0 up.",
-    "currency": "A currency in use (ISO 4217), such as USD, EUR or RUB.",
+    "percent": N_("A percent discount is between 1 and 100."),
+    "amount": N_("A whole number from 0 up."),
+    "currency": N_("A currency in use (ISO 4217), such as USD, EUR or RUB."),
     "hold_days": "One of " + ", ".join(str(d) for d in ALLOWED_HOLD_DAYS) + " days.",
-    "cap": "Empty for no cap, or a whole number from 0 up.",
-    "level2_percent": "Empty for none, or a percent from 0 to 100.",
+    "cap": N_("Empty for no cap, or a whole number from 0 up."),
+    "level2_percent": N_("Empty for none, or a percent from 0 to 100."),
     "terms": f"At most {MAX_TERMS} characters, for a locale like en or de-DE.",
-    "fraud_action": "block, flag or off.",
+    "fraud_action": N_("block, flag or off."),
     "fraud_limit": f"A whole number from 1 to {FRAUD_LIMIT_MAX - 1}.",
 }
 

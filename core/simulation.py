@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core import referrals
+from core import assistant_setup, referrals
 from core.errors import Forbidden, NotFound
 from core.models import Customer, Message, Shop, VoiceIdentity
 from core.sandbox import is_sandbox
@@ -58,6 +58,15 @@ def caller(services: Services, shop_slug: str, *, assistant: str, skill_setting:
                                      customer_id=customer.id)
             uow.add(identity)
         return Caller(skill, identity.assistant_user_id)
+
+
+def path_token(services: Services, shop_slug: str, assistant: str) -> str:
+    """The shop's secret path token of `assistant` ("" if none yet), for the simulator's URL."""
+    _sandbox_only(services)
+    with services.db.session() as uow:
+        shop = referrals.shop_by_slug(uow, shop_slug)
+        return assistant_setup.path_token(dict(shop.settings or {}), services.box,
+                                          assistant) or ""
 
 
 @dataclass(frozen=True)

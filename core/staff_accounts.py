@@ -168,7 +168,7 @@ def _email(session: Session, services: Services, staff: StaffUser, shop: Shop, k
            link: str, **context: str) -> None:
     outbox.enqueue(session, hash_key=services.settings.hash_key, shop_id=shop.id, kind=kind,
                    purpose=Purpose.TRANSACTIONAL,
-                   channel="email", recipient=staff.email, locale=shop.locale,
+                   channel="email", recipient=staff.email, locale=staff.language or shop.locale,
                    idempotency_key=f"{kind}:{staff.id}:{secrets.token_hex(8)}",
                    context={"link": link, "shop_name": shop.name, **context},
                    now=services.clock())

@@ -588,3 +588,36 @@ def test_a_redirect_is_not_followed():
         with raw_http_server(redirect) as url, pytest.raises(FetchFailed, match="302"):
             fetch_over_https(url)
         assert connections_received(target) == 0
+
+
+def _trickled(first: bytes, rest: bytes, sent: list[int]) -> Callable[[socket.socket], None]:
+    """`first` at once, then `rest` a byte every 0.25 s (each read well inside the read
+    timeout), counting in `sent` what got out before the client hung up."""
+    def answer(conn: socket.socket) -> None:
+        conn.sendall(first)
+        for byte in rest:
+            conn.sendall(bytes([byte]))
+            sent.append(byte)
+            time.sleep(0.25)
+    return answer
+
+
+def test_a_body_trickled_a_byte_at_a_time_is_abandoned_at_the_deadline():
+    """A body trickled inside one 4 KB read held the fetch far past its deadline (15.1 s
+    seen; issue 26, item 11): the client must hang up long before 24 bytes are out."""
+    sent: list[int] = []
+    answer = _trickled(b"HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n\r\n", b"A" * 24, sent)
+    with raw_http_server(answer) as url, pytest.raises(FetchFailed, match="longer than"):
+        fetch_over_https(url)
+    time.sleep(0.6)  # the server notices the hang-up at its next send
+    assert len(sent) < 24
+
+
+def test_headers_trickled_a_byte_at_a_time_are_abandoned_at_the_deadline():
+    sent: list[int] = []
+    answer = _trickled(b"HTTP/1.1 200 OK\r\n", b"Content-Type: application/x-pem-file\r\n",
+                       sent)
+    with raw_http_server(answer) as url, pytest.raises(FetchFailed, match="longer than"):
+        fetch_over_https(url)
+    time.sleep(0.6)
+    assert len(sent) < len(b"Content-Type: application/x-pem-file\r\n")

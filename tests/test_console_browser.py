@@ -42,7 +42,8 @@ def test_support_staff_run_a_share_in_the_console_and_save_it(live_server: LiveS
         expect(qr).to_be_visible()
         page.wait_for_function("img => img.complete && img.naturalWidth > 0",
                                arg=qr.element_handle())
-        expect(page.locator("#outbox li").first).to_contain_text("invite_self (transactional) via sms")
+        expect(page.locator("#outbox li").first).to_contain_text(
+            "invite_self (transactional) via sms")
         page.screenshot(path=str(SCREENSHOTS / "02-share.png"), full_page=True)
 
         with page.expect_download() as download_info:

@@ -126,3 +126,23 @@ def test_when_googles_certificates_cannot_be_fetched_requests_are_refused_not_cr
     response = post(client, keys.token(audience=demo["dialogflow"]["audience"]))
     assert response.status_code == 401
     assert nothing_sent(services)
+
+
+def test_basic_auth_with_a_non_ascii_user_is_a_401_not_a_500(google_client, demo, services):
+    """A non-ASCII Basic-auth user on the Dialogflow webhook was a 500 (issue 26, item 6)."""
+    from sqlalchemy import select as select_
+
+    from core.hashing import token_hash
+    from core.models import Shop
+
+    with services.db.session() as session:
+        shop = session.scalar(select_(Shop).where(Shop.slug == demo["shop"]))
+        shop.settings = {**shop.settings, "dialogflow_basic_user": "agent",
+                         "dialogflow_basic_password_hash": token_hash("right-password")}
+    services.shops.forget(demo["shop"])
+    for user, password in (("агент", "right-password"), ("agént", "x"), ("agent", "пароль"),
+                           ("agent", "right-password")):
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        answer = post(google_client, headers={"Authorization": f"Basic {basic}"})
+        expected = 200 if (user, password) == ("agent", "right-password") else 401
+        assert answer.status_code == expected, (user, password)

@@ -26,6 +26,7 @@ def test_the_es_zip_has_every_intent_with_english_german_and_russian_phrases(tmp
         phrases_de = json.loads(archive.read("intents/ShareProgram_usersays_de.json"))
         invite_de = json.loads(archive.read("intents/SendInvite_usersays_de.json"))
         weekday_de = json.loads(archive.read("entities/weekday_entries_de.json"))
+        remind = json.loads(archive.read("intents/SetReminder.json"))
     assert agent["webhook"]["url"] == "https://refer.test/dialogflow/demo"
     assert agent["language"] == "en" and agent["supportedLanguages"] == ["de", "ru"]
     assert {"package.json", "entities/channel.json", "entities/channel_entries_ru.json",
@@ -36,6 +37,9 @@ def test_the_es_zip_has_every_intent_with_english_german_and_russian_phrases(tmp
         "+49 30 901820"}
     assert {"value": "friday", "synonyms": ["friday", "freitag", "freitags", "am freitag"]} \
         in weekday_de
+    [day] = remind["responses"][0]["parameters"]  # a form parameter, asked via the webhook
+    assert day["required"] is True and remind["webhookForSlotFilling"] is True
+    assert {"lang": "de", "value": "An welchem Wochentag soll ich Sie erinnern?"} in day["prompts"]
     assert share["webhookUsed"] is True
     assert share["responses"][0]["parameters"][0]["dataType"] == "@channel"
     texts = ["".join(d["text"] for d in p["data"]) for p in phrases_ru]

@@ -43,15 +43,18 @@ def test_a_new_shops_invite_link_opens_the_friend_page(client, services) -> None
     assert page.status_code == 200
     assert 'id="title">Alex invited you to Crumb &amp; Co Bakery<' in text
     assert "Morgan" not in text  # the first name only
-    assert 'id="offer">You get $5 off on your first order.<' in text
+    assert 'id="offer">You get $5 off with your first order.<' in text
     assert "Fresh bread every morning." in text
     assert f'id="code">{code}<' in text and f'src="/qr/{code}.svg"' in text
     assert '<meta property="og:title" content="Alex invited you to Crumb &amp; Co Bakery">' \
         in text
     assert 'name="twitter:card" content="summary"' in text
+    assert f'property="og:image" content="https://refer.test/qr/{code}.png"' in text
     assert 'property="og:description" content="You get $5 off' in text
     assert 'id="no-shop-button"' in text  # no store, no landing page: "enter it at checkout"
     assert services.clicks.flush() == 1  # the visit counts as the click
+    forged = client.get(f"/r/{code}", headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert "evil.example" not in forged  # previews never take the request's Host
 
 
 @pytest.mark.parametrize(("locales", "accept", "title", "offer"), [
@@ -152,3 +155,14 @@ def test_a_colour_that_is_not_a_colour_never_reaches_the_stylesheet(client, serv
         shop.settings = {**shop.settings, "brand_colour": "red; } body { display: none"}
     assert client.get("/brand/crumb.css").get_data(as_text=True) == \
         ":root { --brand: #2457d6; }\n"
+
+
+def test_the_demo_shops_landing_page_says_who_invited_and_what_the_friend_gets(
+        client, demo) -> None:
+    from urllib.parse import urlsplit
+
+    landing = urlsplit(client.get(f"/r/{codes.normalize(demo['code'])}?c=sms").location)
+    followed = client.get(f"{landing.path}?{landing.query}")
+    text = followed.get_data(as_text=True)
+    assert followed.status_code == 200 and "Alex invited you to Demo Shop" in text
+    assert 'id="offer">You get' in text and f'id="code">{codes.normalize(demo["code"])}' in text

@@ -71,7 +71,13 @@ def test_a_new_shop_goes_live_from_the_front_page_to_a_rewarded_order(
     failures: list[str] = []
 
     def shot(page: Any, step: str) -> None:
+        """The page at the walk's width, and at the other one (desktop and 390 px)."""
         page.screenshot(path=str(SCREENSHOTS / f"golive-{tag}-{step}.png"), full_page=True)
+        other = PHONE if viewport == DESKTOP else DESKTOP
+        page.set_viewport_size(other)
+        page.screenshot(path=str(SCREENSHOTS / f"golive-{tag}-{step}-{other['width']}.png"),
+                        full_page=True)
+        page.set_viewport_size(viewport)
 
     with sync_playwright() as p:
         browser = launch_chromium(p)

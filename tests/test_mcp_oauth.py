@@ -403,3 +403,17 @@ def test_registration_refuses_a_redirect_uri_oauth_forbids(world: World, redirec
 
 def test_a_loopback_http_redirect_uri_is_allowed(world: World) -> None:
     assert register(world, "http://localhost:6274/oauth/callback")  # the MCP Inspector's
+
+
+def test_a_foreign_origin_is_refused_before_the_token_is_read(world: World) -> None:
+    """The transport spec: Origin validated on every request, 403 when present and not
+    allowed (DNS rebinding); a host's own web origin and ours pass."""
+    _, tokens = signed_in(world)
+    before = world.counts()
+    headers = {**HEADERS, "Authorization": f"Bearer {tokens['access_token']}"}
+    foreign = requests.post(world.mcp_url, json=share_call(), timeout=10,
+                            headers={**headers, "Origin": "https://evil.test"})
+    assert foreign.status_code == 403 and world.counts() == before
+    for origin in (world.base, "https://claude.ai"):
+        assert requests.post(world.mcp_url, json=INIT, timeout=10,
+                             headers={**headers, "Origin": origin}).status_code == 200

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from core.assistants import of_variant
 from fulfillment.cli import main
 from voice import model as language_model
 from voice.nlu import normalize
@@ -48,8 +49,10 @@ def test_no_held_out_utterance_is_one_of_the_model_samples():
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_the_held_out_sets_meet_the_bars_on_every_platform_path(platform: str):
-    report = evaluate(load_cases(SETS), platform)
-    for locale in MIN_SIZE:
+    """Each assistant on the languages it speaks (Salute's requests carry no locale: Russian)."""
+    speaks = set(MIN_SIZE) if platform == "local" else set(of_variant(platform).locales)
+    report = evaluate([c for c in load_cases(SETS) if c.locale in speaks], platform)
+    for locale in sorted(speaks & set(MIN_SIZE)):
         assert report.intent_accuracy(locale) >= MIN_INTENT, render(report)
         assert report.slot_exact_match(locale) >= MIN_SLOTS, render(report)
 

@@ -236,6 +236,10 @@ def text_columns_holding(services, *values: str) -> list[str]:  # type: ignore[n
     return found
 
 
+# Compliance payloads as in Shopify's privacy law compliance reference
+# (https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance: customers/redact,
+# customers/data_request and shop/redact example bodies).
+
 def test_customers_redact_erases_the_customer_everywhere(installed, client, services, demo):
     bought(client, demo)
     assert text_columns_holding(services, EMAIL, NAME, "115310627314723954")  # it is there
@@ -313,3 +317,19 @@ def test_the_app_toml_is_generated_for_this_deployment(client, demo, shopify):
         next(s for s in subs if "compliance_topics" in s)["compliance_topics"])
     assert all(s["uri"] == "https://refer.test/shopify/webhooks" for s in subs)
 
+
+
+def test_a_refused_expiring_token_is_refreshed_once_and_the_call_made_again(
+        client, shopify, demo, services):
+    services.settings = services.settings.with_(shopify_app=ShopifyAppSettings(
+        api_key=API_KEY, api_secret=API_SECRET, expiring_tokens=True))
+    authorize = begun(client, demo)
+    assert client.get(follow_to_callback(
+        shopify, f"https://{DOMAIN}/admin/oauth/authorize?" + urlencode(authorize))
+    ).status_code == 302
+    shopify.tokens.discard(TOKEN)  # Shopify no longer takes it, well before its hour
+    result = jobs.run_due(services)
+    assert result.failed == 0 and shopify.discounts  # refreshed, then made
+    with services.db.session() as session:
+        fresh = open_credentials(services, session.scalar(select(StoreConnection)))[0]
+    assert fresh["access_token"] in shopify.tokens and fresh["access_token"] != TOKEN

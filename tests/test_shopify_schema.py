@@ -105,8 +105,8 @@ def test_every_operation_we_send_validates_against_the_admin_schema(shopify) -> 
                                          usage_limit=1), gift_card=True)
     requests = sent(shopify)
     names = {parse(r["query"]).definitions[0].name.value for r in requests}  # type: ignore[attr-defined]
-    assert {"shopName", "webhookSubscriptionCreate", "discountCodeBasicCreate", "discountCodeBasicUpdate",
-            "discountRedeemCodeBulkAdd", "giftCardCreate"} <= names
+    assert {"shopName", "webhookSubscriptionCreate", "discountCodeBasicCreate",
+            "discountCodeBasicUpdate", "discountRedeemCodeBulkAdd", "giftCardCreate"} <= names
     for request in requests:
         assert problems(request["query"], request["variables"]) == [], request
 

@@ -46,10 +46,10 @@ def friend_words(offer: FriendOffer, language: str) -> FriendWords:
              else t._("A friend invited you to %(shop)s", shop=offer.shop_name))
     gift = reward_phrase(t, offer.friend_reward_kind, offer.friend_reward_amount, offer.currency)
     if offer.min_order_amount:
-        text = t._("You get %(gift)s on a first order of %(minimum)s or more.", gift=gift,
+        text = t._("You get %(gift)s with a first order of %(minimum)s or more.", gift=gift,
                    minimum=t.money(offer.min_order_amount, offer.currency))
     else:
-        text = t._("You get %(gift)s on your first order.", gift=gift)
+        text = t._("You get %(gift)s with your first order.", gift=gift)
     own = offer.terms.get(t.locale) or offer.terms.get(t.language) or ""
     return FriendWords(
         lang=t.language, title=title, offer=text, own_terms=" ".join(own.split()),

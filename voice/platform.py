@@ -34,6 +34,7 @@ class Answer:
     body: dict[str, Any]
     status: int = 200
     reply: Reply | None = None  # what the dialog (or an apology) said, for the console
+    one_line: bool = False  # the body on one line, no trailing newline (Salute forbids breaks)
 
 
 class Refused(Exception):

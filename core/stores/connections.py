@@ -177,8 +177,10 @@ def connection_of(session: Session, shop_id: int) -> StoreConnection | None:
 
 def _status(conn: StoreConnection, services: Services, slug: str,
             webhook_secret: str | None = None) -> StoreStatus:
+    where = f"{services.base_url}/shopify/webhooks" if is_app_install(services, conn) \
+        else webhook_url(services, conn.platform, slug)
     return StoreStatus(conn.platform, conn.store_url, conn.api_version, conn.hint,
-                       conn.gift_card_rewards, webhook_url(services, conn.platform, slug),
+                       conn.gift_card_rewards, where,
                        conn.webhooks_registered_at, conn.last_webhook_at, conn.last_error,
                        webhook_secret)
 
@@ -241,9 +243,5 @@ def store_page(services: Services, shop_id: int) -> StorePage:
         last = (refused.received_at, refused.last_error or "") if refused else None
         if conn is None:
             return StorePage(None, False, False, last)
-        app = is_app_install(services, conn)
-        current = _status(conn, services, shop.slug)
-        if app:
-            current = StoreStatus(**{**current.__dict__,
-                                     "webhook_url": f"{services.base_url}/shopify/webhooks"})
-        return StorePage(current, app, conn.disconnected_at is not None, last)
+        return StorePage(_status(conn, services, shop.slug), is_app_install(services, conn),
+                         conn.disconnected_at is not None, last)

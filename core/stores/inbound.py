@@ -136,7 +136,61 @@ def accept(services: Services, shop_id: int, platform: str, delivery: Delivery,
         raise _refused("The webhook body is not UTF-8.", "malformed_json", 400) from exc
     if "\x00" in text:
         raise _refused("The webhook body holds a NUL character.", "invalid_characters", 400)
-    return process(services, _store(services, shop_id, platform, delivery, text))
+    return _store_and_process(services, shop_id, platform, delivery, text)
+
+
+def _store_and_process(services: Services, shop_id: int, platform: str, delivery: Delivery,
+                       text: str) -> InboundOutcome:
+    """The new delivery's row and its processing in one transaction, the processing in a
+    savepoint: a failure that may pass undoes only the processing and commits the row,
+    pending, for the store job; nothing is answered before the row is committed. A copy
+    finds the row and is answered as it was processed (waiting for the first copy's lock).
+    One commit per delivery, not two, and the body parsed before it (SQLite writes one
+    transaction at a time: the write lock is held for as short as it can be)."""
+    now = services.clock()
+    mapped: Delivery | BadWebhook
+    try:
+        mapped = map_body(platform, delivery.delivery_id, delivery.topic, text.encode())
+    except BadWebhook as exc:
+        mapped = exc
+    for _attempt in range(CONFLICT_RETRIES):
+        existing: int | None = None
+        try:
+            with services.db.session() as session:
+                found = _row(session, shop_id, platform, delivery.delivery_id)
+                if found is not None:
+                    existing = found.id
+                else:
+                    row = StoreWebhook(shop_id=shop_id, platform=platform,
+                                       delivery_id=delivery.delivery_id,
+                                       topic=delivery.topic[:64], received_at=now, body=text,
+                                       status=InboxStatus.PENDING, next_attempt_at=now + LEASE)
+                    session.add(row)
+                    _touch(session.scalar(select(StoreConnection).where(
+                        StoreConnection.shop_id == shop_id)), now)
+                    session.flush()  # the unique key decides between copies here
+                    _first_attempt(session, services, row, mapped)
+                    answer = _answer(row, False)
+        except IntegrityError:
+            continue  # a copy stored it, or the same order collided: the next try sees it
+        if existing is not None:
+            return process(services, existing)
+        return _raise_refused(answer)
+    return _postpone(services, _store(services, shop_id, platform, delivery, text),
+                     "conflicted with concurrent deliveries")
+
+
+def _first_attempt(session: Session, services: Services, row: StoreWebhook,
+                   mapped: Delivery | BadWebhook) -> None:
+    try:
+        with session.begin_nested():
+            _process_row(session, services, row, mapped)
+    except (IntegrityError, DomainError):
+        raise
+    except Exception as exc:  # a bug, a surprise: the row stays, pending, for the job
+        log.exception("store delivery %s failed; it stays in the inbox", row.delivery_id)
+        row.attempts, row.last_error = 1, f"{type(exc).__name__}: {exc}"[:500]
+        row.next_attempt_at = services.clock() + backoff(1)
 
 
 def _seen(services: Services, shop_id: int) -> None:
@@ -205,8 +259,10 @@ def process(services: Services, row_id: int) -> InboundOutcome:
     return _postpone(services, row_id, "conflicted with concurrent deliveries")
 
 
-def _process_row(session: Session, services: Services, row: StoreWebhook) -> None:
-    """The delivery's events in a savepoint: a refusal undoes what it began and is kept."""
+def _process_row(session: Session, services: Services, row: StoreWebhook,
+                 mapped: Delivery | BadWebhook | None = None) -> None:
+    """The delivery's events in a savepoint: a refusal undoes what it began and is kept.
+    `mapped`: the body already mapped (outside the transaction), or why it cannot be."""
     now = services.clock()
     shop = session.get(Shop, row.shop_id)
     if shop is None:  # pragma: no cover - the row goes with the shop (CASCADE)
@@ -214,7 +270,10 @@ def _process_row(session: Session, services: Services, row: StoreWebhook) -> Non
     row.attempts += 1
     try:
         with session.begin_nested():
-            delivery = map_body(row.platform, row.delivery_id, row.topic, row.body.encode())
+            if isinstance(mapped, BadWebhook):
+                raise mapped
+            delivery = mapped if mapped is not None else map_body(
+                row.platform, row.delivery_id, row.topic, row.body.encode())
             results = _process(session, services, shop.id, shop.slug,
                                shop.locale.split("-")[-1], delivery)
     except BadWebhook as exc:

@@ -218,10 +218,42 @@ def _callback_url(services: Services, conn: StoreConnection, slug: str) -> str:
 
 def _perform(services: Services, work: Work) -> tuple[str, dict[str, Any], StoreError | None]:
     """('done' | 'retry' | 'failed', result, error) — called outside any transaction."""
-    from core.stores import store_for
-
     if work.problem or work.conn is None:
         return "failed", {}, StoreError(work.problem or "no store", retryable=False)
+    try:
+        return _call(services, work)
+    except StoreError as exc:
+        # A Shopify app's expiring token refused before its time (revoked, clock skew): one
+        # refresh with the refresh token, then the call again; a legacy token stays refused.
+        from core.stores.shopify_app import refresh_now
+
+        if exc.code != "store_auth" or not refresh_now(services, work.conn):
+            return _failure(work, exc)
+        try:
+            return _call(services, work)
+        except StoreError as again:
+            return _failure(work, again)
+        except AlreadyExists:
+            return _already(work)
+
+
+def _failure(work: Work, exc: StoreError) -> tuple[str, dict[str, Any], StoreError | None]:
+    if exc.retryable and work.attempts < MAX_ATTEMPTS:
+        return "retry", {}, exc
+    return "failed", {}, exc
+
+
+def _already(work: Work) -> tuple[str, dict[str, Any], StoreError | None]:
+    # Our own code, chosen before the first attempt: an earlier attempt made it.
+    return "done", {"store_id": None, "issued_as": "existing",
+                    "code": work.spec.code if work.spec else None}, None
+
+
+def _call(services: Services, work: Work) -> tuple[str, dict[str, Any], StoreError | None]:
+    """The store call; StoreError escapes (the caller may refresh a token and call again)."""
+    from core.stores import store_for
+
+    assert work.conn is not None
     try:
         store = store_for(services, work.conn)  # a store URL is checked and resolved here
         if work.kind == "register_webhooks":
@@ -237,13 +269,9 @@ def _perform(services: Services, work: Work) -> tuple[str, dict[str, Any], Store
                         "code": issued.code, **({"note": issued.note} if issued.note else {})
                         }, None
     except AlreadyExists:
-        # Our own code, chosen before the first attempt: an earlier attempt made it.
-        return "done", {"store_id": None, "issued_as": "existing",
-                        "code": work.spec.code if work.spec else None}, None
-    except StoreError as exc:
-        if exc.retryable and work.attempts < MAX_ATTEMPTS:
-            return "retry", {}, exc
-        return "failed", {}, exc
+        return _already(work)
+    except StoreError:
+        raise
     except DomainError as exc:  # e.g. credentials that no longer open (SECRET_KEY changed)
         return "failed", {}, StoreError(exc.message, retryable=False, code=exc.code)
     except Exception as exc:  # a bug or a surprise from the store: bounded retries, logged

@@ -233,13 +233,35 @@ def _lapsing(services: Services, creds: dict[str, str]) -> bool:
         datetime.fromisoformat(str(expires)) - services.clock() <= REFRESH_AHEAD
 
 
+def refresh_now(services: Services, conn: StoreConnection) -> bool:
+    """Refresh an app install's token now, whatever its expiry says (Shopify refused it).
+    False when there is nothing to refresh with (a legacy token, a non-expiring one)."""
+    from core.stores.connections import open_credentials
+
+    if conn.platform != "shopify" or conn.id is None or \
+            not services.settings.shopify_app.configured:
+        return False
+    try:
+        creds = open_credentials(services, conn)[0]
+    except DomainError:
+        return False
+    if not creds.get("refresh_token"):
+        return False
+    try:
+        fresh = fresh_credentials(services, conn, creds, force=True)
+    except DomainError:
+        return False
+    conn.credentials_sealed = services.box.seal(json.dumps(fresh))  # the caller's copy
+    return True
+
+
 def fresh_credentials(services: Services, conn: StoreConnection,
-                      creds: dict[str, str]) -> dict[str, str]:
+                      creds: dict[str, str], *, force: bool = False) -> dict[str, str]:
     """An expiring offline token is refreshed a few minutes before it lapses (grant_type
     refresh_token) and the new pair sealed in place of the old. The row is locked while
     it is refreshed: a refresh token works once, so two callers must not both spend it
     (the second reads the first's new token)."""
-    if not _lapsing(services, creds) or conn.id is None:
+    if not (force or _lapsing(services, creds)) or conn.id is None:
         return creds
     app = app_settings(services)
     with services.db.session() as session:
@@ -247,7 +269,11 @@ def fresh_credentials(services: Services, conn: StoreConnection,
         if row is None:
             return creds
         current = json.loads(services.box.open(row.credentials_sealed or "") or "{}")
-        if not _lapsing(services, current):
+        if current.get("access_token") != creds.get("access_token"):
+            return dict(current)  # another caller refreshed it meanwhile
+        if not force and not _lapsing(services, current):
+            return dict(current)
+        if not current.get("refresh_token"):
             return dict(current)
         fresh = _token_call(services, row.store_url, {
             "client_id": app.api_key, "client_secret": app.api_secret,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from core import referrals
+from core import assistant_setup, referrals
 from core.assistants import ASSISTANTS
 from core.services import Services
 from fulfillment.cli.services import make_services
@@ -25,6 +25,9 @@ def shop_voice_info(services: Services, slug: str) -> ShopVoiceInfo:
             skill_ids={a.name: str(shop.setting(a.skill_id_setting)) for a in ASSISTANTS
                        if a.skill_id_setting and shop.setting(a.skill_id_setting)},
             default_locale=shop.locale, timezone=shop.timezone or "UTC",
+            path_tokens={a.name: token for a in ASSISTANTS if a.path_token and (
+                token := assistant_setup.path_token(dict(shop.settings or {}), services.box,
+                                                    a.name))},
         )
 
 

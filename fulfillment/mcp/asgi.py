@@ -6,11 +6,13 @@ endpoint share an origin, as RFC 9728 discovery expects), the same `serve`/`make
 same database pool and Services. Stateless JSON mode keeps every tools/call one HTTP
 request with no session to pin to a worker, so gunicorn's workers share the load. The
 ASGI side runs on one event loop per app in a thread (started on the first MCP request);
-blocking core calls run in worker threads (anyio.to_thread). bench/mcp_tool_call.py
-measures this against the same app under uvicorn.
+blocking core calls run in worker threads (anyio.to_thread). bench/bench_mcp.py measures
+this against the same app under uvicorn.
 
-The bearer check answers what the MCP authorization spec and Amazon's Alexa+ checklist ask
-of an unauthenticated call: 401 with `WWW-Authenticate: Bearer resource_metadata="<RFC 9728
+A request with an Origin header from a page that is not ours nor a known host's web app is a
+403 before anything else (the transport spec's DNS-rebinding rule). The bearer check answers
+what the MCP authorization spec and Amazon's Alexa+ checklist ask of an unauthenticated
+call: 401 with `WWW-Authenticate: Bearer resource_metadata="<RFC 9728
 document for this shop>"` (plus `error="invalid_token"` when a token was sent and refused)."""
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from a2wsgi import ASGIMiddleware
@@ -45,6 +48,18 @@ REASONS = {Refusal.MISSING: "No access token: sign in through the authorization 
            Refusal.REVOKED: "The access token was revoked.",
            Refusal.OTHER_SHOP: "The access token was issued for another shop.",
            Refusal.UNLINKED: "The sign-in behind this token no longer exists."}
+
+
+# Hosts whose web apps may call from a browser; any other page's Origin is refused (the MCP
+# transport spec: validate Origin against DNS rebinding, 403 when present and invalid).
+HOST_ORIGINS = ("https://claude.ai", "https://claude.com", "https://chatgpt.com")
+
+
+def _origin(scope: Scope) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"origin":
+            return bytes(value).decode("latin-1")
+    return None
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -80,6 +95,11 @@ class McpApp:
             # nothing to ride on; hosts call from their own servers with any Host.
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
 
+    @property
+    def own_origin(self) -> str:
+        parts = urlsplit(self.services.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
     def metadata_url(self, slug: str) -> str:
         return f"{self.services.base_url}/.well-known/oauth-protected-resource/mcp/{slug}"
 
@@ -104,6 +124,11 @@ class McpApp:
             await _send_json(send, 404, {"error": "not_found"})
             return
         slug = match.group(1)
+        origin = _origin(scope)
+        if origin is not None and origin not in (*HOST_ORIGINS, self.own_origin):
+            await _send_json(send, 403, {"error": "forbidden_origin",
+                                         "error_description": "This Origin may not call."})
+            return
         token = _bearer(scope)
         check = await anyio.to_thread.run_sync(self._check, slug, token)
         if check is None:

@@ -68,6 +68,59 @@ class CaseOutcome:
         return not self.failures
 
 
+# An uploaded replay (the console, any support account) is untrusted: 511 bytes of nested
+# YAML anchors ran 1,800 turns. Aliases are refused outright, and the file, the turns and
+# the work (turns times assistants) are bounded.
+MAX_UPLOAD_BYTES = 64 * 1024
+MAX_TURNS = 100
+MAX_REPLAYED_TURNS = 200  # turns times assistants
+MAX_SAY = 500
+
+
+class BadConversation(ValueError):
+    """An uploaded conversation this console will not replay; the message says why."""
+
+
+def read_upload(raw: bytes) -> dict[str, Any]:
+    """An uploaded conversation file as a spec, or BadConversation saying what is wrong."""
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise BadConversation(f"The file is over {MAX_UPLOAD_BYTES // 1024} KB.")
+    try:
+        text = raw.decode("utf-8")
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise BadConversation("YAML anchors and aliases (& and *) are not allowed "
+                                      "in a conversation file.")
+        spec = yaml.safe_load(text)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise BadConversation("That is not a UTF-8 YAML file.") from exc
+    return checked(spec)
+
+
+def checked(spec: object) -> dict[str, Any]:
+    """The spec when its shape is one run_case can replay within the bounds."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("shop"), str):
+        raise BadConversation("Upload a conversation YAML file with shop and turns.")
+    turns = spec.get("turns")
+    if not isinstance(turns, list) or not turns or not all(
+            isinstance(t, dict) for t in turns):
+        raise BadConversation("turns must be a list of turns (say and expect).")
+    if len(turns) > MAX_TURNS:
+        raise BadConversation(f"At most {MAX_TURNS} turns in one file.")
+    for turn in turns:
+        if not isinstance(turn.get("say", ""), str) or len(turn.get("say", "")) > MAX_SAY:
+            raise BadConversation(f"Each say is text of at most {MAX_SAY} characters.")
+        if not isinstance(turn.get("expect") or {}, dict):
+            raise BadConversation("Each expect is a mapping (speech, intent, ...).")
+    assistants = spec.get("assistants") or ["alexa"]
+    if not isinstance(assistants, list) or not all(isinstance(a, str) for a in assistants):
+        raise BadConversation("assistants must be a list of names.")
+    if len(turns) * len(assistants) > MAX_REPLAYED_TURNS:
+        raise BadConversation(f"At most {MAX_REPLAYED_TURNS} turns in all (turns times "
+                              "assistants).")
+    return spec
+
+
 def load(path: Path) -> dict[str, Any]:
     spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     for key in ("shop", "turns"):
@@ -107,6 +160,8 @@ def check(expect: dict[str, Any], result: SimulationResult) -> list[str]:
         problems.append(f"end_session {result.end_session}, expected {expect['end_session']}")
     if expect.get("card") and not (result.card or result.link):
         problems.append("expected a card or link")
+    if "qr" in expect and bool(result.image) != bool(expect["qr"]):
+        problems.append(f"QR image {result.image!r}, expected {'one' if expect['qr'] else 'none'}")
     if "messages" in expect:
         want = expect["messages"] or []
         got = result.messages

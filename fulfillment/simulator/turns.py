@@ -92,7 +92,10 @@ class Simulator:
         assistant = of_variant(platform)
         who = simulation.caller(self.services, shop, assistant=assistant.speaker,
                                 skill_setting=assistant.skill_id_setting or "", user=user)
-        return Conversation(platform, shop, locale, who.voice_user, who.skill_id, screen)
+        token = simulation.path_token(self.services, shop, assistant.name) \
+            if assistant.path_token else ""
+        return Conversation(platform, shop, locale, who.voice_user, who.skill_id, screen,
+                            path_token=token)
 
     def say(self, conv: Conversation, text: str,
             headers: dict[str, str] | None = None) -> SimulationResult:
@@ -108,7 +111,8 @@ class Simulator:
         raw = json.dumps(body, ensure_ascii=False).encode()
         capture = TurnCapture()
         auth = headers if headers is not None else self._auth(conv, raw)
-        response = self.client.post(ENDPOINTS[conv.platform].format(shop=conv.shop), data=raw,
+        path = ENDPOINTS[conv.platform].format(shop=conv.shop, token=conv.path_token)
+        response = self.client.post(path, data=raw,
                                     headers=auth,
                                     content_type="application/json",
                                     environ_overrides=capture.environ())

@@ -6,6 +6,7 @@
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const body = document.getElementById("preview-body");
   const localeSelect = document.getElementById("preview-locale");
+  const msg = document.getElementById("preview").dataset;  // the page's language
   let last = null, timer = null, seq = 0;
 
   function el(tag, cls, textValue) {
@@ -38,7 +39,7 @@
     if (!last) return;
     body.replaceChildren();
     if (!last.preview) {
-      body.append(el("p", "error", "Fix the marked fields to hear the preview."));
+      body.append(el("p", "error", msg.fix || "Fix the marked fields to hear the preview."));
       return;
     }
     const p = last.preview[localeSelect.value];
@@ -47,7 +48,7 @@
       else body.append(block(b.title, b.id, b.text));
     }
     body.append(block("SMS (" + p.sms_segments + " segment" + (p.sms_segments === 1 ? "" : "s") + ", " + p.sms_encoding + ")", "pv-sms", p.sms));
-    body.append(block("Email: " + p.email_subject, "pv-email", p.email_text));
+    body.append(block((msg.email || "Email") + ": " + p.email_subject, "pv-email", p.email_text));
   }
 
   async function refresh() {

@@ -107,4 +107,7 @@ VALUE_WORDS = (
     N_("disposable_email"), N_("velocity_code"), N_("velocity_ip"),
     N_("referrer"), N_("friend"), N_("level2"), N_("self"),
     N_("points"), N_("percent_discount"), N_("fixed_discount"), N_("gift_card"), N_("cash"),
+    N_("api_key"), N_("webhook_secret"), N_("live"), N_("expiring"), N_("expired"),
+    N_("revoked"), N_("invited"), N_("unconfirmed"), N_("confirmed"), N_("failed"),
+    N_("sent"), N_("dead"),
 )

@@ -43,13 +43,15 @@ def _friend_page(target: referrals.CodeTarget) -> Response:
     if offer is None:  # erased between the lookup and now
         return _not_found(NotFound("No invite with this code."))
     words = friend_words(offer, choose_language(offer, _accepted()))
-    base = request.host_url.rstrip("/")
+    # Absolute URLs for link previews from the shop's link base, never from the request's
+    # Host header (a forged Host must not end up in a preview).
+    base = target.link.split("/r/", 1)[0]
     image = offer.logo_url or links.qr_url(base, offer.code, "png")
     page = render_template("friend.html", offer=offer, words=words, lang=words.lang,
-                           page_url=base + request.path, image=image,
+                           page_url=links.invite_link(base, offer.code, "web"), image=image,
                            qr=links.qr_url("", offer.code, "svg"))
-    return Response(page, headers={"Cache-Control": "no-store",
-                                   "Referrer-Policy": "no-referrer"}, mimetype="text/html")
+    # Referrer-Policy stays the site's same-origin: the shop never sees this page's URL.
+    return Response(page, headers={"Cache-Control": "no-store"}, mimetype="text/html")
 
 
 @bp.get("/r/<code>")
@@ -113,7 +115,16 @@ def brand_css(slug: str) -> Response:
 
 @bp.get("/demo/landing")
 @public("the demo shop's landing page: no data")
-def demo_landing() -> str:
-    """The demo shop's landing page, so a click in the demo ends somewhere real."""
-    return render_template("demo_landing.html", ref=request.args.get("ref", ""),
+def demo_landing() -> str | Response:
+    """The demo shop's landing page, so a click in the demo ends somewhere real: the
+    friend's page for the code it carries (who invited them, what they get), the click
+    having been counted by /r/ already."""
+    ref = request.args.get("ref", "")
+    try:
+        target = _directory().resolve_fast(ref) if ref else None
+    except (InvalidCode, NotFound):
+        target = None
+    if target is not None:
+        return _friend_page(target)
+    return render_template("demo_landing.html", ref=ref,
                            medium=request.args.get("utm_medium", ""))

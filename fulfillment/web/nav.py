@@ -26,7 +26,7 @@ PLATFORM_NAMES = {v.key: v.label for a in ASSISTANTS for v in a.variants}
 
 @dataclass(frozen=True)
 class NavItem:
-    """One link: `path` is formatted with the shop's slug; `section` marks the entry
+    """One link: `path` is formatted with the shop's slug; `prefix` marks the entry
     current when the request's path starts with its `prefix`."""
 
     key: str
@@ -50,7 +50,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("settings", N_("Settings"), "/settings/{slug}", Role.MANAGER, "/settings/{slug}"),
     NavItem("team", N_("Team"), "/settings/{slug}/team", Role.OWNER),
 )
-# Pages of the assistants entry that are not an assistant (the store's, once it has its own).
+# Pages under /connect/<shop>/ that are the store's, not an assistant's (fulfillment.web.stores).
 STORE_PLATFORMS = ("shopify", "woocommerce")
 
 

@@ -8,6 +8,7 @@ What differs between assistants lives in voice/platforms/<name>/webhook.py."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -39,8 +40,13 @@ def _setup(state: Any) -> None:
     app.extensions[EXT] = {a.name: (a, build_platform(a.name, services)) for a in ASSISTANTS}
 
 
-def _json(answer: Answer) -> ResponseReturnValue:
-    return jsonify(answer.body), answer.status
+def _json(answer: Answer) -> Response:
+    if answer.one_line:  # exactly one line whatever the app's JSON settings (debug pretty-prints)
+        return Response(json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")),
+                        status=answer.status, mimetype="application/json")
+    response: Response = jsonify(answer.body)
+    response.status_code = answer.status
+    return response
 
 
 @bp.post(f"/<any({', '.join(NAMES)}):assistant>/<shop>")
@@ -93,9 +99,7 @@ def webhook(assistant: str, shop: str, token: str | None = None) -> ResponseRetu
     budget = platform.budget_seconds
     (log.warning if budget is not None and elapsed > budget else log.info)(
         "%s %s %s -> %s in %.1f ms", assistant, shop, turn.intent, reply.intent, elapsed * 1000)
-    response: Response = jsonify(answer.body)
-    response.status_code = answer.status
-    return response
+    return _json(answer)
 
 
 def _note_accepted(services: Services, platform: AssistantPlatform, shop: str, read: Any,

@@ -21,13 +21,16 @@ class ShopVoiceInfo:
     skill_ids: dict[str, str] = field(default_factory=dict)  # assistant -> id
     default_locale: str = "en-US"
     timezone: str = "UTC"  # the shop's IANA zone (Dialogflow agents' time zone)
+    path_tokens: dict[str, str] = field(default_factory=dict)  # assistant -> its URL's secret
 
     def invocation_for(self, locale: str) -> str:
         language = locale.split("-")[0]
         return self.invocation_names.get(language) or self.name.lower()
 
     def webhook(self, path: str) -> str:
-        return f"{self.base_url.rstrip('/')}/{path.strip('/')}/{self.slug}"
+        """The shop's webhook URL of assistant `path` (with its secret token, if it has one)."""
+        url = f"{self.base_url.rstrip('/')}/{path.strip('/')}/{self.slug}"
+        return f"{url}/{self.path_tokens[path]}" if path in self.path_tokens else url
 
     def page(self, kind: str) -> str:
         """The shop's public page of this kind here (privacy, terms)."""

@@ -38,6 +38,7 @@ class Conversation:
     session_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     state: Any = None  # what the platform carries: attributes / context / parameters
     turns: int = 0
+    path_token: str = ""  # the secret last segment of the webhook URL, where it has one
 
 
 def _module(conv: Conversation) -> Any:

@@ -20,13 +20,13 @@ from flask.typing import ResponseReturnValue
 
 from core import currencies, customer_view, privacy, referral_report, review, staff_language
 from core.accounts import Role
-from core.assistants import SPEAKERS
+from core.assistants import ASSISTANTS, SPEAKERS
 from core.errors import NotFound
 from core.fraud import DEFAULT_ACTIONS
 from core.paging import MAX_AFTER
 from core.referral_report import CHANNEL_CHOICES, REFERRAL_STATUSES, ReferralRow
 from fulfillment.context import services
-from fulfillment.web import forms
+from fulfillment.web import forms, i18n
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
 from fulfillment.web.dashboard import money
 from fulfillment.web.i18n import N_
@@ -36,10 +36,17 @@ forms.protect(bp)
 ASSISTANT_CHOICES = (*SPEAKERS, referral_report.UNKNOWN)  # as referrals record them
 
 
+@bp.app_template_filter("assistant_label")
+def assistant_label(speaker: str | None) -> str:
+    """"alexa" -> "Alexa" (core.assistants' labels), "none" and unknown ones translated."""
+    found = {a.speaker: a.label for a in ASSISTANTS}.get(speaker or "")
+    return found or i18n.gettext(speaker or "none")
+
+
 @bp.app_template_global("currency_choices")
 def currency_choices(first: str) -> list[tuple[str, str]]:
     """The currencies in use (core.currencies), the shop's own first: every currency select."""
-    return currencies.choices(first)
+    return currencies.choices(first, i18n.language())
 
 
 def _int(value: str | None, default: int) -> int:

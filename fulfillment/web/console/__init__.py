@@ -9,7 +9,6 @@ import logging
 import secrets
 from typing import Any
 
-import yaml
 from flask import (
     Blueprint,
     Response,
@@ -233,11 +232,12 @@ def replay() -> ResponseReturnValue:
     staff = _staff()
     upload = request.files.get("file")
     try:
-        spec = yaml.safe_load(upload.read().decode("utf-8")) if upload else None
-        assert isinstance(spec, dict) and "shop" in spec and "turns" in spec
-    except (AssertionError, UnicodeDecodeError, yaml.YAMLError):
-        return jsonify({"error": {"code": "schema", "message": "Upload a conversation YAML "
-                                  "file with shop and turns."}}), 422
+        if upload is None:
+            raise conversations.BadConversation("Upload a conversation YAML file with shop "
+                                                "and turns.")
+        spec = conversations.read_upload(upload.read(conversations.MAX_UPLOAD_BYTES + 1))
+    except conversations.BadConversation as exc:
+        return jsonify({"error": {"code": "schema", "message": str(exc)}}), 422
     _allowed_shop(staff, str(spec["shop"]))
     outcomes = []
     for assistant in spec.get("assistants") or ["alexa"]:

@@ -17,21 +17,26 @@ from core.errors import InvalidInput
 from core.fraud import DEFAULT_ACTIONS, DEFAULT_LIMITS
 from core.shops import ShopRef
 from fulfillment.context import services
+from fulfillment.web import i18n
 from fulfillment.web.auth import require_role, shop_for_staff
 from fulfillment.web.dashboard import money
 from fulfillment.web.forms import check_csrf
+from fulfillment.web.i18n import N_
 from fulfillment.web.nav import PLATFORM_NAMES
 from fulfillment.web.program import forms
 from voice.preview import preview
 
 bp = Blueprint("program", __name__, url_prefix="/program", template_folder="templates")
 bp.before_request(check_csrf)
-KIND_LABELS = {"points": "points", "percent_discount": "percent off",
-               "fixed_discount": "amount off", "gift_card": "gift card", "cash": "cash"}
-RULE_LABELS = {"self_referral": "Referring yourself", "existing_customer": "Already a customer",
-               "already_referred": "Referred before", "disposable_email": "Disposable email",
-               "velocity_code": "Many signups on one code in an hour",
-               "velocity_ip": "Many signups from one network in a day"}
+KIND_LABELS = {"points": N_("points"), "percent_discount": N_("percent off"),
+               "fixed_discount": N_("amount off"), "gift_card": N_("gift card"),
+               "cash": N_("cash")}
+RULE_LABELS = {"self_referral": N_("Referring yourself"),
+               "existing_customer": N_("Already a customer"),
+               "already_referred": N_("Referred before"),
+               "disposable_email": N_("Disposable email"),
+               "velocity_code": N_("Many signups on one code in an hour"),
+               "velocity_ip": N_("Many signups from one network in a day")}
 
 
 def _render(shop: ShopRef, form: dict[str, str], errors: dict[str, str], history: list[Any],
@@ -48,11 +53,12 @@ def _render(shop: ShopRef, form: dict[str, str], errors: dict[str, str], history
 def reward_text(program: dict[str, Any], side: str) -> str:
     """A version's reward as people read it: "$10.00 amount off", "10% off", "50 points"."""
     kind, amount = program[f"{side}_reward_kind"], program[f"{side}_reward_amount"]
+    t = i18n.gettext
     if kind in forms.MONEY_KINDS:
-        return f"{money(amount, program['currency'])} {KIND_LABELS[kind]}"
+        return f"{money(amount, program['currency'])} {t(KIND_LABELS[kind])}"
     if kind == "percent_discount":
-        return f"{amount}% off"
-    return f"{amount} {KIND_LABELS.get(kind, kind)}"
+        return t(N_("%(amount)s%% off")) % {"amount": amount}
+    return f"{amount} {t(KIND_LABELS.get(kind, kind))}"
 
 
 @bp.get("/<slug>")

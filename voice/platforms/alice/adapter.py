@@ -7,6 +7,7 @@ image (the HTTP layer knows the image id)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from voice import model as language_model
@@ -17,6 +18,9 @@ from voice.turn import LAUNCH, Reply, Turn
 BUILTINS = {"YANDEX.HELP": "Help", "YANDEX.WHAT_CAN_YOU_DO": "WhatCanYouDo",
             "YANDEX.CONFIRM": "Yes", "YANDEX.REJECT": "No", "YANDEX.REPEAT": "Repeat"}
 MAX_TITLE = 128
+# Yandex keeps at most 1 KB of session_state (REFERENCE.md, Alice response). Measured as we
+# send it (UTF-8, ", " and ": " separators: never smaller than Flask's compact output).
+MAX_SESSION_STATE = 1024
 MAX_BUTTON_TITLE = 64
 
 
@@ -143,7 +147,7 @@ def to_response(reply: Reply, turn: Turn, body: dict[str, Any],
                             "title": truncate(reply.card_title or "", MAX_TITLE),
                             "description": truncate(reply.card_text or text, ALICE_MAX_TEXT)}
     session = _dict(body.get("session"))
-    return {"response": response, "session_state": reply.session,
+    return {"response": response, "session_state": fit_session_state(reply.session),
             "session": {"session_id": session.get("session_id"),
                         "message_id": session.get("message_id"),
                         "user_id": user_of(session)},
@@ -152,3 +156,35 @@ def to_response(reply: Reply, turn: Turn, body: dict[str, Any],
 
 def pong(body: dict[str, Any]) -> dict[str, Any]:
     return {"response": {"text": "pong", "end_session": True}, "version": "1.0"}
+
+
+def state_size(state: dict[str, Any]) -> int:
+    return len(json.dumps(state, ensure_ascii=False).encode("utf-8"))
+
+
+def fit_session_state(state: dict[str, Any], limit: int = MAX_SESSION_STATE) -> dict[str, Any]:
+    """The dialog state within Yandex's limit whatever a shop's texts are: the last speech
+    (kept for "repeat") gives way first, its longest sentences shortened while the code's
+    digits and spelling stay; then the words a contact was heard in; then everything but
+    the pending question. The state that goes out is never over `limit`."""
+    if state_size(state) <= limit:
+        return state
+    fitted = json.loads(json.dumps(state))  # a copy to shorten
+    dialog: dict[str, Any] = fitted["dialog"] if isinstance(fitted.get("dialog"), dict) else {}
+    last: list[Any] = dialog["last"] if isinstance(dialog.get("last"), list) else []
+    says = [item for item in last if isinstance(item, list) and len(item) == 2
+            and item[0] == "say" and isinstance(item[1], str)]
+    while says and state_size(fitted) > limit:
+        longest = max(says, key=lambda item: len(item[1]))
+        excess = state_size(fitted) - limit
+        keep = max(0, len(longest[1]) - max(excess, 8) - 1)
+        longest[1] = truncate(longest[1], keep) if keep > 8 else ""
+        if not longest[1]:
+            last.remove(longest)
+            says.remove(longest)
+    for key, empty in (("last", []), ("heard", ""), ("pending", {})):
+        if state_size(fitted) > limit and key in dialog:
+            dialog[key] = empty
+    if state_size(fitted) > limit:
+        fitted = {"dialog": {"awaiting": dialog.get("awaiting")}}
+    return fitted if state_size(fitted) <= limit else {}

@@ -28,16 +28,31 @@ def _intent(shop: ShopVoiceInfo, name: str) -> dict[str, Any]:
     lm = language_model.load()
     intent = lm.intents.get(name)
     display = SPECIAL.get(name, name)
-    parameters = [{"id": stable_id(shop.slug, name, slot), "required": False,
-                   "dataType": entity_of(t), "name": slot, "value": f"${slot}", "isList": False}
+    asked = lm.dialog_slots.get(name, language_model.DialogSlots()).elicit
+    parameters = [{"id": stable_id(shop.slug, name, slot), "required": slot in asked,
+                   "dataType": entity_of(t), "name": slot, "value": f"${slot}", "isList": False,
+                   **({"prompts": _prompts(slot)} if slot in asked else {})}
                   for slot, t in (intent.slots.items() if intent else [])]
     return {"id": stable_id(shop.slug, "intent", name), "name": display, "auto": True,
             "contexts": [], "responses": [{"resetContexts": False, "action": name,
                                            "affectedContexts": [], "parameters": parameters,
                                            "messages": [], "speech": []}],
-            "priority": 500000, "webhookUsed": True, "webhookForSlotFilling": False,
+            # A form parameter (the value the dialog asks for alone: the weekday, the
+            # code): Dialogflow keeps the intent open until it is filled and asks the webhook
+            # for each prompt, so the dialog still decides what is said.
+            "priority": 500000, "webhookUsed": True, "webhookForSlotFilling": bool(asked),
             "fallbackIntent": name == "Fallback",
             "events": [{"name": "WELCOME"}] if name == "Launch" else []}
+
+
+def _prompts(slot: str) -> list[dict[str, str]]:
+    """The prompt in each agent language (used only if the webhook does not answer)."""
+    from voice.i18n import translator
+
+    texts = {"weekday": "On which day of the week should I remind you?",
+             "pin": "Please say the six digits of the code."}
+    return [{"lang": language, "value": translator(locale)._(texts[slot])}
+            for language, locale in EXPORT_LOCALES.items()]
 
 
 def _usersays(shop: ShopVoiceInfo, name: str, language: str) -> list[dict[str, Any]]:

@@ -128,5 +128,7 @@ def check_es_secret(headers: Any, settings: dict[str, Any]) -> bool:
             name, _, password = base64.b64decode(basic[6:]).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             return False
-        return hmac.compare_digest(name, user) & hmac.compare_digest(token_hash(password), want)
+        # bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500)
+        return hmac.compare_digest(name.encode(), str(user).encode()) & hmac.compare_digest(
+            token_hash(password).encode(), str(want).encode())
     return False
