@@ -108,3 +108,18 @@ def test_demo_json_and_simulate_cli_speak_salute(demo_env: dict[str, str]) -> No
     assert [line["intent"] for line in lines] == ["ShareProgram", "Yes"], out.stderr
     assert "Назовите номер телефона" in lines[1]["speech"]
     assert lines[0]["response"]["messageName"] == "ANSWER_TO_USER"
+
+
+def test_the_console_speaks_salute_and_keeps_its_session(client: Any,
+                                                         demo: dict[str, Any]) -> None:
+    from tests.test_console import signed_in
+
+    headers = {"X-CSRF-Token": signed_in(client, demo)}
+    say = {"shop": "demo", "platform": "salute", "locale": "ru-RU", "user": "alex",
+           "screen": True}
+    first = client.post("/console/api/say", headers=headers, json={
+        **say, "text": "поделись реферальной программой", "new": True}).get_json()
+    assert first["intent"] == "ShareProgram" and first["qr"] == demo["qr_png"], first
+    assert first["response"]["messageName"] == "ANSWER_TO_USER"
+    second = client.post("/console/api/say", headers=headers, json={**say, "text": "да"})
+    assert "Назовите номер телефона" in second.get_json()["speech"]
