@@ -123,3 +123,16 @@ def test_the_console_speaks_salute_and_keeps_its_session(client: Any,
     assert first["response"]["messageName"] == "ANSWER_TO_USER"
     second = client.post("/console/api/say", headers=headers, json={**say, "text": "да"})
     assert "Назовите номер телефона" in second.get_json()["speech"]
+
+
+def test_the_dashboard_export_zip_holds_the_studio_instructions(client: Any,
+                                                                demo: dict[str, Any]) -> None:
+    import io
+    import zipfile
+
+    sign_in(client, demo)
+    response = client.get("/dashboard/demo/export/salute.zip")
+    assert response.status_code == 200
+    files = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    readme = next(n for n in files.namelist() if n.endswith("README.md"))
+    assert demo["salute"]["webhook_url"] in files.read(readme).decode()
