@@ -251,6 +251,23 @@ def _without_agreeing(words: list[str], language: str, cancelling: bool = False)
     return text.split()
 
 
+# Verbs of sharing the program (a reminder "to share" is this product's reminder).
+_SHARE_VERBS = {"en": ("share", "sharing", "spread", "invit", "tell my", "tell people"),
+                "de": ("teil", "weitersag", "weiterempfehl", "einlad", "werb"),
+                "ru": ("подели", "делить", "приглас", "приглаш", "рассказ", "отправ")}
+
+
+def names_reminder(words: list[str], language: str) -> bool:
+    """Is one of `words` a reminder word ("remind", "erinnerung", «напоминание»)?"""
+    return _has(words, " ".join(words), _TOPIC_PREFIXES["reminder"].get(language, ()),
+                language)
+
+
+def shares(words: list[str], language: str) -> bool:
+    """Does the sentence name sharing the program ("share", "teilen", «поделиться»)?"""
+    return _has(words, " ".join(words), _SHARE_VERBS.get(language, ()), language)
+
+
 def subscription(reading: Reading) -> str | None:
     """The digest a sentence asks for without naming it: "only when a friend joins" is the
     digest on news, "every week tell me who joined" the weekly digest."""

@@ -459,6 +459,51 @@ def _near(scores: dict[str, float], exclude: str) -> tuple[tuple[str, float], ..
                          if i != exclude and s > 0), key=lambda kv: -kv[1])[:3])
 
 
+_REMINDER_INTENTS = ("SetReminder", "ListReminders")
+
+
+@lru_cache(maxsize=8)
+def _reminder_stems(locale: str) -> frozenset[str]:
+    """Every stem the reminder intents' samples use ("remind", "every", "week", "share")."""
+    index = _index(locale)
+    return frozenset(f for intent, features in index.samples
+                     if intent in ("SetReminder", "StopReminders", "ListReminders")
+                     for f in features)
+
+
+def _foreign_task(words: list[str], reading: topics.Reading, locale: str) -> bool:
+    """Does a reminder request name a task that is not sharing the program ("remind me to
+    buy milk", "erinnere mich an den zahnarzt", «напомни позвонить маме»)? After the
+    reminder word, a task's marker ("to", "about", "an", «о», a Russian infinitive) and a
+    content word no reminder sample uses, and no word of the program (code, link, share)."""
+    language = locale.split("-")[0]
+    if "program_core" in reading.topics or topics.shares(words, language):
+        return False
+    known = _reminder_stems(locale)
+    function = _function_stems(language)
+    markers = _TASK_MARKERS.get(language, frozenset())
+    marked = False
+    for word in words:
+        if word in markers:
+            marked = True
+            continue
+        if word.startswith("{") or word in FUNCTION_WORDS or spoken_number(word) \
+                or word.isdigit() or topics.names_reminder([word], language):
+            continue
+        stem = _stem(word.strip("'"), language)
+        if stem in known or stem in function or stem.startswith("@"):
+            continue
+        if marked or (language == "ru" and word.endswith(("ть", "ти", "чь"))):
+            return True
+    return False
+
+
+# The words before a reminder's task ("remind me to …", "erinnere mich an …", «напомни о …»).
+_TASK_MARKERS = {"en": frozenset({"to", "about", "of", "for"}),
+                 "de": frozenset({"an", "daran", "zu", "wegen", "für"}),
+                 "ru": frozenset({"о", "об", "про"})}
+
+
 # --- the entry point ----------------------------------------------------------------------
 
 def understand(utterance: str, locale: str, region: str | None = None) -> Understanding:
@@ -501,6 +546,10 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         # The value said alone, or with words no sample explains: it is the answer.
         best = "ProvideCode" if not (found.email or found.phone) else "ProvideContact"
         score = max(score, 1.0 if not content else THRESHOLD)
+    if best in _REMINDER_INTENTS and _foreign_task(found.words, reading, locale):
+        # "remind me to take out the trash", «напомни позвонить маме»: a reminder about
+        # something else is not this product's (it reminds to share the program).
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     topical = topics.named_strongly(best, reading)
     if score < (TOPIC_THRESHOLD if topical else THRESHOLD):
         near = _near(_scores(found.words, locale, strict=False), "")
