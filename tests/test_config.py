@@ -94,7 +94,7 @@ def test_live_channels_are_built_from_the_typed_settings() -> None:
                       TwilioWhatsAppChannel)
 
 
-SECRETS = {"SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY * 40}
+SECRETS = {"SECRET_KEY": SECRET_KEY, "HASH_KEY": HASH_KEY}
 
 
 @pytest.mark.parametrize("given, missing", [

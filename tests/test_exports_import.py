@@ -35,6 +35,7 @@ from core.models import Shop, StaffUser
 from tests.conftest import REPO
 from tests.support.keys import HASH_KEY, SECRET_KEY
 from tests.support.staff import PASSWORD, sign_in_cookie
+from voice.platforms.dialogflow import connect as dialogflow_connect
 
 ASK = DefaultSerializer()
 
@@ -168,7 +169,8 @@ def test_the_dialogflow_cx_agent_reads_as_cx_messages_with_service_agent_auth(
     with services.db.session() as db:
         shop_id = db.scalar(select(Shop.id).where(Shop.slug == "crumb"))
     # The ID token's audience is the webhook URL; the shop's audience defaults to it.
-    assert assistant_setup.shown(services, shop_id)["dialogflow_audience"] == service["uri"]
+    shown = assistant_setup.shown(services, shop_id, "dialogflow-cx", dialogflow_connect.shown)
+    assert shown["dialogflow_audience"] == service["uri"]
 
 
 def test_the_alice_package_carries_the_saved_russian_name_and_phrases(crumb, services) -> None:

@@ -236,6 +236,10 @@ def text_columns_holding(services, *values: str) -> list[str]:  # type: ignore[n
     return found
 
 
+# Compliance payloads as in Shopify's privacy law compliance reference
+# (https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance: customers/redact,
+# customers/data_request and shop/redact example bodies).
+
 def test_customers_redact_erases_the_customer_everywhere(installed, client, services, demo):
     bought(client, demo)
     assert text_columns_holding(services, EMAIL, NAME, "115310627314723954")  # it is there

@@ -51,6 +51,8 @@ def settings(settings: Settings) -> Settings:
 
 
 def shopify_samples(code: str) -> list[tuple[str, dict[str, Any]]]:
+    # customers/redact and customers/data_request after Shopify's examples
+    # (https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance).
     redact = {"shop_id": 954889, "shop_domain": DOMAIN, "orders_to_redact": [1],
               "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"}}
     return [("orders/paid", shopify_order(codes=[code])),

@@ -8,6 +8,9 @@ and no savepoint around it, the same row either way."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -135,6 +138,26 @@ def enqueue_once(session: Session, outgoing: NewMessage, *,
     return found
 
 
+# Set while the in-process simulator's turn runs (fulfillment.webhooks.turn_capture): what
+# that request queues is marked, and the worker sends it through the sandbox channel only.
+# A context variable, so it belongs to that one request (its thread), never to another.
+_SIMULATED: ContextVar[bool] = ContextVar("referrals_simulated_turn", default=False)
+SIMULATED = "simulated"  # the context key the worker reads
+
+
+@contextmanager
+def simulated_turn(on: bool) -> Iterator[None]:
+    token = _SIMULATED.set(on)
+    try:
+        yield
+    finally:
+        _SIMULATED.reset(token)
+
+
+def is_simulated(context: dict[str, Any] | None) -> bool:
+    return bool((context or {}).get(SIMULATED))
+
+
 def _checked_row(session: Session, outgoing: NewMessage) -> dict[str, Any]:
     """The message's columns, after the friend caps (RateLimited over them)."""
     now = outgoing.now or session_now(session)
@@ -147,7 +170,9 @@ def _checked_row(session: Session, outgoing: NewMessage) -> dict[str, Any]:
             "purpose": (outgoing.purpose or purpose_of(outgoing.kind)).value,
             "channel": outgoing.channel,
             "recipient": outgoing.recipient, "recipient_hash": recipient_hash,
-            "locale": outgoing.locale, "context": outgoing.context or {},
+            "locale": outgoing.locale,
+            "context": {**(outgoing.context or {}), SIMULATED: True} if _SIMULATED.get()
+            else outgoing.context or {},
             "evidence": outgoing.evidence or {}, "idempotency_key": outgoing.idempotency_key,
             "next_attempt_at": outgoing.not_before or now, "created_at": now}
 

@@ -26,9 +26,10 @@ from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import qr
-from core.messaging import policy, rendering, unsubscribe
+from core.messaging import outbox, policy, rendering, unsubscribe
 from core.messaging.channels import build_channels
 from core.messaging.channels.base import Channel, ChannelError, Outgoing
+from core.messaging.channels.sandbox import SandboxChannel
 from core.models import Message, MessageStatus, ReportStatus
 from core.services import Services
 
@@ -53,6 +54,7 @@ class Claimed:
     previous: str = MessageStatus.CREATED
     outgoing: Outgoing | None = None
     later: datetime | None = None
+    simulated: bool = False  # queued by the console's simulator: the sandbox channel only
 
 
 @dataclass
@@ -74,6 +76,9 @@ class Worker:
         self.services = services
         self.channels = channels or services.adapters.channels or build_channels(
             services.settings)
+        # What simulated turns queued goes here (the configured sandbox, if there is one).
+        self.sandbox: Channel = next((c for c in self.channels.values()
+                                      if isinstance(c, SandboxChannel)), SandboxChannel())
         self.batch, self.lease = batch, lease
         self.timer = time.monotonic  # replaceable in tests
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:64]
@@ -93,7 +98,8 @@ class Worker:
                 if self.timer() > deadline:
                     results.append((item.id, self._give_back(item)))
                     continue
-                channel = self.channels.get(item.outgoing.channel) if item.outgoing else None
+                channel = (self.sandbox if item.simulated else self.channels.get(
+                    item.outgoing.channel)) if item.outgoing else None
                 if channel is not None and id(channel) not in opened and hasattr(
                         channel, "connection"):
                     stack.enter_context(channel.connection())  # e.g. one SMTP session
@@ -122,6 +128,7 @@ class Worker:
                 row.attempts += 1
                 item = self._check(session, row, now)
                 item.previous = previous
+                item.simulated = outbox.is_simulated(row.context)
                 claimed.append(item)
             return claimed
 

@@ -10,7 +10,11 @@ test client returns.
 
 No HTTP client can set this key: a server turns request headers into `HTTP_*` environ keys,
 so a request from outside never carries a capture, and a webhook called by an assistant
-behaves exactly as before."""
+behaves exactly as before. That is also why a capture is the simulator's trust: a request
+carrying one came from this process (`trusted`: the simulator vouches for it, so no
+platform signature is checked and SANDBOX is not needed), and every message its turn
+queues is marked simulated, so the worker hands it to the sandbox channel, never a real
+one (core.messaging.outbox.simulated_turn)."""
 
 from __future__ import annotations
 
@@ -29,6 +33,9 @@ class TurnCapture:
     """What one webhook call answered, in neutral form."""
 
     replies: list[Reply] = field(default_factory=list)
+    # The simulator made this request itself (not the connect page testing a shop's own
+    # Dialogflow secret, which must be verified like any request).
+    trusted: bool = False
 
     @property
     def message_ids(self) -> list[int]:
@@ -38,6 +45,13 @@ class TurnCapture:
     def environ(self) -> dict[str, object]:
         """For `client.post(..., environ_overrides=capture.environ())`."""
         return {ENVIRON_KEY: self}
+
+
+def current() -> TurnCapture | None:
+    """The capture of this request when the simulator made it in-process; None for every
+    request from outside."""
+    capture = request.environ.get(ENVIRON_KEY)
+    return capture if isinstance(capture, TurnCapture) else None
 
 
 def record(replies: Iterable[Reply]) -> None:

@@ -15,7 +15,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.assistant_setup import path_token
+from core.assistant_setup import path_token, path_token_setting
 from core.models import Shop
 from core.services import Services
 from voice.platform import Accepted, Answer, AssistantPlatform, Inbound, Refused
@@ -59,6 +59,7 @@ class SalutePlatform(AssistantPlatform):
     def __init__(self, services: Services) -> None:
         self.services = services
         self.sessions = Sessions()
+        self._opened: dict[str, str | None] = {}  # sealed token -> token (decrypted once)
 
     def read(self, inbound: Inbound) -> dict[str, Any]:
         body = inbound.parsed
@@ -75,7 +76,7 @@ class SalutePlatform(AssistantPlatform):
 
     def verify(self, request: dict[str, Any], inbound: Inbound, shop: Shop,
                now: datetime) -> None:
-        expected = path_token(shop.settings or {}, self.services.box, self.name)
+        expected = self._token(shop)
         given = inbound.path_token or ""
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             log.warning("refused Salute request for %s: wrong path token", shop.slug)
@@ -90,6 +91,19 @@ class SalutePlatform(AssistantPlatform):
                       else "projectId mismatch: the request names another SmartApp project")
             raise Refused(403, "wrong_project", "This request is for another smartapp.",
                           variant="salute", status_reason=reason)
+
+    def _token(self, shop: Shop) -> str | None:
+        """The shop's current path token; a sealed value opens to the same token for ever,
+        so each is decrypted once (a rotation seals a new one)."""
+        sealed = shop.setting(path_token_setting(self.name))
+        if not isinstance(sealed, str) or not sealed:
+            return None
+        if sealed not in self._opened:
+            if len(self._opened) >= MAX_SESSIONS:
+                self._opened.clear()
+            self._opened[sealed] = path_token({path_token_setting(self.name): sealed},
+                                              self.services.box, self.name)
+        return self._opened[sealed]
 
     def _key(self, request: dict[str, Any], shop: Shop) -> tuple[str, str]:
         return (shop.slug, adapter.user_of(request) or f"session:{request.get('sessionId')}")
