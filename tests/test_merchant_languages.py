@@ -2,7 +2,7 @@
 on the merchant side (the routes are read from the app's url_map, so a new page cannot be
 forgotten: it fails here until it is translated or listed in NOT_PAGES with its reason)
 renders in German and Russian with no English left (the visible text and the placeholder,
-aria-label and title attributes of each page are compared with its English rendering and
+aria-label, title and data-said-* (its script's words) attributes of each page are compared with its English rendering and
 with the catalog's English messages); the staff member's own choice wins over the browser's
 Accept-Language."""
 
@@ -88,7 +88,9 @@ class _Text(HTMLParser):
         if tag in self.SKIPPED:
             self._skip += 1
         for name, value in attrs:
-            if name in ("placeholder", "aria-label", "title") and value and value.strip():
+            shown = name in ("placeholder", "aria-label", "title") or name.startswith(
+                "data-said-")  # data-said-*: words a page's script shows (connect.js)
+            if shown and value and value.strip():
                 self.nodes.append(" ".join(value.split()))
 
     def handle_endtag(self, tag: str) -> None:
