@@ -2,9 +2,9 @@
 on the merchant side (the routes are read from the app's url_map, so a new page cannot be
 forgotten: it fails here until it is translated or listed in NOT_PAGES with its reason)
 renders in German and Russian with no English left (the visible text and the placeholder,
-aria-label, title and data-said-* (its script's words) attributes of each page are compared with its English rendering and
-with the catalog's English messages); the staff member's own choice wins over the browser's
-Accept-Language."""
+aria-label, title and data-said-* (its script's words) attributes of each page are compared
+with its English rendering and with the catalog's English messages); the staff member's own
+choice wins over the browser's Accept-Language."""
 
 from __future__ import annotations
 
