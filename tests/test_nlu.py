@@ -221,3 +221,75 @@ def test_the_weekday_slot_is_the_day_id_whatever_its_form(text, locale, day):
 ])
 def test_a_digest_asked_for_by_what_it_brings_is_that_digest(text, locale, intent):
     assert understand(text, locale).intent == intent
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("dont send it", "en-US"), ("don’t send it", "en-US"), ("don t send it", "en-US"),
+    ("sure but dont", "en-US"), ("yes but do not send it", "en-US"), ("isnt right", "en-US"),
+    ("cant be right", "en-US"), ("ok but not that one", "en-US"), ("please dont", "en-US"),
+    ("ja aber nicht senden", "de-DE"), ("nicht abschicken", "de-DE"), ("klar aber nicht", "de-DE"),
+    ("kein", "de-DE"), ("да не отправляй", "ru-RU"), ("ага не надо", "ru-RU"),
+    ("не стоит", "ru-RU"), ("ладно не шли", "ru-RU"),
+])
+def test_a_negated_answer_is_a_no_at_a_read_back_never_a_yes(text, locale):
+    from voice.dialog.answers import CONTEXTS, read_answer
+
+    got = understand(text, locale)
+    assert got.intent != "Yes"
+    answer = read_answer(CONTEXTS["readback"], got.intent, dict(got.slots), text, locale)
+    assert answer.intent == "No", (text, got.intent)
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("sure why not", "en-US"), ("klar warum nicht", "de-DE"),
+    ("конечно почему бы и нет", "ru-RU"),
+])
+def test_a_negation_that_agrees_is_not_a_no(text, locale):
+    from voice.dialog.answers import CONTEXTS, read_answer
+
+    got = understand(text, locale)
+    answer = read_answer(CONTEXTS["subscribe_confirm"], got.intent, dict(got.slots), text,
+                         locale)
+    assert answer.intent == "Yes"
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("remind me to pick up the dry cleaning", "en-US"), ("remind me about the meeting", "en-US"),
+    ("erinnere mich an die geburtstagsfeier", "de-DE"), ("напомни забрать посылку", "ru-RU"),
+])
+def test_a_reminder_about_something_else_is_fallback(text, locale):
+    assert understand(text, locale).intent == "Fallback"
+
+
+@pytest.mark.parametrize("text, locale, intent", [
+    ("remind me every tuesday to share my link", "en-US", "SetReminder"),
+    ("set a reminder", "en-US", "SetReminder"),
+    ("erinnere mich montags an meinen einladungslink", "de-DE", "SetReminder"),
+    ("напоминай по средам делиться ссылкой", "ru-RU", "SetReminder"),
+])
+def test_a_reminder_to_share_is_still_a_reminder(text, locale, intent):
+    assert understand(text, locale).intent == intent
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("lovely weather sounds great", "en-US"), ("super musik heute", "de-DE"),
+    ("отлично поиграли в футбол", "ru-RU"),
+])
+def test_an_assent_word_in_speech_about_something_else_is_never_a_yes(text, locale):
+    from voice.dialog.answers import CONTEXTS, read_answer
+
+    got = understand(text, locale)
+    answer = read_answer(CONTEXTS["readback"], got.intent, dict(got.slots), text, locale)
+    assert answer.intent != "Yes"
+
+
+@pytest.mark.parametrize("text, locale, intent", [
+    ("text it to my cousin", "en-US", "SendInvite"), ("email this to me", "en-US", "ShareProgram"),
+    ("schick es meiner schwester", "de-DE", "SendInvite"),
+    ("schick es bitte mir", "de-DE", "ShareProgram"),
+    ("скинь это сестре", "ru-RU", "SendInvite"), ("отправь это мне", "ru-RU", "ShareProgram"),
+    ("send this picture to the printer", "en-US", "Fallback"),
+    ("пришли мне прогноз погоды", "ru-RU", "Fallback"),
+])
+def test_who_gets_it_decides_between_sharing_and_inviting(text, locale, intent):
+    assert understand(text, locale).intent == intent

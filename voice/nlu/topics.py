@@ -43,13 +43,19 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
     "program": {
         "en": ("code", "link", "invit", "refer", "program", "qr", "share", "sharing",
                "recommend", "coupon", "discount", "voucher", "promo", "@friend", "{channel}",
-               "{phone}", "{email}", "spread the word"),
+               "{phone}", "{email}", "spread the word",
+               # "send it to me": the thing the customer is sharing, named by a pronoun
+               "send it", "send this", "send that", "text it", "text this", "email it",
+               "forward it", "forward this"),
         "de": ("code", "link", "einlad", "empfehl", "programm", "qr", "teil", "gutschein",
                "rabatt", "promo", "@friend", "{channel}", "{phone}", "{email}", "weitersag",
-               "werb", "lade ", "lad "),
+               "werb", "lade ", "lad ", "schick es", "schick das", "schick ihn", "schicke es",
+               "schick mir das", "sende es", "sende das", "schick's", "leite es"),
         "ru": ("код", "ссылк", "ссылоч", "приглас", "приглаш", "рекоменд", "порекоменд",
                "реферал", "программ", "qr", "кьюар", "куар", "подели", "делить", "промокод",
-               "скидк", "купон", "@friend", "{channel}", "{phone}", "{email}"),
+               "скидк", "купон", "@friend", "{channel}", "{phone}", "{email}", "отправь это",
+               "пришли это", "скинь это", "перешли это", "отправь его", "пришли его",
+               "отправь мне", "пришли мне", "скинь мне"),
     },
     # The program named by its own words (not "share" or a friend, which photos and
     # messages have too): enough to accept a weaker overlap.
@@ -57,7 +63,7 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("code", "link", "invit", "refer", "program", "qr", "recommend", "coupon",
                "discount", "voucher", "promo"),
         "de": ("code", "link", "einlad", "empfehl", "programm", "qr", "gutschein", "rabatt",
-               "promo"),
+               "promo", "lade ", "lad "),
         "ru": ("код", "ссылк", "ссылоч", "приглас", "приглаш", "рекоменд", "порекоменд",
                "реферал", "программ", "qr", "кьюар", "куар", "промокод", "скидк", "купон"),
     },
@@ -119,21 +125,51 @@ _STOP_PREFIXES: dict[str, tuple[str, ...]] = {
 _YES_WORDS = {
     "en": {"yes", "yeah", "yep", "yup", "yea", "ya", "sure", "ok", "okay", "correct", "right",
            "absolutely", "definitely", "certainly", "affirmative", "send", "fine", "alright",
-           "exactly", "course", "confirm", "confirmed", "uh-huh"},
+           "exactly", "course", "confirm", "confirmed", "uh-huh", "sounds", "perfect",
+           "great", "works", "please"},
     "de": {"ja", "jawohl", "jo", "jup", "genau", "richtig", "klar", "sicher", "gerne", "gern",
            "natürlich", "okay", "ok", "schick", "schicke", "sende", "senden", "stimmt",
            "korrekt", "einverstanden", "passt", "selbstverständlich", "freilich",
-           "bestätige", "logo", "absolut", "unbedingt", "jep"},
+           "bestätige", "logo", "absolut", "unbedingt", "jep", "klingt", "super", "prima",
+           "ruhig", "los", "hört"},
     "ru": {"да", "давай", "давайте", "верно", "отправляй", "отправляйте", "отправь",
            "правильно", "ладно", "угу", "ага", "окей", "ок", "согласен", "согласна",
            "конечно", "хорошо", "разумеется", "точно", "именно", "подтверждаю",
-           "годится", "валяй", "естественно", "безусловно", "отлично", "да-да"},
+           "годится", "валяй", "естественно", "безусловно", "отлично", "да-да", "шли",
+           "норм", "нормально", "идет", "пойдет", "супер", "отправляем", "присылай"},
 }
 _NO_WORDS = {
     "en": {"no", "nope", "nah", "not", "don't", "wrong", "incorrect", "never", "negative"},
     "de": {"nein", "nö", "nee", "ne", "nicht", "falsch", "lieber", "niemals", "keinesfalls"},
     "ru": {"нет", "неа", "не", "неверно", "неправильно", "никак", "ни"},
 }
+# Negation: a sentence with one of these (or an English "...n't") is never a yes, whatever
+# assent word it also has ("dont send it", "sure but not that one", "ja aber nicht senden",
+# «да не отправляй»). Only a whole word counts («неделю» is no «не»).
+_NEGATIONS = {
+    "en": {"no", "not", "never", "nope", "nah", "nothing", "none", "neither", "nor",
+           "dont", "didnt", "doesnt", "cant", "wont", "isnt", "without"},
+    "de": {"nein", "nicht", "nichts", "nie", "niemals", "nö", "nee", "kein", "keine",
+           "keinen", "keinem", "keiner", "keines", "keinesfalls", "keineswegs", "ohne"},
+    "ru": {"не", "нет", "ни", "неа", "никогда", "ничего", "нельзя", "незачем", "ненадо",
+           "нинада", "низачто"},
+}
+# Phrases with a negation that agree or ask ("sure why not", «почему бы и нет», "no
+# problem"): not a negation. They are no assent by themselves either, so alone they are
+# asked again at a yes/no question, never taken as a yes by this exception.
+_AGREEING_NEGATIONS = {
+    "en": ("why not", "no problem", "not a problem", "no worries", "no doubt",
+           "why don't you", "can't you", "won't you", "couldn't you", "wouldn't you",
+           "don't forget", "don't mind", "not at all"),
+    "de": ("warum nicht", "wieso nicht", "weshalb nicht", "kein problem", "nichts dagegen",
+           "keine frage", "nicht schlecht", "auf jeden fall"),
+    "ru": ("почему бы и нет", "почему бы нет", "почему нет", "нет проблем", "не вопрос",
+           "не против", "не возражаю", "без проблем", "ничего себе"),
+}
+# Phrases with a negation that only cancel: a cancel said this way stays a cancel.
+_CANCELLING_NEGATIONS = {"en": ("never mind", "nevermind", "no matter"),
+                         "de": ("schon gut", "vergiss es"),
+                         "ru": ("ничего страшного", "неважно", "не важно")}
 # Each topical intent and the topic it needs.
 INTENT_TOPICS = {
     "SetReminder": "reminder", "StopReminders": "reminder", "ListReminders": "reminder",
@@ -170,6 +206,7 @@ class Reading:
     only_when: bool = False  # "only when something happens"
     news: bool = False
     every_week: bool = False
+    negated: bool = False  # "dont", "not", "nicht", «не»: never a yes
 
 
 def _has(words: list[str], text: str, prefixes: tuple[str, ...], language: str) -> bool:
@@ -194,11 +231,55 @@ def read(words: list[str], language: str) -> Reading:
     stops = _has(words, text, _STOP_PREFIXES.get(language, ()), language)
     plain = {w.strip("'") for w in words}
     assents = bool(plain & _YES_WORDS.get(language, set()))
-    refuses = bool(plain & _NO_WORDS.get(language, set()))
+    negation = is_negated(words, language)
+    refuses = bool({w.strip("'") for w in _without_agreeing(words, language)}
+                   & _NO_WORDS.get(language, set()))
     return Reading(topics, stops, assents, refuses,
                    _has(words, text, _ONLY_WHEN.get(language, ()), language),
                    _has(words, text, _NEWS.get(language, ()), language),
-                   any(f" {p}" in f" {text}" for p in _EVERY_WEEK.get(language, ())))
+                   any(f" {p}" in f" {text}" for p in _EVERY_WEEK.get(language, ())),
+                   negation)
+
+
+def is_negated(words: list[str], language: str, cancelling: bool = False) -> bool:
+    """Does the sentence negate (a "no", "not", "...n't", "nicht", «не» outside a phrase
+    that agrees, such as "why not")? `words`: normalized, apostrophes kept. `cancelling`:
+    also leave out the phrases that only cancel ("never mind")."""
+    negations = _NEGATIONS.get(language, set())
+    return any(w in negations or (language == "en" and w.endswith("n't"))
+               for w in _without_agreeing(words, language, cancelling))
+
+
+def _without_agreeing(words: list[str], language: str, cancelling: bool = False) -> list[str]:
+    text = f" {' '.join(words)} "
+    phrases = _AGREEING_NEGATIONS.get(language, ())
+    if cancelling:
+        phrases = (*phrases, *_CANCELLING_NEGATIONS.get(language, ()))
+    for phrase in phrases:
+        text = text.replace(f" {phrase} ", " ")
+    return text.split()
+
+
+# Verbs of sharing the program (a reminder "to share" is this product's reminder).
+_SHARE_VERBS = {"en": ("share", "sharing", "spread", "invit", "tell my", "tell people"),
+                "de": ("teil", "weitersag", "weiterempfehl", "einlad", "werb"),
+                "ru": ("подели", "делить", "приглас", "приглаш", "рассказ", "отправ")}
+
+
+def assents(words: list[str], language: str) -> bool:
+    """Is one of `words` a word of assent ("yes", "klar", «давай»)?"""
+    return bool({w.strip("'") for w in words} & _YES_WORDS.get(language, set()))
+
+
+def names_reminder(words: list[str], language: str) -> bool:
+    """Is one of `words` a reminder word ("remind", "erinnerung", «напоминание»)?"""
+    return _has(words, " ".join(words), _TOPIC_PREFIXES["reminder"].get(language, ()),
+                language)
+
+
+def shares(words: list[str], language: str) -> bool:
+    """Does the sentence name sharing the program ("share", "teilen", «поделиться»)?"""
+    return _has(words, " ".join(words), _SHARE_VERBS.get(language, ()), language)
 
 
 def subscription(reading: Reading) -> str | None:
@@ -223,7 +304,7 @@ def allowed(intent: str, reading: Reading) -> bool:
     if intent in ("SetReminder", "SubscribeDigest", "SubscribeDigestOnNews") and reading.stops:
         return False  # "don't remind me", "no more digests": never their opposite
     if intent == "Yes":
-        return reading.assents and not reading.refuses
+        return reading.assents and not reading.refuses and not reading.negated
     if intent == "No":
         return reading.refuses
     return True
@@ -259,8 +340,8 @@ def opening_answer(words: list[str], language: str) -> str | None:
     if not words:
         return None
     reading = read(words, language)
-    if words[0] in _OPENING_NO.get(language, set()):
+    if words[0] in _OPENING_NO.get(language, set()) and reading.negated:
         return "No"
-    if words[0] in _OPENING_YES.get(language, set()) and not reading.refuses:
+    if words[0] in _OPENING_YES.get(language, set()) and not reading.negated:
         return "Yes"
     return None
