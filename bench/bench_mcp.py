@@ -44,7 +44,7 @@ DATABASE = os.environ.get("BENCH_DATABASE_URL", "")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "200"))
-MCP_RATE_FLOOR = 500.0  # req/s a round is prepared for at least
+RATE_FLOOR = 500.0  # req/s a round is prepared for at least (fresh customers/tokens)
 CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
         "params": {"name": "share_referral_program", "arguments": {}}}
 MCP_HEADERS = {"Accept": "application/json, text/event-stream",
@@ -118,7 +118,8 @@ def main() -> int:
         def alexa_round(label: str):  # type: ignore[no-untyped-def]
             def script(n: int, rate: float) -> str:
                 now = datetime.now(UTC)
-                users = alexa_pool.take(to_prepare(rate, 2 if n < 0 else SECONDS))
+                users = alexa_pool.take(to_prepare(max(rate, RATE_FLOOR),
+                                                   2 if n < 0 else SECONDS))
                 bodies = [json.dumps(envelope(skill_id=skill_id, user_id=u,
                                               intent="ShareProgram", now=now)).encode()
                           for u in users]
@@ -134,7 +135,7 @@ def main() -> int:
             def script(n: int, rate: float) -> str:
                 # the warm-up is slow (a worker's first MCP request loads the SDK): a round
                 # sized from it alone ran out of fresh tokens and repeated them
-                taken = tokens.take(to_prepare(max(rate, MCP_RATE_FLOOR),
+                taken = tokens.take(to_prepare(max(rate, RATE_FLOOR),
                                                2 if n < 0 else SECONDS))
                 body = json.dumps(CALL).encode()
                 path = Path(tmp) / f"{label}-{n}.lua"
