@@ -293,3 +293,13 @@ def test_an_assent_word_in_speech_about_something_else_is_never_a_yes(text, loca
 ])
 def test_who_gets_it_decides_between_sharing_and_inviting(text, locale, intent):
     assert understand(text, locale).intent == intent
+
+
+@pytest.mark.parametrize("text, locale, email", [
+    ("it's s a m at fastmail dot com", "en-US", "sam@fastmail.com"),
+    ("t o m dot r e d at gmail dot com", "en-US", "tom.red@gmail.com"),
+    ("die adresse ist l e n a at web punkt de", "de-DE", "lena@web.de"),
+    ("о л я собака мейл точка ру", "ru-RU", "olya@mail.ru"),
+])
+def test_a_mailbox_spelled_letter_by_letter_keeps_every_letter(text, locale, email):
+    assert understand(text, locale).slots.get("email") == email
