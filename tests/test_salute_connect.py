@@ -108,3 +108,31 @@ def test_demo_json_and_simulate_cli_speak_salute(demo_env: dict[str, str]) -> No
     assert [line["intent"] for line in lines] == ["ShareProgram", "Yes"], out.stderr
     assert "Назовите номер телефона" in lines[1]["speech"]
     assert lines[0]["response"]["messageName"] == "ANSWER_TO_USER"
+
+
+def test_the_console_speaks_salute_and_keeps_its_session(client: Any,
+                                                         demo: dict[str, Any]) -> None:
+    from tests.test_console import signed_in
+
+    headers = {"X-CSRF-Token": signed_in(client, demo)}
+    say = {"shop": "demo", "platform": "salute", "locale": "ru-RU", "user": "alex",
+           "screen": True}
+    first = client.post("/console/api/say", headers=headers, json={
+        **say, "text": "поделись реферальной программой", "new": True}).get_json()
+    assert first["intent"] == "ShareProgram" and first["qr"] == demo["qr_png"], first
+    assert first["response"]["messageName"] == "ANSWER_TO_USER"
+    second = client.post("/console/api/say", headers=headers, json={**say, "text": "да"})
+    assert "Назовите номер телефона" in second.get_json()["speech"]
+
+
+def test_the_dashboard_export_zip_holds_the_studio_instructions(client: Any,
+                                                                demo: dict[str, Any]) -> None:
+    import io
+    import zipfile
+
+    sign_in(client, demo)
+    response = client.get("/dashboard/demo/export/salute.zip")
+    assert response.status_code == 200
+    files = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    readme = next(n for n in files.namelist() if n.endswith("README.md"))
+    assert demo["salute"]["webhook_url"] in files.read(readme).decode()

@@ -210,3 +210,63 @@ def test_read_back_survives_between_turns(client: Any, demo: dict[str, Any],
     with services.db.session() as session:
         sent = session.scalars(select(Message).where(Message.kind == "invite_friend")).all()
     assert [m.recipient for m in sent] == ["+79123456789"], said
+
+
+def test_shares_and_clicks_are_attributed_to_salute(client: Any, demo: dict[str, Any],
+                                                   services: Services) -> None:
+    """The KPIs' by-assistant split counts the Salute share, and a click on the link the
+    screen shows counts for Salute."""
+    from core import analytics, referrals
+    from core.models import Click
+
+    body = addressed(sample("message_to_skill_share_screen.json"), demo,
+                     user=demo["voice_users"]["salute"])
+    out = post(client, url(demo), body).get_json()
+    link = next(m.group(0) for i in out["payload"]["items"] if "bubble" in i
+                for m in [re.search(r"https?://\S+", i["bubble"]["text"])] if m)
+    client.get("/" + link.split("/", 3)[3], headers={"User-Agent": "Mozilla/5.0 Chrome/120"})
+    services.clicks.flush()
+    with services.db.session() as session:
+        shop = referrals.shop_by_slug(session, "demo")
+        kpis = analytics.kpis(session, shop.id, today=services.clock().date())
+        clicks = list(session.scalars(select(Click.assistant)))
+    assert kpis.by_assistant["salute"].shares == 1
+    assert clicks == ["salute"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.json")
+                                        if not p.name.startswith(("answer", "nothing", "error"))))
+def test_every_request_sample_is_answered_on_one_line_without_null(
+        client: Any, demo: dict[str, Any], name: str) -> None:
+    body = addressed(sample(name), demo)
+    response = post(client, url(demo), body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    raw = response.get_data()
+    out = response.get_json()
+    assert b"\n" not in raw and not has_null(out)
+    assert (out["messageId"], out["sessionId"]) == (body["messageId"], body["sessionId"])
+    expected = "NOTHING_FOUND" if body["messageName"] == "SERVER_ACTION" else "ANSWER_TO_USER"
+    assert out["messageName"] == expected  # a button we did not make: nothing to do
+
+
+def test_our_screen_answer_uses_only_the_documented_fields(client: Any,
+                                                           demo: dict[str, Any]) -> None:
+    """Every key we send appears in the documented answer sample (RESPONSES, ELEMENTS,
+    JSRESP pages): nothing invented, the card built from the same cells."""
+    documented = sample("answer_to_user_screen_qr_card.json")
+    body = addressed(sample("message_to_skill_share_screen.json"), demo,
+                     user=demo["voice_users"]["salute"])
+    ours = post(client, url(demo), body).get_json()
+    assert set(ours) == set(documented)
+    assert set(ours["payload"]) <= set(documented["payload"]), set(ours["payload"])
+
+    def card(answer: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = next(i["card"] for i in answer["payload"]["items"] if "card" in i)
+        return found
+
+    assert card(ours)["type"] == card(documented)["type"]
+    kinds = {c["type"]: set(c) | set(c["content"]) for c in card(documented)["cells"]}
+    for cell in card(ours)["cells"]:
+        assert set(cell) | set(cell["content"]) <= kinds[cell["type"]], cell
+    bubble_keys = {k for i in documented["payload"]["items"] if "bubble" in i for k in i["bubble"]}
+    assert all(set(i["bubble"]) <= bubble_keys for i in ours["payload"]["items"] if "bubble" in i)
