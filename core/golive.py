@@ -25,6 +25,7 @@ from core.errors import InvalidInput
 from core.models import Program, Share, StoreConnection
 from core.services import Services
 from core.url_guard import check_url
+from core.wording import N_
 
 ASSISTANT_FIELDS = {v.key: v.chosen_by for a in ASSISTANTS for v in a.variants}
 Probe = Callable[[str], str | None]  # url -> None when it answered, else why not
@@ -66,8 +67,10 @@ def probe_https(url: str) -> str | None:
                                    timeout=urllib3.Timeout(connect=3, read=3), retries=False)
         answer = http.request("GET", url, redirect=False)
     except Exception as exc:  # any failure is "not reachable", said plainly
-        return f"{url} did not answer ({type(exc).__name__})."
-    return None if answer.status == 200 else f"{url} answered {answer.status}."
+        return N_("%(url)s did not answer (%(error)s).", url=url, error=type(exc).__name__)
+    if answer.status == 200:
+        return None
+    return N_("%(url)s answered %(status)s.", url=url, status=answer.status)
 
 
 def public_url_step(services: Services, probe: Probe = probe_https) -> Step:
@@ -76,18 +79,20 @@ def public_url_step(services: Services, probe: Probe = probe_https) -> Step:
     `probe`: what an assistant or a store needs to call us."""
     base = services.base_url
     if urlsplit(base).scheme != "https":
-        return Step("public_url", False, f"BASE_URL is {base}: assistants call only a public "
-                    "https address. For a trial, run a tunnel (e.g. “cloudflared tunnel --url "
-                    f"{base}”) and set BASE_URL to the https address it prints.")
+        return Step("public_url", False, N_(
+            "BASE_URL is %(base)s: assistants call only a public https address. For a trial, "
+            "run a tunnel (e.g. “cloudflared tunnel --url %(base)s”) and set BASE_URL to the "
+            "https address it prints.", base=base))
     try:
         check_url(base, resolve=services.resolve)
     except InvalidInput as exc:
-        return Step("public_url", False, f"BASE_URL {base} is not public: {exc.message} "
-                    "Assistants cannot reach it; use a tunnel or a public host.")
+        return Step("public_url", False, N_(
+            "BASE_URL %(base)s is not public: %(why)s Assistants cannot reach it; use a tunnel "
+            "or a public host.", base=base, why=exc.message))
     failure = probe(base + "/livez")
     if failure:
         return Step("public_url", False, failure)
-    return Step("public_url", True, f"{base} answers over https.")
+    return Step("public_url", True, N_("%(base)s answers over https.", base=base))
 
 
 def _assistant_steps(services: Services, shop_id: int, settings: dict[str, object]) -> list[Step]:
@@ -101,13 +106,14 @@ def _assistant_steps(services: Services, shop_id: int, settings: dict[str, objec
         if status.state == "ok":
             steps.append(Step("assistant", True, "", platform))
         elif status.state == "refused":
-            steps.append(Step("assistant", False, f"The last request was refused: "
-                              f"{status.refused_reason}", platform))
+            steps.append(Step("assistant", False, N_("The last request was refused: %(why)s",
+                                                why=status.refused_reason), platform))
         else:
-            steps.append(Step("assistant", False, "Saved, but no verified request has "
-                              "arrived yet: say something to it, or use “Try it”.", platform))
+            steps.append(Step("assistant", False, N_(
+                "Saved, but no verified request has arrived yet: say something to it, or use "
+                "“Try it”."), platform))
     if not steps:
-        steps.append(Step("assistant", False, "No assistant connected yet."))
+        steps.append(Step("assistant", False, N_("No assistant connected yet.")))
     return steps
 
 
@@ -123,17 +129,17 @@ def checklist(services: Services, shop_id: int, probe: Probe = probe_https) -> C
         shared = uow.scalar(select(Share.id).where(Share.shop_id == shop_id).limit(1))
     steps = [Step("program", bool(version and version > 1),
                   "" if version and version > 1 else
-                  "The default terms are in place: review them and publish yours.")]
+                  N_("The default terms are in place: review them and publish yours."))]
     steps += _assistant_steps(services, shop_id, settings)
     if store_state is None:
-        steps.append(Step("store", False, "No store connected: orders cannot reward anyone."))
+        steps.append(Step("store", False, N_("No store connected: orders cannot reward anyone.")))
     else:
         platform, last_webhook, error = store_state
         steps.append(Step("store", last_webhook is not None,
                           "" if last_webhook is not None else
-                          (f"Connected; the store reported: {error}" if error else
-                           "Connected; no verified webhook received yet."), platform))
+                          (N_("Connected; the store reported: %(error)s", error=error) if error else
+                           N_("Connected; no verified webhook received yet.")), platform))
     steps.append(Step("share", shared is not None, "" if shared is not None else
-                      "Send a test share from the console or a connect page's “Try it”."))
+                      N_("Send a test share from the console or a connect page's “Try it”.")))
     steps.append(public_url_step(services, probe))
     return Checklist(tuple(steps))

@@ -44,7 +44,7 @@ SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False, "prop
     "referrer_reward_amount": {"type": "integer", "minimum": 0, "maximum": MAX_MINOR},
     "friend_reward_kind": {"type": "string", "enum": list(REWARD_KINDS)},
     "friend_reward_amount": {"type": "integer", "minimum": 0, "maximum": MAX_MINOR},
-    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+    "currency": {"type": "string", "enum": list(currencies.codes())},  # ISO 4217 in use
     "min_order_amount": {"type": "integer", "minimum": 0, "maximum": MAX_MINOR},
     "hold_days": {"type": "integer", "enum": list(ALLOWED_HOLD_DAYS)},
     "cap_per_referrer_month": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from core.errors import InvalidInput
+from core.wording import N_
 
 Resolver = Callable[[str, int], list[str]]
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -98,19 +99,19 @@ def check_url(url: str, *, resolve: Resolver, allow_http: bool = False,
     `allow_http` (the sandbox, i.e. local) or every address is in `allow_networks` (a local
     receiver the operator named)."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL:
-        raise UnsafeUrl(f"Give a URL of at most {MAX_URL} characters.")
+        raise UnsafeUrl(N_("Give a URL of at most %(most)s characters.", most=MAX_URL))
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise UnsafeUrl("That is not a valid URL.") from exc
+        raise UnsafeUrl(N_("That is not a valid URL.")) from exc
     if parts.scheme not in ("https", "http"):
-        raise UnsafeUrl("The URL must start with https://.")
+        raise UnsafeUrl(N_("The URL must start with https://."))
     if parts.username is not None or parts.password is not None:
-        raise UnsafeUrl("Put credentials in the webhook secret, not in the URL.")
+        raise UnsafeUrl(N_("Put credentials in the webhook secret, not in the URL."))
     host = (parts.hostname or "").rstrip(".")
     if not host or any(ch.isspace() or ord(ch) < 33 for ch in host):
-        raise UnsafeUrl("The URL has no host name.")
+        raise UnsafeUrl(N_("The URL has no host name."))
     port = port or (443 if parts.scheme == "https" else 80)
     try:
         literal: Address | None = ipaddress.ip_address(host)
@@ -123,22 +124,27 @@ def check_url(url: str, *, resolve: Resolver, allow_http: bool = False,
             host.encode("idna")
             addresses = resolve(host, port)
         except (OSError, UnicodeError, ValueError) as exc:
-            raise UnsafeUrl(f"The host name {host} does not resolve.") from exc
+            raise UnsafeUrl(N_("The host name %(host)s does not resolve.", host=host)) from exc
     if not addresses:
-        raise UnsafeUrl(f"The host name {host} does not resolve.")
+        raise UnsafeUrl(N_("The host name %(host)s does not resolve.", host=host))
     allowed = _networks(allow_networks)
     for text in addresses:
         try:
             address = ipaddress.ip_address(text.split("%")[0])
         except ValueError as exc:
-            raise UnsafeUrl(f"{host} resolves to something that is not an address.") from exc
+            raise UnsafeUrl(N_("%(host)s resolves to something that is not an address.",
+                               host=host)) from exc
         if _forbidden(address, allowed):
-            said = f"{host} is" if literal is not None else f"{host} resolves to {address},"
-            raise UnsafeUrl(f"{said} a loopback, private, link-local or metadata address; "
-                            "webhooks go only to public addresses.")
+            if literal is not None:
+                raise UnsafeUrl(N_("%(host)s is a loopback, private, link-local or metadata "
+                                   "address; webhooks go only to public addresses.", host=host))
+            raise UnsafeUrl(N_("%(host)s resolves to %(address)s, a loopback, private, "
+                               "link-local or metadata address; webhooks go only to public "
+                               "addresses.", host=host, address=address))
     if parts.scheme == "http" and not allow_http and not all(
             any(ipaddress.ip_address(a.split("%")[0]) in n for n in allowed) for a in addresses):
-        raise UnsafeUrl("The URL must start with https:// (http only for a local receiver).")
+        raise UnsafeUrl(N_(
+            "The URL must start with https:// (http only for a local receiver)."))
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return CheckedUrl(url=url.strip(), scheme=parts.scheme, host=host, port=port,
                       address=addresses[0].split("%")[0], target=target)

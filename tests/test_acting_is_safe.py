@@ -46,17 +46,23 @@ ANSWERS = {
               "unrecognised": "hmm", "off-topic": "what's the weather like tomorrow",
               "smart home": "switch on the hallway light", "start over": "start over",
               "another request": "share the referral program", "help": "help",
-              "maybe": "maybe later", "correction": "no it's 555 555 0142"},
+              "maybe": "maybe later", "correction": "no it's 555 555 0142",
+              "no apostrophe": "dont send it", "bare negation": "dont",
+              "yes then negation": "sure but dont", "do not": "do not do it"},
     "de-DE": {"no": "nein", "negated": "nein mach das nicht", "cancel": "abbrechen",
               "unrecognised": "hm", "off-topic": "wie wird das wetter morgen",
               "smart home": "schalte das licht im flur ein", "start over": "von vorne",
               "another request": "teile das empfehlungsprogramm", "help": "hilfe",
-              "maybe": "vielleicht später", "correction": "nein die nummer ist +49 30 901821"},
+              "maybe": "vielleicht später", "correction": "nein die nummer ist +49 30 901821",
+              "no apostrophe": "nicht abschicken", "bare negation": "nicht",
+              "yes then negation": "ja aber nicht senden", "do not": "mach das bitte nicht"},
     "ru-RU": {"no": "нет", "negated": "нет не надо", "cancel": "отмена",
               "unrecognised": "хм", "off-topic": "какая завтра погода",
               "smart home": "включи свет в коридоре", "start over": "начать сначала",
               "another request": "поделись реферальной программой", "help": "помощь",
-              "maybe": "может быть потом", "correction": "нет номер +7 912 345 67 88"},
+              "maybe": "может быть потом", "correction": "нет номер +7 912 345 67 88",
+              "no apostrophe": "не отправляй", "bare negation": "не надо",
+              "yes then negation": "да не отправляй", "do not": "не делай этого"},
 }
 # What a step says when it acted (in the reply right after the answer).
 DONE = {"en-US": ("on its way", "I've deleted your data", "asked Demo Shop to delete",
@@ -64,6 +70,9 @@ DONE = {"en-US": ("on its way", "I've deleted your data", "asked Demo Shop to de
         "de-DE": ("unterwegs", "gelöscht", "Daten zu löschen", "Zum Beenden", "erinnere Sie"),
         "ru-RU": ("отправляется", "удалила", "удалить ваши данные", "Чтобы отключить",
                   "напомню")}
+# Negations as a recognizer writes them (no apostrophe, a bare "dont", a yes taken back):
+# each must drop the pending action like a no, never act and never be asked again.
+NEGATIONS = ("negated", "no apostrophe", "bare negation", "yes then negation", "do not")
 REASK = {"en-US": "yes or no", "de-DE": "ja oder nein", "ru-RU": "да или нет"}
 READBACK = {"en-US": "Shall I send it?", "de-DE": "Soll ich sie senden?",
             "ru-RU": "Отправить?"}
@@ -74,7 +83,7 @@ def _classify(locale: str, step: str, kind: str, result) -> str:  # type: ignore
         return WRONG
     if REASK[locale] in result.speech and not result.end_session:
         return REASKED
-    if kind in ("no", "negated", "cancel", "start over"):
+    if kind in ("no", "cancel", "start over", *NEGATIONS):
         return RIGHT  # dropped on purpose, nothing done
     if kind == "correction" and step == "friend read-back" and READBACK[locale] in result.speech:
         return RIGHT  # the new value is read back
@@ -141,6 +150,12 @@ def test_an_unrecognised_answer_is_asked_again_and_a_correction_is_read_back(cel
             assert verdict == REASKED, (locale, step, kind)
         if kind == "correction" and step == "friend read-back":
             assert verdict == RIGHT, (locale, step, kind)
+
+
+def test_a_negation_however_written_is_a_no_that_drops_the_pending_action(cells):
+    for locale, step, kind, answer, verdict in cells:
+        if kind in NEGATIONS[1:]:
+            assert verdict == RIGHT, (locale, step, kind, answer, verdict)
 
 
 def markdown(rows: list[tuple[str, str, str, str, str]]) -> str:

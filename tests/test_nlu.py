@@ -221,3 +221,33 @@ def test_the_weekday_slot_is_the_day_id_whatever_its_form(text, locale, day):
 ])
 def test_a_digest_asked_for_by_what_it_brings_is_that_digest(text, locale, intent):
     assert understand(text, locale).intent == intent
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("dont send it", "en-US"), ("don’t send it", "en-US"), ("don t send it", "en-US"),
+    ("sure but dont", "en-US"), ("yes but do not send it", "en-US"), ("isnt right", "en-US"),
+    ("cant be right", "en-US"), ("ok but not that one", "en-US"), ("please dont", "en-US"),
+    ("ja aber nicht senden", "de-DE"), ("nicht abschicken", "de-DE"), ("klar aber nicht", "de-DE"),
+    ("kein", "de-DE"), ("да не отправляй", "ru-RU"), ("ага не надо", "ru-RU"),
+    ("не стоит", "ru-RU"), ("ладно не шли", "ru-RU"),
+])
+def test_a_negated_answer_is_a_no_at_a_read_back_never_a_yes(text, locale):
+    from voice.dialog.answers import CONTEXTS, read_answer
+
+    got = understand(text, locale)
+    assert got.intent != "Yes"
+    answer = read_answer(CONTEXTS["readback"], got.intent, dict(got.slots), text, locale)
+    assert answer.intent == "No", (text, got.intent)
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("sure why not", "en-US"), ("klar warum nicht", "de-DE"),
+    ("конечно почему бы и нет", "ru-RU"),
+])
+def test_a_negation_that_agrees_is_not_a_no(text, locale):
+    from voice.dialog.answers import CONTEXTS, read_answer
+
+    got = understand(text, locale)
+    answer = read_answer(CONTEXTS["subscribe_confirm"], got.intent, dict(got.slots), text,
+                         locale)
+    assert answer.intent == "Yes"

@@ -18,6 +18,7 @@ from fulfillment.context import services
 from fulfillment.mcp.oauth import metadata
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
 from fulfillment.web.forms import check_csrf
+from fulfillment.web.i18n import N_
 from fulfillment.web.nav import PLATFORM_NAMES
 
 bp = Blueprint("mcp_connect", __name__, url_prefix="/connect", template_folder="templates",
@@ -60,7 +61,7 @@ def alexa_client(slug: str) -> ResponseReturnValue:
             if u.strip()]
     if not uris or len(uris) > MAX_URIS or not all(
             u.startswith("https://") and len(u) <= 500 for u in uris):
-        return _page(slug, error="Give 1 to 10 redirect URIs, one per line, each https://.",
+        return _page(slug, error=N_("Give 1 to 10 redirect URIs, one per line, each https://."),
                      status=400)
     with svc.db.session() as uow:
         client, secret = oauth_grants.register_alexa_client(uow, shop_id=shop.id,

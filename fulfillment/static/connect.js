@@ -8,22 +8,26 @@
   function text(el, value) { el.textContent = value; return el; }
   function when(iso) { return iso ? iso.replace("T", " ").slice(0, 19) + " UTC" : ""; }
 
+  const said = live.dataset;  // the page's words, in the staff member's language
+
+  function inAll(count) { return " (" + said.saidAll.replace("{n}", count) + ")."; }
+
   function render(s) {
     box.className = "status " + s.state;
     box.dataset.state = s.state;
     const ok = document.getElementById("status-ok");
     const refused = document.getElementById("status-refused");
     if (s.accepted.at) {
-      ok.replaceChildren("Last verified request: ", text(document.createElement("strong"), when(s.accepted.at)),
-        ", intent ", text(document.createElement("code"), s.accepted.intent),
-        ", locale ", text(document.createElement("code"), s.accepted.locale),
-        " (" + s.accepted.count + " in all).");
+      ok.replaceChildren(said.saidVerified + " ", text(document.createElement("strong"), when(s.accepted.at)),
+        ", " + said.saidIntent + " ", text(document.createElement("code"), s.accepted.intent),
+        ", " + said.saidLocale + " ", text(document.createElement("code"), s.accepted.locale),
+        inAll(s.accepted.count));
     }
     if (s.refused.at) {
       const reason = text(document.createElement("span"), s.refused.reason);
       reason.id = "refusal-reason";
-      refused.replaceChildren("Last refusal: ", text(document.createElement("strong"), when(s.refused.at)),
-        " — ", reason, " (" + s.refused.count + " in all).");
+      refused.replaceChildren(said.saidRefused + " ", text(document.createElement("strong"), when(s.refused.at)),
+        " — ", reason, inAll(s.refused.count));
     }
   }
 
@@ -53,8 +57,8 @@
     if (!r.ok) { out.append(text(document.createElement("p"), data.error.message)).className = "error"; return; }
     const said = text(document.createElement("p"), "");
     said.className = "speech";
-    said.textContent = data.status === 200 ? data.speech : "The webhook answered " + data.status + ": " + JSON.stringify(data.response);
-    const meta = text(document.createElement("p"), "intent " + data.intent + (data.handled_intent ? " → " + data.handled_intent : "") + " · HTTP " + data.status);
+    said.textContent = data.status === 200 ? data.speech : said.saidAnswered.replace("{n}", data.status) + " " + JSON.stringify(data.response);
+    const meta = text(document.createElement("p"), said.saidIntent + " " + data.intent + (data.handled_intent ? " → " + data.handled_intent : "") + " · HTTP " + data.status);
     meta.className = "muted intent";
     const markup = text(document.createElement("pre"), data.ssml || "");
     out.append(said, meta, markup);

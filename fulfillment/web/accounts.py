@@ -24,6 +24,7 @@ from fulfillment.web.auth import (
     sign_out,
     visible_shops,
 )
+from fulfillment.web.i18n import N_, gettext, ngettext
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/web/static")
@@ -46,9 +47,11 @@ def _too_many(action: str, email: str) -> ResponseReturnValue | None:
     if verdict.allowed:
         return None
     seconds = verdict.retry_after
-    return render_template("web/message.html", title="Too many requests",
-                           message=f"Too many requests from here or for this address. Try "
-                           f"again in {seconds} second{'s' if seconds != 1 else ''}."), 429, {
+    return render_template("web/message.html", title=N_("Too many requests"),
+                           message=ngettext(
+                               "Too many requests from here or for this address. Try again in "
+                               "%(num)d second.", "Too many requests from here or for this "
+                               "address. Try again in %(num)d seconds.", seconds)), 429, {
         "Retry-After": str(seconds)}
 
 
@@ -65,14 +68,16 @@ def login() -> ResponseReturnValue:
         if outcome.status is SignIn.OK and outcome.grant is not None:
             sign_in(outcome.grant)
             return redirect(target)
-        status, error = 401, "Wrong email or password."
+        status, error = 401, gettext("Wrong email or password.")
         if outcome.status is SignIn.UNVERIFIED:
-            error = "Confirm your email first: we sent you a link (ask for a new one below)."
+            error = gettext(
+                "Confirm your email first: we sent you a link (ask for a new one below).")
         elif outcome.status is SignIn.THROTTLED:
             status = 429
             headers["Retry-After"] = str(outcome.retry_after)
-            error = (f"Too many sign-in attempts. Try again in {outcome.retry_after} "
-                     f"second{'s' if outcome.retry_after != 1 else ''}.")
+            error = ngettext("Too many sign-in attempts. Try again in %(num)d second.",
+                             "Too many sign-in attempts. Try again in %(num)d seconds.",
+                             outcome.retry_after)
     return render_template("web/login.html", error=error, email=email, next=target,
                            signup=services().settings.allow_signup), status, headers
 
@@ -92,9 +97,9 @@ def logout_everywhere() -> ResponseReturnValue:
     assert staff is not None
     staff_accounts.sign_out_everywhere(services(), staff.id)
     sign_out()
-    return render_template("web/message.html", title="Signed out everywhere",
-                           message="Every browser and device signed in to this account is "
-                           "signed out now, this one too.", sign_in=True)
+    return render_template("web/message.html", title=N_("Signed out everywhere"),
+                           message=N_("Every browser and device signed in to this account is "
+                                      "signed out now, this one too."), sign_in=True)
 
 
 @bp.get("/account")
@@ -139,12 +144,12 @@ def verify(token: str) -> ResponseReturnValue:
         with services().db.session() as db:
             result = staff_accounts.verify_email(db, services(), token)
     except BadToken as exc:
-        return render_template("web/message.html", title="Link not valid",
+        return render_template("web/message.html", title=N_("Link not valid"),
                                message=exc.message, resend=True), 400
-    message = ("Your email is confirmed. Sign in to set up your shop."
+    message = (N_("Your email is confirmed. Sign in to set up your shop.")
                if result is staff_accounts.Verified.VERIFIED else
-               "Your email was already confirmed.")
-    return render_template("web/message.html", title="Email confirmed", message=message,
+               N_("Your email was already confirmed."))
+    return render_template("web/message.html", title=N_("Email confirmed"), message=message,
                            sign_in=True)
 
 
@@ -156,11 +161,11 @@ def resend_verification() -> ResponseReturnValue:
         if refused is not None:
             return refused
         staff_accounts.resend_verification(services(), forms.field("email"))
-        return render_template("web/message.html", title="Check your email",
-                               message="If that account waits for confirmation, a new link "
-                               "is on its way.", sandbox=_sandbox())
-    return render_template("web/email_only.html", title="Send the confirmation again",
-                           action=url_for("web.resend_verification"), button="Send link")
+        return render_template("web/message.html", title=N_("Check your email"),
+                               message=N_("If that account waits for confirmation, a new link "
+                                          "is on its way."), sandbox=_sandbox())
+    return render_template("web/email_only.html", title=N_("Send the confirmation again"),
+                           action=url_for("web.resend_verification"), button=N_("Send link"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -172,12 +177,13 @@ def forgot() -> ResponseReturnValue:
             return refused
         with services().db.session() as db:
             staff_accounts.request_reset(db, services(), forms.field("email"))
-        return render_template("web/message.html", title="Check your email",
-                               message="If an account uses that address, a link to choose a "
-                               "new password is on its way. It works once, for one hour.",
+        return render_template("web/message.html", title=N_("Check your email"),
+                               message=N_("If an account uses that address, a link to choose a "
+                                          "new password is on its way. It works once, for one "
+                                          "hour."),
                                sandbox=_sandbox())
-    return render_template("web/email_only.html", title="Forgot your password?",
-                           action=url_for("web.forgot"), button="Send reset link")
+    return render_template("web/email_only.html", title=N_("Forgot your password?"),
+                           action=url_for("web.forgot"), button=N_("Send reset link"))
 
 
 def _set_password(purpose: str, token: str, title: str) -> ResponseReturnValue:
@@ -185,12 +191,12 @@ def _set_password(purpose: str, token: str, title: str) -> ResponseReturnValue:
     try:
         email = staff_accounts.link_email(services(), purpose, token)
     except BadToken as exc:
-        return render_template("web/message.html", title="Link not valid",
+        return render_template("web/message.html", title=N_("Link not valid"),
                                message=exc.message), 400
     if request.method == "POST":
         password = forms.field("password")
         if password != forms.field("confirm"):
-            errors = {"confirm": "The two passwords differ."}
+            errors = {"confirm": N_("The two passwords differ.")}
         else:
             try:
                 grant = staff_accounts.choose_password(
@@ -199,7 +205,7 @@ def _set_password(purpose: str, token: str, title: str) -> ResponseReturnValue:
             except FieldErrors as exc:
                 errors = exc.fields
             except BadToken as exc:
-                return render_template("web/message.html", title="Link not valid",
+                return render_template("web/message.html", title=N_("Link not valid"),
                                        message=exc.message), 400
             else:
                 sign_in(grant)
@@ -211,19 +217,19 @@ def _set_password(purpose: str, token: str, title: str) -> ResponseReturnValue:
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @public("the signed, single-use, expiring link from the reset email")
 def reset(token: str) -> ResponseReturnValue:
-    return _set_password("reset", token, "Choose a new password")
+    return _set_password("reset", token, N_("Choose a new password"))
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 @public("the signed, single-use, expiring link from the invitation email")
 def accept_invite(token: str) -> ResponseReturnValue:
-    return _set_password("invite", token, "Accept the invitation")
+    return _set_password("invite", token, N_("Accept the invitation"))
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
 @public("the signed, single-use link create-shop printed")
 def welcome(token: str) -> ResponseReturnValue:
-    return _set_password("welcome", token, "Welcome: choose your password")
+    return _set_password("welcome", token, N_("Welcome: choose your password"))
 
 
 @bp.get("/sandbox/outbox")

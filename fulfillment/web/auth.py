@@ -40,6 +40,7 @@ from core.accounts import Role
 from core.shops import ShopRef
 from core.staff_accounts import Grant, StaffMember
 from fulfillment.context import services
+from fulfillment.web.i18n import gettext
 
 SESSION_STAFF = "staff_id"
 SESSION_TOKEN = "sid"
@@ -141,8 +142,8 @@ def require_role(role: Role) -> Callable[[F], F]:
             if staff is None:
                 return signed_out_answer()
             if not staff.can(role):
-                abort(403, f"This page needs the {role.value} role; you are "
-                           f"{staff.role.value}.")
+                abort(403, gettext("This page needs the %(role)s role; you are %(yours)s.") % {
+                    "role": gettext(role.value), "yours": gettext(staff.role.value)})
             return view(*args, **kwargs)
 
         return declare(guarded, Policy("role", role=role))  # type: ignore[return-value]

@@ -16,6 +16,7 @@ from core.golive import Step
 from core.shops import ShopRef
 from fulfillment.context import services
 from fulfillment.web.auth import current_staff, public, visible_shops
+from fulfillment.web.i18n import gettext, say
 from fulfillment.web.nav import PLATFORM_NAMES
 
 bp = Blueprint("home", __name__, template_folder="templates")
@@ -35,26 +36,29 @@ class Item:
 
 
 def _item(step: Step, shop: ShopRef) -> Item:
-    slug = shop.slug
+    slug, reason = shop.slug, say(step.reason)
     if step.key == "program":
-        return Item(step.id, step.done, "Publish your program", step.reason,
-                    f"/program/{slug}", "Open the program")
+        return Item(step.id, step.done, gettext("Publish your program"), reason,
+                    f"/program/{slug}", gettext("Open the program"))
     if step.key == "assistant":
-        name = PLATFORM_NAMES.get(step.platform, "an assistant")
-        title = (f"Connect {name} and receive a verified request" if step.platform
-                 else "Connect an assistant")
-        return Item(step.id, step.done, title, step.reason,
-                    f"/connect/{slug}/{step.platform or VARIANTS[0]}", f"Connect {name}")
+        name = PLATFORM_NAMES.get(step.platform, "")
+        title = (gettext("Connect %(name)s and receive a verified request") % {"name": name}
+                 if step.platform else gettext("Connect an assistant"))
+        action = (gettext("Connect %(name)s") % {"name": name} if name
+                  else gettext("Connect an assistant"))
+        return Item(step.id, step.done, title, reason,
+                    f"/connect/{slug}/{step.platform or VARIANTS[0]}", action)
     if step.key == "store":
         store = step.platform or "shopify"
-        return Item(step.id, step.done, "Connect your store and receive a verified webhook",
-                    step.reason, f"/connect/{slug}/{store}",
-                    f"Connect {STORE_NAMES.get(store, 'a store')}")
+        return Item(step.id, step.done,
+                    gettext("Connect your store and receive a verified webhook"), reason,
+                    f"/connect/{slug}/{store}",
+                    gettext("Connect %(name)s") % {"name": STORE_NAMES.get(store, store)})
     if step.key == "share":
-        return Item(step.id, step.done, "Send a first test share", step.reason,
-                    "/console", "Open the console")
-    return Item(step.id, step.done, "Give assistants a public https address", step.reason,
-                "/connect/" + slug + "/alexa#public-url", "How to get one")
+        return Item(step.id, step.done, gettext("Send a first test share"), reason,
+                    "/console", gettext("Open the console"))
+    return Item(step.id, step.done, gettext("Give assistants a public https address"), reason,
+                "/connect/" + slug + "/alexa#public-url", gettext("How to get one"))
 
 
 @bp.get("/")
@@ -85,6 +89,6 @@ def legal(slug: str) -> ResponseReturnValue:
     """What the skill listing links to (Alexa's privacyPolicyUrl and termsOfUseUrl)."""
     shop = shops.public_name(services(), slug)
     if shop is None:
-        abort(404, description="No shop at this address.")
+        abort(404, description=gettext("No shop at this address."))
     kind = "terms" if request.path.startswith("/terms/") else "privacy"
     return render_template("home/legal.html", kind=kind, shop_name=shop)

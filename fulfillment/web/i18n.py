@@ -20,6 +20,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, g, has_request_context, request
 
 from core.staff_language import LANGUAGES
+from core.wording import Reason
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "merchant"
@@ -74,11 +75,38 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
     return catalog(language()).ngettext(singular, plural, n)
 
 
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The plural form for `n`, with `%(num)d` filled in (Python's side of `ngettext`)."""
+    return _ngettext(singular, plural, n) % {"num": n}
+
+
+def translated(text: object) -> str:
+    """Text made elsewhere (a title a view passes, a message core raised) in this language
+    when the catalog has it, else as it is: the `|tr` filter. Unlike `_()` it never treats
+    the text as a format string or as safe HTML, so it is right for values."""
+    if isinstance(text, Reason):
+        return say(text)
+    text = "" if text is None else str(text)
+    return _gettext(text) if text else text
+
+
+def say(reason: str) -> str:
+    """A core reason (core.wording.Reason) in this language: its template from the catalog,
+    its values too where they are reasons or catalog words, else as core said it."""
+    if not isinstance(reason, Reason):
+        return translated(reason)
+    if not reason.params:
+        return _gettext(reason.template)
+    return _gettext(reason.template) % {k: translated(v) for k, v in reason.params.items()}
+
+
 def install(app: Flask) -> None:
     """Give every template `_`, `gettext`, `ngettext`, `{% trans %}` and `lang`."""
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_gettext, ngettext=_ngettext, newstyle=True)
+    app.jinja_env.filters["tr"] = translated
+    app.jinja_env.globals["say"] = say
 
     @app.context_processor
     def _language() -> dict[str, Any]:

@@ -28,6 +28,7 @@ from core.webhook_settings import WEBHOOK_EVENT_TYPES, Change
 from fulfillment.context import services
 from fulfillment.web import forms
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
+from fulfillment.web.i18n import gettext
 
 bp = Blueprint("settings", __name__, url_prefix="/settings", template_folder="templates")
 forms.protect(bp)
@@ -272,7 +273,8 @@ def delete_shop(slug: str) -> ResponseReturnValue:
         else:
             services().shops.forget(shop.slug)
             return render_template("web/message.html", title="Shop deleted",
-                                   message=f"{shop.name} and all its data are gone.",
+                                   message=gettext("%(shop)s and all its data are gone.")
+                                   % {"shop": shop.name},
                                    sign_in=False)
     return render_template("web/settings_delete.html", **_nav(shop), errors=errors), (
         422 if errors else 200)

@@ -40,6 +40,13 @@ CONTEXTS = {
 YES_NO_QUESTIONS = frozenset({AWAIT_FRIEND_CONFIRM, AWAIT_ERASE_CONFIRM, AWAIT_DIGEST_CONFIRM,
                               AWAIT_REMINDER_CONFIRM, AWAIT_OFFER_FRIEND, AWAIT_OFFER_SHARE})
 CONTACT_QUESTIONS = frozenset({AWAIT_FRIEND_CONTACT, AWAIT_PAIR_CONTACT})
+# At a yes/no question, these read from a negated sentence are its no: a yes, nothing
+# understood, a cancel said as a negated verb ("nicht abschicken"; "never mind" stays a
+# cancel) or a request to do what the question offers ("dont send it" -> SendInvite).
+NEGATABLE = frozenset({Intent.YES, Intent.FALLBACK, Intent.CANCEL, Intent.SHARE_PROGRAM,
+                       Intent.SEND_INVITE, Intent.SET_REMINDER, Intent.SUBSCRIBE_DIGEST,
+                       Intent.SUBSCRIBE_DIGEST_ON_NEWS, Intent.DELETE_MY_DATA,
+                       Intent.WHAT_CAN_YOU_DO})
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,11 @@ def read_answer(awaiting: str | None, intent: str, slots: dict[str, str], uttera
         opening = topics.opening_answer(_words(utterance), language)
         if opening is not None:
             return Answer(opening)
+    if awaiting in YES_NO_QUESTIONS and intent in NEGATABLE and topics.is_negated(
+            _words(utterance), locale.split("-")[0], cancelling=intent == Intent.CANCEL):
+        # "dont send it", "please dont", «не стоит», "nicht abschicken": a negated answer
+        # is a no — never a yes, and never a new request to do the thing refused.
+        return Answer(Intent.NO)
     return Answer(intent, dict(slots))
 
 

@@ -134,6 +134,33 @@ _NO_WORDS = {
     "de": {"nein", "nö", "nee", "ne", "nicht", "falsch", "lieber", "niemals", "keinesfalls"},
     "ru": {"нет", "неа", "не", "неверно", "неправильно", "никак", "ни"},
 }
+# Negation: a sentence with one of these (or an English "...n't") is never a yes, whatever
+# assent word it also has ("dont send it", "sure but not that one", "ja aber nicht senden",
+# «да не отправляй»). Only a whole word counts («неделю» is no «не»).
+_NEGATIONS = {
+    "en": {"no", "not", "never", "nope", "nah", "nothing", "none", "neither", "nor",
+           "dont", "didnt", "doesnt", "cant", "wont", "isnt", "without"},
+    "de": {"nein", "nicht", "nichts", "nie", "niemals", "nö", "nee", "kein", "keine",
+           "keinen", "keinem", "keiner", "keines", "keinesfalls", "keineswegs", "ohne"},
+    "ru": {"не", "нет", "ни", "неа", "никогда", "ничего", "нельзя", "незачем", "ненадо",
+           "нинада", "низачто"},
+}
+# Phrases with a negation that agree or ask ("sure why not", «почему бы и нет», "no
+# problem"): not a negation. They are no assent by themselves either, so alone they are
+# asked again at a yes/no question, never taken as a yes by this exception.
+_AGREEING_NEGATIONS = {
+    "en": ("why not", "no problem", "not a problem", "no worries", "no doubt",
+           "why don't you", "can't you", "won't you", "couldn't you", "wouldn't you",
+           "don't forget", "don't mind", "not at all"),
+    "de": ("warum nicht", "wieso nicht", "weshalb nicht", "kein problem", "nichts dagegen",
+           "keine frage", "nicht schlecht", "auf jeden fall"),
+    "ru": ("почему бы и нет", "почему бы нет", "почему нет", "нет проблем", "не вопрос",
+           "не против", "не возражаю", "без проблем", "ничего себе"),
+}
+# Phrases with a negation that only cancel: a cancel said this way stays a cancel.
+_CANCELLING_NEGATIONS = {"en": ("never mind", "nevermind", "no matter"),
+                         "de": ("schon gut", "vergiss es"),
+                         "ru": ("ничего страшного", "неважно", "не важно")}
 # Each topical intent and the topic it needs.
 INTENT_TOPICS = {
     "SetReminder": "reminder", "StopReminders": "reminder", "ListReminders": "reminder",
@@ -170,6 +197,7 @@ class Reading:
     only_when: bool = False  # "only when something happens"
     news: bool = False
     every_week: bool = False
+    negated: bool = False  # "dont", "not", "nicht", «не»: never a yes
 
 
 def _has(words: list[str], text: str, prefixes: tuple[str, ...], language: str) -> bool:
@@ -194,11 +222,33 @@ def read(words: list[str], language: str) -> Reading:
     stops = _has(words, text, _STOP_PREFIXES.get(language, ()), language)
     plain = {w.strip("'") for w in words}
     assents = bool(plain & _YES_WORDS.get(language, set()))
-    refuses = bool(plain & _NO_WORDS.get(language, set()))
+    negation = is_negated(words, language)
+    refuses = bool({w.strip("'") for w in _without_agreeing(words, language)}
+                   & _NO_WORDS.get(language, set()))
     return Reading(topics, stops, assents, refuses,
                    _has(words, text, _ONLY_WHEN.get(language, ()), language),
                    _has(words, text, _NEWS.get(language, ()), language),
-                   any(f" {p}" in f" {text}" for p in _EVERY_WEEK.get(language, ())))
+                   any(f" {p}" in f" {text}" for p in _EVERY_WEEK.get(language, ())),
+                   negation)
+
+
+def is_negated(words: list[str], language: str, cancelling: bool = False) -> bool:
+    """Does the sentence negate (a "no", "not", "...n't", "nicht", «не» outside a phrase
+    that agrees, such as "why not")? `words`: normalized, apostrophes kept. `cancelling`:
+    also leave out the phrases that only cancel ("never mind")."""
+    negations = _NEGATIONS.get(language, set())
+    return any(w in negations or (language == "en" and w.endswith("n't"))
+               for w in _without_agreeing(words, language, cancelling))
+
+
+def _without_agreeing(words: list[str], language: str, cancelling: bool = False) -> list[str]:
+    text = f" {' '.join(words)} "
+    phrases = _AGREEING_NEGATIONS.get(language, ())
+    if cancelling:
+        phrases = (*phrases, *_CANCELLING_NEGATIONS.get(language, ()))
+    for phrase in phrases:
+        text = text.replace(f" {phrase} ", " ")
+    return text.split()
 
 
 def subscription(reading: Reading) -> str | None:
@@ -223,7 +273,7 @@ def allowed(intent: str, reading: Reading) -> bool:
     if intent in ("SetReminder", "SubscribeDigest", "SubscribeDigestOnNews") and reading.stops:
         return False  # "don't remind me", "no more digests": never their opposite
     if intent == "Yes":
-        return reading.assents and not reading.refuses
+        return reading.assents and not reading.refuses and not reading.negated
     if intent == "No":
         return reading.refuses
     return True
@@ -259,8 +309,8 @@ def opening_answer(words: list[str], language: str) -> str | None:
     if not words:
         return None
     reading = read(words, language)
-    if words[0] in _OPENING_NO.get(language, set()):
+    if words[0] in _OPENING_NO.get(language, set()) and reading.negated:
         return "No"
-    if words[0] in _OPENING_YES.get(language, set()) and not reading.refuses:
+    if words[0] in _OPENING_YES.get(language, set()) and not reading.negated:
         return "Yes"
     return None

@@ -104,9 +104,25 @@ class _Compiled:
     tokens: frozenset[str] = field(default_factory=frozenset)
 
 
+# A recognizer (or a phone keyboard) writes a contraction without its apostrophe, with a
+# typographic one, or split: "dont", "don’t", "don t" are all "don't", so a negation is
+# read as one whatever the spelling ("dont send it" must never be a yes).
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+_CONTRACTED = ("do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "ca",
+               "wo", "should", "would", "could", "must", "need", "ai")
+_BARE_CONTRACTION = re.compile(
+    r"\b(?:(" + "|".join(_CONTRACTED) + r")n ?t|(can)t|(won)t)\b")
+
+
+def _contraction(match: re.Match[str]) -> str:
+    stem = match.group(1) or match.group(2) or match.group(3)
+    return {"ca": "can", "can": "can", "wo": "won", "won": "won"}.get(stem, stem + "n") + "'t"
+
+
 def normalize(text: str) -> str:
-    text = _PUNCT.sub(" ", text.lower().replace("ё", "е"))
-    return re.sub(r"\s+", " ", text).strip(" .")
+    text = _PUNCT.sub(" ", text.lower().replace("ё", "е").translate(_APOSTROPHES))
+    text = re.sub(r"\s+", " ", text).strip(" .")
+    return _BARE_CONTRACTION.sub(_contraction, text)
 
 
 def _without_fillers(text: str) -> str:
@@ -452,6 +468,8 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         return Understanding("Fallback", {}, 0.0)
     matched = _template(text, locale, region)
     if matched is not None:
+        if matched.intent == "Yes" and topics.is_negated(text.split(), locale.split("-")[0]):
+            return dataclasses.replace(matched, intent="No")  # a negated yes is never one
         return matched
     found = _values(text, locale, region)
     lm = language_model.load()

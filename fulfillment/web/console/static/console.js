@@ -3,6 +3,8 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const controls = $("controls");
+  // The page's words in the staff member's language (data-said-* on #controls).
+  const said = (key, english) => controls.dataset["said" + key] || english;
   const csrf = controls.dataset.csrf;
   const customers = JSON.parse(controls.dataset.customers);
 
@@ -12,7 +14,7 @@
     for (const id of [...list, "new"]) {
       const option = document.createElement("option");
       option.value = id;
-      option.textContent = id === "new" ? "new voice user" : id;
+      option.textContent = id === "new" ? said("New", "new voice user") : id;
       $("user").appendChild(option);
     }
   }
@@ -69,7 +71,7 @@
     if (text) box.appendChild(el("div", "device-card-text", text));
     if (r.link) {
       const a = el("a", "device-card-button", (card.buttons && card.buttons[0] &&
-        card.buttons[0].text) || "Open link");
+        card.buttons[0].text) || said("Open", "Open link"));
       a.href = r.link;
       a.title = r.link;
       box.appendChild(a);
@@ -79,25 +81,25 @@
   }
 
   async function say(text, fresh) {
-    $("bubbles").appendChild(el("div", "bubble you", text || "(launch)"));
+    $("bubbles").appendChild(el("div", "bubble you", text || said("Launch", "(launch)")));
     const [status, r] = await post("/console/api/say", {
       shop: $("shop").value, platform: $("platform").value, locale: $("locale").value,
       user: $("user").value, screen: $("screen").checked, text: text, new: fresh});
     const bubble = el("div", "bubble them");
     if (status !== 200) {
-      bubble.textContent = (r.error && r.error.message) || "Error " + status;
+      bubble.textContent = (r.error && r.error.message) || said("Error", "Error") + " " + status;
     } else {
-      bubble.appendChild(el("div", "speech", r.speech || "(no speech)"));
+      bubble.appendChild(el("div", "speech", r.speech || said("Silent", "(no speech)")));
       const slots = Object.entries(r.slots).map(([k, v]) => `${k}=${v}`).join(", ");
       const near = r.near_misses.map(([i, s]) => `${i} ${s}`).join(", ");
       bubble.appendChild(el("div", "meta intent",
         `intent ${r.intent} (score ${r.score})${slots ? " · " + slots : ""}` +
-        `${near ? " · near: " + near : ""}${r.end_session ? " · session ended" : ""}`));
+        `${near ? " · near: " + near : ""}${r.end_session ? " · " + said("Ended", "session ended") : ""}`));
       bubble.appendChild(deviceCard(r));
       bubble.appendChild(details("SSML / TTS", r.ssml));
-      if (r.card) bubble.appendChild(details("Card", JSON.stringify(r.card, null, 2)));
-      bubble.appendChild(details("Request", JSON.stringify(r.request, null, 2)));
-      bubble.appendChild(details("Response", JSON.stringify(r.response, null, 2)));
+      if (r.card) bubble.appendChild(details(said("Card", "Card"), JSON.stringify(r.card, null, 2)));
+      bubble.appendChild(details(said("Request", "Request"), JSON.stringify(r.request, null, 2)));
+      bubble.appendChild(details(said("Response", "Response"), JSON.stringify(r.response, null, 2)));
     }
     $("bubbles").appendChild(bubble);
     await refreshOutbox();
