@@ -33,6 +33,9 @@ from core.models import (
     LedgerEntry,
     Message,
     MessageStatus,
+    OAuthClient,
+    OAuthCode,
+    OAuthToken,
     OutboundWebhook,
     PairingChallenge,
     Referral,
@@ -77,13 +80,19 @@ EXPORTED = {
     # whose results name them.
     "store_jobs": "store_codes",
     "store_webhooks": "store_webhooks",
+    # MCP sign-ins (ChatGPT, Claude, Alexa+): the one-time codes and tokens bound to one of
+    # the customer's identities (only hashes of the secrets; when, by which client).
+    "oauth_codes": "mcp_sign_ins",
+    "oauth_tokens": "mcp_sign_ins",
 }
-# Tables that hold no customer's data: the shop itself, its keys, program and staff, and
-# console sign-in throttles (keyed hashes of staff accounts and addresses).
+# Tables that hold no customer's data: the shop itself, its keys, program and staff,
+# console sign-in throttles (keyed hashes of staff accounts and addresses), and the MCP
+# server's registered OAuth clients (an app's name and redirect URIs, not a person's).
 HOLDS_NO_CUSTOMER_DATA = frozenset({"shops", "shop_credentials", "programs", "staff_users",
                                     "login_throttles", "staff_sessions", "store_connections",
                                     "webhook_endpoints", "assistant_status",
-                                    "cache_invalidations", "shopify_installs"})
+                                    "cache_invalidations", "shopify_installs",
+                                    "oauth_clients"})
 
 ERASED = "[erased]"
 TOMBSTONE_PREFIX = "erased_"
@@ -249,6 +258,46 @@ def _voice_sessions(session: Session, rel: Related, hash_key: str,
             or _contains_any([r.state], values)]
 
 
+def _bound(model: type[OAuthCode] | type[OAuthToken], identities: list[VoiceIdentity]) -> Any:
+    """OAuth rows of sign-ins bound to one of these identities (assistant and subject)."""
+    return or_(*[(model.assistant == i.assistant) & (model.subject == i.assistant_user_id)
+                 for i in identities])
+
+
+def _sign_ins(session: Session, rel: Related) -> tuple[list[OAuthCode], list[OAuthToken]]:
+    """MCP sign-ins of the customer: the codes and tokens issued to their identities."""
+    if not rel.identities:
+        return [], []
+    shop_id = rel.customer.shop_id
+    codes = list(session.scalars(select(OAuthCode).where(
+        OAuthCode.shop_id == shop_id, _bound(OAuthCode, rel.identities))
+        .order_by(OAuthCode.id)))
+    tokens = list(session.scalars(select(OAuthToken).where(
+        OAuthToken.shop_id == shop_id, _bound(OAuthToken, rel.identities))
+        .order_by(OAuthToken.id)))
+    return codes, tokens
+
+
+def _sign_in_rows(session: Session, rel: Related) -> list[dict[str, Any]]:
+    codes, tokens = _sign_ins(session, rel)
+    pks = {c.client_pk for c in codes} | {t.client_pk for t in tokens}
+    clients = {c.id: c for c in session.scalars(select(OAuthClient).where(
+        OAuthClient.id.in_(pks)))} if pks else {}
+
+    def client(pk: int) -> dict[str, Any]:
+        found = clients.get(pk)
+        return {"client": found.name if found else None, "host": found.host if found else None}
+
+    return ([{"id": c.id, "kind": "authorization_code", **client(c.client_pk),
+              "assistant": c.assistant, "scope": c.scope, "created_at": _iso(c.created_at),
+              "used_at": _iso(c.used_at)} for c in codes]
+            + [{"id": t.id, "kind": "token", **client(t.client_pk), "assistant": t.assistant,
+                "scope": t.scope, "created_at": _iso(t.created_at),
+                "expires_at": _iso(t.expires_at),
+                "refresh_expires_at": _iso(t.refresh_expires_at),
+                "revoked_at": _iso(t.revoked_at)} for t in tokens])
+
+
 def _contains_any(data: Any, values: set[str]) -> bool:
     text = json.dumps(data, ensure_ascii=False, default=str).lower()
     return any(v.lower() in text for v in values)
@@ -375,6 +424,7 @@ def export_customer(session: Session, shop_id: int, external_id: str, hash_key: 
         "voice_sessions": [{"assistant": v.assistant, "session_id": v.session_id,
                             "state": v.state, "updated_at": _iso(v.updated_at)}
                            for v in _voice_sessions(session, rel, hash_key)],
+        "mcp_sign_ins": _sign_in_rows(session, rel),
         "store_codes": [{"id": j.id, "kind": j.kind, "code": j.code, "status": j.status,
                          "created_at": _iso(j.created_at), "done_at": _iso(j.done_at)}
                         for j in session.scalars(select(StoreJob).where(
@@ -485,6 +535,15 @@ def _erase_rows(session: Session, services: Services, rel: Related,
         m.last_error = "erased" if m.last_error else None
         m.lease_until = None
     counts["messages"], counts["messages_cancelled"] = len(rel.messages), cancelled
+    sign_in_codes, tokens = _sign_ins(session, rel)
+    for token in tokens:
+        # The sign-in ends with the identity it was bound to: no refresh, and the subject
+        # is the tombstone, so the host is told the sign-in no longer exists (401).
+        token.subject, token.refresh_hash, token.code_id = tombstone, None, None
+    session.flush()
+    for sign_in_code in sign_in_codes:
+        session.delete(sign_in_code)
+    counts["mcp_sign_ins"] = len(sign_in_codes) + len(tokens)
     challenges = _challenges(session, c, rel.identities)
     for challenge in challenges:
         session.delete(challenge)

@@ -16,6 +16,7 @@ from core import currencies, invocation_names, shops
 from core.errors import FieldErrors
 from core.models import Shop
 from core.services import Services
+from core.wording import N_
 
 LOCALES = ("en-US", "en-GB", "de-DE", "ru-RU")
 BRAND_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
@@ -80,7 +81,8 @@ def update(session: Session, shop_id: int, form: dict[str, Any], *, local: bool)
     raw_locales = form.get("locales") or []
     locales = [str(x) for x in (raw_locales if isinstance(raw_locales, list) else [raw_locales])]
     if not locales or any(loc not in LOCALES for loc in locales):
-        errors["locales"] = "Choose at least one of: " + ", ".join(LOCALES) + "."
+        errors["locales"] = N_("Choose at least one of: %(locales)s.",
+                                  locales=", ".join(LOCALES))
     locales = [loc for loc in LOCALES if loc in locales]
     currency = str(form.get("currency") or "").strip().upper()
     if not currencies.is_known(currency):

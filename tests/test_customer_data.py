@@ -12,7 +12,15 @@ from sqlalchemy import func, select
 
 from core import privacy
 from core.models import Base, Customer, LedgerEntry, Message, Suppression
-from tests.support.customer_data import EMAIL, EXTERNAL_ID, PHONE, Talk, seed_customer
+from tests.support.customer_data import (
+    EMAIL,
+    EXTERNAL_ID,
+    MCP_ACCESS,
+    MCP_REFRESH,
+    PHONE,
+    Talk,
+    seed_customer,
+)
 from tests.support.events import ShopBackend
 
 
@@ -361,3 +369,30 @@ def test_a_speaker_known_only_by_voice_is_erased_at_once_when_they_confirm(
 def test_an_unlinked_speaker_asking_to_delete_data_is_told_whom_to_ask(services, demo):
     talk = Talk(services, demo["voice_users_unlinked"]["alice"])
     assert "isn't linked" in talk.hear("delete my data")
+
+
+def test_erasure_ends_the_customers_mcp_sign_ins(client, auth, services, seeded):
+    """Their Claude sign-in is in the export; erasure deletes its one-time code and ends its
+    tokens (no refresh, and the access token is refused: its sign-in no longer exists),
+    while the registered client, which names no one, stays."""
+    from core import oauth_grants
+    from core.models import OAuthClient, OAuthCode, Shop
+
+    doc = client.get(f"/api/v1/customers/{EXTERNAL_ID}/export", headers=auth).get_json()
+    assert {(r["kind"], r["host"]) for r in doc["mcp_sign_ins"]} == {
+        ("authorization_code", "claude"), ("token", "claude")}
+    with services.db.session() as session:
+        shop = session.scalar(select(Shop).where(Shop.slug == "demo"))
+        before = oauth_grants.check_access(session, services.clock(), token=MCP_ACCESS,
+                                           shop=shop)
+    assert before.grant is not None and before.grant.host == "claude"
+    erased = client.delete(f"/api/v1/customers/{EXTERNAL_ID}", headers=auth).get_json()
+    assert erased["erased"]["mcp_sign_ins"] == 2
+    with services.db.session() as session:
+        shop = session.scalar(select(Shop).where(Shop.slug == "demo"))
+        after = oauth_grants.check_access(session, services.clock(), token=MCP_ACCESS,
+                                          shop=shop)
+        assert after.refusal == oauth_grants.Refusal.UNLINKED
+        assert oauth_grants.by_refresh(session, services.clock(), MCP_REFRESH) is None
+        assert session.scalar(select(func.count(OAuthCode.id))) == 0
+        assert session.scalar(select(OAuthClient.name).where(OAuthClient.host == "claude"))

@@ -315,7 +315,8 @@ def test_a_well_formed_envelope_is_still_answered_with_verification_off(open_cli
     response = open_client.post("/alexa/demo", data=json.dumps(_alexa(demo, clock)),
                                 content_type="application/json")
     assert response.status_code == 200
-    assert "Your friend gets" in response.get_json()["response"]["outputSpeech"]["ssml"]
+    # the share's answer (the code first, then what was sent; the terms go in the message)
+    assert "Your code is" in response.get_json()["response"]["outputSpeech"]["ssml"]
 
 
 # --- refunds --------------------------------------------------------------------------------

@@ -105,6 +105,14 @@ def test_export_models_cli_writes_the_demo_package(tmp_path: Path, demo, service
     monkeypatch.setenv("DATABASE_URL", services.settings.database_url)
     monkeypatch.setenv("SECRET_KEY", services.settings.secret_key)
     monkeypatch.setenv("HASH_KEY", services.settings.hash_key)
+    # Alexa calls only public https on 443: the export refuses a plain-http BASE_URL and
+    # says how to get an https one; with one, it writes the package.
+    monkeypatch.setenv("BASE_URL", "http://127.0.0.1:8000")
+    refused = CliRunner().invoke(main, ["export-models", "alexa", "--shop", "demo",
+                                        "--out", str(tmp_path)])
+    assert refused.exit_code == 1 and "https" in refused.output
+    assert not (tmp_path / "skill-package").exists()
+    monkeypatch.setenv("BASE_URL", "https://refer.example")
     result = CliRunner().invoke(main, ["export-models", "alexa", "--shop", "demo",
                                        "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

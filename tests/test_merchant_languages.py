@@ -57,12 +57,22 @@ STILL_MOVING = {"/connect/demo/salute", "/connect/demo/shopify", "/connect/demo/
 # Concrete values for each route's arguments (the demo shop, a customer with traffic).
 ARGUMENTS = {"slug": ["demo"], "platform": list(PLATFORMS), "external_id": ["alex", "nobody"],
              "token": ["not-a-valid-token"], "code": ["NOPE-1"]}
-# Pages only a POST shows: (path, form) sent with the page's CSRF token.
+# Pages only a POST shows: (path, form), sent with the session's CSRF token.
 POSTED = (("/program/demo", {"friend_reward_amount": "x", "currency": "DOL"}),
+          ("/settings/demo", {"name": "", "currency": "DOL", "timezone": "Mars/Base",
+                              "landing_url": "http://127.0.0.1:8000/"}),
+          ("/settings/demo/keys/api", {"role": "support", "label": "k1"}),
+          ("/settings/demo/keys/api", {"role": "owner", "label": "k2"}),
+          ("/settings/demo/keys/webhook-secret", {}),
+          ("/settings/demo/webhooks", {"event_type": "referral.created",
+                                       "url": "https://10.0.0.1/hook"}),
+          ("/settings/demo/webhooks", {"event_type": "referral.created",
+                                       "url": "https://hooks.example/in"}),
           ("/signup", {"name": "", "slug": "Bad Slug", "email": "x", "password": "short"}),
           ("/password/forgot", {"email": "nobody@example.org"}),
           ("/verify/resend", {"email": "nobody@example.org"}),
           ("/login", {"email": "nobody@example.org", "password": "wrong-password"}))
+
 # Data, not words: shop and customer names, ids, codes, brand names.
 DATA = re.compile(r"Demo Shop|Demo Owner|Alex|alex|ALEX-?\d+|Alexa|Google|Alice|Dialogflow|Salute|"
                   r"WhatsApp|Shopify|WooCommerce|ChatGPT|Claude|cloudflared|ngrok|"
@@ -177,8 +187,8 @@ def _english_left(html: str, original: list[str], language: str) -> list[str]:
     return left
 
 
-def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
-    page = client.get(path).get_data(as_text=True)
+def _csrf(client) -> str:  # type: ignore[no-untyped-def]
+    page = client.get("/account").get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
 
 
@@ -205,13 +215,13 @@ def test_every_merchant_page_has_no_english_left(app, client, demo, traffic, lan
     for path, form in POSTED:
         answers = {}
         for lang in ("en", language):
-            answers[lang] = client.post(path, data={**form, "csrf_token": _csrf(client, path)},
+            answers[lang] = client.post(path, data={**form, "csrf_token": _csrf(client)},
                                         headers={"Accept-Language": lang})
             assert answers[lang].status_code < 500, path
         left = _english_left(answers[language].get_data(as_text=True),
                              visible_text(answers["en"].get_data(as_text=True)), language)
         if left:
-            found[f"POST {path}"] = left
+            found[f"POST {path} {sorted(form.items())}"] = left
     assert not set(pages) - rendered, f"never rendered: {set(pages) - rendered}"
     assert not found, f"in {language}, English left: {found}"
 

@@ -32,7 +32,6 @@ from core import demo as demo_seed
 from core.clock import FrozenClock
 from core.config import Settings
 from core.db import Database
-from core.errors import Forbidden
 from core.local_secrets import UnsafeSecretsFile, embedded_env, load_or_create
 from core.models import Message, Shop, StaffUser
 from core.services import bootstrap

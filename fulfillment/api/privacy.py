@@ -39,7 +39,7 @@ EXPORT = _obj(
      "pairing_challenges", "codes", "shares", "clicks", "messages", "referrals",
      "conversions", "ledger", "shop_events", "webhooks_to_shop", "hosted_images",
      "reminders", "digest", "support_console", "voice_sessions", "store_codes",
-     "store_webhooks", "erasure_requests"],
+     "store_webhooks", "mcp_sign_ins", "erasure_requests"],
     generated_at=TIME,
     profile=_obj(["id", "name", "email", "phone", "locale", "timezone", "signed_up_at",
                   "created_at"], id=STR, name=STR, email=NULL_STR, phone=NULL_STR,
@@ -51,7 +51,7 @@ EXPORT = _obj(
                               "shares", "clicks", "messages", "conversions", "ledger",
                               "shop_events", "webhooks_to_shop", "hosted_images", "reminders",
                               "digest", "support_console", "voice_sessions", "store_codes",
-                              "store_webhooks", "erasure_requests")})
+                              "store_webhooks", "mcp_sign_ins", "erasure_requests")})
 EXPORT["description"] = ("Everything held about the customer. Addresses and message texts "
                          "as stored; clicks on their links without the visitors' hashes.")
 ERASURE = _obj(

@@ -79,7 +79,8 @@ def general(slug: str) -> ResponseReturnValue:
 
 def _state(key: credentials.KeyLine) -> str:
     if key.state is KeyState.EXPIRING and key.expires_at is not None:
-        return "expires " + key.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        return gettext("expires %(when)s") % {
+            "when": key.expires_at.strftime("%Y-%m-%d %H:%M UTC")}
     return key.state.value
 
 
@@ -108,7 +109,7 @@ def create_api_key(slug: str) -> ResponseReturnValue:
                                         label=forms.field("label"))
     except FieldErrors as exc:
         return _keys_page(shop, errors=exc.fields, status=422)
-    return _keys_page(shop, shown={"API key": key})
+    return _keys_page(shop, shown={gettext("API key"): key})
 
 
 @bp.post("/<slug>/keys/webhook-secret")
@@ -118,7 +119,7 @@ def rotate_webhook_secret(slug: str) -> ResponseReturnValue:
     for the overlap (core.credentials.ROTATION_OVERLAP)."""
     shop = shop_for_staff(slug)
     secret = credentials.replace_webhook_secret(services(), shop.id)
-    return _keys_page(shop, shown={"Webhook signing secret": secret})
+    return _keys_page(shop, shown={gettext("Webhook signing secret"): secret})
 
 
 @bp.post("/<slug>/keys/<int:key_id>/revoke")
@@ -159,7 +160,8 @@ def save_webhook(slug: str) -> ResponseReturnValue:
                                          event_type=event_type, url=url)
     except FieldErrors as exc:
         return _webhooks_page(shop, errors=exc.fields, form={event_type: url}, status=422)
-    shown = {f"Signing secret for {event_type}": secret} if secret else {}
+    label = gettext("Signing secret for %(event)s") % {"event": event_type}
+    shown = {label: secret} if secret else {}
     return _webhooks_page(shop, shown=shown)
 
 
@@ -173,7 +175,8 @@ def rotate_endpoint_secret(slug: str) -> ResponseReturnValue:
                                          event_type=event_type)
     except FieldErrors as exc:
         return _webhooks_page(shop, errors=exc.fields, status=422)
-    shown = {f"Signing secret for {event_type}": secret} if secret else {}
+    label = gettext("Signing secret for %(event)s") % {"event": event_type}
+    shown = {label: secret} if secret else {}
     return _webhooks_page(shop, shown=shown)
 
 

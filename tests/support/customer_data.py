@@ -1,7 +1,8 @@
 """One customer who touched every table: a friend who signed up with a link (IP, event),
 ordered, paired a speaker by a spoken code, shared their own link, was clicked, brought a
 friend of their own, opted out of texts, and set a reminder and the digest. The values are
-distinctive so a search of the whole database can tell whether any survived."""
+distinctive so a search of the whole database can tell whether any survived. They also
+signed in to the shop's MCP server from Claude (a one-time code, then tokens)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core import oauth_grants
 from core.hashing import keyed_hash
 from core.models import (
     ConsoleSession,
@@ -22,6 +24,7 @@ from core.models import (
     Shop,
     StaffUser,
     Suppression,
+    VoiceIdentity,
     VoiceSession,
 )
 from core.models.stores import StoreJob, StoreWebhook
@@ -39,6 +42,8 @@ PHONE = "+4930901877"
 IP = "203.0.113.177"
 USER_AGENT = "QuibbleBrowser/7.1 (ZoltanPhone)"
 VOICE_USER = "ALICE-USER-ZOLTAN-QUIBBLEWORTH"
+MCP_SUBJECT = "oauth:ZOLTAN-QUIBBLEWORTH-SIGN-IN"  # as fulfillment/mcp/routes.py names one
+MCP_ACCESS, MCP_REFRESH = "zq-access-token-for-claude", "zq-refresh-token-for-claude"
 
 
 @dataclass
@@ -94,7 +99,7 @@ def seed_customer(services: Services, client: Any, demo: dict[str, Any], clock: 
             ReferralCode.active.is_(True), ReferralCode.customer.has(external_id=EXTERNAL_ID)))
         session.add(ExternalImage(shop_id=code.shop_id, platform="alice", code=code.code,
                                   image_id="1652229/zq"))
-        customer_id = code.customer_id
+        customer_id, shop_id = code.customer_id, code.shop_id
         session.add(Suppression(shop_id=code.shop_id, channel="sms", reason="stop",
                                 recipient_hash=keyed_hash(services.settings.hash_key, PHONE)))
         session.add(Reminder(shop_id=code.shop_id, customer_id=customer_id, weekday=4,
@@ -123,6 +128,23 @@ def seed_customer(services: Services, client: Any, demo: dict[str, Any], clock: 
         session.add(StoreWebhook(shop_id=code.shop_id, platform="shopify", delivery_id="zq-1",
                                  topic="orders/paid", result={"customer": EXTERNAL_ID,
                                                               "email": EMAIL}))
+    with services.db.session() as session:  # the rows an MCP sign-in from Claude leaves
+        claude, _ = oauth_grants.register_client(
+            session, name="Claude", redirect_uris=[oauth_grants.HOST_CALLBACKS["claude"][0]],
+            grant_types=["authorization_code", "refresh_token"], auth_method="none")
+        session.add(VoiceIdentity(shop_id=shop_id, assistant="claude",
+                                  assistant_user_id=MCP_SUBJECT, customer_id=customer_id,
+                                  linked_at=clock()))
+        sign_in = oauth_grants.save_code(
+            session, clock(), client=claude, code="zq-one-time-code",
+            shop_id=shop_id, assistant="claude", subject=MCP_SUBJECT,
+            redirect_uri=claude.redirect_uris[0], scope=oauth_grants.SCOPE,
+            challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", method="S256")
+        sign_in.used_at = clock()
+        oauth_grants.save_tokens(session, clock(), client=claude, access=MCP_ACCESS,
+                                 refresh=MCP_REFRESH, shop_id=shop_id,
+                                 assistant="claude", subject=MCP_SUBJECT,
+                                 scope=oauth_grants.SCOPE, code_id=sign_in.id)
     assert client.get(f"/r/{compact}?c=sms", headers={"User-Agent": USER_AGENT,
                                                       "X-Forwarded-For": IP}).status_code in (
         301, 302, 303, 307)
@@ -131,4 +153,4 @@ def seed_customer(services: Services, client: Any, demo: dict[str, Any], clock: 
                           email="wilhelmina.fw@example.org").status_code == 200
     return {"code": compact, "customer_id": customer_id,
             "values": [EXTERNAL_ID, NAME, "Zoltan", "Quibbleworth", EMAIL, PHONE, PHONE[1:],
-                       IP, USER_AGENT, VOICE_USER, compact]}
+                       IP, USER_AGENT, VOICE_USER, MCP_SUBJECT, compact]}

@@ -22,6 +22,7 @@ from fulfillment.context import services
 from fulfillment.simulator.turns import Simulator
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
 from fulfillment.web.forms import check_csrf
+from fulfillment.web.i18n import gettext
 from fulfillment.web.nav import PLATFORM_NAMES
 from voice.platforms import of_variant_module
 
@@ -107,13 +108,15 @@ def try_it(slug: str, platform: str) -> ResponseReturnValue:
     user = data.get("user") or "new"
     secret = data.get("es_secret") or ""
     if not isinstance(text, str) or len(text) > MAX_UTTERANCE:
-        return _error(422, "text", f"Say something of at most {MAX_UTTERANCE} characters.")
+        return _error(422, "text", gettext("Say something of at most %(most)s characters.")
+                      % {"most": MAX_UTTERANCE})
     if locale not in LOCALES[platform]:
-        return _error(422, "locale", f"{NAMES[platform]} speaks {', '.join(LOCALES[platform])}.")
+        return _error(422, "locale", gettext("%(name)s speaks %(locales)s.") % {
+            "name": NAMES[platform], "locales": ", ".join(LOCALES[platform])})
     if not isinstance(user, str) or len(user) > 128:
-        return _error(422, "user", "A customer id of at most 128 characters, or empty.")
+        return _error(422, "user", gettext("A customer id of at most 128 characters, or empty."))
     if not isinstance(secret, str) or len(secret) > 200:
-        return _error(422, "es_secret", "At most 200 characters.")
+        return _error(422, "es_secret", gettext("At most 200 characters."))
     connect = _connect(platform)
     values = assistant_setup.shown(services(), shop.id, platform, connect.shown)
     headers = connect.try_headers(platform, values, secret)  # None: the sandbox signs
