@@ -251,3 +251,45 @@ def test_a_negation_that_agrees_is_not_a_no(text, locale):
     answer = read_answer(CONTEXTS["subscribe_confirm"], got.intent, dict(got.slots), text,
                          locale)
     assert answer.intent == "Yes"
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("remind me to pick up the dry cleaning", "en-US"), ("remind me about the meeting", "en-US"),
+    ("erinnere mich an die geburtstagsfeier", "de-DE"), ("напомни забрать посылку", "ru-RU"),
+])
+def test_a_reminder_about_something_else_is_fallback(text, locale):
+    assert understand(text, locale).intent == "Fallback"
+
+
+@pytest.mark.parametrize("text, locale, intent", [
+    ("remind me every tuesday to share my link", "en-US", "SetReminder"),
+    ("set a reminder", "en-US", "SetReminder"),
+    ("erinnere mich montags an meinen einladungslink", "de-DE", "SetReminder"),
+    ("напоминай по средам делиться ссылкой", "ru-RU", "SetReminder"),
+])
+def test_a_reminder_to_share_is_still_a_reminder(text, locale, intent):
+    assert understand(text, locale).intent == intent
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("lovely weather sounds great", "en-US"), ("super musik heute", "de-DE"),
+    ("отлично поиграли в футбол", "ru-RU"),
+])
+def test_an_assent_word_in_speech_about_something_else_is_never_a_yes(text, locale):
+    from voice.dialog.answers import CONTEXTS, read_answer
+
+    got = understand(text, locale)
+    answer = read_answer(CONTEXTS["readback"], got.intent, dict(got.slots), text, locale)
+    assert answer.intent != "Yes"
+
+
+@pytest.mark.parametrize("text, locale, intent", [
+    ("text it to my cousin", "en-US", "SendInvite"), ("email this to me", "en-US", "ShareProgram"),
+    ("schick es meiner schwester", "de-DE", "SendInvite"),
+    ("schick es bitte mir", "de-DE", "ShareProgram"),
+    ("скинь это сестре", "ru-RU", "SendInvite"), ("отправь это мне", "ru-RU", "ShareProgram"),
+    ("send this picture to the printer", "en-US", "Fallback"),
+    ("пришли мне прогноз погоды", "ru-RU", "Fallback"),
+])
+def test_who_gets_it_decides_between_sharing_and_inviting(text, locale, intent):
+    assert understand(text, locale).intent == intent

@@ -43,13 +43,19 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
     "program": {
         "en": ("code", "link", "invit", "refer", "program", "qr", "share", "sharing",
                "recommend", "coupon", "discount", "voucher", "promo", "@friend", "{channel}",
-               "{phone}", "{email}", "spread the word"),
+               "{phone}", "{email}", "spread the word",
+               # "send it to me": the thing the customer is sharing, named by a pronoun
+               "send it", "send this", "send that", "text it", "text this", "email it",
+               "forward it", "forward this"),
         "de": ("code", "link", "einlad", "empfehl", "programm", "qr", "teil", "gutschein",
                "rabatt", "promo", "@friend", "{channel}", "{phone}", "{email}", "weitersag",
-               "werb", "lade ", "lad "),
+               "werb", "lade ", "lad ", "schick es", "schick das", "schick ihn", "schicke es",
+               "schick mir das", "sende es", "sende das", "schick's", "leite es"),
         "ru": ("код", "ссылк", "ссылоч", "приглас", "приглаш", "рекоменд", "порекоменд",
                "реферал", "программ", "qr", "кьюар", "куар", "подели", "делить", "промокод",
-               "скидк", "купон", "@friend", "{channel}", "{phone}", "{email}"),
+               "скидк", "купон", "@friend", "{channel}", "{phone}", "{email}", "отправь это",
+               "пришли это", "скинь это", "перешли это", "отправь его", "пришли его",
+               "отправь мне", "пришли мне", "скинь мне"),
     },
     # The program named by its own words (not "share" or a friend, which photos and
     # messages have too): enough to accept a weaker overlap.
@@ -57,7 +63,7 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("code", "link", "invit", "refer", "program", "qr", "recommend", "coupon",
                "discount", "voucher", "promo"),
         "de": ("code", "link", "einlad", "empfehl", "programm", "qr", "gutschein", "rabatt",
-               "promo"),
+               "promo", "lade ", "lad "),
         "ru": ("код", "ссылк", "ссылоч", "приглас", "приглаш", "рекоменд", "порекоменд",
                "реферал", "программ", "qr", "кьюар", "куар", "промокод", "скидк", "купон"),
     },
@@ -119,15 +125,18 @@ _STOP_PREFIXES: dict[str, tuple[str, ...]] = {
 _YES_WORDS = {
     "en": {"yes", "yeah", "yep", "yup", "yea", "ya", "sure", "ok", "okay", "correct", "right",
            "absolutely", "definitely", "certainly", "affirmative", "send", "fine", "alright",
-           "exactly", "course", "confirm", "confirmed", "uh-huh"},
+           "exactly", "course", "confirm", "confirmed", "uh-huh", "sounds", "perfect",
+           "great", "works", "please"},
     "de": {"ja", "jawohl", "jo", "jup", "genau", "richtig", "klar", "sicher", "gerne", "gern",
            "natürlich", "okay", "ok", "schick", "schicke", "sende", "senden", "stimmt",
            "korrekt", "einverstanden", "passt", "selbstverständlich", "freilich",
-           "bestätige", "logo", "absolut", "unbedingt", "jep"},
+           "bestätige", "logo", "absolut", "unbedingt", "jep", "klingt", "super", "prima",
+           "ruhig", "los", "hört"},
     "ru": {"да", "давай", "давайте", "верно", "отправляй", "отправляйте", "отправь",
            "правильно", "ладно", "угу", "ага", "окей", "ок", "согласен", "согласна",
            "конечно", "хорошо", "разумеется", "точно", "именно", "подтверждаю",
-           "годится", "валяй", "естественно", "безусловно", "отлично", "да-да"},
+           "годится", "валяй", "естественно", "безусловно", "отлично", "да-да", "шли",
+           "норм", "нормально", "идет", "пойдет", "супер", "отправляем", "присылай"},
 }
 _NO_WORDS = {
     "en": {"no", "nope", "nah", "not", "don't", "wrong", "incorrect", "never", "negative"},
@@ -249,6 +258,28 @@ def _without_agreeing(words: list[str], language: str, cancelling: bool = False)
     for phrase in phrases:
         text = text.replace(f" {phrase} ", " ")
     return text.split()
+
+
+# Verbs of sharing the program (a reminder "to share" is this product's reminder).
+_SHARE_VERBS = {"en": ("share", "sharing", "spread", "invit", "tell my", "tell people"),
+                "de": ("teil", "weitersag", "weiterempfehl", "einlad", "werb"),
+                "ru": ("подели", "делить", "приглас", "приглаш", "рассказ", "отправ")}
+
+
+def assents(words: list[str], language: str) -> bool:
+    """Is one of `words` a word of assent ("yes", "klar", «давай»)?"""
+    return bool({w.strip("'") for w in words} & _YES_WORDS.get(language, set()))
+
+
+def names_reminder(words: list[str], language: str) -> bool:
+    """Is one of `words` a reminder word ("remind", "erinnerung", «напоминание»)?"""
+    return _has(words, " ".join(words), _TOPIC_PREFIXES["reminder"].get(language, ()),
+                language)
+
+
+def shares(words: list[str], language: str) -> bool:
+    """Does the sentence name sharing the program ("share", "teilen", «поделиться»)?"""
+    return _has(words, " ".join(words), _SHARE_VERBS.get(language, ()), language)
 
 
 def subscription(reading: Reading) -> str | None:

@@ -57,7 +57,9 @@ CONCEPTS = {
     "@friend": (
         "friend friends buddy pal mate sister brother mom mum mother dad father wife husband "
         "coworker co-worker colleague neighbor neighbour someone somebody cousin girlfriend "
-        "boyfriend son daughter aunt uncle roommate "
+        "boyfriend son daughter aunt uncle roommate partner grandma grandpa niece nephew "
+        "жена жене жену муж мужу мужа бабушке дедушке дочке дочери сыну тете дяде "
+        "frau mann partner partnerin tochter sohn tante onkel oma opa nichte neffe "
         "друг друга другу другом подруга подругу подруге брат брата брату сестра сестру "
         "сестре мама маму маме папа папе коллега коллегу коллеге знакомый знакомого "
         "знакомому знакомой знакомым соседу соседке кого-нибудь кому-нибудь кого-то кому-то "
@@ -459,6 +461,113 @@ def _near(scores: dict[str, float], exclude: str) -> tuple[tuple[str, float], ..
                          if i != exclude and s > 0), key=lambda kv: -kv[1])[:3])
 
 
+_REMINDER_INTENTS = ("SetReminder", "ListReminders")
+
+
+@lru_cache(maxsize=8)
+def _stems_of(locale: str, intent: str) -> frozenset[str]:
+    return frozenset(f for name, features in _index(locale).samples if name == intent
+                     for f in features)
+
+
+def _unknown_word(words: list[str], locale: str) -> bool:
+    """Is a content word of the sentence one no sample of any intent uses?"""
+    language = locale.split("-")[0]
+    index = _index(locale)
+    function = _function_stems(language)
+    for word in words:
+        if word.startswith("{") or word in FUNCTION_WORDS or word in FILLERS \
+                or spoken_number(word) or word.isdigit() or len(word) < 3:
+            continue
+        stem = _stem(word.strip("'"), language)
+        if stem not in index.weights and stem not in function and not stem.startswith("@"):
+            return True
+    return False
+
+
+# Who gets it: the customer ("send it to me", "schick es mir", «пришли мне») — not after
+# "for"/"by" ("works for me") — or a relative ("@friend").
+_ME = {"en": frozenset({"me", "myself"}), "de": frozenset({"mir", "mich"}),
+       "ru": frozenset({"мне", "меня", "себе"})}
+_NOT_RECIPIENT_BEFORE = frozenset({"for", "by", "with", "to", "für", "bei", "для", "по",
+                                   "remind", "tell", "show", "erinnere", "erinner", "напомни"})
+
+
+def _recipient(words: list[str], language: str) -> str | None:
+    """"friend" when a relative is named, "me" when the customer is the one who gets it."""
+    if any(_stem(w, language) == "@friend" for w in words):
+        return "friend"
+    for n, word in enumerate(words):
+        if word in _ME.get(language, frozenset()) and not (
+                n and words[n - 1] in _NOT_RECIPIENT_BEFORE - {"to"}):
+            return "me"
+    return None
+
+
+# Words that go with an assent without changing it ("sure thing", «всё верно»).
+_COMPANION_TEXT = ("thing things totally good go ahead fine all set deal ok okay "
+                   "gut doch ordnung alles so dann gerne "
+                   "все всё так давайте уж можно")
+_ASSENT_COMPANIONS = frozenset(_COMPANION_TEXT.split())
+
+
+def _beyond_assent(words: list[str], locale: str) -> bool:
+    """Has the sentence a content word that no Yes sample and no word of assent uses?"""
+    language = locale.split("-")[0]
+    known = _stems_of(locale, "Yes")
+    function = _function_stems(language)
+    for word in words:
+        if word.startswith("{") or word in FUNCTION_WORDS or word in FILLERS \
+                or topics.assents([word], language) or word in _ASSENT_COMPANIONS:
+            continue
+        stem = _stem(word.strip("'"), language)
+        if stem not in known and stem not in function:
+            return True
+    return False
+
+
+@lru_cache(maxsize=8)
+def _reminder_stems(locale: str) -> frozenset[str]:
+    """Every stem the reminder intents' samples use ("remind", "every", "week", "share")."""
+    index = _index(locale)
+    return frozenset(f for intent, features in index.samples
+                     if intent in ("SetReminder", "StopReminders", "ListReminders")
+                     for f in features)
+
+
+def _foreign_task(words: list[str], reading: topics.Reading, locale: str) -> bool:
+    """Does a reminder request name a task that is not sharing the program ("remind me to
+    buy milk", "erinnere mich an den zahnarzt", «напомни позвонить маме»)? After the
+    reminder word, a task's marker ("to", "about", "an", «о», a Russian infinitive) and a
+    content word no reminder sample uses, and no word of the program (code, link, share)."""
+    language = locale.split("-")[0]
+    if "program_core" in reading.topics or topics.shares(words, language):
+        return False
+    known = _reminder_stems(locale)
+    function = _function_stems(language)
+    markers = _TASK_MARKERS.get(language, frozenset())
+    marked = False
+    for word in words:
+        if word in markers:
+            marked = True
+            continue
+        if word.startswith("{") or word in FUNCTION_WORDS or spoken_number(word) \
+                or word.isdigit() or topics.names_reminder([word], language):
+            continue
+        stem = _stem(word.strip("'"), language)
+        if stem in known or stem in function or stem.startswith("@"):
+            continue
+        if marked or (language == "ru" and word.endswith(("ть", "ти", "чь"))):
+            return True
+    return False
+
+
+# The words before a reminder's task ("remind me to …", "erinnere mich an …", «напомни о …»).
+_TASK_MARKERS = {"en": frozenset({"to", "about", "of", "for"}),
+                 "de": frozenset({"an", "daran", "zu", "wegen", "für"}),
+                 "ru": frozenset({"о", "об", "про"})}
+
+
 # --- the entry point ----------------------------------------------------------------------
 
 def understand(utterance: str, locale: str, region: str | None = None) -> Understanding:
@@ -484,6 +593,13 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         return Understanding(asked, {}, 1.0)
     scores = {intent: score for intent, score in _scores(found.words, locale).items()
               if topics.allowed(intent, reading)}
+    language = locale.split("-")[0]
+    recipient = _recipient(found.words, language)
+    if "Yes" in scores and (_beyond_assent(found.words, locale) or recipient):
+        # "great weather today", «идет дождь»: an assent word in speech about something
+        # else is no yes — a yes acts, so every word of it must be one a yes uses. "send
+        # it to my friend" / "send it to me" name who gets it: a request, not an answer.
+        del scores["Yes"]
     content = [w for w in found.words if not w.startswith("{") and w not in FUNCTION_WORDS]
     if found.email or found.phone:
         candidates: tuple[str, ...] = CONTACT_INTENTS
@@ -497,6 +613,8 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         candidates = tuple(i for i in lm.intents if i not in VALUE_INTENTS)
     best = max(candidates, key=lambda i: scores.get(i, 0.0))
     score = scores.get(best, 0.0)
+    if best == "SendInvite" and recipient == "me" and not (found.email or found.phone):
+        best = "ShareProgram"  # "send it to me", "schick es mir": the customer's own share
     if (found.email or found.phone or found.pin) and (not content or score < THRESHOLD):
         # The value said alone, or with words no sample explains: it is the answer.
         best = "ProvideCode" if not (found.email or found.phone) else "ProvideContact"
@@ -505,6 +623,15 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
     if score < (TOPIC_THRESHOLD if topical else THRESHOLD):
         near = _near(_scores(found.words, locale, strict=False), "")
         return Understanding("Fallback", {}, round(score, 3), near)
+    if best in ("ShareProgram", "SendInvite") and not (found.email or found.phone) \
+            and "program_core" not in reading.topics and _unknown_word(found.words, locale):
+        # "send it to the printer", «пришли мне погоду»: sharing without a word of the
+        # program and with a thing no sample knows is about something else.
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
+    if best in _REMINDER_INTENTS and _foreign_task(found.words, reading, locale):
+        # "remind me to take out the trash", «напомни позвонить маме»: a reminder about
+        # something else is not this product's (it reminds to share the program).
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     wanted = lm.intents[best].slots if best in lm.intents else {}
     values = {"email": found.email, "phone": found.phone, "pin": found.pin,
               "channel": found.channel, "weekday": found.weekday}
