@@ -31,6 +31,7 @@ from core.stores.base import (
     store_id,
     to_minor,
 )
+from core.wording import N_
 
 TOPICS = ("order.created", "order.updated")
 PAID = ("processing", "completed")
@@ -90,9 +91,9 @@ class WooCommerceStore:
             self._send("GET", "webhooks", auth="query", params={"per_page": 1})
         except StoreError as exc:
             if exc.code == "store_auth":
-                raise StoreError("WooCommerce refused the consumer key and secret (with "
-                                 "basic auth and as query parameters): check that the key "
-                                 "has read/write access", retryable=False,
+                raise StoreError(N_("WooCommerce refused the consumer key and secret (with "
+                                    "basic auth and as query parameters): check that the "
+                                    "key has read/write access"), retryable=False,
                                  code="store_auth") from exc
             raise
         return "query"
