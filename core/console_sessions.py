@@ -73,6 +73,16 @@ def forget_fresh_voice_users(uow: UnitOfWork, voice_users: Iterable[str]) -> Non
             PairingChallenge.assistant_user_id.in_(fresh)))
 
 
+def end_all(services: Services, staff_id: int) -> None:
+    """Signed out everywhere: every console conversation of this staff member ends, on
+    every device, with what its fresh voice users paired."""
+    with services.db.session() as uow:
+        mine = ConsoleSession.staff_id == staff_id
+        forget_fresh_voice_users(uow, map(_voice_user, uow.scalars(
+            select(ConsoleSession.conversation).where(mine))))
+        uow.execute(delete(ConsoleSession).where(mine))
+
+
 def row_key(cookie_key: str) -> str:
     """The cookie's random key is never stored: its hash names the row."""
     return hashlib.sha256(cookie_key.encode()).hexdigest()

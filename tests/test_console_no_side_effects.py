@@ -127,3 +127,16 @@ def test_a_reference_nothing_produced_is_a_failure_not_a_pass(services, demo):
     outcome = conversations.run_isolated(services, "dangling", spec, "alexa")
     assert not outcome.passed
     assert "${pairing_code} was not produced" in outcome.failures[0]
+
+
+def test_signing_out_everywhere_ends_the_console_on_every_device(app, demo, services):
+    """A pairing done in the console on another device goes too."""
+    laptop, phone = app.test_client(), app.test_client()
+    laptop_headers = {"X-CSRF-Token": signed_in(laptop, demo)}
+    _pair_in_console(phone, services,
+                     {"X-CSRF-Token": signed_in(phone, demo)})
+    assert _left_by_fresh_voice_users(services) == (1, 1)
+    answer = laptop.post("/logout/everywhere", data={"csrf_token": laptop_headers[
+        "X-CSRF-Token"]}, headers=laptop_headers)
+    assert answer.status_code == 200, answer.status_code
+    assert _left_by_fresh_voice_users(services) == (0, 0)

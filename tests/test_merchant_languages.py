@@ -19,9 +19,11 @@ from sqlalchemy import select
 
 from core.assistant_setup import PLATFORMS
 from core.config import Settings
-from core.models import StaffUser
+from core.models import Shop, StaffUser
+from core.passwords import hash_password
 from fulfillment.web.i18n import LANGUAGE_NAMES, LOCALE_DIR
 from tests.support.events import ShopBackend
+from tests.support.staff import sign_in_cookie
 from tests.test_dashboard import sign_in
 
 # Routes that are not merchant pages, each with why (GET routes only; everything else in the
@@ -157,7 +159,7 @@ def traffic(client, demo, clock):  # type: ignore[no-untyped-def]
 
 def _page(client, path: str, language: str) -> str:  # type: ignore[no-untyped-def]
     answer = client.get(path, headers={"Accept-Language": language})
-    assert answer.status_code in (200, 400, 404), (path, answer.status_code)
+    assert answer.status_code in (200, 400, 403, 404), (path, answer.status_code)
     return str(answer.get_data(as_text=True))
 
 
@@ -199,26 +201,48 @@ def _csrf(client) -> str:  # type: ignore[no-untyped-def]
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
 
 
+def _sign_in_as_support(client, services) -> None:  # type: ignore[no-untyped-def]
+    """A support member: the pages above a support role answer with the refusal page."""
+    with services.db.session() as session:
+        shop_id = session.scalar(select(Shop.id).where(Shop.slug == "demo"))
+        row = StaffUser(shop_id=shop_id, email="sam@demo.example", role="support",
+                        password_hash=hash_password("x" * 12),
+                        email_verified_at=services.clock())
+        session.add(row)
+        session.flush()
+        staff_id = row.id
+    with client.session_transaction() as browser:
+        sign_in_cookie(browser, services, staff_id, "tok")
+
+
 @pytest.mark.parametrize("language", ["de", "ru"])
-def test_every_merchant_page_has_no_english_left(app, client, demo, traffic, language):
+def test_every_merchant_page_has_no_english_left(app, client, services, demo, traffic,
+                                                 language):
     assert len(_messages(language)[0]) > 300
     pages = merchant_pages(app)
     assert "/connect/demo/alexa" in pages and "/console/login" in pages and "/" in pages
     rendered: set[str] = set()
     found: dict[str, list[str]] = {}
-    for signed_in in (False, True):
-        if signed_in:
+    refused: set[str] = set()
+    for who in ("signed out", "owner", "support"):
+        if who == "owner":
             sign_in(client, demo)
+        elif who == "support":
+            _sign_in_as_support(client, services)
         for path in pages:
             english = client.get(path, headers={"Accept-Language": "en"})
             if english.status_code in (301, 302, 303, 307, 308):
                 continue  # signed out: the sign-in page, rendered on its own
-            assert english.status_code in (200, 400, 404), (path, english.status_code)
+            assert english.status_code in (200, 400, 403, 404), (path, english.status_code)
             rendered.add(path)
+            if english.status_code == 403:
+                refused.add(path)
             left = _english_left(_page(client, path, language),
                                  visible_text(english.get_data(as_text=True)), language)
             if left:
-                found[f"{path} ({'signed in' if signed_in else 'signed out'})"] = left
+                found[f"{path} ({who})"] = left
+    assert "/settings/demo" in refused  # the refusal page was among them
+    sign_in(client, demo)
     for path, form in POSTED:
         answers = {}
         for lang in ("en", language):
