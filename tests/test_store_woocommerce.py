@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import codes
-from core.models import (Conversion, LedgerEntry, Message, StoreConnection, StoreJob,
-                         StoreWebhook)
+from core.models import Conversion, LedgerEntry, Message, StoreConnection, StoreJob, StoreWebhook
 from core.rewards import release_due as release_once
 from core.stores import jobs
 from tests.support.fake_stores import Failure, FakeStore, fake_woocommerce
