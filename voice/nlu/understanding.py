@@ -584,10 +584,16 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
     lm = language_model.load()
     reading = _reading(found, locale)
     stop_intent = topics.stopping(reading)
+    if stop_intent == "StopDigest" and reading.only_when and reading.news:
+        stop_intent = None  # "no empty digests, only when something's new": that digest
     if stop_intent is not None and not (found.email or found.phone or found.pin):
         # "don't remind me anymore", «хватит присылать сводку»: the stopping intent of
         # the thing named, never its opposite and never the end of the session.
         return Understanding(stop_intent, {}, 1.0)
+    if topics.counts_people(found.words, locale.split("-")[0]) and not reading.stops \
+            and not (found.email or found.phone or found.pin) and "digest" not in reading.topics:
+        # "wie viele empfehlungen habe ich", «сколько человек пришло»: who joined
+        return Understanding("MyReferrals", {}, 1.0)
     asked = topics.subscription(reading)
     if asked is not None and not (found.email or found.phone or found.pin):
         return Understanding(asked, {}, 1.0)
