@@ -287,7 +287,7 @@ def test_the_program_preview_is_framed_in_the_staff_members_language(client, dem
     en, ru = (answers[lang]["preview"]["ru-RU"]["blocks"] for lang in ("en", "ru"))
     assert [b.get("title") for b in en if b.get("title")][:1] != [
         b.get("title") for b in ru if b.get("title")][:1]
-    assert any("Алиса (текст на экране)" == b.get("title") for b in ru)
+    assert any(b.get("title") == "Алиса (текст на экране)" for b in ru)
     assert any(b.get("absent", "").startswith("У Alexa нет языка") for b in ru)
     bad = client.post("/program/demo/preview", json={**FORM, "hold_days": "5"},
                       headers={"X-CSRF-Token": token, "Accept-Language": "de"}).get_json()
