@@ -273,3 +273,22 @@ def test_the_staff_members_choice_wins_over_the_browser(client, demo, services):
     assert "Показатели" in ru and "Kennzahlen" not in ru and '<html lang="ru">' in ru
     refused = client.post("/language", data={"csrf_token": token, "language": "xx"})
     assert refused.status_code == 422
+
+
+def test_the_program_preview_is_framed_in_the_staff_members_language(client, demo):
+    """The live preview's JSON: block titles, "no such locale" and field errors in the
+    staff member's language (the customer's words inside stay in each locale's own)."""
+    from tests.test_program_editor import FORM, csrf
+
+    sign_in(client, demo)
+    token = csrf(client, "/program/demo")
+    answers = {lang: client.post("/program/demo/preview", json=FORM, headers={
+        "X-CSRF-Token": token, "Accept-Language": lang}).get_json() for lang in ("en", "ru")}
+    en, ru = (answers[lang]["preview"]["ru-RU"]["blocks"] for lang in ("en", "ru"))
+    assert [b.get("title") for b in en if b.get("title")][:1] != [
+        b.get("title") for b in ru if b.get("title")][:1]
+    assert any(b.get("title") == "Алиса (текст на экране)" for b in ru)
+    assert any(b.get("absent", "").startswith("У Alexa нет языка") for b in ru)
+    bad = client.post("/program/demo/preview", json={**FORM, "hold_days": "5"},
+                      headers={"X-CSRF-Token": token, "Accept-Language": "de"}).get_json()
+    assert bad["errors"]["hold_days"] == "0, 7, 14, 30, 60 oder 90 Tage."

@@ -85,6 +85,9 @@ class Delivery:
     events: list[dict[str, Any]] = field(default_factory=list)
     customers: list[dict[str, Any]] = field(default_factory=list)
     ping: bool = False
+    # False only for WooCommerce's unsigned ping: answered, but it proves nothing about the
+    # secret, so it must not move the "last verified webhook" status.
+    signed: bool = True
     # What an app-level topic asks (core.stores.compliance): uninstalled, redact_customer,
     # data_request, redact_shop.
     actions: list[dict[str, Any]] = field(default_factory=list)

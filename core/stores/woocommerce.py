@@ -147,7 +147,7 @@ class WooCommerceStore:
         if not hmac_base64_matches(self.webhook_secret, body,
                                    headers.get("X-WC-Webhook-Signature")):
             if body.startswith(b"webhook_id=") and not headers.get("X-WC-Webhook-Signature"):
-                return Delivery("ping", "ping", ping=True)
+                return Delivery("ping", "ping", ping=True, signed=False)
             raise BadWebhook("X-WC-Webhook-Signature is missing or does not match.")
         topic = headers.get("X-WC-Webhook-Topic") or ""
         delivery_id = headers.get("X-WC-Webhook-Delivery-ID") or ""
