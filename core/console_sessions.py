@@ -6,12 +6,17 @@ Plain values in and out (the conversation state and each turn's result as JSON o
 the console's store in fulfillment turns them into the simulator's types. Reads and writes
 are short transactions around the simulated turn, never across it (the webhook writes in its
 own). A second turn of the *same* console session racing the first fails on `version` and
-gets a 409 instead of silently overwriting the first one's state."""
+gets a 409 instead of silently overwriting the first one's state.
+
+A conversation as the console's fresh "new voice user" (core.simulation) may pair that voice
+id with a customer: once the conversation is over (signed out, reset, replaced by a new one,
+idle for an hour) nobody can speak as that id again, so its voice identity link and pairing
+rows are deleted with it and the live database keeps no console pairing."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,8 +26,9 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import UnitOfWork
 from core.errors import Conflict
-from core.models import ConsoleSession, ConsoleTurn, Message
+from core.models import ConsoleSession, ConsoleTurn, Message, PairingChallenge, VoiceIdentity
 from core.services import Services
+from core.shop_copy import NEW_VOICE_USER_PREFIX
 
 IDLE = timedelta(hours=1)
 OUTBOX_ROWS = 20
@@ -49,6 +55,32 @@ class OutboxLine:
     status: str
     created_at: datetime
     text: str  # the SMS as rendered, else the link it carries
+
+
+def _voice_user(conversation: object) -> str:
+    """The voice id a saved conversation spoke as ("" when it has none)."""
+    value = conversation.get("user_id") if isinstance(conversation, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def forget_fresh_voice_users(uow: UnitOfWork, voice_users: Iterable[str]) -> None:
+    """Delete what these console "new voice users" left: their voice identity links and
+    pairing challenges. Only ids with the fresh prefix, so a real speaker is never touched."""
+    fresh = sorted({u for u in voice_users if u.startswith(NEW_VOICE_USER_PREFIX)})
+    if fresh:
+        uow.execute(delete(VoiceIdentity).where(VoiceIdentity.assistant_user_id.in_(fresh)))
+        uow.execute(delete(PairingChallenge).where(
+            PairingChallenge.assistant_user_id.in_(fresh)))
+
+
+def end_all(services: Services, staff_id: int) -> None:
+    """Signed out everywhere: every console conversation of this staff member ends, on
+    every device, with what its fresh voice users paired."""
+    with services.db.session() as uow:
+        mine = ConsoleSession.staff_id == staff_id
+        forget_fresh_voice_users(uow, map(_voice_user, uow.scalars(
+            select(ConsoleSession.conversation).where(mine))))
+        uow.execute(delete(ConsoleSession).where(mine))
 
 
 def row_key(cookie_key: str) -> str:
@@ -86,7 +118,10 @@ class ConsoleSessions:
         now = self.services.clock()
         try:
             with self.services.db.session() as uow:
-                uow.execute(delete(ConsoleSession).where(ConsoleSession.updated_at <= now - IDLE))
+                idle = ConsoleSession.updated_at <= now - IDLE
+                forget_fresh_voice_users(uow, map(_voice_user, uow.scalars(
+                    select(ConsoleSession.conversation).where(idle))))
+                uow.execute(delete(ConsoleSession).where(idle))
                 if previous_version is None:
                     uow.add(ConsoleSession(key=self.key, staff_id=self.staff_id,
                                            shop_slug=shop_slug, user=user,
@@ -94,6 +129,10 @@ class ConsoleSessions:
                                            updated_at=now))
                     uow.flush()
                 else:
+                    before = _voice_user(uow.scalar(select(ConsoleSession.conversation).where(
+                        ConsoleSession.key == self.key,
+                        ConsoleSession.staff_id == self.staff_id,
+                        ConsoleSession.version == previous_version)))
                     changed = uow.execute(
                         update(ConsoleSession)
                         .where(ConsoleSession.key == self.key,
@@ -104,6 +143,8 @@ class ConsoleSessions:
                     if changed.rowcount != 1:  # type: ignore[attr-defined]
                         raise ConcurrentTurn("Another turn of this console session ran at "
                                              "the same time; this one was not saved.")
+                    if before != _voice_user(conversation):  # that conversation is over
+                        forget_fresh_voice_users(uow, [before])
                     if fresh:
                         uow.execute(delete(ConsoleTurn).where(ConsoleTurn.session_key == self.key))
                 uow.add(ConsoleTurn(session_key=self.key, result=result,
@@ -113,7 +154,11 @@ class ConsoleSessions:
                                  "time; this one was not saved.") from exc
 
     def drop(self) -> None:
+        """End the conversation (sign-out, reset): its rows and its fresh voice user's."""
         with self.services.db.session() as uow:
+            forget_fresh_voice_users(uow, [_voice_user(uow.scalar(
+                select(ConsoleSession.conversation).where(
+                    ConsoleSession.key == self.key, ConsoleSession.staff_id == self.staff_id)))])
             uow.execute(delete(ConsoleSession).where(ConsoleSession.key == self.key,
                                                      ConsoleSession.staff_id == self.staff_id))
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ScalarResult, String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import cache_invalidation, shops
+from core import cache_invalidation, shops, voice_sessions
 from core.clock import as_utc
 from core.errors import NotFound
 from core.hashing import keyed_hash
@@ -45,6 +45,7 @@ from core.models import (
     ShopEvent,
     Suppression,
     VoiceIdentity,
+    VoiceSession,
 )
 from core.models.privacy import ErasureStatus as ErasureStatus  # for the layers above
 from core.models.stores import StoreJob, StoreJobStatus, StoreWebhook
@@ -73,6 +74,8 @@ EXPORTED = {
     # Support staff simulating turns as this customer (their voice id, their words).
     "console_sessions": "support_console",
     "console_turns": "support_console",
+    # A caller's dialog state between turns on an assistant that carries none (Salute).
+    "voice_sessions": "voice_sessions",
     # The store's side: discounts and reward codes made for the customer, store webhooks
     # whose results name them.
     "store_jobs": "store_codes",
@@ -231,6 +234,28 @@ def _console(session: Session, rel: Related) -> tuple[list[ConsoleSession], list
         _mentions(ConsoleTurn.result, values)).order_by(ConsoleTurn.id))
         if _contains_any([r.result], values)]
     return sessions, turns
+
+
+def _voice_sessions(session: Session, rel: Related, hash_key: str,
+                    values: set[str] | None = None) -> list[VoiceSession]:
+    """Dialog states kept for the customer's linked callers, or naming them (a state
+    from before the caller was linked: the address being paired, their code). Erasure
+    passes the values it found before it began changing them."""
+    c = rel.customer
+    values = _personal_values(rel) if values is None else values
+    callers = {(i.assistant, voice_sessions.caller_key(hash_key, i.assistant,
+                                                       i.assistant_user_id))
+               for i in rel.identities}
+    clauses: list[Any] = [(VoiceSession.assistant == a) & (VoiceSession.caller == k)
+                          for a, k in sorted(callers)]
+    if values:
+        clauses.append(_mentions(VoiceSession.state, values))
+    if not clauses:
+        return []
+    rows = session.scalars(select(VoiceSession).where(
+        VoiceSession.shop_id == c.shop_id, or_(*clauses)).order_by(VoiceSession.updated_at))
+    return [r for r in rows if (r.assistant, r.caller) in callers
+            or _contains_any([r.state], values)]
 
 
 def _bound(model: type[OAuthCode] | type[OAuthToken], identities: list[VoiceIdentity]) -> Any:
@@ -396,6 +421,9 @@ def export_customer(session: Session, shop_id: int, external_id: str, hash_key: 
                    for d in session.scalars(select(DigestSubscription).where(
                        DigestSubscription.customer_id == customer.id))],
         "support_console": _console_rows(session, rel),
+        "voice_sessions": [{"assistant": v.assistant, "session_id": v.session_id,
+                            "state": v.state, "updated_at": _iso(v.updated_at)}
+                           for v in _voice_sessions(session, rel, hash_key)],
         "mcp_sign_ins": _sign_in_rows(session, rel),
         "store_codes": [{"id": j.id, "kind": j.kind, "code": j.code, "status": j.status,
                          "created_at": _iso(j.created_at), "done_at": _iso(j.done_at)}
@@ -561,6 +589,10 @@ def _erase_rows(session: Session, services: Services, rel: Related,
     for turn in console_turns:
         turn.result = _scrub(turn.result, values, c.external_id, tombstone)
     counts["support_console"] = len(console_sessions) + len(console_turns)
+    states = _voice_sessions(session, rel, services.settings.hash_key, values)
+    for state in states:
+        session.delete(state)
+    counts["voice_sessions"] = len(states)
     store_hooks = _store_webhooks(session, rel)
     for store_hook in store_hooks:
         store_hook.result = _scrub(store_hook.result, values, c.external_id, tombstone)
@@ -684,6 +716,7 @@ def erasure_requests(session: Session, shop_id: int, *, status: str | None = Non
 
 RETENTION_DEFAULTS = {"clicks_days": 180, "message_bodies_days": 90}
 RETENTION_LIMITS = (1, 3650)
+VOICE_SESSIONS_KEPT = timedelta(hours=1)  # longer than any assistant's session lasts
 FINISHED = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.DEAD,
             MessageStatus.SUPPRESSED)
 
@@ -697,13 +730,15 @@ def retention_of(shop: Any) -> dict[str, int]:
 class Pruned:
     clicks: int = 0
     messages: int = 0
+    voice_sessions: int = 0
 
 
 def prune(services: Services, *, batch: int = 1000) -> Pruned:
     """Clear what each shop's retention says is too old, in batches (one transaction each,
     so a long backlog never holds locks for long): clicks keep their count, channel and
     time but lose the hashed IP and user agent; finished messages keep their status,
-    channel and times but lose the text and what it was made from."""
+    channel and times but lose the text and what it was made from. Voice dialog states
+    idle for longer than any assistant's session are dropped."""
     from core.models import Shop
 
     total = Pruned()
@@ -721,6 +756,7 @@ def prune(services: Services, *, batch: int = 1000) -> Pruned:
             total.messages += n
             if n < batch:
                 break
+    total.voice_sessions = voice_sessions.prune(services, VOICE_SESSIONS_KEPT)
     return total
 
 

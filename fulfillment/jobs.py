@@ -67,7 +67,7 @@ JOBS: tuple[Job, ...] = (
     _counted("stores", 5.0, store_jobs.run_due, "discounts and reward codes in the "
              "shops' stores (Shopify, WooCommerce), webhook registration"),
     _counted("retention", 3600.0, privacy.prune, "drop click hashes and message texts "
-             "past the shop's retention"),
+             "past the shop's retention, and idle voice dialog states"),
 )
 
 

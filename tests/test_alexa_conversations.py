@@ -78,7 +78,7 @@ def test_sharing_twice_in_a_day_sends_one_message_and_counts_two_shares(alexa, s
     talk = alexa()
     talk.say("ShareProgram")
     talk.say("ShareProgram")
-    assert "already sent it to you today" in talk.speech
+    assert "already texted it to you today" in talk.speech
     assert len(messages(services)) == 1
     with services.db.session() as session:
         assert [s.channel for s in session.scalars(select(Share).order_by(Share.id))] == [

@@ -302,8 +302,8 @@ def test_retention_clears_old_click_hashes_and_message_texts_in_batches(
     assert client.put("/api/v1/retention", headers=auth,
                       json={"clicks_days": 30, "message_bodies_days": 60}).get_json() == {
         "clicks_days": 30, "message_bodies_days": 60}
-    clock.advance(days=29)
-    assert privacy.prune(services, batch=1) == privacy.Pruned(0, 0)
+    clock.advance(days=29)  # the seeded Salute dialog state is long idle: it goes
+    assert privacy.prune(services, batch=1) == privacy.Pruned(0, 0, voice_sessions=1)
     clock.advance(days=2)  # the click and the messages are 31 days old
     assert privacy.prune(services, batch=1).clicks == 1
     with services.db.session() as session:

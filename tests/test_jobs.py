@@ -68,7 +68,7 @@ def test_the_embedded_server_starts_every_job_and_stops_them(services) -> None: 
 @pytest.mark.parametrize("command, counts, interval", [
     ("digest", {"enqueued", "nothing_new", "not_due", "skipped", "duplicates"}, "60.0"),
     ("reminders", {"enqueued", "skipped"}, "60.0"),
-    ("retention", {"clicks", "messages"}, "3600.0"),
+    ("retention", {"clicks", "messages", "voice_sessions"}, "3600.0"),
 ])
 def test_the_engagement_commands_print_their_use_case_counts_once(
         services, demo, clock, command: str, counts: set[str], interval: str) -> None:  # type: ignore[no-untyped-def]

@@ -19,9 +19,11 @@ from sqlalchemy import select
 
 from core.assistant_setup import PLATFORMS
 from core.config import Settings
-from core.models import StaffUser
+from core.models import Shop, StaffUser
+from core.passwords import hash_password
 from fulfillment.web.i18n import LANGUAGE_NAMES, LOCALE_DIR
 from tests.support.events import ShopBackend
+from tests.support.staff import sign_in_cookie
 from tests.test_dashboard import sign_in
 
 # Routes that are not merchant pages, each with why (GET routes only; everything else in the
@@ -51,9 +53,6 @@ NOT_PAGES = {
     "/u/<token>": "a customer's unsubscribe link (customer side)",
     "/demo/landing": "the demo shop's own landing page: a stand-in for the merchant's site",
 }
-# Pages other helpers are still changing (the store pages, the Salute connect page): wrapped
-# once they have landed; until then rendered but not checked.
-STILL_MOVING = {"/connect/demo/salute", "/connect/demo/shopify", "/connect/demo/woocommerce"}
 # Concrete values for each route's arguments (the demo shop, a customer with traffic).
 ARGUMENTS = {"slug": ["demo"], "platform": list(PLATFORMS), "external_id": ["alex", "nobody"],
              "token": ["not-a-valid-token"], "code": ["NOPE-1"]}
@@ -68,6 +67,16 @@ POSTED = (("/program/demo", {"friend_reward_amount": "x", "currency": "DOL"}),
                                        "url": "https://10.0.0.1/hook"}),
           ("/settings/demo/webhooks", {"event_type": "referral.created",
                                        "url": "https://hooks.example/in"}),
+          ("/connect/demo/woocommerce", {"store_url": "https://10.0.0.1", "consumer_key": "ck",
+                                         "consumer_secret": "cs"}),
+          ("/connect/demo/shopify", {"action": "install", "shop_domain": "not a domain"}),
+          ("/connect/demo/alexa", {"alexa_skill_id": "nope"}),
+          ("/connect/demo/alice", {"alice_skill_id": "nope", "alice_oauth_token": "x"}),
+          ("/connect/demo/dialogflow-es", {"dialogflow_es_header": "Host",
+                                           "dialogflow_basic_user": "a b"}),
+          ("/connect/demo/dialogflow-cx", {"dialogflow_audience": "x",
+                                           "dialogflow_service_agent": "x"}),
+          ("/connect/demo/salute", {"salute_project_id": "nope"}),
           ("/signup", {"name": "", "slug": "Bad Slug", "email": "x", "password": "short"}),
           ("/password/forgot", {"email": "nobody@example.org"}),
           ("/verify/resend", {"email": "nobody@example.org"}),
@@ -75,7 +84,7 @@ POSTED = (("/program/demo", {"friend_reward_amount": "x", "currency": "DOL"}),
 
 # Data, not words: shop and customer names, ids, codes, brand names.
 DATA = re.compile(r"Demo Shop|Demo Owner|Alex|alex|ALEX-?\d+|Alexa|Google|Alice|Dialogflow|Salute|"
-                  r"WhatsApp|Shopify|WooCommerce|ChatGPT|Claude|cloudflared|ngrok|"
+                  r"WhatsApp|Shopify|WooCommerce|ChatGPT|Claude|cloudflared|ngrok|SmartApp Studio|"
                   r"X-Dialogflow-Secret|tools/list|\b[a-z]+_[a-z_]+\b|"
                   r"\b(?:dialogflow-es|dialogflow-cx|alexa|alice|salute|mcp)\b|"
                   r"Telegram|UTC|"
@@ -150,7 +159,7 @@ def traffic(client, demo, clock):  # type: ignore[no-untyped-def]
 
 def _page(client, path: str, language: str) -> str:  # type: ignore[no-untyped-def]
     answer = client.get(path, headers={"Accept-Language": language})
-    assert answer.status_code in (200, 400, 404), (path, answer.status_code)
+    assert answer.status_code in (200, 400, 403, 404), (path, answer.status_code)
     return str(answer.get_data(as_text=True))
 
 
@@ -192,26 +201,48 @@ def _csrf(client) -> str:  # type: ignore[no-untyped-def]
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
 
 
+def _sign_in_as_support(client, services) -> None:  # type: ignore[no-untyped-def]
+    """A support member: the pages above a support role answer with the refusal page."""
+    with services.db.session() as session:
+        shop_id = session.scalar(select(Shop.id).where(Shop.slug == "demo"))
+        row = StaffUser(shop_id=shop_id, email="sam@demo.example", role="support",
+                        password_hash=hash_password("x" * 12),
+                        email_verified_at=services.clock())
+        session.add(row)
+        session.flush()
+        staff_id = row.id
+    with client.session_transaction() as browser:
+        sign_in_cookie(browser, services, staff_id, "tok")
+
+
 @pytest.mark.parametrize("language", ["de", "ru"])
-def test_every_merchant_page_has_no_english_left(app, client, demo, traffic, language):
+def test_every_merchant_page_has_no_english_left(app, client, services, demo, traffic,
+                                                 language):
     assert len(_messages(language)[0]) > 300
     pages = merchant_pages(app)
     assert "/connect/demo/alexa" in pages and "/console/login" in pages and "/" in pages
     rendered: set[str] = set()
     found: dict[str, list[str]] = {}
-    for signed_in in (False, True):
-        if signed_in:
+    refused: set[str] = set()
+    for who in ("signed out", "owner", "support"):
+        if who == "owner":
             sign_in(client, demo)
+        elif who == "support":
+            _sign_in_as_support(client, services)
         for path in pages:
             english = client.get(path, headers={"Accept-Language": "en"})
             if english.status_code in (301, 302, 303, 307, 308):
                 continue  # signed out: the sign-in page, rendered on its own
-            assert english.status_code in (200, 400, 404), (path, english.status_code)
+            assert english.status_code in (200, 400, 403, 404), (path, english.status_code)
             rendered.add(path)
+            if english.status_code == 403:
+                refused.add(path)
             left = _english_left(_page(client, path, language),
                                  visible_text(english.get_data(as_text=True)), language)
-            if left and path not in STILL_MOVING:
-                found[f"{path} ({'signed in' if signed_in else 'signed out'})"] = left
+            if left:
+                found[f"{path} ({who})"] = left
+    assert "/settings/demo" in refused  # the refusal page was among them
+    sign_in(client, demo)
     for path, form in POSTED:
         answers = {}
         for lang in ("en", language):
@@ -242,3 +273,22 @@ def test_the_staff_members_choice_wins_over_the_browser(client, demo, services):
     assert "Показатели" in ru and "Kennzahlen" not in ru and '<html lang="ru">' in ru
     refused = client.post("/language", data={"csrf_token": token, "language": "xx"})
     assert refused.status_code == 422
+
+
+def test_the_program_preview_is_framed_in_the_staff_members_language(client, demo):
+    """The live preview's JSON: block titles, "no such locale" and field errors in the
+    staff member's language (the customer's words inside stay in each locale's own)."""
+    from tests.test_program_editor import FORM, csrf
+
+    sign_in(client, demo)
+    token = csrf(client, "/program/demo")
+    answers = {lang: client.post("/program/demo/preview", json=FORM, headers={
+        "X-CSRF-Token": token, "Accept-Language": lang}).get_json() for lang in ("en", "ru")}
+    en, ru = (answers[lang]["preview"]["ru-RU"]["blocks"] for lang in ("en", "ru"))
+    assert [b.get("title") for b in en if b.get("title")][:1] != [
+        b.get("title") for b in ru if b.get("title")][:1]
+    assert any(b.get("title") == "Алиса (текст на экране)" for b in ru)
+    assert any(b.get("absent", "").startswith("У Alexa нет языка") for b in ru)
+    bad = client.post("/program/demo/preview", json={**FORM, "hold_days": "5"},
+                      headers={"X-CSRF-Token": token, "Accept-Language": "de"}).get_json()
+    assert bad["errors"]["hold_days"] == "0, 7, 14, 30, 60 oder 90 Tage."

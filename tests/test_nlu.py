@@ -293,3 +293,44 @@ def test_an_assent_word_in_speech_about_something_else_is_never_a_yes(text, loca
 ])
 def test_who_gets_it_decides_between_sharing_and_inviting(text, locale, intent):
     assert understand(text, locale).intent == intent
+
+
+@pytest.mark.parametrize("text, locale, email", [
+    ("it's s a m at fastmail dot com", "en-US", "sam@fastmail.com"),
+    ("t o m dot r e d at gmail dot com", "en-US", "tom.red@gmail.com"),
+    ("die adresse ist l e n a at web punkt de", "de-DE", "lena@web.de"),
+    ("о л я собака мейл точка ру", "ru-RU", "olya@mail.ru"),
+])
+def test_a_mailbox_spelled_letter_by_letter_keeps_every_letter(text, locale, email):
+    assert understand(text, locale).slots.get("email") == email
+
+
+@pytest.mark.parametrize("text, locale, intent", [
+    ("how many people have joined so far", "en-US", "MyReferrals"),
+    ("wie viele kunden kamen über meine empfehlung", "de-DE", "MyReferrals"),
+    ("сколько людей пришло по ссылке", "ru-RU", "MyReferrals"),
+    ("wie viel guthaben habe ich gesammelt", "de-DE", "RewardBalance"),
+])
+def test_a_count_of_people_is_about_referrals_not_the_balance(text, locale, intent):
+    assert understand(text, locale).intent == intent
+
+
+@pytest.mark.parametrize("text, locale, intent", [
+    ("only message me when a friend signs up", "en-US", "SubscribeDigestOnNews"),
+    ("no empty summaries please only the ones with news", "en-US", "SubscribeDigestOnNews"),
+    ("schick die übersicht nur dann wenn sich etwas ändert", "de-DE", "SubscribeDigestOnNews"),
+    ("wochenzusammenfassung einschalten", "de-DE", "SubscribeDigest"),
+    ("schalte den wochenbericht aus", "de-DE", "StopDigest"),
+    ("останови рассылку сводок", "ru-RU", "StopDigest"),
+])
+def test_the_digest_asked_for_stopped_or_only_on_news(text, locale, intent):
+    assert understand(text, locale).intent == intent
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("could you text my neighbor the code her number is 555 222 3333", "en-US"),
+    ("gib meinem bruder den link 0151 2345678", "de-DE"),
+    ("перешли ссылку сестре 8 912 345 67 89", "ru-RU"),
+])
+def test_a_request_for_a_named_person_with_their_contact_is_the_invite(text, locale):
+    assert understand(text, locale).intent == "SendInvite"

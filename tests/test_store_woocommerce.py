@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import codes
-from core.models import Conversion, LedgerEntry, Message, StoreJob, StoreWebhook
+from core.models import Conversion, LedgerEntry, Message, StoreConnection, StoreJob, StoreWebhook
 from core.rewards import release_due as release_once
 from core.stores import jobs
 from tests.support.fake_stores import Failure, FakeStore, fake_woocommerce
@@ -115,6 +115,16 @@ def test_forged_or_unsigned_webhooks_are_refused_and_the_ping_is_answered(
     ping = client.post("/woocommerce/demo/webhooks", data=b"webhook_id=10",
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert ping.status_code == 200 and ping.get_json()["topic"] == "ping"
+
+
+def test_an_unsigned_ping_does_not_count_as_a_verified_webhook(connected, client, services):
+    """Anyone can send WooCommerce's unsigned ping: it is answered, but the store page's "last
+    verified webhook" must not move for it (issue 26, item 13)."""
+    ping = client.post("/woocommerce/demo/webhooks", data=b"webhook_id=10",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert ping.status_code == 200
+    with services.db.session() as session:
+        assert session.scalars(select(StoreConnection.last_webhook_at)).all() == [None]
 
 
 def test_approval_issues_a_single_use_coupon_for_the_referrer_retrying_a_500(

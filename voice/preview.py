@@ -10,6 +10,7 @@ from typing import Any
 from core.assistants import ASSISTANTS
 from core.messaging import rendering
 from core.models import Program
+from core.wording import N_
 from voice.dialog.info import explain_speech
 from voice.dialog.terms import terms_sentences
 from voice.i18n import translator
@@ -29,7 +30,9 @@ def preview(program: Program, *, shop_name: str, base_url: str) -> dict[str, Any
         entry: dict[str, Any] = {"locale": locale, "blocks": []}
         for assistant in ASSISTANTS:  # each as voice/platforms/<name>/preview.py shows it
             if locale not in assistant.locales:
-                entry["blocks"].append({"absent": f"{assistant.label} has no {locale} locale."})
+                entry["blocks"].append({"absent": N_("%(assistant)s has no %(locale)s locale.",
+                                                          assistant=assistant.label,
+                                                          locale=locale)})
                 continue
             for block in module(assistant.name, "preview").blocks(speech):
                 entry[block["key"]] = block["text"]

@@ -28,6 +28,7 @@ from core.models.stores import (
     StoreJobStatus,
     StoreWebhook,
 )
+from core.models.voice_sessions import VoiceSession
 from core.models.webhooks import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 
 __all__ = [
@@ -78,5 +79,6 @@ __all__ = [
     "StoreWebhook",
     "Suppression",
     "VoiceIdentity",
+    "VoiceSession",
     "WebhookEndpoint",
 ]

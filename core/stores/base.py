@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from babel.numbers import get_currency_precision
 
+from core.wording import N_
+
 
 class StoreError(Exception):
     """A call to the store failed. `retryable`: the same call may succeed later."""
@@ -27,6 +29,7 @@ class StoreError(Exception):
     def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
                  code: str = "store_error") -> None:
         super().__init__(message)
+        self.message = message  # a core.wording.Reason where a person reads it
         self.retryable, self.retry_after, self.code = retryable, retry_after, code
 
 
@@ -82,6 +85,9 @@ class Delivery:
     events: list[dict[str, Any]] = field(default_factory=list)
     customers: list[dict[str, Any]] = field(default_factory=list)
     ping: bool = False
+    # False only for WooCommerce's unsigned ping: answered, but it proves nothing about the
+    # secret, so it must not move the "last verified webhook" status.
+    signed: bool = True
     # What an app-level topic asks (core.stores.compliance): uninstalled, redact_customer,
     # data_request, redact_shop.
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -165,21 +171,24 @@ def check_public_url(url: str, *, allow_private: bool = False) -> str:
     resolution cannot send it elsewhere (DNS rebinding)."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.username:
-        raise StoreError(f"not a store URL: {url!r}", retryable=False, code="bad_store_url")
+        raise StoreError(N_("not a store URL: %(url)s", url=repr(url)), retryable=False,
+                         code="bad_store_url")
     if parts.scheme != "https" and not allow_private:
-        raise StoreError("the store must be reached over https", retryable=False,
+        raise StoreError(N_("the store must be reached over https"), retryable=False,
                          code="bad_store_url")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError) as exc:
-        raise StoreError(f"cannot resolve {parts.hostname}", retryable=True) from exc
+        raise StoreError(N_("cannot resolve %(host)s", host=parts.hostname),
+                         retryable=True) from exc
     addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     if not allow_private:
         for address in addresses:
             if not address.is_global:
-                raise StoreError(f"{parts.hostname} resolves to a non-public address",
+                raise StoreError(N_("%(host)s resolves to a non-public address",
+                                    host=parts.hostname),
                                  retryable=False, code="bad_store_url")
     if not addresses:
-        raise StoreError(f"cannot resolve {parts.hostname}", retryable=True)
+        raise StoreError(N_("cannot resolve %(host)s", host=parts.hostname), retryable=True)
     return str(addresses[0])

@@ -19,6 +19,7 @@ from core.models import ReferralCode, Shop, StoreConnection
 from core.models.stores import STORE_PLATFORMS
 from core.services import Services
 from core.stores import jobs, shopify
+from core.wording import N_
 
 VERSION = re.compile(r"^\d{4}-(01|04|07|10)$")
 SHOPIFY_API_VERSION = shopify.API_VERSION
@@ -109,7 +110,8 @@ def test_call(services: Services, req: ConnectRequest) -> dict[str, str]:
         answer = store.probe()
     except StoreError as exc:
         where = "store_url" if exc.code == "bad_store_url" else field
-        raise InvalidInput(f"The store did not accept the test call: {exc}", code=exc.code,
+        raise InvalidInput(N_("The store did not accept the test call: %(why)s",
+                              why=exc.message), code=exc.code,
                            details={"fields": [where]}) from exc
     if req.platform == "woocommerce":
         creds["auth"] = answer

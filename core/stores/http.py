@@ -16,6 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from core.stores.base import StoreError
+from core.wording import N_
 
 TIMEOUT = (5.0, 15.0)  # connect, read
 
@@ -36,22 +37,26 @@ def send(http: requests.Session, method: str, url: str, **kwargs: Any) -> reques
     try:
         response = http.request(method, url, allow_redirects=False, **kwargs)
     except requests.Timeout as exc:
-        raise StoreError(f"the store did not answer in time ({type(exc).__name__})",
+        raise StoreError(N_("the store did not answer in time (%(error)s)",
+                            error=type(exc).__name__),
                          retryable=True) from exc
     except requests.RequestException as exc:
-        raise StoreError(f"the store is unreachable ({type(exc).__name__})",
+        raise StoreError(N_("the store is unreachable (%(error)s)", error=type(exc).__name__),
                          retryable=True) from exc
     if response.status_code == 429:
-        raise StoreError("the store is rate-limiting us (429)", retryable=True,
+        raise StoreError(N_("the store is rate-limiting us (429)"), retryable=True,
                          retry_after=retry_after(response), code="throttled")
     if response.status_code >= 500:
-        raise StoreError(f"the store answered {response.status_code}", retryable=True,
+        raise StoreError(N_("the store answered %(status)s", status=response.status_code),
+                         retryable=True,
                          retry_after=retry_after(response))
     if response.status_code in (401, 403):
-        raise StoreError(f"the store refused our credentials ({response.status_code})",
+        raise StoreError(N_("the store refused our credentials (%(status)s)",
+                            status=response.status_code),
                          retryable=False, code="store_auth")
     if 300 <= response.status_code < 400:
-        raise StoreError(f"the store redirected us ({response.status_code})", retryable=False)
+        raise StoreError(N_("the store redirected us (%(status)s)", status=response.status_code),
+                         retryable=False)
     return response
 
 
@@ -59,7 +64,8 @@ def json_of(response: requests.Response) -> Any:
     try:
         return response.json()
     except ValueError as exc:
-        raise StoreError(f"the store answered {response.status_code} with no JSON",
+        raise StoreError(N_("the store answered %(status)s with no JSON",
+                            status=response.status_code),
                          retryable=response.status_code >= 500) from exc
 
 

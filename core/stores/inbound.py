@@ -128,7 +128,8 @@ def accept(services: Services, shop_id: int, platform: str, delivery: Delivery,
            body: bytes) -> InboundOutcome:
     """Store a verified delivery, then process it (or answer as its first copy was)."""
     if delivery.ping:
-        _seen(services, shop_id)
+        if delivery.signed:
+            _seen(services, shop_id)
         return InboundOutcome(delivery.delivery_id, "ping", False, [])
     try:
         text = body.decode("utf-8")

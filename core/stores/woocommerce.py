@@ -31,6 +31,7 @@ from core.stores.base import (
     store_id,
     to_minor,
 )
+from core.wording import N_
 
 TOPICS = ("order.created", "order.updated")
 PAID = ("processing", "completed")
@@ -90,9 +91,9 @@ class WooCommerceStore:
             self._send("GET", "webhooks", auth="query", params={"per_page": 1})
         except StoreError as exc:
             if exc.code == "store_auth":
-                raise StoreError("WooCommerce refused the consumer key and secret (with "
-                                 "basic auth and as query parameters): check that the key "
-                                 "has read/write access", retryable=False,
+                raise StoreError(N_("WooCommerce refused the consumer key and secret (with "
+                                    "basic auth and as query parameters): check that the "
+                                    "key has read/write access"), retryable=False,
                                  code="store_auth") from exc
             raise
         return "query"
@@ -146,7 +147,7 @@ class WooCommerceStore:
         if not hmac_base64_matches(self.webhook_secret, body,
                                    headers.get("X-WC-Webhook-Signature")):
             if body.startswith(b"webhook_id=") and not headers.get("X-WC-Webhook-Signature"):
-                return Delivery("ping", "ping", ping=True)
+                return Delivery("ping", "ping", ping=True, signed=False)
             raise BadWebhook("X-WC-Webhook-Signature is missing or does not match.")
         topic = headers.get("X-WC-Webhook-Topic") or ""
         delivery_id = headers.get("X-WC-Webhook-Delivery-ID") or ""

@@ -38,8 +38,8 @@ EXPORT = _obj(
     ["generated_at", "profile", "consents", "opt_outs", "voice_identities",
      "pairing_challenges", "codes", "shares", "clicks", "messages", "referrals",
      "conversions", "ledger", "shop_events", "webhooks_to_shop", "hosted_images",
-     "reminders", "digest", "support_console", "store_codes", "store_webhooks",
-     "mcp_sign_ins", "erasure_requests"],
+     "reminders", "digest", "support_console", "voice_sessions", "store_codes",
+     "store_webhooks", "mcp_sign_ins", "erasure_requests"],
     generated_at=TIME,
     profile=_obj(["id", "name", "email", "phone", "locale", "timezone", "signed_up_at",
                   "created_at"], id=STR, name=STR, email=NULL_STR, phone=NULL_STR,
@@ -50,7 +50,7 @@ EXPORT = _obj(
     **{key: ARRAY for key in ("opt_outs", "voice_identities", "pairing_challenges", "codes",
                               "shares", "clicks", "messages", "conversions", "ledger",
                               "shop_events", "webhooks_to_shop", "hosted_images", "reminders",
-                              "digest", "support_console", "store_codes",
+                              "digest", "support_console", "voice_sessions", "store_codes",
                               "store_webhooks", "mcp_sign_ins", "erasure_requests")})
 EXPORT["description"] = ("Everything held about the customer. Addresses and message texts "
                          "as stored; clicks on their links without the visitors' hashes.")

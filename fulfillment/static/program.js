@@ -39,7 +39,7 @@
     if (!last) return;
     body.replaceChildren();
     if (!last.preview) {
-      body.append(el("p", "error", msg.fix || "Fix the marked fields to hear the preview."));
+      body.append(el("p", "error", msg.msgFix || "Fix the marked fields to hear the preview."));
       return;
     }
     const p = last.preview[localeSelect.value];
@@ -47,8 +47,8 @@
       if (b.absent) body.append(el("p", "muted", b.absent));
       else body.append(block(b.title, b.id, b.text));
     }
-    body.append(block("SMS (" + p.sms_segments + " segment" + (p.sms_segments === 1 ? "" : "s") + ", " + p.sms_encoding + ")", "pv-sms", p.sms));
-    body.append(block((msg.email || "Email") + ": " + p.email_subject, "pv-email", p.email_text));
+    body.append(block((msg.msgSms || "SMS (segments: {n}, {encoding})").replace("{n}", p.sms_segments).replace("{encoding}", p.sms_encoding), "pv-sms", p.sms));
+    body.append(block((msg.msgEmail || "Email") + ": " + p.email_subject, "pv-email", p.email_text));
   }
 
   async function refresh() {

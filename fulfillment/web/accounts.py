@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from core import staff_accounts
+from core import console_sessions, staff_accounts
 from core.accounts import Role
 from core.errors import FieldErrors
 from core.signed_tokens import BadToken
@@ -97,6 +97,7 @@ def logout_everywhere() -> ResponseReturnValue:
     assert staff is not None
     staff_accounts.sign_out_everywhere(services(), staff.id)
     sign_out()
+    console_sessions.end_all(services(), staff.id)  # the console on every device too
     return render_template("web/message.html", title=N_("Signed out everywhere"),
                            message=N_("Every browser and device signed in to this account is "
                                       "signed out now, this one too."), sign_in=True)

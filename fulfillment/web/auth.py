@@ -29,6 +29,7 @@ removal from the team) signs nobody in, wherever it was copied to.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ from flask import abort, g, jsonify, redirect, request, session, url_for
 
 from core import shops, staff_accounts
 from core.accounts import Role
+from core.console_sessions import ConsoleSessions, row_key
 from core.shops import ShopRef
 from core.staff_accounts import Grant, StaffMember
 from fulfillment.context import services
@@ -44,7 +46,9 @@ from fulfillment.web.i18n import gettext
 
 SESSION_STAFF = "staff_id"
 SESSION_TOKEN = "sid"
+CONSOLE_KEY = "console_key"  # the random key of this browser's console conversation
 POLICY_ATTR = "access_policy"
+log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -113,9 +117,23 @@ def sign_out() -> None:
     """End this browser's server-side session and clear its cookie (cleared first: an
     outage while deleting the row still signs this browser out)."""
     token = session.get(SESSION_TOKEN)
+    console_key, staff_id = session.get(CONSOLE_KEY), session.get(SESSION_STAFF)
     session.clear()
     g.pop("referrals_staff", None)
     staff_accounts.sign_out(services(), token if isinstance(token, str) else None)
+    if isinstance(console_key, str) and isinstance(staff_id, int):
+        end_console(console_key, staff_id)
+
+
+def end_console(console_key: str, staff_id: int) -> None:
+    """Signing out ends the console conversation too: its rows (the platform state, each
+    turn as shown) and what its fresh "new voice user" paired go now, not at the hour's
+    idle expiry. After the cookie is cleared, so an outage cannot keep anyone signed in."""
+    try:
+        ConsoleSessions(services(), row_key(console_key), staff_id).drop()
+    except Exception:  # an outage: the rows still go at the idle expiry's next save
+        log.warning("sign-out: the console conversation could not be deleted now",
+                    exc_info=True)
 
 
 def login_url() -> str:

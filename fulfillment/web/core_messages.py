@@ -58,6 +58,11 @@ MESSAGES = (
     N_("At least 24 characters; leave it empty and we make one."), N_("Unknown assistant."),
     N_("dialogflow_es_secret"), N_("client_id"), N_("client_secret"),
     N_("salute_path_token"),
+    N_("A SmartApp Studio project id is a UUID like 3fa85f64-5717-4562-b3fc-2c963f66afa6 "
+       "(Studio → your project → Настройки → ID проекта)."),
+    # the program editor's preview (voice/platforms/*/preview.py block titles)
+    N_("Alexa (SSML)"), N_("Alice (TTS)"), N_("Alice (text on screen)"),
+    N_("Dialogflow (text)"), N_("Salute (SSML)"), N_("Salute (bubble on screen)"),
     # werkzeug's descriptions for an abort() without one (fulfillment/errors.py shows them)
     N_("The browser (or proxy) sent a request that this server could not understand."),
     N_("The server could not verify that you are authorized to access the URL "

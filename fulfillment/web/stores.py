@@ -19,6 +19,7 @@ from fulfillment.context import services
 from fulfillment.edge.security_headers import PAGE_POLICY
 from fulfillment.web import forms
 from fulfillment.web.auth import current_staff, require_role, shop_for_staff
+from fulfillment.web.i18n import gettext, translated
 
 bp = Blueprint("store_pages", __name__, url_prefix="/connect", template_folder="templates")
 forms.protect(bp)
@@ -51,7 +52,7 @@ def _page(slug: str, platform: str, *, errors: dict[str, str] | None = None,
 @require_role(Role.MANAGER)
 def shopify_page(slug: str) -> ResponseReturnValue:
     if request.method == "GET":
-        notice = "The app is installed; our webhooks are registered." \
+        notice = gettext("The app is installed; our webhooks are registered.") \
             if request.args.get("installed") else ""
         return _page(slug, "shopify", notice=notice)
     shop = shop_for_staff(slug)
@@ -93,11 +94,11 @@ def _save(slug: str, platform: str, shop_id: int, req: connections.ConnectReques
         fields = (exc.details or {}).get("fields") if isinstance(exc.details, dict) else None
         name = renamed.get(str((fields or ["form"])[0]), str((fields or ["form"])[0]))
         return _page(slug, platform, errors={name: exc.message}, form=kept, status=422)
-    shown = {"Webhook secret (we registered the webhooks with it)": saved.webhook_secret} \
+    shown = {gettext("Webhook secret (we registered the webhooks with it)"): saved.webhook_secret} \
         if saved.webhook_secret else {}
     return _page(slug, platform, shown_once=shown,
-                 notice="Connected: the store answered our test call. Webhooks are being "
-                        "registered.")
+                 notice=gettext("Connected: the store answered our test call. Webhooks are "
+                                "being registered."))
 
 
 @bp.post("/<slug>/<platform>/disconnect")
@@ -114,11 +115,11 @@ def disconnect(slug: str, platform: str) -> ResponseReturnValue:
 def retry(slug: str, platform: str, delivery: int) -> ResponseReturnValue:
     shop = shop_for_staff(slug)
     platform = _platform(platform)
-    notice = "Processed again."
+    notice = gettext("Processed again.")
     try:
         inbound.retry(services(), shop.id, delivery)
     except inbound.WebhookRefused as exc:
-        notice = f"Refused again: {exc.message}"
+        notice = gettext("Refused again: %(why)s") % {"why": translated(exc.message)}
     return _page(slug, platform, notice=notice)
 
 

@@ -25,10 +25,12 @@ from core.models import (
     StaffUser,
     Suppression,
     VoiceIdentity,
+    VoiceSession,
 )
 from core.models.stores import StoreJob, StoreWebhook
 from core.rewards import release_due as release_once
 from core.services import Services
+from core.voice_sessions import caller_key
 from tests.support.events import ShopBackend
 from voice.dialog import handle
 from voice.turn import Reply, Turn
@@ -116,6 +118,13 @@ def seed_customer(services: Services, client: Any, demo: dict[str, Any], clock: 
         session.add(StoreJob(shop_id=code.shop_id, kind="friend_discount",
                              key=f"friend_discount:{code.code}", customer_id=customer_id,
                              code=code.code, result={"for": EMAIL}))
+        # A Salute caller not yet linked, pairing the customer's address (core.voice_sessions)
+        session.add(VoiceSession(shop_id=code.shop_id, assistant="salute",
+                                 caller=caller_key(services.settings.hash_key, "salute",
+                                                   "zq-salute-sub"),
+                                 session_id="zq-salute-session", updated_at=clock.now,
+                                 state={"dialog": {"awaiting": "pair_code", "contact": {
+                                     "kind": "email", "value": EMAIL}}}))
         session.add(StoreWebhook(shop_id=code.shop_id, platform="shopify", delivery_id="zq-1",
                                  topic="orders/paid", result={"customer": EXTERNAL_ID,
                                                               "email": EMAIL}))

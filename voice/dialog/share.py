@@ -69,6 +69,16 @@ def where_speech(ctx: DialogContext, channel: str, address: str) -> str:
     return ctx._("I've texted your link and QR code.")
 
 
+def already_sent_speech(ctx: DialogContext, channel: str) -> str:
+    """Nothing new went out, but today's message did: say where it is (issue 27: a
+    customer who was sent their invite is never left thinking it must be written down)."""
+    if channel == "email":
+        return ctx._("I already emailed it to you today.")
+    if channel == "whatsapp":
+        return ctx._("I already sent it to you on WhatsApp today.")
+    return ctx._("I already texted it to you today.")
+
+
 def share_program(ctx: DialogContext, customer: Customer) -> Reply:
     terms = _terms(ctx)  # quoted in the message; said only when asked (ExplainProgram)
     outcome = sharing.share_with_me(
@@ -89,7 +99,7 @@ def share_program(ctx: DialogContext, customer: Customer) -> Reply:
             speech += Speech.of(ctx._("The message includes a link that opens your invite "
                                       "in Telegram."))
     elif outcome.status is ShareStatus.ALREADY_SENT:
-        speech += Speech.of(Pause(), ctx._("I already sent it to you today."))
+        speech += Speech.of(Pause(), already_sent_speech(ctx, outcome.channel))
     else:
         speech += Speech.of(Pause(), ctx._("I can't send messages to you right now, so "
                                            "write the code down."))

@@ -92,7 +92,11 @@ NOT_MAILBOX = {
 
 def _mailbox_start(tokens: list[str], start: int) -> int:
     """Where a mailbox said as two words begins: a name and a number ("anna twenty three",
-    "peter 99", «анна двадцать три») or a Latin initial and a name ("k lee")."""
+    "peter 99", «анна двадцать три»), a Latin initial and a name ("k lee"), or a name
+    spelled letter by letter ("a l e x", "m a r i e", «и в а н», "j o dot b r o w n")."""
+    spelled = _spelled_start(tokens, start)
+    if spelled is not None:
+        return spelled
     if is_number_word(tokens[start]) and not tokens[start].startswith("+"):
         first = start
         while first >= 1 and is_number_word(tokens[first - 1]) and \
@@ -107,6 +111,30 @@ def _mailbox_start(tokens: list[str], start: int) -> int:
     if initial >= 0 and re.fullmatch(r"[b-hj-z]", tokens[initial]) and tokens[start].isalpha():
         return initial
     return start
+
+
+def _letter(token: str) -> bool:
+    return len(token) == 1 and token.isalnum()
+
+
+def _spelled_start(tokens: list[str], start: int) -> int | None:
+    """The first letter of a mailbox spelled letter by letter and ending at `start` (two
+    letters or more, pieces joined by "dot"/"dash"), else None."""
+    if not _letter(tokens[start]):
+        return None
+    first = start
+    while True:
+        while first >= 1 and _letter(tokens[first - 1]) and tokens[first - 1] not in AT:
+            first -= 1
+        if first >= 2 and tokens[first - 1] in CONNECTORS and (
+                _letter(tokens[first - 2]) or (tokens[first - 2].isalpha()
+                and tokens[first - 2] not in NOT_MAILBOX and tokens[first - 2] not in AT)):
+            first -= 2
+            if not _letter(tokens[first]):
+                break  # "john dot s m i t h": a word, then the spelled part
+            continue
+        break
+    return first if start - first >= 1 else None
 
 
 def _mailbox(tokens: list[str]) -> str:

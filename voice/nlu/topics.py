@@ -27,9 +27,11 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "digest": {
         "en": ("digest", "summar", "report", "update", "newsletter", "recap", "roundup",
-               "overview", "weekly email", "keep me posted", "keep me updated"),
+               "overview", "weekly email", "keep me posted", "keep me updated",
+               "weekly {channel}", "weekly message"),
         "de": ("zusammenfass", "übersicht", "bericht", "digest", "newsletter", "update",
-               "wochenbericht", "rundbrief", "resümee", "überblick", "auf dem laufenden"),
+               "wochenbericht", "rundbrief", "resümee", "überblick", "auf dem laufenden",
+               "wöchentliche {channel}", "wöchentliche nachricht"),
         "ru": ("сводк", "сводок", "дайджест", "отчет", "отчёт", "рассылк", "обзор", "итог",
                "в курсе"),
     },
@@ -118,6 +120,7 @@ _STOP_PREFIXES: dict[str, tuple[str, ...]] = {
            "deaktivier", "abstell", "stell ab", "genug", "nicht länger", "lass die",
            "kündig", "will nicht", "möchte nicht", "brauche nicht", "brauch nicht"),
     "ru": ("не ", "хватит", "перестан", "прекрат", "отключ", "выключ", "отпиш", "отмен",
+           "останов", "стопни", "заверши",
            "убер", "убрать", "удал", "больше не", "стоп", "не надо", "не нужн", "не хочу",
            "достал", "надоел", "откажи", "отказ", "сотри"),
 }
@@ -228,17 +231,46 @@ def read(words: list[str], language: str) -> Reading:
     text = " ".join(words)
     topics = frozenset(topic for topic, by_language in _TOPIC_PREFIXES.items()
                        if _has(words, text, by_language.get(language, ()), language))
-    stops = _has(words, text, _STOP_PREFIXES.get(language, ()), language)
+    stops = _has(words, text, _STOP_PREFIXES.get(language, ()), language) or (
+        language == "de" and _separated_stop(words))
     plain = {w.strip("'") for w in words}
     assents = bool(plain & _YES_WORDS.get(language, set()))
     negation = is_negated(words, language)
     refuses = bool({w.strip("'") for w in _without_agreeing(words, language)}
                    & _NO_WORDS.get(language, set()))
     return Reading(topics, stops, assents, refuses,
-                   _has(words, text, _ONLY_WHEN.get(language, ()), language),
+                   _has(words, text, _ONLY_WHEN.get(language, ()), language)
+                   or _only_then_when(words, language),
                    _has(words, text, _NEWS.get(language, ()), language),
                    any(f" {p}" in f" {text}" for p in _EVERY_WEEK.get(language, ())),
                    negation)
+
+
+# German separable verbs of stopping: "schalte die wöchentliche mail aus", "bestell den
+# bericht ab", "mach die erinnerungen aus", "meld mich vom newsletter ab".
+_SEPARABLE_STOP_VERBS = ("schalt", "stell", "mach", "bestell", "meld", "dreh")
+
+
+def _separated_stop(words: list[str]) -> bool:
+    return len(words) >= 3 and words[-1] in ("aus", "ab") and any(
+        w.startswith(_SEPARABLE_STOP_VERBS) for w in words[:-1])
+
+
+# "only send it when …", "schick sie nur dann, wenn …", «присылай только тогда, когда …»
+_ONLY = {"en": ("only", "just"), "de": ("nur",), "ru": ("только", "лишь")}
+_WHEN = {"en": ("when", "if", "once", "whenever"), "de": ("wenn", "falls", "sobald"),
+         "ru": ("когда", "если")}
+
+
+def _only_then_when(words: list[str], language: str) -> bool:
+    """"only … when", or "only" before a word of news ("only the ones with something new",
+    «только с новостями»)."""
+    only = [n for n, w in enumerate(words) if w in _ONLY.get(language, ())]
+    when = [n for n, w in enumerate(words) if w in _WHEN.get(language, ())]
+    if only and when and only[0] < when[-1] and when[-1] - only[0] <= 5:
+        return True
+    rest = words[only[0] + 1:] if only else []
+    return bool(rest) and _has(rest, " ".join(rest), _NEWS.get(language, ()), language)
 
 
 def is_negated(words: list[str], language: str, cancelling: bool = False) -> bool:
@@ -277,19 +309,63 @@ def names_reminder(words: list[str], language: str) -> bool:
                 language)
 
 
+_SEND_VERBS = {"en": ("send", "text", "email", "mail", "give", "forward", "pass"),
+               "de": ("schick", "send", "gib", "geb", "leite", "mail", "schreib"),
+               "ru": ("отправ", "пришл", "скин", "перешл", "шли", "дай", "напиш")}
+
+
+def asks_to_send(words: list[str], language: str) -> bool:
+    """Does the sentence ask to send or share something ("send my sister…", «скинь маме…»)?"""
+    return shares(words, language) or any(
+        w.startswith(_SEND_VERBS.get(language, ())) for w in words)
+
+
 def shares(words: list[str], language: str) -> bool:
     """Does the sentence name sharing the program ("share", "teilen", «поделиться»)?"""
     return _has(words, " ".join(words), _SHARE_VERBS.get(language, ()), language)
 
 
+# "how many friends joined", "wie viele leute", «сколько человек»: a count of people is a
+# question about referrals, not about the balance — unless money is named or it asks what
+# is allowed ("how many friends can i invite" is about the program's terms).
+_HOW_MANY = {"en": ("how many", "number of"), "de": ("wie viele", "wieviele", "anzahl"),
+             "ru": ("сколько",)}
+_PEOPLE = {"en": ("friend", "people", "person", "referral", "signup", "sign up", "anyone",
+                  "user", "customer"),
+           "de": ("freund", "leute", "menschen", "person", "empfehlung", "anmeldung",
+                  "kunde", "nutzer"),
+           "ru": ("друз", "друг", "человек", "люд", "реферал", "регистрац", "клиент",
+                  "пользовател")}
+_MONEY_OR_RULES = {"en": ("money", "credit", "point", "reward", "dollar", "euro", "cash",
+                          "can ", "may ", "allowed", "limit", "max", "earn", "get ", "make",
+                          "paid", "pay"),
+                   "de": ("geld", "guthaben", "punkte", "prämie", "euro", "bonus", "darf",
+                          "kann", "erlaubt", "maximal", "limit", "höchstens", "bekomm",
+                          "verdien", "krieg"),
+                   "ru": ("деньг", "денег", "бонус", "балл", "рубл", "наград", "можно",
+                          "могу", "лимит", "максимум", "получ", "заработ", "плат", "стоит")}
+
+
+def counts_people(words: list[str], language: str) -> bool:
+    """Does the sentence ask how many people joined ("wie viele empfehlungen habe ich")?"""
+    text = " ".join(words)
+    return (_has(words, text, _HOW_MANY.get(language, ()), language)
+            and _has(words, text, _PEOPLE.get(language, ()), language)
+            and not _has(words, text + " ", _MONEY_OR_RULES.get(language, ()), language))
+
+
 def subscription(reading: Reading) -> str | None:
     """The digest a sentence asks for without naming it: "only when a friend joins" is the
     digest on news, "every week tell me who joined" the weekly digest."""
-    if reading.stops or "reminder" in reading.topics:
+    if "reminder" in reading.topics:
+        return None
+    if reading.only_when and reading.news and "digest" in reading.topics:
+        return "SubscribeDigestOnNews"  # "no empty reports, only when there's news"
+    if reading.stops:
         return None
     if reading.only_when and (reading.news or "digest" in reading.topics):
         return "SubscribeDigestOnNews"
-    if reading.every_week and ("digest" in reading.topics or (
+    if reading.every_week and ("digest" in reading.topics or reading.news or (
             reading.topics & {"referrals", "balance"} and "program_core" not in reading.topics)):
         return "SubscribeDigest"
     return None
@@ -303,6 +379,8 @@ def allowed(intent: str, reading: Reading) -> bool:
         return False
     if intent in ("SetReminder", "SubscribeDigest", "SubscribeDigestOnNews") and reading.stops:
         return False  # "don't remind me", "no more digests": never their opposite
+    if intent in ("StopDigest", "StopReminders") and not reading.stops:
+        return False  # "wochenzusammenfassung einschalten": no word of stopping, no stop
     if intent == "Yes":
         return reading.assents and not reading.refuses and not reading.negated
     if intent == "No":

@@ -31,7 +31,7 @@ from fulfillment.mcp import console as mcp_console
 from fulfillment.simulator import conversations
 from fulfillment.simulator.turns import Simulator
 from fulfillment.web.auth import (
-    SESSION_STAFF,
+    CONSOLE_KEY,
     current_staff,
     public,
     require_role,
@@ -119,17 +119,9 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @public("signing out needs no role")
 def logout() -> ResponseReturnValue:
-    """Signing out ends the conversation too: its rows (the platform state, each turn as
-    shown, the simulated customer's messages' ids) go now, not at the hour's idle expiry.
-    The cookie is cleared first, so a database outage cannot keep anyone signed in."""
-    key, staff_id = session.get("console_key"), session.get(SESSION_STAFF)
-    sign_out()  # the cookie first, then the server-side session
-    if isinstance(key, str) and isinstance(staff_id, int):
-        try:
-            ConsoleStore(services(), key, staff_id).drop()
-        except Exception:  # an outage: the rows still expire within the hour
-            log.warning("console sign-out: the conversation could not be deleted now",
-                        exc_info=True)
+    """Signing out ends the conversation too (fulfillment.web.auth.sign_out): its rows and
+    whatever its fresh "new voice user" paired."""
+    sign_out()
     return redirect(url_for("console.login"))
 
 
@@ -152,9 +144,9 @@ def _simulator() -> Simulator:
 
 def _store(staff_id: int) -> ConsoleStore:
     """This staff member's conversation; the cookie holds only its random key."""
-    if "console_key" not in session:
-        session["console_key"] = secrets.token_urlsafe(32)
-    return ConsoleStore(services(), str(session["console_key"]), staff_id)
+    if CONSOLE_KEY not in session:
+        session[CONSOLE_KEY] = secrets.token_urlsafe(32)
+    return ConsoleStore(services(), str(session[CONSOLE_KEY]), staff_id)
 
 
 @bp.post("/api/say")

@@ -21,7 +21,7 @@ from fulfillment.web import i18n
 from fulfillment.web.auth import require_role, shop_for_staff
 from fulfillment.web.dashboard import money
 from fulfillment.web.forms import check_csrf
-from fulfillment.web.i18n import N_
+from fulfillment.web.i18n import N_, say, translated
 from fulfillment.web.nav import PLATFORM_NAMES
 from fulfillment.web.program import forms
 from voice.preview import preview
@@ -100,6 +100,12 @@ def preview_view(slug: str) -> ResponseReturnValue:
                                   "message": "Send the form's fields as a JSON object."}}), 400
     values, errors = forms.parse(data)
     if errors:
-        return jsonify({"errors": errors, "preview": None})
-    return jsonify({"errors": {}, "preview": preview(
-        programs.draft(values), shop_name=shop.name, base_url=services().base_url)})
+        return jsonify({"errors": {k: translated(v) for k, v in errors.items()},
+                        "preview": None})
+    shown = preview(programs.draft(values), shop_name=shop.name, base_url=services().base_url)
+    for entry in shown.values():  # the staff member's words around the customer's
+        for block in entry["blocks"]:
+            for key in ("title", "absent"):
+                if key in block:
+                    block[key] = say(block[key])
+    return jsonify({"errors": {}, "preview": shown})

@@ -4,52 +4,29 @@ Salute signs nothing (no signature, header or IP list is documented), so a reque
 to the shop's secret URL (its path token, rotatable on the connect page) and name the shop's
 SmartApp Studio project; either wrong, it is refused (403) before the dialog runs, and
 nothing is written. The platform carries no dialog state between turns (unlike Alice's
-session_state), so this process keeps each caller's state for Salute's 10-minute session."""
+session_state), so each caller's state is kept in the database (core.voice_sessions) for
+Salute's 10-minute session: the next turn may land on any worker."""
 
 from __future__ import annotations
 
 import hmac
 import json
 import logging
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 from core.assistant_setup import path_token, path_token_setting
 from core.models import Shop
 from core.services import Services
+from core.voice_sessions import VoiceSessions
 from voice.platform import Accepted, Answer, AssistantPlatform, Inbound, Refused
 from voice.platforms.salute import adapter
 from voice.turn import SESSION_ENDED, Reply, Turn
 
 log = logging.getLogger(__name__)
 SESSION = timedelta(minutes=10)  # Salute starts a new session after 10 idle minutes
-MAX_SESSIONS = 20_000
+MAX_OPENED = 20_000
 PROJECT_SETTING = "salute_project_id"
-
-
-class Sessions:
-    """The dialog state of each (shop, caller) between turns, for one app."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._states: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
-
-    def get(self, key: tuple[str, str], now: datetime) -> dict[str, Any]:
-        with self._lock:
-            found = self._states.get(key)
-        return dict(found[1]) if found is not None and now - found[0] < SESSION else {}
-
-    def put(self, key: tuple[str, str], now: datetime, state: dict[str, Any]) -> None:
-        with self._lock:
-            if not state:
-                self._states.pop(key, None)
-                return
-            if len(self._states) >= MAX_SESSIONS:
-                self._states = {k: v for k, v in self._states.items() if now - v[0] < SESSION}
-                if len(self._states) >= MAX_SESSIONS:
-                    self._states.clear()
-            self._states[key] = (now, state)
 
 
 class SalutePlatform(AssistantPlatform):
@@ -58,7 +35,7 @@ class SalutePlatform(AssistantPlatform):
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.sessions = Sessions()
+        self.sessions = VoiceSessions(services, self.name, SESSION)
         self._opened: dict[str, str | None] = {}  # sealed token -> token (decrypted once)
 
     def read(self, inbound: Inbound) -> dict[str, Any]:
@@ -99,24 +76,23 @@ class SalutePlatform(AssistantPlatform):
         if not isinstance(sealed, str) or not sealed:
             return None
         if sealed not in self._opened:
-            if len(self._opened) >= MAX_SESSIONS:
+            if len(self._opened) >= MAX_OPENED:
                 self._opened.clear()
             self._opened[sealed] = path_token({path_token_setting(self.name): sealed},
                                               self.services.box, self.name)
         return self._opened[sealed]
 
-    def _key(self, request: dict[str, Any], shop: Shop) -> tuple[str, str]:
-        return (shop.slug, adapter.user_of(request) or f"session:{request.get('sessionId')}")
+    def _save(self, request: dict[str, Any], shop: Shop, state: dict[str, Any]) -> None:
+        self.sessions.save(shop.id, *_caller(request), state)
 
     def to_turn(self, request: dict[str, Any], inbound: Inbound, shop: Shop) -> Turn | Answer:
-        key, now = self._key(request, shop), self.services.clock()
         fresh = bool(request["payload"].get("new_session")) or adapter.is_launch(request)
-        state = {} if fresh else self.sessions.get(key, now)
+        state = {} if fresh else self.sessions.load(shop.id, *_caller(request))
         turn = adapter.to_turn(request, shop.slug, state)
         if turn is None:
             return Answer(adapter.nothing_found(request), one_line=True)
         if turn.intent == SESSION_ENDED:
-            self.sessions.put(key, now, {})
+            self._save(request, shop, {})
             return Answer(adapter.closed(request), one_line=True)
         return turn
 
@@ -125,13 +101,18 @@ class SalutePlatform(AssistantPlatform):
                         str(request.get("messageName")), adapter.LOCALE)
 
     def respond(self, reply: Reply, turn: Turn, request: dict[str, Any], shop: Shop) -> Answer:
-        self.sessions.put(self._key(request, shop), self.services.clock(),
-                          {} if reply.end_session else dict(reply.session))
+        self._save(request, shop, {} if reply.end_session else dict(reply.session))
         return Answer(adapter.to_response(reply, turn, request), one_line=True)
 
     def apology(self, request: Any, turn: Turn | None, error: Exception) -> Answer | None:
         log.exception("Salute turn failed", exc_info=error)
         return Answer(adapter.apology(request), one_line=True)
+
+
+def _caller(request: dict[str, Any]) -> tuple[str, str]:
+    """Who speaks (an anonymous caller is known by the session alone) and in which session."""
+    session_id = str(request.get("sessionId") or "")
+    return adapter.user_of(request) or f"session:{session_id}", session_id
 
 
 def platform(services: Services) -> SalutePlatform:
