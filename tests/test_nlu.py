@@ -325,3 +325,12 @@ def test_a_count_of_people_is_about_referrals_not_the_balance(text, locale, inte
 ])
 def test_the_digest_asked_for_stopped_or_only_on_news(text, locale, intent):
     assert understand(text, locale).intent == intent
+
+
+@pytest.mark.parametrize("text, locale", [
+    ("could you text my neighbor the code her number is 555 222 3333", "en-US"),
+    ("gib meinem bruder den link 0151 2345678", "de-DE"),
+    ("перешли ссылку сестре 8 912 345 67 89", "ru-RU"),
+])
+def test_a_request_for_a_named_person_with_their_contact_is_the_invite(text, locale):
+    assert understand(text, locale).intent == "SendInvite"

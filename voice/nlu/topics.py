@@ -309,6 +309,17 @@ def names_reminder(words: list[str], language: str) -> bool:
                 language)
 
 
+_SEND_VERBS = {"en": ("send", "text", "email", "mail", "give", "forward", "pass"),
+               "de": ("schick", "send", "gib", "geb", "leite", "mail", "schreib"),
+               "ru": ("отправ", "пришл", "скин", "перешл", "шли", "дай", "напиш")}
+
+
+def asks_to_send(words: list[str], language: str) -> bool:
+    """Does the sentence ask to send or share something ("send my sister…", «скинь маме…»)?"""
+    return shares(words, language) or any(
+        w.startswith(_SEND_VERBS.get(language, ())) for w in words)
+
+
 def shares(words: list[str], language: str) -> bool:
     """Does the sentence name sharing the program ("share", "teilen", «поделиться»)?"""
     return _has(words, " ".join(words), _SHARE_VERBS.get(language, ()), language)

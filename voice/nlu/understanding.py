@@ -59,6 +59,8 @@ CONCEPTS = {
         "coworker co-worker colleague neighbor neighbour someone somebody cousin girlfriend "
         "boyfriend son daughter aunt uncle roommate partner grandma grandpa niece nephew "
         "жена жене жену муж мужу мужа бабушке дедушке дочке дочери сыну тете дяде "
+        "подругой коллегой сестрой братом мамой папой женой мужем соседом соседкой "
+        "друзьям друзьями подругам коллегам сестры брата подруги коллеги "
         "frau mann partner partnerin tochter sohn tante onkel oma opa nichte neffe "
         "друг друга другу другом подруга подругу подруге брат брата брату сестра сестру "
         "сестре мама маму маме папа папе коллега коллегу коллеге знакомый знакомого "
@@ -485,6 +487,17 @@ def _unknown_word(words: list[str], locale: str) -> bool:
     return False
 
 
+_POLITE = frozenset({"could", "can", "would", "will", "you", "please", "just", "bitte",
+                     "kannst", "könntest", "du", "пожалуйста", "можешь", "ты"})
+
+
+def _channel_as_verb(words: list[str], language: str) -> bool:
+    """"text my neighbor …", "could you email my sister …": a channel said as the verb
+    (English only: «телефон друга …» names the contact, it asks nothing)."""
+    rest = [w for w in words if w not in _POLITE]
+    return language == "en" and bool(rest) and rest[0] == "{channel}"
+
+
 # Who gets it: the customer ("send it to me", "schick es mir", «пришли мне») — not after
 # "for"/"by" ("works for me") — or a relative ("@friend").
 _ME = {"en": frozenset({"me", "myself"}), "de": frozenset({"mir", "mich"}),
@@ -619,12 +632,20 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         candidates = tuple(i for i in lm.intents if i not in VALUE_INTENTS)
     best = max(candidates, key=lambda i: scores.get(i, 0.0))
     score = scores.get(best, 0.0)
+    if best == "SendInvite" and scores.get("ProvideContact", 0.0) >= score - 0.01 and not (
+            topics.asks_to_send(found.words, language) or _channel_as_verb(found.words, language)):
+        best = "ProvideContact"  # «телефон друга …»: a contact described, nothing asked
     if best == "SendInvite" and recipient == "me" and not (found.email or found.phone):
         best = "ShareProgram"  # "send it to me", "schick es mir": the customer's own share
     if (found.email or found.phone or found.pin) and (not content or score < THRESHOLD):
         # The value said alone, or with words no sample explains: it is the answer.
         best = "ProvideCode" if not (found.email or found.phone) else "ProvideContact"
         score = max(score, 1.0 if not content else THRESHOLD)
+    if best == "ProvideContact" and recipient == "friend" and (
+            topics.asks_to_send(found.words, language) or _channel_as_verb(found.words, language)):
+        # "send my girlfriend the link, her number is …", «поделись с коллегой …»: a
+        # request for a named person with their contact is the invite, not a bare answer
+        best, score = "SendInvite", max(score, scores.get("SendInvite", 0.0), THRESHOLD)
     topical = topics.named_strongly(best, reading)
     if score < (TOPIC_THRESHOLD if topical else THRESHOLD):
         near = _near(_scores(found.words, locale, strict=False), "")
