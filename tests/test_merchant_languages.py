@@ -253,6 +253,17 @@ def test_every_merchant_page_has_no_english_left(app, client, services, demo, tr
                              visible_text(answers["en"].get_data(as_text=True)), language)
         if left:
             found[f"POST {path} {sorted(form.items())}"] = left
+    # The set-password form behind a valid link: the reset mail the sandbox outbox shows.
+    client.post("/password/forgot", data={"email": demo["staff"]["email"],
+                                          "csrf_token": _csrf(client)})
+    outbox = client.get("/sandbox/outbox").get_data(as_text=True)
+    link = re.search(r'class="mail-link" href="https?://[^/"]+(/password/reset/[^"]+)"', outbox)
+    assert link, "no reset mail in the sandbox outbox"
+    form_page = _page(client, link.group(1), language)
+    assert 'name="confirm"' in form_page  # the form, not the refusal
+    left = _english_left(form_page, visible_text(_page(client, link.group(1), "en")), language)
+    if left:
+        found["the set-password form"] = left
     assert not set(pages) - rendered, f"never rendered: {set(pages) - rendered}"
     assert not found, f"in {language}, English left: {found}"
 

@@ -334,3 +334,12 @@ def test_the_digest_asked_for_stopped_or_only_on_news(text, locale, intent):
 ])
 def test_a_request_for_a_named_person_with_their_contact_is_the_invite(text, locale):
     assert understand(text, locale).intent == "SendInvite"
+
+
+@pytest.mark.parametrize("text, locale, intent", [
+    ("yep the address is right", "en-US", "Yes"), ("ja die adresse passt", "de-DE", "Yes"),
+    ("да адрес правильный", "ru-RU", "Yes"), ("yes whats the weather like", "en-US", "Fallback"),
+    ("да включи музыку", "ru-RU", "Fallback"),
+])
+def test_a_clear_yes_with_only_words_about_the_question_is_a_yes(text, locale, intent):
+    assert understand(text, locale).intent == intent

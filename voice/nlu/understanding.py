@@ -118,6 +118,16 @@ _BARE_CONTRACTION = re.compile(
     r"\b(?:(" + "|".join(_CONTRACTED) + r")n ?t|(can)t|(won)t)\b")
 
 
+# Other apostrophe-less English forms a recognizer writes ("thats right").
+_BARE_APOSTROPHE = re.compile(r"\b(that|what|there|here)s\b|\b(you)re\b|\b(i)ve\b")
+
+
+def _apostrophe(match: re.Match[str]) -> str:
+    if match.group(1):
+        return match.group(1) + "'s"
+    return match.group(2) + "'re" if match.group(2) else match.group(3) + "'ve"
+
+
 def _contraction(match: re.Match[str]) -> str:
     stem = match.group(1) or match.group(2) or match.group(3)
     return {"ca": "can", "can": "can", "wo": "won", "won": "won"}.get(stem, stem + "n") + "'t"
@@ -126,7 +136,7 @@ def _contraction(match: re.Match[str]) -> str:
 def normalize(text: str) -> str:
     text = _PUNCT.sub(" ", text.lower().replace("ё", "е").translate(_APOSTROPHES))
     text = re.sub(r"\s+", " ", text).strip(" .")
-    return _BARE_CONTRACTION.sub(_contraction, text)
+    return _BARE_APOSTROPHE.sub(_apostrophe, _BARE_CONTRACTION.sub(_contraction, text))
 
 
 def _without_fillers(text: str) -> str:
@@ -519,8 +529,10 @@ def _recipient(words: list[str], language: str) -> str | None:
 
 # Words that go with an assent without changing it ("sure thing", «всё верно»).
 _COMPANION_TEXT = ("thing things totally good go ahead fine all set deal ok okay "
-                   "gut doch ordnung alles so dann gerne "
-                   "все всё так давайте уж можно")
+                   "her him them now number email address "
+                   "gut doch ordnung alles so dann gerne ihr ihm jetzt sofort nummer adresse "
+                   "все всё так давайте уж можно ей ему им сейчас скорее номер адрес почта верный "
+                   "правильный")
 _ASSENT_COMPANIONS = frozenset(_COMPANION_TEXT.split())
 
 
@@ -647,6 +659,11 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         # request for a named person with their contact is the invite, not a bare answer
         best, score = "SendInvite", max(score, scores.get("SendInvite", 0.0), THRESHOLD)
     topical = topics.named_strongly(best, reading)
+    if score < (TOPIC_THRESHOLD if topical else THRESHOLD) and not (
+            found.email or found.phone or found.pin or recipient) and topics.opening_answer(
+            found.words, language) == "Yes" and not _beyond_assent(found.words, locale):
+        # "yes the number is correct", «да номер верный»: a clear yes and nothing else
+        return Understanding("Yes", {}, THRESHOLD, _near(scores, "Yes"))
     if score < (TOPIC_THRESHOLD if topical else THRESHOLD):
         near = _near(_scores(found.words, locale, strict=False), "")
         return Understanding("Fallback", {}, round(score, 3), near)
