@@ -346,3 +346,11 @@ def test_one_refund_larger_than_the_order_is_a_422_and_reverses_nothing(ordered,
         "order_still_qualifies"
     refused(ordered.refund("o-1", 2001), 422, "refund_exceeds_order")
     assert ordered.refund("o-1", 2000).get_json()["result"]["reversed"] == 2
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_a_deep_body_to_salute_is_a_400_before_its_token_is_checked(client, content_type):
+    """Salute's webhook reads its body as JSON whatever the Content-Type says, like the
+    others: without its surface a text/plain body skipped the edge and recursed to a 500."""
+    refused(client.post("/salute/demo/any-token", data=DEEP, content_type=content_type),
+            400, "too_deep")
