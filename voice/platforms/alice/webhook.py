@@ -31,10 +31,12 @@ class AlicePlatform(AssistantPlatform):
         self.services = services
 
     def read(self, inbound: Inbound) -> dict[str, Any]:
-        try:
-            body = json.loads(inbound.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise Refused(400, "malformed_json", f"The body is not JSON: {exc}") from exc
+        body = inbound.parsed  # the edge parsed it once already
+        if body is None:
+            try:
+                body = json.loads(inbound.body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise Refused(400, "malformed_json", f"The body is not JSON: {exc}") from exc
         try:
             adapter.check_shape(body)
         except (ValueError, UnicodeDecodeError) as exc:

@@ -70,10 +70,12 @@ class DialogflowPlatform(AssistantPlatform):
                           status_reason=str(exc)) from exc
 
     def to_turn(self, request: Inbound, inbound: Inbound, shop: Shop) -> Turn:
-        try:
-            body = json.loads(inbound.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise Refused(400, "malformed_json", f"The body is not JSON: {exc}") from exc
+        body = inbound.parsed  # the edge parsed it once already
+        if body is None:
+            try:
+                body = json.loads(inbound.body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise Refused(400, "malformed_json", f"The body is not JSON: {exc}") from exc
         try:
             return adapter.to_turn(body, shop.slug, shop.locale)
         except (ValueError, UnicodeDecodeError) as exc:
