@@ -1,6 +1,11 @@
 """The language model, read from YAML: intents.yaml (intents, slots, platform names) plus one
 file of sample utterances and slot values per locale. Exports and the local NLU read this, so
-a sample added here reaches Alexa, Dialogflow, Alice and the console alike."""
+a sample added here reaches Alexa, Dialogflow, Alice and the console alike.
+
+paraphrases/<locale>.yaml adds what only the local understanding learns from: many more
+phrasings per intent (the platforms' own models generalize; ours is a nearest-sample matcher
+and knows only the words its samples use) and `out_of_scope` sentences that must do nothing
+(speech about other things that shares our words: "share this song", "the wifi code")."""
 
 from __future__ import annotations
 
@@ -57,6 +62,13 @@ class LocaleModel:
     invocation_name: str
     samples: dict[str, tuple[str, ...]]
     slot_values: dict[str, tuple[SlotValue, ...]]
+    paraphrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    out_of_scope: tuple[str, ...] = ()
+
+    def training(self) -> dict[str, tuple[str, ...]]:
+        """What the local understanding learns from: the samples, then the paraphrases."""
+        return {intent: (*self.samples.get(intent, ()), *self.paraphrases.get(intent, ()))
+                for intent in {**self.samples, **self.paraphrases}}
 
     @property
     def language(self) -> str:
@@ -119,15 +131,25 @@ def _intent(name: str, spec: dict[str, Any] | None) -> Intent:
 
 
 def _locale(name: str, raw: dict[str, Any], all_raw: dict[str, dict[str, Any]]) -> LocaleModel:
-    if raw.get("inherits"):
-        base = all_raw[raw["inherits"]]
+    inherited = raw.get("inherits")
+    if inherited:
+        base = all_raw[inherited]
         raw = {**base, **{k: v for k, v in raw.items() if k != "inherits"}}
     samples = {intent: tuple(str(s) for s in lines) for intent, lines in raw["intents"].items()}
     values = {
         type_name: tuple(SlotValue(vid, tuple(str(s) for s in syns)) for vid, syns in vals.items())
         for type_name, vals in (raw.get("slot_values") or {}).items()
     }
-    return LocaleModel(name, raw.get("invocation_name", ""), samples, values)
+    extra = _paraphrases(name) or (_paraphrases(inherited) if inherited else {})
+    paraphrases = {intent: tuple(str(s) for s in lines)
+                   for intent, lines in (extra.get("intents") or {}).items()}
+    return LocaleModel(name, raw.get("invocation_name", ""), samples, values, paraphrases,
+                       tuple(str(s) for s in extra.get("out_of_scope") or ()))
+
+
+def _paraphrases(locale: str) -> dict[str, Any]:
+    path = MODEL_DIR / "paraphrases" / f"{locale}.yaml"
+    return _read(path) if path.exists() else {}
 
 
 @lru_cache(maxsize=1)

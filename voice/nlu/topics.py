@@ -124,6 +124,16 @@ _STOP_PREFIXES: dict[str, tuple[str, ...]] = {
            "убер", "убрать", "удал", "больше не", "стоп", "не надо", "не нужн", "не хочу",
            "достал", "надоел", "откажи", "отказ", "сотри"),
 }
+# Words of erasing: asking to erase names it ("delete", "vergiss mich", «сотри»); a question
+# about the data ("where does my data go", «куда уходят мои данные») erases nothing.
+_ERASE_PREFIXES: dict[str, tuple[str, ...]] = {
+    "en": ("delet", "eras", "remov", "forget", "wipe", "clear", "destroy", "purge",
+           "get rid", "close my account", "deactivat", "scrub", "gdpr"),
+    "de": ("lösch", "entfern", "vergiss", "vergess", "tilg", "weg", "vernicht", "kündig",
+           "schließ", "deaktivier", "dsgvo"),
+    "ru": ("удал", "сотр", "стер", "стир", "забуд", "забыть", "забудь", "очист", "уничтож",
+           "убер", "убрать", "закр"),
+}
 # Words of assent and refusal: a Yes or a No must contain one.
 _YES_WORDS = {
     "en": {"yes", "yeah", "yep", "yup", "yea", "ya", "sure", "ok", "okay", "correct", "right",
@@ -210,6 +220,7 @@ class Reading:
     news: bool = False
     every_week: bool = False
     negated: bool = False  # "dont", "not", "nicht", «не»: never a yes
+    erases: bool = False  # "delete", "lösch", «удали»
 
 
 def _has(words: list[str], text: str, prefixes: tuple[str, ...], language: str) -> bool:
@@ -243,7 +254,7 @@ def read(words: list[str], language: str) -> Reading:
                    or _only_then_when(words, language),
                    _has(words, text, _NEWS.get(language, ()), language),
                    any(f" {p}" in f" {text}" for p in _EVERY_WEEK.get(language, ())),
-                   negation)
+                   negation, _has(words, text, _ERASE_PREFIXES.get(language, ()), language))
 
 
 # German separable verbs of stopping: "schalte die wöchentliche mail aus", "bestell den
@@ -381,6 +392,8 @@ def allowed(intent: str, reading: Reading) -> bool:
         return False  # "don't remind me", "no more digests": never their opposite
     if intent in ("StopDigest", "StopReminders") and not reading.stops:
         return False  # "wochenzusammenfassung einschalten": no word of stopping, no stop
+    if intent == "DeleteMyData" and not reading.erases:
+        return False  # "where does my data go": a question about the data erases nothing
     if intent == "Yes":
         return reading.assents and not reading.refuses and not reading.negated
     if intent == "No":

@@ -166,12 +166,22 @@ def _literal_tokens(text: str) -> frozenset[str]:
     return frozenset(t for t in re.split(r"[\s.]+", text) if t and not t.startswith("{"))
 
 
+def _training(locale: str) -> dict[str, tuple[str, ...]]:
+    """Per intent, the sentences to learn from: the samples and paraphrases, and the
+    out-of-scope sentences as Fallback's (the closest match to "share this song" is then
+    a sentence that does nothing, not the nearest request that acts)."""
+    loc = language_model.load().locale(locale)
+    training = loc.training()
+    if loc.out_of_scope:
+        training["Fallback"] = loc.out_of_scope
+    return training
+
+
 @lru_cache(maxsize=8)
 def _compiled(locale: str) -> tuple[_Compiled, ...]:
     lm = language_model.load()
-    loc = lm.locale(locale)
     out = []
-    for intent, samples in loc.samples.items():
+    for intent, samples in _training(locale).items():
         slot_types = lm.intents[intent].slots if intent in lm.intents else {}
         for sample in samples:
             parts = []
@@ -374,11 +384,10 @@ class _Index:
 
 @lru_cache(maxsize=8)
 def _index(locale: str) -> _Index:
-    lm = language_model.load()
     language = locale.split("-")[0]
     samples = []
     intents_of: dict[str, set[str]] = {}
-    for intent, lines in lm.locale(locale).samples.items():
+    for intent, lines in _training(locale).items():
         for sample in lines:
             words = [w for part in re.split(r"(\{\w+\})", sample) if part
                      for w in ([part] if part.startswith("{") else normalize(part).split())]
@@ -446,25 +455,62 @@ def _scores(words: list[str], locale: str, strict: bool = True) -> dict[str, flo
 
 
 @lru_cache(maxsize=8)
-def _known_parts(locale: str) -> tuple[str, ...]:
-    """Stems the samples know that can be part of a German compound (five letters or
-    more, longest first): "weiterempfehlen" holds "empfehl", "wochenbericht" "bericht"."""
+def _known_heads(locale: str) -> tuple[str, ...]:
+    """Stems the samples know that can end a German compound (four letters or more,
+    longest first): "werbecode" ends in "code", "wochenbericht" in "bericht"."""
     index = _index(locale)
-    return tuple(sorted((f for f in index.weights if len(f) >= 5 and f.isalpha()),
+    return tuple(sorted((f for f in index.weights if len(f) >= 4 and f.isalpha()),
                         key=len, reverse=True))
 
 
+# What joins the parts of a German compound ("wochen|bericht", "empfehlungs|link") and the
+# particles that open a separable verb ("weiter|empfehlen", "ein|laden").
+_LINKS = ("", "s", "es", "n", "en", "e", "er", "ns")
+_PARTICLES = frozenset({"weiter", "ein", "mit", "zu", "an", "ab", "aus", "auf", "vor", "nach",
+                        "zurück", "her", "hin", "los", "wieder", "rein", "raus", "durch"})
+
+
+def _known_modifier(part: str, locale: str) -> str | None:
+    """The known stem a compound's first part is, with or without its linking letters."""
+    weights = _index(locale).weights
+    if part in _PARTICLES:
+        return part
+    for link in _LINKS:
+        if link and not part.endswith(link):
+            continue
+        base = part[:len(part) - len(link)] if link else part
+        if len(base) < 3:
+            continue
+        for candidate in (base, _stem(base, "de")):
+            if candidate in weights:
+                return candidate
+    return None
+
+
+def _compound_parts(feature: str, locale: str) -> tuple[str, ...]:
+    """A German word the samples do not know, read as known modifier + known head
+    ("werbecode" -> werb + code). A compound whose first part is unknown is about that
+    thing ("wetterbericht" is the weather's report, not our digest): no parts."""
+    for head in _known_heads(locale):
+        if head == feature or not feature.endswith(head) or len(feature) - len(head) < 3:
+            continue
+        modifier = _known_modifier(feature[:-len(head)], locale)
+        if modifier is not None:
+            return (modifier, head)
+    return ()
+
+
 def _decompounded(said: frozenset[str], locale: str) -> frozenset[str]:
-    """A German word the samples do not know stands for the known stems inside it."""
+    """A German word the samples do not know stands for the known stems it is made of."""
     index = _index(locale)
     out = set(said)
     for feature in said:
-        if feature in index.weights or feature.startswith(("{", "@")) or len(feature) < 8:
+        if feature in index.weights or feature.startswith(("{", "@")) or len(feature) < 7:
             continue
-        parts = [p for p in _known_parts(locale) if p in feature and p != feature]
+        parts = _compound_parts(feature, locale)
         if parts:
             out.discard(feature)
-            out.update(parts[:2])
+            out.update(p for p in parts if p not in _PARTICLES)
     return frozenset(out)
 
 
