@@ -432,6 +432,7 @@ def _scores(words: list[str], locale: str, strict: bool = True) -> dict[str, flo
     said = _features(words, language)
     if language == "de":
         said = _decompounded(said, locale)
+    said = _corrected(said, locale)
     said_weight = sum(_weight(f, index, function) for f in said)
     scores: dict[str, float] = {}
     content = said - function
@@ -511,6 +512,38 @@ def _decompounded(said: frozenset[str], locale: str) -> frozenset[str]:
         if parts:
             out.discard(feature)
             out.update(p for p in parts if p not in _PARTICLES)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=8)
+def _one_edit_index(locale: str) -> dict[str, tuple[str, ...]]:
+    """Every known stem of five letters or more under itself and each one-letter deletion
+    of it: two words one edit apart share a key (a symmetric-delete index)."""
+    keys: dict[str, set[str]] = {}
+    for stem in _index(locale).weights:
+        if len(stem) < 5 or not stem.isalpha():
+            continue
+        for key in {stem, *(stem[:n] + stem[n + 1:] for n in range(len(stem)))}:
+            keys.setdefault(key, set()).add(stem)
+    return {key: tuple(sorted(stems)) for key, stems in keys.items()}
+
+
+def _corrected(said: frozenset[str], locale: str) -> frozenset[str]:
+    """A stem no sample knows, one letter away from exactly one that a sample knows, is
+    that one: a recognizer's slip ("refferal", "empfelung", «прамокод») or an ending the
+    stemmer left ("ссылочку")."""
+    index = _index(locale)
+    edits = _one_edit_index(locale)
+    out = set(said)
+    for feature in said:
+        if feature in index.weights or len(feature) < 6 or not feature.isalpha():
+            continue
+        near = {stem for key in {feature, *(feature[:n] + feature[n + 1:]
+                                            for n in range(len(feature)))}
+                for stem in edits.get(key, ())}
+        if len(near) == 1:
+            out.discard(feature)
+            out.add(near.pop())
     return frozenset(out)
 
 
