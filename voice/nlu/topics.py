@@ -33,14 +33,20 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
                "wochenbericht", "rundbrief", "resümee", "überblick", "auf dem laufenden",
                "wöchentliche {channel}", "wöchentliche nachricht"),
         "ru": ("сводк", "сводок", "дайджест", "отчет", "отчёт", "рассылк", "обзор", "итог",
-               "в курсе"),
+               "в курсе", "подписк"),
     },
     "data": {
+        # With a word of erasing (topics.allowed): what is erased — the data, the account,
+        # or the customer ("forget me", «сотри меня из базы»).
         "en": ("data", "information", "info", "details", "personal", "record", "history",
-               "everything you know", "account"),
-        "de": ("daten", "information", "angaben", "konto", "persönlich", "alles was du"),
+               "everything you know", "account", "profile", "me", "myself", "database",
+               "consent", "trace", "everything about me"),
+        "de": ("daten", "information", "angaben", "konto", "persönlich", "alles was du",
+               "profil", "mich", "datenbank", "einwilligung", "spuren", "alles über mich",
+               "account"),
         "ru": ("данны", "информаци", "сведени", "аккаунт", "учетн", "учётн", "персональн",
-               "все что ты", "всё что ты", "все обо мне", "всё обо мне"),
+               "все что ты", "всё что ты", "все обо мне", "всё обо мне", "профил", "учетк",
+               "учётк", "меня", "баз", "согласи", "следы"),
     },
     "program": {
         "en": ("code", "link", "invit", "refer", "program", "qr", "share", "sharing",
@@ -128,11 +134,12 @@ _STOP_PREFIXES: dict[str, tuple[str, ...]] = {
 # about the data ("where does my data go", «куда уходят мои данные») erases nothing.
 _ERASE_PREFIXES: dict[str, tuple[str, ...]] = {
     "en": ("delet", "eras", "remov", "forget", "wipe", "clear", "destroy", "purge",
-           "get rid", "close my account", "deactivat", "scrub", "gdpr"),
+           "get rid", "close my account", "deactivat", "scrub", "gdpr", "withdraw", "revok"),
     "de": ("lösch", "entfern", "vergiss", "vergess", "tilg", "weg", "vernicht", "kündig",
-           "schließ", "deaktivier", "dsgvo"),
-    "ru": ("удал", "сотр", "стер", "стир", "забуд", "забыть", "забудь", "очист", "уничтож",
-           "убер", "убрать", "закр"),
+           "schließ", "deaktivier", "dsgvo", "widerruf", "zurückzieh", "zieh"),
+    "ru": ("удал", "сотр", "стер", "стир", "забуд", "забыть", "забудь", "забыл", "очист",
+           "почист", "вычист", "уничтож", "убер", "убрать", "закр", "снес", "снест", "отзыв",
+           "отозв"),
 }
 # Words of assent and refusal: a Yes or a No must contain one.
 _YES_WORDS = {
@@ -200,9 +207,13 @@ STOPPING_INTENT = {"reminder": "StopReminders", "digest": "StopDigest"}
 _ONLY_WHEN = {"en": ("only when", "only if", "just when", "only in weeks"),
               "de": ("nur wenn", "nur falls", "nur bei", "nur dann"),
               "ru": ("только когда", "только если", "лишь когда", "только при")}
-_NEWS = {"en": ("news", "new", "happen", "change", "join", "sign"),
-         "de": ("neuigkeit", "neues", "passiert", "tut", "ändert", "anmeld", "beitr"),
-         "ru": ("новост", "нового", "происход", "случит", "измен", "присоедин", "зарегистр")}
+_NEWS = {"en": ("news", "new", "happen", "change", "join", "sign", "buy", "bought", "use",
+                "register", "earn", "important", "something", "anything"),
+         "de": ("neuigkeit", "neu", "passiert", "tut", "ändert", "anmeld", "beitr", "kauf",
+                "nutz", "registr", "wichtig", "etwas", "was los"),
+         "ru": ("новост", "нов", "происход", "случит", "произош", "измен", "присоедин",
+                "зарегистр", "регистрац", "появ", "прид", "пришел", "пришёл", "купит", "купят",
+                "воспольз", "важн", "по делу")}
 _EVERY_WEEK = {"en": ("every week", "each week", "weekly", "once a week"),
                "de": ("jede woche", "jeder woche", "wöchentlich", "einmal die woche"),
                "ru": ("каждую неделю", "раз в неделю", "еженедельн")}
@@ -392,6 +403,8 @@ def allowed(intent: str, reading: Reading) -> bool:
         return False  # "don't remind me", "no more digests": never their opposite
     if intent in ("StopDigest", "StopReminders") and not reading.stops:
         return False  # "wochenzusammenfassung einschalten": no word of stopping, no stop
+    if intent == "LinkAccount" and (reading.erases or reading.stops):
+        return False  # "delete my profile", «удали мой профиль»: no link is made by erasing
     if intent == "DeleteMyData" and not reading.erases:
         return False  # "where does my data go": a question about the data erases nothing
     if intent == "Yes":
