@@ -125,7 +125,8 @@ _STOP_PREFIXES: dict[str, tuple[str, ...]] = {
            "schalt ab", "schalte aus", "schalt aus", "beend", "lösch", "entfern",
            "deaktivier", "abstell", "stell ab", "genug", "nicht länger", "lass die",
            "kündig", "will nicht", "möchte nicht", "brauche nicht", "brauch nicht"),
-    "ru": ("не ", "хватит", "перестан", "прекрат", "отключ", "выключ", "отпиш", "отмен",
+    "ru": ("не ", "хватит", "перестан", "прекрат", "отключ", "выключ", "отпиш", "отпис",
+           "отмен", "без ", "никаких",
            "останов", "стопни", "заверши",
            "убер", "убрать", "удал", "больше не", "стоп", "не надо", "не нужн", "не хочу",
            "достал", "надоел", "откажи", "отказ", "сотри"),
@@ -340,6 +341,24 @@ def asks_to_send(words: list[str], language: str) -> bool:
     """Does the sentence ask to send or share something ("send my sister…", «скинь маме…»)?"""
     return shares(words, language) or any(
         w.startswith(_SEND_VERBS.get(language, ())) for w in words)
+
+
+# Questions about what a thing is or how it works ("what is the referral program", "wie
+# funktioniert der code", «что такое рефералка»): they ask for the terms, not the code.
+_WHAT_IT_IS = {"en": ("what is a", "what is the", "what is this", "what's a", "what's the deal",
+                      "what's this", "how does", "how do referrals", "how do the", "what are the",
+                      "explain", "tell me about", "how it works", "what exactly is"),
+               "de": ("was ist", "was sind", "wie funktioniert", "wie läuft", "worum geht",
+                      "erklär", "was hat es mit", "wie geht das mit"),
+               "ru": ("что такое", "что за", "как работает", "как устроен", "как участв",
+                      "объясни", "расскажи про", "расскажи о", "в чем суть", "в чём суть")}
+
+
+def asks_what_it_is(words: list[str], language: str) -> bool:
+    """Does the sentence ask what the program (or its code) is or how it works?"""
+    text = f" {' '.join(words)} "
+    return any(f" {phrase} " in text or text.startswith(f" {phrase}")
+               for phrase in _WHAT_IT_IS.get(language, ()))
 
 
 def shares(words: list[str], language: str) -> bool:

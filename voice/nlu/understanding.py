@@ -272,10 +272,10 @@ def parse_slot(slot_type: str, raw: str, locale: str, region: str | None = None)
         return parse_phone(raw, region or region_of(locale))
     if slot_type == "EMAIL":
         return parse_email(normalize(raw) if "@" not in raw else raw.lower())
-    if slot_type == "NUMBER":
+    if slot_type == "NUMBER":  # a one-time code: 4 to 8 digits (longer is a phone number)
         digits = spoken_number(raw).lstrip("+")
         words = [w for w in normalize(raw).split() if w]
-        return digits if digits and _all_numeric(words) else None
+        return digits if 0 < len(digits) <= 8 and _all_numeric(words) else None
     return raw or None
 
 
@@ -380,6 +380,9 @@ class _Index:
     weights: dict[str, float]
     postings: dict[str, tuple[int, ...]]  # feature -> the samples that have it
     totals: tuple[float, ...]  # each sample's summed weight
+    # Stems only the out-of-scope sentences use ("song", "wifi", «такси»): speech about that
+    # thing, whatever else it shares with a request of ours.
+    foreign: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=8)
@@ -409,8 +412,10 @@ def _index(locale: str) -> _Index:
         for f in features:
             postings.setdefault(f, []).append(n)
     totals = tuple(sum(weights[f] for f in features) for _, features in samples)
+    foreign = frozenset(f for f, owners in intents_of.items()
+                        if owners == {"Fallback"} and f not in function and not f.startswith("{"))
     return _Index(tuple(samples), weights, {f: tuple(ns) for f, ns in postings.items()},
-                  totals)
+                  totals, foreign)
 
 
 def _weight(feature: str, index: _Index, stemmed_function: set[str]) -> float:
@@ -561,6 +566,17 @@ def _stems_of(locale: str, intent: str) -> frozenset[str]:
                      for f in features)
 
 
+_PRODUCT_INTENTS = frozenset(topics.INTENT_TOPICS) | {"LinkAccount"}
+
+
+def _foreign(words: list[str], locale: str) -> bool:
+    """Does the sentence use a word that only the out-of-scope sentences use?"""
+    language = locale.split("-")[0]
+    foreign = _index(locale).foreign
+    return any(not w.startswith("{") and _stem(w.strip("'"), language) in foreign
+               for w in words)
+
+
 def _unknown_word(words: list[str], locale: str) -> bool:
     """Is a content word of the sentence one no sample of any intent uses?"""
     language = locale.split("-")[0]
@@ -596,10 +612,12 @@ _NOT_RECIPIENT_BEFORE = frozenset({"for", "by", "with", "to", "für", "bei", "д
 
 
 def _recipient(words: list[str], language: str) -> str | None:
-    """"friend" when a relative is named, "me" when the customer is the one who gets it."""
-    if any(_stem(w, language) == "@friend" for w in words):
-        return "friend"
+    """"friend" when a relative is named, "me" when the customer is the one who gets it;
+    with both, the first named ("send me the link for my friends", «пришли мне ссылку для
+    друга»: me; "send my sister the code" : friend)."""
     for n, word in enumerate(words):
+        if _stem(word, language) == "@friend":
+            return "friend"
         if word in _ME.get(language, frozenset()) and not (
                 n and words[n - 1] in _NOT_RECIPIENT_BEFORE - {"to"}):
             return "me"
@@ -728,6 +746,9 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         best = "ProvideContact"  # «телефон друга …»: a contact described, nothing asked
     if best == "SendInvite" and recipient == "me" and not (found.email or found.phone):
         best = "ShareProgram"  # "send it to me", "schick es mir": the customer's own share
+    if best in ("ShareProgram", "SendInvite") and topics.asks_what_it_is(
+            found.words, language) and "ExplainProgram" in scores:
+        best = "ExplainProgram"  # "what is the referral program", «как работает промокод»
     if (found.email or found.phone or found.pin) and (not content or score < THRESHOLD):
         # The value said alone, or with words no sample explains: it is the answer.
         best = "ProvideCode" if not (found.email or found.phone) else "ProvideContact"
@@ -750,6 +771,10 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
             and "program_core" not in reading.topics and _unknown_word(found.words, locale):
         # "send it to the printer", «пришли мне погоду»: sharing without a word of the
         # program and with a thing no sample knows is about something else.
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
+    if best in _PRODUCT_INTENTS and _foreign(found.words, locale):
+        # "share this song with my sister", «дай промокод на такси», "erinnere mich an den
+        # müll": a word only speech about other things uses — it is about that thing.
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if best in _REMINDER_INTENTS and _foreign_task(found.words, reading, locale):
         # "remind me to take out the trash", «напомни позвонить маме»: a reminder about
