@@ -46,7 +46,7 @@ CONTACT_QUESTIONS = frozenset({AWAIT_FRIEND_CONTACT, AWAIT_PAIR_CONTACT})
 NEGATABLE = frozenset({Intent.YES, Intent.FALLBACK, Intent.CANCEL, Intent.SHARE_PROGRAM,
                        Intent.SEND_INVITE, Intent.SET_REMINDER, Intent.SUBSCRIBE_DIGEST,
                        Intent.SUBSCRIBE_DIGEST_ON_NEWS, Intent.DELETE_MY_DATA,
-                       Intent.WHAT_CAN_YOU_DO})
+                       Intent.WHAT_CAN_YOU_DO, Intent.HELP, Intent.REPEAT})
 
 
 @dataclass(frozen=True)

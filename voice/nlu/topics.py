@@ -119,7 +119,9 @@ _STOP_PREFIXES: dict[str, tuple[str, ...]] = {
     "en": ("don't", "dont", "do not", "stop", "no more", "no longer", "anymore", "any more",
            "cancel", "turn off", "switch off", "shut off", "unsubscribe", "opt out",
            "remove", "delete", "end my", "disable", "quit", "get rid", "enough",
-           "not want", "not need", "no longer"),
+           "not want", "not need", "no longer", "opt me out", "take me off", "kill",
+           "end the", "unsub", "pause", "mute", "halt", "scrap", "ditch", "drop the",
+           "drop my", "deactivat"),
     "de": ("kein", "nicht mehr", "stopp", "stop", "aufhör", "hör auf", "hör mit", "abbestell",
            "abmeld", "melde mich ab", "meld mich ab", "ausschalt", "abschalt", "schalte ab",
            "schalt ab", "schalte aus", "schalt aus", "beend", "lösch", "entfern",
@@ -255,7 +257,8 @@ def read(words: list[str], language: str) -> Reading:
     topics = frozenset(topic for topic, by_language in _TOPIC_PREFIXES.items()
                        if _has(words, text, by_language.get(language, ()), language))
     stops = _has(words, text, _STOP_PREFIXES.get(language, ()), language) or (
-        language == "de" and _separated_stop(words))
+        language == "de" and _separated_stop(words)) or (
+        language == "en" and _separated_off(words))
     plain = {w.strip("'") for w in words}
     assents = bool(plain & _YES_WORDS.get(language, set()))
     negation = is_negated(words, language)
@@ -277,6 +280,13 @@ _SEPARABLE_STOP_VERBS = ("schalt", "stell", "mach", "bestell", "meld", "dreh")
 def _separated_stop(words: list[str]) -> bool:
     return len(words) >= 3 and words[-1] in ("aus", "ab") and any(
         w.startswith(_SEPARABLE_STOP_VERBS) for w in words[:-1])
+
+
+def _separated_off(words: list[str]) -> bool:
+    """"turn the weekly summary off", "switch my reminders off": an English verb of
+    stopping with its particle at the end."""
+    return len(words) >= 3 and words[-1] == "off" and words[0] in (
+        "turn", "switch", "shut", "cut", "take", "turned", "switched")
 
 
 # "only send it when …", "schick sie nur dann, wenn …", «присылай только тогда, когда …»

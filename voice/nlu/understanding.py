@@ -265,8 +265,8 @@ def parse_slot(slot_type: str, raw: str, locale: str, region: str | None = None)
     raw = raw.strip()
     if slot_type == "CHANNEL":
         return _channel(raw, locale)
-    if slot_type == "WEEKDAY":
-        day = weekday_in(raw, locale)
+    if slot_type == "WEEKDAY":  # the day and at most one word with it ("every friday")
+        day = weekday_in(raw, locale) if len(raw.split()) <= 2 else None
         return WEEKDAY_IDS[day] if day is not None else None
     if slot_type == "PHONE":
         return parse_phone(raw, region or region_of(locale))
@@ -567,6 +567,8 @@ def _stems_of(locale: str, intent: str) -> frozenset[str]:
 
 
 _PRODUCT_INTENTS = frozenset(topics.INTENT_TOPICS) | {"LinkAccount"}
+_ACTING_INTENTS = frozenset({"ShareProgram", "SendInvite", "SetReminder", "SubscribeDigest",
+                             "SubscribeDigestOnNews", "DeleteMyData"})
 
 
 def _foreign(words: list[str], locale: str) -> bool:
@@ -760,9 +762,13 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         best, score = "SendInvite", max(score, scores.get("SendInvite", 0.0), THRESHOLD)
     topical = topics.named_strongly(best, reading)
     if score < (TOPIC_THRESHOLD if topical else THRESHOLD) and not (
-            found.email or found.phone or found.pin or recipient) and topics.opening_answer(
-            found.words, language) == "Yes" and not _beyond_assent(found.words, locale):
-        # "yes the number is correct", «да номер верный»: a clear yes and nothing else
+            found.email or found.phone or found.pin or recipient) and (
+            topics.opening_answer(found.words, language) == "Yes"
+            or (reading.assents and not reading.negated and not reading.refuses
+                and not any(w.startswith("{") for w in found.words))) \
+            and not _beyond_assent(found.words, locale):
+        # "yes the number is correct", «да номер верный», "jep", «лады»: words of assent
+        # and nothing else
         return Understanding("Yes", {}, THRESHOLD, _near(scores, "Yes"))
     if score < (TOPIC_THRESHOLD if topical else THRESHOLD):
         near = _near(_scores(found.words, locale, strict=False), "")
@@ -771,6 +777,11 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
             and "program_core" not in reading.topics and _unknown_word(found.words, locale):
         # "send it to the printer", «пришли мне погоду»: sharing without a word of the
         # program and with a thing no sample knows is about something else.
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
+    if best in _ACTING_INTENTS and scores.get("Fallback", 0.0) >= 0.8 * score \
+            and _unknown_word(found.words, locale):
+        # "delete my browsing history": a word no sample knows, and speech about other
+        # things comes close — acting on it would act on a guess.
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if best in _PRODUCT_INTENTS and _foreign(found.words, locale):
         # "share this song with my sister", «дай промокод на такси», "erinnere mich an den
