@@ -315,6 +315,34 @@ def is_negated(words: list[str], language: str, cancelling: bool = False) -> boo
                for w in _without_agreeing(words, language, cancelling))
 
 
+_HESITATIONS = {"en": frozenset({"maybe", "perhaps", "possibly", "dunno", "unsure"}),
+                "de": frozenset({"vielleicht", "eventuell", "möglicherweise", "weiß"}),
+                "ru": frozenset({"может", "возможно", "наверное", "наверно", "знаю"})}
+# Words that open a question ("do i have …", "welche …", «какие …»).
+_QUESTION_OPENERS = {
+    "en": frozenset({"do", "did", "does", "is", "are", "was", "what", "what's", "which", "how",
+                     "any", "have", "has", "when", "where", "who", "can", "could", "whats"}),
+    "de": frozenset({"habe", "hab", "hast", "welche", "welcher", "was", "wann", "gibt", "sind",
+                     "ist", "wie", "wo", "haben", "läuft", "laufen"}),
+    "ru": frozenset({"какие", "какое", "какая", "что", "есть", "когда", "сколько", "где",
+                     "стоит", "стоят", "а", "ли"})}
+
+
+def hesitates(words: list[str], language: str) -> bool:
+    """Does the answer hesitate ("maybe later", "ich weiß nicht", «может быть»)?"""
+    return bool(set(words) & _HESITATIONS.get(language, frozenset()))
+
+
+def asks(words: list[str], language: str) -> bool:
+    """Does the sentence open as a question ("do i have a reminder", «какие у меня …»)?"""
+    return bool(words) and words[0] in _QUESTION_OPENERS.get(language, frozenset())
+
+
+def without_agreeing(words: list[str], language: str) -> list[str]:
+    """`words` without the phrases that agree through a negation ("why not")."""
+    return _without_agreeing(words, language)
+
+
 def _without_agreeing(words: list[str], language: str, cancelling: bool = False) -> list[str]:
     text = f" {' '.join(words)} "
     phrases = _AGREEING_NEGATIONS.get(language, ())
@@ -460,10 +488,17 @@ def stopping(reading: Reading) -> str | None:
 # The words that open a clear answer to a yes/no question ("ja ich bin sicher", "no i
 # changed my mind"): the answer's first word decides when the rest is not understood.
 _OPENING_YES = {"en": {"yes", "yeah", "yep", "yup", "sure", "absolutely", "definitely",
-                       "certainly", "correct"},
-                "de": {"ja", "jawohl", "jup", "klar", "genau", "sicher", "natürlich",
-                       "selbstverständlich", "richtig"},
-                "ru": {"да", "конечно", "разумеется", "верно", "точно", "безусловно"}}
+                       "certainly", "correct", "affirmative", "exactly", "yea"},
+                "de": {"ja", "jawohl", "jup", "jep", "klar", "genau", "sicher", "natürlich",
+                       "selbstverständlich", "richtig", "korrekt", "absolut", "exakt",
+                       "freilich"},
+                "ru": {"да", "конечно", "разумеется", "верно", "точно", "безусловно",
+                       "подтверждаю", "именно", "естественно", "угу", "ага"}}
+
+
+def strong_assent(words: list[str], language: str) -> bool:
+    """Has the sentence a clear word of assent ("yes", "klar", «конечно»), not "ok"?"""
+    return bool(set(_without_agreeing(words, language)) & _OPENING_YES.get(language, set()))
 _OPENING_NO = {"en": {"no", "nope", "nah"}, "de": {"nein", "nö", "nee"},
                "ru": {"нет", "неа"}}
 

@@ -636,11 +636,12 @@ _ASSENT_COMPANIONS = frozenset(_COMPANION_TEXT.split())
 
 
 def _beyond_assent(words: list[str], locale: str) -> bool:
-    """Has the sentence a content word that no Yes sample and no word of assent uses?"""
+    """Has the sentence a content word that no Yes sample and no word of assent uses?
+    ("sure why not": the agreeing phrase is part of the assent.)"""
     language = locale.split("-")[0]
     known = _stems_of(locale, "Yes")
     function = _function_stems(language)
-    for word in words:
+    for word in topics.without_agreeing(words, language):
         if word.startswith("{") or word in FUNCTION_WORDS or word in FILLERS \
                 or topics.assents([word], language) or word in _ASSENT_COMPANIONS:
             continue
@@ -760,11 +761,22 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         # "send my girlfriend the link, her number is …", «поделись с коллегой …»: a
         # request for a named person with their contact is the invite, not a bare answer
         best, score = "SendInvite", max(score, scores.get("SendInvite", 0.0), THRESHOLD)
+    if best in ("Help", "WhatCanYouDo", "Repeat", "NavigateHome") and "Yes" in scores \
+            and topics.strong_assent(found.words, language) and not reading.negated \
+            and not _beyond_assent(found.words, locale):
+        best, score = "Yes", max(scores["Yes"], THRESHOLD)  # "klar warum nicht": a yes
+    if best in ("Yes", "No", "Stop", "Cancel") and topics.hesitates(found.words, language):
+        # "maybe later", "vielleicht", «может быть»: no answer yet — asked again
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
+    if best == "ListReminders" and scores.get("SetReminder", 0.0) >= 0.85 * score \
+            and not topics.asks(found.words, language):
+        best, score = "SetReminder", scores["SetReminder"]  # "set a reminder": no question
     topical = topics.named_strongly(best, reading)
     if score < (TOPIC_THRESHOLD if topical else THRESHOLD) and not (
             found.email or found.phone or found.pin or recipient) and (
             topics.opening_answer(found.words, language) == "Yes"
-            or (reading.assents and not reading.negated and not reading.refuses
+            or (topics.strong_assent(found.words, language) and not reading.negated
+                and not reading.refuses
                 and not any(w.startswith("{") for w in found.words))) \
             and not _beyond_assent(found.words, locale):
         # "yes the number is correct", «да номер верный», "jep", «лады»: words of assent
