@@ -338,6 +338,19 @@ def asks(words: list[str], language: str) -> bool:
     return bool(words) and words[0] in _QUESTION_OPENERS.get(language, frozenset())
 
 
+_SETTING_VERBS = {"en": ("set", "add", "create", "make", "schedule", "put", "give me"),
+                  "de": ("stell", "erstell", "leg", "mach", "richte", "richt", "setz", "trag"),
+                  "ru": ("постав", "созда", "сдела", "добав", "установ", "настро", "завед")}
+
+
+def orders_to_set(words: list[str], language: str) -> bool:
+    """Does the sentence open with a verb of setting something up ("set a reminder",
+    "stell eine erinnerung", «поставь напоминание»)?"""
+    rest = [w for w in words if w not in ("please", "bitte", "пожалуйста", "just", "mal")]
+    return bool(rest) and not asks(rest, language) and any(
+        " ".join(rest).startswith(verb) for verb in _SETTING_VERBS.get(language, ()))
+
+
 def without_agreeing(words: list[str], language: str) -> list[str]:
     """`words` without the phrases that agree through a negation ("why not")."""
     return _without_agreeing(words, language)

@@ -769,7 +769,7 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         # "maybe later", "vielleicht", «может быть»: no answer yet — asked again
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if best == "ListReminders" and scores.get("SetReminder", 0.0) >= 0.85 * score \
-            and not topics.asks(found.words, language):
+            and topics.orders_to_set(found.words, language):
         best, score = "SetReminder", scores["SetReminder"]  # "set a reminder": no question
     topical = topics.named_strongly(best, reading)
     if score < (TOPIC_THRESHOLD if topical else THRESHOLD) and not (
