@@ -26,13 +26,14 @@ from ask_smapi_model.v1.skill.interaction_model.interaction_model_data import (
 )
 from ask_smapi_model.v1.skill.manifest.skill_manifest_envelope import SkillManifestEnvelope
 from google.cloud.dialogflow_v2.types import EntityType as EsEntityType
-from google.cloud.dialogflowcx_v3.types import Agent, EntityType, Flow, Intent, Webhook
+from google.cloud.dialogflowcx_v3.types import Agent, EntityType, Flow, Intent, Page, Webhook
 from google.protobuf import json_format
 from sqlalchemy import select
 
 from core import assistant_setup, staff_accounts
 from core.models import Shop, StaffUser
 from tests.conftest import REPO
+from tests.support.cx_package import without_message_languages
 from tests.support.keys import HASH_KEY, SECRET_KEY
 from tests.support.staff import PASSWORD, sign_in_cookie
 from voice.platforms.dialogflow import connect as dialogflow_connect
@@ -150,6 +151,8 @@ def test_the_dialogflow_cx_agent_reads_as_cx_messages_with_service_agent_auth(
                 phrase = dict(phrase)
                 assert phrase.pop("languageCode") == language
                 json_format.ParseDict(phrase, Intent.TrainingPhrase.pb()())
+        elif "/pages/" in name:  # a form page (export_cx.form_page)
+            json_format.ParseDict(without_message_languages(content), Page.pb()())
         elif "/entities/" in name:
             for entity in content["entities"]:
                 json_format.ParseDict(entity, EntityType.Entity.pb()())

@@ -84,7 +84,10 @@ def _slots(parameters: dict[str, Any] | None) -> dict[str, str]:
             value = value.get("resolvedValue", value.get("originalValue"))
         if isinstance(value, list):
             value = value[0] if value else None
-        if name and isinstance(value, (str, int, float)) and value != "":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # @sys.number in a protobuf Value: 482917.0 is the code 482917
+        if name and isinstance(value, (str, int, float)) and not isinstance(value, bool) \
+                and value != "":
             slots[name] = str(value)
     return slots
 
@@ -136,9 +139,14 @@ def _cx_turn(body: dict[str, Any], shop_slug: str, default_locale: str) -> Turn:
     session_path = _str(session_info.get("session"))
     payload = _dict(body.get("payload"))
     slots = _slots(parameters)
+    # A form page's FINAL route (export_cx.form_page) calls us tagged as the intent route
+    # would, the value filled in the session parameters and in pageInfo.formInfo (CX
+    # WebhookRequest.PageInfo.FormInfo.ParameterInfo: displayName, state, value); a value
+    # CX marked INVALID or EMPTY is not one.
     form = _list(_dict(_dict(body.get("pageInfo")).get("formInfo")).get("parameterInfo"))
     slots.update(_slots({str(p.get("displayName")): p.get("value") for p in form
-                         if isinstance(p, dict) and not isinstance(p.get("value"), dict)}))
+                         if isinstance(p, dict) and not isinstance(p.get("value"), dict)
+                         and p.get("state") not in ("INVALID", "EMPTY")}))
     slots.update(_slots(intent_info.get("parameters")))
     return Turn(assistant="google", locale=_locale(body.get("languageCode"), default_locale),
                 shop_slug=shop_slug,
@@ -150,7 +158,8 @@ def _cx_turn(body: dict[str, Any], shop_slug: str, default_locale: str) -> Turn:
                 new_session=STATE_PARAM not in parameters,
                 has_screen=bool(payload.get("hasScreen")),
                 platform={"request_id": body.get("detectIntentResponseId"),
-                          "session": session_path, "kind": "cx"})
+                          "session": session_path, "kind": "cx",
+                          "heard_slots": sorted(k for k in parameters if k in SLOT_ALIASES)})
 
 
 def _speech(reply: Reply) -> Speech:
@@ -200,9 +209,14 @@ def cx_response(reply: Reply, turn: Turn) -> dict[str, Any]:
                      "link": reply.link_url})
     if rich:
         messages.append({"payload": {"richContent": [rich]}})
+    # Slots live one turn: a value CX kept in the session (a filled form parameter, an
+    # intent's parameter) is removed (null clears a session parameter), so the next
+    # "remind me" gets its page's question instead of last week's day, and an old number
+    # never fills a later invite. The dialog keeps what it needs in referral_state.
+    cleared = {k: None for k in turn.platform.get("heard_slots") or ()}
     out: dict[str, Any] = {
         "fulfillmentResponse": {"messages": messages, "mergeBehavior": "REPLACE"},
-        "sessionInfo": {"parameters": {STATE_PARAM: json.dumps(reply.session),
+        "sessionInfo": {"parameters": {**cleared, STATE_PARAM: json.dumps(reply.session),
                                        "end_session": reply.end_session}},
     }
     session = str(turn.platform.get("session") or "")

@@ -16,6 +16,13 @@ EXAMPLE_VALUES = {"PHONE": {"en": "555 555 0123", "de": "+49 30 901820",
 # Dialogflow agent languages (English the default) -> the model's locale for each.
 EXPORT_LOCALES = {"en": "en-US", "de": "de-DE", "ru": "ru-RU"}
 SUPPORTED_LANGUAGES = [language for language in EXPORT_LOCALES if language != "en"]
+# What the dialog says when it asks for the one value (voice/dialog/reminders.py, pairing.py),
+# in the catalog's words: the question, then the re-ask after an answer that is not one.
+# The agents speak them only where our webhook is not asked (CX form pages; ES fallback).
+ELICIT_PROMPTS = {"weekday": ("On which day of the week should I remind you?",
+                              "Please say a day of the week, for example Friday."),
+                  "pin": ("Please say the six digits of the code.",
+                          "What is the six-digit code?")}
 
 
 def stable_id(*parts: str) -> str:
@@ -37,6 +44,13 @@ def example_for(slot_type: str, language: str, locale: str) -> str:
         return EXAMPLE_VALUES[slot_type][language]
     values = language_model.load().locale(locale).slot_values.get(slot_type, ())
     return values[0].synonyms[0] if values else slot_type.lower()
+
+
+def prompt_in(slot: str, locale: str, reask: bool = False) -> str:
+    """The dialog's question for `slot` (or its re-ask) in the locale's catalog."""
+    from voice.i18n import translator
+
+    return translator(locale)._(ELICIT_PROMPTS[slot][1 if reask else 0])
 
 
 def entity_of(slot_type: str) -> str:

@@ -2,7 +2,16 @@
 this folder): agent.json, intents/<name>/<name>.json with trainingPhrases/<lang>.json,
 entityTypes/channel, webhooks/referrals.json, and the Default Start Flow routing the Default
 Welcome Intent and every intent of ours to the webhook with the intent's name as the
-fulfillment tag (the layout of agents exported from the CX console)."""
+fulfillment tag (the layout of agents exported from the CX console).
+
+Where the dialog asks for one value alone (voice/model/intents.yaml `dialog_slots` elicit: the
+weekday of SetReminder, the code of ProvideCode) the intent's route goes to a page of
+flows/<flow>/pages/<page>.json whose form asks for it (CX's own form filling, as Alexa gets
+Dialog.ElicitSlot and ES a required parameter); once the form is FINAL the page calls our
+webhook with the intent's tag and the filled parameter, then returns to the start page.
+Layout: https://cloud.google.com/dialogflow/cx/docs/reference/json-export ; the page's fields:
+https://cloud.google.com/dialogflow/cx/docs/reference/rest/v3/projects.locations.agents.flows.pages
+(checked against the dialogflowcx_v3 protobufs in tests/test_dialogflow_cx_forms.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +27,7 @@ from voice.platforms.dialogflow.export_common import (
     SUPPORTED_LANGUAGES,
     entity_of,
     example_for,
+    prompt_in,
     sample_parts,
     stable_id,
 )
@@ -25,6 +35,11 @@ from voice.platforms.dialogflow.export_common import (
 START_FLOW = "Default Start Flow"
 WELCOME = "Default Welcome Intent"
 WELCOME_ID = "00000000-0000-0000-0000-000000000000"  # CX's fixed id for it
+# Special pages go by their console names in the JSON package (Google's dfcx-scrapi reads
+# exported agents with "Start Page", "End Flow", "End Session", "Current Page", "Previous Page").
+START_PAGE = "Start Page"
+WEBHOOK = "referrals"
+FINAL = '$page.params.status = "FINAL"'  # every required form parameter is filled
 WELCOME_PHRASES = {"en": ["hi", "hello", "hey", "start"],
                    "de": ["hallo", "guten tag", "hi", "starten"],
                    "ru": ["привет", "здравствуй", "начать", "запусти навык"]}
@@ -36,8 +51,8 @@ def agent_files(shop: ShopVoiceInfo) -> dict[str, Any]:
         "agent.json": {"displayName": f"{shop.name} referrals", "defaultLanguageCode": "en",
                        "supportedLanguageCodes": SUPPORTED_LANGUAGES, "timeZone": shop.timezone,
                        "startFlow": START_FLOW, "enableStackdriverLogging": False},
-        "webhooks/referrals.json": {
-            "name": stable_id(shop.slug, "webhook"), "displayName": "referrals",
+        f"webhooks/{WEBHOOK}.json": {
+            "name": stable_id(shop.slug, "webhook"), "displayName": WEBHOOK,
             # The service agent signs an ID token for the webhook URL: what our verifier
             # checks (voice.platforms.dialogflow.id_token; audience = this URL by default).
             "genericWebService": {"uri": shop.webhook("dialogflow"),
@@ -46,8 +61,7 @@ def agent_files(shop: ShopVoiceInfo) -> dict[str, Any]:
         f"intents/{WELCOME}/{WELCOME}.json": {"name": WELCOME_ID, "displayName": WELCOME,
                                               "priority": 500000},
     }
-    routes = [{"intent": WELCOME, "triggerFulfillment": {"webhook": "referrals",
-                                                         "tag": WELCOME}}]
+    routes = [_route(WELCOME)]
     for language in EXPORT_LOCALES:
         files[f"intents/{WELCOME}/trainingPhrases/{language}.json"] = {"trainingPhrases": [
             {"id": stable_id(shop.slug, WELCOME, language, text), "parts": [{"text": text}],
@@ -81,18 +95,66 @@ def agent_files(shop: ShopVoiceInfo) -> dict[str, Any]:
                                 "parts": parts, "repeatCount": 1, "languageCode": language})
             files[f"intents/{name}/trainingPhrases/{language}.json"] = {
                 "trainingPhrases": phrases}
-        routes.append({"intent": name, "triggerFulfillment": {"webhook": "referrals",
-                                                              "tag": name}})
+        asked = [slot for slot in lm.dialog_slots.get(name, language_model.DialogSlots()).elicit
+                 if slot in intent.slots]
+        if asked:
+            page = form_page(shop, name, asked)
+            files[f"flows/{START_FLOW}/pages/{page['displayName']}.json"] = page
+            # No webhook here: the page asks, and calls it once the value is there (in this
+            # same turn when the utterance already carried it: "remind me on friday").
+            routes.append({"intent": name, "targetPage": page["displayName"]})
+        else:
+            routes.append(_route(name))
     files[f"flows/{START_FLOW}/{START_FLOW}.json"] = {
         "name": "00000000-0000-0000-0000-000000000000", "displayName": START_FLOW,
         "transitionRoutes": routes,
         "eventHandlers": [
             {"event": "sys.no-match-default", "triggerFulfillment": {
-                "webhook": "referrals", "tag": "Fallback"}},
+                "webhook": WEBHOOK, "tag": "Fallback"}},
             {"event": "sys.no-input-default", "triggerFulfillment": {
-                "webhook": "referrals", "tag": "Fallback"}}],
+                "webhook": WEBHOOK, "tag": "Fallback"}}],
         "nluSettings": {"modelType": "MODEL_TYPE_STANDARD", "classificationThreshold": 0.3}}
     return files
+
+
+def _route(intent: str) -> dict[str, Any]:
+    """An intent answered by our webhook, tagged with its name. The route leaves any form page
+    for the start page: a change of subject drops the question (the dialog answers it)
+    instead of CX asking for the day again after our answer."""
+    return {"intent": intent, "triggerFulfillment": {"webhook": WEBHOOK, "tag": intent},
+            "targetPage": START_PAGE}
+
+
+def _said(slot: str, reask: bool = False) -> dict[str, Any]:
+    """A fulfillment speaking the dialog's question in each agent language (the JSON package
+    keeps one message per language, each with its languageCode)."""
+    return {"messages": [{"text": {"text": [prompt_in(slot, locale, reask)]},
+                          "languageCode": language}
+                         for language, locale in EXPORT_LOCALES.items()]}
+
+
+def page_name(intent: str, slots: list[str]) -> str:
+    return f"{intent} {' '.join(slots)}"
+
+
+def form_page(shop: ShopVoiceInfo, intent: str, slots: list[str]) -> dict[str, Any]:
+    """The page that asks for the intent's value(s) with CX form filling, then hands them to
+    the webhook tagged as the intent route would be."""
+    lm = language_model.load()
+    parameters = [{"displayName": slot, "required": True,
+                   "entityType": entity_of(lm.intents[intent].slots[slot]),
+                   "fillBehavior": {
+                       "initialPromptFulfillment": _said(slot),
+                       "repromptEventHandlers": [
+                           {"event": event, "triggerFulfillment": _said(slot, reask=True)}
+                           for event in ("sys.no-match-default", "sys.no-input-default")]}}
+                  for slot in slots]
+    return {"name": stable_id(shop.slug, "page", intent, *slots),
+            "displayName": page_name(intent, slots),
+            "form": {"parameters": parameters},
+            "transitionRoutes": [{"condition": FINAL,
+                                  "triggerFulfillment": {"webhook": WEBHOOK, "tag": intent},
+                                  "targetPage": START_PAGE}]}
 
 
 def export(shop: ShopVoiceInfo, out: Path) -> list[Path]:

@@ -17,6 +17,7 @@ from voice.platforms.dialogflow.export_common import (
     SUPPORTED_LANGUAGES,
     entity_of,
     example_for,
+    prompt_in,
     sample_parts,
     stable_id,
 )
@@ -47,11 +48,7 @@ def _intent(shop: ShopVoiceInfo, name: str) -> dict[str, Any]:
 
 def _prompts(slot: str) -> list[dict[str, str]]:
     """The prompt in each agent language (used only if the webhook does not answer)."""
-    from voice.i18n import translator
-
-    texts = {"weekday": "On which day of the week should I remind you?",
-             "pin": "Please say the six digits of the code."}
-    return [{"lang": language, "value": translator(locale)._(texts[slot])}
+    return [{"lang": language, "value": prompt_in(slot, locale)}
             for language, locale in EXPORT_LOCALES.items()]
 
 
