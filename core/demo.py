@@ -40,7 +40,8 @@ SKILL_IDS = {
     "salute": "00000000-0000-4000-8000-000000005a1e",
 }
 STAFF_EMAIL = "support@demo-shop.example"
-# The shop's own words, said after the terms built from the program (voice.dialog.terms).
+# The shop's own words, sent with every invite; said after the terms built from the
+# program only as far as they fit (voice.dialog.info: under 8 seconds).
 TERMS = {
     "en": "Rewards are store credit for the demo shop.",
     "de": "Prämien sind Guthaben im Demo-Shop.",

@@ -32,7 +32,7 @@ FIELDS = ("referrer_reward_kind", "referrer_reward_amount", "friend_reward_kind"
 
 
 MAX_MINOR = 10**15  # minor units, as core.events: far above any order, far below BIGINT
-MAX_TERMS = 300  # characters per locale: the spoken terms must stay inside Alice's 1024
+MAX_TERMS = 300  # characters per locale, quoted whole in invites; said only as far as fits
 TERMS_LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 FRAUD_ACTIONS = ("block", "flag", "off")
 FRAUD_LIMIT_MAX = 10**6
@@ -53,7 +53,8 @@ SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False, "prop
     "terms": {"type": "object", "propertyNames": {"pattern": TERMS_LOCALE.pattern},
               "additionalProperties": {"type": "string", "maxLength": MAX_TERMS},
               "description": f"locale (en, en-US, ...) -> the shop's own words, at most "
-                             f"{MAX_TERMS} characters; spoken after the terms we build"},
+                             f"{MAX_TERMS} characters; sent with every invite, the first "
+                             "sentence spoken after the terms we build when it fits"},
     "fraud_rules": {"type": "object", "additionalProperties": False,
                     "description": "rule -> block|flag|off, or a limit: "
                     "velocity_code_per_hour, velocity_ip_per_day",

@@ -259,7 +259,7 @@ def test_german_customers_hear_german(alexa, services, demo):
     assert "Ihre Einladung geht an" in talk.speech
     assert messages(services)[-1].recipient == "+4930901820"
     talk = alexa(locale="de-DE")
-    for intent, expected in [("ExplainProgram", "erste Bestellung ab 20 $"),
+    for intent, expected in [("ExplainProgram", "beim ersten Einkauf ab 20 $"),
                              ("AMAZON.HelpIntent", "Sagen Sie:"),
                              ("AMAZON.FallbackIntent", "nicht verstanden"),
                              ("AMAZON.StopIntent", "Auf Wiedersehen")]:

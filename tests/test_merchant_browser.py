@@ -57,7 +57,7 @@ def test_a_merchant_writes_the_program_connects_alexa_and_reads_the_kpis(
         page.fill("#f-min_order_amount", "0")
         page.fill("#f-terms-en", "Credit & gift cards never expire.")
         expect(page.locator("#pv-alexa")).to_contain_text(
-            "<speak>Your friend gets a $5 gift card on their first order, and you get $15 off")
+            "<speak>Your friend gets a $5 gift card on their first order; you get $15 off")
         expect(page.locator("#pv-alexa")).to_contain_text("Credit &amp; gift cards never expire.")
         expect(page.locator("#pv-sms")).to_contain_text("Reply STOP")
         page.fill("#f-friend_reward_amount", "five")

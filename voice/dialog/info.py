@@ -4,21 +4,41 @@ from __future__ import annotations
 
 from core.models import Customer, Program
 from voice.dialog.context import DialogContext
-from voice.dialog.terms import terms_sentences
+from voice.dialog.state import AWAIT_OFFER_SHARE
+from voice.dialog.terms import first_sentence, shop_terms, spoken_terms
 from voice.i18n import Translator
+from voice.speech_time import LIMIT_SECONDS, seconds
 from voice.turn import Reply, Speech
+
+
+def explained(t: Translator, program: Program) -> tuple[Speech, str]:
+    """(what "how does it work?" answers, its closing question). Issue 25: under
+    LIMIT_SECONDS however long the shop's own words are, so they are never read in full:
+    their first sentence only when it still fits, and otherwise the full terms are offered
+    with the code (the invite message and the friend page carry all of them)."""
+    said = spoken_terms(t, program)
+    first, rest = first_sentence(shop_terms(program, t.locale))
+    short, offer = t._("Want your code?"), t._("Want your code and the full terms?")
+    choices = ([(first, offer if rest else short), ("", offer)] if first else []) + [("", short)]
+    for own, question in choices:  # the last choice is said even if a program's amounts
+        parts = [p for p in (said, own, question) if p]  # alone overrun (none realistic)
+        if seconds(" ".join(parts), t.locale) < LIMIT_SECONDS:
+            break
+    return Speech.of(*parts), question
 
 
 def explain_speech(t: Translator, program: Program) -> Speech:
     """What "how does it work?" answers; the program editor previews exactly this."""
-    return Speech.of(terms_sentences(t, program))
+    return explained(t, program)[0]
 
 
 def explain(ctx: DialogContext) -> Reply:
     if ctx.program is None:
         return ctx.ask(Speech.of(ctx._("%(shop)s has no referral program running right now.",
                                        shop=ctx.shop.name)))
-    return ctx.ask(explain_speech(ctx.t, ctx.program))
+    speech, question = explained(ctx.t, ctx.program)
+    ctx.state.awaiting = AWAIT_OFFER_SHARE  # "yes" shares, as after the welcome
+    return ctx.ask(speech, Speech.of(question))
 
 
 def _stats(ctx: DialogContext, customer: Customer):  # type: ignore[no-untyped-def]

@@ -1,8 +1,10 @@
 """The program's terms in one or two sentences, built from its configuration so they can
-never drift from what the shop actually pays."""
+never drift from what the shop actually pays: in full for messages and the MCP tool, and
+in one short spoken sentence for "how does it work?" (issue 25: under 8 seconds)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -43,6 +45,38 @@ def shop_terms(program: Program, locale: str) -> str:
     written = program.terms if isinstance(program.terms, dict) else {}
     text = written.get(locale) or written.get(locale.split("-")[0]) or ""
     return " ".join(str(text).split()) if isinstance(text, str) else ""
+
+
+def first_sentence(text: str) -> tuple[str, str]:
+    """(the first sentence, the rest): a sentence ends at . ! ? or … followed by a space,
+    so "$2.50" stays whole; text without an ending is one sentence."""
+    match = re.match(r"(.+?[.!?\u2026])\s+(\S.*)", text, re.DOTALL)
+    return (match.group(1), match.group(2)) if match else (text, "")
+
+
+def spoken_terms(t: Translator, program: Program) -> str:
+    """One sentence: what the friend gets and on what, what the customer gets, when it
+    counts. The shop's own words are not in it (voice.dialog.info decides on those)."""
+    return _spoken(t.locale, program.friend_reward_kind, program.friend_reward_amount,
+                   program.referrer_reward_kind, program.referrer_reward_amount,
+                   program.currency, program.min_order_amount, program.hold_days)
+
+
+@lru_cache(maxsize=1024)
+def _spoken(locale: str, friend_kind: str, friend_amount: int, referrer_kind: str,
+            referrer_amount: int, currency: str, minimum: int, hold_days: int) -> str:
+    t = translator(locale)
+    friend = reward_phrase(t, friend_kind, friend_amount, currency)
+    referrer = reward_phrase(t, referrer_kind, referrer_amount, currency)
+    # hold_days is the refund window, counted from the friend's order (core.rewards.release).
+    when = (t.ngettext("%(num)s day later", "%(num)s days later", hold_days) if hold_days
+            else t._("when they order"))
+    if minimum:
+        return t._("Your friend gets %(friend)s on a first order of %(minimum)s or more; you "
+                   "get %(referrer)s %(when)s.", friend=friend, referrer=referrer, when=when,
+                   minimum=t.money(minimum, currency))
+    return t._("Your friend gets %(friend)s on their first order; you get %(referrer)s "
+               "%(when)s.", friend=friend, referrer=referrer, when=when)
 
 
 def terms_sentences(t: Translator, program: Program) -> str:
