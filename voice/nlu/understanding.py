@@ -43,7 +43,10 @@ FILLERS = {"um", "umm", "uh", "uhm", "er", "erm", "hmm", "hm", "mm", "ну", "э
            "эм", "ммм", "мм", "ähm", "äh", "öhm", "ehm", "hmmm", "э-э", "э-э-э", "а-а", "м-м",
            "хм", "эмм", "ähh", "öh", "uhh", "hmm-hmm"}
 LEADING_FILLERS = {"so", "well", "hey", "а", "слушай", "also", "okay so", "ok so", "oh",
-                   "naja", "na", "так", "вот", "короче", "alright"}
+                   "naja", "na", "так", "вот", "короче", "alright",
+                   # greetings before a request ("servus schick mir …", «привет …»)
+                   "hi", "hello", "hallo", "servus", "moin", "grüß", "grüezi", "привет",
+                   "здравствуйте", "здравствуй", "алло", "добрый"}
 # A one-shot request carries the invocation ("ask acme to ...", "frag acme nach ...",
 # «попроси магазин ...»): the carrier, the skill's name (one or two words the samples do
 # not know) and the connector are not the request.
@@ -224,11 +227,18 @@ def _channel_words(locale: str) -> tuple[tuple[tuple[str, ...], str], ...]:
 def channel_span(words: list[str], locale: str) -> tuple[int, int, str] | None:
     """[start, end) and the channel id of the first channel named in `words`; a one-word
     channel also by its stem ("texted", "emailed")."""
+    found: list[tuple[int, int, str]] = []
     for synonym, channel_id in _channel_words(locale):
         n = len(synonym)
         for i in range(len(words) - n + 1):
-            if tuple(words[i:i + n]) == synonym:
-                return i, i + n, channel_id
+            if tuple(words[i:i + n]) == synonym and not any(
+                    s < i + n and i < e for s, e, _ in found):
+                found.append((i, i + n, channel_id))
+    if found:
+        # "als nachricht auf whatsapp", "a message on telegram": the app named beats the
+        # word for a message (an SMS synonym); otherwise the first named
+        apps = [f for f in found if f[2] != "sms"]
+        return min(apps or found)
     language = locale.split("-")[0]
     stems = _channel_stems(locale)
     for i, word in enumerate(words):
@@ -412,8 +422,11 @@ def _index(locale: str) -> _Index:
         for f in features:
             postings.setdefault(f, []).append(n)
     totals = tuple(sum(weights[f] for f in features) for _, features in samples)
+    channel_stems = {_stem(word, language) for synonym, _ in _channel_words(locale)
+                     for word in synonym}  # "nachricht", «сообщение»: words of our channels
     foreign = frozenset(f for f, owners in intents_of.items()
-                        if owners == {"Fallback"} and f not in function and not f.startswith("{"))
+                        if owners == {"Fallback"} and f not in function
+                        and not f.startswith("{") and f not in channel_stems)
     return _Index(tuple(samples), weights, {f: tuple(ns) for f, ns in postings.items()},
                   totals, foreign)
 
@@ -594,6 +607,13 @@ def _unknown_word(words: list[str], locale: str) -> bool:
     return False
 
 
+def _sends_first(words: list[str], language: str) -> bool:
+    """Does the sentence open with a verb of sending ("send a referral to jenny, her number
+    is …")? A request, not an answer that only gives the number."""
+    rest = [w for w in words if w not in _POLITE]
+    return bool(rest) and topics.asks_to_send(rest[:1], language)
+
+
 _POLITE = frozenset({"could", "can", "would", "will", "you", "please", "just", "bitte",
                      "kannst", "könntest", "du", "пожалуйста", "можешь", "ты"})
 
@@ -749,14 +769,20 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         best = "ProvideContact"  # «телефон друга …»: a contact described, nothing asked
     if best == "SendInvite" and recipient == "me" and not (found.email or found.phone):
         best = "ShareProgram"  # "send it to me", "schick es mir": the customer's own share
-    if best in ("ShareProgram", "SendInvite") and topics.asks_what_it_is(
-            found.words, language) and "ExplainProgram" in scores:
-        best = "ExplainProgram"  # "what is the referral program", «как работает промокод»
+    if best in ("ShareProgram", "SendInvite", "MyReferrals", "RewardBalance") and \
+            topics.asks_what_it_is(found.words, language) and "ExplainProgram" in scores:
+        best = "ExplainProgram"  # "what is the referral program", «что получит друг»
+    if best == "ShareProgram" and topics.asks_for_a_discount(found.words, language):
+        # "give me a discount code", «дай мне скидку»: a discount for oneself is not the
+        # referral code (the shop's other offers are not this skill's)
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if (found.email or found.phone or found.pin) and (not content or score < THRESHOLD):
         # The value said alone, or with words no sample explains: it is the answer.
         best = "ProvideCode" if not (found.email or found.phone) else "ProvideContact"
         score = max(score, 1.0 if not content else THRESHOLD)
-    if best == "ProvideContact" and recipient == "friend" and (
+    if best == "ProvideContact" and (found.email or found.phone) and (
+            recipient == "friend" or topics.shares(found.words, language)
+            or _sends_first(found.words, language)) and (
             topics.asks_to_send(found.words, language) or _channel_as_verb(found.words, language)):
         # "send my girlfriend the link, her number is …", «поделись с коллегой …»: a
         # request for a named person with their contact is the invite, not a bare answer
