@@ -105,6 +105,9 @@ def _mailbox_start(tokens: list[str], start: int) -> int:
         name = first - 1
         if name >= 0 and tokens[name].isalpha() and tokens[name] not in NOT_MAILBOX and \
                 not is_number_word(tokens[name]) and tokens[name] not in CONNECTORS:
+            if name >= 2 and tokens[name - 1] in CONNECTORS and tokens[name - 2].isalpha() \
+                    and tokens[name - 2] not in NOT_MAILBOX and tokens[name - 2] not in AT:
+                return name - 2  # "ivan dot petrov 85 at …"
             return name
         return first
     initial = start - 1

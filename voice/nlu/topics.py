@@ -33,7 +33,7 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
                "wochenbericht", "rundbrief", "resümee", "überblick", "auf dem laufenden",
                "wöchentliche {channel}", "wöchentliche nachricht"),
         "ru": ("сводк", "сводок", "дайджест", "отчет", "отчёт", "рассылк", "обзор", "итог",
-               "в курсе", "подписк"),
+               "в курсе", "подписк", "письм", "статистик"),
     },
     "data": {
         # With a word of erasing (topics.allowed): what is erased — the data, the account,
@@ -127,7 +127,7 @@ _STOP_PREFIXES: dict[str, tuple[str, ...]] = {
            "schalt ab", "schalte aus", "schalt aus", "beend", "lösch", "entfern",
            "deaktivier", "abstell", "stell ab", "genug", "nicht länger", "lass die",
            "kündig", "will nicht", "möchte nicht", "brauche nicht", "brauch nicht"),
-    "ru": ("не ", "хватит", "перестан", "прекрат", "отключ", "выключ", "отпиш", "отпис",
+    "ru": ("не ", "хватит", "переста", "прекрат", "отключ", "выключ", "отпиш", "отпис",
            "отмен", "без ", "никаких",
            "останов", "стопни", "заверши",
            "убер", "убрать", "удал", "больше не", "стоп", "не надо", "не нужн", "не хочу",
@@ -395,7 +395,8 @@ def _without_agreeing(words: list[str], language: str, cancelling: bool = False)
 # Verbs of sharing the program (a reminder "to share" is this product's reminder).
 _SHARE_VERBS = {"en": ("share", "sharing", "spread", "invit", "tell my", "tell people", "refer"),
                 "de": ("teil", "weitersag", "weiterempfehl", "einlad", "werb", "lade ", "lad "),
-                "ru": ("подели", "делить", "приглас", "приглаш", "рассказ", "отправ")}
+                "ru": ("подели", "делить", "приглас", "приглаш", "рассказ", "отправ", "позов",
+                       "позв", "порекоменд", "рекоменд")}
 
 
 def assents(words: list[str], language: str) -> bool:
@@ -487,6 +488,17 @@ def asks_for_a_discount(words: list[str], language: str) -> bool:
                      for n in code_at)
     named_code = _has(words, text, _CODE.get(language, ()), language)
     return indefinite or (discount and not named_code)
+
+
+_REDEEM = {"en": ("redeem", "apply"),
+           "de": ("einlös", "lös", "anwend", "einsetz", "einlös"),
+           "ru": ("примени", "применить", "активир", "введи", "ввести", "погаси")}
+
+
+def redeems(words: list[str], language: str) -> bool:
+    """Does the sentence ask to redeem or apply a code ("redeem my friend's code",
+    "lös den code ein", «примени промокод»)?"""
+    return any(w.startswith(_REDEEM.get(language, ())) for w in words)
 
 
 def shares(words: list[str], language: str) -> bool:

@@ -69,8 +69,31 @@ CONCEPTS = {
         "сестре мама маму маме папа папе коллега коллегу коллеге знакомый знакомого "
         "знакомому знакомой знакомым соседу соседке кого-нибудь кому-нибудь кого-то кому-то "
         "freund freundin freunde freunden schwester bruder kollege kollegen kollegin "
-        "bekannten bekannte jemanden jemand mutter vater nachbarn nachbar cousine"),
+        "bekannten bekannte jemanden jemand mutter vater nachbarn nachbar cousine "
+        "bestie bff fiance fiancee stepmom stepdad stepbrother stepsister grandmother "
+        "grandfather granny grandson granddaughter kid kids bro sis homie dude classmate "
+        "teammate boss family relative relatives in-law sister-in-law brother-in-law "
+        "mother-in-law father-in-law godmother godson buddies pals mates neighbors neighbours "
+        "colleagues coworkers cousins sisters brothers parents folks roomie flatmate housemate "
+        "bf gf hubby wifey grandchildren friend's "
+        "schwiegermutter schwiegervater schwager schwägerin enkel enkelin kumpel kumpels "
+        "mitbewohner mitbewohnerin nachbarin chef chefin verlobte verlobten verlobter cousins "
+        "patenkind schulfreund schulfreundin kommilitone kommilitonin eltern mama papa "
+        "familie verwandte verwandten bekannter freundes freundinnen brüder schwestern "
+        "geschwister jemandem kollegin kolleginnen freundinnen mitarbeiter mitarbeiterin"),
 }
+# Russian relatives by stem (every case: «зять», «зятю», «зятем»), a word at most three
+# letters longer than the stem; words that only look alike are listed apart.
+_RU_RELATIVE_STEMS = (
+    "зят", "тещ", "свекров", "свекр", "невестк", "племянни", "внук", "внучк", "дочк", "дочер",
+    "жених", "невест", "одноклассни", "однокурсни", "приятел", "товарищ", "кореш", "друган",
+    "братан", "братишк", "сестрен", "сеструх", "подружк", "подруг", "коллег", "сосед",
+    "крестн", "бабушк", "бабул", "дедушк", "мамочк", "мамул", "папочк", "родител", "родн",
+    "знаком", "начальни", "шеф", "друз", "сестр", "брат", "друг")
+_RU_NOT_RELATIVES = frozenset({
+    "брать", "братья-то", "другой", "другая", "другое", "другие", "других", "другим", "другими",
+    "другого", "другому", "другую", "родной", "родная", "родное", "родные", "родных", "родину",
+    "знакомо", "знакомство", "сестринский", "дружить"})
 _CONCEPT_OF = {word: concept for concept, words in CONCEPTS.items() for word in words.split()}
 UNKNOWN_WEIGHT = 1.2  # a word no sample has: evidence against every intent
 FUNCTION_WEIGHT = 0.25  # an unknown short function word ("could", "mir", "же")
@@ -365,6 +388,9 @@ def _stem(word: str, language: str) -> str:
     concept = _CONCEPT_OF.get(word)
     if concept:
         return concept
+    if language == "ru" and word not in _RU_NOT_RELATIVES and any(
+            word.startswith(s) and len(word) <= len(s) + 3 for s in _RU_RELATIVE_STEMS):
+        return "@friend"
     stemmer = _stemmer(language)
     return stemmer.stemWord(word) if stemmer is not None else word
 
@@ -400,6 +426,7 @@ def _index(locale: str) -> _Index:
     language = locale.split("-")[0]
     samples = []
     intents_of: dict[str, set[str]] = {}
+    ours: set[str] = set()  # stems of our verbs and topics, never foreign ("напиши", "code")
     for intent, lines in _training(locale).items():
         for sample in lines:
             words = [w for part in re.split(r"(\{\w+\})", sample) if part
@@ -410,6 +437,8 @@ def _index(locale: str) -> _Index:
             features = _features(words, language)
             if not features:
                 continue
+            ours.update(_stem(w.strip("'"), language) for w in words
+                        if not w.startswith("{") and _of_ours(w, language))
             samples.append((intent, features))
             for f in features:
                 intents_of.setdefault(f, set()).add(intent)
@@ -426,9 +455,15 @@ def _index(locale: str) -> _Index:
                      for word in synonym}  # "nachricht", «сообщение»: words of our channels
     foreign = frozenset(f for f, owners in intents_of.items()
                         if owners == {"Fallback"} and f not in function
-                        and not f.startswith("{") and f not in channel_stems)
+                        and not f.startswith("{") and f not in channel_stems
+                        and f not in ours)
     return _Index(tuple(samples), weights, {f: tuple(ns) for f, ns in postings.items()},
                   totals, foreign)
+
+
+def _of_ours(word: str, language: str) -> bool:
+    """Is the word one of sending or sharing, or of a topic of ours ("напиши", "code")?"""
+    return topics.asks_to_send([word], language) or bool(topics.read([word], language).topics)
 
 
 def _weight(feature: str, index: _Index, stemmed_function: set[str]) -> float:
@@ -772,6 +807,10 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
     if best in ("ShareProgram", "SendInvite", "MyReferrals", "RewardBalance") and \
             topics.asks_what_it_is(found.words, language) and "ExplainProgram" in scores:
         best = "ExplainProgram"  # "what is the referral program", «что получит друг»
+    if best in ("ShareProgram", "SendInvite") and topics.redeems(found.words, language):
+        # "use my friend's code on my order", "lös den code von meinem kumpel ein": the
+        # friend's side (a code is typed at the shop's checkout), nothing to send
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if best == "ShareProgram" and topics.asks_for_a_discount(found.words, language):
         # "give me a discount code", «дай мне скидку»: a discount for oneself is not the
         # referral code (the shop's other offers are not this skill's)
@@ -817,7 +856,7 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         # program and with a thing no sample knows is about something else.
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if best in _ACTING_INTENTS and scores.get("Fallback", 0.0) >= 0.8 * score \
-            and _unknown_word(found.words, locale):
+            and "program_core" not in reading.topics and _unknown_word(found.words, locale):
         # "delete my browsing history": a word no sample knows, and speech about other
         # things comes close — acting on it would act on a guess.
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
