@@ -70,8 +70,8 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
     "program_core": {
         "en": ("code", "link", "invit", "refer", "program", "qr", "recommend", "coupon",
                "discount", "voucher", "promo"),
-        "de": ("code", "link", "einlad", "empfehl", "programm", "qr", "gutschein", "rabatt",
-               "promo", "lade ", "lad "),
+        "de": ("code", "link", "einlad", "empfehl", "empfiehl", "programm", "qr", "gutschein",
+               "rabatt", "promo", "lade ", "lad "),
         "ru": ("код", "ссылк", "ссылоч", "приглас", "приглаш", "рекоменд", "порекоменд",
                "реферал", "программ", "qr", "кьюар", "куар", "промокод", "скидк", "купон"),
     },
@@ -499,6 +499,27 @@ def redeems(words: list[str], language: str) -> bool:
     """Does the sentence ask to redeem or apply a code ("redeem my friend's code",
     "lös den code ein", «примени промокод»)?"""
     return any(w.startswith(_REDEEM.get(language, ())) for w in words)
+
+
+# What is sent, said by a pronoun ("send it to my brother", "schick es mir", «скинь это»).
+_IT = {"en": frozenset({"it", "this", "that", "them", "everything"}),
+       "de": frozenset({"es", "das", "ihn", "alles", "den", "dies"}),
+       "ru": frozenset({"это", "его", "её", "ее", "их", "всё", "все"})}
+
+
+def names_what_is_sent(words: list[str], language: str, reading: Reading,
+                       said_a_message: bool) -> bool:
+    """Does a request to send name the program (its code, link, an invite), sharing it, the
+    thing by a pronoun, or only how ("скинь в вотсап", "per sms bitte")? "send a message to my
+    husband" sends a message of its own: not ours."""
+    return ("program_core" in reading.topics or shares(words, language)
+            or bool(set(words) & _IT.get(language, frozenset()))
+            or ("{channel}" in words and not said_a_message))
+
+
+# A message of one's own ("send a message to …", «напиши сообщение …»), not a channel.
+MESSAGE_WORDS = frozenset({"message", "messages", "note", "nachricht", "nachrichten",
+                           "сообщение", "сообщения", "сообщеньку", "смс-ку"})
 
 
 def shares(words: list[str], language: str) -> bool:

@@ -208,7 +208,10 @@ def _compiled(locale: str) -> tuple[_Compiled, ...]:
     lm = language_model.load()
     out = []
     for intent, samples in _training(locale).items():
-        slot_types = lm.intents[intent].slots if intent in lm.intents else {}
+        # a placeholder the intent has no slot for is still read as its type (a paraphrase
+        # "cancel my {weekday} reminder" matches a day, and the value is not the intent's)
+        slot_types = {**_slot_types_by_name(), **(
+            lm.intents[intent].slots if intent in lm.intents else {})}
         for sample in samples:
             parts = []
             for part in re.split(r"(\{\w+\})", sample):
@@ -807,6 +810,11 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
     if best in ("ShareProgram", "SendInvite", "MyReferrals", "RewardBalance") and \
             topics.asks_what_it_is(found.words, language) and "ExplainProgram" in scores:
         best = "ExplainProgram"  # "what is the referral program", «что получит друг»
+    if best in ("ShareProgram", "SendInvite") and not (found.email or found.phone) and \
+            not topics.names_what_is_sent(found.words, language, reading, bool(
+                topics.MESSAGE_WORDS & set(text.split()))):
+        # "send a message to my husband": a request to send something that is not ours
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if best in ("ShareProgram", "SendInvite") and topics.redeems(found.words, language):
         # "use my friend's code on my order", "lös den code von meinem kumpel ein": the
         # friend's side (a code is typed at the shop's checkout), nothing to send
@@ -910,8 +918,22 @@ def _template(text: str, locale: str, region: str | None) -> Understanding | Non
                 break
             slots[name] = value
         else:
-            words = _values(text, locale, region).words
+            found = _values(text, locale, region)
+            wanted = language_model.load().intents[compiled.intent].slots \
+                if compiled.intent in language_model.load().intents else {}
+            slots = {name: value for name, value in slots.items() if name in wanted}
+            values = {"channel": found.channel, "weekday": found.weekday}
+            for name in wanted:  # "whatsapp me the link": the value said as a plain word
+                if name not in slots and values.get(name):
+                    slots[name] = str(values[name])
             return Understanding(compiled.intent, slots, 1.0,
-                                 _near(_scores(words, locale), compiled.intent),
+                                 _near(_scores(found.words, locale), compiled.intent),
                                  compiled.sample)
     return None
+
+
+@lru_cache(maxsize=1)
+def _slot_types_by_name() -> dict[str, str]:
+    """Every slot name of any intent and its type ("weekday": WEEKDAY)."""
+    return {name: slot_type for intent in language_model.load().intents.values()
+            for name, slot_type in intent.slots.items()}
