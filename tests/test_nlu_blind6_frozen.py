@@ -2,8 +2,8 @@
 
 They were written by helper B6, who never saw the model's samples, paraphrases or the earlier
 sets, and are measured once at the end of the session; editing them (to match the model, or to add
-what it misses) would make every later figure on them meaningless. The digests are written here and in
-SHA256SUMS so that changing a file and its SHA256SUMS line together still fails.
+what it misses) would make every later figure on them meaningless. The digests are written here
+and in SHA256SUMS so that changing a file and its SHA256SUMS line together still fails.
 """
 
 from __future__ import annotations
