@@ -148,8 +148,15 @@ def _locale(name: str, raw: dict[str, Any], all_raw: dict[str, dict[str, Any]]) 
 
 
 def _paraphrases(locale: str) -> dict[str, Any]:
-    path = MODEL_DIR / "paraphrases" / f"{locale}.yaml"
-    return _read(path) if path.exists() else {}
+    """Every paraphrase file of the locale (`en-US.yaml`, `en-US-2.yaml`, …), merged: each
+    writer's file stays whole, so who wrote what stays visible."""
+    merged: dict[str, Any] = {"intents": {}, "out_of_scope": []}
+    for path in sorted((MODEL_DIR / "paraphrases").glob(f"{locale}*.yaml")):
+        raw = _read(path)
+        for intent, lines in (raw.get("intents") or {}).items():
+            merged["intents"].setdefault(intent, []).extend(lines or ())
+        merged["out_of_scope"].extend(raw.get("out_of_scope") or ())
+    return merged if merged["intents"] or merged["out_of_scope"] else {}
 
 
 @lru_cache(maxsize=1)
