@@ -105,12 +105,22 @@ def _mailbox_start(tokens: list[str], start: int) -> int:
         name = first - 1
         if name >= 0 and tokens[name].isalpha() and tokens[name] not in NOT_MAILBOX and \
                 not is_number_word(tokens[name]) and tokens[name] not in CONNECTORS:
+            if name >= 2 and tokens[name - 1] in CONNECTORS and tokens[name - 2].isalpha() \
+                    and tokens[name - 2] not in NOT_MAILBOX and tokens[name - 2] not in AT:
+                return name - 2  # "ivan dot petrov 85 at …"
             return name
         return first
     initial = start - 1
     if initial >= 0 and re.fullmatch(r"[b-hj-z]", tokens[initial]) and tokens[start].isalpha():
         return initial
+    if start >= 2 and tokens[start - 2] in _ADDRESS_CUES and tokens[start - 1].isalpha() and \
+            tokens[start - 1] not in NOT_MAILBOX and tokens[start - 1] not in CONNECTORS:
+        return start - 1  # "my email is bob smith at …": both words after the cue
     return start
+
+
+# The words right before an address said whole ("my email is …", "sie lautet …", «это …»).
+_ADDRESS_CUES = {"is", "it's", "its", "ist", "lautet", "это", "—"}
 
 
 def _letter(token: str) -> bool:

@@ -35,6 +35,8 @@ _HUNDREDS = {
     "сто": 100, "двести": 200, "триста": 300, "четыреста": 400, "пятьсот": 500,
     "шестьсот": 600, "семьсот": 700, "восемьсот": 800, "девятьсот": 900, "hundert": 100,
 }
+_GERMAN_TENS = frozenset({"zwanzig", "dreißig", "dreissig", "vierzig", "fünfzig", "sechzig",
+                          "siebzig", "achtzig", "neunzig"})
 _PLUS = {"plus", "плюс", "+"}
 _GERMAN_COMPOUND = re.compile(r"^(\w+?)und(\w+)$")
 
@@ -78,6 +80,8 @@ def spoken_number(text: str) -> str:
             if token not in table:
                 continue
             number = table[token]
+            if table is _TENS and token in _GERMAN_TENS:
+                after = 0  # German says the unit first ("fünfundsiebzig"): "siebzig fünf" is 70 5
             if number == 0:
                 flush()
                 out.append("0")

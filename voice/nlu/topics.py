@@ -33,20 +33,20 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
                "wochenbericht", "rundbrief", "resümee", "überblick", "auf dem laufenden",
                "wöchentliche {channel}", "wöchentliche nachricht"),
         "ru": ("сводк", "сводок", "дайджест", "отчет", "отчёт", "рассылк", "обзор", "итог",
-               "в курсе", "подписк"),
+               "в курсе", "подписк", "письм", "статистик"),
     },
     "data": {
         # With a word of erasing (topics.allowed): what is erased — the data, the account,
         # or the customer ("forget me", «сотри меня из базы»).
         "en": ("data", "information", "info", "details", "personal", "record", "history",
-               "everything you know", "account", "profile", "me", "myself", "database",
-               "consent", "trace", "everything about me"),
+               "everything you know", "account", "profile", "database", "consent", "trace",
+               "everything about me", "about me", "on me"),
         "de": ("daten", "information", "angaben", "konto", "persönlich", "alles was du",
-               "profil", "mich", "datenbank", "einwilligung", "spuren", "alles über mich",
-               "account"),
+               "profil", "datenbank", "einwilligung", "spuren", "alles über mich", "account",
+               "über mich", "von mir"),
         "ru": ("данны", "информаци", "сведени", "аккаунт", "учетн", "учётн", "персональн",
                "все что ты", "всё что ты", "все обо мне", "всё обо мне", "профил", "учетк",
-               "учётк", "меня", "баз", "согласи", "следы"),
+               "учётк", "баз", "согласи", "следы", "обо мне", "про меня"),
     },
     "program": {
         "en": ("code", "link", "invit", "refer", "program", "qr", "share", "sharing",
@@ -70,8 +70,8 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
     "program_core": {
         "en": ("code", "link", "invit", "refer", "program", "qr", "recommend", "coupon",
                "discount", "voucher", "promo"),
-        "de": ("code", "link", "einlad", "empfehl", "programm", "qr", "gutschein", "rabatt",
-               "promo", "lade ", "lad "),
+        "de": ("code", "link", "einlad", "empfehl", "empfiehl", "programm", "qr", "gutschein",
+               "rabatt", "promo", "lade ", "lad "),
         "ru": ("код", "ссылк", "ссылоч", "приглас", "приглаш", "рекоменд", "порекоменд",
                "реферал", "программ", "qr", "кьюар", "куар", "промокод", "скидк", "купон"),
     },
@@ -127,7 +127,7 @@ _STOP_PREFIXES: dict[str, tuple[str, ...]] = {
            "schalt ab", "schalte aus", "schalt aus", "beend", "lösch", "entfern",
            "deaktivier", "abstell", "stell ab", "genug", "nicht länger", "lass die",
            "kündig", "will nicht", "möchte nicht", "brauche nicht", "brauch nicht"),
-    "ru": ("не ", "хватит", "перестан", "прекрат", "отключ", "выключ", "отпиш", "отпис",
+    "ru": ("не ", "хватит", "переста", "прекрат", "отключ", "выключ", "отпиш", "отпис",
            "отмен", "без ", "никаких",
            "останов", "стопни", "заверши",
            "убер", "убрать", "удал", "больше не", "стоп", "не надо", "не нужн", "не хочу",
@@ -144,6 +144,24 @@ _ERASE_PREFIXES: dict[str, tuple[str, ...]] = {
            "почист", "вычист", "уничтож", "убер", "убрать", "закр", "снес", "снест", "отзыв",
            "отозв"),
 }
+# "forget it", "vergiss es", «забудь об этом»: cancelling the current thing, erasing nothing.
+_FORGET_IT = {"en": ("forget it", "forget about it", "forget that"),
+              "de": ("vergiss es", "vergiss das", "vergiss einfach", "vergessen sie es"),
+              "ru": ("забудь об этом", "забудь это", "забей", "забудьте об этом")}
+_ME_OBJECT = {"en": ("me", "myself"), "de": ("mich",), "ru": ("меня",)}
+
+
+def _erases_the_customer(words: list[str], language: str) -> bool:
+    """Is the customer the thing erased: a word of erasing, then "me" within two words
+    ("forget me", "delete me from your list", "lösch mich", «удали меня»)?"""
+    me = _ME_OBJECT.get(language, ())
+    for n, word in enumerate(words):
+        if any(word.startswith(p) for p in _ERASE_PREFIXES.get(language, ())
+               if " " not in p) and any(w in me for w in words[n + 1:n + 3]):
+            return True
+    return False
+
+
 # Words of assent and refusal: a Yes or a No must contain one.
 _YES_WORDS = {
     "en": {"yes", "yeah", "yep", "yup", "yea", "ya", "sure", "ok", "okay", "correct", "right",
@@ -207,9 +225,12 @@ STOPPING_INTENT = {"reminder": "StopReminders", "digest": "StopDigest"}
 
 # "only when something happens": the digest on news; "every week ... who joined": the
 # digest. Phrases, per language.
-_ONLY_WHEN = {"en": ("only when", "only if", "just when", "only in weeks"),
-              "de": ("nur wenn", "nur falls", "nur bei", "nur dann"),
-              "ru": ("только когда", "только если", "лишь когда", "только при")}
+_ONLY_WHEN = {"en": ("only when", "only if", "just when", "only in weeks", "unless",
+                     "except when", "as long as"),
+              "de": ("nur wenn", "nur falls", "nur bei", "nur dann", "außer wenn", "es sei denn",
+                     "ausser wenn"),
+              "ru": ("только когда", "только если", "лишь когда", "только при", "если только",
+                     "кроме случаев", "разве что")}
 _NEWS = {"en": ("news", "new", "happen", "change", "join", "sign", "buy", "bought", "use",
                 "register", "earn", "important", "something", "anything"),
          "de": ("neuigkeit", "neu", "passiert", "tut", "ändert", "anmeld", "beitr", "kauf",
@@ -259,6 +280,11 @@ def read(words: list[str], language: str) -> Reading:
     stops = _has(words, text, _STOP_PREFIXES.get(language, ()), language) or (
         language == "de" and _separated_stop(words)) or (
         language == "en" and _separated_off(words))
+    erases = _has(words, text, _ERASE_PREFIXES.get(language, ()), language) and not any(
+        f" {p} " in f" {text} " for p in _CANCELLING_NEGATIONS.get(language, ())
+        + _FORGET_IT.get(language, ()))
+    if erases and _erases_the_customer(words, language):
+        topics = topics | {"data"}  # "forget me", "vergiss mich", «сотри меня»
     plain = {w.strip("'") for w in words}
     assents = bool(plain & _YES_WORDS.get(language, set()))
     negation = is_negated(words, language)
@@ -269,7 +295,7 @@ def read(words: list[str], language: str) -> Reading:
                    or _only_then_when(words, language),
                    _has(words, text, _NEWS.get(language, ()), language),
                    any(f" {p}" in f" {text}" for p in _EVERY_WEEK.get(language, ())),
-                   negation, _has(words, text, _ERASE_PREFIXES.get(language, ()), language))
+                   negation, erases)
 
 
 # German separable verbs of stopping: "schalte die wöchentliche mail aus", "bestell den
@@ -367,9 +393,10 @@ def _without_agreeing(words: list[str], language: str, cancelling: bool = False)
 
 
 # Verbs of sharing the program (a reminder "to share" is this product's reminder).
-_SHARE_VERBS = {"en": ("share", "sharing", "spread", "invit", "tell my", "tell people"),
-                "de": ("teil", "weitersag", "weiterempfehl", "einlad", "werb"),
-                "ru": ("подели", "делить", "приглас", "приглаш", "рассказ", "отправ")}
+_SHARE_VERBS = {"en": ("share", "sharing", "spread", "invit", "tell my", "tell people", "refer"),
+                "de": ("teil", "weitersag", "weiterempfehl", "einlad", "werb", "lade ", "lad "),
+                "ru": ("подели", "делить", "приглас", "приглаш", "рассказ", "отправ", "позов",
+                       "позв", "порекоменд", "рекоменд")}
 
 
 def assents(words: list[str], language: str) -> bool:
@@ -398,18 +425,101 @@ def asks_to_send(words: list[str], language: str) -> bool:
 # funktioniert der code", «что такое рефералка»): they ask for the terms, not the code.
 _WHAT_IT_IS = {"en": ("what is a", "what is the", "what is this", "what's a", "what's the deal",
                       "what's this", "how does", "how do referrals", "how do the", "what are the",
-                      "explain", "tell me about", "how it works", "what exactly is"),
+                      "explain", "tell me about", "how it works", "what exactly is",
+                      "what does my friend get", "what do i get", "what does a friend get",
+                      "what happens", "what would", "is there a limit", "how long is",
+                      "how much does my friend", "what's in it for"),
                "de": ("was ist", "was sind", "wie funktioniert", "wie läuft", "worum geht",
-                      "erklär", "was hat es mit", "wie geht das mit"),
+                      "erklär", "was hat es mit", "wie geht das mit", "was bekommt", "was kriegt",
+                      "was bekomme ich", "was krieg ich", "was passiert", "gibt es eine grenze",
+                      "gibt es ein limit", "wie lange gilt", "was bringt"),
                "ru": ("что такое", "что за", "как работает", "как устроен", "как участв",
-                      "объясни", "расскажи про", "расскажи о", "в чем суть", "в чём суть")}
+                      "объясни", "расскажи про", "расскажи о", "в чем суть", "в чём суть",
+                      "что получит", "что получу", "что я получу", "что будет", "что даст",
+                      "есть ли лимит", "есть ли ограничен", "сколько действует")}
 
 
 def asks_what_it_is(words: list[str], language: str) -> bool:
     """Does the sentence ask what the program (or its code) is or how it works?"""
     text = f" {' '.join(words)} "
-    return any(f" {phrase} " in text or text.startswith(f" {phrase}")
+    return any(f" {phrase} " in text and not _possessive_after(text, phrase, language)
                for phrase in _WHAT_IT_IS.get(language, ()))
+
+
+_POSSESSIVES = {"en": ("my", "mine"), "de": ("mein", "meine", "meinen", "meinem", "meiner"),
+                "ru": ("мой", "моя", "мою", "мои", "моего", "у меня")}
+
+
+def _possessive_after(text: str, phrase: str, language: str) -> bool:
+    """"what is my balance", "was ist mein guthaben": asking for a value, not what it is."""
+    rest = text.split(f" {phrase} ", 1)[1]
+    return any(rest.startswith(f"{p} ") for p in _POSSESSIVES.get(language, ()))
+
+
+# The program named by its own words (a referral, an invite, a link, sharing) — not only by a
+# discount, a coupon or a code, which every shop and service has.
+_REFERRAL_WORDS = {"en": ("refer", "invit", "link", "share", "sharing", "program", "qr", "@friend",
+                          "spread", "recommend", "{channel}"),
+                   "de": ("empfehl", "einlad", "link", "teil", "programm", "qr", "@friend", "werb",
+                          "weitersag", "lad ", "lade ", "{channel}"),
+                   "ru": ("приглас", "приглаш", "реферал", "ссылк", "ссылоч", "подели", "программ",
+                          "qr", "кьюар", "@friend", "рекоменд", "{channel}")}
+_ANY = {"en": frozenset({"a", "an", "any", "some", "another"}),
+        "de": frozenset({"ein", "einen", "eine", "einem", "irgendeinen", "irgendeine", "paar"}),
+        "ru": frozenset({"какой-нибудь", "какую-нибудь", "какие-нибудь", "любой", "любую"})}
+_DISCOUNT = {"en": ("discount", "coupon", "deal", "sale"), "de": ("rabatt", "gutschein", "angebot"),
+             "ru": ("скидк", "скидочк", "купон", "акци")}
+_CODE = {"en": ("code",), "de": ("code",), "ru": ("код",)}
+
+
+def asks_for_a_discount(words: list[str], language: str) -> bool:
+    """Does the sentence ask for a discount or a code in general ("give me a discount code",
+    "gib mir einen rabattcode", «дай мне скидку») without a word of the referral program? That
+    is no request for the customer's own referral code."""
+    text = " ".join(words)
+    if _has(words, text, _REFERRAL_WORDS.get(language, ()), language):
+        return False
+    discount = _has(words, text, _DISCOUNT.get(language, ()), language)
+    code_at = [n for n, w in enumerate(words)
+               if any(c in w for c in _CODE.get(language, ())) or (discount and any(
+                   w.startswith(d) for d in _DISCOUNT.get(language, ())))]
+    indefinite = any((n and words[n - 1] in _ANY.get(language, frozenset()))
+                     or (n > 1 and words[n - 2] in _ANY.get(language, frozenset()))
+                     for n in code_at)
+    named_code = _has(words, text, _CODE.get(language, ()), language)
+    return indefinite or (discount and not named_code)
+
+
+_REDEEM = {"en": ("redeem", "apply"),
+           "de": ("einlös", "lös", "anwend", "einsetz", "einlös"),
+           "ru": ("примени", "применить", "активир", "введи", "ввести", "погаси")}
+
+
+def redeems(words: list[str], language: str) -> bool:
+    """Does the sentence ask to redeem or apply a code ("redeem my friend's code",
+    "lös den code ein", «примени промокод»)?"""
+    return any(w.startswith(_REDEEM.get(language, ())) for w in words)
+
+
+# What is sent, said by a pronoun ("send it to my brother", "schick es mir", «скинь это»).
+_IT = {"en": frozenset({"it", "this", "that", "them", "everything"}),
+       "de": frozenset({"es", "das", "ihn", "alles", "den", "dies"}),
+       "ru": frozenset({"это", "его", "её", "ее", "их", "всё", "все"})}
+
+
+def names_what_is_sent(words: list[str], language: str, reading: Reading,
+                       said_a_message: bool) -> bool:
+    """Does a request to send name the program (its code, link, an invite), sharing it, the
+    thing by a pronoun, or only how ("скинь в вотсап", "per sms bitte")? "send a message to my
+    husband" sends a message of its own: not ours."""
+    return ("program_core" in reading.topics or shares(words, language)
+            or bool(set(words) & _IT.get(language, frozenset()))
+            or ("{channel}" in words and not said_a_message))
+
+
+# A message of one's own ("send a message to …", «напиши сообщение …»), not a channel.
+MESSAGE_WORDS = frozenset({"message", "messages", "note", "nachricht", "nachrichten",
+                           "сообщение", "сообщения", "сообщеньку", "смс-ку"})
 
 
 def shares(words: list[str], language: str) -> bool:

@@ -43,7 +43,10 @@ FILLERS = {"um", "umm", "uh", "uhm", "er", "erm", "hmm", "hm", "mm", "ну", "э
            "эм", "ммм", "мм", "ähm", "äh", "öhm", "ehm", "hmmm", "э-э", "э-э-э", "а-а", "м-м",
            "хм", "эмм", "ähh", "öh", "uhh", "hmm-hmm"}
 LEADING_FILLERS = {"so", "well", "hey", "а", "слушай", "also", "okay so", "ok so", "oh",
-                   "naja", "na", "так", "вот", "короче", "alright"}
+                   "naja", "na", "так", "вот", "короче", "alright",
+                   # greetings before a request ("servus schick mir …", «привет …»)
+                   "hi", "hello", "hallo", "servus", "moin", "grüß", "grüezi", "привет",
+                   "здравствуйте", "здравствуй", "алло", "добрый"}
 # A one-shot request carries the invocation ("ask acme to ...", "frag acme nach ...",
 # «попроси магазин ...»): the carrier, the skill's name (one or two words the samples do
 # not know) and the connector are not the request.
@@ -66,8 +69,31 @@ CONCEPTS = {
         "сестре мама маму маме папа папе коллега коллегу коллеге знакомый знакомого "
         "знакомому знакомой знакомым соседу соседке кого-нибудь кому-нибудь кого-то кому-то "
         "freund freundin freunde freunden schwester bruder kollege kollegen kollegin "
-        "bekannten bekannte jemanden jemand mutter vater nachbarn nachbar cousine"),
+        "bekannten bekannte jemanden jemand mutter vater nachbarn nachbar cousine "
+        "bestie bff fiance fiancee stepmom stepdad stepbrother stepsister grandmother "
+        "grandfather granny grandson granddaughter kid kids bro sis homie dude classmate "
+        "teammate boss family relative relatives in-law sister-in-law brother-in-law "
+        "mother-in-law father-in-law godmother godson buddies pals mates neighbors neighbours "
+        "colleagues coworkers cousins sisters brothers parents folks roomie flatmate housemate "
+        "bf gf hubby wifey grandchildren friend's "
+        "schwiegermutter schwiegervater schwager schwägerin enkel enkelin kumpel kumpels "
+        "mitbewohner mitbewohnerin nachbarin chef chefin verlobte verlobten verlobter cousins "
+        "patenkind schulfreund schulfreundin kommilitone kommilitonin eltern mama papa "
+        "familie verwandte verwandten bekannter freundes freundinnen brüder schwestern "
+        "geschwister jemandem kollegin kolleginnen freundinnen mitarbeiter mitarbeiterin"),
 }
+# Russian relatives by stem (every case: «зять», «зятю», «зятем»), a word at most three
+# letters longer than the stem; words that only look alike are listed apart.
+_RU_RELATIVE_STEMS = (
+    "зят", "тещ", "свекров", "свекр", "невестк", "племянни", "внук", "внучк", "дочк", "дочер",
+    "жених", "невест", "одноклассни", "однокурсни", "приятел", "товарищ", "кореш", "друган",
+    "братан", "братишк", "сестрен", "сеструх", "подружк", "подруг", "коллег", "сосед",
+    "крестн", "бабушк", "бабул", "дедушк", "мамочк", "мамул", "папочк", "родител", "родн",
+    "знаком", "начальни", "шеф", "друз", "сестр", "брат", "друг")
+_RU_NOT_RELATIVES = frozenset({
+    "брать", "братья-то", "другой", "другая", "другое", "другие", "других", "другим", "другими",
+    "другого", "другому", "другую", "родной", "родная", "родное", "родные", "родных", "родину",
+    "знакомо", "знакомство", "сестринский", "дружить"})
 _CONCEPT_OF = {word: concept for concept, words in CONCEPTS.items() for word in words.split()}
 UNKNOWN_WEIGHT = 1.2  # a word no sample has: evidence against every intent
 FUNCTION_WEIGHT = 0.25  # an unknown short function word ("could", "mir", "же")
@@ -182,7 +208,10 @@ def _compiled(locale: str) -> tuple[_Compiled, ...]:
     lm = language_model.load()
     out = []
     for intent, samples in _training(locale).items():
-        slot_types = lm.intents[intent].slots if intent in lm.intents else {}
+        # a placeholder the intent has no slot for is still read as its type (a paraphrase
+        # "cancel my {weekday} reminder" matches a day, and the value is not the intent's)
+        slot_types = {**_slot_types_by_name(), **(
+            lm.intents[intent].slots if intent in lm.intents else {})}
         for sample in samples:
             parts = []
             for part in re.split(r"(\{\w+\})", sample):
@@ -224,11 +253,18 @@ def _channel_words(locale: str) -> tuple[tuple[tuple[str, ...], str], ...]:
 def channel_span(words: list[str], locale: str) -> tuple[int, int, str] | None:
     """[start, end) and the channel id of the first channel named in `words`; a one-word
     channel also by its stem ("texted", "emailed")."""
+    found: list[tuple[int, int, str]] = []
     for synonym, channel_id in _channel_words(locale):
         n = len(synonym)
         for i in range(len(words) - n + 1):
-            if tuple(words[i:i + n]) == synonym:
-                return i, i + n, channel_id
+            if tuple(words[i:i + n]) == synonym and not any(
+                    s < i + n and i < e for s, e, _ in found):
+                found.append((i, i + n, channel_id))
+    if found:
+        # "als nachricht auf whatsapp", "a message on telegram": the app named beats the
+        # word for a message (an SMS synonym); otherwise the first named
+        apps = [f for f in found if f[2] != "sms"]
+        return min(apps or found)
     language = locale.split("-")[0]
     stems = _channel_stems(locale)
     for i, word in enumerate(words):
@@ -355,6 +391,9 @@ def _stem(word: str, language: str) -> str:
     concept = _CONCEPT_OF.get(word)
     if concept:
         return concept
+    if language == "ru" and word not in _RU_NOT_RELATIVES and any(
+            word.startswith(s) and len(word) <= len(s) + 3 for s in _RU_RELATIVE_STEMS):
+        return "@friend"
     stemmer = _stemmer(language)
     return stemmer.stemWord(word) if stemmer is not None else word
 
@@ -390,6 +429,7 @@ def _index(locale: str) -> _Index:
     language = locale.split("-")[0]
     samples = []
     intents_of: dict[str, set[str]] = {}
+    ours: set[str] = set()  # stems of our verbs and topics, never foreign ("напиши", "code")
     for intent, lines in _training(locale).items():
         for sample in lines:
             words = [w for part in re.split(r"(\{\w+\})", sample) if part
@@ -400,6 +440,8 @@ def _index(locale: str) -> _Index:
             features = _features(words, language)
             if not features:
                 continue
+            ours.update(_stem(w.strip("'"), language) for w in words
+                        if not w.startswith("{") and _of_ours(w, language))
             samples.append((intent, features))
             for f in features:
                 intents_of.setdefault(f, set()).add(intent)
@@ -412,10 +454,19 @@ def _index(locale: str) -> _Index:
         for f in features:
             postings.setdefault(f, []).append(n)
     totals = tuple(sum(weights[f] for f in features) for _, features in samples)
+    channel_stems = {_stem(word, language) for synonym, _ in _channel_words(locale)
+                     for word in synonym}  # "nachricht", «сообщение»: words of our channels
     foreign = frozenset(f for f, owners in intents_of.items()
-                        if owners == {"Fallback"} and f not in function and not f.startswith("{"))
+                        if owners == {"Fallback"} and f not in function
+                        and not f.startswith("{") and f not in channel_stems
+                        and f not in ours)
     return _Index(tuple(samples), weights, {f: tuple(ns) for f, ns in postings.items()},
                   totals, foreign)
+
+
+def _of_ours(word: str, language: str) -> bool:
+    """Is the word one of sending or sharing, or of a topic of ours ("напиши", "code")?"""
+    return topics.asks_to_send([word], language) or bool(topics.read([word], language).topics)
 
 
 def _weight(feature: str, index: _Index, stemmed_function: set[str]) -> float:
@@ -594,6 +645,13 @@ def _unknown_word(words: list[str], locale: str) -> bool:
     return False
 
 
+def _sends_first(words: list[str], language: str) -> bool:
+    """Does the sentence open with a verb of sending ("send a referral to jenny, her number
+    is …")? A request, not an answer that only gives the number."""
+    rest = [w for w in words if w not in _POLITE]
+    return bool(rest) and topics.asks_to_send(rest[:1], language)
+
+
 _POLITE = frozenset({"could", "can", "would", "will", "you", "please", "just", "bitte",
                      "kannst", "könntest", "du", "пожалуйста", "можешь", "ты"})
 
@@ -749,14 +807,29 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         best = "ProvideContact"  # «телефон друга …»: a contact described, nothing asked
     if best == "SendInvite" and recipient == "me" and not (found.email or found.phone):
         best = "ShareProgram"  # "send it to me", "schick es mir": the customer's own share
-    if best in ("ShareProgram", "SendInvite") and topics.asks_what_it_is(
-            found.words, language) and "ExplainProgram" in scores:
-        best = "ExplainProgram"  # "what is the referral program", «как работает промокод»
+    if best in ("ShareProgram", "SendInvite", "MyReferrals", "RewardBalance") and \
+            topics.asks_what_it_is(found.words, language) and "ExplainProgram" in scores:
+        best = "ExplainProgram"  # "what is the referral program", «что получит друг»
+    if best in ("ShareProgram", "SendInvite") and not (found.email or found.phone) and \
+            not topics.names_what_is_sent(found.words, language, reading, bool(
+                topics.MESSAGE_WORDS & set(text.split()))):
+        # "send a message to my husband": a request to send something that is not ours
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
+    if best in ("ShareProgram", "SendInvite") and topics.redeems(found.words, language):
+        # "use my friend's code on my order", "lös den code von meinem kumpel ein": the
+        # friend's side (a code is typed at the shop's checkout), nothing to send
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
+    if best == "ShareProgram" and topics.asks_for_a_discount(found.words, language):
+        # "give me a discount code", «дай мне скидку»: a discount for oneself is not the
+        # referral code (the shop's other offers are not this skill's)
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if (found.email or found.phone or found.pin) and (not content or score < THRESHOLD):
         # The value said alone, or with words no sample explains: it is the answer.
         best = "ProvideCode" if not (found.email or found.phone) else "ProvideContact"
         score = max(score, 1.0 if not content else THRESHOLD)
-    if best == "ProvideContact" and recipient == "friend" and (
+    if best == "ProvideContact" and (found.email or found.phone) and (
+            recipient == "friend" or topics.shares(found.words, language)
+            or _sends_first(found.words, language)) and (
             topics.asks_to_send(found.words, language) or _channel_as_verb(found.words, language)):
         # "send my girlfriend the link, her number is …", «поделись с коллегой …»: a
         # request for a named person with their contact is the invite, not a bare answer
@@ -791,7 +864,7 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
         # program and with a thing no sample knows is about something else.
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if best in _ACTING_INTENTS and scores.get("Fallback", 0.0) >= 0.8 * score \
-            and _unknown_word(found.words, locale):
+            and "program_core" not in reading.topics and _unknown_word(found.words, locale):
         # "delete my browsing history": a word no sample knows, and speech about other
         # things comes close — acting on it would act on a guess.
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
@@ -845,8 +918,22 @@ def _template(text: str, locale: str, region: str | None) -> Understanding | Non
                 break
             slots[name] = value
         else:
-            words = _values(text, locale, region).words
+            found = _values(text, locale, region)
+            wanted = language_model.load().intents[compiled.intent].slots \
+                if compiled.intent in language_model.load().intents else {}
+            slots = {name: value for name, value in slots.items() if name in wanted}
+            values = {"channel": found.channel, "weekday": found.weekday}
+            for name in wanted:  # "whatsapp me the link": the value said as a plain word
+                if name not in slots and values.get(name):
+                    slots[name] = str(values[name])
             return Understanding(compiled.intent, slots, 1.0,
-                                 _near(_scores(words, locale), compiled.intent),
+                                 _near(_scores(found.words, locale), compiled.intent),
                                  compiled.sample)
     return None
+
+
+@lru_cache(maxsize=1)
+def _slot_types_by_name() -> dict[str, str]:
+    """Every slot name of any intent and its type ("weekday": WEEKDAY)."""
+    return {name: slot_type for intent in language_model.load().intents.values()
+            for name, slot_type in intent.slots.items()}

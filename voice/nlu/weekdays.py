@@ -44,4 +44,22 @@ def weekday_span(words: list[str], language: str) -> tuple[int | None, int | Non
         for day, prefixes in enumerate(stems):
             if any(word.startswith(p) for p in prefixes) or word == WEEKDAY_IDS[day]:
                 return i, day
+    for i, word in enumerate(words):  # a recognizer's slip: "wensday", "thurdsay", "tuseday"
+        for day, prefixes in enumerate(stems):
+            if len(word) >= 6 and any(_one_slip(word.rstrip("s"), p) for p in prefixes
+                                      if len(p) >= 6):
+                return i, day
     return None, None
+
+
+def _one_slip(word: str, name: str) -> bool:
+    """Is `word` one letter dropped, added, changed or two swapped from `name`?"""
+    if abs(len(word) - len(name)) > 1 or word == name:
+        return False
+    if len(word) == len(name):
+        diff = [n for n, (a, b) in enumerate(zip(word, name, strict=True)) if a != b]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and word[diff[0]] == name[diff[1]]
+                                  and word[diff[1]] == name[diff[0]])
+    short, long = sorted((word, name), key=len)
+    return any(long[:n] + long[n + 1:] == short for n in range(len(long)))
