@@ -1,6 +1,7 @@
 """`python -m fulfillment nlu-eval FILE.yaml... [--platform P] [--locale L]
-[--min-intent X] [--min-slots Y]`: intent accuracy, slot exact match and the confusion
-pairs on held-out utterances; exit 1 below a bar (CI runs it on tests/nlu/)."""
+[--min-intent X] [--min-slots Y] [--shop-name NAME ...]`: intent accuracy, slot exact match
+and the confusion pairs on held-out utterances; exit 1 below a bar (CI runs it on
+tests/nlu/)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,12 @@ def register(main: click.Group) -> None:
     @click.option("--min-slots", type=click.FloatRange(0, 1), default=None,
                   help="Exit 1 when slot exact match is below this.")
     @click.option("--examples", type=int, default=25, help="How many misses to list.")
+    @click.option("--shop-name", "shop_names", multiple=True,
+                  help="The shop's name as the utterances say it (repeatable), as a live "
+                       "shop's own name is known to its skill.")
     def nlu_eval(files: tuple[Path, ...], platform: str, locale: str | None,
-                 min_intent: float | None, min_slots: float | None, examples: int) -> None:
+                 min_intent: float | None, min_slots: float | None, examples: int,
+                 shop_names: tuple[str, ...]) -> None:
         """Measure the local NLU on held-out utterances."""
         try:
             cases = load_cases(files, locale)
@@ -32,7 +37,7 @@ def register(main: click.Group) -> None:
             raise click.ClickException(str(exc)) from exc
         if not cases:
             raise click.ClickException("no utterances" + (f" for {locale}" if locale else ""))
-        report = evaluate(cases, platform)
+        report = evaluate(cases, platform, shop_names)
         click.echo(render(report, examples))
         failed = []
         for locale_name in report.locales:

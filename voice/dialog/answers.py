@@ -49,6 +49,14 @@ NEGATABLE = frozenset({Intent.YES, Intent.FALLBACK, Intent.CANCEL, Intent.SHARE_
                        Intent.WHAT_CAN_YOU_DO, Intent.HELP, Intent.REPEAT})
 
 
+# What a yes/no question's answer leaves the conversation with (never read as a day).
+_LEAVING = frozenset({Intent.STOP, Intent.CANCEL, Intent.NO, Intent.NAVIGATE_HOME,
+                      Intent.STOP_REMINDERS})
+# Readings an opening "yes"/"no" overrides at a yes/no question.
+_WEAKER_THAN_AN_ANSWER = frozenset({Intent.FALLBACK, Intent.CANCEL, Intent.HELP,
+                                    Intent.WHAT_CAN_YOU_DO, Intent.REPEAT})
+
+
 @dataclass(frozen=True)
 class Answer:
     """The answer as the dialog takes it: an intent and the values it carries."""
@@ -70,6 +78,11 @@ def read_answer(awaiting: str | None, intent: str, slots: dict[str, str], uttera
                                                  Intent.FALLBACK):
         pin = parse_pin(slots, utterance)
         return Answer(Intent.PROVIDE_CODE, {"pin": pin}) if pin else Answer(Intent.FALLBACK)
+    if awaiting == AWAIT_REMINDER_DAY and intent not in _LEAVING and \
+            weekday_in(slots.get("weekday", "") or utterance, locale) is not None:
+        # "maybe thursday", «может в четверг»: a day said is the answer, whatever else
+        day = weekday_in(slots.get("weekday", "") or utterance, locale)
+        return Answer(Intent.SET_REMINDER, {"weekday": reminders.WEEKDAYS[day or 0]})
     if awaiting == AWAIT_REMINDER_DAY and intent in (Intent.SET_REMINDER, Intent.FALLBACK):
         day = weekday_in(slots.get("weekday", "") or utterance, locale)
         if day is None:
@@ -81,13 +94,21 @@ def read_answer(awaiting: str | None, intent: str, slots: dict[str, str], uttera
         contact = parse_contact(slots, utterance, locale, allow_fictional=allow_fictional)
         if contact is not None:
             return Answer(Intent.PROVIDE_CONTACT, {contact.kind: contact.value})
-    if awaiting in YES_NO_QUESTIONS and intent in (Intent.FALLBACK, Intent.CANCEL):
-        # "no i changed my mind", "ja ich bin sicher": the opening word answers the question
-        # when the rest was not understood; anything else stays unrecognised (re-asked).
+    if awaiting in YES_NO_QUESTIONS and topics.hesitates(_words(utterance),
+                                                         locale.split("-")[0]):
+        # "hmm let me think", «не знаю», "weiß nicht": no answer yet — asked again
+        return Answer(Intent.FALLBACK)
+    if awaiting in YES_NO_QUESTIONS and intent in _WEAKER_THAN_AN_ANSWER:
+        # "no i changed my mind", "ja ich bin sicher", «да я уверена»: the opening word
+        # answers the question when the rest was not understood (or read as a generic
+        # request for help); anything else stays unrecognised (re-asked).
         language = locale.split("-")[0]
         opening = topics.opening_answer(_words(utterance), language)
         if opening is not None:
             return Answer(opening)
+    if awaiting in YES_NO_QUESTIONS and intent in (Intent.STOP_DIGEST, Intent.STOP_REMINDERS) \
+            and topics.opening_answer(_words(utterance), locale.split("-")[0]) == "No":
+        return Answer(Intent.NO)  # "no, no digests" when the digest is offered: a no
     if awaiting in YES_NO_QUESTIONS and intent in NEGATABLE and topics.is_negated(
             _words(utterance), locale.split("-")[0], cancelling=intent == Intent.CANCEL):
         # "dont send it", "please dont", «не стоит», "nicht abschicken": a negated answer

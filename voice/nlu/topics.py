@@ -316,7 +316,8 @@ def _separated_off(words: list[str]) -> bool:
 
 
 # "only send it when …", "schick sie nur dann, wenn …", «присылай только тогда, когда …»
-_ONLY = {"en": ("only", "just"), "de": ("nur",), "ru": ("только", "лишь")}
+_ONLY = {"en": ("only", "just"), "de": ("nur", "bloß", "bloss", "lediglich"),
+         "ru": ("только", "лишь")}
 _WHEN = {"en": ("when", "if", "once", "whenever"), "de": ("wenn", "falls", "sobald"),
          "ru": ("когда", "если")}
 
@@ -342,8 +343,15 @@ def is_negated(words: list[str], language: str, cancelling: bool = False) -> boo
 
 
 _HESITATIONS = {"en": frozenset({"maybe", "perhaps", "possibly", "dunno", "unsure"}),
-                "de": frozenset({"vielleicht", "eventuell", "möglicherweise", "weiß"}),
-                "ru": frozenset({"может", "возможно", "наверное", "наверно", "знаю"})}
+                "de": frozenset({"vielleicht", "eventuell", "möglicherweise"}),
+                "ru": frozenset({"может", "возможно", "наверное", "наверно"})}
+_HESITATING_PHRASES = {
+    "en": ("don't know", "dont know", "not sure", "let me think", "hold on", "need to think",
+           "have to think", "no idea", "give me a second", "give me a sec", "good question"),
+    "de": ("weiß nicht", "weiss nicht", "keine ahnung", "moment mal", "überlegen", "überleg",
+           "nicht sicher", "gute frage", "warte kurz", "einen moment"),
+    "ru": ("не знаю", "дай подумать", "надо подумать", "подумаю", "подожди", "погоди",
+           "секунду", "не уверен", "хороший вопрос", "без понятия")}
 # Words that open a question ("do i have …", "welche …", «какие …»).
 _QUESTION_OPENERS = {
     "en": frozenset({"do", "did", "does", "is", "are", "was", "what", "what's", "which", "how",
@@ -355,8 +363,12 @@ _QUESTION_OPENERS = {
 
 
 def hesitates(words: list[str], language: str) -> bool:
-    """Does the answer hesitate ("maybe later", "ich weiß nicht", «может быть»)?"""
-    return bool(set(words) & _HESITATIONS.get(language, frozenset()))
+    """Does the answer hesitate ("maybe later", "ich weiß nicht", «не знаю», "let me think")?
+    ("i don't think so" is a no, not a hesitation.)"""
+    text = f" {' '.join(words)} "
+    return bool(set(words) & _HESITATIONS.get(language, frozenset())) or any(
+        f" {phrase} " in text or f" {phrase}" in text
+        for phrase in _HESITATING_PHRASES.get(language, ()))
 
 
 def asks(words: list[str], language: str) -> bool:
@@ -520,6 +532,11 @@ def names_what_is_sent(words: list[str], language: str, reading: Reading,
 # A message of one's own ("send a message to …", «напиши сообщение …»), not a channel.
 MESSAGE_WORDS = frozenset({"message", "messages", "note", "nachricht", "nachrichten",
                            "сообщение", "сообщения", "сообщеньку", "смс-ку"})
+
+
+def names_program(word: str, language: str) -> bool:
+    """Is the word one of the program's own (a code, a link, an invitation, a referral)?"""
+    return _has([word], word, _TOPIC_PREFIXES["program_core"].get(language, ()), language)
 
 
 def shares(words: list[str], language: str) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -170,6 +171,16 @@ def _without_fillers(text: str) -> str:
     while len(words) > 1 and words[0] in LEADING_FILLERS:
         words = words[1:]
     return " ".join(_without_invocation(words))
+
+
+def _without_names(text: str, names: Iterable[str]) -> str:
+    """`text` without the words of the shop's names (unless nothing else is left)."""
+    drop = {word for name in names for word in normalize(name).split()
+            if len(word) > 1 and word not in FUNCTION_WORDS}
+    if not drop:
+        return text
+    kept = [w for w in text.split() if w not in drop]
+    return " ".join(kept) if kept else text
 
 
 def _without_invocation(words: list[str]) -> list[str]:
@@ -376,10 +387,50 @@ _RECURRING = {"every", "each", "weekly", "jeden", "jede", "jeweils", "wöchentli
 
 
 def _reading(found: _Values, locale: str) -> topics.Reading:
-    reading = topics.read(found.words, locale.split("-")[0])
+    language = locale.split("-")[0]
+    # A relative in any form counts as a friend for the topics, as for the scorer
+    # («позови дедушку», "text my bestie"), and so do the words only one topic's samples use.
+    words = [w if w.startswith("{") or _stem(w.strip("'"), language) != "@friend"
+             else "@friend" for w in found.words]
+    reading = topics.read(words, language)
+    learned = _learned_topics(locale)
+    extra = {topic for w in found.words if not w.startswith("{")
+             for topic in learned.get(_stem(w.strip("'"), language), ())}
     if found.weekday and _RECURRING & set(found.words):
-        return dataclasses.replace(reading, topics=reading.topics | {"reminder"})
+        extra.add("reminder")
+    if extra - reading.topics:
+        return dataclasses.replace(reading, topics=reading.topics | extra)
     return reading
+
+
+@lru_cache(maxsize=8)
+def _learned_topics(locale: str) -> dict[str, frozenset[str]]:
+    """Stems that only one topic's intents use, in two samples or more ("засчит" only in
+    ExplainProgram's, "koppel" only in LinkAccount's): a word of that topic, learned from the
+    samples rather than listed by hand. Never a stem the out-of-scope sentences use, and only
+    for the topics of questions (_LEARNABLE_TOPICS)."""
+    language = locale.split("-")[0]
+    function = _function_stems(language)
+    owners: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for intent, features in _index(locale).samples:
+        for feature in features:
+            owners.setdefault(feature, set()).add(intent)
+            counts[feature] = counts.get(feature, 0) + 1
+    out: dict[str, frozenset[str]] = {}
+    for feature, intents in owners.items():
+        if feature in function or feature.startswith(("{", "@")) or counts[feature] < 2:
+            continue
+        named = {topics.INTENT_TOPICS.get(intent) for intent in intents}
+        topic = named.pop() if len(named) == 1 else None
+        if topic in _LEARNABLE_TOPICS:
+            out[feature] = frozenset({topic})
+    return out
+
+
+# Topics of questions only: a learned word may open them, never a topic of an intent that
+# sends, erases or subscribes (those keep their hand-written words).
+_LEARNABLE_TOPICS = frozenset({"explain", "balance", "referrals"})
 
 
 # --- intent scoring -----------------------------------------------------------------------
@@ -422,6 +473,7 @@ class _Index:
     # Stems only the out-of-scope sentences use ("song", "wifi", «такси»): speech about that
     # thing, whatever else it shares with a request of ours.
     foreign: frozenset[str] = frozenset()
+    ours: frozenset[str] = frozenset()  # stems a request of ours uses (not only Fallback's)
 
 
 @lru_cache(maxsize=8)
@@ -461,7 +513,8 @@ def _index(locale: str) -> _Index:
                         and not f.startswith("{") and f not in channel_stems
                         and f not in ours)
     return _Index(tuple(samples), weights, {f: tuple(ns) for f, ns in postings.items()},
-                  totals, foreign)
+                  totals, foreign,
+                  frozenset(f for f, owners in intents_of.items() if owners - {"Fallback"}))
 
 
 def _of_ours(word: str, language: str) -> bool:
@@ -630,6 +683,40 @@ def _foreign(words: list[str], locale: str) -> bool:
                for w in words)
 
 
+# What ties a code, a link or an invitation to its thing ("code for …", "link zum …",
+# «приглашение на …»); possessives and articles may come between.
+_OF = {"en": frozenset({"to", "for", "of", "from", "on"}),
+       "de": frozenset({"zum", "zur", "für", "von", "vom", "zu", "auf", "aus"}),
+       "ru": frozenset({"на", "в", "во", "для", "от", "к", "из"})}
+
+
+def _code_of_something_else(words: list[str], locale: str) -> bool:
+    """Is a code, link or invitation named as one of another thing: a word before it
+    ("gate code", "tracking code") or after a preposition ("link to the zoom meeting",
+    «ссылку на статью») that no request of ours uses?"""
+    language = locale.split("-")[0]
+    index = _index(locale)
+
+    def ours(word: str) -> bool:
+        if word.startswith("{") or word in FUNCTION_WORDS or word in _ME.get(language, ()) \
+                or spoken_number(word) or word.isdigit():
+            return True
+        stem = _stem(word.strip("'"), language)
+        return stem.startswith("@") or stem in index.ours or _of_ours(word, language)
+
+    for n, word in enumerate(words):
+        if not topics.names_program(word, language):
+            continue
+        before = words[n - 1] if n else ""  # English puts the thing first: "gate code"
+        if language == "en" and before and before not in FUNCTION_WORDS and not ours(before):
+            return True
+        if n + 1 < len(words) and words[n + 1] in _OF.get(language, frozenset()):
+            rest = [w for w in words[n + 2:n + 5] if w not in FUNCTION_WORDS]
+            if rest and not ours(rest[0]):
+                return True
+    return False
+
+
 def _unknown_word(words: list[str], locale: str) -> bool:
     """Is a content word of the sentence one no sample of any intent uses?"""
     language = locale.split("-")[0]
@@ -753,9 +840,12 @@ _TASK_MARKERS = {"en": frozenset({"to", "about", "of", "for"}),
 
 # --- the entry point ----------------------------------------------------------------------
 
-def understand(utterance: str, locale: str, region: str | None = None) -> Understanding:
-    """Best intent for `utterance`; `region` (the shop's country) reads national numbers."""
-    text = _without_fillers(normalize(utterance))
+def understand(utterance: str, locale: str, region: str | None = None,
+               names: Iterable[str] = ()) -> Understanding:
+    """Best intent for `utterance`; `region` (the shop's country) reads national numbers;
+    `names` are the shop's own names ("acme", «акме», its slug): said inside a request
+    ("share acme with my friends", «поделись акме с подругой») they are no unknown word."""
+    text = _without_names(_without_fillers(normalize(utterance)), names)
     if not text:
         return Understanding("Fallback", {}, 0.0)
     matched = _template(text, locale, region)
@@ -814,6 +904,11 @@ def understand(utterance: str, locale: str, region: str | None = None) -> Unders
             not topics.names_what_is_sent(found.words, language, reading, bool(
                 topics.MESSAGE_WORDS & set(text.split()))):
         # "send a message to my husband": a request to send something that is not ours
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
+    if best in ("ShareProgram", "SendInvite") and not (found.email or found.phone) and \
+            _code_of_something_else(found.words, locale):
+        # "what's the gate code", "the link to the zoom meeting", «приглашение на свадьбу»:
+        # a code, link or invitation of something that is not the shop's program
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if best in ("ShareProgram", "SendInvite") and topics.redeems(found.words, language):
         # "use my friend's code on my order", "lös den code von meinem kumpel ein": the

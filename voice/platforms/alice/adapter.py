@@ -52,7 +52,8 @@ def is_ping(body: dict[str, Any]) -> bool:
     return _str(body["request"].get("original_utterance")).strip().lower() == "ping"
 
 
-def to_turn(body: dict[str, Any], shop_slug: str) -> Turn:
+def to_turn(body: dict[str, Any], shop_slug: str, names: tuple[str, ...] = ()) -> Turn:
+    """`names`: the shop's own names, for the local understanding."""
     check_shape(body)
     request, session = body["request"], body["session"]
     meta = _dict(body.get("meta"))
@@ -65,7 +66,7 @@ def to_turn(body: dict[str, Any], shop_slug: str) -> Turn:
         if session.get("new") and not command.strip():
             intent, slots = LAUNCH, {}
         else:
-            understood = understand(command or utterance, locale)
+            understood = understand(command or utterance, locale, names=names or (shop_slug,))
             intent, slots = understood.intent, understood.slots
     raw = nlu.get("entities")
     entities: list[Any] = raw if isinstance(raw, list) else []

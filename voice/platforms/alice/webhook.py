@@ -58,7 +58,7 @@ class AlicePlatform(AssistantPlatform):
     def to_turn(self, request: dict[str, Any], inbound: Inbound, shop: Shop) -> Turn | Answer:
         if adapter.is_ping(request):
             return Answer(adapter.pong(request))
-        return adapter.to_turn(request, shop.slug)
+        return adapter.to_turn(request, shop.slug, (shop.name, shop.invocation_name, shop.slug))
 
     def accepted(self, request: dict[str, Any], turn: Turn | None) -> Accepted | None:
         """A ping is not noted."""

@@ -91,7 +91,8 @@ def is_launch(body: dict[str, Any]) -> bool:
         and _str(_dict(payload.get("server_action")).get("action_id")) == "run_app")
 
 
-def to_turn(body: dict[str, Any], shop_slug: str, state: dict[str, Any]) -> Turn | None:
+def to_turn(body: dict[str, Any], shop_slug: str, state: dict[str, Any],
+            names: tuple[str, ...] = ()) -> Turn | None:
     """The Turn of a request; None for a SERVER_ACTION we did not send (nothing to do)."""
     check_shape(body)
     payload = body["payload"]
@@ -108,7 +109,7 @@ def to_turn(body: dict[str, Any], shop_slug: str, state: dict[str, Any]) -> Turn
             return None
         intent = named
     else:
-        understood = understand(text, LOCALE)
+        understood = understand(text, LOCALE, names=names or (shop_slug,))
         intent, slots = understood.intent, dict(understood.slots)
     return Turn(assistant="salute", locale=LOCALE, shop_slug=shop_slug,
                 voice_user_id=user_of(body), intent=intent, slots=slots, utterance=text,

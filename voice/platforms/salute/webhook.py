@@ -88,7 +88,8 @@ class SalutePlatform(AssistantPlatform):
     def to_turn(self, request: dict[str, Any], inbound: Inbound, shop: Shop) -> Turn | Answer:
         fresh = bool(request["payload"].get("new_session")) or adapter.is_launch(request)
         state = {} if fresh else self.sessions.load(shop.id, *_caller(request))
-        turn = adapter.to_turn(request, shop.slug, state)
+        turn = adapter.to_turn(request, shop.slug, state,
+                               (shop.name, shop.invocation_name, shop.slug))
         if turn is None:
             return Answer(adapter.nothing_found(request), one_line=True)
         if turn.intent == SESSION_ENDED:
