@@ -40,13 +40,16 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
         # or the customer ("forget me", «сотри меня из базы»).
         "en": ("data", "information", "info", "details", "personal", "record", "history",
                "everything you know", "account", "profile", "database", "consent", "trace",
-               "everything about me", "about me", "on me"),
+               "everything about me", "about me", "on me", "number", "email address",
+               "address", "contact details", "phone number"),
         "de": ("daten", "information", "angaben", "konto", "persönlich", "alles was du",
                "profil", "datenbank", "einwilligung", "spuren", "alles über mich", "account",
-               "über mich", "von mir"),
+               "über mich", "von mir", "nummer", "adresse", "e-mail", "telefonnummer",
+               "kontaktdaten"),
         "ru": ("данны", "информаци", "сведени", "аккаунт", "учетн", "учётн", "персональн",
                "все что ты", "всё что ты", "все обо мне", "всё обо мне", "профил", "учетк",
-               "учётк", "баз", "согласи", "следы", "обо мне", "про меня"),
+               "учётк", "баз", "согласи", "следы", "обо мне", "про меня", "номер", "почт",
+               "адрес", "телефон", "контакт"),
     },
     "program": {
         "en": ("code", "link", "invit", "refer", "program", "qr", "share", "sharing",
@@ -371,6 +374,21 @@ def hesitates(words: list[str], language: str) -> bool:
         for phrase in _HESITATING_PHRASES.get(language, ()))
 
 
+_ASKS_WHICH = {"en": ("what", "which", "what's", "whats", "do i have", "have i", "are there",
+                      "is there", "any ", "when"),
+               "de": ("welche", "was ", "wann", "habe ich", "hab ich", "gibt es", "sind da",
+                      "ist da"),
+               "ru": ("какие", "какое", "какая", "когда", "есть ли", "у меня есть", "что за")}
+
+
+def asks_which(words: list[str], language: str) -> bool:
+    """Does the sentence ask which or whether there are ("what reminders do i have",
+    «какие напоминания установлены») — not "can you remind me"?"""
+    text = f"{' '.join(words)} "
+    return any(text.startswith(p if p.endswith(" ") else f"{p} ")
+               for p in _ASKS_WHICH.get(language, ()))
+
+
 def asks(words: list[str], language: str) -> bool:
     """Does the sentence open as a question ("do i have a reminder", «какие у меня …»)?"""
     return bool(words) and words[0] in _QUESTION_OPENERS.get(language, frozenset())
@@ -440,15 +458,18 @@ _WHAT_IT_IS = {"en": ("what is a", "what is the", "what is this", "what's a", "w
                       "explain", "tell me about", "how it works", "what exactly is",
                       "what does my friend get", "what do i get", "what does a friend get",
                       "what happens", "what would", "is there a limit", "how long is",
-                      "how much does my friend", "what's in it for"),
+                      "how much does my friend", "what's in it for", "what happens next",
+                      "what then", "limit", "maximum"),
                "de": ("was ist", "was sind", "wie funktioniert", "wie läuft", "worum geht",
                       "erklär", "was hat es mit", "wie geht das mit", "was bekommt", "was kriegt",
                       "was bekomme ich", "was krieg ich", "was passiert", "gibt es eine grenze",
-                      "gibt es ein limit", "wie lange gilt", "was bringt"),
+                      "gibt es ein limit", "wie lange gilt", "was bringt", "was dann",
+                      "und dann", "grenze", "limit", "maximal"),
                "ru": ("что такое", "что за", "как работает", "как устроен", "как участв",
                       "объясни", "расскажи про", "расскажи о", "в чем суть", "в чём суть",
                       "что получит", "что получу", "что я получу", "что будет", "что даст",
-                      "есть ли лимит", "есть ли ограничен", "сколько действует")}
+                      "есть ли лимит", "есть ли ограничен", "сколько действует",
+                      "что дальше", "а дальше", "ограничение", "лимит", "максимум")}
 
 
 def asks_what_it_is(words: list[str], language: str) -> bool:
@@ -502,15 +523,38 @@ def asks_for_a_discount(words: list[str], language: str) -> bool:
     return indefinite or (discount and not named_code)
 
 
-_REDEEM = {"en": ("redeem", "apply"),
-           "de": ("einlös", "lös", "anwend", "einsetz", "einlös"),
-           "ru": ("примени", "применить", "активир", "введи", "ввести", "погаси")}
+_REDEEM = {"en": ("redeem", "apply", "open", "scan", "click", "tap", "follow"),
+           "de": ("einlös", "lös", "anwend", "einsetz", "öffne", "öffnen", "scann", "klick",
+                  "tipp"),
+           "ru": ("примени", "применить", "активир", "введи", "ввести", "погаси", "открой",
+                  "открыть", "отсканир", "сканир", "нажми", "перейди")}
 
 
 def redeems(words: list[str], language: str) -> bool:
-    """Does the sentence ask to redeem or apply a code ("redeem my friend's code",
-    "lös den code ein", «примени промокод»)?"""
+    """Does the sentence ask to redeem, apply, open or scan a code or link ("redeem my
+    friend's code", "lös den code ein", «открой ссылку»)? That is the friend's side."""
     return any(w.startswith(_REDEEM.get(language, ())) for w in words)
+
+
+# Sending told as done ("my friend sent me a link", «подруга прислала ссылку», "hat mir den
+# code geschickt"): a statement, not a request — unless a request to send is also made.
+_SENT = {"en": ("sent", "texted", "emailed", "gave", "shared", "forwarded"),
+         "de": ("geschickt", "gesendet", "geschrieben", "gegeben", "geteilt", "weitergeleitet",
+                "schickte"),
+         "ru": ("прислал", "отправил", "скинул", "переслал", "дал", "поделил", "кинул")}
+# Russian puts a request's verb in the past after «чтобы» ("скажи, чтобы прислал мне код").
+_SO_THAT = frozenset({"чтобы", "чтоб"})
+
+
+def tells_it_was_sent(words: list[str], language: str) -> bool:
+    """Is sending told as past and nothing asked to be sent now?"""
+    forms = _SENT.get(language, ())
+    past = [w for w in words if w in forms or (language == "ru" and w.startswith(forms))]
+    rest = [w for w in words if w not in past]
+    # «…чтобы прислал мне код» reaches here as «прислал мне код» (the invocation is dropped)
+    opens_with_it = language == "ru" and bool(words) and words[0] in past
+    return bool(past) and not asks_to_send(rest, language) and not _SO_THAT & set(words) \
+        and not opens_with_it
 
 
 # What is sent, said by a pronoun ("send it to my brother", "schick es mir", «скинь это»).

@@ -910,6 +910,10 @@ def understand(utterance: str, locale: str, region: str | None = None,
         # "what's the gate code", "the link to the zoom meeting", «приглашение на свадьбу»:
         # a code, link or invitation of something that is not the shop's program
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
+    if best in ("ShareProgram", "SendInvite") and topics.tells_it_was_sent(found.words,
+                                                                          language):
+        # "my friend sent me a link yesterday": told, not asked
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if best in ("ShareProgram", "SendInvite") and topics.redeems(found.words, language):
         # "use my friend's code on my order", "lös den code von meinem kumpel ein": the
         # friend's side (a code is typed at the shop's checkout), nothing to send
@@ -936,6 +940,9 @@ def understand(utterance: str, locale: str, region: str | None = None,
     if best in ("Yes", "No", "Stop", "Cancel") and topics.hesitates(found.words, language):
         # "maybe later", "vielleicht", «может быть»: no answer yet — asked again
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
+    if best == "SetReminder" and "ListReminders" in scores and not found.weekday and \
+            topics.asks_which(found.words, language):
+        best, score = "ListReminders", scores["ListReminders"]  # «какие напоминания установлены»
     if best == "ListReminders" and scores.get("SetReminder", 0.0) >= 0.85 * score \
             and topics.orders_to_set(found.words, language):
         best, score = "SetReminder", scores["SetReminder"]  # "set a reminder": no question
