@@ -189,9 +189,22 @@ def _spoken_around(tokens: list[str], at: int) -> tuple[str, tuple[int, int]] | 
             return None
         domain_text = BARE_DOMAINS[latin]
     address = f"{_mailbox(tokens[start:at])}@{domain_text}"
-    if not EMAIL_SHAPE.fullmatch(address):
-        return None
+    if not EMAIL_SHAPE.fullmatch(address) or not _plausible_ending(domain_text):
+        return None  # "sarah at sarah dot jones at gmail …": the address is at the next "at"
     return _finish(address), (start, end)
+
+
+# Endings an address has beyond the two-letter country codes.
+_ENDINGS = {"com", "org", "net", "edu", "gov", "io", "info", "biz", "app", "dev", "ai", "xyz",
+            "online", "site", "shop", "store", "tech", "email", "mail", "club", "pro", "name",
+            "mobi", "cloud", "live", "life", "world", "team", "media", "family", "ru", "рф",
+            "ру", "ком", "нет", "орг", "berlin", "bayern", "wien", "moscow", "москва"}
+
+
+def _plausible_ending(domain: str) -> bool:
+    """Does the domain end the way addresses end (a country's two letters or a known one)?"""
+    ending = domain.rsplit(".", 1)[-1]
+    return len(ending) == 2 or ending in _ENDINGS
 
 
 def _finish(address: str) -> str:

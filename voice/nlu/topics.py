@@ -41,15 +41,15 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("data", "information", "info", "details", "personal", "record", "history",
                "everything you know", "account", "profile", "database", "consent", "trace",
                "everything about me", "about me", "on me", "number", "email address",
-               "address", "contact details", "phone number"),
+               "address", "contact details", "phone number", "system", "stuff"),
         "de": ("daten", "information", "angaben", "konto", "persönlich", "alles was du",
                "profil", "datenbank", "einwilligung", "spuren", "alles über mich", "account",
                "über mich", "von mir", "nummer", "adresse", "e-mail", "telefonnummer",
-               "kontaktdaten"),
+               "kontaktdaten", "system"),
         "ru": ("данны", "информаци", "сведени", "аккаунт", "учетн", "учётн", "персональн",
                "все что ты", "всё что ты", "все обо мне", "всё обо мне", "профил", "учетк",
                "учётк", "баз", "согласи", "следы", "обо мне", "про меня", "номер", "почт",
-               "адрес", "телефон", "контакт"),
+               "адрес", "телефон", "контакт", "систем"),
     },
     "program": {
         "en": ("code", "link", "invit", "refer", "program", "qr", "share", "sharing",
@@ -375,7 +375,7 @@ def hesitates(words: list[str], language: str) -> bool:
 
 
 _ASKS_WHICH = {"en": ("what", "which", "what's", "whats", "do i have", "have i", "are there",
-                      "is there", "any ", "when"),
+                      "is there", "any ", "when", "did i", "have you", "did you"),
                "de": ("welche", "was ", "wann", "habe ich", "hab ich", "gibt es", "sind da",
                       "ist da"),
                "ru": ("какие", "какое", "какая", "когда", "есть ли", "у меня есть", "что за")}
@@ -531,9 +531,42 @@ _REDEEM = {"en": ("redeem", "apply", "open", "scan", "click", "tap", "follow"),
 
 
 def redeems(words: list[str], language: str) -> bool:
-    """Does the sentence ask to redeem, apply, open or scan a code or link ("redeem my
-    friend's code", "lös den code ein", «открой ссылку»)? That is the friend's side."""
-    return any(w.startswith(_REDEEM.get(language, ())) for w in words)
+    """Does the sentence open by asking to redeem, apply, open or scan a code or link
+    ("redeem my friend's code", "lös den code ein", «открой ссылку»)? That is the friend's
+    side. ("send me the qr code so people can scan it" only says what it is for.)"""
+    return bool(words) and words[0].startswith(_REDEEM.get(language, ()))
+
+
+_WHO_JOINED = {"en": ("who ", "how many", "did anyone", "did anybody", "has anyone"),
+               "de": ("wer ", "wie viele", "wieviele", "hat jemand", "haben sich"),
+               "ru": ("кто ", "сколько", "кто-нибудь", "кто-то")}
+_JOINED = {"en": ("join", "sign", "regist", "use", "used", "bought", "order", "accept"),
+           "de": ("angemeldet", "anmeld", "registr", "beigetreten", "genutzt", "benutzt",
+                  "gekauft", "bestellt", "eingelöst", "mitgemacht"),
+           "ru": ("присоедин", "зарегистр", "регистр", "воспольз", "использ", "купил", "заказал",
+                  "пришл", "пришел", "пришёл", "зарегал")}
+
+
+def asks_who_joined(words: list[str], language: str) -> bool:
+    """Does the sentence ask who or how many joined ("who joined from my invites",
+    «кто пришёл по моей ссылке»)?"""
+    text = f"{' '.join(words)} "
+    return any(text.startswith(p if p.endswith(" ") else f"{p} ")
+               for p in _WHO_JOINED.get(language, ())) and any(
+        w.startswith(_JOINED.get(language, ())) for w in words)
+
+
+_MONEY = {"en": ("earn", "money", "credit", "point", "reward", "cash", "balance", "dollar",
+                 "bonus", "payout"),
+          "de": ("verdien", "geld", "guthaben", "punkte", "prämie", "belohn", "euro", "bonus",
+                 "gutschrift", "kontostand"),
+          "ru": ("заработ", "деньг", "денег", "баланс", "балл", "бонус", "рубл", "наград",
+                 "начисл", "кэшбэк", "бабл")}
+
+
+def names_money(words: list[str], language: str) -> bool:
+    """Does the sentence name money or points ("earnings", «баллы», "guthaben")?"""
+    return any(w.startswith(_MONEY.get(language, ())) for w in words)
 
 
 # Sending told as done ("my friend sent me a link", «подруга прислала ссылку», "hat mir den
@@ -558,19 +591,9 @@ def tells_it_was_sent(words: list[str], language: str) -> bool:
 
 
 # What is sent, said by a pronoun ("send it to my brother", "schick es mir", «скинь это»).
-_IT = {"en": frozenset({"it", "this", "that", "them", "everything"}),
-       "de": frozenset({"es", "das", "ihn", "alles", "den", "dies"}),
-       "ru": frozenset({"это", "его", "её", "ее", "их", "всё", "все"})}
-
-
-def names_what_is_sent(words: list[str], language: str, reading: Reading,
-                       said_a_message: bool) -> bool:
-    """Does a request to send name the program (its code, link, an invite), sharing it, the
-    thing by a pronoun, or only how ("скинь в вотсап", "per sms bitte")? "send a message to my
-    husband" sends a message of its own: not ours."""
-    return ("program_core" in reading.topics or shares(words, language)
-            or bool(set(words) & _IT.get(language, frozenset()))
-            or ("{channel}" in words and not said_a_message))
+IT = {"en": frozenset({"it", "this", "that", "them", "everything"}),
+      "de": frozenset({"es", "das", "ihn", "alles", "dies"}),
+      "ru": frozenset({"это", "его", "её", "ее", "их", "всё", "все"})}
 
 
 # A message of one's own ("send a message to …", «напиши сообщение …»), not a channel.
@@ -580,7 +603,13 @@ MESSAGE_WORDS = frozenset({"message", "messages", "note", "nachricht", "nachrich
 
 def names_program(word: str, language: str) -> bool:
     """Is the word one of the program's own (a code, a link, an invitation, a referral)?"""
-    return _has([word], word, _TOPIC_PREFIXES["program_core"].get(language, ()), language)
+    return names_topic(word, "program_core", language)
+
+
+def names_topic(word: str, topic: str, language: str) -> bool:
+    """Is the word one of the topic's own ("code" for the program, "newsletter" for the
+    digest)?"""
+    return _has([word], word, _TOPIC_PREFIXES[topic].get(language, ()), language)
 
 
 def shares(words: list[str], language: str) -> bool:

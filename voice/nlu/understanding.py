@@ -690,30 +690,94 @@ _OF = {"en": frozenset({"to", "for", "of", "from", "on"}),
        "ru": frozenset({"на", "в", "во", "для", "от", "к", "из"})}
 
 
-def _code_of_something_else(words: list[str], locale: str) -> bool:
-    """Is a code, link or invitation named as one of another thing: a word before it
-    ("gate code", "tracking code") or after a preposition ("link to the zoom meeting",
-    «ссылку на статью») that no request of ours uses?"""
+_CALL_WORDS = frozenset({"phone", "call", "ring", "dial", "ruf", "rufe", "anrufen", "позвони",
+                         "звони", "набери"})
+_VIA = frozenset({"per", "via", "by", "über", "through", "через", "на", "в", "auf", "as", "als",
+                  "in", "to", "an", "mir", "me", "мне", "bitte", "please", "пожалуйста"})
+
+
+def _names_what_is_sent(words: list[str], text: str, locale: str,
+                        reading: topics.Reading) -> bool:
+    """Does a request to send name what is sent: the program (its code, link, an invite),
+    sharing it, "it" standing alone ("send it to my brother", «скинь это») — not "this email",
+    "das video" — or only the channel and nothing else ("скинь в вотсап", "per sms bitte")?
+    "send a message to my husband", "find my phone", "phone my flatmate" name none."""
+    language = locale.split("-")[0]
+    if "program_core" in reading.topics or topics.shares(words, language):
+        return True
+    pronouns = topics.IT.get(language, frozenset())
+    for n, word in enumerate(words):
+        if word in pronouns:
+            after = words[n + 1] if n + 1 < len(words) else ""
+            if not after or after in FUNCTION_WORDS or after in _VIA or (
+                    after.startswith("{") and after != "{channel}") or \
+                    _stem(after, language) == "@friend":
+                return True
+    said = text.split()
+    if "{channel}" not in words or topics.MESSAGE_WORDS & set(said) or (
+            said and said[0] in _CALL_WORDS):
+        return False
+    rest = [w for w in words if w != "{channel}" and w not in FUNCTION_WORDS
+            and w not in _VIA and w not in _POLITE and not topics.asks_to_send([w], language)]
+    return not rest
+
+
+# Words that make the next one a thing ("the barbie", "a present", "zum grillen"); without
+# one, a word no sample knows may be a person's name ("to sarah", «для маши»).
+_ARTICLES = {"en": frozenset({"a", "an", "the", "some", "this", "that", "these", "those"}),
+             "de": frozenset({"der", "die", "das", "den", "dem", "des", "ein", "eine", "einen",
+                              "einem", "einer", "zum", "zur", "im", "am", "vom", "beim"}),
+             # «на свадьбу», «в семейный чат»: a person is «для маши», «маше», never «на маше»
+             "ru": frozenset({"этот", "эту", "этой", "этого", "эти", "на", "в", "во", "из"})}
+# Verbs whose object is what is shared ("share the shopping list", "recommend a present").
+_SHARE_OBJECT_VERBS = {"en": ("share", "recommend", "refer"), "de": ("teil", "empfiehl", "empfehl"),
+                       "ru": ("подели", "рекоменд", "порекоменд", "посовет")}
+
+
+def _code_of_something_else(words: list[str], locale: str, topic: str = "program_core") -> bool:
+    """Is a code, link or invitation named as one of another thing, or is another thing
+    shared: a word before it ("gate code"), after a preposition ("link to the zoom
+    meeting", "invite my mates to the barbie", «ссылку на статью») or after a verb of sharing
+    ("share the shopping list", "recommend a present") that is not the program's?"""
     language = locale.split("-")[0]
     index = _index(locale)
+    articles = _ARTICLES.get(language, frozenset())
 
-    def ours(word: str) -> bool:
+    def other(n: int) -> bool:
+        word = words[n]
         if word.startswith("{") or word in FUNCTION_WORDS or word in _ME.get(language, ()) \
                 or spoken_number(word) or word.isdigit():
-            return True
+            return False
         stem = _stem(word.strip("'"), language)
-        return stem.startswith("@") or stem in index.ours or _of_ours(word, language)
+        if stem.startswith("@") or stem in index.ours or _of_ours(word, language):
+            return False
+        return stem in index.foreign or (n > 0 and words[n - 1] in articles)
+
+    def first_content(start: int, span: int) -> int | None:
+        for m in range(start, min(start + span, len(words))):
+            if words[m] not in FUNCTION_WORDS and words[m] not in articles:
+                return m
+        return None
 
     for n, word in enumerate(words):
-        if not topics.names_program(word, language):
+        core = topics.names_topic(word, topic, language)
+        sharing = topic == "program_core" and word.startswith(
+            _SHARE_OBJECT_VERBS.get(language, ()))
+        if not core and not sharing:
             continue
-        before = words[n - 1] if n else ""  # English puts the thing first: "gate code"
-        if language == "en" and before and before not in FUNCTION_WORDS and not ours(before):
-            return True
-        if n + 1 < len(words) and words[n + 1] in _OF.get(language, frozenset()):
-            rest = [w for w in words[n + 2:n + 5] if w not in FUNCTION_WORDS]
-            if rest and not ours(rest[0]):
+        if core and language == "en" and n and words[n - 1] not in FUNCTION_WORDS \
+                and other(n - 1):
+            return True  # English puts the thing first: "gate code"
+        if sharing and not core:
+            m = first_content(n + 1, 3)
+            if m is not None and other(m):
                 return True
+        for m in range(n + 1, min(n + 5, len(words))):  # "… to the barbie", «… на свадьбу»
+            if words[m] in _OF.get(language, frozenset()):
+                after = first_content(m + 1, 3)
+                if after is not None and other(after):
+                    return True
+                break
     return False
 
 
@@ -728,6 +792,24 @@ def _unknown_word(words: list[str], locale: str) -> bool:
             continue
         stem = _stem(word.strip("'"), language)
         if stem not in index.weights and stem not in function and not stem.startswith("@"):
+            return True
+    return False
+
+
+_TO = {"en": frozenset({"to", "for"}), "de": frozenset({"an", "für", "zu"}),
+       "ru": frozenset({"для", "к"})}
+
+
+def _sent_to_someone(words: list[str], language: str) -> bool:
+    """Is someone else named as who gets it ("a weekly report to my team", "an meinen chef",
+    «для мамы») — not what it is about ("по моим друзьям", "about my referrals")?"""
+    for n, word in enumerate(words):
+        if _stem(word, language) != "@friend" and word not in ("team", "team's", "команде"):
+            continue
+        before = [w for w in words[max(0, n - 3):n] if w not in FUNCTION_WORDS - _TO.get(
+            language, frozenset())]
+        if set(words[max(0, n - 3):n]) & _TO.get(language, frozenset()) or (
+                before and topics.asks_to_send(before[-1:], language)):
             return True
     return False
 
@@ -901,8 +983,7 @@ def understand(utterance: str, locale: str, region: str | None = None,
             topics.asks_what_it_is(found.words, language) and "ExplainProgram" in scores:
         best = "ExplainProgram"  # "what is the referral program", «что получит друг»
     if best in ("ShareProgram", "SendInvite") and not (found.email or found.phone) and \
-            not topics.names_what_is_sent(found.words, language, reading, bool(
-                topics.MESSAGE_WORDS & set(text.split()))):
+            not _names_what_is_sent(found.words, text, locale, reading):
         # "send a message to my husband": a request to send something that is not ours
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if best in ("ShareProgram", "SendInvite") and not (found.email or found.phone) and \
@@ -910,11 +991,18 @@ def understand(utterance: str, locale: str, region: str | None = None,
         # "what's the gate code", "the link to the zoom meeting", «приглашение на свадьбу»:
         # a code, link or invitation of something that is not the shop's program
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
+    if best in ("SubscribeDigest", "SubscribeDigestOnNews") and (
+            _sent_to_someone(found.words, language)
+            or _code_of_something_else(found.words, locale, "digest")):
+        # "send a weekly report to my team", "subscribe me to the guardian newsletter": the
+        # digest goes to the customer and is this shop's, not another's
+        return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
     if best in ("ShareProgram", "SendInvite") and topics.tells_it_was_sent(found.words,
                                                                           language):
         # "my friend sent me a link yesterday": told, not asked
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
-    if best in ("ShareProgram", "SendInvite") and topics.redeems(found.words, language):
+    if best in ("ShareProgram", "SendInvite") and topics.redeems(
+            [w for w in found.words if w not in _POLITE], language):
         # "use my friend's code on my order", "lös den code von meinem kumpel ein": the
         # friend's side (a code is typed at the shop's checkout), nothing to send
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
@@ -940,6 +1028,13 @@ def understand(utterance: str, locale: str, region: str | None = None,
     if best in ("Yes", "No", "Stop", "Cancel") and topics.hesitates(found.words, language):
         # "maybe later", "vielleicht", «может быть»: no answer yet — asked again
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
+    if best in ("ShareProgram", "SendInvite") and "MyReferrals" in scores and \
+            topics.asks_who_joined(found.words, language) and not found.email \
+            and not found.phone:
+        best, score = "MyReferrals", scores["MyReferrals"]  # "who joined from my invites"
+    if best == "MyReferrals" and "RewardBalance" in scores and \
+            topics.names_money(found.words, language):
+        best, score = "RewardBalance", scores["RewardBalance"]  # "my referral earnings"
     if best == "SetReminder" and "ListReminders" in scores and not found.weekday and \
             topics.asks_which(found.words, language):
         best, score = "ListReminders", scores["ListReminders"]  # «какие напоминания установлены»
