@@ -709,10 +709,11 @@ def _names_what_is_sent(words: list[str], text: str, locale: str,
     for n, word in enumerate(words):
         if word in pronouns:
             after = words[n + 1] if n + 1 < len(words) else ""
+            then = words[n + 2] if n + 2 < len(words) else ""
             if not after or after in FUNCTION_WORDS or after in _VIA or (
                     after.startswith("{") and after != "{channel}") or \
-                    _stem(after, language) == "@friend":
-                return True
+                    _stem(after, language) == "@friend" or _stem(then, language) == "@friend":
+                return True  # "schick es meiner schwester": a possessive, then who gets it
     said = text.split()
     if "{channel}" not in words or topics.MESSAGE_WORDS & set(said) or (
             said and said[0] in _CALL_WORDS):
