@@ -114,13 +114,21 @@ SCANNED = ("core", "voice", "fulfillment", "tests", "bench", "scripts", "migrati
            ".ci", "Makefile", "Procfile", "pyproject.toml", "alembic.ini")
 
 
+def _frozen_record(path: Path) -> bool:
+    """A blind set's files record, frozen by checksum, what their writer was shown (paths of
+    the machine they were written on included, in the README and the `source:` lines); they
+    are data and prose that read nothing, and may not be edited."""
+    relative = path.relative_to(REPO).parts
+    return len(relative) == 3 and relative[0] == "tests" and relative[1].startswith("nlu_blind")
+
+
 def test_nothing_reads_outside_the_repository() -> None:
     """The protocol samples and the architecture live in the repository, so a clone alone
     (no folder beside it) runs every test."""
     files = [path for name in SCANNED for path in
              ([REPO / name] if (REPO / name).is_file() else sorted((REPO / name).rglob("*")))
              if path.is_file() and "fixtures" not in path.parts
-             and path.suffix not in {".png", ".pyc", ".mo"}]
+             and path.suffix not in {".png", ".pyc", ".mo"} and not _frozen_record(path)]
     hits = [f"{path.relative_to(REPO)}:{number}"
             for path in files
             for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
