@@ -952,6 +952,10 @@ def understand(utterance: str, locale: str, region: str | None = None,
         return Understanding("MyReferrals", {}, 1.0)
     asked = topics.subscription(reading)
     if asked is not None and not (found.email or found.phone or found.pin):
+        if _sent_to_someone(found.words, locale.split("-")[0]) or _code_of_something_else(
+                found.words, locale, "digest"):
+            # "email the weekly sales report to my boss": another's report, to someone else
+            return Understanding("Fallback", {}, 0.0)
         return Understanding(asked, {}, 1.0)
     scores = {intent: score for intent, score in _scores(found.words, locale).items()
               if topics.allowed(intent, reading)}
