@@ -29,8 +29,10 @@ def when_ready(server: Any) -> None:
     """Once, in the master, after the app is built and before the first fork: what every
     worker would otherwise load on its first turn is loaded here, once (the catalogs)."""
     from voice import i18n
+    from voice.nlu.understanding import warm as warm_understanding
 
     i18n.warm()
+    warm_understanding()  # the local understanding's indexes: seconds, not on a first turn
     services = _services(server)
     if services is not None:
         services.db.engine.dispose()

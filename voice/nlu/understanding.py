@@ -517,6 +517,7 @@ def _index(locale: str) -> _Index:
                   frozenset(f for f, owners in intents_of.items() if owners - {"Fallback"}))
 
 
+@lru_cache(maxsize=65536)
 def _of_ours(word: str, language: str) -> bool:
     """Is the word one of sending or sharing, or of a topic of ours ("напиши", "code")?"""
     return topics.asks_to_send([word], language) or bool(topics.read([word], language).topics)
@@ -922,6 +923,13 @@ _TASK_MARKERS = {"en": frozenset({"to", "about", "of", "for"}),
 
 
 # --- the entry point ----------------------------------------------------------------------
+
+def warm(locales: Iterable[str] = ("en-US", "de-DE", "ru-RU")) -> None:
+    """Build every locale's index now (the server's master, before it forks workers), so no
+    customer's first turn waits for it."""
+    for locale in locales:
+        understand("warm up", locale)
+
 
 def understand(utterance: str, locale: str, region: str | None = None,
                names: Iterable[str] = ()) -> Understanding:
