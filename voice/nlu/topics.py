@@ -45,11 +45,11 @@ _TOPIC_PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
         "de": ("daten", "information", "angaben", "konto", "persönlich", "alles was du",
                "profil", "datenbank", "einwilligung", "spuren", "alles über mich", "account",
                "über mich", "von mir", "nummer", "adresse", "e-mail", "telefonnummer",
-               "kontaktdaten", "system"),
+               "kontaktdaten", "system", "info"),
         "ru": ("данны", "информаци", "сведени", "аккаунт", "учетн", "учётн", "персональн",
                "все что ты", "всё что ты", "все обо мне", "всё обо мне", "профил", "учетк",
                "учётк", "баз", "согласи", "следы", "обо мне", "про меня", "номер", "почт",
-               "адрес", "телефон", "контакт", "систем"),
+               "адрес", "телефон", "контакт", "систем", "инф"),
     },
     "program": {
         "en": ("code", "link", "invit", "refer", "program", "qr", "share", "sharing",
@@ -469,7 +469,8 @@ _WHAT_IT_IS = {"en": ("what is a", "what is the", "what is this", "what's a", "w
                       "объясни", "расскажи про", "расскажи о", "в чем суть", "в чём суть",
                       "что получит", "что получу", "что я получу", "что будет", "что даст",
                       "есть ли лимит", "есть ли ограничен", "сколько действует",
-                      "что дальше", "а дальше", "ограничение", "лимит", "максимум")}
+                      "что дальше", "а дальше", "ограничение", "лимит", "максимум",
+                      "рассказать про", "рассказать о", "рассказать об")}
 
 
 def asks_what_it_is(words: list[str], language: str) -> bool:
@@ -544,7 +545,7 @@ _JOINED = {"en": ("join", "sign", "regist", "use", "used", "bought", "order", "a
            "de": ("angemeldet", "anmeld", "registr", "beigetreten", "genutzt", "benutzt",
                   "gekauft", "bestellt", "eingelöst", "mitgemacht"),
            "ru": ("присоедин", "зарегистр", "регистр", "воспольз", "использ", "купил", "заказал",
-                  "пришл", "пришел", "пришёл", "зарегал")}
+                  "пришл", "пришел", "пришёл", "зарегал", "переш", "кликнул", "нажал", "открыл")}
 
 
 def asks_who_joined(words: list[str], language: str) -> bool:

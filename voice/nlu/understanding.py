@@ -160,8 +160,14 @@ def _contraction(match: re.Match[str]) -> str:
     return {"ca": "can", "can": "can", "wo": "won", "won": "won"}.get(stem, stem + "n") + "'t"
 
 
+# «кого нибудь», «что то»: a recognizer splits what Russian writes with a hyphen
+_RU_PARTICLE = re.compile(r"\b(кто|кого|кому|кем|что|чего|чему|где|куда|когда|как|какой|какую|"
+                          r"какие|какого|чей|чья|чье)\s(нибудь|либо|то)\b")
+
+
 def normalize(text: str) -> str:
     text = _PUNCT.sub(" ", text.lower().replace("ё", "е").translate(_APOSTROPHES))
+    text = _RU_PARTICLE.sub(r"\1-\2", text)
     text = re.sub(r"\s+", " ", text).strip(" .")
     return _BARE_APOSTROPHE.sub(_apostrophe, _BARE_CONTRACTION.sub(_contraction, text))
 
@@ -174,12 +180,16 @@ def _without_fillers(text: str) -> str:
 
 
 def _without_names(text: str, names: Iterable[str]) -> str:
-    """`text` without the words of the shop's names (unless nothing else is left)."""
+    """`text` without the words of the shop's names (unless nothing else is left), and the
+    carrier that asked the shop ("ask acme send me …", «попроси акме скинуть …»)."""
     drop = {word for name in names for word in normalize(name).split()
             if len(word) > 1 and word not in FUNCTION_WORDS}
     if not drop:
         return text
-    kept = [w for w in text.split() if w not in drop]
+    words = text.split()
+    kept = [w for w in words if w not in drop]
+    if len(kept) > 1 and kept[0] in _CARRIERS and kept != words:
+        kept = [w for w in kept[1:] if w not in _CONNECTORS or w != kept[1]] or kept[1:]
     return " ".join(kept) if kept else text
 
 
@@ -189,6 +199,11 @@ def _without_invocation(words: list[str]) -> list[str]:
     dropped ("tell me my code" keeps its words)."""
     if len(words) < 4 or words[0] not in _CARRIERS:
         return words
+    for end in (2, 3):  # Russian: the name, then what to do («попроси акме скинуть мне код»)
+        if end < len(words) - 1 and words[end].endswith(("ть", "ти", "чь")) and \
+                not {*words[1:end]} & (_CONNECTORS | FUNCTION_WORDS) and \
+                not words[1].endswith(("ть", "ти", "чь")):
+            return words[end:]
     for end in (2, 3):  # the connector right after a one- or two-word name
         if end < len(words) - 1 and words[end] in _CONNECTORS and \
                 not {*words[1:end]} & (_CONNECTORS | FUNCTION_WORDS):
@@ -672,6 +687,9 @@ def _stems_of(locale: str, intent: str) -> frozenset[str]:
 
 
 _PRODUCT_INTENTS = frozenset(topics.INTENT_TOPICS) | {"LinkAccount"}
+# "stop the timer", «выключи торшер», "starte den saugroboter": a command to another thing
+_PLAIN_BUILTINS = frozenset({"Stop", "Cancel", "NavigateHome", "Repeat", "Help",
+                             "WhatCanYouDo"})
 _ACTING_INTENTS = frozenset({"ShareProgram", "SendInvite", "SetReminder", "SubscribeDigest",
                              "SubscribeDigestOnNews", "DeleteMyData"})
 
@@ -1078,7 +1096,7 @@ def understand(utterance: str, locale: str, region: str | None = None,
         # "delete my browsing history": a word no sample knows, and speech about other
         # things comes close — acting on it would act on a guess.
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
-    if best in _PRODUCT_INTENTS and _foreign(found.words, locale):
+    if best in _PRODUCT_INTENTS | _PLAIN_BUILTINS and _foreign(found.words, locale):
         # "share this song with my sister", «дай промокод на такси», "erinnere mich an den
         # müll": a word only speech about other things uses — it is about that thing.
         return Understanding("Fallback", {}, round(score, 3), _near(scores, ""))
