@@ -9,11 +9,20 @@ together still fails.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tests.support.frozen_sets import (
+    BUILTIN_INTENTS,
+    CONTEXTS,
+    LOCALES,
+    PRODUCT_INTENTS,
+    in_context,
+    intent_counts,
+    listed_digests,
+    sha256,
+)
 
 SET_DIR = Path(__file__).parent / "nlu_blind3"
 
@@ -27,55 +36,32 @@ FROZEN_DIGESTS = {
     "README.md": "986dcdc086b3fc1e71425541afb91f661739009e375e7e457081bee6dfc40324",
 }
 
-BUILTINS = ("Help", "WhatCanYouDo", "Stop", "Cancel", "Repeat", "NavigateHome", "Yes", "No")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
 
 @pytest.mark.parametrize("name", sorted(FROZEN_DIGESTS))
 def test_blind3_file_is_unchanged(name: str) -> None:
-    assert _sha256(SET_DIR / name) == FROZEN_DIGESTS[name], (
+    assert sha256(SET_DIR / name) == FROZEN_DIGESTS[name], (
         f"tests/nlu_blind3/{name} changed: these sets are frozen (see tests/nlu_blind3/README.md)"
     )
 
 
 def test_sha256sums_lists_the_same_digests() -> None:
-    listed = {}
-    for line in (SET_DIR / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
-        digest, name = line.split(maxsplit=1)
-        listed[name.strip()] = digest
-    assert listed == FROZEN_DIGESTS
+    assert listed_digests(SET_DIR) == FROZEN_DIGESTS
 
 
-@pytest.mark.parametrize("locale", ["en-US", "de-DE", "ru-RU"])
+@pytest.mark.parametrize("locale", LOCALES)
 def test_each_locale_set_covers_every_intent_with_enough_utterances(locale: str) -> None:
-    data = yaml.safe_load((SET_DIR / f"{locale}.yaml").read_text(encoding="utf-8"))
-    assert data["locale"] == locale
-    counts: dict[str, int] = {}
-    for utterance in data["utterances"]:
-        counts[utterance["intent"]] = counts.get(utterance["intent"], 0) + 1
+    counts = intent_counts(SET_DIR, locale)
     assert sum(counts.values()) >= 210
-    assert len(counts) == 24
+    assert set(counts) == {*PRODUCT_INTENTS, *BUILTIN_INTENTS, "Fallback"}
     assert counts["ShareProgram"] >= 15
     assert counts["SendInvite"] >= 15
+    assert min(counts[name] for name in PRODUCT_INTENTS) >= 8
+    assert min(counts[name] for name in BUILTIN_INTENTS) >= 5
     assert counts["Fallback"] >= 55
-    for intent, count in counts.items():
-        assert count >= (5 if intent in BUILTINS else 8), intent
 
 
-@pytest.mark.parametrize("locale", ["en-US", "de-DE", "ru-RU"])
+@pytest.mark.parametrize("locale", LOCALES)
 def test_each_in_context_answer_names_its_question(locale: str) -> None:
-    data = yaml.safe_load((SET_DIR / f"{locale}-in-context.yaml").read_text(encoding="utf-8"))
-    assert data["locale"] == locale
-    contexts = {u["context"] for u in data["utterances"]}
-    assert len(data["utterances"]) >= 50
-    assert contexts == {
-        "readback",
-        "ask_contact",
-        "ask_code",
-        "ask_weekday",
-        "erase_confirm",
-        "subscribe_confirm",
-    }
+    answers, contexts = in_context(SET_DIR, locale)
+    assert answers >= 50
+    assert contexts == CONTEXTS

@@ -8,11 +8,20 @@ SHA256SUMS so that changing a file and its SHA256SUMS line together still fails.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tests.support.frozen_sets import (
+    BUILTIN_INTENTS,
+    CONTEXTS,
+    LOCALES,
+    PRODUCT_INTENTS,
+    in_context,
+    intent_counts,
+    listed_digests,
+    sha256,
+)
 
 SET_DIR = Path(__file__).parent / "nlu_blind5"
 
@@ -26,57 +35,32 @@ FROZEN_DIGESTS = {
     "README.md": "b5711fc67273f5de5149167693aed200d2769be722ef965bc34839e792f91d7b",
 }
 
-CONTEXTS = {
-    "readback",
-    "ask_contact",
-    "ask_code",
-    "ask_weekday",
-    "erase_confirm",
-    "subscribe_confirm",
-}
-
-BUILTINS = ("Help", "WhatCanYouDo", "Stop", "Cancel", "Repeat", "NavigateHome", "Yes", "No")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
 
 @pytest.mark.parametrize("name", sorted(FROZEN_DIGESTS))
 def test_blind5_file_is_unchanged(name: str) -> None:
-    assert _sha256(SET_DIR / name) == FROZEN_DIGESTS[name], (
+    assert sha256(SET_DIR / name) == FROZEN_DIGESTS[name], (
         f"tests/nlu_blind5/{name} changed: these sets are frozen (see tests/nlu_blind5/README.md)"
     )
 
 
 def test_sha256sums_lists_the_same_digests() -> None:
-    listed = {}
-    for line in (SET_DIR / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
-        digest, name = line.split(maxsplit=1)
-        listed[name.strip()] = digest
-    assert listed == FROZEN_DIGESTS
+    assert listed_digests(SET_DIR) == FROZEN_DIGESTS
 
 
-@pytest.mark.parametrize("locale", ["en-US", "de-DE", "ru-RU"])
+@pytest.mark.parametrize("locale", LOCALES)
 def test_each_locale_set_covers_every_intent_with_enough_utterances(locale: str) -> None:
-    data = yaml.safe_load((SET_DIR / f"{locale}.yaml").read_text(encoding="utf-8"))
-    assert data["locale"] == locale
-    counts: dict[str, int] = {}
-    for utterance in data["utterances"]:
-        counts[utterance["intent"]] = counts.get(utterance["intent"], 0) + 1
+    counts = intent_counts(SET_DIR, locale)
     assert sum(counts.values()) >= 260
-    assert len(counts) == 24
+    assert set(counts) == {*PRODUCT_INTENTS, *BUILTIN_INTENTS, "Fallback"}
     assert counts["ShareProgram"] >= 18
     assert counts["SendInvite"] >= 18
-    assert all(counts[name] >= 6 for name in BUILTINS)
-    assert min(n for name, n in counts.items() if name not in BUILTINS) >= 9
+    assert min(counts[name] for name in PRODUCT_INTENTS) >= 9
+    assert min(counts[name] for name in BUILTIN_INTENTS) >= 6
     assert counts["Fallback"] >= 70
 
 
-@pytest.mark.parametrize("locale", ["en-US", "de-DE", "ru-RU"])
+@pytest.mark.parametrize("locale", LOCALES)
 def test_each_in_context_answer_names_its_question(locale: str) -> None:
-    data = yaml.safe_load((SET_DIR / f"{locale}-in-context.yaml").read_text(encoding="utf-8"))
-    assert data["locale"] == locale
-    contexts = {u["context"] for u in data["utterances"]}
-    assert len(data["utterances"]) >= 60
+    answers, contexts = in_context(SET_DIR, locale)
+    assert answers >= 60
     assert contexts == CONTEXTS

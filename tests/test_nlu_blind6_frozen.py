@@ -8,11 +8,20 @@ and in SHA256SUMS so that changing a file and its SHA256SUMS line together still
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tests.support.frozen_sets import (
+    BUILTIN_INTENTS,
+    CONTEXTS,
+    LOCALES,
+    PRODUCT_INTENTS,
+    in_context,
+    intent_counts,
+    listed_digests,
+    sha256,
+)
 
 SET_DIR = Path(__file__).parent / "nlu_blind6"
 
@@ -26,72 +35,32 @@ FROZEN_DIGESTS = {
     "README.md": "8f867b906b691b33ff19ab0f8b216ac823afac021532c088c15f8a055dce2a7d",
 }
 
-PRODUCT_INTENTS = (
-    "ShareProgram",
-    "SendInvite",
-    "ProvideContact",
-    "ProvideCode",
-    "ExplainProgram",
-    "MyReferrals",
-    "RewardBalance",
-    "LinkAccount",
-    "SetReminder",
-    "StopReminders",
-    "ListReminders",
-    "SubscribeDigest",
-    "SubscribeDigestOnNews",
-    "StopDigest",
-    "DeleteMyData",
-)
-BUILTIN_INTENTS = ("Help", "WhatCanYouDo", "Stop", "Cancel", "Repeat", "NavigateHome", "Yes", "No")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
 
 @pytest.mark.parametrize("name", sorted(FROZEN_DIGESTS))
 def test_blind6_file_is_unchanged(name: str) -> None:
-    assert _sha256(SET_DIR / name) == FROZEN_DIGESTS[name], (
+    assert sha256(SET_DIR / name) == FROZEN_DIGESTS[name], (
         f"tests/nlu_blind6/{name} changed: these sets are frozen (see tests/nlu_blind6/README.md)"
     )
 
 
 def test_sha256sums_lists_the_same_digests() -> None:
-    listed = {}
-    for line in (SET_DIR / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
-        digest, name = line.split(maxsplit=1)
-        listed[name.strip()] = digest
-    assert listed == FROZEN_DIGESTS
+    assert listed_digests(SET_DIR) == FROZEN_DIGESTS
 
 
-@pytest.mark.parametrize("locale", ["en-US", "de-DE", "ru-RU"])
+@pytest.mark.parametrize("locale", LOCALES)
 def test_each_locale_set_covers_every_intent_with_enough_utterances(locale: str) -> None:
-    data = yaml.safe_load((SET_DIR / f"{locale}.yaml").read_text(encoding="utf-8"))
-    assert data["locale"] == locale
-    counts: dict[str, int] = {}
-    for utterance in data["utterances"]:
-        counts[utterance["intent"]] = counts.get(utterance["intent"], 0) + 1
+    counts = intent_counts(SET_DIR, locale)
     assert sum(counts.values()) >= 260
     assert set(counts) == {*PRODUCT_INTENTS, *BUILTIN_INTENTS, "Fallback"}
     assert counts["ShareProgram"] >= 18
     assert counts["SendInvite"] >= 18
-    assert min(counts[intent] for intent in PRODUCT_INTENTS) >= 9
-    assert min(counts[intent] for intent in BUILTIN_INTENTS) >= 6
+    assert min(counts[name] for name in PRODUCT_INTENTS) >= 9
+    assert min(counts[name] for name in BUILTIN_INTENTS) >= 6
     assert counts["Fallback"] >= 70
 
 
-@pytest.mark.parametrize("locale", ["en-US", "de-DE", "ru-RU"])
+@pytest.mark.parametrize("locale", LOCALES)
 def test_each_in_context_answer_names_its_question(locale: str) -> None:
-    data = yaml.safe_load((SET_DIR / f"{locale}-in-context.yaml").read_text(encoding="utf-8"))
-    assert data["locale"] == locale
-    contexts = {u["context"] for u in data["utterances"]}
-    assert len(data["utterances"]) >= 60
-    assert contexts == {
-        "readback",
-        "ask_contact",
-        "ask_code",
-        "ask_weekday",
-        "erase_confirm",
-        "subscribe_confirm",
-    }
+    answers, contexts = in_context(SET_DIR, locale)
+    assert answers >= 60
+    assert contexts == CONTEXTS

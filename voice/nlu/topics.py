@@ -384,9 +384,13 @@ _ASKS_WHICH = {"en": ("what", "which", "what's", "whats", "do i have", "have i",
 def asks_which(words: list[str], language: str) -> bool:
     """Does the sentence ask which or whether there are ("what reminders do i have",
     «какие напоминания установлены») — not "can you remind me"?"""
+    return _opens_with(words, _ASKS_WHICH.get(language, ()))
+
+
+def _opens_with(words: list[str], phrases: tuple[str, ...]) -> bool:
+    """Does the sentence begin with one of `phrases` (whole words)?"""
     text = f"{' '.join(words)} "
-    return any(text.startswith(p if p.endswith(" ") else f"{p} ")
-               for p in _ASKS_WHICH.get(language, ()))
+    return any(text.startswith(p if p.endswith(" ") else f"{p} ") for p in phrases)
 
 
 def asks(words: list[str], language: str) -> bool:
@@ -525,7 +529,7 @@ def asks_for_a_discount(words: list[str], language: str) -> bool:
 
 
 _REDEEM = {"en": ("redeem", "apply", "open", "scan", "click", "tap", "follow"),
-           "de": ("einlös", "lös", "anwend", "einsetz", "öffne", "öffnen", "scann", "klick",
+           "de": ("einlös", "lös", "anwend", "einsetz", "öffne", "scann", "klick",
                   "tipp"),
            "ru": ("примени", "применить", "активир", "введи", "ввести", "погаси", "открой",
                   "открыть", "отсканир", "сканир", "нажми", "перейди")}
@@ -551,9 +555,7 @@ _JOINED = {"en": ("join", "sign", "regist", "use", "used", "bought", "order", "a
 def asks_who_joined(words: list[str], language: str) -> bool:
     """Does the sentence ask who or how many joined ("who joined from my invites",
     «кто пришёл по моей ссылке»)?"""
-    text = f"{' '.join(words)} "
-    return any(text.startswith(p if p.endswith(" ") else f"{p} ")
-               for p in _WHO_JOINED.get(language, ())) and any(
+    return _opens_with(words, _WHO_JOINED.get(language, ())) and any(
         w.startswith(_JOINED.get(language, ())) for w in words)
 
 

@@ -189,7 +189,7 @@ def _without_names(text: str, names: Iterable[str]) -> str:
     words = text.split()
     kept = [w for w in words if w not in drop]
     if len(kept) > 1 and kept[0] in _CARRIERS and kept != words:
-        kept = [w for w in kept[1:] if w not in _CONNECTORS or w != kept[1]] or kept[1:]
+        kept = kept[2:] if kept[1] in _CONNECTORS and len(kept) > 2 else kept[1:]
     return " ".join(kept) if kept else text
 
 
@@ -1147,8 +1147,8 @@ def _template(text: str, locale: str, region: str | None) -> Understanding | Non
             slots[name] = value
         else:
             found = _values(text, locale, region)
-            wanted = language_model.load().intents[compiled.intent].slots \
-                if compiled.intent in language_model.load().intents else {}
+            intents = language_model.load().intents
+            wanted = intents[compiled.intent].slots if compiled.intent in intents else {}
             slots = {name: value for name, value in slots.items() if name in wanted}
             values = {"channel": found.channel, "weekday": found.weekday}
             for name in wanted:  # "whatsapp me the link": the value said as a plain word
